@@ -1,0 +1,3 @@
+module github.com/rosterhq/roster
+
+go 1.26.8
