@@ -1,0 +1,57 @@
+package roster
+
+import "time"
+
+// RunMode says how much of the directory a run reads.
+type RunMode string
+
+const (
+	RunFull        RunMode = "full"        // every entry; the only mode that may find users gone
+	RunIncremental RunMode = "incremental" // entries changed since the stored cursor
+	RunPreview     RunMode = "preview"     // a full read that plans but writes nothing
+)
+
+// RunStatus is where a run stands.
+type RunStatus string
+
+const (
+	RunRunning   RunStatus = "running"
+	RunSucceeded RunStatus = "succeeded"
+	RunFailed    RunStatus = "failed"    // nothing was removed or disabled
+	RunCancelled RunStatus = "cancelled" // stopped by an admin or at shutdown
+	RunHeld      RunStatus = "held"      // removals exceeded the threshold and wait for approval
+)
+
+// Run is one synchronisation of one source: what it did, and what went
+// wrong with single entries without stopping the run.
+type Run struct {
+	ID         int64
+	SourceID   int64
+	Mode       RunMode
+	Status     RunStatus
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+
+	Read      int // entries read from the directory
+	Created   int
+	Updated   int
+	Renamed   int
+	Disabled  int
+	Reenabled int
+	Deleted   int
+	Failed    int // entries skipped because of an EntryError
+
+	Error       string // admin-facing reason when Status is RunFailed
+	EntryErrors []EntryError
+}
+
+// EntryError is a problem with one directory entry. The run goes on
+// without that entry; the entry's user, if any, is left as it was.
+type EntryError struct {
+	DN      string
+	Anchor  string
+	Message string
+}
+
+// Done reports whether the run has finished, whatever the outcome.
+func (r *Run) Done() bool { return r.Status != RunRunning }

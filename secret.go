@@ -1,0 +1,22 @@
+package roster
+
+import "log/slog"
+
+// Secret is a password or key. It prints, logs and marshals as a fixed
+// mask, so a Secret that reaches a log line, an error text or an API
+// response by mistake gives nothing away. Reveal is the one way to read it,
+// and its callers are the few places that must: the LDAP bind, the store.
+type Secret string
+
+const secretMask = "[redacted]"
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// IsSet reports whether the secret is non-empty.
+func (s Secret) IsSet() bool { return s != "" }
+
+func (s Secret) String() string               { return secretMask }
+func (s Secret) GoString() string             { return secretMask }
+func (s Secret) LogValue() slog.Value         { return slog.StringValue(secretMask) }
+func (s Secret) MarshalText() ([]byte, error) { return []byte(secretMask), nil }

@@ -1,0 +1,71 @@
+package roster
+
+import "time"
+
+// User is one person in roster's user base, as a print server needs them.
+//
+// A user comes from one source and is tied to its directory entry by
+// Anchor, never by login or DN: a renamed or moved entry stays the same
+// user, and its former logins stay reachable as Aliases.
+type User struct {
+	ID       int64
+	SourceID int64
+
+	// Anchor is the entry's immutable identity: objectGUID on AD in its
+	// canonical string form, entryUUID on OpenLDAP.
+	Anchor string
+	DN     string
+
+	Login      string   // normalised, lower case by default
+	Aliases    []string // former logins, still accepted
+	Name       string
+	Email      string
+	Department string
+	CostCenter string
+	Cards      []Card
+
+	// HasPrintCode says a print code is set. The code itself is kept
+	// only as a keyed hash and is never part of User.
+	HasPrintCode bool
+
+	Disabled       bool
+	DisabledReason string // why: disabled in the directory, missing from it, by an admin
+
+	// Extra holds mapped attributes kept as the directory sent them.
+	Extra map[string][]string
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	SeenAt    time.Time // last run that found the entry in the directory
+}
+
+// CardKind says how a card is used at the printer.
+type CardKind string
+
+const (
+	CardPrimary   CardKind = "primary"
+	CardSecondary CardKind = "secondary"
+	CardTemporary CardKind = "temporary" // carries an expiry
+)
+
+// CardOrigin says where a card number came from. Manual cards were added
+// in roster and survive every sync.
+type CardOrigin string
+
+const (
+	CardFromDirectory CardOrigin = "directory"
+	CardManual        CardOrigin = "manual"
+)
+
+// Card is one badge number, normalised by the source's card pipeline.
+type Card struct {
+	Number    string
+	Kind      CardKind
+	Origin    CardOrigin
+	ExpiresAt time.Time // zero: no expiry
+}
+
+// Expired reports whether the card has an expiry that lies before now.
+func (c Card) Expired(now time.Time) bool {
+	return !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt)
+}
