@@ -1,0 +1,158 @@
+// Package labenv gives tests the connection facts of the directory lab
+// (lab/lab up), and decides what a test does when the lab is down: skip on
+// a developer's machine, fail under CI (CI=true), where a missing lab
+// means the suite did not test what it claims to.
+package labenv
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/lab/labdata"
+)
+
+// Env is what lab/lab env prints, parsed.
+type Env struct {
+	vars map[string]string
+}
+
+// Get returns the variable NAME, from the process environment first and
+// from the lab's env file second.
+func (e *Env) Get(name string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return e.vars[name]
+}
+
+// Dir returns the lab folder: $LAB_DIR, or /tmp/roster-lab.
+func Dir() string {
+	if d := os.Getenv("LAB_DIR"); d != "" {
+		return d
+	}
+	return "/tmp/roster-lab"
+}
+
+// Load reads the lab's env file. It fails when the lab was never brought up.
+func Load() (*Env, error) {
+	path := filepath.Join(Dir(), "env")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("the directory lab is not set up (%v); run lab/lab up", err)
+	}
+	defer f.Close()
+	e := &Env{vars: map[string]string{}}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "export ")
+		if !ok {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		// lab/lab writes every value in single quotes and refuses values
+		// that contain one, so unquoting is just trimming.
+		e.vars[k] = strings.TrimSuffix(strings.TrimPrefix(v, "'"), "'")
+	}
+	return e, sc.Err()
+}
+
+// Require returns the lab's facts if both servers answer, and otherwise
+// skips the test, or fails it when CI=true.
+func Require(t testing.TB) *Env {
+	t.Helper()
+	e, err := Load()
+	if err == nil {
+		err = e.reachable()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("directory lab unavailable under CI: %v", err)
+		}
+		t.Skipf("directory lab unavailable (%v); run lab/lab up", err)
+	}
+	return e
+}
+
+func (e *Env) reachable() error {
+	for _, k := range []string{"LAB_AD_LDAPS_URL", "LAB_AD_STARTTLS_URL", "LAB_OL_LDAPS_URL", "LAB_OL_STARTTLS_URL"} {
+		u := e.Get(k)
+		_, hostport, ok := strings.Cut(u, "://")
+		if !ok {
+			return fmt.Errorf("%s is not set in the lab's env file", k)
+		}
+		c, err := net.DialTimeout("tcp", hostport, 2*time.Second)
+		if err != nil {
+			return fmt.Errorf("%s (%s) does not answer: %v", k, u, err)
+		}
+		c.Close()
+	}
+	return nil
+}
+
+// Directory names one of the lab's two servers.
+type Directory string
+
+const (
+	AD       Directory = "AD"
+	OpenLDAP Directory = "OL"
+)
+
+// Source returns a roster source for a lab directory, in the given TLS
+// mode, trusting the lab CA and binding as the ordinary svc-print account.
+func (e *Env) Source(t testing.TB, d Directory, mode roster.TLSMode) *roster.Source {
+	t.Helper()
+	ca, err := os.ReadFile(e.Get("LAB_CA_FILE"))
+	if err != nil {
+		t.Fatalf("reading the lab CA: %v", err)
+	}
+	url := e.Get("LAB_" + string(d) + "_LDAPS_URL")
+	if mode != roster.LDAPS {
+		url = e.Get("LAB_" + string(d) + "_STARTTLS_URL")
+	}
+	typ := roster.EntraDS
+	if d == OpenLDAP {
+		typ = roster.OpenLDAP
+	}
+	return &roster.Source{
+		Name:     "lab " + string(d),
+		Type:     typ,
+		Address:  strings.TrimPrefix(strings.TrimPrefix(url, "ldaps://"), "ldap://"),
+		TLSMode:  mode,
+		Domain:   e.Get("LAB_" + string(d) + "_DOMAIN"),
+		BaseDNs:  []string{e.Get("LAB_" + string(d) + "_USERS_DN")},
+		Login:    e.Get("LAB_" + string(d) + "_BIND_USER"),
+		Password: roster.Secret(e.Get("LAB_BIND_PASSWORD")),
+		Trust:    roster.Trust{CAPEM: ca, ServerName: e.Get("LAB_" + string(d) + "_SERVER_NAME")},
+	}
+}
+
+// Data regenerates the data the lab loaded into a directory, from the
+// same seed and count, so tests compare against what must be there.
+func (e *Env) Data(t testing.TB, d Directory) *labdata.Data {
+	t.Helper()
+	seed, err1 := strconv.ParseUint(e.Get("LAB_SEED"), 10, 64)
+	key := "LAB_USERS"
+	if d == AD {
+		key = "LAB_AD_USERS"
+	}
+	n, err2 := strconv.Atoi(e.Get(key))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("the lab's env file has no valid LAB_SEED or %s", key)
+	}
+	data, err := labdata.Generate(seed, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

@@ -1,0 +1,160 @@
+// Package ldap is roster's directory client: it dials Active Directory,
+// Entra Domain Services and OpenLDAP over LDAPS or StartTLS with the
+// certificate verified, binds, and streams paged searches.
+//
+// Every error it returns is a *roster.Error whose message an admin can act
+// on; the LDAP result codes and AD's "data 52e" sub-codes are translated in
+// errors.go.
+package ldap
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"strconv"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/rosterhq/roster"
+)
+
+// Conn is one connection to a directory, protected by TLS (unless the
+// source explicitly allows plain LDAP) and, after Bind, authenticated.
+// A Conn is not safe for concurrent searches that page: use one per run.
+type Conn struct {
+	src     *roster.Source
+	addr    string // host:port, for messages
+	conn    *goldap.Conn
+	raw     net.Conn
+	tls     *tls.ConnectionState
+	verify  *verifier
+	timeout time.Duration // per request
+}
+
+// Dial connects to the source's directory and sets up TLS: the TLS
+// handshake for LDAPS, or the StartTLS extended operation. It does not
+// bind. The certificate is checked as src.Trust says (see tls.go).
+//
+// Errors: EINVALID for a source that fails Validate's address and trust
+// checks; EUNAVAILABLE when nothing answers; ETLS when the handshake or
+// the certificate check fails, with the certificate's details and the fix.
+func Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
+	host, port, err := src.Endpoint()
+	if err != nil {
+		return nil, err
+	}
+	v, err := newVerifier(src)
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{
+		src:     src,
+		addr:    net.JoinHostPort(host, strconv.Itoa(port)),
+		verify:  v,
+		timeout: orDefault(src.RequestTimeout, roster.DefaultRequestTimeout),
+	}
+	connectTimeout := orDefault(src.ConnectTimeout, roster.DefaultConnectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+
+	d := net.Dialer{}
+	raw, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return nil, c.dialError(err, connectTimeout)
+	}
+	// The deadline bounds the handshake and StartTLS, which go-ldap runs
+	// without one; Bind clears it once the connection is ready.
+	deadline, _ := ctx.Deadline()
+	raw.SetDeadline(deadline)
+	c.raw = raw
+
+	switch src.Mode() {
+	case roster.LDAPS:
+		tc := tls.Client(raw, v.config())
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, c.tlsError(err)
+		}
+		st := tc.ConnectionState()
+		c.tls = &st
+		c.conn = goldap.NewConn(tc, true)
+		c.conn.Start()
+	case roster.StartTLS:
+		c.conn = goldap.NewConn(raw, false)
+		c.conn.Start()
+		if err := c.conn.StartTLS(v.config()); err != nil {
+			c.conn.Close()
+			return nil, c.startTLSError(err)
+		}
+		st, _ := c.conn.TLSConnectionState()
+		c.tls = &st
+	default: // Plain, allowed by Validate only with AllowInsecure
+		c.conn = goldap.NewConn(raw, false)
+		c.conn.Start()
+	}
+	c.conn.SetTimeout(c.timeout)
+	return c, nil
+}
+
+// Bind authenticates as the source's login. A failed bind is returned at
+// once and never retried: AD and Entra DS lock an account after a few bad
+// passwords, and a retry loop would lock out the sync account.
+//
+// Errors: EUNAUTHORIZED for rejected credentials, with AD's reason (wrong
+// password, disabled, expired, locked, must change); EINVALID when the
+// server wants TLS for the bind; EUNAVAILABLE when the connection drops.
+func (c *Conn) Bind(ctx context.Context) error {
+	name, err := c.src.BindName()
+	if err != nil {
+		return err
+	}
+	if !c.src.Password.IsSet() {
+		return roster.Errorf(roster.EINVALID, "the password of %s is empty; an empty password would make an anonymous bind", c.src.Login)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.conn.Bind(name, c.src.Password.Reveal()) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		c.conn.Close()
+		return &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap.Bind", Err: ctx.Err(),
+			Message: "the bind to " + c.addr + " was cancelled or timed out"}
+	}
+	if err != nil {
+		return c.bindError(err)
+	}
+	c.raw.SetDeadline(time.Time{}) // from here on, per-request timeouts apply
+	return nil
+}
+
+// TLS returns the state of the TLS session, or nil on a plain connection.
+func (c *Conn) TLS() *tls.ConnectionState { return c.tls }
+
+// Verified says how the server's certificate was accepted: "chain" when
+// it verified against the trusted roots, "pin" when it matched the pinned
+// fingerprint, "none" when verification is off or TLS is not used.
+func (c *Conn) Verified() string {
+	if c.tls == nil {
+		return "none"
+	}
+	return c.verify.how()
+}
+
+// Addr returns host:port of the directory.
+func (c *Conn) Addr() string { return c.addr }
+
+// Close closes the connection. It is safe to call more than once.
+func (c *Conn) Close() error {
+	if c.conn == nil {
+		return nil
+	}
+	return c.conn.Close()
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}

@@ -1,0 +1,240 @@
+package ldap
+
+// Every message an admin can see from this package is written here, so
+// they can be read and reviewed together. Messages name the account and
+// the server, never the password.
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/rosterhq/roster"
+)
+
+// adBindReasons maps the "data XXX" sub-code AD puts in a result code 49
+// diagnostic to a sentence and the fix. Samba and Entra DS use the same.
+var adBindReasons = map[string]string{
+	"525": "no such account; check the login (for Entra DS, a user of the managed domain, written as user@domain)",
+	"52e": "wrong password; roster does not retry, because Entra DS locks an account after 5 wrong passwords in 2 minutes",
+	"530": "the account may not sign in at this time of day; lift the logon-hours restriction",
+	"531": "the account may not sign in from this computer; lift the workstation restriction",
+	"532": "the password has expired; set a new one in the directory",
+	"533": "the account is disabled; enable it in the directory or use another ordinary account",
+	"568": "the account is in too many groups to sign in",
+	"701": "the account has expired; extend its expiry date in the directory",
+	"773": "the password must be changed before the account can sign in; set a new one in the directory",
+	"775": "the account is locked out after too many wrong passwords; wait for the lockout to end or have it unlocked",
+}
+
+var adDataCode = regexp.MustCompile(`data ([0-9a-fA-F]{3,8})`)
+
+func (c *Conn) bindError(err error) error {
+	login := c.src.Login
+	var le *goldap.Error
+	if !errors.As(err, &le) {
+		return c.netError("bind", err)
+	}
+	e := &roster.Error{Op: "ldap.Bind", Err: err}
+	switch le.ResultCode {
+	case goldap.LDAPResultInvalidCredentials:
+		e.Code = roster.EUNAUTHORIZED
+		if m := adDataCode.FindStringSubmatch(le.Error()); m != nil {
+			code := strings.ToLower(m[1])
+			if reason, ok := adBindReasons[code]; ok {
+				e.Message = fmt.Sprintf("the directory rejected the login %s: %s (AD code %s)", login, reason, code)
+				return e
+			}
+			e.Message = fmt.Sprintf("the directory rejected the login %s (AD code %s)", login, code)
+			return e
+		}
+		e.Message = fmt.Sprintf("the directory rejected the login %s: wrong DN or password (LDAP code 49); roster does not retry", login)
+		if !c.src.Type.IsAD() {
+			e.Message += "; OpenLDAP signs in with the account's full DN, such as uid=svc-print,ou=system,dc=example,dc=test"
+		}
+	case goldap.LDAPResultStrongAuthRequired, goldap.LDAPResultConfidentialityRequired:
+		e.Code = roster.EINVALID
+		e.Message = fmt.Sprintf("the directory at %s refuses a password sign-in without TLS (LDAP code %d); use LDAPS or StartTLS", c.addr, le.ResultCode)
+	case goldap.LDAPResultInappropriateAuthentication, goldap.LDAPResultUnwillingToPerform:
+		e.Code = roster.EUNAUTHORIZED
+		e.Message = fmt.Sprintf("the directory at %s will not let %s sign in with a password (LDAP code %d: %s)", c.addr, login, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])
+	default:
+		return c.resultError("bind as "+login, le)
+	}
+	return e
+}
+
+// searchError explains a failed search of base.
+func (c *Conn) searchError(base string, err error) error {
+	var le *goldap.Error
+	if !errors.As(err, &le) {
+		return c.netError("search", err)
+	}
+	e := &roster.Error{Op: "ldap.Search", Err: err}
+	switch le.ResultCode {
+	case goldap.LDAPResultNoSuchObject:
+		e.Code = roster.ENOTFOUND
+		e.Message = fmt.Sprintf("the base DN %s does not exist in the directory; check the domain or the base DN", base)
+	case goldap.LDAPResultSizeLimitExceeded:
+		e.Code = roster.EUNAVAILABLE
+		e.Message = fmt.Sprintf("the directory stopped the search of %s at its size limit (LDAP code 4) even though roster pages; raise the account's size limit or narrow the base DN", base)
+	case goldap.LDAPResultAdminLimitExceeded:
+		e.Code = roster.EUNAVAILABLE
+		e.Message = fmt.Sprintf("the directory refused the search of %s: administrative limit exceeded (LDAP code 11), for example a page size above its maximum", base)
+	case goldap.LDAPResultInsufficientAccessRights:
+		e.Code = roster.EFORBIDDEN
+		e.Message = fmt.Sprintf("the account %s may not search %s (LDAP code 50); give it read access", c.src.Login, base)
+	case goldap.LDAPResultOperationsError:
+		e.Code = roster.EUNAUTHORIZED
+		e.Message = fmt.Sprintf("the directory refused the search of %s (LDAP code 1); the bind probably did not happen or was lost", base)
+	default:
+		return c.resultError("search of "+base, le)
+	}
+	return e
+}
+
+func (c *Conn) resultError(what string, le *goldap.Error) error {
+	if le.ResultCode == goldap.ErrorNetwork {
+		return c.netError(what, le)
+	}
+	return &roster.Error{Code: roster.EINTERNAL, Op: "ldap", Err: le,
+		Message: fmt.Sprintf("the directory at %s refused the %s: LDAP code %d (%s)", c.addr, what, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])}
+}
+
+func (c *Conn) netError(what string, err error) error {
+	msg := fmt.Sprintf("the connection to %s failed during the %s", c.addr, what)
+	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+		msg = fmt.Sprintf("the directory at %s did not answer the %s within %s", c.addr, what, c.timeout)
+	} else if errors.Is(err, context.Canceled) {
+		msg = fmt.Sprintf("the %s at %s was cancelled", what, c.addr)
+	}
+	return &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap", Err: err, Message: msg}
+}
+
+func (c *Conn) dialError(err error, timeout time.Duration) error {
+	e := &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap.Dial", Err: err}
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		e.Message = fmt.Sprintf("the host name %s cannot be resolved; check the address, or use the directory's IP address", dnsErr.Name)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Message = fmt.Sprintf("nothing accepts connections at %s (connection refused); check the address and port, and that %s is enabled on the directory (Entra DS: Secure LDAP, then Enable)", c.addr, c.src.Mode())
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		e.Message = fmt.Sprintf("no answer from %s within %s; check the address, and that the firewall (for Entra DS, the network security group rule for port %s) lets this machine in", c.addr, timeout, c.addr[strings.LastIndex(c.addr, ":")+1:])
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		e.Message = fmt.Sprintf("there is no network route to %s; check the address and this machine's network", c.addr)
+	default:
+		e.Message = fmt.Sprintf("cannot connect to %s: %v", c.addr, err)
+	}
+	return e
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// tlsError explains a failed TLS handshake. The verifier keeps the typed
+// cause and the certificates the server sent, so the message can name the
+// certificate and say exactly what to trust or pin.
+func (c *Conn) tlsError(err error) error {
+	peer, verr := c.verify.failure()
+	e := &roster.Error{Code: roster.ETLS, Op: "ldap.Dial", Err: err}
+	if verr == nil {
+		if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
+			return c.dialError(err, orDefault(c.src.ConnectTimeout, roster.DefaultConnectTimeout))
+		}
+		e.Message = fmt.Sprintf("the TLS handshake with %s failed: %v", c.addr, rootCause(err))
+		if strings.Contains(err.Error(), "first record does not look like a TLS handshake") {
+			e.Message = fmt.Sprintf("the server at %s does not speak TLS on this port; it is probably plain LDAP (port 389): use StartTLS there, or LDAPS on port 636", c.addr)
+		}
+		return e
+	}
+	e.Message = certProblem(c.addr, c.verify.serverName, verr, peer)
+	return e
+}
+
+func (c *Conn) startTLSError(err error) error {
+	if _, verr := c.verify.failure(); verr != nil {
+		return c.tlsError(err)
+	}
+	var le *goldap.Error
+	if errors.As(err, &le) && le.ResultCode != goldap.ErrorNetwork {
+		return &roster.Error{Code: roster.ETLS, Op: "ldap.StartTLS", Err: err,
+			Message: fmt.Sprintf("the directory at %s refused StartTLS (LDAP code %d: %s); it may have no certificate configured, or use LDAPS on port 636", c.addr, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])}
+	}
+	return c.tlsError(err)
+}
+
+// certProblem turns a certificate verification error into what failed,
+// on which certificate, and the fix.
+func certProblem(addr, serverName string, err error, peer []*x509.Certificate) string {
+	var leaf *x509.Certificate
+	if len(peer) > 0 {
+		leaf = peer[0]
+	}
+	describe := func() string {
+		if leaf == nil {
+			return ""
+		}
+		return fmt.Sprintf(" (subject %s, issued by %s, SHA-256 %s)", leaf.Subject, leaf.Issuer, Fingerprint(leaf))
+	}
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		notStd   x509.SystemRootsError
+	)
+	switch {
+	case errors.Is(err, errPinMismatch):
+		return fmt.Sprintf("the certificate of %s%s is not the pinned one; if the directory's certificate was renewed on purpose, pin the new fingerprint, otherwise something is intercepting the connection", addr, describe())
+	case errors.As(err, &hostname):
+		return fmt.Sprintf("the certificate of %s is for %s, not for %s%s; set the TLS server name to a name it carries (for a wildcard *.domain certificate, ldaps.domain)",
+			addr, strings.Join(certNames(hostname.Certificate), ", "), serverName, describe())
+	case errors.As(err, &unknown):
+		return fmt.Sprintf("the certificate of %s%s is not trusted: it is self-signed or issued by an unknown CA; trust it by giving the CA certificate or the exported .cer file (--ca), or pin its SHA-256 fingerprint (--pin-sha256)", addr, describe())
+	case errors.As(err, &invalid):
+		switch invalid.Reason {
+		case x509.Expired:
+			if leaf != nil && time.Now().After(leaf.NotAfter) {
+				return fmt.Sprintf("the certificate of %s expired on %s%s; upload a new certificate to the directory (Entra DS: Secure LDAP, then Change certificate)", addr, leaf.NotAfter.UTC().Format("2006-01-02"), describe())
+			}
+			return fmt.Sprintf("a certificate in the chain of %s is expired or not yet valid%s; check the directory's certificate and this machine's clock", addr, describe())
+		case x509.IncompatibleUsage:
+			return fmt.Sprintf("the certificate of %s%s is not valid for TLS server authentication; issue one with the Server Authentication usage", addr, describe())
+		}
+		return fmt.Sprintf("the certificate of %s%s is invalid: %v", addr, describe(), invalid)
+	case errors.As(err, &notStd):
+		return fmt.Sprintf("this machine has no usable system certificate roots to check %s%s; give the CA certificate with --ca", addr, describe())
+	}
+	return fmt.Sprintf("the certificate of %s%s failed verification: %v", addr, describe(), err)
+}
+
+func certNames(c *x509.Certificate) []string {
+	if c == nil {
+		return nil
+	}
+	if len(c.DNSNames) > 0 {
+		return c.DNSNames
+	}
+	return []string{c.Subject.CommonName}
+}
+
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}

@@ -1,0 +1,203 @@
+package ldap
+
+import (
+	"context"
+	"strings"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/rosterhq/roster"
+)
+
+// MaxPageSize is AD's MaxPageSize, the most entries a page may hold. The
+// lab's OpenLDAP enforces the same limit; Entra DS does too.
+const MaxPageSize = 1000
+
+// maxPages bounds a paged search: 100,000 pages of 1,000 is 100 million
+// entries, far beyond any directory roster syncs. A server that keeps
+// handing out cookies past that is broken, and the search fails.
+const maxPages = 100_000
+
+// Scope of a search.
+type Scope int
+
+const (
+	ScopeBase    Scope = goldap.ScopeBaseObject
+	ScopeOne     Scope = goldap.ScopeSingleLevel
+	ScopeSubtree Scope = goldap.ScopeWholeSubtree
+)
+
+// SearchRequest is one search. Attributes lists what to fetch; "1.1"
+// alone fetches none (RFC 4511), for counting.
+type SearchRequest struct {
+	BaseDN     string
+	Scope      Scope
+	Filter     string
+	Attributes []string
+	PageSize   int // 0 or above MaxPageSize means MaxPageSize
+}
+
+// SearchStats says what a search read.
+type SearchStats struct {
+	Entries   int
+	Pages     int
+	Referrals int // continuation references, ignored (AD returns them for the Configuration partition)
+}
+
+// Entry is one directory entry. Attribute names are matched without
+// regard to case, as LDAP does.
+type Entry struct {
+	DN    string
+	attrs map[string][][]byte
+	names []string // attribute names as the server sent them, in order
+}
+
+func newEntry(e *goldap.Entry) *Entry {
+	out := &Entry{DN: e.DN, attrs: make(map[string][][]byte, len(e.Attributes))}
+	for _, a := range e.Attributes {
+		k := strings.ToLower(a.Name)
+		if _, seen := out.attrs[k]; !seen {
+			out.names = append(out.names, a.Name)
+		}
+		out.attrs[k] = append(out.attrs[k], a.ByteValues...)
+	}
+	return out
+}
+
+// Values returns the values of an attribute as strings.
+func (e *Entry) Values(attr string) []string {
+	raw := e.attrs[strings.ToLower(attr)]
+	out := make([]string, len(raw))
+	for i, v := range raw {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// Value returns the first value of an attribute, or "".
+func (e *Entry) Value(attr string) string {
+	if v := e.attrs[strings.ToLower(attr)]; len(v) > 0 {
+		return string(v[0])
+	}
+	return ""
+}
+
+// Raw returns the first value of an attribute as bytes (objectGUID).
+func (e *Entry) Raw(attr string) []byte {
+	if v := e.attrs[strings.ToLower(attr)]; len(v) > 0 {
+		return v[0]
+	}
+	return nil
+}
+
+// Names returns the attribute names the server sent, as it spelt them.
+func (e *Entry) Names() []string { return e.names }
+
+// Search runs a paged search and hands each entry to fn as it arrives, so
+// memory does not grow with the size of the directory. Pages hold at most
+// MaxPageSize entries. When fn returns an error the search stops, the
+// server is told to drop the paged result, and that error is returned.
+// Each page must arrive within the source's request timeout.
+//
+// Errors: ENOTFOUND when the base DN does not exist, EFORBIDDEN when the
+// account may not read it, EUNAVAILABLE on a dropped connection, a
+// timeout, or a server-side limit; ctx's error when ctx ends.
+func (c *Conn) Search(ctx context.Context, req SearchRequest, fn func(*Entry) error) (SearchStats, error) {
+	var st SearchStats
+	size := req.PageSize
+	if size <= 0 || size > MaxPageSize {
+		size = MaxPageSize
+	}
+	paging := goldap.NewControlPaging(uint32(size))
+	for st.Pages < maxPages {
+		cookie, err := c.page(ctx, req, paging, &st, fn)
+		if err != nil {
+			if len(paging.Cookie) > 0 {
+				c.abandonPaging(req, paging)
+			}
+			return st, err
+		}
+		st.Pages++
+		if len(cookie) == 0 {
+			return st, nil
+		}
+		paging.SetCookie(cookie)
+	}
+	c.abandonPaging(req, paging)
+	return st, &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap.Search",
+		Message: "the directory returned more than 100,000 pages for " + req.BaseDN + "; the search was stopped"}
+}
+
+// page reads one page and returns the cookie for the next one.
+func (c *Conn) page(ctx context.Context, req SearchRequest, paging *goldap.ControlPaging, st *SearchStats, fn func(*Entry) error) ([]byte, error) {
+	pctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	r := c.conn.SearchAsync(pctx, c.request(req, paging), MaxPageSize)
+	var cookie []byte
+	for r.Next() {
+		if e := r.Entry(); e != nil {
+			st.Entries++
+			if err := fn(newEntry(e)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if r.Referral() != "" {
+			st.Referrals++
+			continue
+		}
+		if p, ok := goldap.FindControl(r.Controls(), goldap.ControlTypePaging).(*goldap.ControlPaging); ok {
+			cookie = p.Cookie
+		}
+	}
+	// SearchAsync ends quietly when its context ends: check it first.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := pctx.Err(); err != nil {
+		return nil, c.netError("search of "+req.BaseDN, err)
+	}
+	if err := r.Err(); err != nil {
+		return nil, c.searchError(req.BaseDN, err)
+	}
+	return cookie, nil
+}
+
+func (c *Conn) request(req SearchRequest, paging *goldap.ControlPaging) *goldap.SearchRequest {
+	filter := req.Filter
+	if filter == "" {
+		filter = "(objectClass=*)"
+	}
+	attrs := req.Attributes
+	if len(attrs) == 0 {
+		attrs = []string{"1.1"}
+	}
+	var controls []goldap.Control
+	if paging != nil { // nil: a single request without paging
+		controls = []goldap.Control{paging}
+	}
+	return goldap.NewSearchRequest(req.BaseDN, int(req.Scope), goldap.NeverDerefAliases,
+		0, 0, false, filter, attrs, controls)
+}
+
+// abandonPaging tells the server to release a paged result early, by
+// sending the cookie with a page size of 0 (RFC 2696). Best effort.
+func (c *Conn) abandonPaging(req SearchRequest, paging *goldap.ControlPaging) {
+	stop := &goldap.ControlPaging{PagingSize: 0, Cookie: paging.Cookie}
+	_, _ = c.conn.Search(c.request(req, stop))
+}
+
+// Get reads one entry by DN with a base-scope search, without paging.
+// It returns nil and no error when the entry does not exist.
+func (c *Conn) Get(ctx context.Context, dn string, attrs ...string) (*Entry, error) {
+	var got *Entry
+	var st SearchStats
+	_, err := c.page(ctx, SearchRequest{BaseDN: dn, Scope: ScopeBase, Attributes: attrs}, nil, &st, func(e *Entry) error {
+		got = e
+		return nil
+	})
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return nil, nil
+	}
+	return got, err
+}

@@ -1,0 +1,169 @@
+package ldap
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"sync"
+
+	"github.com/rosterhq/roster"
+)
+
+// verifier checks the server certificate itself, in VerifyConnection,
+// rather than leaving it to crypto/tls. The checks are the same (chain to
+// a trusted root, server name, server-auth usage), but the typed error
+// survives: go-ldap's StartTLS flattens handshake errors into text, and
+// the admin needs to know which check failed and on which certificate.
+type verifier struct {
+	roots      *x509.CertPool
+	serverName string
+	pin        []byte
+	skip       bool
+
+	mu      sync.Mutex
+	err     error // the last verification failure, typed
+	peer    []*x509.Certificate
+	matched string
+}
+
+func newVerifier(src *roster.Source) (*verifier, error) {
+	v := &verifier{serverName: src.ServerName(), skip: src.Trust.SkipVerify}
+	pin, err := src.Pin()
+	if err != nil {
+		return nil, err
+	}
+	v.pin = pin
+	if v.pin != nil || v.skip {
+		return v, nil
+	}
+	v.roots, err = x509.SystemCertPool()
+	if err != nil || v.roots == nil {
+		v.roots = x509.NewCertPool()
+	}
+	if len(src.Trust.CAPEM) > 0 {
+		certs, err := ParseCertificates(src.Trust.CAPEM)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range certs {
+			v.roots.AddCert(c)
+		}
+	}
+	return v, nil
+}
+
+// ParseCertificates reads certificates from PEM (Base-64 .cer, .pem, .crt)
+// or from a single DER certificate (a binary .cer as Windows exports it).
+func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	rest := data
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, roster.Errorf(roster.EINVALID, "the CA file holds a certificate that cannot be read: %v", err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 && !bytes.Contains(data, []byte("-----BEGIN")) {
+		c, err := x509.ParseCertificate(data)
+		if err == nil {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil, roster.Errorf(roster.EINVALID, "the CA file holds no certificate; give the CA's or the server's certificate as a .cer or .pem file")
+	}
+	return out, nil
+}
+
+func (v *verifier) config() *tls.Config {
+	return &tls.Config{
+		ServerName:         v.serverName,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: true, // verification happens in VerifyConnection, below
+		VerifyConnection:   v.check,
+	}
+}
+
+// errPinMismatch is the typed failure of a pinned fingerprint.
+var errPinMismatch = errors.New("certificate does not match the pinned fingerprint")
+
+func (v *verifier) check(cs tls.ConnectionState) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.peer = cs.PeerCertificates
+	if len(cs.PeerCertificates) == 0 {
+		v.err = errors.New("the server sent no certificate")
+		return v.err
+	}
+	leaf := cs.PeerCertificates[0]
+	switch {
+	case v.skip:
+		v.matched = "none"
+		return nil
+	case v.pin != nil:
+		sum := sha256.Sum256(leaf.Raw)
+		if !bytes.Equal(sum[:], v.pin) {
+			v.err = errPinMismatch
+			return v.err
+		}
+		v.matched = "pin"
+		return nil
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{
+		Roots:         v.roots,
+		Intermediates: inter,
+		DNSName:       v.serverName,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	if err != nil {
+		v.err = err
+		return err
+	}
+	v.matched = "chain"
+	return nil
+}
+
+// failure returns the typed verification error and the certificates the
+// server presented, if the handshake got that far.
+func (v *verifier) failure() ([]*x509.Certificate, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.peer, v.err
+}
+
+func (v *verifier) how() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.matched
+}
+
+// Fingerprint returns the SHA-256 fingerprint of a certificate in the
+// colon-separated upper-case hex form that --pin-sha256 accepts.
+func Fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	const hexd = "0123456789ABCDEF"
+	out := make([]byte, 0, len(sum)*3)
+	for i, b := range sum {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = append(out, hexd[b>>4], hexd[b&15])
+	}
+	return string(out)
+}
