@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"regexp"
@@ -154,8 +155,11 @@ func (c *Conn) tlsError(err error) error {
 			return c.dialError(err, orDefault(c.src.ConnectTimeout, roster.DefaultConnectTimeout))
 		}
 		e.Message = fmt.Sprintf("the TLS handshake with %s failed: %v", c.addr, rootCause(err))
-		if strings.Contains(err.Error(), "first record does not look like a TLS handshake") {
-			e.Message = fmt.Sprintf("the server at %s does not speak TLS on this port; it is probably plain LDAP (port 389): use StartTLS there, or LDAPS on port 636", c.addr)
+		// A plain LDAP port either answers the ClientHello with non-TLS
+		// bytes or hangs up on it.
+		if strings.Contains(err.Error(), "first record does not look like a TLS handshake") ||
+			errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			e.Message = fmt.Sprintf("the server at %s does not speak TLS on this port (it hung up on the TLS handshake); it is probably plain LDAP, as on port 389: use StartTLS there, or LDAPS on port 636", c.addr)
 		}
 		return e
 	}

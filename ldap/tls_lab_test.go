@@ -1,0 +1,174 @@
+package ldap_test
+
+// What an admin sees when TLS is not right, against the real lab servers.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/lab/labenv"
+	"github.com/rosterhq/roster/ldap"
+)
+
+func dialErr(t *testing.T, src *roster.Source) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := ldap.Dial(ctx, src)
+	if err == nil {
+		c.Close()
+	}
+	return err
+}
+
+func TestLabTLSFailuresNameTheProblemAndTheFix(t *testing.T) {
+	env := labenv.Require(t)
+	tests := []struct {
+		name     string
+		dir      labenv.Directory
+		mode     roster.TLSMode
+		change   func(*roster.Source)
+		wantCode string
+		want     []string
+	}{
+		{"an unknown CA asks to trust the .cer or pin the fingerprint", labenv.AD, roster.LDAPS,
+			func(s *roster.Source) { s.Trust.CAPEM = nil },
+			roster.ETLS, []string{"is not trusted", "--ca", "--pin-sha256", "SHA-256 ", "issued by CN=roster lab CA"}},
+		{"an unknown CA over StartTLS is explained the same way", labenv.OpenLDAP, roster.StartTLS,
+			func(s *roster.Source) { s.Trust.CAPEM = nil },
+			roster.ETLS, []string{"is not trusted", "--ca"}},
+		{"a name the certificate lacks names the names it has", labenv.AD, roster.LDAPS,
+			func(s *roster.Source) { s.Trust.ServerName = "dc1.other.test" },
+			roster.ETLS, []string{"is for *.corp.test, corp.test, not for dc1.other.test", "ldaps.domain"}},
+		{"an IP address without a domain cannot match a wildcard", labenv.OpenLDAP, roster.LDAPS,
+			func(s *roster.Source) { s.Trust.ServerName = ""; s.Domain = "" },
+			roster.ETLS, []string{"not for 127.0.0.1"}},
+		{"a wrong pin says the certificate is not the pinned one", labenv.AD, roster.StartTLS,
+			func(s *roster.Source) { s.Trust.PinSHA256 = strings.Repeat("00", 32) },
+			roster.ETLS, []string{"is not the pinned one"}},
+		{"LDAPS against the StartTLS port says to use StartTLS", labenv.OpenLDAP, roster.LDAPS,
+			func(s *roster.Source) { s.Address = strings.Replace(s.Address, "1636", "1389", 1) },
+			roster.ETLS, []string{"does not speak TLS on this port", "StartTLS"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := env.Source(t, tt.dir, tt.mode)
+			tt.change(src)
+			err := dialErr(t, src)
+			if roster.ErrorCode(err) != tt.wantCode {
+				t.Fatalf("Dial() = %v (code %q), want code %q", err, roster.ErrorCode(err), tt.wantCode)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLabPinnedFingerprintReplacesTheChain(t *testing.T) {
+	env := labenv.Require(t)
+	src := env.Source(t, labenv.AD, roster.LDAPS)
+	c := connect(t, src)
+	sum := sha256.Sum256(c.TLS().PeerCertificates[0].Raw)
+	if got := ldap.Fingerprint(c.TLS().PeerCertificates[0]); strings.ReplaceAll(got, ":", "") != strings.ToUpper(hex.EncodeToString(sum[:])) {
+		t.Fatalf("Fingerprint() = %s, want the SHA-256 of the certificate", got)
+	}
+
+	pinned := env.Source(t, labenv.AD, roster.LDAPS)
+	pinned.Trust.CAPEM = nil // no CA: only the pin makes this work
+	pinned.Trust.PinSHA256 = ldap.Fingerprint(c.TLS().PeerCertificates[0])
+	pc := connect(t, pinned)
+	if pc.Verified() != "pin" {
+		t.Fatalf("Verified() = %q, want pin", pc.Verified())
+	}
+}
+
+func TestLabSkipVerifyConnectsButIsFlagged(t *testing.T) {
+	env := labenv.Require(t)
+	src := env.Source(t, labenv.OpenLDAP, roster.StartTLS)
+	src.Trust = roster.Trust{SkipVerify: true}
+	c := connect(t, src)
+	if c.Verified() != "none" {
+		t.Fatalf("Verified() = %q, want none", c.Verified())
+	}
+	if len(src.Warnings()) == 0 {
+		t.Fatal("a source with verification off carries no warning")
+	}
+}
+
+func TestLabPlainBindIsRefusedByBothServers(t *testing.T) {
+	env := labenv.Require(t)
+	for _, d := range []labenv.Directory{labenv.AD, labenv.OpenLDAP} {
+		t.Run(string(d), func(t *testing.T) {
+			src := env.Source(t, d, roster.Plain)
+			src.AllowInsecure = true
+			ctx := context.Background()
+			c, err := ldap.Dial(ctx, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			err = c.Bind(ctx)
+			if roster.ErrorCode(err) != roster.EINVALID || !strings.Contains(err.Error(), "refuses a password sign-in without TLS") {
+				t.Fatalf("plain Bind() = %v, want the server's refusal explained", err)
+			}
+		})
+	}
+}
+
+// These two need no directory: a closed port and a silent one, both on
+// loopback.
+func TestDialRefusedAndSilentServers(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent := l.Addr().String()
+	defer l.Close()
+	go func() { // accept and say nothing
+		for i := 0; i < 10; i++ {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l2.Addr().String()
+	l2.Close()
+
+	tests := []struct {
+		name string
+		addr string
+		want string
+	}{
+		{"a closed port says connection refused", closed, "connection refused"},
+		{"a silent server times out within the connect timeout", silent, "within 300ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &roster.Source{Type: roster.OpenLDAP, Address: tt.addr, TLSMode: roster.LDAPS,
+				ConnectTimeout: 300 * time.Millisecond}
+			start := time.Now()
+			err := dialErr(t, src)
+			if roster.ErrorCode(err) != roster.EUNAVAILABLE || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Dial() = %v (code %q), want EUNAVAILABLE saying %q", err, roster.ErrorCode(err), tt.want)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Fatalf("Dial() took %s; the connect timeout does not bound it", d)
+			}
+		})
+	}
+}
