@@ -1,7 +1,7 @@
 // Package labenv gives tests the connection facts of the directory lab
 // (lab/lab up), and decides what a test does when the lab is down: skip on
-// a developer's machine, fail under CI (CI=true), where a missing lab
-// means the suite did not test what it claims to.
+// a developer's machine, fail under CI (CI=true) and under make test,
+// where a missing lab means the suite did not test what it claims to.
 package labenv
 
 import (
@@ -67,6 +67,13 @@ func Load() (*Env, error) {
 	return e, sc.Err()
 }
 
+// Required reports whether a missing lab fails tests instead of skipping
+// them: under CI (CI=true), and under make test (ROSTER_REQUIRE_LAB=1),
+// which brings the lab up first and must not pass by skipping.
+func Required() bool {
+	return os.Getenv("CI") == "true" || os.Getenv("ROSTER_REQUIRE_LAB") == "1"
+}
+
 // Require returns the lab's facts if both servers answer, and otherwise
 // skips the test, or fails it when CI=true.
 func Require(t testing.TB) *Env {
@@ -76,8 +83,8 @@ func Require(t testing.TB) *Env {
 		err = e.reachable()
 	}
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("directory lab unavailable under CI: %v", err)
+		if Required() {
+			t.Fatalf("directory lab unavailable, and required here (CI=true or ROSTER_REQUIRE_LAB=1): %v", err)
 		}
 		t.Skipf("directory lab unavailable (%v); run lab/lab up", err)
 	}

@@ -1,0 +1,160 @@
+// Command roster keeps a print server's user base in step with Active
+// Directory, Entra Domain Services or OpenLDAP, read over secure LDAP.
+//
+// This file holds the command table; each command lives in its own file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/rosterhq/roster"
+)
+
+// Exit statuses, the same for every command.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the command ran and something failed
+	exitUsage   = 2 // the command line is wrong
+)
+
+// command is one subcommand. run returns an error; errUsage-wrapped
+// errors exit with status 2, everything else with 1.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+// app is what every command gets: its output streams, its environment
+// and its logger. Tests build one with buffers instead of the real ones.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	log            *slog.Logger
+}
+
+var errUsage = errors.New("usage")
+
+func usageErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+func commands() []command {
+	return []command{
+		{"connect", "connect to a directory over LDAPS or StartTLS, sign in, and count the users roster would see", runConnect},
+		{"version", "print roster's version", runVersion},
+		{"help", "list the commands, or explain one: roster help COMMAND", runHelp},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, log: newLogger(stderr, getenv("ROSTER_LOG_LEVEL"))}
+	if len(args) == 0 {
+		printHelp(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "-help" {
+		name = "help"
+	}
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		err := c.run(ctx, a, args[1:])
+		switch {
+		case err == nil:
+			return exitOK
+		case errors.Is(err, flag.ErrHelp):
+			return exitOK
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(stderr, "roster %s: %s\n", name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+			return exitUsage
+		default:
+			// The admin reads the message; the log keeps the cause.
+			fmt.Fprintf(stderr, "roster %s: %s\n", name, message(err))
+			a.log.Debug("command failed", "command", name, "err", err)
+			return exitFailure
+		}
+	}
+	fmt.Fprintf(stderr, "roster: unknown command %q\n\n", name)
+	printHelp(stderr)
+	return exitUsage
+}
+
+// message is what the admin sees for an error: the roster.Error message
+// when there is one, the error text otherwise (flag and file errors).
+func message(err error) string {
+	var e *roster.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "roster keeps a print server's users in step with Active Directory, Entra Domain Services or OpenLDAP.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: roster COMMAND [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run roster COMMAND -h for the flags of a command.")
+}
+
+func runHelp(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 {
+		printHelp(a.stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] && c.name != "help" {
+			return c.run(ctx, a, []string{"-h"})
+		}
+	}
+	return usageErrorf("no command %q; roster help lists them", args[0])
+}
+
+// newFlagSet returns a flag set that writes its usage to the app's
+// stderr and reports errors instead of exiting.
+func newFlagSet(a *app, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(a.stderr, "Usage: roster %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags and turns a flag error into a usage error.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErrorf("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rosterhq/roster/lab/labenv"
+)
+
+// runCLI runs the command line in-process and returns its exit status and
+// output, with the given environment only.
+func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return env[k] })
+	return code, stdout.String(), stderr.String()
+}
+
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string // in stdout or stderr
+	}{
+		{"help lists every command", []string{"help"}, exitOK, "connect"},
+		{"-h is help", []string{"-h"}, exitOK, "Commands:"},
+		{"no command is a usage error", nil, exitUsage, "Usage: roster COMMAND"},
+		{"an unknown command is a usage error", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"help for a command shows its flags", []string{"help", "connect"}, exitOK, "-password-file"},
+		{"help for an unknown command is a usage error", []string{"help", "nope"}, exitUsage, `no command "nope"`},
+		{"version names roster", []string{"version"}, exitOK, "roster "},
+		{"connect without an address is a usage error", []string{"connect", "-login", "x"}, exitUsage, "-address is required"},
+		{"connect without a password says where to put it", []string{"connect", "-address", "h", "-domain", "corp.test", "-login", "svc"}, exitUsage, "ROSTER_BIND_PASSWORD"},
+		{"an unknown flag is a usage error", []string{"connect", "-bogus"}, exitUsage, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, nil, tt.args...)
+			if code != tt.wantCode || !strings.Contains(out+errOut, tt.wantOut) {
+				t.Fatalf("roster %q = %d, %q %q; want %d mentioning %q", tt.args, code, out, errOut, tt.wantCode, tt.wantOut)
+			}
+		})
+	}
+}
+
+func TestConnectRefusesPlainLDAPWithoutAllowInsecure(t *testing.T) {
+	env := map[string]string{"ROSTER_BIND_PASSWORD": "pw"}
+	code, _, errOut := runCLI(t, env, "connect", "-address", "127.0.0.1", "-tls", "none", "-domain", "corp.test", "-login", "svc")
+	if code != exitUsage || !strings.Contains(errOut, "allow-insecure") {
+		t.Fatalf("connect -tls none = %d, %q; want a usage error naming -allow-insecure", code, errOut)
+	}
+}
+
+// labArgs are the founding article's form for each lab directory: type,
+// IP address, SSL mode, domain, login, password (from a file).
+func labArgs(env *labenv.Env, d labenv.Directory) []string {
+	if d == labenv.AD {
+		return []string{"-type", "entra-ds", "-address", "127.0.0.1", "-tls", "ldaps", "-domain", env.Get("LAB_AD_DOMAIN"),
+			"-login", "svc-print", "-password-file", env.Get("LAB_BIND_PASSWORD_FILE"), "-ca", env.Get("LAB_CA_FILE")}
+	}
+	return []string{"-type", "openldap", "-address", "127.0.0.1:1389", "-tls", "starttls", "-server-name", env.Get("LAB_OL_SERVER_NAME"),
+		"-domain", env.Get("LAB_OL_DOMAIN"), "-base-dn", env.Get("LAB_OL_USERS_DN"),
+		"-login", env.Get("LAB_OL_BIND_USER"), "-password-file", env.Get("LAB_BIND_PASSWORD_FILE"), "-ca", env.Get("LAB_CA_FILE")}
+}
+
+func TestConnectToTheLabWithTheArticlesForm(t *testing.T) {
+	env := labenv.Require(t)
+	for _, d := range []labenv.Directory{labenv.AD, labenv.OpenLDAP} {
+		t.Run(string(d), func(t *testing.T) {
+			wantUsers, wantDisabled := 0, 0
+			for _, u := range env.Data(t, d).Users {
+				if d == labenv.AD || !u.Service {
+					wantUsers++
+				}
+				if u.Disabled {
+					wantDisabled++
+				}
+			}
+			code, out, errOut := runCLI(t, nil, append([]string{"connect"}, labArgs(env, d)...)...)
+			if code != exitOK {
+				t.Fatalf("connect = %d\n%s%s", code, out, errOut)
+			}
+			for _, want := range []string{"certificate verified against the trusted CAs", fmt.Sprintf("users       %d under", wantUsers)} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if d == labenv.AD && !strings.Contains(out, fmt.Sprintf("disabled    %d of %d", wantDisabled, wantUsers)) {
+				t.Errorf("output lacks the %d disabled users:\n%s", wantDisabled, out)
+			}
+			if pw := env.Get("LAB_BIND_PASSWORD"); strings.Contains(out+errOut, pw) {
+				t.Fatal("the output reveals the password")
+			}
+
+			code, out, _ = runCLI(t, nil, append([]string{"connect", "-json"}, labArgs(env, d)...)...)
+			var r connectReport
+			if code != exitOK || json.Unmarshal([]byte(out), &r) != nil || r.Users != wantUsers || r.Verified != "chain" {
+				t.Fatalf("connect -json = %d, users %d, verified %q; want %d users verified by chain\n%s", code, r.Users, r.Verified, wantUsers, out)
+			}
+		})
+	}
+}
+
+func TestConnectWithAWrongPasswordExplainsAndHidesIt(t *testing.T) {
+	env := labenv.Require(t)
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("Wrong-Password-123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := labArgs(env, labenv.AD)
+	for i := range args {
+		if args[i] == "-password-file" {
+			args[i+1] = pwFile
+		}
+	}
+	code, out, errOut := runCLI(t, nil, append([]string{"connect"}, args...)...)
+	if code != exitFailure || !strings.Contains(errOut, "the directory rejected the login svc-print: wrong password") {
+		t.Fatalf("connect with a wrong password = %d, %q", code, errOut)
+	}
+	if strings.Contains(out+errOut, "Wrong-Password-123") {
+		t.Fatal("the output reveals the password")
+	}
+}

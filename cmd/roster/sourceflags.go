@@ -1,0 +1,102 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// sourceFlags are the flags that describe a directory source, shared by
+// every command that talks to one. They follow the founding article's
+// form: type, address, SSL mode, domain, login, password.
+type sourceFlags struct {
+	typ, address, tlsMode, domain, login string
+	passwordFile, caFile, pin, serverName  string
+	filter                                 string
+	baseDNs                                listFlag
+	allowInsecure, skipVerify              bool
+	connectTimeout, requestTimeout         time.Duration
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, "; ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func (f *sourceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.typ, "type", "ad", "directory type: ad, entra-ds, openldap or ldap")
+	fs.StringVar(&f.address, "address", "", "the directory's IP address or host name, optionally with :port (or an ldaps:// URL)")
+	fs.StringVar(&f.tlsMode, "tls", "ldaps", "SSL mode: ldaps (port 636) or starttls (port 389); none needs -allow-insecure")
+	fs.StringVar(&f.domain, "domain", "", "the DNS domain, such as corp.test; gives the base DN and completes a bare login")
+	fs.Var(&f.baseDNs, "base-dn", "a base DN to search (repeat for several); default: derived from -domain")
+	fs.StringVar(&f.login, "login", "", "the account to sign in with: user@domain, DOMAIN\\user, user, or a DN")
+	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the account's password (default: $ROSTER_BIND_PASSWORD)")
+	fs.StringVar(&f.caFile, "ca", "", "a CA certificate or the directory's exported .cer to trust, PEM or DER")
+	fs.StringVar(&f.pin, "pin-sha256", "", "accept exactly the server certificate with this SHA-256 fingerprint")
+	fs.StringVar(&f.serverName, "server-name", "", "the name the certificate must carry (default: the host, or ldaps.<domain> for an IP)")
+	fs.BoolVar(&f.allowInsecure, "allow-insecure", false, "allow -tls none: the password crosses the network in clear")
+	fs.BoolVar(&f.skipVerify, "insecure-skip-verify", false, "do not check the server certificate at all (diagnosis only)")
+	fs.StringVar(&f.filter, "filter", "", "an extra LDAP filter for users, such as (department=Sales)")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", roster.DefaultConnectTimeout, "time allowed to connect, set up TLS and sign in")
+	fs.DurationVar(&f.requestTimeout, "timeout", roster.DefaultRequestTimeout, "time allowed for each search page")
+}
+
+// source builds and validates the source. The password comes from
+// -password-file or $ROSTER_BIND_PASSWORD; there is no password flag, as
+// a command line is visible to every user of the machine.
+func (f *sourceFlags) source(a *app) (*roster.Source, error) {
+	src := &roster.Source{
+		Type:           roster.DirectoryType(strings.ToLower(f.typ)),
+		Address:        f.address,
+		TLSMode:        roster.TLSMode(strings.ToLower(f.tlsMode)),
+		AllowInsecure:  f.allowInsecure,
+		Domain:         f.domain,
+		BaseDNs:        f.baseDNs,
+		Login:          f.login,
+		UserFilter:     f.filter,
+		ConnectTimeout: f.connectTimeout,
+		RequestTimeout: f.requestTimeout,
+		Trust:          roster.Trust{PinSHA256: f.pin, ServerName: f.serverName, SkipVerify: f.skipVerify},
+	}
+	switch {
+	case f.passwordFile != "":
+		b, err := os.ReadFile(f.passwordFile)
+		if err != nil {
+			return nil, usageErrorf("cannot read the password file: %v", err)
+		}
+		if fi, err := os.Stat(f.passwordFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			a.log.Warn("the password file can be read by other users; chmod 600 it", "file", f.passwordFile)
+		}
+		src.Password = roster.Secret(strings.TrimRight(string(b), "\r\n"))
+	case a.getenv("ROSTER_BIND_PASSWORD") != "":
+		src.Password = roster.Secret(a.getenv("ROSTER_BIND_PASSWORD"))
+	}
+	if f.caFile != "" {
+		b, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return nil, usageErrorf("cannot read the CA file: %v", err)
+		}
+		src.Trust.CAPEM = b
+	}
+	if f.address == "" {
+		return nil, usageErrorf("-address is required: the directory's IP address or host name")
+	}
+	if f.login == "" {
+		return nil, usageErrorf("-login is required: any ordinary account of the directory will do")
+	}
+	if !src.Password.IsSet() {
+		return nil, usageErrorf("no password: give -password-file FILE or set ROSTER_BIND_PASSWORD")
+	}
+	if err := src.Validate(); err != nil {
+		return nil, usageErrorf("%s", roster.ErrorMessage(err))
+	}
+	for _, w := range src.Warnings() {
+		fmt.Fprintln(a.stderr, "WARNING:", w)
+		a.log.Warn(w, "address", src.Address)
+	}
+	return src, nil
+}
