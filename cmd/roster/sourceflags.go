@@ -14,12 +14,12 @@ import (
 // every command that talks to one. They follow the founding article's
 // form: type, address, SSL mode, domain, login, password.
 type sourceFlags struct {
-	typ, address, tlsMode, domain, login string
-	passwordFile, caFile, pin, serverName  string
-	filter                                 string
-	baseDNs                                listFlag
-	allowInsecure, skipVerify              bool
-	connectTimeout, requestTimeout         time.Duration
+	typ, address, tlsMode, domain, login  string
+	passwordFile, caFile, pin, serverName string
+	filter                                string
+	baseDNs                               listFlag
+	allowInsecure, skipVerify             bool
+	connectTimeout, requestTimeout        time.Duration
 }
 
 type listFlag []string
