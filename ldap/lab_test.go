@@ -50,6 +50,24 @@ func connect(t *testing.T, src *roster.Source) *ldap.Conn {
 	return c
 }
 
+// bindErr dials (which must work) and returns the error of a bind that
+// must fail.
+func bindErr(t *testing.T, src *roster.Source) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := ldap.Dial(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Bind(ctx)
+	if err == nil {
+		t.Fatalf("Bind(%s) succeeded; it must fail here", src.Login)
+	}
+	return err
+}
+
 func userFilter(d labenv.Directory) string {
 	if d == labenv.AD {
 		return "(&(objectCategory=person)(objectClass=user))"
@@ -104,13 +122,7 @@ func TestLabWrongPasswordIsExplainedAndNotRetried(t *testing.T) {
 		t.Run(string(tt.dir)+" says "+tt.want, func(t *testing.T) {
 			src := env.Source(t, tt.dir, roster.LDAPS)
 			src.Password = "not-the-password"
-			ctx := context.Background()
-			c, err := ldap.Dial(ctx, src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			err = c.Bind(ctx)
+			err := bindErr(t, src)
 			if roster.ErrorCode(err) != roster.EUNAUTHORIZED || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Bind() = %v (code %q), want EUNAUTHORIZED saying %q", err, roster.ErrorCode(err), tt.want)
 			}
@@ -126,13 +138,7 @@ func TestLabDisabledAccountBindIsExplained(t *testing.T) {
 	src := env.Source(t, labenv.AD, roster.StartTLS)
 	src.Login = labdata.DisabledLogin + "@" + src.Domain
 	src.Password = roster.Secret(env.Get("LAB_TEST_PASSWORD"))
-	ctx := context.Background()
-	c, err := ldap.Dial(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	err = c.Bind(ctx)
+	err := bindErr(t, src)
 	if !strings.Contains(err.Error(), "the account is disabled") || !strings.Contains(err.Error(), "(AD code 533)") {
 		t.Fatalf("Bind() as a disabled account = %v, want the AD 533 explanation", err)
 	}

@@ -110,13 +110,7 @@ func TestLabPlainBindIsRefusedByBothServers(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			src := env.Source(t, d, roster.Plain)
 			src.AllowInsecure = true
-			ctx := context.Background()
-			c, err := ldap.Dial(ctx, src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			err = c.Bind(ctx)
+			err := bindErr(t, src)
 			if roster.ErrorCode(err) != roster.EINVALID || !strings.Contains(err.Error(), "refuses a password sign-in without TLS") {
 				t.Fatalf("plain Bind() = %v, want the server's refusal explained", err)
 			}
