@@ -20,3 +20,14 @@ func (s Secret) String() string               { return secretMask }
 func (s Secret) GoString() string             { return secretMask }
 func (s Secret) LogValue() slog.Value         { return slog.StringValue(secretMask) }
 func (s Secret) MarshalText() ([]byte, error) { return []byte(secretMask), nil }
+
+// UnmarshalText takes a secret from JSON or a config file. It refuses the
+// mask itself, so that a form or file that echoes a masked secret back can
+// never replace the real password with "[redacted]".
+func (s *Secret) UnmarshalText(b []byte) error {
+	if string(b) == secretMask {
+		return Errorf(EINVALID, "%s is the mask roster shows in place of a secret, not a password; leave the field out to keep the current one", secretMask)
+	}
+	*s = Secret(b)
+	return nil
+}

@@ -40,3 +40,13 @@ func TestSecretNeverPrints(t *testing.T) {
 		t.Fatalf("Reveal() = %q, want the password", src.Password.Reveal())
 	}
 }
+
+func TestSecretRefusesItsOwnMask(t *testing.T) {
+	var src struct{ Password roster.Secret }
+	if err := json.Unmarshal([]byte(`{"Password":"[redacted]"}`), &src); err == nil {
+		t.Fatal("a masked value was accepted as a password")
+	}
+	if err := json.Unmarshal([]byte(`{"Password":"s3cret"}`), &src); err != nil || src.Password.Reveal() != "s3cret" {
+		t.Fatalf("Unmarshal = %v, password %q", err, src.Password.Reveal())
+	}
+}

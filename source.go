@@ -50,9 +50,11 @@ const (
 )
 
 // Trust says how the directory's certificate is checked. With nothing set,
-// the system roots verify the chain and the name. CAPEM adds CAs (or a
-// self-signed .cer) to those roots. PinSHA256 accepts exactly the leaf
-// certificate with that SHA-256 fingerprint instead of a chain.
+// the system roots verify the chain and the name. CAPEM replaces the
+// system roots with the given CAs (or a self-signed .cer): a directory
+// with its own CA should not also accept every public CA. PinSHA256
+// accepts exactly the leaf certificate with that SHA-256 fingerprint
+// instead of a chain.
 // SkipVerify turns every check off; it exists for diagnosis and is
 // reported as a warning wherever the source is shown.
 type Trust struct {
@@ -108,7 +110,7 @@ func (s *Source) Validate() error {
 		return Errorf(EINVALID, "plain LDAP sends the password in clear; use LDAPS or StartTLS, or set allow-insecure to accept the risk")
 	}
 	if s.Type.IsAD() && s.Domain == "" {
-		return Errorf(EINVALID, "the domain is required for %s (for example corp.test); it gives the base DN and completes the login", s.Type.label())
+		return Errorf(EINVALID, "the domain is required for %s (for example corp.test); it gives the base DN and completes the login", s.Type.Label())
 	}
 	if s.Domain != "" && !validDomain(s.Domain) {
 		return Errorf(EINVALID, "domain %q is not a DNS name such as corp.test", s.Domain)
@@ -119,10 +121,8 @@ func (s *Source) Validate() error {
 	if _, err := s.BindName(); err != nil {
 		return err
 	}
-	if !s.Password.IsSet() {
-		// An empty password turns a simple bind into an anonymous one,
-		// which many servers accept as a "success".
-		return Errorf(EINVALID, "the password of %s is empty; an empty password would make an anonymous bind", s.Login)
+	if err := s.ValidatePassword(); err != nil {
+		return err
 	}
 	if s.Trust.PinSHA256 != "" {
 		if _, err := s.Pin(); err != nil {
@@ -135,7 +135,17 @@ func (s *Source) Validate() error {
 	return nil
 }
 
-func (t DirectoryType) label() string {
+// ValidatePassword refuses an empty password: it turns a simple bind into
+// an anonymous one, which many servers accept as a "success".
+func (s *Source) ValidatePassword() error {
+	if !s.Password.IsSet() {
+		return Errorf(EINVALID, "the password of %s is empty; an empty password would make an anonymous bind", s.Login)
+	}
+	return nil
+}
+
+// Label is the directory type's name as admins know it.
+func (t DirectoryType) Label() string {
 	switch t {
 	case ActiveDirectory:
 		return "Active Directory"
@@ -311,7 +321,7 @@ func (s *Source) BindName() (string, error) {
 		return login, nil
 	case !s.Type.IsAD():
 		return "", Errorf(EINVALID, "%s signs in with a full DN, such as uid=%s,ou=people,%s; %q is not one",
-			s.Type.label(), bareUser(login), DomainDN(orExample(s.Domain), s.Type), login)
+			s.Type.Label(), bareUser(login), DomainDN(orExample(s.Domain), s.Type), login)
 	case strings.Contains(login, `\`):
 		dom, user, _ := strings.Cut(login, `\`)
 		if dom == "" || user == "" {

@@ -23,13 +23,26 @@ import (
 // source explicitly allows plain LDAP) and, after Bind, authenticated.
 // A Conn is not safe for concurrent searches that page: use one per run.
 type Conn struct {
-	src     *roster.Source
-	addr    string // host:port, for messages
-	conn    *goldap.Conn
-	raw     net.Conn
-	tls     *tls.ConnectionState
-	verify  *verifier
-	timeout time.Duration // per request
+	src            *roster.Source
+	addr           string // host:port, for messages
+	conn           *goldap.Conn
+	raw            net.Conn
+	tls            *tls.ConnectionState
+	verify         *verifier
+	timeout        time.Duration // per request
+	connectTimeout time.Duration // dial, TLS set-up and bind
+	now            func() time.Time
+}
+
+// Dialer opens connections. Its zero value is ready to use; Now is the
+// clock that certificate messages are written against (time.Now if nil).
+type Dialer struct {
+	Now func() time.Time
+}
+
+// Dial is Dialer{}.Dial.
+func Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
+	return Dialer{}.Dial(ctx, src)
 }
 
 // Dial connects to the source's directory and sets up TLS: the TLS
@@ -39,7 +52,7 @@ type Conn struct {
 // Errors: EINVALID for a source that fails Validate's address and trust
 // checks; EUNAVAILABLE when nothing answers; ETLS when the handshake or
 // the certificate check fails, with the certificate's details and the fix.
-func Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
+func (dl Dialer) Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
 	host, port, err := src.Endpoint()
 	if err != nil {
 		return nil, err
@@ -49,25 +62,32 @@ func Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
 		return nil, err
 	}
 	c := &Conn{
-		src:     src,
-		addr:    net.JoinHostPort(host, strconv.Itoa(port)),
-		verify:  v,
-		timeout: orDefault(src.RequestTimeout, roster.DefaultRequestTimeout),
+		src:            src,
+		addr:           net.JoinHostPort(host, strconv.Itoa(port)),
+		verify:         v,
+		timeout:        orDefault(src.RequestTimeout, roster.DefaultRequestTimeout),
+		connectTimeout: orDefault(src.ConnectTimeout, roster.DefaultConnectTimeout),
+		now:            dl.Now,
 	}
-	connectTimeout := orDefault(src.ConnectTimeout, roster.DefaultConnectTimeout)
-	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	if c.now == nil {
+		c.now = time.Now
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.connectTimeout)
 	defer cancel()
 
 	d := net.Dialer{}
 	raw, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
-		return nil, c.dialError(err, connectTimeout)
+		return nil, c.dialError(err)
 	}
-	// The deadline bounds the handshake and StartTLS, which go-ldap runs
-	// without one; Bind clears it once the connection is ready.
+	// The deadline bounds the TLS handshake and StartTLS, which go-ldap
+	// runs without one; it is lifted once the connection is ready.
 	deadline, _ := ctx.Deadline()
 	raw.SetDeadline(deadline)
 	c.raw = raw
+	// Cancelling ctx during StartTLS must interrupt it too.
+	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
 
 	switch src.Mode() {
 	case roster.LDAPS:
@@ -85,7 +105,7 @@ func Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
 		c.conn.Start()
 		if err := c.conn.StartTLS(v.config()); err != nil {
 			c.conn.Close()
-			return nil, c.startTLSError(err)
+			return nil, c.startTLSError(ctx, err)
 		}
 		st, _ := c.conn.TLSConnectionState()
 		c.tls = &st
@@ -93,6 +113,11 @@ func Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
 		c.conn = goldap.NewConn(raw, false)
 		c.conn.Start()
 	}
+	if !stop() {
+		c.Close()
+		return nil, c.dialError(ctx.Err())
+	}
+	raw.SetDeadline(time.Time{})
 	c.conn.SetTimeout(c.timeout)
 	return c, nil
 }
@@ -109,22 +134,24 @@ func (c *Conn) Bind(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !c.src.Password.IsSet() {
-		return roster.Errorf(roster.EINVALID, "the password of %s is empty; an empty password would make an anonymous bind", c.src.Login)
+	if err := c.src.ValidatePassword(); err != nil {
+		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.connectTimeout)
+	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- c.conn.Bind(name, c.src.Password.Reveal()) }()
 	select {
 	case err = <-done:
 	case <-ctx.Done():
+		// Closing the connection ends the bind; the goroutine then
+		// returns into the buffered channel and exits.
 		c.conn.Close()
-		return &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap.Bind", Err: ctx.Err(),
-			Message: "the bind to " + c.addr + " was cancelled or timed out"}
+		return c.netError("sign-in as "+c.src.Login, ctx.Err())
 	}
 	if err != nil {
 		return c.bindError(err)
 	}
-	c.raw.SetDeadline(time.Time{}) // from here on, per-request timeouts apply
 	return nil
 }
 

@@ -2,7 +2,8 @@ package ldap
 
 // Every message an admin can see from this package is written here, so
 // they can be read and reviewed together. Messages name the account and
-// the server, never the password.
+// the server, never the password. Flags are named as roster's command
+// line spells them; the console shows the same fields under those names.
 
 import (
 	"context"
@@ -26,7 +27,7 @@ import (
 // diagnostic to a sentence and the fix. Samba and Entra DS use the same.
 var adBindReasons = map[string]string{
 	"525": "no such account; check the login (for Entra DS, a user of the managed domain, written as user@domain)",
-	"52e": "wrong password; roster does not retry, because Entra DS locks an account after 5 wrong passwords in 2 minutes",
+	"52e": "wrong password (AD gives the same answer for an unknown login, so check the login too; on Entra DS the full UPN is the most reliable); roster does not retry, because Entra DS locks an account after 5 wrong passwords in 2 minutes",
 	"530": "the account may not sign in at this time of day; lift the logon-hours restriction",
 	"531": "the account may not sign in from this computer; lift the workstation restriction",
 	"532": "the password has expired; set a new one in the directory",
@@ -97,6 +98,12 @@ func (c *Conn) searchError(base string, err error) error {
 	case goldap.LDAPResultOperationsError:
 		e.Code = roster.EUNAUTHORIZED
 		e.Message = fmt.Sprintf("the directory refused the search of %s (LDAP code 1); the bind probably did not happen or was lost", base)
+	case goldap.LDAPResultReferral:
+		e.Code = roster.ENOTFOUND
+		e.Message = fmt.Sprintf("the base DN %s is not held by this directory, which refers elsewhere (LDAP code 10); check the domain and base DN against the directory's naming context", base)
+	case goldap.LDAPResultBusy, goldap.LDAPResultUnavailable, goldap.LDAPResultTimeLimitExceeded:
+		e.Code = roster.EUNAVAILABLE
+		e.Message = fmt.Sprintf("the directory at %s could not finish the search of %s (LDAP code %d: %s); try again later", c.addr, base, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])
 	default:
 		return c.resultError("search of "+base, le)
 	}
@@ -121,7 +128,7 @@ func (c *Conn) netError(what string, err error) error {
 	return &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap", Err: err, Message: msg}
 }
 
-func (c *Conn) dialError(err error, timeout time.Duration) error {
+func (c *Conn) dialError(err error) error {
 	e := &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap.Dial", Err: err}
 	var dnsErr *net.DNSError
 	switch {
@@ -130,7 +137,7 @@ func (c *Conn) dialError(err error, timeout time.Duration) error {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.Message = fmt.Sprintf("nothing accepts connections at %s (connection refused); check the address and port, and that %s is enabled on the directory (Entra DS: Secure LDAP, then Enable)", c.addr, c.src.Mode())
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		e.Message = fmt.Sprintf("no answer from %s within %s; check the address, and that the firewall (for Entra DS, the network security group rule for port %s) lets this machine in", c.addr, timeout, c.addr[strings.LastIndex(c.addr, ":")+1:])
+		e.Message = fmt.Sprintf("no answer from %s within %s; check the address, and that the firewall (for Entra DS, the network security group rule for port %s) lets this machine in", c.addr, c.connectTimeout, c.addr[strings.LastIndex(c.addr, ":")+1:])
 	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
 		e.Message = fmt.Sprintf("there is no network route to %s; check the address and this machine's network", c.addr)
 	default:
@@ -152,7 +159,7 @@ func (c *Conn) tlsError(err error) error {
 	e := &roster.Error{Code: roster.ETLS, Op: "ldap.Dial", Err: err}
 	if verr == nil {
 		if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
-			return c.dialError(err, orDefault(c.src.ConnectTimeout, roster.DefaultConnectTimeout))
+			return c.dialError(err)
 		}
 		e.Message = fmt.Sprintf("the TLS handshake with %s failed: %v", c.addr, rootCause(err))
 		// A plain LDAP port either answers the ClientHello with non-TLS
@@ -163,25 +170,36 @@ func (c *Conn) tlsError(err error) error {
 		}
 		return e
 	}
-	e.Message = certProblem(c.addr, c.verify.serverName, verr, peer)
+	e.Message = certProblem(c.addr, c.verify.serverName, verr, peer, c.now())
 	return e
 }
 
-func (c *Conn) startTLSError(err error) error {
+// startTLSError explains a failed StartTLS. go-ldap reports read errors
+// on this path as text only, so a timeout is recognised by the connect
+// deadline having passed, and a hang-up by the words it leaves.
+func (c *Conn) startTLSError(ctx context.Context, err error) error {
 	if _, verr := c.verify.failure(); verr != nil {
 		return c.tlsError(err)
+	}
+	if ctx.Err() != nil {
+		return c.dialError(ctx.Err())
 	}
 	var le *goldap.Error
 	if errors.As(err, &le) && le.ResultCode != goldap.ErrorNetwork {
 		return &roster.Error{Code: roster.ETLS, Op: "ldap.StartTLS", Err: err,
 			Message: fmt.Sprintf("the directory at %s refused StartTLS (LDAP code %d: %s); it may have no certificate configured, or use LDAPS on port 636", c.addr, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])}
 	}
+	if text := err.Error(); strings.Contains(text, "EOF") || strings.Contains(text, "connection reset") ||
+		strings.Contains(text, "response channel closed") {
+		return &roster.Error{Code: roster.ETLS, Op: "ldap.StartTLS", Err: err,
+			Message: fmt.Sprintf("the server at %s hung up on StartTLS; it probably expects TLS from the first byte, as LDAPS on port 636 does: use LDAPS there", c.addr)}
+	}
 	return c.tlsError(err)
 }
 
 // certProblem turns a certificate verification error into what failed,
 // on which certificate, and the fix.
-func certProblem(addr, serverName string, err error, peer []*x509.Certificate) string {
+func certProblem(addr, serverName string, err error, peer []*x509.Certificate, now time.Time) string {
 	var leaf *x509.Certificate
 	if len(peer) > 0 {
 		leaf = peer[0]
@@ -202,14 +220,14 @@ func certProblem(addr, serverName string, err error, peer []*x509.Certificate) s
 	case errors.Is(err, errPinMismatch):
 		return fmt.Sprintf("the certificate of %s%s is not the pinned one; if the directory's certificate was renewed on purpose, pin the new fingerprint, otherwise something is intercepting the connection", addr, describe())
 	case errors.As(err, &hostname):
-		return fmt.Sprintf("the certificate of %s is for %s, not for %s%s; set the TLS server name to a name it carries (for a wildcard *.domain certificate, ldaps.domain)",
+		return fmt.Sprintf("the certificate of %s is for %s, not for %s%s; set the TLS server name (-server-name) to a name it carries: for a wildcard *.domain certificate, ldaps.domain, which is also the default when the address is an IP and the domain is set",
 			addr, strings.Join(certNames(hostname.Certificate), ", "), serverName, describe())
 	case errors.As(err, &unknown):
 		return fmt.Sprintf("the certificate of %s%s is not trusted: it is self-signed or issued by an unknown CA; trust it by giving the CA certificate or the exported .cer file (--ca), or pin its SHA-256 fingerprint (--pin-sha256)", addr, describe())
 	case errors.As(err, &invalid):
 		switch invalid.Reason {
 		case x509.Expired:
-			if leaf != nil && time.Now().After(leaf.NotAfter) {
+			if leaf != nil && now.After(leaf.NotAfter) {
 				return fmt.Sprintf("the certificate of %s expired on %s%s; upload a new certificate to the directory (Entra DS: Secure LDAP, then Change certificate)", addr, leaf.NotAfter.UTC().Format("2006-01-02"), describe())
 			}
 			return fmt.Sprintf("a certificate in the chain of %s is expired or not yet valid%s; check the directory's certificate and this machine's clock", addr, describe())
@@ -241,4 +259,34 @@ func rootCause(err error) error {
 		}
 		err = u
 	}
+}
+
+// Messages for the less common failures of searches, ranges and CA files.
+
+func errTooManyPages(base string, n int) error {
+	return &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap.Search",
+		Message: fmt.Sprintf("the directory returned more than %d pages for %s; the search was stopped", n, base)}
+}
+
+func errNoEntry(dn string) error {
+	return &roster.Error{Code: roster.ENOTFOUND, Op: "ldap.Values", Message: fmt.Sprintf("the entry %s does not exist", dn)}
+}
+
+func errRangeBackwards(dn, attr string, low, high int) error {
+	return &roster.Error{Code: roster.EINTERNAL, Op: "ldap.Values",
+		Message: fmt.Sprintf("the directory sent a range of %s for %s that goes backwards (%d after %d)", attr, dn, high, low)}
+}
+
+func errTooManyRangeSteps(dn, attr string, n int) error {
+	return &roster.Error{Code: roster.EINTERNAL, Op: "ldap.Values",
+		Message: fmt.Sprintf("reading %s of %s took more than %d range steps; stopped", attr, dn, n)}
+}
+
+func errCAUnreadable(err error) error {
+	return &roster.Error{Code: roster.EINVALID, Op: "ldap.ParseCertificates", Err: err,
+		Message: fmt.Sprintf("the CA file holds a certificate that cannot be read: %v", err)}
+}
+
+func errCANone() error {
+	return roster.Errorf(roster.EINVALID, "the CA file holds no certificate; give the CA's or the server's certificate as a .cer or .pem file")
 }

@@ -33,7 +33,8 @@ func TestBindErrorsSpeakToAdmins(t *testing.T) {
 		want     string
 	}{
 		{"52e is a wrong password, and roster does not retry", ad, adErr("52e"), roster.EUNAUTHORIZED,
-			"the directory rejected the login svc-print@corp.test: wrong password; roster does not retry, because Entra DS locks an account after 5 wrong passwords in 2 minutes (AD code 52e)"},
+			"the directory rejected the login svc-print@corp.test: wrong password (AD gives the same answer for an unknown login"},
+		{"52e says roster does not retry", ad, adErr("52e"), roster.EUNAUTHORIZED, "roster does not retry, because Entra DS locks an account after 5 wrong passwords in 2 minutes (AD code 52e)"},
 		{"525 is an unknown account", ad, adErr("525"), roster.EUNAUTHORIZED, "no such account"},
 		{"533 is a disabled account", ad, adErr("533"), roster.EUNAUTHORIZED, "the account is disabled"},
 		{"775 is a locked account", ad, adErr("775"), roster.EUNAUTHORIZED, "locked out"},
@@ -68,7 +69,9 @@ func TestSearchErrorsSpeakToAdmins(t *testing.T) {
 		{goldap.LDAPResultInsufficientAccessRights, roster.EFORBIDDEN, "may not search OU=X"},
 		{goldap.LDAPResultSizeLimitExceeded, roster.EUNAVAILABLE, "size limit"},
 		{goldap.LDAPResultAdminLimitExceeded, roster.EUNAVAILABLE, "LDAP code 11"},
-		{goldap.LDAPResultBusy, roster.EINTERNAL, "LDAP code 51 (Busy)"},
+		{goldap.LDAPResultBusy, roster.EUNAVAILABLE, "LDAP code 51: Busy); try again later"},
+		{goldap.LDAPResultReferral, roster.ENOTFOUND, "not held by this directory"},
+		{goldap.LDAPResultUnwillingToPerform, roster.EINTERNAL, "LDAP code 53 (Unwilling To Perform)"},
 	}
 	for _, tt := range tests {
 		t.Run(goldap.LDAPResultCodeMap[tt.code], func(t *testing.T) {
@@ -135,5 +138,26 @@ func TestParseCertificatesReadsPEMAndDER(t *testing.T) {
 		if err != nil || len(certs) != 1 || certs[0].Subject.CommonName != "*.corp.test" {
 			t.Errorf("%s: ParseCertificates() = %v, %v", name, certs, err)
 		}
+	}
+}
+
+func TestGivenCAsReplaceTheSystemRoots(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "site CA"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	ca, _ := x509.ParseCertificate(der)
+	v, err := newVerifier(&roster.Source{Address: "h", TLSMode: roster.LDAPS,
+		Trust: roster.Trust{CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := x509.NewCertPool()
+	want.AddCert(ca)
+	if !v.roots.Equal(want) {
+		t.Fatal("the trusted roots are not exactly the given CA: public CAs would still be trusted")
+	}
+	if v, _ := newVerifier(&roster.Source{Address: "h", TLSMode: roster.LDAPS}); v.roots != nil {
+		t.Fatal("without a CA file, the roots should be the system's (nil)")
 	}
 }

@@ -114,7 +114,8 @@ func TestLabWrongPasswordIsExplainedAndNotRetried(t *testing.T) {
 		dir  labenv.Directory
 		want string
 	}{
-		{labenv.AD, "wrong password; roster does not retry"},
+		{labenv.AD, "wrong password (AD gives the same answer for an unknown login"},
+		{labenv.AD, "roster does not retry"},
 		{labenv.AD, "(AD code 52e)"},
 		{labenv.OpenLDAP, "wrong DN or password (LDAP code 49)"},
 	}
@@ -263,7 +264,13 @@ func TestLabBigGroupMembersThroughRangeRetrieval(t *testing.T) {
 
 func TestLabDisabledADUsersShowAsDisabled(t *testing.T) {
 	env := labenv.Require(t)
-	src := env.Source(t, labenv.AD, roster.LDAPS)
+	for _, mode := range []roster.TLSMode{roster.LDAPS, roster.StartTLS} {
+		t.Run(string(mode), func(t *testing.T) { checkDisabledUsers(t, env, mode) })
+	}
+}
+
+func checkDisabledUsers(t *testing.T, env *labenv.Env, mode roster.TLSMode) {
+	src := env.Source(t, labenv.AD, mode)
 	c := connect(t, src)
 	var disabled []string
 	_, err := c.Search(context.Background(), ldap.SearchRequest{

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/rosterhq/roster"
 )
 
 // MaxValRange is AD's MaxValRange: the most values of one attribute that
@@ -42,8 +40,7 @@ func (c *Conn) Values(ctx context.Context, dn, attr string) ([]string, RangeStat
 			return nil, st, err
 		}
 		if e == nil {
-			return nil, st, &roster.Error{Code: roster.ENOTFOUND, Op: "ldap.Values",
-				Message: fmt.Sprintf("the entry %s does not exist", dn)}
+			return nil, st, errNoEntry(dn)
 		}
 		vals, high, last, found := rangedValues(e, attr)
 		out = append(out, vals...)
@@ -51,13 +48,11 @@ func (c *Conn) Values(ctx context.Context, dn, attr string) ([]string, RangeStat
 			return out, st, nil
 		}
 		if high < low {
-			return nil, st, &roster.Error{Code: roster.EINTERNAL, Op: "ldap.Values",
-				Message: fmt.Sprintf("the directory sent a range of %s for %s that goes backwards (%d after %d)", attr, dn, high, low)}
+			return nil, st, errRangeBackwards(dn, attr, low, high)
 		}
 		low = high + 1
 	}
-	return nil, st, &roster.Error{Code: roster.EINTERNAL, Op: "ldap.Values",
-		Message: fmt.Sprintf("reading %s of %s took more than %d range steps; stopped", attr, dn, maxRangeSteps)}
+	return nil, st, errTooManyRangeSteps(dn, attr, maxRangeSteps)
 }
 
 // rangedValues finds attr in an entry, either plain ("member") or ranged

@@ -2,7 +2,9 @@ package ldap
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -112,7 +114,9 @@ func (c *Conn) Search(ctx context.Context, req SearchRequest, fn func(*Entry) er
 	for st.Pages < maxPages {
 		cookie, err := c.page(ctx, req, paging, &st, fn)
 		if err != nil {
-			if len(paging.Cookie) > 0 {
+			// After a page or more, the server holds the paged result
+			// until told to drop it, unless the connection is gone.
+			if len(paging.Cookie) > 0 && ctx.Err() == nil && roster.ErrorCode(err) != roster.EUNAVAILABLE {
 				c.abandonPaging(req, paging)
 			}
 			return st, err
@@ -124,22 +128,30 @@ func (c *Conn) Search(ctx context.Context, req SearchRequest, fn func(*Entry) er
 		paging.SetCookie(cookie)
 	}
 	c.abandonPaging(req, paging)
-	return st, &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap.Search",
-		Message: "the directory returned more than 100,000 pages for " + req.BaseDN + "; the search was stopped"}
+	return st, errTooManyPages(req.BaseDN, maxPages)
 }
 
-// page reads one page and returns the cookie for the next one.
+// page reads one page and returns the cookie for the next one. The
+// request timeout is a silence timeout: it runs while roster waits for the
+// directory, and stops while fn works on an entry, so a slow consumer is
+// never blamed on the server.
 func (c *Conn) page(ctx context.Context, req SearchRequest, paging *goldap.ControlPaging, st *SearchStats, fn func(*Entry) error) ([]byte, error) {
-	pctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	pctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	silence := time.AfterFunc(c.timeout, func() { cancel(errSilent) })
+	defer silence.Stop()
 	r := c.conn.SearchAsync(pctx, c.request(req, paging), MaxPageSize)
 	var cookie []byte
 	for r.Next() {
 		if e := r.Entry(); e != nil {
 			st.Entries++
+			if !silence.Stop() {
+				break // the silence timer fired while this entry arrived
+			}
 			if err := fn(newEntry(e)); err != nil {
 				return nil, err
 			}
+			silence.Reset(c.timeout)
 			continue
 		}
 		if r.Referral() != "" {
@@ -154,8 +166,8 @@ func (c *Conn) page(ctx context.Context, req SearchRequest, paging *goldap.Contr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := pctx.Err(); err != nil {
-		return nil, c.netError("search of "+req.BaseDN, err)
+	if context.Cause(pctx) == errSilent {
+		return nil, c.netError("search of "+req.BaseDN, context.DeadlineExceeded)
 	}
 	if err := r.Err(); err != nil {
 		return nil, c.searchError(req.BaseDN, err)
@@ -181,11 +193,22 @@ func (c *Conn) request(req SearchRequest, paging *goldap.ControlPaging) *goldap.
 }
 
 // abandonPaging tells the server to release a paged result early, by
-// sending the cookie with a page size of 0 (RFC 2696). Best effort.
+// sending the cookie with a page size of 0 (RFC 2696). Best effort, and
+// bounded: a server that does not answer within abandonWait is left alone.
 func (c *Conn) abandonPaging(req SearchRequest, paging *goldap.ControlPaging) {
+	ctx, cancel := context.WithTimeout(context.Background(), abandonWait)
+	defer cancel()
 	stop := &goldap.ControlPaging{PagingSize: 0, Cookie: paging.Cookie}
-	_, _ = c.conn.Search(c.request(req, stop))
+	r := c.conn.SearchAsync(ctx, c.request(req, stop), 1)
+	for r.Next() {
+	}
 }
+
+const abandonWait = 5 * time.Second
+
+// errSilent marks a page cancelled because the directory said nothing
+// for the request timeout.
+var errSilent = errors.New("the directory went silent")
 
 // Get reads one entry by DN with a base-scope search, without paging.
 // It returns nil and no error when the entry does not exist.

@@ -39,18 +39,18 @@ func newVerifier(src *roster.Source) (*verifier, error) {
 	if v.pin != nil || v.skip {
 		return v, nil
 	}
-	v.roots, err = x509.SystemCertPool()
-	if err != nil || v.roots == nil {
-		v.roots = x509.NewCertPool()
+	if len(src.Trust.CAPEM) == 0 {
+		// nil Roots in x509.VerifyOptions means the system roots.
+		return v, nil
 	}
-	if len(src.Trust.CAPEM) > 0 {
-		certs, err := ParseCertificates(src.Trust.CAPEM)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range certs {
-			v.roots.AddCert(c)
-		}
+	// Given CAs replace the system roots, as tls.Config.RootCAs does.
+	certs, err := ParseCertificates(src.Trust.CAPEM)
+	if err != nil {
+		return nil, err
+	}
+	v.roots = x509.NewCertPool()
+	for _, c := range certs {
+		v.roots.AddCert(c)
 	}
 	return v, nil
 }
@@ -71,7 +71,7 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, roster.Errorf(roster.EINVALID, "the CA file holds a certificate that cannot be read: %v", err)
+			return nil, errCAUnreadable(err)
 		}
 		out = append(out, c)
 	}
@@ -82,7 +82,7 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, roster.Errorf(roster.EINVALID, "the CA file holds no certificate; give the CA's or the server's certificate as a .cer or .pem file")
+		return nil, errCANone()
 	}
 	return out, nil
 }

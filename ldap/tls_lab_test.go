@@ -55,6 +55,12 @@ func TestLabTLSFailuresNameTheProblemAndTheFix(t *testing.T) {
 		{"LDAPS against the StartTLS port says to use StartTLS", labenv.OpenLDAP, roster.LDAPS,
 			func(s *roster.Source) { s.Address = strings.Replace(s.Address, "1636", "1389", 1) },
 			roster.ETLS, []string{"does not speak TLS on this port", "StartTLS"}},
+		{"StartTLS against the LDAPS port says to use LDAPS", labenv.OpenLDAP, roster.StartTLS,
+			func(s *roster.Source) { s.Address = strings.Replace(s.Address, "1389", "1636", 1) },
+			roster.ETLS, []string{"hung up on StartTLS", "use LDAPS there"}},
+		{"StartTLS against AD's LDAPS port says the same", labenv.AD, roster.StartTLS,
+			func(s *roster.Source) { s.Address = strings.Replace(s.Address, "389", "636", 1) },
+			roster.ETLS, []string{"hung up on StartTLS"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,14 +152,16 @@ func TestDialRefusedAndSilentServers(t *testing.T) {
 	tests := []struct {
 		name string
 		addr string
+		mode roster.TLSMode
 		want string
 	}{
-		{"a closed port says connection refused", closed, "connection refused"},
-		{"a silent server times out within the connect timeout", silent, "within 300ms"},
+		{"a closed port says connection refused", closed, roster.LDAPS, "connection refused"},
+		{"a silent LDAPS server times out within the connect timeout", silent, roster.LDAPS, "within 300ms"},
+		{"a silent StartTLS server times out within the connect timeout", silent, roster.StartTLS, "within 300ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src := &roster.Source{Type: roster.OpenLDAP, Address: tt.addr, TLSMode: roster.LDAPS,
+			src := &roster.Source{Type: roster.OpenLDAP, Address: tt.addr, TLSMode: tt.mode,
 				ConnectTimeout: 300 * time.Millisecond}
 			start := time.Now()
 			err := dialErr(t, src)
@@ -164,5 +172,23 @@ func TestDialRefusedAndSilentServers(t *testing.T) {
 				t.Fatalf("Dial() took %s; the connect timeout does not bound it", d)
 			}
 		})
+	}
+}
+
+// The request timeout measures the directory's silence, not the time the
+// consumer spends on entries: a slow consumer must not fail the search.
+func TestLabSlowConsumerIsNotBlamedOnTheDirectory(t *testing.T) {
+	env := labenv.Require(t)
+	src := env.Source(t, labenv.AD, roster.LDAPS)
+	src.RequestTimeout = 200 * time.Millisecond
+	c := connect(t, src)
+	st, err := c.Search(context.Background(), ldap.SearchRequest{
+		BaseDN: src.SearchBases()[0], Scope: ldap.ScopeSubtree, Filter: "(sAMAccountName=test-*)",
+	}, func(*ldap.Entry) error {
+		time.Sleep(300 * time.Millisecond)
+		return nil
+	})
+	if err != nil || st.Entries != 2 {
+		t.Fatalf("Search() with a slow consumer = %d entries, %v; want 2 and no error", st.Entries, err)
 	}
 }

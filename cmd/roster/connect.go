@@ -58,12 +58,12 @@ func runConnect(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
+	start := a.now()
 	r, err := connect(ctx, a, src)
 	if err != nil {
 		return err
 	}
-	r.Seconds = time.Since(start).Seconds()
+	r.Seconds = a.now().Sub(start).Seconds()
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
@@ -79,7 +79,7 @@ func runConnect(ctx context.Context, a *app, args []string) error {
 func connect(ctx context.Context, a *app, src *roster.Source) (*connectReport, error) {
 	url, _ := src.URL()
 	r := &connectReport{Type: src.Type, URL: url, Warnings: src.Warnings()}
-	c, err := ldap.Dial(ctx, src)
+	c, err := ldap.Dialer{Now: a.now}.Dial(ctx, src)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func connect(ctx context.Context, a *app, src *roster.Source) (*connectReport, e
 	if st := c.TLS(); st != nil {
 		r.TLSVersion = tls.VersionName(st.Version)
 		if len(st.PeerCertificates) > 0 {
-			r.Certificate = summarize(st.PeerCertificates[0], time.Now())
+			r.Certificate = summarize(st.PeerCertificates[0], a.now())
 			if r.Certificate.DaysLeft < 30 {
 				r.Warnings = append(r.Warnings, fmt.Sprintf("the directory's certificate expires in %d days, on %s; renew it (Entra DS: Secure LDAP, then Change certificate)",
 					r.Certificate.DaysLeft, r.Certificate.NotAfter.Format("2006-01-02")))
@@ -154,7 +154,7 @@ func summarize(c *x509.Certificate, now time.Time) *certSummary {
 
 func printConnectReport(a *app, r *connectReport) {
 	w := a.stdout
-	fmt.Fprintf(w, "%s at %s\n", label(r.Type), r.URL)
+	fmt.Fprintf(w, "%s at %s\n", r.Type.Label(), r.URL)
 	switch r.Verified {
 	case "chain":
 		fmt.Fprintf(w, "  tls         %s, certificate verified against the trusted CAs\n", r.TLSVersion)
@@ -189,16 +189,4 @@ func printConnectReport(a *app, r *connectReport) {
 		fmt.Fprintf(w, "  WARNING     %s\n", warn)
 	}
 	fmt.Fprintf(w, "  took        %.2fs\n", r.Seconds)
-}
-
-func label(t roster.DirectoryType) string {
-	switch t {
-	case roster.ActiveDirectory:
-		return "Active Directory"
-	case roster.EntraDS:
-		return "Entra Domain Services"
-	case roster.OpenLDAP:
-		return "OpenLDAP"
-	}
-	return "LDAP directory"
 }

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -34,12 +35,14 @@ type command struct {
 	run     func(ctx context.Context, a *app, args []string) error
 }
 
-// app is what every command gets: its output streams, its environment
-// and its logger. Tests build one with buffers instead of the real ones.
+// app is what every command gets: its output streams, its environment,
+// its logger and its clock. Tests build one with buffers instead of the
+// real ones.
 type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
+	now            func() time.Time
 }
 
 var errUsage = errors.New("usage")
@@ -63,7 +66,7 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, log: newLogger(stderr, getenv("ROSTER_LOG_LEVEL"))}
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, log: newLogger(stderr, getenv("ROSTER_LOG_LEVEL")), now: time.Now}
 	if len(args) == 0 {
 		printHelp(stderr)
 		return exitUsage
@@ -86,9 +89,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			fmt.Fprintf(stderr, "roster %s: %s\n", name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 			return exitUsage
 		default:
-			// The admin reads the message; the log keeps the cause.
+			// The admin reads the message; the debug log keeps the
+			// underlying cause (go-ldap's text, the x509 error).
 			fmt.Fprintf(stderr, "roster %s: %s\n", name, message(err))
-			a.log.Debug("command failed", "command", name, "err", err)
+			a.log.Debug("command failed", "command", name, "err", err, "cause", cause(err))
 			return exitFailure
 		}
 	}
@@ -105,6 +109,15 @@ func message(err error) string {
 		return e.Message
 	}
 	return err.Error()
+}
+
+// cause returns the error beneath roster's admin message, if any.
+func cause(err error) string {
+	var e *roster.Error
+	if errors.As(err, &e) && e.Err != nil {
+		return e.Err.Error()
+	}
+	return ""
 }
 
 func printHelp(w io.Writer) {

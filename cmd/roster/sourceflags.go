@@ -35,7 +35,7 @@ func (f *sourceFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.baseDNs, "base-dn", "a base DN to search (repeat for several); default: derived from -domain")
 	fs.StringVar(&f.login, "login", "", "the account to sign in with: user@domain, DOMAIN\\user, user, or a DN")
 	fs.StringVar(&f.passwordFile, "password-file", "", "file holding the account's password (default: $ROSTER_BIND_PASSWORD)")
-	fs.StringVar(&f.caFile, "ca", "", "a CA certificate or the directory's exported .cer to trust, PEM or DER")
+	fs.StringVar(&f.caFile, "ca", "", "trust only this CA certificate or the directory's exported .cer (PEM or DER), instead of the system roots")
 	fs.StringVar(&f.pin, "pin-sha256", "", "accept exactly the server certificate with this SHA-256 fingerprint")
 	fs.StringVar(&f.serverName, "server-name", "", "the name the certificate must carry (default: the host, or ldaps.<domain> for an IP)")
 	fs.BoolVar(&f.allowInsecure, "allow-insecure", false, "allow -tls none: the password crosses the network in clear")
