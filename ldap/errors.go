@@ -184,6 +184,11 @@ func (c *Conn) startTLSError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return c.dialError(ctx.Err())
 	}
+	if strings.Contains(err.Error(), "i/o timeout") {
+		// The connect deadline on the socket can fire a moment before
+		// ctx notices its own, identical deadline.
+		return c.dialError(context.DeadlineExceeded)
+	}
 	var le *goldap.Error
 	if errors.As(err, &le) && le.ResultCode != goldap.ErrorNetwork {
 		return &roster.Error{Code: roster.ETLS, Op: "ldap.StartTLS", Err: err,
