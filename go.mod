@@ -8,4 +8,5 @@ require (
 	github.com/go-ldap/ldap/v3 v3.4.15 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
+	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )

@@ -112,7 +112,7 @@ func (s *Source) Validate() error {
 	if s.Type.IsAD() && s.Domain == "" {
 		return Errorf(EINVALID, "the domain is required for %s (for example corp.test); it gives the base DN and completes the login", s.Type.Label())
 	}
-	if s.Domain != "" && !validDomain(s.Domain) {
+	if s.Domain != "" && !ValidDomain(s.Domain) {
 		return Errorf(EINVALID, "domain %q is not a DNS name such as corp.test", s.Domain)
 	}
 	if len(s.BaseDNs) == 0 && s.Domain == "" {
@@ -374,7 +374,9 @@ func orExample(domain string) string {
 	return strings.ToLower(domain)
 }
 
-func validDomain(d string) bool {
+// ValidDomain reports whether d is a DNS name with at least two labels,
+// such as corp.test.
+func ValidDomain(d string) bool {
 	if len(d) > 253 || !strings.Contains(d, ".") {
 		return false
 	}

@@ -21,6 +21,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/pfx"
 )
 
 // adBindReasons maps the "data XXX" sub-code AD puts in a result code 49
@@ -213,7 +214,7 @@ func certProblem(addr, serverName string, err error, peer []*x509.Certificate, n
 		if leaf == nil {
 			return ""
 		}
-		return fmt.Sprintf(" (subject %s, issued by %s, SHA-256 %s)", leaf.Subject, leaf.Issuer, Fingerprint(leaf))
+		return fmt.Sprintf(" (subject %s, issued by %s, SHA-256 %s)", leaf.Subject, leaf.Issuer, pfx.Fingerprint(leaf))
 	}
 	var (
 		unknown  x509.UnknownAuthorityError
@@ -266,7 +267,7 @@ func rootCause(err error) error {
 	}
 }
 
-// Messages for the less common failures of searches, ranges and CA files.
+// Messages for the less common failures of searches and ranges.
 
 func errTooManyPages(base string, n int) error {
 	return &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap.Search",
@@ -285,13 +286,4 @@ func errRangeBackwards(dn, attr string, low, high int) error {
 func errTooManyRangeSteps(dn, attr string, n int) error {
 	return &roster.Error{Code: roster.EINTERNAL, Op: "ldap.Values",
 		Message: fmt.Sprintf("reading %s of %s took more than %d range steps; stopped", attr, dn, n)}
-}
-
-func errCAUnreadable(err error) error {
-	return &roster.Error{Code: roster.EINVALID, Op: "ldap.ParseCertificates", Err: err,
-		Message: fmt.Sprintf("the CA file holds a certificate that cannot be read: %v", err)}
-}
-
-func errCANone() error {
-	return roster.Errorf(roster.EINVALID, "the CA file holds no certificate; give the CA's or the server's certificate as a .cer or .pem file")
 }

@@ -113,34 +113,6 @@ func TestRangedValues(t *testing.T) {
 	}
 }
 
-func TestParseCertificatesRejectsNonCertificates(t *testing.T) {
-	for _, in := range []string{"", "hello", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"} {
-		if _, err := ParseCertificates([]byte(in)); roster.ErrorCode(err) != roster.EINVALID {
-			t.Errorf("ParseCertificates(%q) = %v, want EINVALID", in, err)
-		}
-	}
-}
-
-func TestParseCertificatesReadsPEMAndDER(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "*.corp.test"},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	for name, in := range map[string][]byte{"DER (binary .cer)": der, "PEM (Base-64 .cer)": pemBytes} {
-		certs, err := ParseCertificates(in)
-		if err != nil || len(certs) != 1 || certs[0].Subject.CommonName != "*.corp.test" {
-			t.Errorf("%s: ParseCertificates() = %v, %v", name, certs, err)
-		}
-	}
-}
-
 func TestGivenCAsReplaceTheSystemRoots(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "site CA"},

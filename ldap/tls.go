@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"sync"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/pfx"
 )
 
 // verifier checks the server certificate itself, in VerifyConnection,
@@ -44,7 +44,7 @@ func newVerifier(src *roster.Source) (*verifier, error) {
 		return v, nil
 	}
 	// Given CAs replace the system roots, as tls.Config.RootCAs does.
-	certs, err := ParseCertificates(src.Trust.CAPEM)
+	certs, err := pfx.ParseCertificates(src.Trust.CAPEM)
 	if err != nil {
 		return nil, err
 	}
@@ -53,38 +53,6 @@ func newVerifier(src *roster.Source) (*verifier, error) {
 		v.roots.AddCert(c)
 	}
 	return v, nil
-}
-
-// ParseCertificates reads certificates from PEM (Base-64 .cer, .pem, .crt)
-// or from a single DER certificate (a binary .cer as Windows exports it).
-func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	rest := data
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, errCAUnreadable(err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 && !bytes.Contains(data, []byte("-----BEGIN")) {
-		c, err := x509.ParseCertificate(data)
-		if err == nil {
-			out = append(out, c)
-		}
-	}
-	if len(out) == 0 {
-		return nil, errCANone()
-	}
-	return out, nil
 }
 
 func (v *verifier) config() *tls.Config {
@@ -151,19 +119,4 @@ func (v *verifier) how() string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.matched
-}
-
-// Fingerprint returns the SHA-256 fingerprint of a certificate in the
-// colon-separated upper-case hex form that --pin-sha256 accepts.
-func Fingerprint(c *x509.Certificate) string {
-	sum := sha256.Sum256(c.Raw)
-	const hexd = "0123456789ABCDEF"
-	out := make([]byte, 0, len(sum)*3)
-	for i, b := range sum {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, hexd[b>>4], hexd[b&15])
-	}
-	return string(out)
 }

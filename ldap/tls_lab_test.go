@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/ldap"
+	"github.com/rosterhq/roster/pfx"
 )
 
 func dialErr(t *testing.T, src *roster.Source) error {
@@ -84,13 +85,13 @@ func TestLabPinnedFingerprintReplacesTheChain(t *testing.T) {
 	src := env.Source(t, labenv.AD, roster.LDAPS)
 	c := connect(t, src)
 	sum := sha256.Sum256(c.TLS().PeerCertificates[0].Raw)
-	if got := ldap.Fingerprint(c.TLS().PeerCertificates[0]); strings.ReplaceAll(got, ":", "") != strings.ToUpper(hex.EncodeToString(sum[:])) {
+	if got := pfx.Fingerprint(c.TLS().PeerCertificates[0]); strings.ReplaceAll(got, ":", "") != strings.ToUpper(hex.EncodeToString(sum[:])) {
 		t.Fatalf("Fingerprint() = %s, want the SHA-256 of the certificate", got)
 	}
 
 	pinned := env.Source(t, labenv.AD, roster.LDAPS)
 	pinned.Trust.CAPEM = nil // no CA: only the pin makes this work
-	pinned.Trust.PinSHA256 = ldap.Fingerprint(c.TLS().PeerCertificates[0])
+	pinned.Trust.PinSHA256 = pfx.Fingerprint(c.TLS().PeerCertificates[0])
 	pc := connect(t, pinned)
 	if pc.Verified() != "pin" {
 		t.Fatalf("Verified() = %q, want pin", pc.Verified())

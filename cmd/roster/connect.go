@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/ldap"
+	"github.com/rosterhq/roster/pfx"
 )
 
 // connectReport is what roster connect found, for people and for -json.
@@ -20,7 +19,7 @@ type connectReport struct {
 	URL         string               `json:"url"`
 	TLSVersion  string               `json:"tls_version,omitempty"`
 	Verified    string               `json:"certificate_verified_by"` // chain, pin or none
-	Certificate *certSummary         `json:"certificate,omitempty"`
+	Certificate *pfx.Summary         `json:"certificate,omitempty"`
 	Login       string               `json:"login"`
 	Directory   string               `json:"directory"`
 	Host        string               `json:"directory_host,omitempty"`
@@ -35,15 +34,6 @@ type baseCount struct {
 	DN    string `json:"dn"`
 	Users int    `json:"users"`
 	Pages int    `json:"pages"`
-}
-
-type certSummary struct {
-	Subject  string    `json:"subject"`
-	SANs     []string  `json:"sans"`
-	Issuer   string    `json:"issuer"`
-	NotAfter time.Time `json:"not_after"`
-	DaysLeft int       `json:"days_left"`
-	SHA256   string    `json:"sha256"`
 }
 
 func runConnect(ctx context.Context, a *app, args []string) error {
@@ -88,7 +78,7 @@ func connect(ctx context.Context, a *app, src *roster.Source) (*connectReport, e
 	if st := c.TLS(); st != nil {
 		r.TLSVersion = tls.VersionName(st.Version)
 		if len(st.PeerCertificates) > 0 {
-			r.Certificate = summarize(st.PeerCertificates[0], a.now())
+			r.Certificate = pfx.Summarize(st.PeerCertificates[0], a.now())
 			if r.Certificate.DaysLeft < 30 {
 				r.Warnings = append(r.Warnings, fmt.Sprintf("the directory's certificate expires in %d days, on %s; renew it (Entra DS: Secure LDAP, then Change certificate)",
 					r.Certificate.DaysLeft, r.Certificate.NotAfter.Format("2006-01-02")))
@@ -139,17 +129,6 @@ func connect(ctx context.Context, a *app, src *roster.Source) (*connectReport, e
 		r.Warnings = append(r.Warnings, "no users found: check the base DN and the filter, and that the account may read the users (a bind that may not read sees nothing and gets no error)")
 	}
 	return r, nil
-}
-
-func summarize(c *x509.Certificate, now time.Time) *certSummary {
-	return &certSummary{
-		Subject:  c.Subject.String(),
-		SANs:     c.DNSNames,
-		Issuer:   c.Issuer.String(),
-		NotAfter: c.NotAfter.UTC(),
-		DaysLeft: int(c.NotAfter.Sub(now).Hours() / 24),
-		SHA256:   ldap.Fingerprint(c),
-	}
 }
 
 func printConnectReport(a *app, r *connectReport) {

@@ -1,0 +1,240 @@
+package pfx
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Status is the outcome of one rule.
+type Status string
+
+const (
+	Pass Status = "pass"
+	Warn Status = "warn" // works, but is risky or may be refused
+	Fail Status = "fail" // Entra DS or clients will refuse it
+	Skip Status = "skip" // could not be checked, because an earlier rule failed or nothing to check against
+)
+
+// Result is one rule's outcome, in a sentence an admin understands, with
+// the fix when it did not pass.
+type Result struct {
+	Rule    string `json:"rule"`
+	Title   string `json:"title"`
+	Status  Status `json:"status"`
+	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// Report is the outcome of a check.
+type Report struct {
+	Kind         string     `json:"kind"` // "pfx", "certificate" or "server chain"
+	Domain       string     `json:"domain,omitempty"`
+	DomainSource string     `json:"domain_source,omitempty"` // "given" or "certificate"
+	Certificate  *Summary   `json:"certificate,omitempty"`
+	Chain        []*Summary `json:"chain,omitempty"` // the other certificates, as stored or sent
+	Results      []Result   `json:"results"`
+}
+
+// Failed reports whether any rule failed.
+func (r *Report) Failed() bool { return r.Count(Fail) > 0 }
+
+// Count returns how many rules ended with status s.
+func (r *Report) Count(s Status) int {
+	n := 0
+	for _, res := range r.Results {
+		if res.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Options tune a check.
+type Options struct {
+	// Domain is the Entra DS managed domain the certificate is for. When
+	// empty, it is taken from the certificate's wildcard subject or name.
+	Domain   string
+	Password roster.Secret // for a PFX
+	Now      time.Time     // zero means time.Now()
+	FailDays int           // CRT-10 fails below this many days left; 0 means 90
+	WarnDays int           // CRT-10 warns below this; 0 means 180
+}
+
+func (o *Options) defaults() {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.FailDays == 0 {
+		o.FailDays = 90
+	}
+	if o.WarnDays == 0 {
+		o.WarnDays = 180
+	}
+	o.Domain = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(o.Domain), "*."), "."))
+}
+
+// CheckFile checks a .pfx/.p12, or a .cer/.pem certificate (then only the
+// certificate and domain rules apply). It never fails: every problem,
+// including a file that cannot be read at all, is a rule's result.
+func CheckFile(data []byte, opt Options) *Report {
+	opt.defaults()
+	if certs, ok := asCertificates(data); ok {
+		r := &Report{Kind: "certificate"}
+		certRules(r, certs[0], certs[1:], opt, false)
+		return r
+	}
+	return checkPFX(data, opt)
+}
+
+// CheckChain checks the chain a server presented, leaf first: the
+// certificate and domain rules, with CRT-13 checking the order sent.
+func CheckChain(chain []*x509.Certificate, opt Options) *Report {
+	opt.defaults()
+	r := &Report{Kind: "server chain"}
+	if len(chain) == 0 {
+		r.add("CRT-01", fail("Check that the address and port are the directory's secure LDAP endpoint", "the server presented no certificate"))
+		return r
+	}
+	certRules(r, chain[0], chain[1:], opt, true)
+	return r
+}
+
+func asCertificates(data []byte) ([]*x509.Certificate, bool) {
+	if bytes.Contains(data, []byte("-----BEGIN CERTIFICATE-----")) {
+		certs, err := ParseCertificates(data)
+		return certs, err == nil
+	}
+	if c, err := x509.ParseCertificate(data); err == nil {
+		return []*x509.Certificate{c}, true
+	}
+	return nil, false
+}
+
+func checkPFX(data []byte, opt Options) *Report {
+	r := &Report{Kind: "pfx"}
+	pw := opt.Password
+	st, err := ReadStructure(data)
+	r.add("PFX-01", rulePFX01(err))
+	if err != nil {
+		r.skipRest("the file could not be read (PFX-01)")
+		return r
+	}
+	r.add("PFX-02", rulePFX02(pw.IsSet()))
+	r.add("PFX-07", rulePFX07(bmpOnly(pw.Reveal())))
+	r.add("PFX-06", rulePFX06(st))
+	c, err := Decode(data, pw)
+	var df *decodeFailure
+	if errors.As(err, &df) {
+		switch df.rule {
+		case "PFX-03":
+			r.add("PFX-03", rulePFX03(err, pw.IsSet()))
+		case "PFX-04":
+			r.add("PFX-03", rulePFX03(nil, true))
+			r.add("PFX-04", rulePFX04(err))
+		default:
+			r.Results[0] = result("PFX-01", rulePFX01(err))
+		}
+		r.skipRest("the PFX could not be opened")
+		return r
+	}
+	r.add("PFX-03", rulePFX03(nil, true))
+	r.add("PFX-04", rulePFX04(nil))
+	r.add("PFX-05", rulePFX05(c))
+	if c.KeyMatches {
+		r.add("PFX-08", rulePFX08(c))
+	} else {
+		r.add("PFX-08", skip("no certificate matches the key (PFX-05)"))
+	}
+	certRules(r, c.Leaf, c.Others, opt, false)
+	return r
+}
+
+// certRules runs CRT-01 to CRT-13 and the domain rules on a leaf.
+func certRules(r *Report, leaf *x509.Certificate, others []*x509.Certificate, opt Options, served bool) {
+	r.Certificate = Summarize(leaf, opt.Now)
+	for _, o := range others {
+		r.Chain = append(r.Chain, Summarize(o, opt.Now))
+	}
+	r.Domain, r.DomainSource = opt.Domain, "given"
+	if r.Domain == "" {
+		r.Domain, r.DomainSource = domainOf(leaf), "certificate"
+		if r.Domain == "" {
+			r.DomainSource = ""
+		}
+	}
+	r.add("CRT-01", ruleCRT01(leaf))
+	r.add("CRT-02", ruleCRT02(leaf))
+	r.add("CRT-03", ruleCRT03(leaf, r.Domain))
+	r.add("CRT-04", ruleCRT04(leaf, r.Domain))
+	r.add("CRT-05", ruleCRT05(leaf, r.Domain))
+	r.add("CRT-06", ruleCRT06(leaf))
+	r.add("CRT-07", ruleCRT07(leaf))
+	r.add("CRT-08", ruleCRT08(leaf, opt.Now))
+	r.add("CRT-09", ruleCRT09(leaf, opt.Now))
+	r.add("CRT-10", ruleCRT10(leaf, opt.Now, opt.FailDays, opt.WarnDays))
+	r.add("CRT-11", ruleCRT11(leaf))
+	r.add("CRT-12", ruleCRT12(leaf))
+	if served {
+		r.add("CRT-13", ruleCRT13Chain(append([]*x509.Certificate{leaf}, others...)))
+	} else {
+		r.add("CRT-13", ruleCRT13File(leaf, others, opt.Now))
+	}
+	r.add("DOM-01", ruleDOM01(r.Domain))
+	r.add("DOM-03", ruleDOM03(r.Domain))
+	r.sort()
+}
+
+// domainOf takes the managed domain from a wildcard subject, or else from
+// the first wildcard DNS name.
+func domainOf(c *x509.Certificate) string {
+	if d, ok := strings.CutPrefix(strings.ToLower(c.Subject.CommonName), "*."); ok {
+		return d
+	}
+	for _, n := range c.DNSNames {
+		if d, ok := strings.CutPrefix(strings.ToLower(n), "*."); ok {
+			return d
+		}
+	}
+	return ""
+}
+
+func result(id string, res Result) Result {
+	res.Rule = id
+	for _, t := range titles {
+		if t.id == id {
+			res.Title = t.title
+		}
+	}
+	return res
+}
+
+func (r *Report) add(id string, res Result) { r.Results = append(r.Results, result(id, res)) }
+
+// skipRest reports every rule not yet reported as skipped.
+func (r *Report) skipRest(why string) {
+	done := map[string]bool{}
+	for _, res := range r.Results {
+		done[res.Rule] = true
+	}
+	for _, t := range titles {
+		if !done[t.id] {
+			r.add(t.id, skip(why))
+		}
+	}
+	r.sort()
+}
+
+// sort puts the results in the order of the rule list.
+func (r *Report) sort() {
+	order := map[string]int{}
+	for i, t := range titles {
+		order[t.id] = i
+	}
+	slices.SortStableFunc(r.Results, func(a, b Result) int { return order[a.Rule] - order[b.Rule] })
+}
