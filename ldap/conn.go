@@ -45,6 +45,11 @@ func Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
 	return Dialer{}.Dial(ctx, src)
 }
 
+// Dial connects and sets up TLS; see the package-level Dial.
+func (dl Dialer) Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
+	return dl.dial(ctx, src, false)
+}
+
 // Dial connects to the source's directory and sets up TLS: the TLS
 // handshake for LDAPS, or the StartTLS extended operation. It does not
 // bind. The certificate is checked as src.Trust says (see tls.go).
@@ -52,7 +57,7 @@ func Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
 // Errors: EINVALID for a source that fails Validate's address and trust
 // checks; EUNAVAILABLE when nothing answers; ETLS when the handshake or
 // the certificate check fails, with the certificate's details and the fix.
-func (dl Dialer) Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
+func (dl Dialer) dial(ctx context.Context, src *roster.Source, probe bool) (*Conn, error) {
 	host, port, err := src.Endpoint()
 	if err != nil {
 		return nil, err
@@ -61,6 +66,7 @@ func (dl Dialer) Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.record = probe
 	c := &Conn{
 		src:            src,
 		addr:           net.JoinHostPort(host, strconv.Itoa(port)),

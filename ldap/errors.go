@@ -229,7 +229,7 @@ func certProblem(addr, serverName string, err error, peer []*x509.Certificate, n
 		return fmt.Sprintf("the certificate of %s is for %s, not for %s%s; set the TLS server name (-server-name) to a name it carries: for a wildcard *.domain certificate, ldaps.domain, which is also the default when the address is an IP and the domain is set",
 			addr, strings.Join(certNames(hostname.Certificate), ", "), serverName, describe())
 	case errors.As(err, &unknown):
-		return fmt.Sprintf("the certificate of %s%s is not trusted: it is self-signed or issued by an unknown CA; trust it by giving the CA certificate or the exported .cer file (--ca), or pin its SHA-256 fingerprint (--pin-sha256)", addr, describe())
+		return fmt.Sprintf("the certificate of %s%s is not trusted: it is self-signed or issued by an unknown CA; trust it by giving the CA certificate or the exported .cer file (-ca), or pin its SHA-256 fingerprint (-pin-sha256)", addr, describe())
 	case errors.As(err, &invalid):
 		switch invalid.Reason {
 		case x509.Expired:
@@ -242,7 +242,7 @@ func certProblem(addr, serverName string, err error, peer []*x509.Certificate, n
 		}
 		return fmt.Sprintf("the certificate of %s%s is invalid: %v", addr, describe(), invalid)
 	case errors.As(err, &notStd):
-		return fmt.Sprintf("this machine has no usable system certificate roots to check %s%s; give the CA certificate with --ca", addr, describe())
+		return fmt.Sprintf("this machine has no usable system certificate roots to check %s%s; give the CA certificate with -ca", addr, describe())
 	}
 	return fmt.Sprintf("the certificate of %s%s failed verification: %v", addr, describe(), err)
 }

@@ -40,10 +40,10 @@ func TestLabTLSFailuresNameTheProblemAndTheFix(t *testing.T) {
 	}{
 		{"an unknown CA asks to trust the .cer or pin the fingerprint", labenv.AD, roster.LDAPS,
 			func(s *roster.Source) { s.Trust.CAPEM = nil },
-			roster.ETLS, []string{"is not trusted", "--ca", "--pin-sha256", "SHA-256 ", "issued by CN=roster lab CA"}},
+			roster.ETLS, []string{"is not trusted", "-ca", "-pin-sha256", "SHA-256 ", "issued by CN=roster lab CA"}},
 		{"an unknown CA over StartTLS is explained the same way", labenv.OpenLDAP, roster.StartTLS,
 			func(s *roster.Source) { s.Trust.CAPEM = nil },
-			roster.ETLS, []string{"is not trusted", "--ca"}},
+			roster.ETLS, []string{"is not trusted", "-ca"}},
 		{"a name the certificate lacks names the names it has", labenv.AD, roster.LDAPS,
 			func(s *roster.Source) { s.Trust.ServerName = "dc1.other.test" },
 			roster.ETLS, []string{"is for *.corp.test, corp.test, not for dc1.other.test", "ldaps.domain"}},

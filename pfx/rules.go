@@ -70,7 +70,7 @@ func rulePFX01(err error) Result {
 
 func rulePFX02(set bool) Result {
 	if !set {
-		return fail("Export it again with a password, and give roster that password with --password-file", msgNoPassword)
+		return fail("Export it again with a password, and give roster that password with -password-file", msgNoPassword)
 	}
 	return pass("a password is set")
 }
@@ -80,7 +80,7 @@ func rulePFX03(err error, given bool) Result {
 	case err == nil:
 		return pass("the password opens the file")
 	case !given:
-		return fail("Give the PFX password with --password-file (or ROSTER_PFX_PASSWORD)", "the file cannot be opened without its password, and none was given")
+		return fail("Give the PFX password with -password-file (or ROSTER_PFX_PASSWORD)", "the file cannot be opened without its password, and none was given")
 	}
 	return fail("Check the password; it is the one chosen when the PFX was exported, not the account's", "the password is wrong: it does not open the file")
 }
@@ -187,14 +187,14 @@ func ruleCRT03(c *x509.Certificate, domain string) Result {
 	cn := c.Subject.CommonName
 	switch {
 	case domain == "" && !strings.HasPrefix(cn, "*."):
-		return fail("Make the certificate for CN=*.<managed domain>, for example with roster cert new --domain <domain>",
+		return fail("Make the certificate for CN=*.<managed domain>, for example with roster cert new -domain <domain>",
 			"the subject is CN=%s, not a wildcard; Entra DS needs CN=*.<managed domain> (a wildcard only in the DNS names is not enough)", cn)
 	case domain == "":
 		return skip("no managed domain is known")
 	case strings.EqualFold(cn, "*."+domain):
 		return pass("the subject is CN=%s", cn)
 	case !strings.HasPrefix(cn, "*."):
-		return fail("Make the certificate for CN=*."+domain+", for example with roster cert new --domain "+domain,
+		return fail("Make the certificate for CN=*."+domain+", for example with roster cert new -domain "+domain,
 			"the subject is CN=%s, not the wildcard CN=*.%s that Entra DS needs (a wildcard only in the DNS names is not enough)", cn, domain)
 	}
 	return fail("Make the certificate for the managed domain's name, which is not always the tenant's main domain",
@@ -268,7 +268,7 @@ func ruleCRT10(c *x509.Certificate, now time.Time, failDays, warnDays int) Resul
 	case !now.Before(c.NotAfter):
 		return skip("the certificate has expired (CRT-09)")
 	case d < failDays:
-		return fail("Make a certificate valid for a year (roster cert new --days 365)",
+		return fail("Make a certificate valid for a year (roster cert new -days 365)",
 			"the certificate expires in %d days, on %s; Entra DS wants it valid for at least the next 3 to 6 months", d, day(c.NotAfter))
 	case d < warnDays:
 		return warn("Plan the renewal: make the next certificate now and switch with Secure LDAP, Change certificate",
@@ -288,7 +288,7 @@ func ruleCRT11(c *x509.Certificate) Result {
 
 func ruleCRT12(c *x509.Certificate) Result {
 	if selfSigned(c) {
-		return pass("the certificate is self-signed: every client must trust its .cer (import it into Trusted Root Certification Authorities, or give it to roster with --ca)")
+		return pass("the certificate is self-signed: every client must trust its .cer (import it into Trusted Root Certification Authorities, or give it to roster with -ca)")
 	}
 	return pass("the certificate is issued by %s", c.Issuer.CommonName)
 }

@@ -54,6 +54,7 @@ func usageErrorf(format string, args ...any) error {
 func commands() []command {
 	return []command{
 		{"connect", "connect to a directory over LDAPS or StartTLS, sign in, and count the users roster would see", runConnect},
+		{"cert", "make, check and probe secure LDAP certificates: roster cert new | check | probe", runCert},
 		{"version", "print roster's version", runVersion},
 		{"help", "list the commands, or explain one: roster help COMMAND", runHelp},
 	}
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return exitOK
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
+		case errors.Is(err, errRulesFailed):
+			return exitFailure // the report already says what failed
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(stderr, "roster %s: %s\n", name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 			return exitUsage
@@ -133,6 +136,17 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "Run roster COMMAND -h for the flags of a command.")
 }
 
+// parseFlags parses flags and turns a flag error into a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErrorf("%v", err)
+	}
+	return nil
+}
+
 func runHelp(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
 		printHelp(a.stdout)
@@ -158,13 +172,11 @@ func newFlagSet(a *app, name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags and turns a flag error into a usage error.
+// parse parses flags, turns a flag error into a usage error, and refuses
+// positional arguments.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageErrorf("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))

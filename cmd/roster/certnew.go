@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/pfx"
+)
+
+func runCertNew(_ context.Context, a *app, args []string) error {
+	fs := newFlagSet(a, "cert new", "-domain DOMAIN [-days 365] [-key-size 2048] [-out DIR] [-password-file FILE]")
+	domain := fs.String("domain", "", "the Entra DS managed domain, such as aaddscontoso.com (required)")
+	days := fs.Int("days", pfx.DefaultDays, fmt.Sprintf("validity in days, from %d to %d", pfx.MinDays, pfx.MaxDays))
+	keySize := fs.Int("key-size", 2048, "RSA key size: 2048, 3072 or 4096")
+	out := fs.String("out", ".", "folder for the .pfx and .cer files")
+	pwFile := fs.String("password-file", "", "file holding the PFX password (default: $ROSTER_PFX_PASSWORD, else roster makes one and shows it once)")
+	force := fs.Bool("force", false, "overwrite existing files")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *domain == "" {
+		return usageErrorf("-domain is required: the managed domain's DNS name, such as aaddscontoso.com")
+	}
+	pw, err := pfxPassword(a, *pwFile)
+	if err != nil {
+		return err
+	}
+	generated := !pw.IsSet()
+	if generated {
+		if pw, err = pfx.GeneratePassword(nil); err != nil {
+			return err
+		}
+	}
+	now := a.now()
+	b, err := pfx.New(pfx.NewOptions{Domain: *domain, Days: *days, KeySize: *keySize, Now: now})
+	if err != nil {
+		if roster.ErrorCode(err) == roster.EINVALID {
+			return usageErrorf("%s", roster.ErrorMessage(err))
+		}
+		return err
+	}
+	der, err := b.PFX(pw)
+	if err != nil {
+		return usageErrorf("%s", roster.ErrorMessage(err))
+	}
+	name := b.Cert.DNSNames[1] // the bare domain, normalised
+	pfxPath := filepath.Join(*out, name+".pfx")
+	cerPath := filepath.Join(*out, name+".cer")
+	if !*force {
+		for _, p := range []string{pfxPath, cerPath} {
+			if _, err := os.Stat(p); err == nil {
+				return usageErrorf("%s already exists; move it away or use -force (an uploaded certificate's key cannot be made again)", p)
+			}
+		}
+	}
+	// The .pfx holds the key: 0600. The .cer is public.
+	if err := writeFileAtomic(pfxPath, der, 0o600); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(cerPath, b.CertPEM(), 0o644); err != nil {
+		return err
+	}
+	// Check what was written, with the same rules an upload must pass.
+	written, err := os.ReadFile(pfxPath)
+	if err != nil {
+		return err
+	}
+	report := pfx.CheckFile(written, pfx.Options{Domain: name, Password: pw, Now: now})
+	a.log.Info("made a secure LDAP certificate", "domain", name, "pfx", pfxPath, "thumbprint", pfx.Thumbprint(b.Cert))
+
+	w := a.stdout
+	s := pfx.Summarize(b.Cert, now)
+	fmt.Fprintf(w, "Made a secure LDAP certificate for *.%s\n", name)
+	fmt.Fprintf(w, "  PFX         %s (TripleDES-SHA1, mode 0600): upload this to Entra DS\n", pfxPath)
+	fmt.Fprintf(w, "  .cer        %s: the public certificate clients trust\n", cerPath)
+	printSummary(a, "  ", s)
+	if generated {
+		fmt.Fprintf(w, "  password    %s\n", pw.Reveal())
+		fmt.Fprintln(w, "              shown this once; roster keeps no copy. Store it in your password manager now.")
+	} else {
+		fmt.Fprintln(w, "  password    the one you gave")
+	}
+	fmt.Fprintf(w, "  check       %d of %d rules pass, %d fail\n", report.Count(pfx.Pass), len(report.Results), report.Count(pfx.Fail))
+	fmt.Fprintf(w, `
+Next steps
+  1. Upload: Azure portal, Microsoft Entra Domain Services, your managed domain %[1]s,
+     Secure LDAP: turn on "Secure LDAP" (and "Allow secure LDAP access over the internet"
+     if print servers reach it from outside), choose %[2]s, enter its password, Save.
+     Enabling takes a few minutes. Or with the Azure CLI:
+       az ad ds update --name %[1]s --resource-group <resource group> \
+         --ldaps Enabled --external-access Enabled --pfx-cert %[2]s --pfx-cert-pwd '<PFX password>'
+  2. Compare: the portal's certificate thumbprint must read %[3]s.
+  3. Restrict port 636: in the managed domain's network security group, add an inbound rule
+     allowing TCP 636 only from your print servers' addresses (for example priority 401,
+     name AllowLDAPS). Without it Azure raises alert AADDS101 and 636 is open to the internet.
+  4. Connect: Properties shows the "Secure LDAP external IP address". With roster:
+       roster connect -type entra-ds -address <that IP> -domain %[1]s -login <any user> \
+         -password-file <file> -ca %[4]s
+     The certificate is checked for ldaps.%[1]s, which *.%[1]s covers.
+  5. Renew before %[5]s: run roster cert new again and use Secure LDAP, Change certificate.
+`, name, pfxPath, s.SHA1, cerPath, s.NotAfter.Format("2006-01-02"))
+	if report.Failed() {
+		printResults(a, report)
+		return fmt.Errorf("the certificate roster made fails a rule; this is a bug in roster")
+	}
+	return nil
+}
+
+// writeFileAtomic writes through a temporary file in the same folder and
+// renames it into place, so a crash never leaves half a key file. The
+// temporary file is created with the final mode, so the key is never
+// readable by others, not even for a moment.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".roster-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op after the rename
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,262 @@
+package pfx
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/rosterhq/roster"
+)
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+const testPassword roster.Secret = "Correct-Horse-1"
+
+// RSA keys are slow to make; the tests share a few.
+var (
+	keysOnce       sync.Once
+	key2048, key1k *rsa.PrivateKey
+	keyOther       *rsa.PrivateKey
+	keyEC          *ecdsa.PrivateKey
+)
+
+func keys(t *testing.T) {
+	t.Helper()
+	keysOnce.Do(func() {
+		key2048, _ = rsa.GenerateKey(rand.Reader, 2048)
+		keyOther, _ = rsa.GenerateKey(rand.Reader, 2048)
+		key1k, _ = rsa.GenerateKey(rand.Reader, 1024)
+		keyEC, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	})
+}
+
+// spec describes a certificate; the zero changes give one that passes
+// every rule for corp.test.
+type spec struct {
+	key       crypto.Signer
+	cn        string
+	sans      []string
+	ku        x509.KeyUsage
+	eku       []x509.ExtKeyUsage
+	notBefore time.Time
+	notAfter  time.Time
+	sigAlg    x509.SignatureAlgorithm
+	isCA      bool
+	issuer    *x509.Certificate
+	issuerKey crypto.Signer
+}
+
+func good() spec {
+	return spec{
+		key: key2048, cn: "*.corp.test", sans: []string{"*.corp.test", "corp.test"},
+		ku:  x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, notBefore: now.Add(-time.Hour),
+		notAfter: now.AddDate(1, 0, 0), sigAlg: x509.SHA256WithRSA,
+	}
+}
+
+func (s spec) make(t *testing.T) *x509.Certificate {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: s.cn}, DNSNames: s.sans,
+		KeyUsage: s.ku, ExtKeyUsage: s.eku, NotBefore: s.notBefore, NotAfter: s.notAfter, SignatureAlgorithm: s.sigAlg,
+		IsCA: s.isCA, BasicConstraintsValid: s.isCA,
+	}
+	parent, signer := tmpl, s.key
+	if s.issuer != nil {
+		parent, signer = s.issuer, s.issuerKey
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, s.key.Public(), signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func encode(t *testing.T, enc *pkcs12.Encoder, key crypto.PrivateKey, cert *x509.Certificate, ca []*x509.Certificate, pw roster.Secret) []byte {
+	t.Helper()
+	der, err := enc.Encode(key, cert, ca, pw.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func status(r *Report, rule string) Result {
+	for _, res := range r.Results {
+		if res.Rule == rule {
+			return res
+		}
+	}
+	return Result{}
+}
+
+func TestGoodFilePassesEveryRule(t *testing.T) {
+	keys(t)
+	der := encode(t, pkcs12.LegacyDES, key2048, good().make(t), nil, testPassword)
+	r := CheckFile(der, Options{Password: testPassword, Now: now})
+	for _, res := range r.Results {
+		if res.Status != Pass {
+			t.Errorf("%s %s: %s", res.Rule, res.Status, res.Message)
+		}
+	}
+	if len(r.Results) != len(titles) {
+		t.Errorf("%d rules reported, want all %d", len(r.Results), len(titles))
+	}
+	if r.Domain != "corp.test" || r.DomainSource != "certificate" {
+		t.Errorf("domain %q from %q, want corp.test from the certificate", r.Domain, r.DomainSource)
+	}
+}
+
+// Each bad input fails with its own rule, and says so in words.
+func TestBadInputsFailTheirOwnRule(t *testing.T) {
+	keys(t)
+	goodDER := encode(t, pkcs12.LegacyDES, key2048, good().make(t), nil, testPassword)
+	ca := spec{key: keyOther, cn: "Corp Root CA", ku: x509.KeyUsageCertSign, notBefore: now.Add(-time.Hour),
+		notAfter: now.AddDate(5, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true}.make(t)
+	issued := good()
+	issued.issuer, issued.issuerKey = ca, keyOther
+	leaf := issued.make(t)
+
+	with := func(change func(*spec)) *x509.Certificate {
+		s := good()
+		change(&s)
+		return s.make(t)
+	}
+	pfxOf := func(c *x509.Certificate, key crypto.PrivateKey) []byte {
+		return encode(t, pkcs12.LegacyDES, key, c, nil, testPassword)
+	}
+	trustStore, err := pkcs12.LegacyDES.EncodeTrustStore([]*x509.Certificate{ca}, testPassword.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptyPW, err := pkcs12.LegacyDES.Encode(key2048, good().make(t), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		file []byte
+		opt  Options
+		rule string
+		want string
+	}{
+		{"a wrong password", goodDER, Options{Password: "Not-The-Pw-77"}, "PFX-03", "the password is wrong"},
+		{"no password for a protected file", goodDER, Options{}, "PFX-03", "none was given"},
+		{"a truncated file", goodDER[:len(goodDER)/2], Options{Password: testPassword}, "PFX-01", "not a readable PKCS#12"},
+		{"garbage", []byte("this is not a certificate at all"), Options{Password: testPassword}, "PFX-01", "not a readable PKCS#12"},
+		{"an empty password", emptyPW, Options{}, "PFX-02", "must be protected by a password"},
+		{"a password with an emoji", goodDER, Options{Password: "pw🔑"}, "PFX-07", "beyond U+FFFF"},
+		{"a 1024-bit key", pfxOf(with(func(s *spec) { s.key = key1k }), key1k), Options{Password: testPassword}, "CRT-02", "1024 bits"},
+		{"an expired certificate", pfxOf(with(func(s *spec) { s.notBefore, s.notAfter = now.AddDate(-2, 0, 0), now.AddDate(0, 0, -3) }), key2048), Options{Password: testPassword}, "CRT-09", "expired on 2026-11-22"},
+		{"a certificate not yet valid", pfxOf(with(func(s *spec) { s.notBefore = now.AddDate(0, 0, 2) }), key2048), Options{Password: testPassword}, "CRT-08", "not valid yet"},
+		{"three weeks of validity left", pfxOf(with(func(s *spec) { s.notAfter = now.AddDate(0, 0, 21) }), key2048), Options{Password: testPassword}, "CRT-10", "at least the next 3 to 6 months"},
+		{"no SAN", pfxOf(with(func(s *spec) { s.sans = nil }), key2048), Options{Password: testPassword}, "CRT-04", "no DNS names"},
+		{"a wrong domain", goodDER, Options{Password: testPassword, Domain: "aaddscontoso.com"}, "CRT-03", "for another domain than the managed domain aaddscontoso.com"},
+		{"a subject that is not a wildcard", pfxOf(with(func(s *spec) { s.cn = "dc1.corp.test" }), key2048), Options{Password: testPassword, Domain: "corp.test"}, "CRT-03", "not the wildcard CN=*.corp.test"},
+		{"no key usage for encipherment", pfxOf(with(func(s *spec) { s.ku = x509.KeyUsageDigitalSignature }), key2048), Options{Password: testPassword}, "CRT-06", "must include Digital Signature and Key Encipherment"},
+		{"no server authentication", pfxOf(with(func(s *spec) { s.eku = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth} }), key2048), Options{Password: testPassword}, "CRT-07", "Server Authentication"},
+		{"a CA certificate without the leaf's key", trustStore, Options{Password: testPassword}, "PFX-04", "no private key"},
+		{"a key that belongs to another certificate", pfxOf(good().make(t), keyOther), Options{Password: testPassword}, "PFX-05", "does not belong"},
+		{"an AES-encrypted PFX", encode(t, pkcs12.Modern2023, key2048, good().make(t), nil, testPassword), Options{Password: testPassword}, "PFX-06", "AES256-SHA256"},
+		{"an ECDSA key", pfxOf(with(func(s *spec) { s.key, s.sigAlg = keyEC, x509.ECDSAWithSHA256 }), keyEC), Options{Password: testPassword}, "CRT-01", "ECDSA P-256"},
+		{"a SHA-1 signature", pfxOf(with(func(s *spec) { s.sigAlg = x509.SHA1WithRSA }), key2048), Options{Password: testPassword}, "CRT-11", "SHA1-RSA"},
+		{"a chain stored root first", encode(t, pkcs12.LegacyDES, key2048, ca, []*x509.Certificate{leaf}, testPassword), Options{Password: testPassword}, "PFX-08", "stored CA first"},
+		{"a CA-issued certificate without its CA", pfxOf(leaf, key2048), Options{Password: testPassword}, "CRT-13", "chain is incomplete"},
+		{"an onmicrosoft.com domain", pfxOf(with(func(s *spec) { s.cn, s.sans = "*.contoso.onmicrosoft.com", []string{"*.contoso.onmicrosoft.com"} }), key2048), Options{Password: testPassword}, "DOM-01", "no public CA will issue"},
+		{"a domain prefix over 15 characters", pfxOf(with(func(s *spec) { s.cn, s.sans = "*.averyveryverylongname.com", []string{"*.averyveryverylongname.com"} }), key2048), Options{Password: testPassword}, "DOM-03", "at most 15"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opt := tt.opt
+			opt.Now = now
+			r := CheckFile(tt.file, opt)
+			res := status(r, tt.rule)
+			wantStatus := Fail
+			if tt.rule == "CRT-13" || tt.rule == "DOM-01" || tt.rule == "DOM-03" {
+				wantStatus = Warn // these are warnings in the rule list
+			}
+			if res.Status != wantStatus || !strings.Contains(res.Message, tt.want) {
+				t.Fatalf("%s = %s %q, want %s containing %q", tt.rule, res.Status, res.Message, wantStatus, tt.want)
+			}
+			if res.Fix == "" {
+				t.Errorf("%s gives no fix", tt.rule)
+			}
+			if _, err := json.Marshal(r); err != nil {
+				t.Fatalf("the report does not marshal: %v", err)
+			}
+			if strings.Contains(res.Message+res.Fix, opt.Password.Reveal()) && opt.Password.IsSet() {
+				t.Fatal("the report reveals the password")
+			}
+		})
+	}
+}
+
+func TestRootFirstChainStillFindsTheServerCertificate(t *testing.T) {
+	keys(t)
+	ca := spec{key: keyOther, cn: "Corp Root CA", ku: x509.KeyUsageCertSign, notBefore: now.Add(-time.Hour),
+		notAfter: now.AddDate(5, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true}.make(t)
+	s := good()
+	s.issuer, s.issuerKey = ca, keyOther
+	leaf := s.make(t)
+	r := CheckFile(encode(t, pkcs12.LegacyDES, key2048, ca, []*x509.Certificate{leaf}, testPassword), Options{Password: testPassword, Now: now})
+	if r.Certificate.Subject != "CN=*.corp.test" {
+		t.Fatalf("the checked certificate is %s, want the server's", r.Certificate.Subject)
+	}
+	if res := status(r, "CRT-13"); res.Status != Pass {
+		t.Errorf("CRT-13 = %s %q; the root is in the file, so the chain builds", res.Status, res.Message)
+	}
+}
+
+func TestCertificateFilesGetOnlyCertificateRules(t *testing.T) {
+	keys(t)
+	b := &Bundle{Key: key2048, Cert: good().make(t)}
+	for name, data := range map[string][]byte{"PEM": b.CertPEM(), "DER": b.Cert.Raw} {
+		t.Run(name, func(t *testing.T) {
+			r := CheckFile(data, Options{Now: now})
+			if r.Kind != "certificate" || r.Failed() {
+				t.Fatalf("kind %q, failed %v", r.Kind, r.Failed())
+			}
+			for _, res := range r.Results {
+				if strings.HasPrefix(res.Rule, "PFX") {
+					t.Errorf("rule %s applied to a certificate file", res.Rule)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckChainOrder(t *testing.T) {
+	keys(t)
+	ca := spec{key: keyOther, cn: "Corp Root CA", ku: x509.KeyUsageCertSign, notBefore: now.Add(-time.Hour),
+		notAfter: now.AddDate(5, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true}.make(t)
+	s := good()
+	s.issuer, s.issuerKey = ca, keyOther
+	leaf := s.make(t)
+	if res := status(CheckChain([]*x509.Certificate{leaf, ca}, Options{Now: now}), "CRT-13"); res.Status != Pass {
+		t.Errorf("an ordered chain: CRT-13 = %s %q", res.Status, res.Message)
+	}
+	if res := status(CheckChain([]*x509.Certificate{leaf, good().make(t)}, Options{Now: now}), "CRT-13"); res.Status != Warn {
+		t.Errorf("a broken chain: CRT-13 = %s %q, want warn", res.Status, res.Message)
+	}
+	if r := CheckChain(nil, Options{Now: now}); !r.Failed() {
+		t.Error("an empty chain did not fail")
+	}
+}
