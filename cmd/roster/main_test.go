@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labenv"
 )
 
@@ -128,3 +129,5 @@ func TestConnectWithAWrongPasswordExplainsAndHidesIt(t *testing.T) {
 		t.Fatal("the output reveals the password")
 	}
 }
+
+func secret(s string) roster.Secret { return roster.Secret(s) }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -162,4 +163,30 @@ func (e *Env) Data(t testing.TB, d Directory) *labdata.Data {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// RequireCommands checks that programs the test drives (openssl, keytool,
+// slapd) are installed, and otherwise skips the test, or fails it where the
+// lab is required: .ci/run installs them.
+func RequireCommands(t testing.TB, names ...string) map[string]string {
+	t.Helper()
+	paths := map[string]string{}
+	for _, n := range names {
+		p, err := exec.LookPath(n)
+		if err != nil {
+			for _, dir := range []string{"/usr/sbin", "/usr/local/sbin"} {
+				if _, serr := os.Stat(filepath.Join(dir, n)); serr == nil {
+					p, err = filepath.Join(dir, n), nil
+				}
+			}
+		}
+		if err != nil {
+			if Required() {
+				t.Fatalf("%s is not installed, and required here; lab/lab up installs it", n)
+			}
+			t.Skipf("%s is not installed; lab/lab up installs it", n)
+		}
+		paths[n] = p
+	}
+	return paths
 }

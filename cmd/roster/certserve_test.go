@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/lab/labenv"
+	"github.com/rosterhq/roster/pfx"
+)
+
+// A certificate made by roster cert new must serve LDAPS from a real
+// OpenLDAP, and roster cert probe must verify it with the .cer that cert
+// new wrote, by IP address and domain as the founding article does.
+func TestCertNewServesLDAPSFromOpenLDAPAndProbeVerifiesIt(t *testing.T) {
+	tools := labenv.RequireCommands(t, "slapd")
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte("Serve-Pw-1"), 0o600)
+	if code, out, errOut := runCLI(t, nil, "cert", "new", "-domain", "corp.test", "-out", dir, "-password-file", pwFile); code != exitOK {
+		t.Fatalf("cert new = %d\n%s%s", code, out, errOut)
+	}
+
+	// slapd wants PEM: take the key and certificate out of the .pfx that
+	// an admin would upload, not from roster's memory.
+	der, _ := os.ReadFile(filepath.Join(dir, "corp.test.pfx"))
+	c, err := pfx.Decode(der, "Serve-Pw-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(c.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw}), 0o644)
+	os.MkdirAll(filepath.Join(dir, "db"), 0o700)
+	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile %[1]s/slapd.pid
+TLSCertificateFile %[1]s/cert.pem
+TLSCertificateKeyFile %[1]s/key.pem
+database mdb
+suffix "dc=corp,dc=test"
+directory %[1]s/db
+`, dir)
+	os.WriteFile(filepath.Join(dir, "slapd.conf"), []byte(conf), 0o600)
+
+	ldapPort, ldapsPort := freePort(t), freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// -d 0 keeps slapd in the foreground, so the test owns the process.
+	cmd := exec.CommandContext(ctx, tools["slapd"], "-d", "0", "-f", filepath.Join(dir, "slapd.conf"),
+		"-h", fmt.Sprintf("ldap://127.0.0.1:%d/ ldaps://127.0.0.1:%d/", ldapPort, ldapsPort))
+	var slapdOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &slapdOut, &slapdOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitPort(t, ldapsPort, &slapdOut)
+
+	cer := filepath.Join(dir, "corp.test.cer")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"LDAPS by IP and domain", []string{fmt.Sprintf("ldaps://127.0.0.1:%d", ldapsPort), "-domain", "corp.test", "-ca", cer}},
+		{"StartTLS by IP and domain", []string{fmt.Sprintf("ldap://127.0.0.1:%d", ldapPort), "-starttls", "-domain", "corp.test", "-ca", cer}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, nil, append([]string{"cert", "probe"}, tc.args...)...)
+			if code != exitOK || !strings.Contains(out, "trust: TRUSTED") || !strings.Contains(out, "0 failed, 0 warnings") {
+				t.Fatalf("cert probe = %d\n%s%s", code, out, errOut)
+			}
+			if !strings.Contains(out, pfx.Fingerprint(c.Leaf)) {
+				t.Fatal("the probe saw another certificate than the one roster made")
+			}
+		})
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitPort(t *testing.T, port int, log fmt.Stringer) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("slapd did not open port %d within 5 s:\n%s", port, log)
+}
