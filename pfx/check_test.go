@@ -157,6 +157,7 @@ func TestBadInputsFailTheirOwnRule(t *testing.T) {
 		opt  Options
 		rule string
 		want string
+		st   Status // Fail when empty
 	}{
 		{"a wrong password", goodDER, Options{Password: "Not-The-Pw-77"}, "PFX-03", "the password is wrong"},
 		{"no password for a protected file", goodDER, Options{}, "PFX-03", "none was given"},
@@ -179,9 +180,11 @@ func TestBadInputsFailTheirOwnRule(t *testing.T) {
 		{"an ECDSA key", pfxOf(with(func(s *spec) { s.key, s.sigAlg = keyEC, x509.ECDSAWithSHA256 }), keyEC), Options{Password: testPassword}, "CRT-01", "ECDSA P-256"},
 		{"a SHA-1 signature", pfxOf(with(func(s *spec) { s.sigAlg = x509.SHA1WithRSA }), key2048), Options{Password: testPassword}, "CRT-11", "SHA1-RSA"},
 		{"a chain stored root first", encode(t, pkcs12.LegacyDES, key2048, ca, []*x509.Certificate{leaf}, testPassword), Options{Password: testPassword}, "PFX-08", "stored CA first"},
-		{"a CA-issued certificate without its CA", pfxOf(leaf, key2048), Options{Password: testPassword}, "CRT-13", "chain is incomplete"},
-		{"an onmicrosoft.com domain", pfxOf(with(func(s *spec) { s.cn, s.sans = "*.contoso.onmicrosoft.com", []string{"*.contoso.onmicrosoft.com"} }), key2048), Options{Password: testPassword}, "DOM-01", "no public CA will issue"},
-		{"a domain prefix over 15 characters", pfxOf(with(func(s *spec) { s.cn, s.sans = "*.averyveryverylongname.com", []string{"*.averyveryverylongname.com"} }), key2048), Options{Password: testPassword}, "DOM-03", "at most 15"},
+		{"a CA-issued certificate without its CA", pfxOf(leaf, key2048), Options{Password: testPassword}, "CRT-13", "chain is incomplete", Warn},
+		{"an onmicrosoft.com domain", pfxOf(with(func(s *spec) { s.cn, s.sans = "*.contoso.onmicrosoft.com", []string{"*.contoso.onmicrosoft.com"} }), key2048), Options{Password: testPassword}, "DOM-01", "no public CA will issue", Warn},
+		{"a domain prefix over 15 characters", pfxOf(with(func(s *spec) { s.cn, s.sans = "*.averyveryverylongname.com", []string{"*.averyveryverylongname.com"} }), key2048), Options{Password: testPassword}, "DOM-03", "at most 15", Warn},
+		{"no DNS name for the domain itself", pfxOf(with(func(s *spec) { s.sans = []string{"*.corp.test"} }), key2048), Options{Password: testPassword}, "CRT-05", "do not include corp.test itself", Warn},
+		{"four months of validity left", pfxOf(with(func(s *spec) { s.notAfter = now.AddDate(0, 4, 0) }), key2048), Options{Password: testPassword}, "CRT-10", "less than the 6 months", Warn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,9 +192,9 @@ func TestBadInputsFailTheirOwnRule(t *testing.T) {
 			opt.Now = now
 			r := CheckFile(tt.file, opt)
 			res := status(r, tt.rule)
-			wantStatus := Fail
-			if tt.rule == "CRT-13" || tt.rule == "DOM-01" || tt.rule == "DOM-03" {
-				wantStatus = Warn // these are warnings in the rule list
+			wantStatus := tt.st
+			if wantStatus == "" {
+				wantStatus = Fail
 			}
 			if res.Status != wantStatus || !strings.Contains(res.Message, tt.want) {
 				t.Fatalf("%s = %s %q, want %s containing %q", tt.rule, res.Status, res.Message, wantStatus, tt.want)
@@ -222,6 +225,13 @@ func TestRootFirstChainStillFindsTheServerCertificate(t *testing.T) {
 	}
 	if res := status(r, "CRT-13"); res.Status != Pass {
 		t.Errorf("CRT-13 = %s %q; the root is in the file, so the chain builds", res.Status, res.Message)
+	}
+	if res := status(r, "CRT-12"); !strings.Contains(res.Message, "issued by Corp Root CA") {
+		t.Errorf("CRT-12 = %q, want the issuer named", res.Message)
+	}
+	self := CheckFile(encode(t, pkcs12.LegacyDES, key2048, good().make(t), nil, testPassword), Options{Password: testPassword, Now: now})
+	if res := status(self, "CRT-12"); !strings.Contains(res.Message, "self-signed: every client must trust its .cer") {
+		t.Errorf("CRT-12 for a self-signed certificate = %q", res.Message)
 	}
 }
 
