@@ -3,6 +3,7 @@ package pfx
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"slices"
 	"strings"
@@ -84,8 +85,13 @@ func (o *Options) defaults() {
 // including a file that cannot be read at all, is a rule's result.
 func CheckFile(data []byte, opt Options) *Report {
 	opt.defaults()
-	if certs, ok := asCertificates(data); ok {
+	if certs, err, ok := asCertificates(data); ok {
 		r := &Report{Kind: "certificate"}
+		r.add("CER-01", ruleCER01(err))
+		if err != nil {
+			r.skipRest("the certificate could not be read (CER-01)")
+			return r
+		}
 		certRules(r, certs[0], certs[1:], opt, false)
 		return r
 	}
@@ -105,16 +111,32 @@ func CheckChain(chain []*x509.Certificate, opt Options) *Report {
 	return r
 }
 
-func asCertificates(data []byte) ([]*x509.Certificate, bool) {
-	if bytes.Contains(data, []byte("-----BEGIN CERTIFICATE-----")) {
+// asCertificates says whether data is a certificate file rather than a
+// PFX: any PEM file, or DER shaped like a certificate. It returns the
+// certificates, or why they cannot be read.
+func asCertificates(data []byte) ([]*x509.Certificate, error, bool) {
+	if bytes.Contains(data, []byte("-----BEGIN ")) {
+		if !bytes.Contains(data, []byte("-----BEGIN CERTIFICATE-----")) {
+			return nil, errPEMWithoutCertificate, true
+		}
 		certs, err := ParseCertificates(data)
-		return certs, err == nil
+		return certs, err, true
 	}
-	if c, err := x509.ParseCertificate(data); err == nil {
-		return []*x509.Certificate{c}, true
+	var shape struct {
+		TBS, Algorithm asn1.RawValue
+		Signature      asn1.BitString
 	}
-	return nil, false
+	if _, err := asn1.Unmarshal(data, &shape); err != nil || shape.TBS.Tag != asn1.TagSequence {
+		return nil, nil, false // not a certificate: read it as a PFX
+	}
+	c, err := x509.ParseCertificate(data)
+	if err != nil {
+		return nil, errors.New(certParseReason(err)), true
+	}
+	return []*x509.Certificate{c}, nil, true
 }
+
+var errPEMWithoutCertificate = errors.New("the PEM file holds no CERTIFICATE block (a private key alone, perhaps)")
 
 func checkPFX(data []byte, opt Options) *Report {
 	r := &Report{Kind: "pfx"}
@@ -125,25 +147,39 @@ func checkPFX(data []byte, opt Options) *Report {
 		r.skipRest("the file could not be read (PFX-01)")
 		return r
 	}
-	r.add("PFX-02", rulePFX02(pw.IsSet()))
-	r.add("PFX-07", rulePFX07(bmpOnly(pw.Reveal())))
 	r.add("PFX-06", rulePFX06(st))
-	c, err := Decode(data, pw)
-	var df *decodeFailure
-	if errors.As(err, &df) {
-		switch df.rule {
-		case "PFX-03":
-			r.add("PFX-03", rulePFX03(err, pw.IsSet()))
-		case "PFX-04":
-			r.add("PFX-03", rulePFX03(nil, true))
-			r.add("PFX-04", rulePFX04(err))
-		default:
-			r.Results[0] = result("PFX-01", rulePFX01(err))
+
+	// PFX-02 is about the file, not about what the admin typed: a file
+	// that opens with an empty password is not protected.
+	c, err := Decode(data, "")
+	switch {
+	case err == nil:
+		r.add("PFX-02", rulePFX02(false))
+		r.add("PFX-07", skip("the file has no password"))
+		r.add("PFX-03", pass("the file opens, without a password"))
+	case failedRule(err) != "PFX-03":
+		// Unreadable for another reason than the password.
+		r.add("PFX-02", skip("the file could not be opened"))
+		return r.decodeFailed(err)
+	default:
+		r.add("PFX-02", rulePFX02(true))
+		if !bmpOnly(pw.Reveal()) {
+			r.add("PFX-07", rulePFX07(false))
+			r.skipRest("the password cannot be used (PFX-07)")
+			return r
 		}
-		r.skipRest("the PFX could not be opened")
-		return r
+		r.add("PFX-07", rulePFX07(true))
+		if c, err = Decode(data, pw); err != nil {
+			if failedRule(err) == "PFX-03" {
+				r.add("PFX-03", rulePFX03(err, pw.IsSet()))
+				r.skipRest("the password does not open the file (PFX-03)")
+				return r
+			}
+			r.add("PFX-03", rulePFX03(nil, true))
+			return r.decodeFailed(err)
+		}
+		r.add("PFX-03", rulePFX03(nil, true))
 	}
-	r.add("PFX-03", rulePFX03(nil, true))
 	r.add("PFX-04", rulePFX04(nil))
 	r.add("PFX-05", rulePFX05(c))
 	if c.KeyMatches {
@@ -153,6 +189,26 @@ func checkPFX(data []byte, opt Options) *Report {
 	}
 	certRules(r, c.Leaf, c.Others, opt, false)
 	return r
+}
+
+// decodeFailed reports a decode failure under the rule it breaks.
+func (r *Report) decodeFailed(err error) *Report {
+	switch failedRule(err) {
+	case "PFX-04":
+		r.add("PFX-04", rulePFX04(err))
+	default:
+		r.Results[0] = result("PFX-01", rulePFX01(err))
+	}
+	r.skipRest("the PFX could not be opened")
+	return r
+}
+
+func failedRule(err error) string {
+	var df *decodeFailure
+	if errors.As(err, &df) {
+		return df.rule
+	}
+	return "PFX-01"
 }
 
 // certRules runs CRT-01 to CRT-13 and the domain rules on a leaf.
@@ -216,14 +272,18 @@ func result(id string, res Result) Result {
 
 func (r *Report) add(id string, res Result) { r.Results = append(r.Results, result(id, res)) }
 
-// skipRest reports every rule not yet reported as skipped.
+// skipRest reports every rule of the report's kind not yet reported as
+// skipped.
 func (r *Report) skipRest(why string) {
 	done := map[string]bool{}
 	for _, res := range r.Results {
 		done[res.Rule] = true
 	}
 	for _, t := range titles {
-		if !done[t.id] {
+		own := strings.HasPrefix(t.id, "CRT") || strings.HasPrefix(t.id, "DOM") ||
+			strings.HasPrefix(t.id, "PFX") && r.Kind == "pfx" ||
+			strings.HasPrefix(t.id, "CER") && r.Kind == "certificate"
+		if own && !done[t.id] {
 			r.add(t.id, skip(why))
 		}
 	}

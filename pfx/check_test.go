@@ -116,7 +116,7 @@ func TestGoodFilePassesEveryRule(t *testing.T) {
 			t.Errorf("%s %s: %s", res.Rule, res.Status, res.Message)
 		}
 	}
-	if len(r.Results) != len(titles) {
+	if len(r.Results) != len(titles)-1 { // all but CER-01, which is for certificate files
 		t.Errorf("%d rules reported, want all %d", len(r.Results), len(titles))
 	}
 	if r.Domain != "corp.test" || r.DomainSource != "certificate" {
@@ -207,6 +207,66 @@ func TestBadInputsFailTheirOwnRule(t *testing.T) {
 			}
 			if strings.Contains(res.Message+res.Fix, opt.Password.Reveal()) && opt.Password.IsSet() {
 				t.Fatal("the report reveals the password")
+			}
+		})
+	}
+}
+
+// PFX-02 judges the file, not what the admin typed.
+func TestPasswordRulesJudgeTheFile(t *testing.T) {
+	keys(t)
+	cert := good().make(t)
+	open, err := pkcs12.LegacyDES.Encode(key2048, cert, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	protected := encode(t, pkcs12.LegacyDES, key2048, cert, nil, testPassword)
+	tests := []struct {
+		name       string
+		file       []byte
+		pw         roster.Secret
+		wantPFX02  Status
+		failedRule string
+	}{
+		{"an open file checked with a password still fails PFX-02", open, testPassword, Fail, "PFX-02"},
+		{"a protected file checked without its password passes PFX-02", protected, "", Pass, "PFX-03"},
+		{"a protected file and an emoji password fail PFX-07 only", protected, "pw🔑", Pass, "PFX-07"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := CheckFile(tt.file, Options{Password: tt.pw, Now: now})
+			if res := status(r, "PFX-02"); res.Status != tt.wantPFX02 {
+				t.Errorf("PFX-02 = %s %q, want %s", res.Status, res.Message, tt.wantPFX02)
+			}
+			var failed []string
+			for _, res := range r.Results {
+				if res.Status == Fail {
+					failed = append(failed, res.Rule)
+				}
+			}
+			if len(failed) != 1 || failed[0] != tt.failedRule {
+				t.Errorf("failed rules = %v, want only %s", failed, tt.failedRule)
+			}
+		})
+	}
+}
+
+func TestUnreadableCertificateFilesFailCER01(t *testing.T) {
+	keys(t)
+	cert := good().make(t)
+	tests := map[string][]byte{
+		"a PEM private key alone":         []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+		"a DER certificate with garbage":  append(append([]byte{}, cert.Raw...), 0xde, 0xad),
+		"a PEM certificate block damaged": []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+	}
+	for name, data := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := CheckFile(data, Options{Now: now})
+			if res := status(r, "CER-01"); r.Kind != "certificate" || res.Status != Fail {
+				t.Fatalf("kind %q, CER-01 = %s %q; want a failed certificate read", r.Kind, res.Status, res.Message)
+			}
+			if r.Count(Fail) != 1 {
+				t.Errorf("%d rules failed; the others should be skipped", r.Count(Fail))
 			}
 		})
 	}

@@ -72,6 +72,8 @@ func TestOpenSSLFiles(t *testing.T) {
 	export("legacy.pfx", "-legacy")
 	export("default.pfx")
 	export("des.pfx", "-certpbe", "PBE-SHA1-3DES", "-keypbe", "PBE-SHA1-3DES", "-macalg", "sha1")
+	export("pbes2-des.pfx", "-certpbe", "des-ede3-cbc", "-keypbe", "des-ede3-cbc")
+	export("des-sha256mac.pfx", "-certpbe", "PBE-SHA1-3DES", "-keypbe", "PBE-SHA1-3DES")
 
 	tests := []struct {
 		file       string
@@ -84,6 +86,10 @@ func TestOpenSSLFiles(t *testing.T) {
 		// OpenSSL 3's default is AES-256 with PBKDF2-SHA256: Entra DS refuses it.
 		{"default.pfx", pfx.Fail, "AES256-SHA256"},
 		{"des.pfx", pfx.Pass, "key TripleDES-SHA1; certificates TripleDES-SHA1; MAC SHA1"},
+		// 3DES through PBES2 is not the PKCS#12 TripleDES-SHA1 Entra DS takes.
+		{"pbes2-des.pfx", pfx.Fail, "key PBES2 TripleDES-CBC-SHA256"},
+		// The right ciphers with OpenSSL 3's SHA-256 MAC: not Windows' export.
+		{"des-sha256mac.pfx", pfx.Warn, "MAC SHA256"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -93,7 +99,9 @@ func TestOpenSSLFiles(t *testing.T) {
 				t.Fatalf("PFX-06 = %s %q, want %s mentioning %q", res.Status, res.Message, tt.wantStatus, tt.want)
 			}
 			for _, other := range r.Results {
-				if other.Rule != "PFX-06" && other.Status == pfx.Fail {
+				// go-pkcs12 cannot decrypt PBES2 with 3DES: PFX-01 says so.
+				unreadable := tt.file == "pbes2-des.pfx" && other.Rule == "PFX-01"
+				if other.Rule != "PFX-06" && other.Status == pfx.Fail && !unreadable {
 					t.Errorf("%s fails: %s", other.Rule, other.Message)
 				}
 			}

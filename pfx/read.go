@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"strings"
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
@@ -23,6 +24,10 @@ type Contents struct {
 	LeafFirst  bool
 	KeyMatches bool // some certificate in the file carries the key's public key
 }
+
+// errUnsupported marks a PFX that is well formed but uses a feature the
+// decoder does not implement.
+var errUnsupported = errors.New("unsupported PKCS#12 feature")
 
 // decodeFailure says which rule a failed decode breaks.
 type decodeFailure struct {
@@ -75,7 +80,7 @@ func classify(err error) error {
 	case strings.Contains(msg, "private key missing"), strings.Contains(msg, "exactly one key bag"):
 		return &decodeFailure{"PFX-04", err}
 	case errors.As(err, &ni):
-		return &decodeFailure{"PFX-01", err}
+		return &decodeFailure{"PFX-01", fmt.Errorf("%w: %v", errUnsupported, err)}
 	}
 	return &decodeFailure{"PFX-01", err}
 }

@@ -2,12 +2,14 @@ package pfx
 
 // Every rule roster checks, with every sentence it says about it, is in
 // this file. The IDs follow the Entra DS certificate rule list (PFX-01 to
-// PFX-07, CRT-01 to CRT-13, DOM-01 and DOM-03); PFX-08 is roster's own.
+// PFX-07, CRT-01 to CRT-13, DOM-01 and DOM-03); PFX-08 and CER-01 are
+// roster's own.
 
 import (
 	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 // titles names each rule in a few words, in report order.
 var titles = []struct{ id, title string }{
+	{"CER-01", "readable certificate"},
 	{"PFX-01", "PKCS#12 file"},
 	{"PFX-02", "password set"},
 	{"PFX-03", "password opens the file"},
@@ -56,23 +59,38 @@ func fail(fix, msg string, args ...any) Result {
 }
 func skip(why string) Result { return Result{Status: Skip, Message: "not checked: " + why} }
 
-const reexport = "In Windows, export again with Export-PfxCertificate -CryptoAlgorithmOption TripleDES_SHA1 (or the wizard's TripleDES-SHA1 choice); with OpenSSL 3, use openssl pkcs12 -export -legacy; or make a new one with roster cert new"
+const reexport = "In Windows, export again with Export-PfxCertificate -CryptoAlgorithmOption TripleDES_SHA1 (or the wizard's TripleDES-SHA1 choice); with OpenSSL 3, openssl pkcs12 -export -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1; or make a new one with roster cert new"
 
 // ---- PFX rules
 
-func rulePFX01(err error) Result {
+// ---- a certificate file
+
+func ruleCER01(err error) Result {
 	if err != nil {
-		return fail("Give the .pfx or .p12 file exported with its private key; a truncated or converted file cannot be read",
-			"the file is not a readable PKCS#12 (.pfx/.p12) file (%v)", err)
+		return fail("Give the certificate as exported: Base-64 (PEM) or DER .cer, or the .pfx with its key",
+			"the file cannot be read as a certificate: %v", err)
 	}
-	return pass("the file is a PKCS#12 (.pfx/.p12) file")
+	return pass("the file holds a readable certificate")
 }
 
-func rulePFX02(set bool) Result {
-	if !set {
-		return fail("Export it again with a password, and give roster that password with -password-file", msgNoPassword)
+func rulePFX01(err error) Result {
+	switch {
+	case err == nil:
+		return pass("the file is a PKCS#12 (.pfx/.p12) file")
+	case errors.Is(err, errUnsupported):
+		return fail("Export the file again from Windows (TripleDES-SHA1) or with roster cert new",
+			"the file is a PKCS#12 file, but uses a feature roster cannot read (%s)", strings.TrimPrefix(errors.Unwrap(err).Error(), errUnsupported.Error()+": "))
 	}
-	return pass("a password is set")
+	return fail("Give the .pfx or .p12 file exported with its private key; a truncated, damaged or converted file cannot be read",
+		"the file is not a readable PKCS#12 (.pfx/.p12) file: it is truncated, damaged, or another kind of file")
+}
+
+func rulePFX02(protected bool) Result {
+	if !protected {
+		return fail("Export it again with a password, and give roster that password with -password-file",
+			"the file opens without a password; "+msgNoPassword)
+	}
+	return pass("the file is protected by a password")
 }
 
 func rulePFX03(err error, given bool) Result {
@@ -104,27 +122,38 @@ func rulePFX05(c *Contents) Result {
 	return pass("the private key belongs to %s", c.Leaf.Subject.CommonName)
 }
 
+// rulePFX06 holds the file to what Windows' TripleDES-SHA1 export writes,
+// the one encoding Entra DS is known to accept: the key and the
+// certificates encrypted with pbeWithSHAAnd3-KeyTripleDES-CBC, the MAC
+// HMAC-SHA1. The key's encryption decides: anything else there fails.
 func rulePFX06(st *Structure) Result {
-	var aes, odd []string
-	for _, a := range append(append([]string{}, st.ShroudedKeys...), st.EncryptedSafes...) {
-		switch {
-		case strings.HasPrefix(a, "AES"):
-			aes = append(aes, a)
-		case a != "TripleDES-SHA1":
-			odd = append(odd, a)
-		}
-	}
 	desc := describeEncryption(st)
+	keyOK := len(st.ShroudedKeys) > 0 && st.KeyBags == 0
+	for _, a := range st.ShroudedKeys {
+		keyOK = keyOK && a == tripleDES
+	}
+	var pbes2 bool
+	for _, a := range append(append([]string{}, st.ShroudedKeys...), st.EncryptedSafes...) {
+		pbes2 = pbes2 || strings.HasPrefix(a, "AES") || strings.HasPrefix(a, "PBES2")
+	}
+	certsOK := len(st.EncryptedSafes) > 0
+	for _, a := range st.EncryptedSafes {
+		certsOK = certsOK && a == tripleDES
+	}
 	switch {
-	case len(aes) > 0:
-		return fail(reexport, "the file is encrypted with %s; Entra DS accepts only TripleDES-SHA1 and fails to enable secure LDAP with AES", desc)
+	case pbes2:
+		return fail(reexport, "the file is encrypted with %s; Entra DS accepts only TripleDES-SHA1 and fails to enable secure LDAP with AES or other PBES2 encryption", desc)
 	case st.KeyBags > 0:
 		return fail(reexport, "the private key is stored without encryption (%s); Entra DS expects it encrypted with TripleDES-SHA1", desc)
-	case len(odd) > 0:
-		return warn(reexport, "the file is encrypted with %s; Windows' TripleDES-SHA1 export encrypts everything with TripleDES, which is what Entra DS is known to accept", desc)
+	case !keyOK:
+		return fail(reexport, "the private key is encrypted with %s; Entra DS expects TripleDES-SHA1", desc)
+	case !certsOK || st.MAC != "SHA1":
+		return warn(reexport, "the file is encrypted with %s; Windows' TripleDES-SHA1 export encrypts the certificates with TripleDES too and uses a SHA-1 MAC, which is what Entra DS is known to accept", desc)
 	}
 	return pass("the file is encrypted with TripleDES-SHA1 (%s)", desc)
 }
+
+const tripleDES = "TripleDES-SHA1"
 
 func describeEncryption(st *Structure) string {
 	var parts []string
@@ -136,6 +165,8 @@ func describeEncryption(st *Structure) string {
 	}
 	if len(st.EncryptedSafes) > 0 {
 		parts = append(parts, "certificates "+strings.Join(st.EncryptedSafes, ", "))
+	} else {
+		parts = append(parts, "certificates unencrypted")
 	}
 	if st.MAC != "" {
 		parts = append(parts, "MAC "+st.MAC)
@@ -153,7 +184,7 @@ func rulePFX07(ok bool) Result {
 func rulePFX08(c *Contents) Result {
 	if !c.LeafFirst {
 		return fail("Export again so the server certificate comes first (Windows' export does this); roster cert new writes it that way",
-			"the certificates are stored CA first: %s comes before the server certificate %s, and Entra DS and many tools take the first certificate as the server's",
+			"the certificates are stored CA first: %s comes before the server certificate %s, and many importers (some Java and Windows tools, Go's PKCS#12 reader) take the first certificate as the server's",
 			c.Others[0].Subject.CommonName, c.Leaf.Subject.CommonName)
 	}
 	return pass("the server certificate is stored first")
@@ -281,7 +312,7 @@ func ruleCRT11(c *x509.Certificate) Result {
 	switch c.SignatureAlgorithm {
 	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1:
 		return fail("Make the certificate again with SHA-256 (roster cert new does)",
-			"the certificate is signed with %s; SHA-1 and MD5 signatures are refused by current clients, Go and Java among them", c.SignatureAlgorithm)
+			"the certificate is signed with %s, a broken hash: public CAs stopped issuing such certificates in 2016, and Go, Java and browsers refuse them on CA-issued certificates", c.SignatureAlgorithm)
 	}
 	return pass("the certificate is signed with %s", c.SignatureAlgorithm)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // go-pkcs12 decodes a PFX but does not say how it was encrypted, and Entra
@@ -50,6 +51,9 @@ var algorithmNames = map[string]string{
 	oidPBMAC1.String():        "PBMAC1",
 	"1.2.840.113549.2.9":      "SHA256", // hmacWithSHA256 in PBKDF2
 	"1.2.840.113549.2.7":      "SHA1",   // hmacWithSHA1
+	"1.2.840.113549.3.7":      "TripleDES-CBC",
+	"1.2.840.113549.3.2":      "RC2-CBC",
+	"1.3.14.3.2.7":            "DES-CBC",
 }
 
 // Structure is what the outer layers of a PFX say, without the password.
@@ -191,7 +195,11 @@ func algorithmName(a pkix.AlgorithmIdentifier) string {
 	if unmarshalAll(p.KDF.Parameters.FullBytes, &kdf) == nil && len(kdf.PRF.Algorithm) > 0 {
 		prf = name(kdf.PRF.Algorithm)
 	}
-	return name(p.Scheme.Algorithm) + "-" + prf
+	cipher := name(p.Scheme.Algorithm)
+	if !strings.HasPrefix(cipher, "AES") {
+		cipher = "PBES2 " + cipher // not to be mistaken for the PKCS#12 TripleDES-SHA1
+	}
+	return cipher + "-" + prf
 }
 
 func name(oid asn1.ObjectIdentifier) string {

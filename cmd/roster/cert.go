@@ -43,21 +43,42 @@ func runCert(ctx context.Context, a *app, args []string) error {
 // It returns "" when neither is given.
 func pfxPassword(a *app, file string) (roster.Secret, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", usageErrorf("cannot read the password file: %v", err)
-		}
-		warnIfReadable(a, file)
-		return roster.Secret(strings.TrimRight(string(b), "\r\n")), nil
+		return readSecretFile(a, file)
 	}
 	return roster.Secret(a.getenv("ROSTER_PFX_PASSWORD")), nil
 }
 
-// warnIfReadable warns when a file holding a secret can be read by others.
-func warnIfReadable(a *app, file string) {
+// readSecretFile reads a password from a file: the first line, without
+// its line ending or a byte-order mark (Notepad writes one). An empty file
+// is a usage error, never "no password".
+func readSecretFile(a *app, file string) (roster.Secret, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", usageErrorf("cannot read the password file: %v", err)
+	}
 	if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		a.log.Warn("the password file can be read by other users; chmod 600 it", "file", file)
 	}
+	s := strings.TrimPrefix(string(b), "\ufeff")
+	s, _, _ = strings.Cut(s, "\n")
+	s = strings.TrimRight(s, "\r")
+	if s == "" {
+		return "", usageErrorf("the password file %s is empty", file)
+	}
+	return roster.Secret(s), nil
+}
+
+// readCAFile reads certificates to trust, and refuses a file that holds
+// none, naming it.
+func readCAFile(file string) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, usageErrorf("cannot read the CA file: %v", err)
+	}
+	if _, err := pfx.ParseCertificates(b); err != nil {
+		return nil, usageErrorf("the CA file %s: %s", file, roster.ErrorMessage(err))
+	}
+	return b, nil
 }
 
 // printResults prints a check report, one line a rule, fixes beneath.

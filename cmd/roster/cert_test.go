@@ -219,3 +219,65 @@ func find(r *pfx.Report, rule string) pfx.Result {
 	}
 	return pfx.Result{}
 }
+
+func TestSecretAndCAFilesAreReadCarefully(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o600)
+	notCA := filepath.Join(dir, "not-a-ca.pem")
+	os.WriteFile(notCA, []byte("hello"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an empty password file is an error, not a generated password", []string{"cert", "new", "-domain", "corp.test", "-out", dir, "-password-file", empty}, "is empty"},
+		{"a CA file without a certificate is named", []string{"cert", "probe", "ldaps://127.0.0.1:1", "-ca", notCA}, "the CA file " + notCA},
+		{"connect names a bad CA file too", []string{"connect", "-address", "h", "-domain", "corp.test", "-login", "svc", "-password-file", notCA, "-ca", notCA}, "the CA file " + notCA},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, nil, tt.args...)
+			if code != exitUsage || !strings.Contains(errOut, tt.want) {
+				t.Fatalf("roster %q = %d %q, want usage error %q", tt.args, code, errOut, tt.want)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("failed runs left files behind: %d entries", len(entries))
+	}
+}
+
+func TestPasswordFileWithByteOrderMarkAndCRLF(t *testing.T) {
+	env := labenv.Require(t)
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("\ufeff"+env.Get("LAB_BIND_PASSWORD")+"\r\n"), 0o600)
+	args := labArgs(env, labenv.AD)
+	for i := range args {
+		if args[i] == "-password-file" {
+			args[i+1] = pwFile
+		}
+	}
+	if code, out, errOut := runCLI(t, nil, append([]string{"connect"}, args...)...); code != exitOK {
+		t.Fatalf("connect with a Notepad-style password file = %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestCertProbeExplainsAWrongNameAndKeepsFiles(t *testing.T) {
+	env := labenv.Require(t)
+	ca := env.Get("LAB_CA_FILE")
+	code, out, _ := runCLI(t, nil, "cert", "probe", env.Get("LAB_AD_LDAPS_URL"), "-server-name", "dc1.other.test", "-ca", ca)
+	if code != exitFailure || !strings.Contains(out, "check the name: give -domain") || strings.Contains(out, "-pin-sha256 ") {
+		t.Fatalf("a wrong name = %d; want the name fix and no pinning advice\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, nil, "cert", "probe", env.Get("LAB_AD_LDAPS_URL"), "-domain", "corp.test", "-ca", ca)
+	if code != exitOK || !strings.Contains(out, "verifies against the CA file "+ca) {
+		t.Fatalf("the trust line does not name the CA file:\n%s", out)
+	}
+	existing := filepath.Join(t.TempDir(), "keep.pfx")
+	os.WriteFile(existing, []byte("precious"), 0o600)
+	code, _, errOut := runCLI(t, nil, "cert", "probe", env.Get("LAB_AD_LDAPS_URL"), "-domain", "corp.test", "-save-cer", existing)
+	if b, _ := os.ReadFile(existing); code != exitUsage || string(b) != "precious" {
+		t.Fatalf("-save-cer over an existing file = %d %q; the file must be kept", code, errOut)
+	}
+}

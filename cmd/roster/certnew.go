@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -46,7 +48,7 @@ func runCertNew(_ context.Context, a *app, args []string) error {
 	if err != nil {
 		return usageErrorf("%s", roster.ErrorMessage(err))
 	}
-	name := b.Cert.DNSNames[1] // the bare domain, normalised
+	name := b.Cert.DNSNames[1] // the bare domain, as New normalised it
 	pfxPath := filepath.Join(*out, name+".pfx")
 	cerPath := filepath.Join(*out, name+".cer")
 	if !*force {
@@ -56,11 +58,12 @@ func runCertNew(_ context.Context, a *app, args []string) error {
 			}
 		}
 	}
-	// The .pfx holds the key: 0600. The .cer is public.
-	if err := writeFileAtomic(pfxPath, der, 0o600); err != nil {
+	// The .pfx holds the key: 0600. The .cer is public. Without -force the
+	// writes refuse to replace a file that appeared since the check above.
+	if err := writeFileAtomic(pfxPath, der, 0o600, *force); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(cerPath, b.CertPEM(), 0o644); err != nil {
+	if err := writeFileAtomic(cerPath, b.CertPEM(), 0o644, *force); err != nil {
 		return err
 	}
 	// Check what was written, with the same rules an upload must pass.
@@ -91,7 +94,9 @@ Next steps
      if print servers reach it from outside), choose %[2]s, enter its password, Save.
      Enabling takes a few minutes. Or with the Azure CLI:
        az ad ds update --name %[1]s --resource-group <resource group> \
-         --ldaps Enabled --external-access Enabled --pfx-cert %[2]s --pfx-cert-pwd '<PFX password>'
+         --ldaps Enabled --external-access Enabled --pfx-cert %[2]s --pfx-cert-pwd @<password file>
+     (the Azure CLI reads a value given as @file from that file, keeping the password
+     off the command line)
   2. Compare: the portal's certificate thumbprint must read %[3]s.
   3. Restrict port 636: in the managed domain's network security group, add an inbound rule
      allowing TCP 636 only from your print servers' addresses (for example priority 401,
@@ -110,10 +115,12 @@ Next steps
 }
 
 // writeFileAtomic writes through a temporary file in the same folder and
-// renames it into place, so a crash never leaves half a key file. The
-// temporary file is created with the final mode, so the key is never
-// readable by others, not even for a moment.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+// moves it into place, so a crash never leaves half a key file. The
+// temporary file has the final mode from the start, so a key is never
+// readable by others, not even for a moment. Unless replace is set, an
+// existing file is never overwritten, even one created a moment ago by
+// another run: the move is a hard link, which fails if the name exists.
+func writeFileAtomic(path string, data []byte, mode os.FileMode, replace bool) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".roster-*")
 	if err != nil {
@@ -136,5 +143,18 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if replace {
+		err = os.Rename(tmp, path)
+	} else if err = os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return usageErrorf("%s already exists; not replacing it", path)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	// Make the new name itself durable.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }

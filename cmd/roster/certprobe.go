@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 type probeReport struct {
 	URL        string      `json:"url"`
+	CAFile     string      `json:"ca_file,omitempty"` // empty: the system roots
 	ServerName string      `json:"server_name"`
 	TLSVersion string      `json:"tls_version"`
 	Trusted    bool        `json:"trusted"`
@@ -56,11 +59,16 @@ func runCertProbe(ctx context.Context, a *app, args []string) error {
 		return usageErrorf("-domain %q is not a DNS name such as aaddscontoso.com", *domain)
 	}
 	if *caFile != "" {
-		b, err := os.ReadFile(*caFile)
+		b, err := readCAFile(*caFile)
 		if err != nil {
-			return usageErrorf("cannot read the CA file: %v", err)
+			return err
 		}
 		src.Trust.CAPEM = b
+	}
+	if *saveCer != "" {
+		if _, err := os.Stat(*saveCer); err == nil {
+			return usageErrorf("%s already exists; give -save-cer a new file name", *saveCer)
+		}
 	}
 	url, err := src.URL()
 	if err != nil {
@@ -70,7 +78,7 @@ func runCertProbe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := &probeReport{URL: url, ServerName: res.ServerName, TLSVersion: tls.VersionName(res.TLSVersion),
+	r := &probeReport{URL: url, ServerName: res.ServerName, TLSVersion: tls.VersionName(res.TLSVersion), CAFile: *caFile,
 		Trusted: res.Problem == nil, TrustedBy: res.Verified,
 		Check: pfx.CheckChain(res.Chain, pfx.Options{Domain: *domain, Now: a.now()})}
 	if res.Problem != nil {
@@ -78,12 +86,12 @@ func runCertProbe(ctx context.Context, a *app, args []string) error {
 	}
 	if *saveCer != "" && len(res.Chain) > 0 {
 		top := res.Chain[len(res.Chain)-1]
-		if err := writeFileAtomic(*saveCer, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: top.Raw}), 0o644); err != nil {
+		if err := writeFileAtomic(*saveCer, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: top.Raw}), 0o644, false); err != nil {
 			return err
 		}
 		r.SavedCer = *saveCer
 	}
-	if r.Check.Certificate != nil && r.Check.Certificate.DaysLeft < 30 && r.Check.Certificate.DaysLeft >= 0 {
+	if c := r.Check.Certificate; c != nil && c.DaysLeft < 30 && c.NotAfter.After(a.now()) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the certificate expires in %d days; secure LDAP stops that day", r.Check.Certificate.DaysLeft))
 	}
 	if *asJSON {
@@ -110,14 +118,22 @@ func printProbe(a *app, r *probeReport, res *ldap.ProbeResult) {
 	}
 	switch r.TrustedBy {
 	case "chain":
-		fmt.Fprintln(w, "trust: TRUSTED, the chain verifies against the trusted CAs and the name matches")
+		anchors := "this machine's system roots"
+		if r.CAFile != "" {
+			anchors = "the CA file " + r.CAFile
+		}
+		fmt.Fprintf(w, "trust: TRUSTED, the chain verifies against %s and the name matches\n", anchors)
 	case "pin":
 		fmt.Fprintln(w, "trust: TRUSTED, the certificate matches the pinned SHA-256 fingerprint")
 	case "none":
 		fmt.Fprintln(w, "trust: NOT CHECKED (verification is off)")
 	default:
 		fmt.Fprintf(w, "trust: NOT TRUSTED: %s\n", r.Problem)
-		if len(res.Chain) > 0 {
+		var hostname x509.HostnameError
+		if errors.As(res.Problem, &hostname) {
+			// Trusting or pinning would hide a wrong name, not fix it.
+			fmt.Fprintln(w, "  to fix it, check the name: give -domain (for ldaps.<domain>) or -server-name with a name the certificate carries")
+		} else if len(res.Chain) > 0 {
 			fmt.Fprintln(w, "  to trust it, do one of these:")
 			cer := "<file>"
 			if r.SavedCer != "" {

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -64,21 +63,18 @@ func (f *sourceFlags) source(a *app) (*roster.Source, error) {
 	}
 	switch {
 	case f.passwordFile != "":
-		b, err := os.ReadFile(f.passwordFile)
+		pw, err := readSecretFile(a, f.passwordFile)
 		if err != nil {
-			return nil, usageErrorf("cannot read the password file: %v", err)
+			return nil, err
 		}
-		if fi, err := os.Stat(f.passwordFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			a.log.Warn("the password file can be read by other users; chmod 600 it", "file", f.passwordFile)
-		}
-		src.Password = roster.Secret(strings.TrimRight(string(b), "\r\n"))
+		src.Password = pw
 	case a.getenv("ROSTER_BIND_PASSWORD") != "":
 		src.Password = roster.Secret(a.getenv("ROSTER_BIND_PASSWORD"))
 	}
 	if f.caFile != "" {
-		b, err := os.ReadFile(f.caFile)
+		b, err := readCAFile(f.caFile)
 		if err != nil {
-			return nil, usageErrorf("cannot read the CA file: %v", err)
+			return nil, err
 		}
 		src.Trust.CAPEM = b
 	}
