@@ -89,6 +89,16 @@ func (s spec) make(t *testing.T) *x509.Certificate {
 	return c
 }
 
+// caAndLeaf returns a root CA and a good server certificate it issued.
+func caAndLeaf(t *testing.T) (ca, leaf *x509.Certificate) {
+	t.Helper()
+	ca = spec{key: keyOther, cn: "Corp Root CA", ku: x509.KeyUsageCertSign, notBefore: now.Add(-time.Hour),
+		notAfter: now.AddDate(5, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true}.make(t)
+	s := good()
+	s.issuer, s.issuerKey = ca, keyOther
+	return ca, s.make(t)
+}
+
 func encode(t *testing.T, enc *pkcs12.Encoder, key crypto.PrivateKey, cert *x509.Certificate, ca []*x509.Certificate, pw roster.Secret) []byte {
 	t.Helper()
 	der, err := enc.Encode(key, cert, ca, pw.Reveal())
@@ -128,11 +138,7 @@ func TestGoodFilePassesEveryRule(t *testing.T) {
 func TestBadInputsFailTheirOwnRule(t *testing.T) {
 	keys(t)
 	goodDER := encode(t, pkcs12.LegacyDES, key2048, good().make(t), nil, testPassword)
-	ca := spec{key: keyOther, cn: "Corp Root CA", ku: x509.KeyUsageCertSign, notBefore: now.Add(-time.Hour),
-		notAfter: now.AddDate(5, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true}.make(t)
-	issued := good()
-	issued.issuer, issued.issuerKey = ca, keyOther
-	leaf := issued.make(t)
+	ca, leaf := caAndLeaf(t)
 
 	with := func(change func(*spec)) *x509.Certificate {
 		s := good()
@@ -274,11 +280,7 @@ func TestUnreadableCertificateFilesFailCER01(t *testing.T) {
 
 func TestRootFirstChainStillFindsTheServerCertificate(t *testing.T) {
 	keys(t)
-	ca := spec{key: keyOther, cn: "Corp Root CA", ku: x509.KeyUsageCertSign, notBefore: now.Add(-time.Hour),
-		notAfter: now.AddDate(5, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true}.make(t)
-	s := good()
-	s.issuer, s.issuerKey = ca, keyOther
-	leaf := s.make(t)
+	ca, leaf := caAndLeaf(t)
 	r := CheckFile(encode(t, pkcs12.LegacyDES, key2048, ca, []*x509.Certificate{leaf}, testPassword), Options{Password: testPassword, Now: now})
 	if r.Certificate.Subject != "CN=*.corp.test" {
 		t.Fatalf("the checked certificate is %s, want the server's", r.Certificate.Subject)
@@ -315,11 +317,7 @@ func TestCertificateFilesGetOnlyCertificateRules(t *testing.T) {
 
 func TestCheckChainOrder(t *testing.T) {
 	keys(t)
-	ca := spec{key: keyOther, cn: "Corp Root CA", ku: x509.KeyUsageCertSign, notBefore: now.Add(-time.Hour),
-		notAfter: now.AddDate(5, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true}.make(t)
-	s := good()
-	s.issuer, s.issuerKey = ca, keyOther
-	leaf := s.make(t)
+	ca, leaf := caAndLeaf(t)
 	if res := status(CheckChain([]*x509.Certificate{leaf, ca}, Options{Now: now}), "CRT-13"); res.Status != Pass {
 		t.Errorf("an ordered chain: CRT-13 = %s %q", res.Status, res.Message)
 	}
