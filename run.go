@@ -32,17 +32,21 @@ type Run struct {
 	StartedAt  time.Time
 	FinishedAt time.Time // zero while running
 
-	Read      int // entries read from the directory
+	Seen      int // entries read from the directory
 	Created   int
 	Updated   int
 	Renamed   int
 	Disabled  int
 	Reenabled int
 	Deleted   int
+	Skipped   int // entries left out on purpose: disabled (with skip), out of the group scope
 	Failed    int // entries skipped because of an EntryError
+	Held      int // removals held for approval
 
-	Error       string // admin-facing reason when Status is RunFailed
+	Error       string   // admin-facing reason when Status is RunFailed
+	Notes       []string // what an admin should know, such as "empty result: nobody removed"
 	EntryErrors []EntryError
+	HeldUsers   []int64 // IDs of the users whose removal is held
 }
 
 // EntryError is a problem with one directory entry. The run goes on

@@ -94,6 +94,52 @@ type Source struct {
 
 	UserFilter string   // extra LDAP filter ANDed with the type's user filter
 	GroupScope []string // group DNs; when set, only their (nested) members are synced
+
+	Mapping       Mapping       // empty fields take the directory type's preset
+	DisabledUsers DisabledUsers // what to do with accounts disabled in the directory
+	Removal       RemovalPolicy // what to do with users who leave the directory
+}
+
+// DisabledUsers says what a sync does with an account that is disabled
+// (or expired) in the directory.
+type DisabledUsers string
+
+const (
+	KeepDisabled DisabledUsers = "keep" // default: sync it as a disabled user
+	SkipDisabled DisabledUsers = "skip" // do not create it; an existing user is disabled
+)
+
+// RemovalPolicy says what happens to a user of this source that the
+// directory no longer returns. Users that roster did not create from this
+// source are never touched.
+type RemovalPolicy struct {
+	// Delete removes the user once it has been missing for Grace; until
+	// then, and always when Delete is false (the default), it is disabled.
+	Delete bool
+	Grace  time.Duration
+	// A run whose removals exceed both ThresholdPercent of the source's
+	// users and ThresholdCount users holds them for approval. Zero values
+	// mean 5% and 10.
+	ThresholdPercent float64
+	ThresholdCount   int
+}
+
+// Threshold returns the percent and count in effect.
+func (p RemovalPolicy) Threshold() (percent float64, count int) {
+	percent, count = p.ThresholdPercent, p.ThresholdCount
+	if percent <= 0 {
+		percent = 5
+	}
+	if count <= 0 {
+		count = 10
+	}
+	return percent, count
+}
+
+// Trips reports whether removing n of total users needs approval.
+func (p RemovalPolicy) Trips(n, total int) bool {
+	percent, count := p.Threshold()
+	return n > count && float64(n) > percent/100*float64(total)
 }
 
 // Validate checks the source for mistakes that no connection attempt is

@@ -24,12 +24,13 @@ type User struct {
 	CostCenter string
 	Cards      []Card
 
-	// HasPrintCode says a print code is set. The code itself is kept
-	// only as a keyed hash and is never part of User.
-	HasPrintCode bool
+	// PrintCodeHash is the keyed hash of the print code, "" when there is
+	// none. The code itself is never stored.
+	PrintCodeHash string
 
 	Disabled       bool
-	DisabledReason string // why: disabled in the directory, missing from it, by an admin
+	DisabledReason DisabledReason
+	MissingSince   time.Time // when a sync first did not find the entry; zero while present
 
 	// Extra holds mapped attributes kept as the directory sent them.
 	Extra map[string][]string
@@ -69,3 +70,13 @@ type Card struct {
 func (c Card) Expired(now time.Time) bool {
 	return !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt)
 }
+
+// DisabledReason says why a user is disabled. Syncs re-enable users they
+// disabled themselves, never those an admin disabled.
+type DisabledReason string
+
+const (
+	DisabledInDirectory DisabledReason = "directory" // disabled or expired in the directory
+	DisabledMissing     DisabledReason = "missing"   // no longer returned by the directory
+	DisabledByAdmin     DisabledReason = "admin"
+)

@@ -1,0 +1,85 @@
+package roster
+
+import "strings"
+
+// LoginFormat says which directory attribute becomes the roster login.
+type LoginFormat string
+
+const (
+	LoginSAM  LoginFormat = "sAMAccountName" // AD's pre-Windows 2000 name
+	LoginUPN  LoginFormat = "userPrincipalName"
+	LoginMail LoginFormat = "mail"
+	LoginUID  LoginFormat = "uid" // OpenLDAP
+)
+
+// Mapping says which directory attribute fills which user field. Every
+// field can be overridden; empty fields take the preset of the source's
+// directory type (see DefaultMapping).
+type Mapping struct {
+	Login          LoginFormat `json:"login,omitempty"`
+	KeepLoginCase  bool        `json:"keep_login_case,omitempty"` // logins are lower-cased unless set
+	Name           string      `json:"name,omitempty"`
+	Email          string      `json:"email,omitempty"`
+	Department     string      `json:"department,omitempty"`
+	CostCenter     string      `json:"cost_center,omitempty"`
+	Cards          []string    `json:"cards,omitempty"`           // attributes holding card numbers, first one primary
+	CardSeparators string      `json:"card_separators,omitempty"` // characters splitting several cards in one value
+	PrintCode      string      `json:"print_code,omitempty"`
+	Extra          []string    `json:"extra,omitempty"` // attributes kept as they come
+}
+
+// DefaultMapping is the preset for a directory type: what the lab, and
+// most sites, use.
+func DefaultMapping(t DirectoryType) Mapping {
+	if t.IsAD() {
+		return Mapping{
+			Login: LoginSAM, Name: "displayName", Email: "mail", Department: "department",
+			CostCenter: "division", Cards: []string{"pager", "otherPager"}, CardSeparators: ";,",
+			PrintCode: "employeeNumber",
+		}
+	}
+	return Mapping{
+		Login: LoginUID, Name: "displayName", Email: "mail", Department: "ou",
+		CostCenter: "departmentNumber", Cards: []string{"printCardNumber"}, CardSeparators: ";,",
+		PrintCode: "printCode",
+	}
+}
+
+// WithDefaults fills the empty fields of m from the preset for t.
+func (m Mapping) WithDefaults(t DirectoryType) Mapping {
+	d := DefaultMapping(t)
+	if m.Login == "" {
+		m.Login = d.Login
+	}
+	for _, f := range []struct {
+		dst *string
+		def string
+	}{
+		{&m.Name, d.Name}, {&m.Email, d.Email}, {&m.Department, d.Department},
+		{&m.CostCenter, d.CostCenter}, {&m.PrintCode, d.PrintCode}, {&m.CardSeparators, d.CardSeparators},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.def
+		}
+	}
+	if m.Cards == nil {
+		m.Cards = d.Cards
+	}
+	return m
+}
+
+// Attributes lists every directory attribute the mapping reads.
+func (m Mapping) Attributes() []string {
+	out := []string{string(m.Login), m.Name, m.Email, m.Department, m.CostCenter, m.PrintCode}
+	out = append(out, m.Cards...)
+	out = append(out, m.Extra...)
+	seen := map[string]bool{}
+	var uniq []string
+	for _, a := range out {
+		if a != "" && !seen[strings.ToLower(a)] {
+			seen[strings.ToLower(a)] = true
+			uniq = append(uniq, a)
+		}
+	}
+	return uniq
+}

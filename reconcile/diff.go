@@ -1,0 +1,202 @@
+package reconcile
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rosterhq/roster"
+)
+
+// Limits on what one entry may carry. Longer values are a directory
+// mistake or an attack, and the entry is skipped and reported.
+const (
+	maxLoginBytes = 256
+	maxFieldBytes = 2048
+)
+
+// validate returns why a record cannot be synced, or "".
+func validate(r *roster.Record) string {
+	switch {
+	case r.Anchor == "":
+		return "the entry has no identity anchor (objectGUID or entryUUID)"
+	case r.Login == "":
+		return "the entry has no login: the login attribute is empty"
+	case len(r.Login) > maxLoginBytes:
+		return fmt.Sprintf("the login is %d bytes long, more than %d", len(r.Login), maxLoginBytes)
+	}
+	fields := []struct{ name, v string }{
+		{"login", r.Login}, {"DN", r.DN}, {"name", r.Name}, {"email", r.Email},
+		{"department", r.Department}, {"cost center", r.CostCenter}, {"print code", r.PrintCode},
+	}
+	for _, c := range r.Cards {
+		fields = append(fields, struct{ name, v string }{"card", c})
+	}
+	for k, vs := range r.Extra {
+		for _, v := range vs {
+			fields = append(fields, struct{ name, v string }{k, v})
+		}
+	}
+	for _, f := range fields {
+		if !utf8.ValidString(f.v) {
+			return fmt.Sprintf("the %s is not valid UTF-8", f.name)
+		}
+		if len(f.v) > maxFieldBytes {
+			return fmt.Sprintf("the %s is %d bytes long, more than %d", f.name, len(f.v), maxFieldBytes)
+		}
+	}
+	return ""
+}
+
+// diff compares a directory record with the stored user of the same
+// anchor (nil when there is none) and returns the change to make, or nil
+// when the user is up to date. hash turns a print code into its stored
+// keyed hash. It never touches local data: manual cards, aliases, an
+// admin's disable.
+func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled roster.DisabledUsers) *Change {
+	codeHash := ""
+	if r.PrintCode != "" {
+		codeHash = hash(r.PrintCode)
+	}
+	next := &roster.User{}
+	if cur != nil {
+		copied := *cur
+		next = &copied
+	}
+	next.Anchor, next.DN, next.Login = r.Anchor, r.DN, r.Login
+	next.Name, next.Email, next.Department, next.CostCenter = r.Name, r.Email, r.Department, r.CostCenter
+	next.PrintCodeHash = codeHash
+	next.Extra = r.Extra
+	next.MissingSince = time.Time{}
+	next.Cards = mergeCards(cur, r.Cards)
+
+	ch := &Change{Login: r.Login, DN: r.DN, User: next}
+	if cur == nil {
+		if r.Disabled && disabled == roster.SkipDisabled {
+			return nil
+		}
+		ch.Kind = Create
+		if r.Disabled {
+			next.Disabled, next.DisabledReason = true, roster.DisabledInDirectory
+		}
+		ch.Fields = fieldChanges(&roster.User{}, next)
+		return ch
+	}
+
+	switch {
+	case r.Disabled && !cur.Disabled:
+		next.Disabled, next.DisabledReason = true, roster.DisabledInDirectory
+		ch.Kind, ch.Reason = Disable, "disabled in the directory"
+	case !r.Disabled && cur.Disabled && cur.DisabledReason != roster.DisabledByAdmin:
+		next.Disabled, next.DisabledReason = false, ""
+		ch.Kind = Reenable
+		if cur.DisabledReason == roster.DisabledMissing {
+			ch.Reason = "back in the directory"
+		} else {
+			ch.Reason = "enabled in the directory"
+		}
+	case r.Disabled && cur.Disabled && cur.DisabledReason == roster.DisabledMissing:
+		// Back in the directory, but disabled there: keep it disabled,
+		// now for the directory's reason.
+		next.DisabledReason = roster.DisabledInDirectory
+	}
+	ch.Fields = fieldChanges(cur, next)
+	if cur.Login != next.Login || !strings.EqualFold(cur.DN, next.DN) {
+		if ch.Kind == "" {
+			ch.Kind = Rename
+		}
+		if cur.Login != next.Login {
+			ch.OldLogin = cur.Login
+		}
+	}
+	if ch.Kind == "" && len(ch.Fields) > 0 {
+		ch.Kind = Update
+	}
+	if ch.Kind == "" && !cur.MissingSince.IsZero() {
+		ch.Kind = Update // clear the missing mark quietly
+	}
+	if ch.Kind == "" {
+		return nil
+	}
+	return ch
+}
+
+// mergeCards keeps the user's manual cards and replaces the directory
+// ones: the first directory card is the primary, the others secondary.
+func mergeCards(cur *roster.User, dir []string) []roster.Card {
+	var out []roster.Card
+	if cur != nil {
+		for _, c := range cur.Cards {
+			if c.Origin == roster.CardManual {
+				out = append(out, c)
+			}
+		}
+	}
+	for i, n := range dir {
+		kind := roster.CardSecondary
+		if i == 0 {
+			kind = roster.CardPrimary
+		}
+		out = append(out, roster.Card{Number: n, Kind: kind, Origin: roster.CardFromDirectory})
+	}
+	return out
+}
+
+func directoryCards(u *roster.User) []string {
+	var out []string
+	for _, c := range u.Cards {
+		if c.Origin == roster.CardFromDirectory {
+			out = append(out, c.Number)
+		}
+	}
+	return out
+}
+
+// fieldChanges lists the fields that differ, as an admin reads them.
+// A print code is never shown, only whether it is set or changed.
+func fieldChanges(a, b *roster.User) []FieldChange {
+	var out []FieldChange
+	add := func(field, before, after string) {
+		if before != after {
+			out = append(out, FieldChange{field, before, after})
+		}
+	}
+	add("login", a.Login, b.Login)
+	add("dn", a.DN, b.DN)
+	add("name", a.Name, b.Name)
+	add("email", a.Email, b.Email)
+	add("department", a.Department, b.Department)
+	add("cost center", a.CostCenter, b.CostCenter)
+	add("cards", strings.Join(directoryCards(a), ", "), strings.Join(directoryCards(b), ", "))
+	if a.PrintCodeHash != b.PrintCodeHash {
+		out = append(out, FieldChange{"print code", codeState(a.PrintCodeHash), codeState(b.PrintCodeHash)})
+		if a.PrintCodeHash != "" && b.PrintCodeHash != "" {
+			out[len(out)-1].After = "(changed)"
+		}
+	}
+	add("disabled", fmt.Sprint(a.Disabled), fmt.Sprint(b.Disabled))
+	add("extra", extraString(a.Extra), extraString(b.Extra))
+	return out
+}
+
+func codeState(h string) string {
+	if h == "" {
+		return "(none)"
+	}
+	return "(set)"
+}
+
+func extraString(m map[string][]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s;", k, strings.Join(m[k], "|"))
+	}
+	return b.String()
+}

@@ -1,0 +1,402 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Engine runs syncs. Store, Now and HashCode are required.
+type Engine struct {
+	Store    Store
+	Now      func() time.Time
+	Log      *slog.Logger
+	HashCode func(code string) string // keyed hash under which print codes are stored
+	Progress func(Progress)           // called after each page; may be nil
+}
+
+// Progress is where a run stands, for a progress display.
+type Progress struct {
+	Phase   string // "groups", "users", "removals"
+	Seen    int
+	Elapsed time.Duration
+}
+
+// Options change what a run may do.
+type Options struct {
+	DryRun bool // plan only: write nothing, not even the run record
+	// ApproveRemovals carries out the removals that the source's last
+	// held run held, as far as they are still due.
+	ApproveRemovals bool
+}
+
+// Result is a run's record and, for a dry run, its plan.
+type Result struct {
+	Run     *roster.Run
+	Changes []Change // every planned change, in order; only for a dry run
+	Held    []Change // removals held for approval
+}
+
+// maxEntryErrors bounds what one run records of bad entries; the count
+// in Run.Failed stays exact.
+const maxEntryErrors = 1000
+
+// Run syncs one source: groups first (they decide a group scope), then
+// users page by page, applying each page in one transaction, then the
+// users the directory no longer returns. Any error before the removals
+// fails the run and removes nobody. The returned error is the run's
+// failure, also recorded in Result.Run.
+func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, dir Directory, opt Options) (*Result, error) {
+	r := &runner{e: e, src: src, dir: dir, opt: opt, start: e.Now(),
+		seen: map[string]struct{}{}, logins: map[string]string{}, cards: map[string]string{}}
+	r.run = &roster.Run{SourceID: sourceID, Mode: roster.RunFull, Status: roster.RunRunning, StartedAt: r.start}
+	if opt.DryRun {
+		r.run.Mode = roster.RunPreview
+	} else if err := e.Store.StartRun(ctx, r.run); err != nil {
+		return nil, err
+	}
+	err := r.do(ctx)
+	r.run.FinishedAt = e.Now()
+	if err != nil {
+		r.run.Status = roster.RunFailed
+		if errors.Is(err, context.Canceled) {
+			r.run.Status = roster.RunCancelled
+		}
+		r.run.Error = roster.ErrorMessage(err)
+		if roster.ErrorCode(err) == roster.EINTERNAL && !errors.Is(err, context.Canceled) {
+			r.run.Error = err.Error()
+		}
+		r.run.Notes = append(r.run.Notes, "the run did not finish: nobody was disabled or deleted")
+	}
+	if !opt.DryRun {
+		// Record the outcome even when ctx was cancelled.
+		if ferr := e.Store.FinishRun(context.WithoutCancel(ctx), r.run); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	return &Result{Run: r.run, Changes: r.changes, Held: r.held}, err
+}
+
+type runner struct {
+	e     *Engine
+	src   *roster.Source
+	dir   Directory
+	opt   Options
+	run   *roster.Run
+	start time.Time
+
+	seen   map[string]struct{} // anchors returned this run
+	logins map[string]string   // login -> anchor, this run
+	cards  map[string]string   // card number -> login, this run
+	scope  map[string]bool     // lower-cased user DNs in the group scope; nil when unscoped
+
+	changes []Change
+	held    []Change
+}
+
+func (r *runner) do(ctx context.Context) error {
+	r.progress("groups")
+	groups, err := r.dir.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	if len(r.src.GroupScope) > 0 {
+		r.scope = scopeOf(r.src.GroupScope, groups)
+	}
+	err = r.dir.Users(ctx, func(page []roster.Record) error {
+		if err := r.page(ctx, page); err != nil {
+			return err
+		}
+		r.progress("users")
+		return ctx.Err()
+	}, func(ee roster.EntryError) error {
+		r.entryError(ee)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !r.opt.DryRun {
+		if err := r.e.Store.SyncGroups(ctx, r.run.SourceID, groups); err != nil {
+			return err
+		}
+	}
+	r.progress("removals")
+	if err := r.removals(ctx); err != nil {
+		return err
+	}
+	if r.run.Status == roster.RunRunning {
+		r.run.Status = roster.RunSucceeded
+	}
+	return nil
+}
+
+func (r *runner) progress(phase string) {
+	if r.e.Progress != nil {
+		r.e.Progress(Progress{Phase: phase, Seen: r.run.Seen, Elapsed: r.e.Now().Sub(r.start)})
+	}
+}
+
+func (r *runner) entryError(ee roster.EntryError) {
+	r.run.Failed++
+	if len(r.run.EntryErrors) < maxEntryErrors {
+		r.run.EntryErrors = append(r.run.EntryErrors, ee)
+	}
+}
+
+// page plans and applies one page of records.
+func (r *runner) page(ctx context.Context, page []roster.Record) error {
+	var recs []*roster.Record
+	for i := range page {
+		rec := &page[i]
+		r.run.Seen++
+		if _, dup := r.seen[rec.Anchor]; dup && rec.Anchor != "" {
+			continue // the same entry under two overlapping base DNs
+		}
+		if why := validate(rec); why != "" {
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: why})
+			continue
+		}
+		if r.scope != nil && !r.scope[strings.ToLower(rec.DN)] {
+			r.run.Skipped++
+			continue
+		}
+		if other, ok := r.logins[rec.Login]; ok && other != rec.Anchor {
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
+				Message: fmt.Sprintf("the login %s is also the login of another entry of this directory; both entries need distinct logins", rec.Login)})
+			continue
+		}
+		r.logins[rec.Login] = rec.Anchor
+		r.seen[rec.Anchor] = struct{}{}
+		recs = append(recs, rec)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	anchors := make([]string, len(recs))
+	logins := make([]string, len(recs))
+	for i, rec := range recs {
+		anchors[i], logins[i] = rec.Anchor, rec.Login
+	}
+	existing, err := r.e.Store.UsersByAnchor(ctx, r.run.SourceID, anchors)
+	if err != nil {
+		return err
+	}
+	owners, err := r.e.Store.LoginOwners(ctx, r.run.SourceID, logins)
+	if err != nil {
+		return err
+	}
+	var changes []Change
+	for _, rec := range recs {
+		// A login held by another stored user is a conflict, unless that
+		// user was already seen in this run under a new login: then it
+		// was renamed away, and the login is free.
+		if owner, ok := owners[rec.Login]; ok && owner != rec.Anchor {
+			if _, renamedAway := r.seen[owner]; !renamedAway {
+				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
+					Message: fmt.Sprintf("the login %s already belongs to another roster user of this source; this entry was left unchanged", rec.Login)})
+				delete(r.seen, rec.Anchor)
+				continue
+			}
+		}
+		rec.Cards = r.claimCards(rec)
+		ch := diff(rec, existing[rec.Anchor], r.e.HashCode, r.src.DisabledUsers)
+		if ch == nil {
+			if existing[rec.Anchor] == nil { // a disabled entry, skipped by policy
+				r.run.Skipped++
+				delete(r.seen, rec.Anchor)
+			}
+			continue
+		}
+		r.count(ch.Kind)
+		changes = append(changes, *ch)
+	}
+	return r.apply(ctx, changes)
+}
+
+// claimCards drops, with an entry error naming both users, any card that
+// another entry of this run already holds. The first holder keeps it.
+func (r *runner) claimCards(rec *roster.Record) []string {
+	var out []string
+	for _, c := range rec.Cards {
+		if holder, ok := r.cards[c]; ok && holder != rec.Login {
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
+				Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
+			continue
+		}
+		r.cards[c] = rec.Login
+		out = append(out, c)
+	}
+	return out
+}
+
+func (r *runner) count(k Kind) {
+	switch k {
+	case Create:
+		r.run.Created++
+	case Update:
+		r.run.Updated++
+	case Rename:
+		r.run.Renamed++
+	case Disable:
+		r.run.Disabled++
+	case Reenable:
+		r.run.Reenabled++
+	case Delete:
+		r.run.Deleted++
+	}
+}
+
+// apply writes a batch in one transaction. If the store refuses it for a
+// conflict (a card another user holds), the batch is retried change by
+// change so that one bad entry does not hold back the others.
+func (r *runner) apply(ctx context.Context, changes []Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if r.opt.DryRun {
+		r.changes = append(r.changes, changes...)
+		return nil
+	}
+	err := r.e.Store.Apply(ctx, r.run.SourceID, changes)
+	if roster.ErrorCode(err) != roster.ECONFLICT {
+		return err
+	}
+	for _, ch := range changes {
+		if err := r.e.Store.Apply(ctx, r.run.SourceID, []Change{ch}); err != nil {
+			if roster.ErrorCode(err) != roster.ECONFLICT {
+				return err
+			}
+			r.uncount(ch.Kind)
+			r.entryError(roster.EntryError{DN: ch.DN, Anchor: ch.User.Anchor, Message: roster.ErrorMessage(err)})
+		}
+	}
+	return nil
+}
+
+func (r *runner) uncount(k Kind) {
+	switch k {
+	case Create:
+		r.run.Created--
+	case Update:
+		r.run.Updated--
+	case Rename:
+		r.run.Renamed--
+	case Disable:
+		r.run.Disabled--
+	case Reenable:
+		r.run.Reenabled--
+	case Delete:
+		r.run.Deleted--
+	}
+}
+
+// removals handles the stored users the directory did not return.
+func (r *runner) removals(ctx context.Context) error {
+	if len(r.seen) == 0 {
+		r.run.Notes = append(r.run.Notes, "the directory returned no users: nobody was disabled or deleted (check the base DN, the filter, and that the account may read the users)")
+		return nil
+	}
+	now := r.e.Now()
+	pol := r.src.Removal
+	var planned []Change
+	present := 0 // users not already removed: the base of the threshold
+	err := r.e.Store.Users(ctx, r.run.SourceID, func(u *roster.User) error {
+		missing := u.Disabled && u.DisabledReason == roster.DisabledMissing
+		if !missing {
+			present++
+		}
+		if _, ok := r.seen[u.Anchor]; ok {
+			return nil
+		}
+		switch {
+		case pol.Delete && !u.MissingSince.IsZero() && now.Sub(u.MissingSince) >= pol.Grace:
+			planned = append(planned, Change{Kind: Delete, Login: u.Login, DN: u.DN, User: u,
+				Reason: fmt.Sprintf("missing from the directory since %s", u.MissingSince.UTC().Format("2006-01-02"))})
+		case pol.Delete && pol.Grace == 0:
+			planned = append(planned, Change{Kind: Delete, Login: u.Login, DN: u.DN, User: u, Reason: "missing from the directory"})
+		case !missing:
+			next := *u
+			next.Disabled, next.DisabledReason = true, roster.DisabledMissing
+			if next.MissingSince.IsZero() {
+				next.MissingSince = now
+			}
+			planned = append(planned, Change{Kind: Disable, Login: u.Login, DN: u.DN, User: &next, Reason: "missing from the directory",
+				Fields: []FieldChange{{"disabled", fmt.Sprint(u.Disabled), "true"}}})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(planned) == 0 {
+		return nil
+	}
+	approved := map[int64]bool{}
+	if r.opt.ApproveRemovals {
+		ids, err := r.e.Store.HeldRemovals(ctx, r.run.SourceID)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			approved[id] = true
+		}
+	}
+	var cleared, rest []Change
+	for _, ch := range planned {
+		if approved[ch.User.ID] {
+			cleared = append(cleared, ch)
+		} else {
+			rest = append(rest, ch)
+		}
+	}
+	if pol.Trips(len(rest), present) {
+		percent, count := pol.Threshold()
+		r.held = rest
+		r.run.Held = len(rest)
+		for _, ch := range rest {
+			r.run.HeldUsers = append(r.run.HeldUsers, ch.User.ID)
+		}
+		r.run.Status = roster.RunHeld
+		r.run.Notes = append(r.run.Notes, fmt.Sprintf(
+			"%d of %d users would be removed, more than the threshold (%g%% and %d users): the removals are held; check them with roster runs show, then run roster sync -approve-removals",
+			len(rest), present, percent, count))
+		rest = nil
+	}
+	todo := append(cleared, rest...)
+	for start := 0; start < len(todo); start += 1000 {
+		batch := todo[start:min(start+1000, len(todo))]
+		for _, ch := range batch {
+			r.count(ch.Kind)
+		}
+		if err := r.apply(ctx, batch); err != nil {
+			return err
+		}
+	}
+	if r.opt.DryRun {
+		r.changes = append(r.changes, r.held...)
+	}
+	return nil
+}
+
+// scopeOf returns the lower-cased DNs of the users in the scope groups.
+func scopeOf(scope []string, groups []roster.GroupRecord) map[string]bool {
+	want := map[string]bool{}
+	for _, dn := range scope {
+		want[strings.ToLower(dn)] = true
+	}
+	out := map[string]bool{}
+	for _, g := range groups {
+		if want[strings.ToLower(g.DN)] {
+			for _, m := range g.MemberDNs {
+				out[strings.ToLower(m)] = true
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,476 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// memStore is an in-memory Store for testing the engine's logic. The real
+// store has its own tests against SQLite.
+type memStore struct {
+	users        map[int64]*roster.User
+	nextID       int64
+	applies      int
+	runs         []*roster.Run
+	groups       []roster.GroupRecord
+	conflictCard string // Apply refuses changes giving this card, like a card another user holds
+}
+
+func newStore() *memStore { return &memStore{users: map[int64]*roster.User{}} }
+
+func clone(u *roster.User) *roster.User {
+	c := *u
+	c.Cards = append([]roster.Card(nil), u.Cards...)
+	c.Aliases = append([]string(nil), u.Aliases...)
+	return &c
+}
+
+func (s *memStore) UsersByAnchor(_ context.Context, _ int64, anchors []string) (map[string]*roster.User, error) {
+	out := map[string]*roster.User{}
+	for _, a := range anchors {
+		for _, u := range s.users {
+			if u.Anchor == a {
+				out[a] = clone(u)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) LoginOwners(_ context.Context, _ int64, logins []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, l := range logins {
+		for _, u := range s.users {
+			if u.Login == l {
+				out[l] = u.Anchor
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) Users(_ context.Context, _ int64, fn func(*roster.User) error) error {
+	ids := make([]int64, 0, len(s.users))
+	for id := range s.users {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		if err := fn(clone(s.users[id])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *memStore) Apply(_ context.Context, _ int64, changes []Change) error {
+	for _, ch := range changes {
+		for _, c := range ch.User.Cards {
+			if c.Number == s.conflictCard {
+				return &roster.Error{Code: roster.ECONFLICT, Message: "card " + c.Number + " belongs to someone else"}
+			}
+		}
+	}
+	s.applies++
+	for _, ch := range changes {
+		u := clone(ch.User)
+		switch ch.Kind {
+		case Create:
+			s.nextID++
+			u.ID = s.nextID
+		case Delete:
+			delete(s.users, u.ID)
+			continue
+		}
+		if ch.OldLogin != "" {
+			u.Aliases = append(u.Aliases, ch.OldLogin)
+		}
+		s.users[u.ID] = u
+	}
+	return nil
+}
+
+func (s *memStore) SyncGroups(_ context.Context, _ int64, g []roster.GroupRecord) error {
+	s.groups = g
+	return nil
+}
+func (s *memStore) StartRun(_ context.Context, r *roster.Run) error {
+	r.ID = int64(len(s.runs) + 1)
+	s.runs = append(s.runs, r)
+	return nil
+}
+func (s *memStore) FinishRun(context.Context, *roster.Run) error { return nil }
+func (s *memStore) HeldRemovals(context.Context, int64) ([]int64, error) {
+	for i := len(s.runs) - 1; i >= 0; i-- {
+		switch s.runs[i].Status {
+		case roster.RunHeld:
+			return s.runs[i].HeldUsers, nil
+		case roster.RunSucceeded:
+			return nil, nil
+		}
+	}
+	return nil, nil
+}
+
+func (s *memStore) byLogin(l string) *roster.User {
+	for _, u := range s.users {
+		if u.Login == l {
+			return u
+		}
+	}
+	return nil
+}
+
+// memDir serves records in pages, and can fail after some pages.
+type memDir struct {
+	recs     []roster.Record
+	groups   []roster.GroupRecord
+	pageSize int
+	failAt   int // fail before this page (1-based); 0 never
+}
+
+func (d *memDir) Users(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
+	size := d.pageSize
+	if size == 0 {
+		size = 3
+	}
+	for i, n := 0, 1; i < len(d.recs); i, n = i+size, n+1 {
+		if d.failAt == n {
+			return &roster.Error{Code: roster.EUNAVAILABLE, Message: "the connection to the directory was cut"}
+		}
+		if err := page(append([]roster.Record(nil), d.recs[i:min(i+size, len(d.recs))]...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *memDir) Groups(context.Context) ([]roster.GroupRecord, error) { return d.groups, nil }
+
+func people(n int) []roster.Record {
+	out := make([]roster.Record, n)
+	for i := range out {
+		out[i] = roster.Record{Anchor: fmt.Sprintf("anchor-%03d", i), DN: fmt.Sprintf("CN=U%d,OU=AADDC Users,DC=corp,DC=test", i),
+			Login: fmt.Sprintf("user%d", i), Name: fmt.Sprintf("User %d", i), Cards: []string{fmt.Sprintf("C%05d", i)}}
+	}
+	return out
+}
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	store *memStore
+	dir   *memDir
+	src   *roster.Source
+	now   time.Time
+}
+
+func newFixture(n int) *fixture {
+	return &fixture{store: newStore(), dir: &memDir{recs: people(n)}, src: &roster.Source{Type: roster.EntraDS}, now: t0}
+}
+
+func (f *fixture) run(t *testing.T, opt Options) (*Result, error) {
+	t.Helper()
+	e := &Engine{Store: f.store, Now: func() time.Time { return f.now }, HashCode: func(c string) string { return "h:" + c }}
+	return e.Run(context.Background(), f.src, 1, f.dir, opt)
+}
+
+func (f *fixture) mustRun(t *testing.T, opt Options) *roster.Run {
+	t.Helper()
+	res, err := f.run(t, opt)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res.Run
+}
+
+func counts(r *roster.Run) string {
+	return fmt.Sprintf("seen %d created %d updated %d renamed %d disabled %d reenabled %d deleted %d skipped %d failed %d held %d",
+		r.Seen, r.Created, r.Updated, r.Renamed, r.Disabled, r.Reenabled, r.Deleted, r.Skipped, r.Failed, r.Held)
+}
+
+func TestFirstSyncCreatesEveryoneAndASecondChangesNothing(t *testing.T) {
+	f := newFixture(10)
+	r := f.mustRun(t, Options{})
+	if got, want := counts(r), "seen 10 created 10 updated 0 renamed 0 disabled 0 reenabled 0 deleted 0 skipped 0 failed 0 held 0"; got != want {
+		t.Fatalf("first run: %s, want %s", got, want)
+	}
+	if r.Status != roster.RunSucceeded || len(f.store.users) != 10 {
+		t.Fatalf("status %s, %d users", r.Status, len(f.store.users))
+	}
+	applies := f.store.applies
+	r = f.mustRun(t, Options{})
+	if got, want := counts(r), "seen 10 created 0 updated 0 renamed 0 disabled 0 reenabled 0 deleted 0 skipped 0 failed 0 held 0"; got != want {
+		t.Fatalf("unchanged run: %s, want %s", got, want)
+	}
+	if f.store.applies != applies {
+		t.Fatal("an unchanged run wrote to the store")
+	}
+}
+
+func TestRenameKeepsTheUserAndTheOldLoginAsAlias(t *testing.T) {
+	f := newFixture(5)
+	f.mustRun(t, Options{})
+	before := f.store.byLogin("user2")
+	before.Cards = append(before.Cards, roster.Card{Number: "MANUAL-1", Kind: roster.CardTemporary, Origin: roster.CardManual})
+
+	f.dir.recs[2].Login = "renamed2"
+	f.dir.recs[2].DN = "CN=Renamed,OU=Moved,DC=corp,DC=test"
+	f.dir.recs[3].DN = "CN=U3,OU=Moved,DC=corp,DC=test"
+	r := f.mustRun(t, Options{})
+	if r.Renamed != 2 || r.Created != 0 {
+		t.Fatalf("%s, want 2 renames and no create", counts(r))
+	}
+	after := f.store.byLogin("renamed2")
+	if after == nil || after.ID != before.ID {
+		t.Fatal("the renamed entry became another user")
+	}
+	if len(after.Aliases) != 1 || after.Aliases[0] != "user2" {
+		t.Errorf("aliases %v, want the old login", after.Aliases)
+	}
+	if !hasCard(after, "MANUAL-1") {
+		t.Error("the manual card was lost on rename")
+	}
+}
+
+func hasCard(u *roster.User, n string) bool {
+	for _, c := range u.Cards {
+		if c.Number == n {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDisableAndReenable(t *testing.T) {
+	f := newFixture(4)
+	f.mustRun(t, Options{})
+	f.store.byLogin("user3").Disabled, f.store.byLogin("user3").DisabledReason = true, roster.DisabledByAdmin
+
+	f.dir.recs[1].Disabled = true
+	r := f.mustRun(t, Options{})
+	if r.Disabled != 1 || f.store.byLogin("user1").DisabledReason != roster.DisabledInDirectory {
+		t.Fatalf("directory disable: %s, reason %q", counts(r), f.store.byLogin("user1").DisabledReason)
+	}
+	f.dir.recs[1].Disabled = false
+	r = f.mustRun(t, Options{})
+	if r.Reenabled != 1 || f.store.byLogin("user1").Disabled {
+		t.Fatalf("re-enable: %s", counts(r))
+	}
+	if !f.store.byLogin("user3").Disabled {
+		t.Fatal("a sync re-enabled a user an admin had disabled")
+	}
+}
+
+func TestSkipDisabledPolicy(t *testing.T) {
+	f := newFixture(4)
+	f.src.DisabledUsers = roster.SkipDisabled
+	f.dir.recs[0].Disabled = true
+	r := f.mustRun(t, Options{})
+	if r.Created != 3 || r.Skipped != 1 || f.store.byLogin("user0") != nil {
+		t.Fatalf("%s; a disabled entry must not be created with skip", counts(r))
+	}
+}
+
+func TestUsersWhoLeaveAreDisabledThenComeBack(t *testing.T) {
+	f := newFixture(30)
+	f.mustRun(t, Options{})
+	gone := f.dir.recs[7]
+	f.dir.recs = append(f.dir.recs[:7], f.dir.recs[8:]...)
+	f.now = t0.Add(time.Hour)
+	r := f.mustRun(t, Options{})
+	u := f.store.byLogin(gone.Login)
+	if r.Disabled != 1 || !u.Disabled || u.DisabledReason != roster.DisabledMissing || !u.MissingSince.Equal(f.now) {
+		t.Fatalf("%s; user %+v", counts(r), u)
+	}
+	f.dir.recs = append(f.dir.recs, gone)
+	r = f.mustRun(t, Options{})
+	if r.Reenabled != 1 || f.store.byLogin(gone.Login).Disabled || !f.store.byLogin(gone.Login).MissingSince.IsZero() {
+		t.Fatalf("back: %s", counts(r))
+	}
+}
+
+func TestDeleteAfterGrace(t *testing.T) {
+	f := newFixture(30)
+	f.src.Removal = roster.RemovalPolicy{Delete: true, Grace: 72 * time.Hour}
+	f.mustRun(t, Options{})
+	f.dir.recs = f.dir.recs[1:]
+	f.now = t0.Add(time.Hour)
+	if r := f.mustRun(t, Options{}); r.Disabled != 1 || r.Deleted != 0 {
+		t.Fatalf("inside the grace: %s, want a disable", counts(r))
+	}
+	f.now = t0.Add(48 * time.Hour)
+	if r := f.mustRun(t, Options{}); r.Deleted != 0 {
+		t.Fatalf("still inside the grace: %s", counts(r))
+	}
+	f.now = t0.Add(74 * time.Hour)
+	if r := f.mustRun(t, Options{}); r.Deleted != 1 || f.store.byLogin("user0") != nil {
+		t.Fatalf("after the grace: %s", counts(r))
+	}
+}
+
+func TestAFailedRunRemovesNobody(t *testing.T) {
+	f := newFixture(30)
+	f.mustRun(t, Options{})
+	f.dir.failAt = 3 // two pages of three, then the connection is cut
+	f.dir.recs[0].Name = "Changed"
+	res, err := f.run(t, Options{})
+	if err == nil || res.Run.Status != roster.RunFailed || !strings.Contains(res.Run.Error, "connection to the directory was cut") {
+		t.Fatalf("Run() = %v, status %s, error %q", err, res.Run.Status, res.Run.Error)
+	}
+	for _, u := range f.store.users {
+		if u.Disabled {
+			t.Fatalf("%s was disabled by a failed run", u.Login)
+		}
+	}
+	if res.Run.Updated != 1 || f.store.byLogin("user0").Name != "Changed" {
+		t.Errorf("the pages read before the failure should be applied: %s", counts(res.Run))
+	}
+	if !strings.Contains(strings.Join(res.Run.Notes, " "), "nobody was disabled") {
+		t.Errorf("notes %q do not say nobody was removed", res.Run.Notes)
+	}
+}
+
+func TestAnEmptyResultRemovesNobody(t *testing.T) {
+	f := newFixture(30)
+	f.mustRun(t, Options{})
+	f.dir.recs = nil
+	r := f.mustRun(t, Options{})
+	if r.Disabled != 0 || !strings.Contains(strings.Join(r.Notes, " "), "returned no users") {
+		t.Fatalf("%s, notes %q", counts(r), r.Notes)
+	}
+}
+
+func TestRemovalThresholdHoldsThenApproves(t *testing.T) {
+	f := newFixture(100)
+	f.mustRun(t, Options{})
+	f.dir.recs = f.dir.recs[:80] // 20 of 100 gone: more than 5% and more than 10
+	res, err := f.run(t, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Run
+	if r.Status != roster.RunHeld || r.Held != 20 || r.Disabled != 0 || len(r.HeldUsers) != 20 || len(res.Held) != 20 {
+		t.Fatalf("%s, status %s", counts(r), r.Status)
+	}
+	for _, u := range f.store.users {
+		if u.Disabled {
+			t.Fatal("a held removal was carried out")
+		}
+	}
+	r = f.mustRun(t, Options{ApproveRemovals: true})
+	if r.Status != roster.RunSucceeded || r.Disabled != 20 {
+		t.Fatalf("approved: %s, status %s", counts(r), r.Status)
+	}
+}
+
+func TestSmallRemovalsGoThroughUnderTheThreshold(t *testing.T) {
+	f := newFixture(100)
+	f.mustRun(t, Options{})
+	f.dir.recs = f.dir.recs[:95] // 5 of 100: under both limits
+	if r := f.mustRun(t, Options{}); r.Disabled != 5 || r.Status != roster.RunSucceeded {
+		t.Fatalf("%s, status %s", counts(r), r.Status)
+	}
+}
+
+func TestBadEntriesAreSkippedAndReported(t *testing.T) {
+	f := newFixture(6)
+	f.dir.recs[0].Login = ""
+	f.dir.recs[1].Name = "bad \xff byte"
+	f.dir.recs[2].Email = strings.Repeat("x", 5000)
+	f.dir.recs[3].Login = "user4" // the same login as the next entry
+	f.dir.recs[5].Anchor = ""
+	r := f.mustRun(t, Options{})
+	if r.Status != roster.RunSucceeded || r.Created != 1 || r.Failed != 5 {
+		t.Fatalf("%s, status %s", counts(r), r.Status)
+	}
+	msgs := ""
+	for _, ee := range r.EntryErrors {
+		msgs += ee.DN + ": " + ee.Message + "\n"
+	}
+	for _, want := range []string{"no login", "not valid UTF-8", "more than 2048", "also the login of another entry", "no identity anchor"} {
+		if !strings.Contains(msgs, want) {
+			t.Errorf("entry errors lack %q:\n%s", want, msgs)
+		}
+	}
+}
+
+func TestDuplicateCardsStayWithTheFirstHolder(t *testing.T) {
+	f := newFixture(3)
+	f.dir.recs[2].Cards = []string{"C00000"} // user0's card
+	r := f.mustRun(t, Options{})
+	if r.Failed != 1 || !strings.Contains(r.EntryErrors[0].Message, "held by both user0 and user2") {
+		t.Fatalf("%s, errors %+v", counts(r), r.EntryErrors)
+	}
+	if hasCard(f.store.byLogin("user2"), "C00000") || !hasCard(f.store.byLogin("user0"), "C00000") {
+		t.Fatal("the card moved to the second holder")
+	}
+}
+
+func TestAStoreConflictSkipsOnlyThatEntry(t *testing.T) {
+	f := newFixture(6)
+	f.store.conflictCard = "C00004"
+	r := f.mustRun(t, Options{})
+	if r.Created != 5 || r.Failed != 1 || !strings.Contains(r.EntryErrors[0].Message, "belongs to someone else") {
+		t.Fatalf("%s, errors %+v", counts(r), r.EntryErrors)
+	}
+}
+
+func TestPrintCodesAreHashedAndNeverShown(t *testing.T) {
+	f := newFixture(2)
+	f.dir.recs[0].PrintCode = "4711"
+	res, err := f.run(t, Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range res.Changes {
+		for _, fc := range ch.Fields {
+			if strings.Contains(fc.Before+fc.After, "4711") {
+				t.Fatalf("the plan shows the print code: %+v", fc)
+			}
+		}
+	}
+	f.mustRun(t, Options{})
+	if got := f.store.byLogin("user0").PrintCodeHash; got != "h:4711" {
+		t.Fatalf("stored %q, want the keyed hash", got)
+	}
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	f := newFixture(5)
+	res, err := f.run(t, Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changes) != 5 || res.Changes[0].Kind != Create || len(f.store.users) != 0 || len(f.store.runs) != 0 || f.store.applies != 0 {
+		t.Fatalf("%d changes, %d users, %d runs, %d applies", len(res.Changes), len(f.store.users), len(f.store.runs), f.store.applies)
+	}
+}
+
+func TestGroupScope(t *testing.T) {
+	f := newFixture(6)
+	f.dir.groups = []roster.GroupRecord{{DN: "CN=Printing,DC=corp,DC=test", MemberDNs: []string{f.dir.recs[1].DN, strings.ToUpper(f.dir.recs[4].DN)}}}
+	f.src.GroupScope = []string{"cn=printing,dc=corp,dc=test"}
+	r := f.mustRun(t, Options{})
+	if r.Created != 2 || r.Skipped != 4 || f.store.byLogin("user1") == nil || f.store.byLogin("user4") == nil {
+		t.Fatalf("%s", counts(r))
+	}
+}
+
+func TestCancelledRunIsRecordedAsCancelled(t *testing.T) {
+	f := newFixture(10)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	e := &Engine{Store: f.store, Now: func() time.Time { return f.now }, HashCode: func(c string) string { return c }}
+	res, err := e.Run(ctx, f.src, 1, f.dir, Options{})
+	if !errors.Is(err, context.Canceled) || res.Run.Status != roster.RunCancelled {
+		t.Fatalf("Run() = %v, status %s", err, res.Run.Status)
+	}
+}

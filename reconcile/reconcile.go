@@ -1,0 +1,97 @@
+// Package reconcile is roster's sync engine. It reads the records a
+// directory returns, compares them with the stored users of the same
+// source by anchor, and plans changes: create, update, rename, disable,
+// re-enable, delete. Then, unless it is a dry run, it applies them.
+//
+// The engine does no I/O of its own: it talks to a Directory and a Store,
+// both defined here, the narrow interfaces it needs. Given the same
+// records and the same stored users it plans the same changes.
+//
+// Its safety rails: a run that errs (bind, search, paging, TLS, a cut
+// connection) or returns nothing removes nobody; removals above the
+// source's threshold are held for approval; only users of this source are
+// ever removed; local-only data (cards added by hand, an admin's disable)
+// is never overwritten.
+package reconcile
+
+import (
+	"context"
+
+	"github.com/rosterhq/roster"
+)
+
+// Directory is the source's directory, as the engine reads it.
+type Directory interface {
+	// Users calls page with each page of mapped records, in directory
+	// order, and bad for each entry that cannot become a record. It
+	// returns nil only when every page was read: any error means the
+	// result is partial. An error from page or bad stops the read and is
+	// returned.
+	Users(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error
+
+	// Groups returns every group under the search bases, members resolved
+	// through nesting to user DNs.
+	Groups(ctx context.Context) ([]roster.GroupRecord, error)
+}
+
+// Store is the user base, as the engine needs it. All methods act on the
+// users of one source only.
+type Store interface {
+	// UsersByAnchor returns the stored users with these anchors, keyed by
+	// anchor, with their directory cards. Missing anchors are absent.
+	UsersByAnchor(ctx context.Context, sourceID int64, anchors []string) (map[string]*roster.User, error)
+
+	// LoginOwners returns, for each of the logins that a stored user holds
+	// as login or alias, that user's anchor.
+	LoginOwners(ctx context.Context, sourceID int64, logins []string) (map[string]string, error)
+
+	// Users calls fn for every stored user of the source, in ID order.
+	Users(ctx context.Context, sourceID int64, fn func(*roster.User) error) error
+
+	// Apply writes the changes in one transaction: all or nothing.
+	Apply(ctx context.Context, sourceID int64, changes []Change) error
+
+	// SyncGroups makes the source's groups and memberships equal to
+	// groups, writing only the differences.
+	SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) error
+
+	// StartRun stores a new run and sets its ID; FinishRun stores its end.
+	StartRun(ctx context.Context, run *roster.Run) error
+	FinishRun(ctx context.Context, run *roster.Run) error
+
+	// HeldRemovals returns the user IDs held by the source's latest run
+	// that held removals and was not followed by an approved one.
+	HeldRemovals(ctx context.Context, sourceID int64) ([]int64, error)
+}
+
+// Kind is what a change does to a user.
+type Kind string
+
+const (
+	Create   Kind = "create"
+	Update   Kind = "update"
+	Rename   Kind = "rename" // login or DN changed; may change other fields too
+	Disable  Kind = "disable"
+	Reenable Kind = "re-enable"
+	Delete   Kind = "delete"
+)
+
+// FieldChange is one field's value before and after.
+type FieldChange struct {
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// Change is what the engine does to one user.
+type Change struct {
+	Kind     Kind          `json:"kind"`
+	Login    string        `json:"login"`
+	OldLogin string        `json:"old_login,omitempty"` // rename: kept as an alias
+	DN       string        `json:"dn"`
+	Reason   string        `json:"reason,omitempty"` // disable and delete: why
+	Fields   []FieldChange `json:"fields,omitempty"`
+	// User is the user as it is to be stored: ID 0 for a create. For a
+	// delete only ID and Anchor matter.
+	User *roster.User `json:"-"`
+}
