@@ -1,0 +1,265 @@
+package ldap
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Directory reads a source's users and groups as the sync engine wants
+// them: mapped records, streamed a page at a time, and groups with their
+// nesting resolved. It holds one bound connection for the whole run.
+type Directory struct {
+	src     *roster.Source
+	mapping roster.Mapping
+	conn    *Conn
+	rootDSE *RootDSE
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// Open connects, binds and reads the rootDSE. The caller closes the
+// Directory. Errors: as Dial and Bind.
+func (dl Dialer) Open(ctx context.Context, src *roster.Source, log *slog.Logger) (*Directory, error) {
+	c, err := dl.Dial(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Bind(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	dse, err := c.RootDSE(ctx)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if src.Type.IsAD() != dse.IsAD {
+		log.Warn("the directory type does not match the server", "type", src.Type, "server", dse.Vendor)
+	}
+	return &Directory{src: src, mapping: src.Mapping.WithDefaults(src.Type), conn: c, rootDSE: dse, log: log, now: c.now}, nil
+}
+
+// Conn returns the underlying connection, for reports.
+func (d *Directory) Conn() *Conn { return d.conn }
+
+// RootDSE returns what the server said about itself.
+func (d *Directory) RootDSE() *RootDSE { return d.rootDSE }
+
+// Close closes the connection.
+func (d *Directory) Close() error { return d.conn.Close() }
+
+// anchorAttr is the attribute that identifies an entry for life.
+func (d *Directory) anchorAttr() string {
+	if d.src.Type.IsAD() {
+		return "objectGUID"
+	}
+	return "entryUUID"
+}
+
+// Users streams the users under every search base, a page of records at a
+// time. An entry that cannot be mapped goes to bad. It returns nil only
+// when every page of every base was read.
+func (d *Directory) Users(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
+	attrs := append([]string{d.anchorAttr()}, d.mapping.Attributes()...)
+	if d.src.Type.IsAD() {
+		attrs = append(attrs, "userAccountControl", "accountExpires")
+	}
+	batch := make([]roster.Record, 0, MaxPageSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := page(batch)
+		batch = make([]roster.Record, 0, MaxPageSize)
+		return err
+	}
+	for _, base := range d.src.SearchBases() {
+		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base, Scope: ScopeSubtree,
+			Filter: UserFilter(d.src.Type, d.src.UserFilter), Attributes: attrs}, func(e *Entry) error {
+			rec, why := d.record(e)
+			if why != "" {
+				return bad(roster.EntryError{DN: e.DN, Anchor: rec.Anchor, Message: why})
+			}
+			batch = append(batch, rec)
+			if len(batch) == MaxPageSize {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return flush()
+}
+
+// record maps an entry, or says why it cannot be.
+func (d *Directory) record(e *Entry) (roster.Record, string) {
+	m := d.mapping
+	rec := roster.Record{DN: e.DN}
+	if d.src.Type.IsAD() {
+		raw := e.Raw("objectGUID")
+		if len(raw) != 16 {
+			return rec, fmt.Sprintf("the objectGUID is %d bytes, not 16", len(raw))
+		}
+		rec.Anchor = GUIDString(raw)
+	} else {
+		rec.Anchor = strings.ToLower(e.Value("entryUUID"))
+	}
+	rec.Login = e.Value(string(m.Login))
+	if !m.KeepLoginCase {
+		rec.Login = strings.ToLower(rec.Login)
+	}
+	if rec.Login == "" {
+		return rec, fmt.Sprintf("the entry has no %s, which the login is made from", m.Login)
+	}
+	rec.Name = e.Value(m.Name)
+	rec.Email = e.Value(m.Email)
+	rec.Department = e.Value(m.Department)
+	rec.CostCenter = e.Value(m.CostCenter)
+	rec.PrintCode = e.Value(m.PrintCode)
+	for _, attr := range m.Cards {
+		for _, v := range e.Values(attr) {
+			for _, c := range strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(m.CardSeparators, r) }) {
+				if c = strings.TrimSpace(c); c != "" && !slices.Contains(rec.Cards, c) {
+					rec.Cards = append(rec.Cards, c)
+				}
+			}
+		}
+	}
+	for _, attr := range m.Extra {
+		if vs := e.Values(attr); len(vs) > 0 {
+			if rec.Extra == nil {
+				rec.Extra = map[string][]string{}
+			}
+			rec.Extra[attr] = vs
+		}
+	}
+	if d.src.Type.IsAD() {
+		rec.Disabled = adDisabled(e.Value("userAccountControl"), e.Value("accountExpires"), d.now())
+	}
+	return rec, ""
+}
+
+// adDisabled reads AD's account state: the ACCOUNTDISABLE bit, or an
+// accountExpires in the past. accountExpires counts 100 ns ticks since
+// 1601; 0 and the largest int64 mean "never".
+func adDisabled(uac, expires string, now time.Time) bool {
+	if n, err := strconv.ParseInt(uac, 10, 64); err == nil && n&UACDisabled != 0 {
+		return true
+	}
+	ticks, err := strconv.ParseInt(expires, 10, 64)
+	if err != nil || ticks <= 0 || ticks == 1<<63-1 {
+		return false
+	}
+	const epochDiff = 116444736000000000 // ticks from 1601 to 1970
+	return time.Unix(0, (ticks-epochDiff)*100).Before(now)
+}
+
+// GUIDString renders AD's 16-byte objectGUID in the canonical form AD
+// shows: the first three groups are little-endian, the rest as stored.
+// Reading it as plain hex gives a different, byte-swapped string.
+func GUIDString(b []byte) string {
+	if len(b) != 16 {
+		return ""
+	}
+	o := []byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]}
+	o = append(o, b[8:]...)
+	h := hex.EncodeToString(o)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// groupFilter selects groups in each kind of directory.
+func (d *Directory) groupFilter() string {
+	if d.src.Type.IsAD() {
+		return "(objectClass=group)"
+	}
+	return "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"
+}
+
+// Groups reads every group in one paged pass per base, fetches the
+// member lists that AD cut at 1,500 values with range retrieval, and
+// resolves nesting on the client, cycles included.
+func (d *Directory) Groups(ctx context.Context) ([]roster.GroupRecord, error) {
+	type group struct {
+		rec     roster.GroupRecord
+		members []string
+		ranged  bool // AD cut the member list: read it in full with Values
+	}
+	var groups []*group
+	byDN := map[string]*group{}
+	for _, base := range d.src.SearchBases() {
+		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base, Scope: ScopeSubtree, Filter: d.groupFilter(),
+			Attributes: []string{d.anchorAttr(), "cn", "sAMAccountName", "member", "uniqueMember"}}, func(e *Entry) error {
+			g := &group{rec: roster.GroupRecord{DN: e.DN, Name: e.Value("cn")}}
+			if d.src.Type.IsAD() {
+				g.rec.Anchor = GUIDString(e.Raw("objectGUID"))
+				if n := e.Value("sAMAccountName"); n != "" {
+					g.rec.Name = n
+				}
+			} else {
+				g.rec.Anchor = strings.ToLower(e.Value("entryUUID"))
+			}
+			vals, _, last, _ := rangedValues(e, "member")
+			// A cut list is read after this search: one connection
+			// serves one request at a time while paging.
+			g.ranged = !last
+			g.members = append(vals, e.Values("uniqueMember")...)
+			if _, dup := byDN[strings.ToLower(e.DN)]; !dup {
+				byDN[strings.ToLower(e.DN)] = g
+				groups = append(groups, g)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, g := range groups {
+		if g.ranged {
+			vals, _, err := d.conn.Values(ctx, g.rec.DN, "member")
+			if err != nil {
+				return nil, err
+			}
+			g.members = vals
+		}
+	}
+	// Resolve nesting: a depth-first walk per group, with a visited set
+	// so that a cycle (A in B in C in A) ends.
+	out := make([]roster.GroupRecord, 0, len(groups))
+	for _, g := range groups {
+		seen := map[string]bool{strings.ToLower(g.rec.DN): true}
+		users := map[string]bool{}
+		var walk func(members []string)
+		walk = func(members []string) {
+			for _, m := range members {
+				k := strings.ToLower(m)
+				if sub, isGroup := byDN[k]; isGroup {
+					if !seen[k] {
+						seen[k] = true
+						walk(sub.members)
+					}
+					continue
+				}
+				if !users[k] {
+					users[k] = true
+					g.rec.MemberDNs = append(g.rec.MemberDNs, m)
+				}
+			}
+		}
+		walk(g.members)
+		out = append(out, g.rec)
+	}
+	return out, nil
+}
