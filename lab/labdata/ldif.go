@@ -38,6 +38,13 @@ func (ad AD) UserDN(a *Account) string {
 	return "CN=" + escapeDNValue(fmt.Sprintf("%s %s (%s)", a.Given, a.Surname, a.Login)) + "," + ad.UsersOU
 }
 
+// AdminLogin is the lab administrator's login on AD.
+const AdminLogin = "lab-admin"
+
+// AdminDN is where the lab administrator lives: CN=Users, outside the
+// Entra DS-like OU that syncs read.
+func (ad AD) AdminDN() string { return "CN=" + AdminLogin + ",CN=Users," + ad.BaseDN }
+
 // GroupDN returns the DN of a group in the AD lab.
 func (ad AD) GroupDN(name string) string {
 	return "CN=" + escapeDNValue(name) + "," + ad.UsersOU
@@ -97,6 +104,19 @@ func (d *Data) WriteAD(w io.Writer, ad AD, pw Passwords) error {
 		}
 		end(b)
 	}
+	if pw.Admin != "" {
+		// The lab's own administrator, outside AADDC Users so no sync
+		// sees it: tests sign in as it to change the directory between
+		// runs (rename, disable, delete). It joins Domain Admins in
+		// WriteADNesting.
+		entry(b, ad.AdminDN())
+		attr(b, "objectClass", "user")
+		attr(b, "sAMAccountName", AdminLogin)
+		attr(b, "userPrincipalName", AdminLogin+"@"+ad.Domain)
+		attr(b, "userAccountControl", fmt.Sprint(uacNormalAccount))
+		binaryAttr(b, "unicodePwd", adPassword(pw.Admin))
+		end(b)
+	}
 	byLogin := d.loginIndex()
 	for _, g := range d.Groups {
 		entry(b, ad.GroupDN(g.Name))
@@ -111,9 +131,18 @@ func (d *Data) WriteAD(w io.Writer, ad AD, pw Passwords) error {
 	return b.Flush()
 }
 
-// WriteADNesting writes the ldbmodify changes that put groups into groups.
-func (d *Data) WriteADNesting(w io.Writer, ad AD) error {
+// WriteADNesting writes the ldbmodify changes that put groups into groups,
+// and the lab administrator into Domain Admins.
+func (d *Data) WriteADNesting(w io.Writer, ad AD, withAdmin bool) error {
 	b := bufio.NewWriter(w)
+	if withAdmin {
+		entry(b, "CN=Domain Admins,CN=Users,"+ad.BaseDN)
+		fmt.Fprintln(b, "changetype: modify")
+		fmt.Fprintln(b, "add: member")
+		attr(b, "member", ad.AdminDN())
+		fmt.Fprintln(b, "-")
+		end(b)
+	}
 	for _, g := range d.Groups {
 		if len(g.Nested) == 0 {
 			continue

@@ -55,7 +55,7 @@ func run() error {
 		write func(*os.File) error
 	}{
 		{"ad.ldif", func(f *os.File) error { return adData.WriteAD(f, ad, pw) }},
-		{"ad-nesting.ldif", func(f *os.File) error { return adData.WriteADNesting(f, ad) }},
+		{"ad-nesting.ldif", func(f *os.File) error { return adData.WriteADNesting(f, ad, pw.Admin != "") }},
 		{"openldap.ldif", func(f *os.File) error { return ldapData.WriteOpenLDAP(f, ol, pw) }},
 		{"manifest.json", func(f *os.File) error {
 			enc := json.NewEncoder(f)
