@@ -1,0 +1,341 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
+)
+
+// Apply writes changes to the source's users in one transaction: all of
+// them, or none when it returns an error.
+//
+//   - Create inserts c.User and its directory cards, under sourceID.
+//   - Update, Rename, Reenable and Disable overwrite the user c.User.ID
+//     with c.User's fields (not its anchor or creation time) and replace
+//     its directory cards with those in c.User.Cards, in their order
+//     (cards equal to the stored ones are left as they are). Cards added by hand
+//     are never touched: cards in c.User.Cards with Origin manual are
+//     ignored, and a card with no Origin counts as a directory card.
+//   - Rename also keeps c.OldLogin as an alias of the user; an alias equal
+//     to the new login is dropped.
+//   - Delete deletes the user c.User.ID, its cards and aliases.
+//
+// Apply does the deletes first, then the updates, then the creates, and
+// writes the cards last, so a card may move from one user to another
+// within one batch, whatever the order of changes.
+//
+// Errors: EINVALID for a change without a user, of an unknown kind, or
+// with an empty card number; ENOTFOUND when a user to change or delete is
+// not (or no longer) a user of the source; ECONFLICT when a create's
+// anchor is taken, or when a card number belongs to another user, naming
+// both logins.
+//
+// On success Apply sets ID, SourceID, CreatedAt and UpdatedAt of the
+// created users, and UpdatedAt of the changed ones.
+func (db *DB) Apply(ctx context.Context, sourceID int64, changes []reconcile.Change) error {
+	for i, c := range changes {
+		if err := checkChange(i, c); err != nil {
+			return err
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	now := db.now()
+	ids := make([]int64, len(changes))
+	err := db.inTx(ctx, "apply", func(tx *sql.Tx) error {
+		a, err := prepareApply(ctx, tx, sourceID, now)
+		if err != nil {
+			return fmt.Errorf("sqlite: apply: %w", err)
+		}
+		defer a.close()
+		return a.run(changes, ids)
+	})
+	if err != nil {
+		return err
+	}
+	for i, c := range changes {
+		switch c.Kind {
+		case reconcile.Create:
+			c.User.ID, c.User.SourceID = ids[i], sourceID
+			c.User.CreatedAt, c.User.UpdatedAt = now, now
+		case reconcile.Delete:
+		default:
+			c.User.UpdatedAt = now
+		}
+	}
+	return nil
+}
+
+func checkChange(i int, c reconcile.Change) error {
+	if c.User == nil {
+		return errBadChange(i, "it has no user")
+	}
+	switch c.Kind {
+	case reconcile.Create:
+	case reconcile.Update, reconcile.Rename, reconcile.Reenable, reconcile.Disable, reconcile.Delete:
+		if c.User.ID == 0 {
+			return errBadChange(i, fmt.Sprintf("%s of %s has no user ID", c.Kind, c.User.Login))
+		}
+	default:
+		return errBadChange(i, fmt.Sprintf("unknown kind %q", c.Kind))
+	}
+	return nil
+}
+
+// applier holds one Apply's transaction and prepared statements.
+type applier struct {
+	ctx      context.Context
+	sourceID int64
+	now      any // the time as stored
+
+	insertUser, updateUser, deleteUser    *sql.Stmt
+	dropDirectoryCards, insertCard, owner *sql.Stmt
+	insertAlias, dropAlias                *sql.Stmt
+	directoryCards                        *sql.Stmt
+	stmts                                 []*sql.Stmt
+
+	// keepCards holds the users whose directory cards are unchanged.
+	keepCards map[int64]bool
+}
+
+func prepareApply(ctx context.Context, tx *sql.Tx, sourceID int64, now time.Time) (*applier, error) {
+	a := &applier{ctx: ctx, sourceID: sourceID, now: timeValue(now), keepCards: map[int64]bool{}}
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&a.insertUser, `INSERT INTO users (source_id, anchor, dn, dn_key, login, name, email, department,
+			cost_center, print_code_hash, disabled, disabled_reason, missing_since, seen_at, extra,
+			created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (source_id, anchor) DO NOTHING`},
+		{&a.updateUser, `UPDATE users SET dn = ?, dn_key = ?, login = ?, name = ?, email = ?,
+			department = ?, cost_center = ?, print_code_hash = ?, disabled = ?, disabled_reason = ?,
+			missing_since = ?, seen_at = ?, extra = ?, updated_at = ?
+			WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},
+		{&a.deleteUser, `DELETE FROM users WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},
+		{&a.dropDirectoryCards, `DELETE FROM cards WHERE user_id = ? AND origin = 'directory'`},
+		{&a.insertCard, `INSERT INTO cards (user_id, number, kind, origin, expires_at)
+			VALUES (?, ?, ?, 'directory', ?) ON CONFLICT (number) DO NOTHING`},
+		{&a.owner, `SELECT c.user_id, u.login FROM cards c JOIN users u ON u.id = c.user_id WHERE c.number = ?`},
+		{&a.insertAlias, `INSERT INTO user_aliases (user_id, login) VALUES (?, ?) ON CONFLICT DO NOTHING`},
+		{&a.dropAlias, `DELETE FROM user_aliases WHERE user_id = ? AND login = ?`},
+		{&a.directoryCards, `SELECT number, kind, expires_at FROM cards
+			WHERE user_id = ? AND origin = 'directory' ORDER BY id`},
+	} {
+		s, err := tx.PrepareContext(ctx, p.query)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		*p.stmt = s
+		a.stmts = append(a.stmts, s)
+	}
+	return a, nil
+}
+
+func (a *applier) close() {
+	for _, s := range a.stmts {
+		s.Close()
+	}
+}
+
+// run applies changes in four passes (deletes, updates, creates, cards)
+// and records the IDs of created users in ids.
+func (a *applier) run(changes []reconcile.Change, ids []int64) error {
+	for _, c := range changes {
+		if c.Kind == reconcile.Delete {
+			if err := a.delete(c); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range changes {
+		if c.Kind != reconcile.Create && c.Kind != reconcile.Delete {
+			if err := a.update(c); err != nil {
+				return err
+			}
+		}
+	}
+	for i, c := range changes {
+		if c.Kind == reconcile.Create {
+			id, err := a.create(c)
+			if err != nil {
+				return err
+			}
+			ids[i] = id
+		}
+	}
+	for i, c := range changes {
+		id := c.User.ID
+		switch c.Kind {
+		case reconcile.Delete:
+			continue
+		case reconcile.Create:
+			id = ids[i]
+		}
+		if a.keepCards[id] {
+			continue
+		}
+		if err := a.cards(id, c.User); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *applier) delete(c reconcile.Change) error {
+	u := c.User
+	res, err := a.deleteUser.ExecContext(a.ctx, u.ID, a.sourceID, u.Anchor, u.Anchor)
+	if err != nil {
+		return fmt.Errorf("sqlite: apply: delete %s: %w", u.Login, err)
+	}
+	return a.mustHit(res, c)
+}
+
+func (a *applier) update(c reconcile.Change) error {
+	u := c.User
+	extra, err := extraValue(u.Extra)
+	if err != nil {
+		return fmt.Errorf("sqlite: apply: extra of %s: %w", u.Login, err)
+	}
+	res, err := a.updateUser.ExecContext(a.ctx, u.DN, dnKey(u.DN), u.Login, u.Name, u.Email,
+		u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled, string(u.DisabledReason),
+		timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now,
+		u.ID, a.sourceID, u.Anchor, u.Anchor)
+	if err != nil {
+		return fmt.Errorf("sqlite: apply: %s %s: %w", c.Kind, u.Login, err)
+	}
+	if err := a.mustHit(res, c); err != nil {
+		return err
+	}
+	same, err := a.sameCards(u)
+	if err != nil {
+		return fmt.Errorf("sqlite: apply: cards of %s: %w", u.Login, err)
+	}
+	if same {
+		a.keepCards[u.ID] = true
+	} else if _, err := a.dropDirectoryCards.ExecContext(a.ctx, u.ID); err != nil {
+		return fmt.Errorf("sqlite: apply: cards of %s: %w", u.Login, err)
+	}
+	if c.Kind == reconcile.Rename {
+		if c.OldLogin != "" && c.OldLogin != u.Login {
+			if _, err := a.insertAlias.ExecContext(a.ctx, u.ID, c.OldLogin); err != nil {
+				return fmt.Errorf("sqlite: apply: alias %s of %s: %w", c.OldLogin, u.Login, err)
+			}
+		}
+		if _, err := a.dropAlias.ExecContext(a.ctx, u.ID, u.Login); err != nil {
+			return fmt.Errorf("sqlite: apply: alias %s: %w", u.Login, err)
+		}
+	}
+	return nil
+}
+
+// sameCards reports whether the stored directory cards of u are those in
+// u.Cards, in the same order. Rewriting equal cards would only cost time:
+// most updates change other fields.
+func (a *applier) sameCards(u *roster.User) (bool, error) {
+	var want []roster.Card
+	for _, c := range u.Cards {
+		if c.Origin != roster.CardManual {
+			want = append(want, c)
+		}
+	}
+	rows, err := a.directoryCards.QueryContext(a.ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	i := 0
+	for ; rows.Next(); i++ {
+		var c roster.Card
+		if err := rows.Scan(&c.Number, &c.Kind, timeCol{&c.ExpiresAt}); err != nil {
+			return false, err
+		}
+		if i >= len(want) || c.Number != want[i].Number || c.Kind != want[i].Kind || !c.ExpiresAt.Equal(want[i].ExpiresAt) {
+			return false, rows.Err()
+		}
+	}
+	return i == len(want), rows.Err()
+}
+
+// mustHit turns a write that found no row into ENOTFOUND.
+func (a *applier) mustHit(res sql.Result, c reconcile.Change) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: apply: %s %s: %w", c.Kind, c.User.Login, err)
+	}
+	if n == 0 {
+		return errUserGone(string(c.Kind), c.User.Login, c.User.ID)
+	}
+	return nil
+}
+
+func (a *applier) create(c reconcile.Change) (int64, error) {
+	u := c.User
+	extra, err := extraValue(u.Extra)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: apply: extra of %s: %w", u.Login, err)
+	}
+	res, err := a.insertUser.ExecContext(a.ctx, a.sourceID, u.Anchor, u.DN, dnKey(u.DN), u.Login,
+		u.Name, u.Email, u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled,
+		string(u.DisabledReason), timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now, a.now)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: apply: create %s: %w", u.Login, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, fmt.Errorf("sqlite: apply: create %s: %w", u.Login, err)
+	} else if n == 0 {
+		return 0, errAnchorTaken(u.Login, u.Anchor)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: apply: create %s: %w", u.Login, err)
+	}
+	return id, nil
+}
+
+// cards inserts the directory cards of u as the cards of user id. A number
+// the user already holds (twice in the list, or as a manual card) is
+// skipped; a number another user holds is a conflict.
+func (a *applier) cards(id int64, u *roster.User) error {
+	for _, c := range u.Cards {
+		if c.Origin == roster.CardManual {
+			continue
+		}
+		if c.Number == "" {
+			return errEmptyCard(u.Login)
+		}
+		res, err := a.insertCard.ExecContext(a.ctx, id, c.Number, string(c.Kind), timeValue(c.ExpiresAt))
+		if err != nil {
+			return fmt.Errorf("sqlite: apply: card %s of %s: %w", c.Number, u.Login, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlite: apply: card %s of %s: %w", c.Number, u.Login, err)
+		} else if n == 1 {
+			continue
+		}
+		var ownerID int64
+		var owner string
+		if err := a.owner.QueryRowContext(a.ctx, c.Number).Scan(&ownerID, &owner); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				err = fmt.Errorf("card was not stored and has no owner")
+			}
+			return fmt.Errorf("sqlite: apply: card %s of %s: %w", c.Number, u.Login, err)
+		}
+		if ownerID != id {
+			return errCardTaken("Apply", c.Number, u.Login, owner)
+		}
+	}
+	return nil
+}
+
+// dnKey is the form of a DN that memberships join on.
+func dnKey(dn string) string { return strings.ToLower(dn) }

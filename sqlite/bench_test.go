@@ -1,0 +1,39 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/sqlite"
+)
+
+// BenchmarkApplyCreate creates users in batches of 1,000, each with two
+// directory cards and a few extra attributes, into a growing file: one
+// iteration is one batch. -benchtime=100x stores 100,000 users.
+func BenchmarkApplyCreate(b *testing.B) {
+	ctx := context.Background()
+	db, _, source := open(b)
+	const batch = 1000
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		changes := make([]reconcile.Change, batch)
+		for i := range changes {
+			u := newUser(fmt.Sprintf("user%07d", n), fmt.Sprintf("A%07d", n), fmt.Sprintf("B%07d", n))
+			u.Department, u.CostCenter = "Finance", "CC-7"
+			u.Extra = map[string][]string{"title": {"Clerk"}}
+			changes[i] = reconcile.Change{Kind: reconcile.Create, Login: u.Login, User: u}
+			n++
+		}
+		b.StartTimer()
+		if err := db.Apply(ctx, source, changes); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "users/s")
+	if _, total, err := db.FindUsers(ctx, sqlite.UserFilter{Limit: 1}); err != nil || total != n {
+		b.Fatalf("%d users stored, %v; want %d", total, err, n)
+	}
+}

@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/rosterhq/roster"
+)
+
+// UserFilter selects users for FindUsers. Its zero value selects every
+// user.
+type UserFilter struct {
+	// Query matches part of a login, former login, name or email. Case
+	// is ignored for ASCII letters only (SQLite's LIKE).
+	Query    string
+	Disabled *bool // when set, only disabled (true) or enabled (false) users
+	SourceID int64 // when set, only this source's users
+	Offset   int
+	Limit    int // 0 or less: no limit
+}
+
+// FindUsers returns one page of the users that f selects, ordered by login
+// then ID, complete with aliases and cards, and the number of users that
+// f selects over all pages.
+func (db *DB) FindUsers(ctx context.Context, f UserFilter) ([]*roster.User, int, error) {
+	var where []string
+	var args []any
+	if f.Query != "" {
+		like := "%" + escapeLike(f.Query) + "%"
+		where = append(where, `(u.login LIKE ? ESCAPE '\' OR u.name LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\'
+			OR EXISTS (SELECT 1 FROM user_aliases a WHERE a.user_id = u.id AND a.login LIKE ? ESCAPE '\'))`)
+		args = append(args, like, like, like, like)
+	}
+	if f.Disabled != nil {
+		where = append(where, `u.disabled = ?`)
+		args = append(args, *f.Disabled)
+	}
+	if f.SourceID != 0 {
+		where = append(where, `u.source_id = ?`)
+		args = append(args, f.SourceID)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+
+	var total int
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u`+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: find users: %w", err)
+	}
+	limit, offset := f.Limit, max(f.Offset, 0)
+	if limit <= 0 {
+		limit = -1
+	}
+	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u`+cond+
+		` ORDER BY u.login, u.id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: find users: %w", err)
+	}
+	return users, total, nil
+}
+
+// escapeLike escapes LIKE's wildcards, so they match themselves.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// UserByLogin returns the user whose login, or else whose former login, is
+// login, exactly, in any source, complete with aliases and cards. When
+// several users match, a current login wins over an alias, and then the
+// oldest user (the lowest ID).
+//
+// Errors: ENOTFOUND when no user has or had this login.
+func (db *DB) UserByLogin(ctx context.Context, login string) (*roster.User, error) {
+	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = (
+		SELECT id FROM (
+			SELECT 0 AS rank, id FROM users WHERE login = ?
+			UNION ALL
+			SELECT 1 AS rank, user_id FROM user_aliases WHERE login = ?
+		) ORDER BY rank, id LIMIT 1)`, login, login))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errLoginNotFound(login)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: user %s: %w", login, err)
+	}
+	if err := fillUsers(ctx, db.db, []*roster.User{u}); err != nil {
+		return nil, fmt.Errorf("sqlite: user %s: %w", login, err)
+	}
+	return u, nil
+}
+
+// UserByID returns the user with this ID, complete with aliases and cards.
+//
+// Errors: ENOTFOUND when no user has this ID.
+func (db *DB) UserByID(ctx context.Context, id int64) (*roster.User, error) {
+	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: user %d: %w", id, err)
+	}
+	if len(users) == 0 {
+		return nil, errUserNotFound("UserByID", id)
+	}
+	return users[0], nil
+}

@@ -1,0 +1,208 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"github.com/rosterhq/roster"
+)
+
+// SyncGroups makes the source's groups and memberships equal to groups, in
+// one transaction, writing only the differences: a group is inserted when
+// its anchor is new, updated when its DN or name changed, and deleted (with
+// its memberships) when groups no longer holds its anchor; a membership is
+// inserted or deleted only when it is new or gone. A call that changes
+// nothing writes no row.
+//
+// Members are kept by DN, compared without regard to case, and need not be
+// stored users: they join users when a user of the same source with that
+// DN exists (see UserGroups).
+//
+// Errors: EINVALID when two groups share an anchor.
+func (db *DB) SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) error {
+	seen := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		if seen[g.Anchor] {
+			return errDuplicateGroup(g.Anchor)
+		}
+		seen[g.Anchor] = true
+	}
+	return db.inTx(ctx, "sync groups", func(tx *sql.Tx) error {
+		if err := syncGroups(ctx, tx, sourceID, groups); err != nil {
+			return fmt.Errorf("sqlite: sync groups of source %d: %w", sourceID, err)
+		}
+		return nil
+	})
+}
+
+type storedGroup struct {
+	id       int64
+	dn, name string
+}
+
+func syncGroups(ctx context.Context, tx *sql.Tx, sourceID int64, groups []roster.GroupRecord) error {
+	stored := map[string]storedGroup{}
+	rows, err := tx.QueryContext(ctx, `SELECT id, anchor, dn, name FROM groups WHERE source_id = ?`, sourceID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var g storedGroup
+		var anchor string
+		if err := rows.Scan(&g.id, &anchor, &g.dn, &g.name); err != nil {
+			rows.Close()
+			return err
+		}
+		stored[anchor] = g
+	}
+	if err := closeRows(rows); err != nil {
+		return err
+	}
+
+	var stmts []*sql.Stmt
+	defer func() {
+		for _, s := range stmts {
+			s.Close()
+		}
+	}()
+	prepare := func(query string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var s *sql.Stmt
+		if s, err = tx.PrepareContext(ctx, query); err == nil {
+			stmts = append(stmts, s)
+		}
+		return s
+	}
+	var (
+		insertGroup  = prepare(`INSERT INTO groups (source_id, anchor, dn, name) VALUES (?, ?, ?, ?)`)
+		updateGroup  = prepare(`UPDATE groups SET dn = ?, name = ? WHERE id = ?`)
+		deleteGroup  = prepare(`DELETE FROM groups WHERE id = ?`)
+		members      = prepare(`SELECT user_dn FROM group_members WHERE group_id = ?`)
+		insertMember = prepare(`INSERT INTO group_members (group_id, user_dn) VALUES (?, ?)`)
+		deleteMember = prepare(`DELETE FROM group_members WHERE group_id = ? AND user_dn = ?`)
+	)
+	if err != nil {
+		return err
+	}
+
+	for _, g := range groups {
+		have := map[string]bool{}
+		s, ok := stored[g.Anchor]
+		switch {
+		case !ok:
+			res, err := insertGroup.ExecContext(ctx, sourceID, g.Anchor, g.DN, g.Name)
+			if err != nil {
+				return fmt.Errorf("group %s: %w", g.DN, err)
+			}
+			if s.id, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("group %s: %w", g.DN, err)
+			}
+		default:
+			delete(stored, g.Anchor)
+			if s.dn != g.DN || s.name != g.Name {
+				if _, err := updateGroup.ExecContext(ctx, g.DN, g.Name, s.id); err != nil {
+					return fmt.Errorf("group %s: %w", g.DN, err)
+				}
+			}
+			if have, err = memberSet(ctx, members, s.id); err != nil {
+				return fmt.Errorf("members of group %s: %w", g.DN, err)
+			}
+		}
+
+		want := make(map[string]bool, len(g.MemberDNs))
+		for _, dn := range g.MemberDNs {
+			if dn != "" {
+				want[dnKey(dn)] = true
+			}
+		}
+		for _, dn := range sortedKeys(want) {
+			if !have[dn] {
+				if _, err := insertMember.ExecContext(ctx, s.id, dn); err != nil {
+					return fmt.Errorf("member %s of group %s: %w", dn, g.DN, err)
+				}
+			}
+		}
+		for _, dn := range sortedKeys(have) {
+			if !want[dn] {
+				if _, err := deleteMember.ExecContext(ctx, s.id, dn); err != nil {
+					return fmt.Errorf("member %s of group %s: %w", dn, g.DN, err)
+				}
+			}
+		}
+	}
+
+	for _, s := range stored {
+		if _, err := deleteGroup.ExecContext(ctx, s.id); err != nil {
+			return fmt.Errorf("group %s: %w", s.dn, err)
+		}
+	}
+	return nil
+}
+
+func memberSet(ctx context.Context, members *sql.Stmt, groupID int64) (map[string]bool, error) {
+	rows, err := members.QueryContext(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for rows.Next() {
+		var dn string
+		if err := rows.Scan(&dn); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		set[dn] = true
+	}
+	return set, closeRows(rows)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// UserGroups returns the groups of the user's source that list the user's
+// DN among their members, by name. Group.Members is left empty.
+//
+// Errors: ENOTFOUND when no user has this ID.
+func (db *DB) UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT g.id, g.source_id, g.anchor, g.dn, g.name
+		FROM users u
+		JOIN group_members m ON m.user_dn = u.dn_key
+		JOIN groups g ON g.id = m.group_id AND g.source_id = u.source_id
+		WHERE u.id = ? AND u.dn_key != ''
+		ORDER BY g.name, g.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: groups of user %d: %w", userID, err)
+	}
+	var groups []*roster.Group
+	for rows.Next() {
+		var g roster.Group
+		if err := rows.Scan(&g.ID, &g.SourceID, &g.Anchor, &g.DN, &g.Name); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite: groups of user %d: %w", userID, err)
+		}
+		groups = append(groups, &g)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("sqlite: groups of user %d: %w", userID, err)
+	}
+	if len(groups) == 0 {
+		var n int
+		if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&n); err != nil {
+			return nil, fmt.Errorf("sqlite: groups of user %d: %w", userID, err)
+		}
+		if n == 0 {
+			return nil, errUserNotFound("UserGroups", userID)
+		}
+	}
+	return groups, nil
+}

@@ -1,0 +1,248 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/rosterhq/roster"
+)
+
+// StartRun stores run as a new run of run.SourceID, with status running,
+// and sets run.ID and run.Status. A zero run.StartedAt is set to now.
+func (db *DB) StartRun(ctx context.Context, run *roster.Run) error {
+	run.Status = roster.RunRunning
+	if run.StartedAt.IsZero() {
+		run.StartedAt = db.now()
+	}
+	notes, err := notesValue(run.Notes)
+	if err != nil {
+		return fmt.Errorf("sqlite: start run: %w", err)
+	}
+	res, err := db.db.ExecContext(ctx, `INSERT INTO runs (source_id, mode, status, started_at,
+		seen, created, updated, renamed, disabled, reenabled, deleted, skipped, failed, held, error, notes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		run.SourceID, string(run.Mode), string(run.Status), timeValue(run.StartedAt),
+		run.Seen, run.Created, run.Updated, run.Renamed, run.Disabled, run.Reenabled, run.Deleted,
+		run.Skipped, run.Failed, run.Held, run.Error, notes)
+	if err != nil {
+		return fmt.Errorf("sqlite: start run of source %d: %w", run.SourceID, err)
+	}
+	if run.ID, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("sqlite: start run of source %d: %w", run.SourceID, err)
+	}
+	return nil
+}
+
+// FinishRun stores the end of the run run.ID: its status, counts, error
+// and notes, and replaces its entry errors and held users with those of
+// run, in one transaction. A zero run.FinishedAt is set to now.
+//
+// Errors: EINVALID when run.Status is running or empty; ENOTFOUND when no
+// run has this ID.
+func (db *DB) FinishRun(ctx context.Context, run *roster.Run) error {
+	if run.Status == roster.RunRunning || run.Status == "" {
+		return errRunNotDone(run.ID)
+	}
+	notes, err := notesValue(run.Notes)
+	if err != nil {
+		return fmt.Errorf("sqlite: finish run %d: %w", run.ID, err)
+	}
+	finished := run.FinishedAt
+	if finished.IsZero() {
+		finished = db.now()
+	}
+	err = db.inTx(ctx, "finish run", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?,
+			seen = ?, created = ?, updated = ?, renamed = ?, disabled = ?, reenabled = ?, deleted = ?,
+			skipped = ?, failed = ?, held = ?, error = ?, notes = ?
+			WHERE id = ?`,
+			string(run.Status), timeValue(finished),
+			run.Seen, run.Created, run.Updated, run.Renamed, run.Disabled, run.Reenabled, run.Deleted,
+			run.Skipped, run.Failed, run.Held, run.Error, notes, run.ID)
+		if err != nil {
+			return fmt.Errorf("sqlite: finish run %d: %w", run.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlite: finish run %d: %w", run.ID, err)
+		} else if n == 0 {
+			return errRunNotFound("FinishRun", run.ID)
+		}
+		if err := finishRunDetails(ctx, tx, run); err != nil {
+			return fmt.Errorf("sqlite: finish run %d: %w", run.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	run.FinishedAt = finished
+	return nil
+}
+
+func finishRunDetails(ctx context.Context, tx *sql.Tx, run *roster.Run) error {
+	for _, q := range []string{
+		`DELETE FROM run_entry_errors WHERE run_id = ?`,
+		`DELETE FROM run_held_users WHERE run_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, run.ID); err != nil {
+			return err
+		}
+	}
+	if len(run.EntryErrors) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_entry_errors (run_id, dn, anchor, message) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, e := range run.EntryErrors {
+			if _, err := stmt.ExecContext(ctx, run.ID, e.DN, e.Anchor, e.Message); err != nil {
+				return fmt.Errorf("entry error of %s: %w", e.DN, err)
+			}
+		}
+	}
+	if len(run.HeldUsers) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_held_users (run_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, id := range run.HeldUsers {
+			if _, err := stmt.ExecContext(ctx, run.ID, id); err != nil {
+				return fmt.Errorf("held user %d: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
+// HeldRemovals returns, in ID order, the users held by the source's latest
+// run with status held, unless a later full run of the source succeeded:
+// that run either applied the removals (an approval) or found them below
+// the threshold and applied them itself, so nothing is held any more.
+// Incremental and preview runs cannot find users gone, so their success
+// says nothing about a hold and does not clear it. With no such run,
+// HeldRemovals returns nil.
+func (db *DB) HeldRemovals(ctx context.Context, sourceID int64) ([]int64, error) {
+	var runID int64
+	err := db.db.QueryRowContext(ctx, `SELECT r.id FROM runs r
+		WHERE r.source_id = ? AND r.status = ?
+		AND NOT EXISTS (SELECT 1 FROM runs later WHERE later.source_id = r.source_id
+			AND later.id > r.id AND later.status = ? AND later.mode = ?)
+		ORDER BY r.id DESC LIMIT 1`,
+		sourceID, string(roster.RunHeld), string(roster.RunSucceeded), string(roster.RunFull)).Scan(&runID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: held removals of source %d: %w", sourceID, err)
+	}
+	ids, err := heldUsers(ctx, db.db, runID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: held removals of source %d: %w", sourceID, err)
+	}
+	return ids, nil
+}
+
+func heldUsers(ctx context.Context, q querier, runID int64) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT user_id FROM run_held_users WHERE run_id = ? ORDER BY user_id`, runID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, closeRows(rows)
+}
+
+const runColumns = `id, source_id, mode, status, started_at, finished_at, seen, created, updated,
+	renamed, disabled, reenabled, deleted, skipped, failed, held, error, notes`
+
+func scanRun(row interface{ Scan(...any) error }) (*roster.Run, error) {
+	var r roster.Run
+	var notes sql.NullString
+	err := row.Scan(&r.ID, &r.SourceID, &r.Mode, &r.Status, timeCol{&r.StartedAt}, timeCol{&r.FinishedAt},
+		&r.Seen, &r.Created, &r.Updated, &r.Renamed, &r.Disabled, &r.Reenabled, &r.Deleted,
+		&r.Skipped, &r.Failed, &r.Held, &r.Error, &notes)
+	if err != nil {
+		return nil, err
+	}
+	if notes.Valid {
+		if err := json.Unmarshal([]byte(notes.String), &r.Notes); err != nil {
+			return nil, fmt.Errorf("notes of run %d: %w", r.ID, err)
+		}
+	}
+	return &r, nil
+}
+
+// notesValue stores notes as a JSON array, and no notes as NULL.
+func notesValue(notes []string) (any, error) { return jsonValue(notes, len(notes)) }
+
+// Runs returns up to limit runs, newest first: those of the source, or of
+// every source when sourceID is 0. A limit of 0 or less means all. The
+// runs carry their counts, error and notes, not their entry errors or held
+// users; Run returns those.
+func (db *DB) Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE ? = 0 OR source_id = ? ORDER BY id DESC LIMIT ?`, sourceID, sourceID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: runs: %w", err)
+	}
+	var runs []*roster.Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite: runs: %w", err)
+		}
+		runs = append(runs, r)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("sqlite: runs: %w", err)
+	}
+	return runs, nil
+}
+
+// Run returns the run with this ID, with its entry errors (in the order
+// they were stored) and held users (by ID).
+//
+// Errors: ENOTFOUND when no run has this ID.
+func (db *DB) Run(ctx context.Context, id int64) (*roster.Run, error) {
+	r, err := scanRun(db.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errRunNotFound("Run", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT dn, anchor, message FROM run_entry_errors WHERE run_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+	}
+	for rows.Next() {
+		var e roster.EntryError
+		if err := rows.Scan(&e.DN, &e.Anchor, &e.Message); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+		}
+		r.EntryErrors = append(r.EntryErrors, e)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+	}
+	if r.HeldUsers, err = heldUsers(ctx, db.db, id); err != nil {
+		return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,234 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/rosterhq/roster"
+)
+
+// userColumns are the users columns that scanUser reads, in its order.
+const userColumns = `u.id, u.source_id, u.anchor, u.dn, u.login, u.name, u.email, u.department,
+	u.cost_center, u.print_code_hash, u.disabled, u.disabled_reason, u.missing_since, u.seen_at,
+	u.extra, u.created_at, u.updated_at`
+
+func scanUser(row interface{ Scan(...any) error }) (*roster.User, error) {
+	var (
+		u        roster.User
+		sourceID sql.NullInt64
+		reason   string
+		extra    sql.NullString
+	)
+	err := row.Scan(&u.ID, &sourceID, &u.Anchor, &u.DN, &u.Login, &u.Name, &u.Email, &u.Department,
+		&u.CostCenter, &u.PrintCodeHash, &u.Disabled, &reason, timeCol{&u.MissingSince}, timeCol{&u.SeenAt},
+		&extra, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+	if err != nil {
+		return nil, err
+	}
+	u.SourceID = sourceID.Int64
+	u.DisabledReason = roster.DisabledReason(reason)
+	if extra.Valid {
+		if err := json.Unmarshal([]byte(extra.String), &u.Extra); err != nil {
+			return nil, fmt.Errorf("extra of user %d: %w", u.ID, err)
+		}
+	}
+	return &u, nil
+}
+
+// extraValue stores Extra as JSON, and an empty map as NULL.
+func extraValue(extra map[string][]string) (any, error) { return jsonValue(extra, len(extra)) }
+
+// queryUsers runs a query that selects userColumns and returns its users,
+// complete with aliases and cards.
+func queryUsers(ctx context.Context, q querier, query string, args ...any) ([]*roster.User, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var users []*roster.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if err := fillUsers(ctx, q, users); err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+// fillUsers loads the aliases (oldest first) and the cards of users: the
+// directory cards in the order they were given (primary first), then the
+// manual cards in the order they were added.
+func fillUsers(ctx context.Context, q querier, users []*roster.User) error {
+	byID := make(map[int64]*roster.User, len(users))
+	ids := make([]any, 0, len(users))
+	for _, u := range users {
+		byID[u.ID] = u
+		ids = append(ids, u.ID)
+	}
+	for chunk := range slices.Chunk(ids, maxParams) {
+		in := placeholders(len(chunk))
+		rows, err := q.QueryContext(ctx, `SELECT user_id, login FROM user_aliases WHERE user_id IN (`+in+`) ORDER BY user_id, id`, chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var login string
+			if err := rows.Scan(&id, &login); err != nil {
+				rows.Close()
+				return err
+			}
+			byID[id].Aliases = append(byID[id].Aliases, login)
+		}
+		if err := closeRows(rows); err != nil {
+			return err
+		}
+
+		rows, err = q.QueryContext(ctx, `SELECT user_id, number, kind, origin, expires_at FROM cards WHERE user_id IN (`+in+`)
+			ORDER BY user_id, origin = 'manual', id`, chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var c roster.Card
+			if err := rows.Scan(&id, &c.Number, &c.Kind, &c.Origin, timeCol{&c.ExpiresAt}); err != nil {
+				rows.Close()
+				return err
+			}
+			byID[id].Cards = append(byID[id].Cards, c)
+		}
+		if err := closeRows(rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closeRows closes rows and returns the error that ended the iteration.
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	rows.Close()
+	return err
+}
+
+// UsersByAnchor returns the source's users with these anchors, keyed by
+// anchor, complete with aliases and cards. Cards of every origin are
+// included: Card.Origin tells the directory's from those added by hand.
+// Anchors that no user of the source holds are absent from the map.
+func (db *DB) UsersByAnchor(ctx context.Context, sourceID int64, anchors []string) (map[string]*roster.User, error) {
+	out := make(map[string]*roster.User, len(anchors))
+	for chunk := range slices.Chunk(uniqueArgs(anchors), maxParams) {
+		args := append([]any{sourceID}, chunk...)
+		users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
+			WHERE u.source_id = ? AND u.anchor IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: users by anchor: %w", err)
+		}
+		for _, u := range users {
+			out[u.Anchor] = u
+		}
+	}
+	return out, nil
+}
+
+// LoginOwners returns, for each of logins that a user of the source holds
+// as login or as alias, that user's anchor. A current login wins over an
+// alias, and among several holders of the same kind the oldest user (the
+// lowest ID) wins, so the answer does not depend on storage order.
+// Logins match exactly, case included.
+func (db *DB) LoginOwners(ctx context.Context, sourceID int64, logins []string) (map[string]string, error) {
+	out := make(map[string]string, len(logins))
+	for chunk := range slices.Chunk(uniqueArgs(logins), maxParams) {
+		in := placeholders(len(chunk))
+		args := append([]any{sourceID}, chunk...)
+		for _, query := range []string{
+			// INDEXED BY: without statistics, SQLite would rather walk
+			// every user of the source through users_source.
+			`SELECT u.login, u.anchor FROM users u INDEXED BY users_login_source
+				WHERE u.source_id = ? AND u.login IN (` + in + `) ORDER BY u.id`,
+			// CROSS JOIN makes SQLite look up the aliases first, by login,
+			// rather than walk every user of the source.
+			`SELECT a.login, u.anchor FROM user_aliases a CROSS JOIN users u ON u.id = a.user_id
+				WHERE u.source_id = ? AND a.login IN (` + in + `) ORDER BY u.id`,
+		} {
+			rows, err := db.db.QueryContext(ctx, query, args...)
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: login owners: %w", err)
+			}
+			for rows.Next() {
+				var login, anchor string
+				if err := rows.Scan(&login, &anchor); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("sqlite: login owners: %w", err)
+				}
+				if _, ok := out[login]; !ok {
+					out[login] = anchor
+				}
+			}
+			if err := closeRows(rows); err != nil {
+				return nil, fmt.Errorf("sqlite: login owners: %w", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// usersPage is how many users Users reads per query.
+const usersPage = 500
+
+// Users calls fn for every user of the source, in ID order, complete with
+// aliases and cards. It stops at the first error from fn and returns it.
+//
+// Users reads pages of usersPage users by ID (keyset paging), and calls fn
+// between the queries rather than during one. Memory stays bounded, no
+// read transaction is held open while fn works (which would keep the WAL
+// from being checkpointed), and fn may call the DB itself, even on a
+// one-connection :memory: database. The price: the pages are not one
+// snapshot. A user created while Users runs is seen if its ID lies beyond
+// the current page; a user deleted before its page is read is not seen.
+func (db *DB) Users(ctx context.Context, sourceID int64, fn func(*roster.User) error) error {
+	var after int64
+	for {
+		users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
+			WHERE u.source_id = ? AND u.id > ? ORDER BY u.id LIMIT ?`, sourceID, after, usersPage)
+		if err != nil {
+			return fmt.Errorf("sqlite: users of source %d: %w", sourceID, err)
+		}
+		for _, u := range users {
+			if err := fn(u); err != nil {
+				return err
+			}
+		}
+		if len(users) < usersPage {
+			return nil
+		}
+		after = users[len(users)-1].ID
+	}
+}
+
+// uniqueArgs returns the distinct values of s, in first-seen order, as
+// query arguments.
+func uniqueArgs(s []string) []any {
+	seen := make(map[string]bool, len(s))
+	out := make([]any, 0, len(s))
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
