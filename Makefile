@@ -15,9 +15,9 @@ lab:
 lab-down:
 	lab/lab down
 
-# The main job. Until the sync engine lands, it proves roster reaches both
-# lab directories over secure LDAP, as an ordinary account, with the
-# certificate verified, using the founding article's form.
+# The main job: a real sync from the lab's Samba AD over LDAPS into the
+# embedded SQLite user base, configured exactly as the founding article
+# does, as an ordinary account, with the certificate verified.
 demo: lab build
 	lab/demo
 

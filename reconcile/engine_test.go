@@ -474,3 +474,17 @@ func TestCancelledRunIsRecordedAsCancelled(t *testing.T) {
 		t.Fatalf("Run() = %v, status %s", err, res.Run.Status)
 	}
 }
+
+// A login freed by a rename can go to a new person: former logins are
+// aliases, not owners.
+func TestAFreedLoginCanBeTakenByANewUser(t *testing.T) {
+	f := newFixture(3)
+	f.mustRun(t, Options{})
+	f.dir.recs[0].Login = "renamed0"
+	f.mustRun(t, Options{})
+	f.dir.recs = append(f.dir.recs, roster.Record{Anchor: "anchor-new", DN: "CN=New,DC=corp,DC=test", Login: "user0", Name: "New user0"})
+	r := f.mustRun(t, Options{})
+	if r.Created != 1 || r.Failed != 0 || f.store.byLogin("user0").Anchor != "anchor-new" {
+		t.Fatalf("%s, errors %+v", counts(r), r.EntryErrors)
+	}
+}

@@ -38,11 +38,14 @@ type Directory interface {
 // users of one source only.
 type Store interface {
 	// UsersByAnchor returns the stored users with these anchors, keyed by
-	// anchor, with their directory cards. Missing anchors are absent.
+	// anchor, with their aliases and cards (Card.Origin tells directory
+	// cards from manual ones). Missing anchors are absent.
 	UsersByAnchor(ctx context.Context, sourceID int64, anchors []string) (map[string]*roster.User, error)
 
 	// LoginOwners returns, for each of the logins that a stored user holds
-	// as login or alias, that user's anchor.
+	// as its current login, that user's anchor. Former logins (aliases) do
+	// not count: a freed login may go to someone else, and Apply then
+	// takes it out of the former holder's aliases.
 	LoginOwners(ctx context.Context, sourceID int64, logins []string) (map[string]string, error)
 
 	// Users calls fn for every stored user of the source, in ID order.

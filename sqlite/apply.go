@@ -24,6 +24,8 @@ import (
 //     ignored, and a card with no Origin counts as a directory card.
 //   - Rename also keeps c.OldLogin as an alias of the user; an alias equal
 //     to the new login is dropped.
+//   - Create and Rename take the login away from the former logins of
+//     the source's other users.
 //   - Delete deletes the user c.User.ID, its cards and aliases.
 //
 // Apply does the deletes first, then the updates, then the creates, and
@@ -95,11 +97,11 @@ type applier struct {
 	sourceID int64
 	now      any // the time as stored
 
-	insertUser, updateUser, deleteUser    *sql.Stmt
-	dropDirectoryCards, insertCard, owner *sql.Stmt
-	insertAlias, dropAlias                *sql.Stmt
-	directoryCards                        *sql.Stmt
-	stmts                                 []*sql.Stmt
+	insertUser, updateUser, deleteUser      *sql.Stmt
+	dropDirectoryCards, insertCard, owner   *sql.Stmt
+	insertAlias, dropAlias, dropOthersAlias *sql.Stmt
+	directoryCards                          *sql.Stmt
+	stmts                                   []*sql.Stmt
 
 	// keepCards holds the users whose directory cards are unchanged.
 	keepCards map[int64]bool
@@ -127,6 +129,8 @@ func prepareApply(ctx context.Context, tx *sql.Tx, sourceID int64, now time.Time
 		{&a.owner, `SELECT c.user_id, u.login FROM cards c JOIN users u ON u.id = c.user_id WHERE c.number = ?`},
 		{&a.insertAlias, `INSERT INTO user_aliases (user_id, login) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&a.dropAlias, `DELETE FROM user_aliases WHERE user_id = ? AND login = ?`},
+		{&a.dropOthersAlias, `DELETE FROM user_aliases WHERE login = ? AND user_id <> ?
+			AND user_id IN (SELECT id FROM users WHERE source_id = ?)`},
 		{&a.directoryCards, `SELECT number, kind, expires_at FROM cards
 			WHERE user_id = ? AND origin = 'directory' ORDER BY id`},
 	} {
@@ -234,6 +238,7 @@ func (a *applier) update(c reconcile.Change) error {
 		if _, err := a.dropAlias.ExecContext(a.ctx, u.ID, u.Login); err != nil {
 			return fmt.Errorf("sqlite: apply: alias %s: %w", u.Login, err)
 		}
+		return a.freeLogin(u.ID, u.Login)
 	}
 	return nil
 }
@@ -299,7 +304,20 @@ func (a *applier) create(c reconcile.Change) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: apply: create %s: %w", u.Login, err)
 	}
+	if err := a.freeLogin(id, u.Login); err != nil {
+		return 0, err
+	}
 	return id, nil
+}
+
+// freeLogin drops u's login from the former logins of the source's other
+// users: a login freed by a rename may go to someone else (a new jsmith
+// after the old one was renamed), and then it finds the new holder only.
+func (a *applier) freeLogin(id int64, login string) error {
+	if _, err := a.dropOthersAlias.ExecContext(a.ctx, login, id, a.sourceID); err != nil {
+		return fmt.Errorf("sqlite: apply: alias %s: %w", login, err)
+	}
+	return nil
 }
 
 // cards inserts the directory cards of u as the cards of user id. A number

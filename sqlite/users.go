@@ -145,42 +145,34 @@ func (db *DB) UsersByAnchor(ctx context.Context, sourceID int64, anchors []strin
 }
 
 // LoginOwners returns, for each of logins that a user of the source holds
-// as login or as alias, that user's anchor. A current login wins over an
-// alias, and among several holders of the same kind the oldest user (the
-// lowest ID) wins, so the answer does not depend on storage order.
-// Logins match exactly, case included.
+// as its current login, that user's anchor. Former logins (aliases) do
+// not count: a login freed by a rename may be taken by someone else, and
+// Apply then drops it from the aliases. Among several holders the oldest
+// user (the lowest ID) wins, so the answer does not depend on storage
+// order. Logins match exactly, case included.
 func (db *DB) LoginOwners(ctx context.Context, sourceID int64, logins []string) (map[string]string, error) {
 	out := make(map[string]string, len(logins))
 	for chunk := range slices.Chunk(uniqueArgs(logins), maxParams) {
-		in := placeholders(len(chunk))
 		args := append([]any{sourceID}, chunk...)
-		for _, query := range []string{
-			// INDEXED BY: without statistics, SQLite would rather walk
-			// every user of the source through users_source.
-			`SELECT u.login, u.anchor FROM users u INDEXED BY users_login_source
-				WHERE u.source_id = ? AND u.login IN (` + in + `) ORDER BY u.id`,
-			// CROSS JOIN makes SQLite look up the aliases first, by login,
-			// rather than walk every user of the source.
-			`SELECT a.login, u.anchor FROM user_aliases a CROSS JOIN users u ON u.id = a.user_id
-				WHERE u.source_id = ? AND a.login IN (` + in + `) ORDER BY u.id`,
-		} {
-			rows, err := db.db.QueryContext(ctx, query, args...)
-			if err != nil {
+		// INDEXED BY: without statistics, SQLite would rather walk every
+		// user of the source through users_source.
+		rows, err := db.db.QueryContext(ctx, `SELECT u.login, u.anchor FROM users u INDEXED BY users_login_source
+			WHERE u.source_id = ? AND u.login IN (`+placeholders(len(chunk))+`) ORDER BY u.id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: login owners: %w", err)
+		}
+		for rows.Next() {
+			var login, anchor string
+			if err := rows.Scan(&login, &anchor); err != nil {
+				rows.Close()
 				return nil, fmt.Errorf("sqlite: login owners: %w", err)
 			}
-			for rows.Next() {
-				var login, anchor string
-				if err := rows.Scan(&login, &anchor); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("sqlite: login owners: %w", err)
-				}
-				if _, ok := out[login]; !ok {
-					out[login] = anchor
-				}
+			if _, ok := out[login]; !ok {
+				out[login] = anchor
 			}
-			if err := closeRows(rows); err != nil {
-				return nil, fmt.Errorf("sqlite: login owners: %w", err)
-			}
+		}
+		if err := closeRows(rows); err != nil {
+			return nil, fmt.Errorf("sqlite: login owners: %w", err)
 		}
 	}
 	return out, nil

@@ -59,8 +59,8 @@ func TestLoginOwners(t *testing.T) {
 	ctx := context.Background()
 	db, _, source := open(t)
 	other, _ := db.SourceID(ctx, "other")
-	// The first bob left and became zed; a new bob came. The old login is
-	// zed's alias and the new bob's login: the login wins.
+	// The first bob was renamed zed; a new bob came and took the login,
+	// which leaves zed's aliases. Former logins are not owners.
 	zed := create(t, db, source, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
 	zed.Login = "zed"
 	mustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
@@ -73,9 +73,19 @@ func TestLoginOwners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"alice": "anchor-alice", "alicia": "anchor-alice", "bob": "anchor-bob", "zed": "anchor-zed"}
+	want := map[string]string{"alicia": "anchor-alice", "bob": "anchor-bob", "zed": "anchor-zed"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("LoginOwners = %v, want %v", got, want)
+	}
+	users, err := db.UsersByAnchor(ctx, source, []string{"anchor-zed", "anchor-alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := users["anchor-zed"].Aliases; len(a) != 0 {
+		t.Errorf("zed still has the aliases %v after the new bob took the login", a)
+	}
+	if a := users["anchor-alice"].Aliases; len(a) != 1 || a[0] != "alice" {
+		t.Errorf("alicia's aliases = %v, want [alice]", a)
 	}
 }
 
@@ -191,7 +201,7 @@ func TestUserByLogin(t *testing.T) {
 		login, want string
 	}{
 		{"zed", "anchor-zed"},
-		{"bob", "anchor-bob"}, // a login wins over an older user's alias
+		{"bob", "anchor-bob"}, // the new bob took the login from zed's aliases
 	}
 	for _, tt := range tests {
 		u, err := db.UserByLogin(ctx, tt.login)
@@ -204,8 +214,8 @@ func TestUserByLogin(t *testing.T) {
 		t.Errorf("UserByLogin does not return cards: %v", numbers(u))
 	}
 	mustApply(t, db, source, reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: u.ID}})
-	if u, err := db.UserByLogin(ctx, "bob"); err != nil || u.Anchor != "anchor-zed" {
-		t.Errorf("with the new bob gone, UserByLogin(bob) = %+v, %v; want zed by alias", u, err)
+	if u, err := db.UserByLogin(ctx, "bob"); roster.ErrorCode(err) != roster.ENOTFOUND {
+		t.Errorf("with the new bob gone, UserByLogin(bob) = %+v, %v; want not found: the alias went to the new bob", u, err)
 	}
 	_, err := db.UserByLogin(ctx, "nobody")
 	wantCode(t, err, roster.ENOTFOUND)

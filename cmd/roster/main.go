@@ -54,6 +54,9 @@ func usageErrorf(format string, args ...any) error {
 func commands() []command {
 	return []command{
 		{"connect", "connect to a directory over LDAPS or StartTLS, sign in, and count the users roster would see", runConnect},
+		{"sync", "synchronise the user base with the directory (-dry-run prints the plan)", runSync},
+		{"runs", "list the sync runs, or show one: roster runs show ID", runRuns},
+		{"users", "list and search the user base, or show one: roster users show LOGIN", runUsers},
 		{"cert", "make, check and probe secure LDAP certificates: roster cert new | check | probe", runCert},
 		{"version", "print roster's version", runVersion},
 		{"help", "list the commands, or explain one: roster help COMMAND", runHelp},
@@ -88,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return exitOK
 		case errors.Is(err, errRulesFailed):
 			return exitFailure // the report already says what failed
+		case errors.Is(err, errHeld):
+			return exitHeld
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(stderr, "roster %s: %s\n", name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 			return exitUsage

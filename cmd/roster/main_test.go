@@ -131,3 +131,5 @@ func TestConnectWithAWrongPasswordExplainsAndHidesIt(t *testing.T) {
 }
 
 func secret(s string) roster.Secret { return roster.Secret(s) }
+
+func osWriteFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

@@ -6,6 +6,8 @@ package labenv
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labdata"
@@ -189,4 +193,30 @@ func RequireCommands(t testing.TB, names ...string) map[string]string {
 		paths[n] = p
 	}
 	return paths
+}
+
+// Admin returns a go-ldap connection to a lab directory, bound as its
+// administrator over LDAPS with the lab CA verified, for tests that change
+// the directory between syncs. Tests must change only entries they made,
+// under a base of their own, never the generated data others count.
+func (e *Env) Admin(t testing.TB, d Directory) *goldap.Conn {
+	t.Helper()
+	src := e.Source(t, d, roster.LDAPS)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(src.Trust.CAPEM)
+	c, err := goldap.DialURL(e.Get("LAB_"+string(d)+"_LDAPS_URL"),
+		goldap.DialWithTLSConfig(&tls.Config{RootCAs: roots, ServerName: src.ServerName()}))
+	if err != nil {
+		t.Fatalf("dialing the lab %s as admin: %v", d, err)
+	}
+	user := e.Get("LAB_AD_ADMIN_USER")
+	if d == OpenLDAP {
+		user = e.Get("LAB_OL_ADMIN_DN")
+	}
+	if err := c.Bind(user, e.Get("LAB_ADMIN_PASSWORD")); err != nil {
+		c.Close()
+		t.Fatalf("binding to the lab %s as admin: %v", d, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

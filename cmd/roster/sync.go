@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/ldap"
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/sqlite"
+)
+
+// exitHeld is sync's status when removals wait for approval: distinct
+// from success (0), a failed run (1) and a usage error (2), so that
+// schedulers and scripts can alert on it.
+const exitHeld = 3
+
+// errHeld makes sync exit with exitHeld after its summary.
+var errHeld = errors.New("removals held for approval")
+
+var _ reconcile.Store = (*sqlite.DB)(nil)
+var _ reconcile.Directory = (*ldap.Directory)(nil)
+
+func runSync(ctx context.Context, a *app, args []string) error {
+	var sf sourceFlags
+	fs := newFlagSet(a, "sync", "[-config FILE [-source NAME]] | [-address ... source flags] [-dry-run] [-json] [-approve-removals]")
+	sf.register(fs)
+	configPath := fs.String("config", "", "configuration file (JSON) listing the sources; without it, the source flags describe one source")
+	only := fs.String("source", "", "with -config: sync only this source")
+	name := fs.String("name", "", "without -config: the source's name in roster (default: the domain)")
+	data := fs.String("data", "", "data folder holding the user base (default: $ROSTER_DATA, the configuration's data_dir, /var/lib/roster)")
+	dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")
+	asJSON := fs.Bool("json", false, "print the plan or the run as JSON")
+	approve := fs.Bool("approve-removals", false, "carry out the removals the last run held for approval")
+	disabled := fs.String("disabled-users", "keep", "accounts disabled in the directory: keep (as disabled users) or skip")
+	removal := fs.String("removal", "disable", "users who leave the directory: disable, or delete after -grace")
+	grace := fs.Duration("grace", 30*24*time.Hour, "with -removal delete: how long a user stays disabled before deletion")
+	loginFormat := fs.String("login-format", "", "login attribute: sAMAccountName, userPrincipalName, mail or uid (default: the type's preset)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+
+	var sources []*roster.Source
+	var configData string
+	if *configPath != "" {
+		cfg, err := loadConfig(a, *configPath)
+		if err != nil {
+			return err
+		}
+		configData = cfg.DataDir
+		for i := range cfg.Sources {
+			if *only != "" && cfg.Sources[i].Name != *only {
+				continue
+			}
+			src, err := cfg.Sources[i].source(a)
+			if err != nil {
+				return err
+			}
+			sources = append(sources, src)
+		}
+		if len(sources) == 0 {
+			return usageErrorf("the configuration has no source named %q", *only)
+		}
+	} else {
+		src, err := sf.source(a)
+		if err != nil {
+			return err
+		}
+		src.Name = *name
+		if src.Name == "" {
+			src.Name = strings.ToLower(src.Domain)
+		}
+		if src.Name == "" {
+			return usageErrorf("give the source a -name")
+		}
+		src.DisabledUsers = roster.DisabledUsers(*disabled)
+		if src.DisabledUsers != roster.KeepDisabled && src.DisabledUsers != roster.SkipDisabled {
+			return usageErrorf("-disabled-users must be keep or skip")
+		}
+		switch *removal {
+		case "disable":
+		case "delete":
+			src.Removal.Delete, src.Removal.Grace = true, *grace
+		default:
+			return usageErrorf("-removal must be disable or delete")
+		}
+		src.Mapping.Login = roster.LoginFormat(*loginFormat)
+		sources = []*roster.Source{src}
+	}
+
+	dir := dataDir(a, *data, configData)
+	db, err := openStore(dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	hash, err := printCodeHasher(dir)
+	if err != nil {
+		return err
+	}
+
+	var failed, held bool
+	for _, src := range sources {
+		err := syncOne(ctx, a, db, hash, src, reconcile.Options{DryRun: *dryRun, ApproveRemovals: *approve}, *asJSON)
+		switch {
+		case errors.Is(err, errHeld):
+			held = true
+		case errors.Is(err, errUsage):
+			return err
+		case err != nil:
+			failed = true
+			fmt.Fprintf(a.stderr, "roster sync: %s: %s\n", src.Name, message(err))
+		}
+	}
+	switch {
+	case failed:
+		return errRulesFailed // each failure is already reported
+	case held:
+		return errHeld
+	}
+	return nil
+}
+
+func syncOne(ctx context.Context, a *app, db *sqlite.DB, hash func(string) string, src *roster.Source, opt reconcile.Options, asJSON bool) error {
+	sourceID, err := db.SourceID(ctx, src.Name)
+	if err != nil {
+		return err
+	}
+	url, _ := src.URL()
+	for _, w := range src.Warnings() {
+		a.log.Warn(w, "source", src.Name)
+	}
+	start := a.now()
+	dirConn, err := ldap.Dialer{Now: a.now}.Open(ctx, src, a.log)
+	if err != nil {
+		// Record the failed attempt, unless this is a dry run.
+		if !opt.DryRun {
+			run := &roster.Run{SourceID: sourceID, Mode: roster.RunFull, StartedAt: start}
+			if db.StartRun(ctx, run) == nil {
+				run.Status, run.FinishedAt, run.Error = roster.RunFailed, a.now(), roster.ErrorMessage(err)
+				run.Notes = []string{"the run did not finish: nobody was disabled or deleted"}
+				db.FinishRun(context.WithoutCancel(ctx), run)
+			}
+		}
+		return err
+	}
+	defer dirConn.Close()
+	a.log.Info("sync started", "source", src.Name, "url", url, "verified", dirConn.Conn().Verified(), "dry_run", opt.DryRun)
+
+	prog := newProgress(a, src.Name)
+	e := &reconcile.Engine{Store: db, Now: a.now, Log: a.log, HashCode: hash, Progress: prog.update}
+	res, runErr := e.Run(ctx, src, sourceID, dirConn, opt)
+	prog.done()
+	if res == nil {
+		return runErr
+	}
+	if asJSON {
+		out := struct {
+			Source  string             `json:"source"`
+			DryRun  bool               `json:"dry_run"`
+			Run     *roster.Run        `json:"run"`
+			Changes []reconcile.Change `json:"changes,omitempty"`
+			Held    []reconcile.Change `json:"held,omitempty"`
+		}{src.Name, opt.DryRun, res.Run, res.Changes, res.Held}
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		if opt.DryRun {
+			printPlan(a, res)
+		}
+		printRunSummary(a, src, url, res.Run)
+		if len(res.Held) > 0 && !opt.DryRun {
+			printChanges(a, "held removals", res.Held)
+		}
+	}
+	a.log.Info("sync finished", "source", src.Name, "status", res.Run.Status, "seen", res.Run.Seen,
+		"created", res.Run.Created, "updated", res.Run.Updated, "disabled", res.Run.Disabled, "failed", res.Run.Failed)
+	if runErr != nil {
+		return runErr
+	}
+	if res.Run.Status == roster.RunHeld {
+		return errHeld
+	}
+	return nil
+}
+
+func printRunSummary(a *app, src *roster.Source, url string, r *roster.Run) {
+	w := a.stdout
+	what := "run " + fmt.Sprint(r.ID)
+	if r.Mode == roster.RunPreview {
+		what = "dry run (nothing written)"
+	}
+	fmt.Fprintf(w, "%s: %s of %s at %s: %s in %.1fs\n", src.Name, what, src.Type.Label(), url, strings.ToUpper(string(r.Status)),
+		r.FinishedAt.Sub(r.StartedAt).Seconds())
+	fmt.Fprintf(w, "  seen %d  created %d  updated %d  renamed %d  disabled %d  re-enabled %d  deleted %d  skipped %d  failed %d",
+		r.Seen, r.Created, r.Updated, r.Renamed, r.Disabled, r.Reenabled, r.Deleted, r.Skipped, r.Failed)
+	if r.Held > 0 {
+		fmt.Fprintf(w, "  held %d", r.Held)
+	}
+	fmt.Fprintln(w)
+	if r.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", r.Error)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	for i, ee := range r.EntryErrors {
+		if i == 20 {
+			fmt.Fprintf(w, "  ... and %d more bad entries (roster runs show %d)\n", r.Failed-20, r.ID)
+			break
+		}
+		fmt.Fprintf(w, "  skipped entry %s: %s\n", ee.DN, ee.Message)
+	}
+}
+
+// printPlan prints a dry run's plan: counts, then the changes by kind.
+func printPlan(a *app, res *reconcile.Result) {
+	byKind := map[reconcile.Kind][]reconcile.Change{}
+	for _, ch := range res.Changes {
+		byKind[ch.Kind] = append(byKind[ch.Kind], ch)
+	}
+	fmt.Fprintln(a.stdout, "PLAN (dry run: nothing is written)")
+	for _, k := range []reconcile.Kind{reconcile.Create, reconcile.Update, reconcile.Rename, reconcile.Disable, reconcile.Reenable, reconcile.Delete} {
+		fmt.Fprintf(a.stdout, "  %-9s %d\n", k, len(byKind[k]))
+	}
+	for _, k := range []reconcile.Kind{reconcile.Create, reconcile.Update, reconcile.Rename, reconcile.Disable, reconcile.Reenable, reconcile.Delete} {
+		if len(byKind[k]) > 0 {
+			printChanges(a, string(k), byKind[k])
+		}
+	}
+	if len(res.Held) > 0 {
+		fmt.Fprintf(a.stdout, "  (%d of these removals would be held for approval)\n", len(res.Held))
+	}
+}
+
+func printChanges(a *app, title string, changes []reconcile.Change) {
+	fmt.Fprintf(a.stdout, "%s (%d):\n", strings.ToUpper(title[:1])+title[1:], len(changes))
+	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+	for _, ch := range changes {
+		detail := ch.Reason
+		switch ch.Kind {
+		case reconcile.Create:
+			detail = ch.User.Name + "  " + ch.DN
+		case reconcile.Rename:
+			if ch.OldLogin != "" {
+				detail = ch.OldLogin + " -> " + ch.Login
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", ch.Kind, ch.Login, detail)
+		if ch.Kind != reconcile.Create {
+			for _, f := range ch.Fields {
+				fmt.Fprintf(tw, "  \t\t%s: %q -> %q\n", f.Field, f.Before, f.After)
+			}
+		}
+	}
+	tw.Flush()
+}
+
+// progress shows a run's phase, entries seen and rate on a terminal, at
+// most twice a second; elsewhere it stays quiet (logs say enough).
+type progress struct {
+	a     *app
+	name  string
+	tty   bool
+	last  time.Time
+	shown bool
+}
+
+func newProgress(a *app, name string) *progress {
+	p := &progress{a: a, name: name}
+	if f, ok := a.stderr.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(pr reconcile.Progress) {
+	if !p.tty || p.a.now().Sub(p.last) < 500*time.Millisecond {
+		return
+	}
+	p.last = p.a.now()
+	rate := 0.0
+	if s := pr.Elapsed.Seconds(); s > 0 {
+		rate = float64(pr.Seen) / s
+	}
+	fmt.Fprintf(p.a.stderr, "\r%s: %-8s %8d entries  %7.0f/s  %5.1fs ", p.name, pr.Phase, pr.Seen, rate, pr.Elapsed.Seconds())
+	p.shown = true
+}
+
+func (p *progress) done() {
+	if p.shown {
+		fmt.Fprint(p.a.stderr, "\r\033[K")
+	}
+}
