@@ -70,7 +70,59 @@ func (d *Directory) anchorAttr() string {
 // Users streams the users under every search base, a page of records at a
 // time. An entry that cannot be mapped goes to bad. It returns nil only
 // when every page of every base was read.
+//
+// Reading and consuming overlap: the search runs in its own goroutine,
+// at most two pages ahead, while page works on the previous one (the
+// engine's store lookups and writes). page and bad are always called from
+// the caller's goroutine, in directory order.
 func (d *Directory) Users(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	items := make(chan userItem, 2)
+	done := make(chan error, 1)
+	go func() {
+		defer close(items)
+		done <- d.readUsers(ctx, func(it userItem) bool {
+			select {
+			case items <- it:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	var consumerErr error
+	for it := range items {
+		if consumerErr != nil {
+			continue // drain, so the reader can finish
+		}
+		if it.bad != nil {
+			consumerErr = bad(*it.bad)
+		} else {
+			consumerErr = page(it.recs)
+		}
+		if consumerErr != nil {
+			cancel()
+		}
+	}
+	readErr := <-done
+	if consumerErr != nil {
+		return consumerErr
+	}
+	return readErr
+}
+
+// userItem is a page of records or one bad entry, on its way from the
+// search goroutine to the consumer.
+type userItem struct {
+	recs []roster.Record
+	bad  *roster.EntryError
+}
+
+// readUsers runs the paged searches and sends batches of MaxPageSize
+// records and bad entries through send, which reports false once the
+// consumer has stopped.
+func (d *Directory) readUsers(ctx context.Context, send func(userItem) bool) error {
 	attrs := append([]string{d.anchorAttr()}, d.mapping.Attributes()...)
 	if d.src.Type.IsAD() {
 		attrs = append(attrs, "userAccountControl", "accountExpires")
@@ -80,16 +132,22 @@ func (d *Directory) Users(ctx context.Context, page func([]roster.Record) error,
 		if len(batch) == 0 {
 			return nil
 		}
-		err := page(batch)
+		ok := send(userItem{recs: batch})
 		batch = make([]roster.Record, 0, MaxPageSize)
-		return err
+		if !ok {
+			return context.Canceled
+		}
+		return nil
 	}
 	for _, base := range d.src.SearchBases() {
 		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base, Scope: ScopeSubtree,
 			Filter: UserFilter(d.src.Type, d.src.UserFilter), Attributes: attrs}, func(e *Entry) error {
 			rec, why := d.record(e)
 			if why != "" {
-				return bad(roster.EntryError{DN: e.DN, Anchor: rec.Anchor, Message: why})
+				if !send(userItem{bad: &roster.EntryError{DN: e.DN, Anchor: rec.Anchor, Message: why}}) {
+					return context.Canceled
+				}
+				return nil
 			}
 			batch = append(batch, rec)
 			if len(batch) == MaxPageSize {

@@ -179,17 +179,26 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		return nil
 	}
 	anchors := make([]string, len(recs))
-	logins := make([]string, len(recs))
 	for i, rec := range recs {
-		anchors[i], logins[i] = rec.Anchor, rec.Login
+		anchors[i] = rec.Anchor
 	}
 	existing, err := r.e.Store.UsersByAnchor(ctx, r.run.SourceID, anchors)
 	if err != nil {
 		return err
 	}
-	owners, err := r.e.Store.LoginOwners(ctx, r.run.SourceID, logins)
-	if err != nil {
-		return err
+	// Only a new user or a new login can clash with another user's login:
+	// an unchanged directory costs no login lookups.
+	var logins []string
+	for _, rec := range recs {
+		if cur := existing[rec.Anchor]; cur == nil || cur.Login != rec.Login {
+			logins = append(logins, rec.Login)
+		}
+	}
+	owners := map[string]string{}
+	if len(logins) > 0 {
+		if owners, err = r.e.Store.LoginOwners(ctx, r.run.SourceID, logins); err != nil {
+			return err
+		}
 	}
 	var changes []Change
 	for _, rec := range recs {

@@ -129,8 +129,10 @@ func prepareApply(ctx context.Context, tx *sql.Tx, sourceID int64, now time.Time
 		{&a.owner, `SELECT c.user_id, u.login FROM cards c JOIN users u ON u.id = c.user_id WHERE c.number = ?`},
 		{&a.insertAlias, `INSERT INTO user_aliases (user_id, login) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&a.dropAlias, `DELETE FROM user_aliases WHERE user_id = ? AND login = ?`},
+		// EXISTS, not IN (SELECT id ... source_id = ?): the IN list would
+		// be built from every user of the source, for every create.
 		{&a.dropOthersAlias, `DELETE FROM user_aliases WHERE login = ? AND user_id <> ?
-			AND user_id IN (SELECT id FROM users WHERE source_id = ?)`},
+			AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_aliases.user_id AND u.source_id = ?)`},
 		{&a.directoryCards, `SELECT number, kind, expires_at FROM cards
 			WHERE user_id = ? AND origin = 'directory' ORDER BY id`},
 	} {
