@@ -56,9 +56,14 @@ func validate(r *roster.Record) string {
 // keyed hash. It never touches local data: manual cards, aliases, an
 // admin's disable.
 func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled roster.DisabledUsers) *Change {
+	// A directory without a code for this user leaves a code set in
+	// roster alone: print codes are often given out locally.
 	codeHash := ""
-	if r.PrintCode != "" {
+	switch {
+	case r.PrintCode != "":
 		codeHash = hash(r.PrintCode)
+	case cur != nil:
+		codeHash = cur.PrintCodeHash
 	}
 	next := &roster.User{}
 	if cur != nil {

@@ -443,6 +443,19 @@ func TestPrintCodesAreHashedAndNeverShown(t *testing.T) {
 	}
 }
 
+func TestALocalPrintCodeSurvivesWhenTheDirectoryHasNone(t *testing.T) {
+	f := newFixture(2)
+	f.mustRun(t, Options{})
+	f.store.byLogin("user1").PrintCodeHash = "h:local"
+	if r := f.mustRun(t, Options{}); r.Updated != 0 || f.store.byLogin("user1").PrintCodeHash != "h:local" {
+		t.Fatalf("%s; code %q", counts(r), f.store.byLogin("user1").PrintCodeHash)
+	}
+	f.dir.recs[1].PrintCode = "9999"
+	if r := f.mustRun(t, Options{}); r.Updated != 1 || f.store.byLogin("user1").PrintCodeHash != "h:9999" {
+		t.Fatalf("a code in the directory must win: %s", counts(r))
+	}
+}
+
 func TestDryRunWritesNothing(t *testing.T) {
 	f := newFixture(5)
 	res, err := f.run(t, Options{DryRun: true})

@@ -142,6 +142,15 @@ func TestSyncWithTheArticlesExactSetup(t *testing.T) {
 	if strings.Contains(out, "2580") {
 		t.Error("users show reveals the print code")
 	}
+	// The anchor is objectGUID in AD's own string form: AD finds the
+	// entry by it (a <GUID=...> base), which a byte-swapped form would not.
+	_, anchor, _ := strings.Cut(out, "anchor         ")
+	anchor, _, _ = strings.Cut(anchor, "\n")
+	c := env.Admin(t, labenv.AD)
+	res, err := c.Search(goldap.NewSearchRequest("<GUID="+anchor+">", goldap.ScopeBaseObject, goldap.NeverDerefAliases, 0, 0, false, "(objectClass=*)", []string{"sAMAccountName"}, nil))
+	if err != nil || len(res.Entries) != 1 || res.Entries[0].GetAttributeValue("sAMAccountName") != "test-user" {
+		t.Fatalf("AD does not find test-user by the stored anchor %q: %v", anchor, err)
+	}
 }
 
 // testBase makes an OU of the test's own in a lab directory, and removes
