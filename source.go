@@ -175,6 +175,13 @@ func (s *Source) Validate() error {
 			return err
 		}
 	}
+	if pc := s.Mapping.WithDefaults(s.Type).PrintCode; pc != "" {
+		for _, x := range s.Mapping.Extra {
+			if strings.EqualFold(x, pc) {
+				return Errorf(EINVALID, "the print code attribute %s is also listed in the extra attributes, which are kept in clear; remove it from extra", x)
+			}
+		}
+	}
 	if s.ConnectTimeout < 0 || s.RequestTimeout < 0 {
 		return Errorf(EINVALID, "timeouts cannot be negative")
 	}

@@ -148,6 +148,7 @@ func TestSourceValidate(t *testing.T) {
 		{"a short pin is refused", func(s *roster.Source) { s.Trust.PinSHA256 = "ab:cd" }, "64 hex digits"},
 		{"a pin with colons passes", func(s *roster.Source) { s.Trust.PinSHA256 = strings.Repeat("AB:", 31) + "AB" }, ""},
 		{"a negative timeout is refused", func(s *roster.Source) { s.RequestTimeout = -1 }, "negative"},
+		{"the print code kept in clear as an extra is refused", func(s *roster.Source) { s.Mapping.Extra = []string{"EmployeeNumber"} }, "kept in clear"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

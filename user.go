@@ -25,8 +25,9 @@ type User struct {
 	Cards      []Card
 
 	// PrintCodeHash is the keyed hash of the print code, "" when there is
-	// none. The code itself is never stored.
-	PrintCodeHash string
+	// none. The code itself is never stored, and the hash never leaves
+	// roster: with the key, a short code is quickly guessed from it.
+	PrintCodeHash string `json:"-"`
 
 	Disabled       bool
 	DisabledReason DisabledReason

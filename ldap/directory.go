@@ -222,7 +222,10 @@ func adDisabled(uac, expires string, now time.Time) bool {
 		return false
 	}
 	const epochDiff = 116444736000000000 // ticks from 1601 to 1970
-	return time.Unix(0, (ticks-epochDiff)*100).Before(now)
+	// Seconds and remainder apart: nanoseconds since 1970 in an int64 end
+	// in 2262, and AD writes dates as far as year 30828.
+	t := ticks - epochDiff
+	return time.Unix(t/1e7, t%1e7*100).Before(now)
 }
 
 // GUIDString renders AD's 16-byte objectGUID in the canonical form AD

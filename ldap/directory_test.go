@@ -28,6 +28,7 @@ func TestADDisabled(t *testing.T) {
 		{"never expires (max int64)", "512", "9223372036854775807", false},
 		{"expired yesterday", "512", ticks(now.Add(-24 * time.Hour)), true},
 		{"expires tomorrow", "512", ticks(now.Add(24 * time.Hour)), false},
+		{"expires in the year 9999, beyond int64 nanoseconds", "512", "2650467743990000000", false},
 		{"no attributes", "", "", false},
 	}
 	for _, tt := range tests {

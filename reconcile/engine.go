@@ -42,6 +42,15 @@ type Result struct {
 	Held    []Change // removals held for approval
 }
 
+// mark is what a run knows of an anchor it saw, in increasing order.
+type mark uint8
+
+const (
+	returned mark = iota + 1 // the directory returned it (perhaps as a bad entry)
+	accepted                 // its record is valid and in scope
+	created                  // this run created its user
+)
+
 // maxEntryErrors bounds what one run records of bad entries; the count
 // in Run.Failed stays exact.
 const maxEntryErrors = 1000
@@ -53,7 +62,7 @@ const maxEntryErrors = 1000
 // failure, also recorded in Result.Run.
 func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, dir Directory, opt Options) (*Result, error) {
 	r := &runner{e: e, src: src, dir: dir, opt: opt, start: e.Now(),
-		seen: map[string]struct{}{}, logins: map[string]string{}, cards: map[string]string{}}
+		seen: map[string]mark{}, logins: map[string]string{}, cards: map[string]string{}}
 	r.run = &roster.Run{SourceID: sourceID, Mode: roster.RunFull, Status: roster.RunRunning, StartedAt: r.start}
 	if opt.DryRun {
 		r.run.Mode = roster.RunPreview
@@ -90,10 +99,13 @@ type runner struct {
 	run   *roster.Run
 	start time.Time
 
-	seen   map[string]struct{} // anchors returned this run
-	logins map[string]string   // login -> anchor, this run
-	cards  map[string]string   // card number -> login, this run
-	scope  map[string]bool     // lower-cased user DNs in the group scope; nil when unscoped
+	// seen marks every anchor the directory returned this run. A
+	// returned entry is never removed, even when it was skipped as bad:
+	// a broken entry is not a departed user.
+	seen   map[string]mark
+	logins map[string]string // login -> anchor, this run
+	cards  map[string]string // card number -> login, this run
+	scope  map[string]bool   // lower-cased user DNs in the group scope; nil when unscoped
 
 	changes []Change
 	held    []Change
@@ -106,7 +118,9 @@ func (r *runner) do(ctx context.Context) error {
 		return err
 	}
 	if len(r.src.GroupScope) > 0 {
-		r.scope = scopeOf(r.src.GroupScope, groups)
+		if r.scope, err = scopeOf(r.src.GroupScope, groups); err != nil {
+			return err
+		}
 	}
 	err = r.dir.Users(ctx, func(page []roster.Record) error {
 		if err := r.page(ctx, page); err != nil {
@@ -158,12 +172,15 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		if _, dup := r.seen[rec.Anchor]; dup && rec.Anchor != "" {
 			continue // the same entry under two overlapping base DNs
 		}
-		if why := validate(rec); why != "" {
-			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: why})
+		if r.scope != nil && !r.scope[strings.ToLower(rec.DN)] {
+			r.run.Skipped++ // out of the group scope: the one kind of entry that may be removed
 			continue
 		}
-		if r.scope != nil && !r.scope[strings.ToLower(rec.DN)] {
-			r.run.Skipped++
+		if rec.Anchor != "" {
+			r.seen[rec.Anchor] = returned
+		}
+		if why := validate(rec); why != "" {
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: why})
 			continue
 		}
 		if other, ok := r.logins[rec.Login]; ok && other != rec.Anchor {
@@ -172,7 +189,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			continue
 		}
 		r.logins[rec.Login] = rec.Anchor
-		r.seen[rec.Anchor] = struct{}{}
+		r.seen[rec.Anchor] = accepted
 		recs = append(recs, rec)
 	}
 	if len(recs) == 0 {
@@ -206,10 +223,9 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		// user was already seen in this run under a new login: then it
 		// was renamed away, and the login is free.
 		if owner, ok := owners[rec.Login]; ok && owner != rec.Anchor {
-			if _, renamedAway := r.seen[owner]; !renamedAway {
+			if r.seen[owner] < accepted {
 				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
 					Message: fmt.Sprintf("the login %s already belongs to another roster user of this source; this entry was left unchanged", rec.Login)})
-				delete(r.seen, rec.Anchor)
 				continue
 			}
 		}
@@ -218,9 +234,11 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		if ch == nil {
 			if existing[rec.Anchor] == nil { // a disabled entry, skipped by policy
 				r.run.Skipped++
-				delete(r.seen, rec.Anchor)
 			}
 			continue
+		}
+		if ch.Kind == Create {
+			r.seen[rec.Anchor] = created
 		}
 		r.count(ch.Kind)
 		changes = append(changes, *ch)
@@ -263,7 +281,10 @@ func (r *runner) count(k Kind) {
 
 // apply writes a batch in one transaction. If the store refuses it for a
 // conflict (a card another user holds), the batch is retried change by
-// change so that one bad entry does not hold back the others.
+// change so that one bad entry does not hold back the others; a change
+// refused for its cards is then made with the user's cards as they were
+// (none for a new user), so that a disable or a rename still happens and
+// neither holder of the card changes silently.
 func (r *runner) apply(ctx context.Context, changes []Change) error {
 	if len(changes) == 0 {
 		return nil
@@ -277,12 +298,32 @@ func (r *runner) apply(ctx context.Context, changes []Change) error {
 		return err
 	}
 	for _, ch := range changes {
+		err := r.e.Store.Apply(ctx, r.run.SourceID, []Change{ch})
+		if roster.ErrorCode(err) != roster.ECONFLICT {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		r.entryError(roster.EntryError{DN: ch.DN, Anchor: ch.User.Anchor,
+			Message: roster.ErrorMessage(err) + "; the entry's cards were left as they were"})
+		next := *ch.User
+		next.Cards = nil
+		if ch.Kind != Create {
+			cur, lerr := r.e.Store.UsersByAnchor(ctx, r.run.SourceID, []string{ch.User.Anchor})
+			if lerr != nil {
+				return lerr
+			}
+			if u := cur[ch.User.Anchor]; u != nil {
+				next.Cards = u.Cards
+			}
+		}
+		ch.User = &next
 		if err := r.e.Store.Apply(ctx, r.run.SourceID, []Change{ch}); err != nil {
 			if roster.ErrorCode(err) != roster.ECONFLICT {
 				return err
 			}
 			r.uncount(ch.Kind)
-			r.entryError(roster.EntryError{DN: ch.DN, Anchor: ch.User.Anchor, Message: roster.ErrorMessage(err)})
 		}
 	}
 	return nil
@@ -314,27 +355,34 @@ func (r *runner) removals(ctx context.Context) error {
 	now := r.e.Now()
 	pol := r.src.Removal
 	var planned []Change
-	present := 0 // users not already removed: the base of the threshold
+	// The threshold compares the new removals with the users present
+	// before this run: created users are not counted, nor users already
+	// disabled as missing (their deletion follows a removal that already
+	// passed the threshold).
+	present, fresh := 0, 0
 	err := r.e.Store.Users(ctx, r.run.SourceID, func(u *roster.User) error {
+		m := r.seen[u.Anchor]
 		missing := u.Disabled && u.DisabledReason == roster.DisabledMissing
-		if !missing {
+		if m != created && !missing {
 			present++
 		}
-		if _, ok := r.seen[u.Anchor]; ok {
-			return nil
-		}
 		switch {
-		case pol.Delete && !u.MissingSince.IsZero() && now.Sub(u.MissingSince) >= pol.Grace:
+		case m != 0:
+			return nil // returned by the directory, even if skipped as bad
+		case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
+			return nil // an admin's decision; a sync does not touch it
+		case pol.Delete && missing && !u.MissingSince.IsZero() && now.Sub(u.MissingSince) >= pol.Grace:
 			planned = append(planned, Change{Kind: Delete, Login: u.Login, DN: u.DN, User: u,
 				Reason: fmt.Sprintf("missing from the directory since %s", u.MissingSince.UTC().Format("2006-01-02"))})
+		case missing:
+			return nil
 		case pol.Delete && pol.Grace == 0:
+			fresh++
 			planned = append(planned, Change{Kind: Delete, Login: u.Login, DN: u.DN, User: u, Reason: "missing from the directory"})
-		case !missing:
+		default:
+			fresh++
 			next := *u
-			next.Disabled, next.DisabledReason = true, roster.DisabledMissing
-			if next.MissingSince.IsZero() {
-				next.MissingSince = now
-			}
+			next.Disabled, next.DisabledReason, next.MissingSince = true, roster.DisabledMissing, now
 			planned = append(planned, Change{Kind: Disable, Login: u.Login, DN: u.DN, User: &next, Reason: "missing from the directory",
 				Fields: []FieldChange{{"disabled", fmt.Sprint(u.Disabled), "true"}}})
 		}
@@ -358,13 +406,24 @@ func (r *runner) removals(ctx context.Context) error {
 	}
 	var cleared, rest []Change
 	for _, ch := range planned {
-		if approved[ch.User.ID] {
+		switch {
+		case approved[ch.User.ID] && ch.Kind == Delete && !(ch.User.Disabled && ch.User.DisabledReason == roster.DisabledMissing):
+			// An approval lets held users go, as a disable: a deletion
+			// still waits for its grace period.
+			next := *ch.User
+			next.Disabled, next.DisabledReason, next.MissingSince = true, roster.DisabledMissing, now
+			cleared = append(cleared, Change{Kind: Disable, Login: ch.Login, DN: ch.DN, User: &next, Reason: ch.Reason + " (approved)"})
+			fresh--
+		case approved[ch.User.ID]:
 			cleared = append(cleared, ch)
-		} else {
+			if ch.Kind == Disable {
+				fresh--
+			}
+		default:
 			rest = append(rest, ch)
 		}
 	}
-	if pol.Trips(len(rest), present) {
+	if pol.Trips(fresh, present) {
 		percent, count := pol.Threshold()
 		r.held = rest
 		r.run.Held = len(rest)
@@ -374,7 +433,7 @@ func (r *runner) removals(ctx context.Context) error {
 		r.run.Status = roster.RunHeld
 		r.run.Notes = append(r.run.Notes, fmt.Sprintf(
 			"%d of %d users would be removed, more than the threshold (%g%% and %d users): the removals are held; check them with roster runs show, then run roster sync -approve-removals",
-			len(rest), present, percent, count))
+			fresh, present, percent, count))
 		rest = nil
 	}
 	todo := append(cleared, rest...)
@@ -394,18 +453,26 @@ func (r *runner) removals(ctx context.Context) error {
 }
 
 // scopeOf returns the lower-cased DNs of the users in the scope groups.
-func scopeOf(scope []string, groups []roster.GroupRecord) map[string]bool {
+// A scope group the directory did not return fails the run: otherwise a
+// typo would remove every one of its members.
+func scopeOf(scope []string, groups []roster.GroupRecord) (map[string]bool, error) {
 	want := map[string]bool{}
 	for _, dn := range scope {
-		want[strings.ToLower(dn)] = true
+		want[strings.ToLower(dn)] = false
 	}
 	out := map[string]bool{}
 	for _, g := range groups {
-		if want[strings.ToLower(g.DN)] {
+		if _, ok := want[strings.ToLower(g.DN)]; ok {
+			want[strings.ToLower(g.DN)] = true
 			for _, m := range g.MemberDNs {
 				out[strings.ToLower(m)] = true
 			}
 		}
 	}
-	return out
+	for _, dn := range scope {
+		if !want[strings.ToLower(dn)] {
+			return nil, roster.Errorf(roster.EINVALID, "the scope group %s was not found under the search bases; check its DN (nobody was removed)", dn)
+		}
+	}
+	return out, nil
 }

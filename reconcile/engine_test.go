@@ -414,12 +414,105 @@ func TestDuplicateCardsStayWithTheFirstHolder(t *testing.T) {
 	}
 }
 
-func TestAStoreConflictSkipsOnlyThatEntry(t *testing.T) {
+func TestAStoreCardConflictKeepsTheCardsButNotTheChange(t *testing.T) {
 	f := newFixture(6)
 	f.store.conflictCard = "C00004"
 	r := f.mustRun(t, Options{})
-	if r.Created != 5 || r.Failed != 1 || !strings.Contains(r.EntryErrors[0].Message, "belongs to someone else") {
+	if r.Created != 6 || r.Failed != 1 || !strings.Contains(r.EntryErrors[0].Message, "belongs to someone else") {
 		t.Fatalf("%s, errors %+v", counts(r), r.EntryErrors)
+	}
+	if u := f.store.byLogin("user4"); u == nil || hasCard(u, "C00004") {
+		t.Fatal("user4 should exist, without the contested card")
+	}
+	// A disable must still happen when the entry's card is contested.
+	f.dir.recs[4].Disabled = true
+	r = f.mustRun(t, Options{})
+	if r.Disabled != 1 || !f.store.byLogin("user4").Disabled {
+		t.Fatalf("the disable was lost with the card: %s", counts(r))
+	}
+}
+
+// A bad entry is not a departed user: whatever is wrong with it, a user
+// the directory still returns is never removed.
+func TestBadEntriesOfExistingUsersRemoveNobody(t *testing.T) {
+	f := newFixture(30)
+	f.src.Removal = roster.RemovalPolicy{Delete: true}
+	f.mustRun(t, Options{})
+	f.dir.recs[1].Name = strings.Repeat("x", 5000)                                               // oversized
+	f.dir.recs[2].Login = ""                                                                     // login attribute cleared
+	f.dir.recs[3].Login = "user4"                                                                // collides with user4
+	f.dir.recs = append(f.dir.recs, roster.Record{Anchor: "new", DN: "CN=New", Login: "user20"}) // takes a login in use
+	r := f.mustRun(t, Options{})
+	if r.Disabled != 0 || r.Deleted != 0 || r.Failed != 5 { // the user3/user4 clash skips both entries
+		t.Fatalf("%s, errors %+v", counts(r), r.EntryErrors)
+	}
+	for _, l := range []string{"user1", "user2", "user3", "user20"} {
+		if u := f.store.byLogin(l); u == nil || u.Disabled {
+			t.Errorf("%s was removed or disabled because of a bad entry", l)
+		}
+	}
+}
+
+func TestAnAdminsDisableSurvivesLeavingAndComingBack(t *testing.T) {
+	f := newFixture(30)
+	f.mustRun(t, Options{})
+	u := f.store.byLogin("user5")
+	u.Disabled, u.DisabledReason = true, roster.DisabledByAdmin
+	gone := f.dir.recs[5]
+	f.dir.recs = append(f.dir.recs[:5], f.dir.recs[6:]...)
+	f.mustRun(t, Options{})
+	if u := f.store.byLogin("user5"); u.DisabledReason != roster.DisabledByAdmin {
+		t.Fatalf("reason %q after leaving, want admin", u.DisabledReason)
+	}
+	f.dir.recs = append(f.dir.recs, gone)
+	f.mustRun(t, Options{})
+	if u := f.store.byLogin("user5"); !u.Disabled {
+		t.Fatal("a sync re-enabled a user an admin had disabled")
+	}
+}
+
+// Users created in the run do not dilute the threshold, and the dry run
+// holds exactly what the real run holds.
+func TestThresholdBaseIgnoresUsersCreatedInTheRun(t *testing.T) {
+	f := newFixture(200)
+	f.mustRun(t, Options{})
+	more := people(400)[200:]
+	for i := range more {
+		more[i].Anchor, more[i].Login = "new-"+more[i].Anchor, "new"+more[i].Login
+		more[i].Cards = nil
+	}
+	f.dir.recs = append(f.dir.recs[19:], more...) // 19 of 200 leave (9.5%), 200 arrive
+	dry, err := f.run(t, Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.mustRun(t, Options{})
+	if dry.Run.Held != 19 || r.Held != 19 || r.Disabled != 0 {
+		t.Fatalf("dry run held %d; real run: %s", dry.Run.Held, counts(r))
+	}
+}
+
+func TestApprovalNeverDeletesAtOnce(t *testing.T) {
+	f := newFixture(100)
+	f.mustRun(t, Options{})
+	f.dir.recs = f.dir.recs[:80]
+	if r := f.mustRun(t, Options{}); r.Held != 20 {
+		t.Fatalf("%s", counts(r))
+	}
+	f.src.Removal = roster.RemovalPolicy{Delete: true} // switched to delete, no grace
+	r := f.mustRun(t, Options{ApproveRemovals: true})
+	if r.Deleted != 0 || r.Disabled != 20 {
+		t.Fatalf("approval: %s, want 20 disables and no delete", counts(r))
+	}
+}
+
+func TestAMissingScopeGroupFailsTheRun(t *testing.T) {
+	f := newFixture(30)
+	f.mustRun(t, Options{})
+	f.src.GroupScope = []string{"CN=Typo,DC=corp,DC=test"}
+	res, err := f.run(t, Options{})
+	if err == nil || res.Run.Disabled != 0 || !strings.Contains(res.Run.Error, "CN=Typo,DC=corp,DC=test was not found") {
+		t.Fatalf("Run() = %v, %s", err, counts(res.Run))
 	}
 }
 

@@ -2,7 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+
+	"github.com/rosterhq/roster"
 )
 
 // SourceID returns the ID of the source with this name, creating its row
@@ -20,6 +24,22 @@ func (db *DB) SourceID(ctx context.Context, name string) (int64, error) {
 	}
 	var id int64
 	if err := db.db.QueryRowContext(ctx, `SELECT id FROM sources WHERE name = ?`, name).Scan(&id); err != nil {
+		return 0, fmt.Errorf("sqlite: source %s: %w", name, err)
+	}
+	return id, nil
+}
+
+// LookupSourceID returns the ID of the source with this name without
+// creating it, for a dry run, which writes nothing.
+//
+// Errors: ENOTFOUND when no source has that name.
+func (db *DB) LookupSourceID(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := db.db.QueryRowContext(ctx, `SELECT id FROM sources WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, roster.Errorf(roster.ENOTFOUND, "no source is named %s", name)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("sqlite: source %s: %w", name, err)
 	}
 	return id, nil

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/rosterhq/roster/sqlite"
 )
@@ -35,26 +36,64 @@ func dataDir(a *app, flagValue, configValue string) string {
 }
 
 // openStore opens (creating if needed) the SQLite user base in dir,
-// private to its owner.
+// private to its owner: the folder 0700, the database files 0600, even
+// in a folder that existed before.
 func openStore(dir string) (*sqlite.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the data folder %s: %w", dir, err)
 	}
-	db, err := sqlite.Open(filepath.Join(dir, "roster.db"))
+	path := filepath.Join(dir, "roster.db")
+	db, err := sqlite.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the user base in %s: %w", dir, err)
 	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			db.Close()
+			return nil, fmt.Errorf("cannot make %s private: %w", f, err)
+		}
+	}
 	return db, nil
+}
+
+// openForDryRun opens the user base to read it, or, when there is none
+// yet, an empty one in memory: a dry run creates no files.
+func openForDryRun(dir string) (*sqlite.DB, error) {
+	if _, err := os.Stat(filepath.Join(dir, "roster.db")); errors.Is(err, fs.ErrNotExist) {
+		return sqlite.Open(":memory:")
+	}
+	return openStore(dir)
+}
+
+// lockDataDir makes sure one sync at a time works on a data folder: two
+// runs of the same source would race over the same users. The lock is
+// released when the process ends, however it ends.
+func lockDataDir(dir string) (release func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, "sync.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create the lock in %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, usageErrorf("another roster sync is running on the data folder %s; wait for it to finish", dir)
+	}
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
 // printCodeHasher returns the keyed hash print codes are stored under.
 // The key is 32 random bytes in the data folder (mode 0600), made on
 // first use: without it a stolen database does not reveal any code, and
 // a lookup by code still works.
-func printCodeHasher(dir string) (func(string) string, error) {
+func printCodeHasher(dir string, create bool) (func(string) string, error) {
 	path := filepath.Join(dir, "print-code.key")
 	key, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) && !create {
+		// A dry run on a new folder: no stored code can match anyway.
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+	} else if errors.Is(err, fs.ErrNotExist) {
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -50,6 +51,19 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	var sources []*roster.Source
 	var configData string
 	if *configPath != "" {
+		// The configuration describes its sources fully: a source flag
+		// beside it would be silently ignored, so it is refused.
+		var stray []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "config", "source", "data", "dry-run", "json", "approve-removals":
+			default:
+				stray = append(stray, "-"+f.Name)
+			}
+		})
+		if len(stray) > 0 {
+			return usageErrorf("%s cannot be combined with -config; set it in the configuration file", strings.Join(stray, ", "))
+		}
 		cfg, err := loadConfig(a, *configPath)
 		if err != nil {
 			return err
@@ -104,12 +118,25 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	}
 
 	dir := dataDir(a, *data, configData)
-	db, err := openStore(dir)
+	var db *sqlite.DB
+	var err error
+	if *dryRun {
+		db, err = openForDryRun(dir)
+	} else {
+		db, err = openStore(dir)
+	}
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	hash, err := printCodeHasher(dir)
+	if !*dryRun {
+		release, err := lockDataDir(dir)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	hash, err := printCodeHasher(dir, !*dryRun)
 	if err != nil {
 		return err
 	}
@@ -137,7 +164,16 @@ func runSync(ctx context.Context, a *app, args []string) error {
 }
 
 func syncOne(ctx context.Context, a *app, db *sqlite.DB, hash func(string) string, src *roster.Source, opt reconcile.Options, asJSON bool) error {
-	sourceID, err := db.SourceID(ctx, src.Name)
+	var sourceID int64
+	var err error
+	if opt.DryRun {
+		// A source never synced has no users: -1 matches none.
+		if sourceID, err = db.LookupSourceID(ctx, src.Name); roster.ErrorCode(err) == roster.ENOTFOUND {
+			sourceID, err = -1, nil
+		}
+	} else {
+		sourceID, err = db.SourceID(ctx, src.Name)
+	}
 	if err != nil {
 		return err
 	}

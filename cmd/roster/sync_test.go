@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -432,5 +433,46 @@ func writeFile(t *testing.T, path, s string) {
 	t.Helper()
 	if err := osWriteFile(path, []byte(s)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDryRunCreatesNoFilesAndSyncKeepsThemPrivate(t *testing.T) {
+	env := labenv.Require(t)
+	data := filepath.Join(t.TempDir(), "data")
+	code, out, errOut := runCLI(t, nil, append(syncArgs(env, labenv.AD, data, "dry", ""), "-dry-run")...)
+	if code != exitOK || !strings.Contains(out, "PLAN (dry run") {
+		t.Fatalf("dry run = %d\n%s%s", code, out, errOut)
+	}
+	if entries, err := os.ReadDir(data); err == nil && len(entries) > 0 {
+		t.Fatalf("a dry run wrote %d files into the data folder", len(entries))
+	}
+	syncJSON(t, exitOK, syncArgs(env, labenv.AD, data, "dry", "")...)
+	for _, f := range []string{"roster.db", "print-code.key"} {
+		if m := mode(t, filepath.Join(data, f)); m != 0o600 {
+			t.Errorf("%s has mode %o, want 600", f, m)
+		}
+	}
+	code, out, _ = runCLI(t, nil, "users", "show", "-data", data, "-json", "test-user")
+	if code != exitOK || strings.Contains(out, "PrintCodeHash") || !strings.Contains(out, `"print_code_set": true`) {
+		t.Fatalf("users show -json must say the code is set and never give its hash:\n%s", out)
+	}
+}
+
+func TestSyncRefusesFlagsBesideAConfigAndConcurrentRuns(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "roster.json")
+	writeFile(t, cfg, `{"sources": [{"name": "x", "type": "openldap", "address": "127.0.0.1:1", "domain": "example.test", "login": "uid=a,dc=example,dc=test", "password": "pw"}]}`)
+	code, _, errOut := runCLI(t, nil, "sync", "-config", cfg, "-removal", "delete")
+	if code != exitUsage || !strings.Contains(errOut, "-removal cannot be combined with -config") {
+		t.Fatalf("sync -config -removal = %d %q", code, errOut)
+	}
+	release, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	code, _, errOut = runCLI(t, nil, "sync", "-config", cfg, "-data", dir)
+	if code != exitUsage || !strings.Contains(errOut, "another roster sync is running") {
+		t.Fatalf("a second sync on a locked folder = %d %q", code, errOut)
 	}
 }

@@ -89,9 +89,10 @@ func runUsersShow(ctx context.Context, a *app, args []string) error {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			User   any `json:"user"`
-			Groups any `json:"groups"`
-		}{u, groups})
+			User         any  `json:"user"`
+			PrintCodeSet bool `json:"print_code_set"`
+			Groups       any  `json:"groups"`
+		}{u, u.PrintCodeHash != "", groups})
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "%s  %s\n", u.Login, u.Name)
