@@ -17,6 +17,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // the credentials are fine, the right is missing
 	EUNAVAILABLE  = "unavailable"  // a server could not be reached or did not answer
 	ETLS          = "tls"          // the TLS handshake or certificate check failed
+	ETOOMANY      = "too_many"     // too many attempts: wait before trying again
 )
 
 // Error is roster's error. Message is written for an admin: it says what

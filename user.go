@@ -81,3 +81,14 @@ const (
 	DisabledMissing     DisabledReason = "missing"   // no longer returned by the directory
 	DisabledByAdmin     DisabledReason = "admin"
 )
+
+// UserFilter selects users for a listing.
+type UserFilter struct {
+	// Query matches part of a login, former login, name or email. Case
+	// is ignored for ASCII letters only.
+	Query    string
+	Disabled *bool // when set, only disabled (true) or enabled (false) users
+	SourceID int64 // when set, only this source's users
+	Offset   int
+	Limit    int // 0 or less: no limit
+}

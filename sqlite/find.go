@@ -12,15 +12,7 @@ import (
 
 // UserFilter selects users for FindUsers. Its zero value selects every
 // user.
-type UserFilter struct {
-	// Query matches part of a login, former login, name or email. Case
-	// is ignored for ASCII letters only (SQLite's LIKE).
-	Query    string
-	Disabled *bool // when set, only disabled (true) or enabled (false) users
-	SourceID int64 // when set, only this source's users
-	Offset   int
-	Limit    int // 0 or less: no limit
-}
+type UserFilter = roster.UserFilter
 
 // FindUsers returns one page of the users that f selects, ordered by login
 // then ID, complete with aliases and cards, and the number of users that

@@ -58,6 +58,7 @@ func commands() []command {
 		{"sync", "synchronise the user base with the directory (-dry-run prints the plan)", runSync},
 		{"runs", "list the sync runs, or show one: roster runs show ID", runRuns},
 		{"users", "list and search the user base, or show one: roster users show LOGIN", runUsers},
+		{"serve", "serve the REST API (and, to come, the web console) on 127.0.0.1:8080", runServe},
 		{"cert", "make, check and probe secure LDAP certificates: roster cert new | check | probe", runCert},
 		{"version", "print roster's version", runVersion},
 		{"help", "list the commands, or explain one: roster help COMMAND", runHelp},

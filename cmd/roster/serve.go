@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/rosterhq/roster"
+	rhttp "github.com/rosterhq/roster/http"
+	"github.com/rosterhq/roster/pfx"
+	"github.com/rosterhq/roster/sqlite"
+)
+
+func runServe(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet(a, "serve", "[-listen 127.0.0.1:8080] [-tls-cert FILE -tls-key FILE] [-data DIR]")
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on; the default is this machine only")
+	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	keyFile := fs.String("tls-key", "", "the certificate's private key (PEM)")
+	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP too (behind a TLS proxy)")
+	data := fs.String("data", "", "data folder (default: $ROSTER_DATA, /var/lib/roster)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		return usageErrorf("give both -tls-cert and -tls-key, or neither")
+	}
+	var tlsConfig *tls.Config
+	if *certFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return usageErrorf("cannot load the HTTPS certificate: %v", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	db, err := openStore(dataDir(a, *data, ""))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := bootstrapAdmin(ctx, a, db); err != nil {
+		return err
+	}
+
+	srv := &rhttp.Server{Store: db, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies}
+	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return usageErrorf("cannot listen on %s: %v", *listen, err)
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		l = tls.NewListener(l, tlsConfig)
+		if b, err := os.ReadFile(*certFile); err != nil {
+			return err
+		} else if c, err := pfx.ParseCertificates(b); err == nil {
+			if days := pfx.DaysLeft(c[0], a.now()); days < 30 {
+				a.log.Warn("the HTTPS certificate expires soon", "days_left", days)
+			}
+		}
+	}
+	fmt.Fprintf(a.stdout, "roster serve: listening on %s://%s\n", scheme, l.Addr())
+	a.log.Info("serving", "address", l.Addr().String(), "tls", tlsConfig != nil)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// SIGTERM or Ctrl-C: finish the requests in flight, then stop.
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// bootstrapAdmin makes the first admin on the first start: its password
+// comes from ROSTER_ADMIN_PASSWORD, or roster makes one and prints it once.
+func bootstrapAdmin(ctx context.Context, a *app, db *sqlite.DB) error {
+	n, err := db.AdminCount(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pw := roster.Secret(a.getenv("ROSTER_ADMIN_PASSWORD"))
+	generated := !pw.IsSet()
+	if generated {
+		if pw, err = pfx.GeneratePassword(nil); err != nil {
+			return err
+		}
+	} else if len([]rune(pw.Reveal())) < rhttp.MinPasswordLength {
+		return usageErrorf("ROSTER_ADMIN_PASSWORD has fewer than %d characters", rhttp.MinPasswordLength)
+	}
+	hash, err := rhttp.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	if _, err := db.CreateAdmin(ctx, "admin", hash); err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(a.stdout, "roster serve: created the admin account \"admin\" with the password %s\n", pw.Reveal())
+		fmt.Fprintln(a.stdout, "              it is shown this once; sign in and change it")
+	} else {
+		fmt.Fprintln(a.stdout, "roster serve: created the admin account \"admin\" with the password from ROSTER_ADMIN_PASSWORD")
+	}
+	a.log.Info("admin account created", "name", "admin")
+	return nil
+}

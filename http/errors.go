@@ -1,0 +1,58 @@
+package http
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/rosterhq/roster"
+)
+
+// statusOf maps roster's error codes to HTTP statuses, in one place.
+var statusOf = map[string]int{
+	roster.EINVALID:      http.StatusBadRequest,
+	roster.EUNAUTHORIZED: http.StatusUnauthorized,
+	roster.EFORBIDDEN:    http.StatusForbidden,
+	roster.ENOTFOUND:     http.StatusNotFound,
+	roster.ECONFLICT:     http.StatusConflict,
+	roster.ETOOMANY:      http.StatusTooManyRequests,
+	roster.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	roster.ETLS:          http.StatusBadGateway,
+	roster.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// apiError is the one shape of every error the API returns.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// writeError answers with err's code and admin message. An internal
+// error's text is logged, not sent: it was not written for the client
+// and may carry detail that does not belong in a response.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := roster.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusInternalServerError {
+		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body apiError
+	body.Error.Code, body.Error.Message = code, roster.ErrorMessage(err)
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		slog.Debug("writing a response failed", "err", err)
+	}
+}

@@ -1,0 +1,60 @@
+package http
+
+import "net/http"
+
+// openAPI serves a description of the API, for scripts and tools. It is
+// public: it says what exists, not what is in it.
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	op := func(summary, auth string, params ...string) map[string]any {
+		o := map[string]any{"summary": summary, "description": "Auth: " + auth,
+			"responses": map[string]any{"200": map[string]any{"description": "OK"},
+				"default": map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}}}
+		var ps []map[string]any
+		for _, p := range params {
+			in := "query"
+			if p == "login" || p == "id" {
+				in = "path"
+			}
+			ps = append(ps, map[string]any{"name": p, "in": in, "required": in == "path", "schema": map[string]any{"type": "string"}})
+		}
+		if ps != nil {
+			o["parameters"] = ps
+		}
+		return o
+	}
+	const (
+		anyone  = "none"
+		reader  = "a console session or any API token"
+		console = "a console session only, with the X-CSRF-Token header for writes"
+	)
+	doc := map[string]any{
+		"openapi": "3.0.3",
+		"info":    map[string]any{"title": "roster API", "version": s.Version},
+		"paths": map[string]any{
+			"/api/v1/login":         map[string]any{"post": op("Sign in; sets the session cookie and returns the CSRF token", anyone)},
+			"/api/v1/logout":        map[string]any{"post": op("Sign out", console)},
+			"/api/v1/me":            map[string]any{"get": op("The signed-in admin and the session's CSRF token", console)},
+			"/api/v1/password":      map[string]any{"post": op("Change the admin's password", console)},
+			"/api/v1/users":         map[string]any{"get": op("Search users", reader, "q", "disabled", "offset", "limit")},
+			"/api/v1/users/{login}": map[string]any{"get": op("One user, by login or former login, with groups", reader, "login")},
+			"/api/v1/runs":          map[string]any{"get": op("Recent sync runs", reader, "limit")},
+			"/api/v1/runs/{id}":     map[string]any{"get": op("One run, with bad entries and held removals", reader, "id")},
+			"/api/v1/tokens":        map[string]any{"get": op("API tokens", console), "post": op("Make an API token; the secret is returned once", console)},
+			"/api/v1/tokens/{id}":   map[string]any{"delete": op("Revoke an API token", console, "id")},
+			"/api/v1/openapi.json":  map[string]any{"get": op("This document", anyone)},
+			"/healthz":              map[string]any{"get": op("The process answers", anyone)},
+			"/readyz":               map[string]any{"get": op("The user base answers", anyone)},
+			"/metrics":              map[string]any{"get": op("Prometheus metrics", reader)},
+		},
+		"components": map[string]any{
+			"securitySchemes": map[string]any{
+				"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie},
+			},
+			"schemas": map[string]any{"Error": map[string]any{"type": "object", "properties": map[string]any{
+				"error": map[string]any{"type": "object", "properties": map[string]any{
+					"code": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"}}}}}},
+		},
+	}
+	writeJSON(w, http.StatusOK, doc)
+}

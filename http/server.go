@@ -1,0 +1,114 @@
+// Package http serves roster's REST API (under /api/v1) and its
+// operational endpoints (/healthz, /readyz, /metrics).
+//
+// Two kinds of callers sign in: admins, with a password that opens a
+// session cookie (HttpOnly, SameSite=Strict, Secure over TLS) whose
+// state-changing requests must carry the session's CSRF token; and
+// scripts and print terminals, with a bearer API token of scope read or
+// admin. Nothing is open to anonymous callers but the health checks.
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Store is what the HTTP layer needs of the user base.
+type Store interface {
+	Ping(ctx context.Context) error
+
+	AdminByName(ctx context.Context, name string) (*roster.Admin, string, error)
+	SetAdminPassword(ctx context.Context, adminID int64, passwordHash, keepSessionHash string) error
+	CreateSession(ctx context.Context, idHash string, adminID int64, csrf string, expires time.Time) error
+	Session(ctx context.Context, idHash string) (*roster.Admin, string, error)
+	DeleteSession(ctx context.Context, idHash string) error
+
+	CreateToken(ctx context.Context, name, secretHash string, scope roster.Scope) (*roster.Token, error)
+	TokenBySecretHash(ctx context.Context, secretHash string) (*roster.Token, error)
+	Tokens(ctx context.Context) ([]*roster.Token, error)
+	RevokeToken(ctx context.Context, id int64) error
+
+	FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User, int, error)
+	UserByLogin(ctx context.Context, login string) (*roster.User, error)
+	UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error)
+	Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error)
+	Run(ctx context.Context, id int64) (*roster.Run, error)
+}
+
+// Server is roster's HTTP server. Store and Log are required.
+type Server struct {
+	Store   Store
+	Log     *slog.Logger
+	Now     func() time.Time
+	Version string
+	// SecureCookies marks the session cookie Secure even on plain HTTP,
+	// for a TLS-terminating proxy in front.
+	SecureCookies bool
+
+	limiter *limiter
+	mux     *http.ServeMux
+}
+
+// SessionLifetime is how long a console session lasts.
+const SessionLifetime = 12 * time.Hour
+
+// Handler returns the server's routes, wrapped in the access log.
+func (s *Server) Handler() http.Handler {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.limiter = newLimiter(s.Now)
+	m := http.NewServeMux()
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /readyz", s.readyz)
+	m.HandleFunc("GET /metrics", s.read(s.metrics))
+
+	m.HandleFunc("POST /api/v1/login", s.login)
+	m.HandleFunc("POST /api/v1/logout", s.session(s.logout))
+	m.HandleFunc("GET /api/v1/me", s.session(s.me))
+	m.HandleFunc("POST /api/v1/password", s.session(s.changePassword))
+
+	m.HandleFunc("GET /api/v1/users", s.read(s.listUsers))
+	m.HandleFunc("GET /api/v1/users/{login}", s.read(s.getUser))
+	m.HandleFunc("GET /api/v1/runs", s.read(s.listRuns))
+	m.HandleFunc("GET /api/v1/runs/{id}", s.read(s.getRun))
+
+	m.HandleFunc("GET /api/v1/tokens", s.session(s.listTokens))
+	m.HandleFunc("POST /api/v1/tokens", s.session(s.createToken))
+	m.HandleFunc("DELETE /api/v1/tokens/{id}", s.session(s.revokeToken))
+
+	m.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, roster.Errorf(roster.ENOTFOUND, "no such API route: %s %s", r.Method, r.URL.Path))
+	})
+	s.mux = m
+	return s.accessLog(m)
+}
+
+// statusWriter remembers the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// accessLog logs one structured line per request: method, path, status,
+// duration and client. Never headers, bodies or query strings, which may
+// carry secrets or searches for people.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"ms", s.Now().Sub(start).Milliseconds(), "client", clientIP(r))
+	})
+}

@@ -1,0 +1,357 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/rosterhq/roster"
+	rhttp "github.com/rosterhq/roster/http"
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/sqlite"
+)
+
+const adminPassword = "Admin-Password-Long-1"
+
+// Hashes at full cost take a quarter second each; the tests make dozens.
+func TestMain(m *testing.M) {
+	rhttp.BcryptCost = bcrypt.MinCost
+	os.Exit(m.Run())
+}
+
+// fixture is a server on a real SQLite store in a temporary folder, with
+// one admin and two users, and a log captured for inspection.
+type fixture struct {
+	t         *testing.T
+	srv       *httptest.Server
+	db        *sqlite.DB
+	logs      *syncBuffer
+	responses []string // every response body, to search for secrets
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	hash, err := rhttp.HashPassword(adminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateAdmin(ctx, "admin", hash); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := db.SourceID(ctx, "corp")
+	err = db.Apply(ctx, src, []reconcile.Change{
+		{Kind: reconcile.Create, User: &roster.User{Anchor: "a1", DN: "CN=Alice,DC=corp,DC=test", Login: "alice", Name: "Alice Martin", PrintCodeHash: "deadbeef",
+			Cards: []roster.Card{{Number: "0001", Kind: roster.CardPrimary, Origin: roster.CardFromDirectory}}}},
+		{Kind: reconcile.Create, User: &roster.User{Anchor: "b1", DN: "CN=Bob,DC=corp,DC=test", Login: "bob", Name: "Bob Smith", Disabled: true, DisabledReason: roster.DisabledInDirectory}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, db: db, logs: &syncBuffer{}}
+	s := &rhttp.Server{Store: db, Log: slog.New(slog.NewJSONHandler(f.logs, nil)), Version: "test"}
+	f.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// client is one caller: a cookie jar, and optionally a bearer token and
+// a CSRF token.
+type client struct {
+	f      *fixture
+	c      *http.Client
+	bearer string
+	csrf   string
+}
+
+func (f *fixture) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{f: f, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+// signIn signs the client in as the admin and keeps the CSRF token.
+func (c *client) signIn() {
+	c.f.t.Helper()
+	code, body, _ := c.do("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPassword})
+	if code != http.StatusOK {
+		c.f.t.Fatalf("sign-in = %d %v", code, body)
+	}
+	c.csrf, _ = body["csrf_token"].(string)
+}
+
+func (c *client) do(method, path string, body any) (int, map[string]any, http.Header) {
+	c.f.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.f.srv.URL+path, rd)
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	c.f.responses = append(c.f.responses, string(raw))
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	return resp.StatusCode, m, resp.Header
+}
+
+func errCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+func TestRefusals(t *testing.T) {
+	f := newFixture(t)
+	anon := f.client()
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/api/v1/users", 401},
+		{"GET", "/api/v1/users/alice", 401},
+		{"GET", "/api/v1/runs", 401},
+		{"GET", "/api/v1/tokens", 401},
+		{"POST", "/api/v1/tokens", 401},
+		{"GET", "/metrics", 401},
+		{"GET", "/api/v1/nothing", 404},
+		{"GET", "/healthz", 200},
+		{"GET", "/readyz", 200},
+		{"GET", "/api/v1/openapi.json", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			code, body, _ := anon.do(tt.method, tt.path, nil)
+			if code != tt.want {
+				t.Fatalf("%s %s anonymously = %d, want %d", tt.method, tt.path, code, tt.want)
+			}
+			if code >= 400 && errCode(body) == "" {
+				t.Fatalf("the error has no code: %v", body)
+			}
+		})
+	}
+}
+
+func TestSessionCookieAndCSRF(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	code, body, h := c.do("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPassword})
+	if code != 200 {
+		t.Fatalf("sign-in = %d %v", code, body)
+	}
+	cookie := h.Get("Set-Cookie")
+	for _, want := range []string{"roster_session=", "HttpOnly", "SameSite=Strict"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("the session cookie %q lacks %s", cookie, want)
+		}
+	}
+	c.csrf = ""
+	if code, body, _ := c.do("POST", "/api/v1/tokens", map[string]string{"name": "x", "scope": "read"}); code != 403 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "CSRF") {
+		t.Fatalf("a write without the CSRF token = %d %v, want 403", code, body)
+	}
+	c.csrf = "forged"
+	if code, _, _ := c.do("POST", "/api/v1/tokens", map[string]string{"name": "x", "scope": "read"}); code != 403 {
+		t.Fatalf("a write with a wrong CSRF token = %d, want 403", code)
+	}
+	c.csrf = body["csrf_token"].(string)
+	if code, _, _ := c.do("GET", "/api/v1/users", nil); code != 200 {
+		t.Fatalf("a read in the session = %d", code)
+	}
+	if code, _, _ := c.do("POST", "/api/v1/logout", nil); code != 204 {
+		t.Fatalf("logout = %d", code)
+	}
+	if code, _, _ := c.do("GET", "/api/v1/users", nil); code != 401 {
+		t.Fatalf("after logout = %d, want 401", code)
+	}
+}
+
+func TestFailedSignInsAreRateLimited(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	for i := 0; i < 5; i++ {
+		if code, _, _ := c.do("POST", "/api/v1/login", map[string]string{"name": "admin", "password": "wrong-guess"}); code != 401 {
+			t.Fatalf("wrong password %d = %d, want 401", i+1, code)
+		}
+	}
+	code, body, h := c.do("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPassword})
+	if code != 429 || h.Get("Retry-After") == "" || errCode(body) != roster.ETOOMANY {
+		t.Fatalf("after 5 failures, even the right password = %d %v, want 429 with Retry-After", code, body)
+	}
+	// An unknown name gives the same answer as a wrong password (on a
+	// fresh server: the limit above counts this client's address too).
+	_, b1, _ := newFixture(t).client().do("POST", "/api/v1/login", map[string]string{"name": "nobody", "password": "x"})
+	if m := b1["error"].(map[string]any)["message"]; m != "wrong name or password" {
+		t.Fatalf("unknown name says %q", m)
+	}
+}
+
+func TestTokensScopesAndRevocation(t *testing.T) {
+	f := newFixture(t)
+	admin := f.client()
+	admin.signIn()
+	mk := func(scope string) (string, float64) {
+		code, body, _ := admin.do("POST", "/api/v1/tokens", map[string]string{"name": "terminal " + scope, "scope": scope})
+		if code != 201 || !strings.HasPrefix(body["secret"].(string), "roster_") {
+			t.Fatalf("create %s token = %d %v", scope, code, body)
+		}
+		return body["secret"].(string), body["token"].(map[string]any)["id"].(float64)
+	}
+	readSecret, readID := mk("read")
+	adminSecret, _ := mk("admin")
+
+	reader := f.client()
+	reader.bearer = readSecret
+	if code, body, _ := reader.do("GET", "/api/v1/users?q=ali", nil); code != 200 || body["total"].(float64) != 1 {
+		t.Fatalf("a read token searching = %d %v", code, body)
+	}
+	if code, _, _ := reader.do("POST", "/api/v1/tokens", map[string]string{"name": "sneaky", "scope": "admin"}); code != 403 {
+		t.Fatalf("a read-only token writing = %d, want 403", code)
+	}
+	strong := f.client()
+	strong.bearer = adminSecret
+	if code, _, _ := strong.do("DELETE", "/api/v1/tokens/1", nil); code != 403 {
+		t.Fatalf("an admin token managing tokens = %d, want 403 (console only)", code)
+	}
+	if code, body, _ := admin.do("GET", "/api/v1/tokens", nil); code != 200 || strings.Contains(f.responses[len(f.responses)-1], "roster_") && strings.Contains(f.responses[len(f.responses)-1], readSecret) {
+		t.Fatalf("token list = %d %v; it must not show secrets", code, body)
+	}
+	if code, _, _ := admin.do("DELETE", "/api/v1/tokens/"+itoa(int(readID)), nil); code != 204 {
+		t.Fatalf("revoke = %d", code)
+	}
+	if code, _, _ := reader.do("GET", "/api/v1/users", nil); code != 401 {
+		t.Fatalf("a revoked token = %d, want 401", code)
+	}
+	bad := f.client()
+	bad.bearer = "roster_made-up"
+	if code, _, _ := bad.do("GET", "/api/v1/users", nil); code != 401 {
+		t.Fatalf("a made-up token = %d, want 401", code)
+	}
+}
+
+func TestUsersRunsAndMetrics(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	run := &roster.Run{SourceID: 1, Mode: roster.RunFull, StartedAt: time.Now().Add(-2 * time.Second)}
+	f.db.StartRun(ctx, run)
+	run.Status, run.FinishedAt, run.Seen, run.Created = roster.RunSucceeded, time.Now(), 2, 2
+	f.db.FinishRun(ctx, run)
+
+	c := f.client()
+	c.signIn()
+	code, body, _ := c.do("GET", "/api/v1/users/ALICE", nil)
+	raw := f.responses[len(f.responses)-1]
+	if code != 200 || body["print_code_set"] != true || strings.Contains(raw, "deadbeef") || strings.Contains(raw, "PrintCodeHash") {
+		t.Fatalf("get user = %d\n%s", code, raw)
+	}
+	if code, body, _ := c.do("GET", "/api/v1/users?disabled=true", nil); code != 200 || body["total"].(float64) != 1 {
+		t.Fatalf("disabled users = %d %v", code, body)
+	}
+	if code, body, _ := c.do("GET", "/api/v1/users?limit=0", nil); code != 400 || errCode(body) != roster.EINVALID {
+		t.Fatalf("limit=0 = %d %v", code, body)
+	}
+	if code, _, _ := c.do("GET", "/api/v1/users/nobody", nil); code != 404 {
+		t.Fatalf("unknown user = %d", code)
+	}
+	if code, body, _ := c.do("GET", "/api/v1/runs/"+itoa(int(run.ID)), nil); code != 200 || body["Seen"].(float64) != 2 {
+		t.Fatalf("run = %d %v", code, body)
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+"/metrics", nil)
+	resp, err := c.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`roster_runs{status="succeeded"} 1`, `roster_last_run_entries{kind="created"} 2`, "roster_last_success_timestamp_seconds 1"} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("metrics lack %q:\n%s", want, m)
+		}
+	}
+}
+
+func TestChangePassword(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.client(), f.client()
+	a.signIn()
+	b.signIn()
+	if code, _, _ := a.do("POST", "/api/v1/password", map[string]string{"current": "wrong", "new": "Another-Long-Password-2"}); code != 401 {
+		t.Fatalf("wrong current password = %d", code)
+	}
+	if code, body, _ := a.do("POST", "/api/v1/password", map[string]string{"current": adminPassword, "new": "short"}); code != 400 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "at least 12") {
+		t.Fatalf("short password = %d %v", code, body)
+	}
+	if code, _, _ := a.do("POST", "/api/v1/password", map[string]string{"current": adminPassword, "new": "Another-Long-Password-2"}); code != 204 {
+		t.Fatalf("change = %d", code)
+	}
+	if code, _, _ := a.do("GET", "/api/v1/me", nil); code != 200 {
+		t.Fatalf("the session that changed the password = %d, want it kept", code)
+	}
+	if code, _, _ := b.do("GET", "/api/v1/me", nil); code != 401 {
+		t.Fatalf("another session after the change = %d, want 401", code)
+	}
+	if code, _, _ := f.client().do("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPassword}); code != 401 {
+		t.Fatalf("the old password still works: %d", code)
+	}
+}
+
+// No password may reach a response or a log line.
+func TestPasswordsNeverLeak(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.do("POST", "/api/v1/login", map[string]string{"name": "admin", "password": "Wrong-Secret-Guess-9"})
+	c.signIn()
+	c.do("POST", "/api/v1/password", map[string]string{"current": adminPassword, "new": "Brand-New-Secret-Pw-3"})
+	c.do("GET", "/api/v1/users", nil)
+	all := f.logs.String() + strings.Join(f.responses, "\n")
+	for _, secret := range []string{adminPassword, "Wrong-Secret-Guess-9", "Brand-New-Secret-Pw-3"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("%q appears in a response or the log", secret)
+		}
+	}
+	if !strings.Contains(f.logs.String(), `"path":"/api/v1/login"`) {
+		t.Error("the access log does not record requests")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
