@@ -16,10 +16,19 @@ func (s Secret) Reveal() string { return string(s) }
 // IsSet reports whether the secret is non-empty.
 func (s Secret) IsSet() bool { return s != "" }
 
-func (s Secret) String() string               { return secretMask }
-func (s Secret) GoString() string             { return secretMask }
-func (s Secret) LogValue() slog.Value         { return slog.StringValue(secretMask) }
-func (s Secret) MarshalText() ([]byte, error) { return []byte(secretMask), nil }
+func (s Secret) String() string       { return secretMask }
+func (s Secret) GoString() string     { return secretMask }
+func (s Secret) LogValue() slog.Value { return slog.StringValue(secretMask) }
+
+// MarshalText gives the mask for a set secret and "" for an empty one, so
+// that "no password" and "a password" stay distinguishable without
+// revealing anything.
+func (s Secret) MarshalText() ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	return []byte(secretMask), nil
+}
 
 // UnmarshalText takes a secret from JSON or a config file. It refuses the
 // mask itself, so that a form or file that echoes a masked secret back can

@@ -9,6 +9,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/cipher"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -35,6 +36,10 @@ type DB struct {
 	// Now is the clock that stamps users, runs and sources. It defaults to
 	// time.Now; tests replace it.
 	Now func() time.Time
+
+	// Sealer encrypts source passwords at rest (AES-GCM). Without it,
+	// sources with a password can be neither saved nor read.
+	Sealer cipher.AEAD
 }
 
 // Open opens the database at path, creating the file (and its folder) if

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -43,4 +45,142 @@ func (db *DB) LookupSourceID(ctx context.Context, name string) (int64, error) {
 		return 0, fmt.Errorf("sqlite: source %s: %w", name, err)
 	}
 	return id, nil
+}
+
+// sealLabel binds sealed passwords to their purpose (AES-GCM's
+// additional data): a blob cut from elsewhere will not open as one.
+var sealLabel = []byte("roster source password v1")
+
+// SaveSource stores a source's settings, creating it when src.ID is 0
+// (and setting src.ID). The password is sealed with db.Sealer; an empty
+// password on an existing source keeps the stored one, so a form need
+// not send it back.
+//
+// Errors: ECONFLICT when another source has the name; ENOTFOUND when
+// src.ID names no source; EINTERNAL when there is a password to seal and
+// no Sealer.
+func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
+	settings := *src
+	settings.Password = ""
+	b, err := json.Marshal(&settings)
+	if err != nil {
+		return fmt.Errorf("sqlite: source settings: %w", err)
+	}
+	var sealed []byte
+	if src.Password.IsSet() {
+		if db.Sealer == nil {
+			return roster.Errorf(roster.EINTERNAL, "no secret key is configured to seal the password")
+		}
+		nonce := make([]byte, db.Sealer.NonceSize())
+		if _, err := rand.Read(nonce); err != nil {
+			return err
+		}
+		sealed = db.Sealer.Seal(nonce, nonce, []byte(src.Password.Reveal()), sealLabel)
+	}
+	now := timeValue(db.now())
+	return db.inTx(ctx, "save source", func(tx *sql.Tx) error {
+		var other int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM sources WHERE name = ? AND id <> ?`, src.Name, src.ID).Scan(&other)
+		if err == nil {
+			return roster.Errorf(roster.ECONFLICT, "a source named %s exists already", src.Name)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if src.ID == 0 {
+			res, err := tx.ExecContext(ctx, `INSERT INTO sources (name, created_at, settings, password_sealed, updated_at) VALUES (?, ?, ?, ?, ?)`,
+				src.Name, now, string(b), sealed, now)
+			if err != nil {
+				return err
+			}
+			src.ID, err = res.LastInsertId()
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE sources SET name = ?, settings = ?, updated_at = ?,
+			password_sealed = COALESCE(?, password_sealed) WHERE id = ? AND settings IS NOT NULL`,
+			src.Name, string(b), now, sealed, src.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return roster.Errorf(roster.ENOTFOUND, "no source has the ID %d", src.ID)
+		}
+		return nil
+	})
+}
+
+// Source returns a source's settings with its password unsealed.
+//
+// Errors: ENOTFOUND; EINTERNAL when the password cannot be unsealed (the
+// secret key changed).
+func (db *DB) Source(ctx context.Context, id int64) (*roster.Source, error) {
+	var settings sql.NullString
+	var sealed []byte
+	err := db.db.QueryRowContext(ctx, `SELECT settings, password_sealed FROM sources WHERE id = ?`, id).Scan(&settings, &sealed)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !settings.Valid {
+		return nil, roster.Errorf(roster.ENOTFOUND, "no source has the ID %d", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: source %d: %w", id, err)
+	}
+	return db.openSource(id, settings.String, sealed)
+}
+
+// Sources returns every source that has settings, by name.
+func (db *DB) Sources(ctx context.Context) ([]*roster.Source, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT id, settings, password_sealed FROM sources WHERE settings IS NOT NULL ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: sources: %w", err)
+	}
+	defer rows.Close()
+	var out []*roster.Source
+	for rows.Next() {
+		var id int64
+		var settings string
+		var sealed []byte
+		if err := rows.Scan(&id, &settings, &sealed); err != nil {
+			return nil, fmt.Errorf("sqlite: sources: %w", err)
+		}
+		src, err := db.openSource(id, settings, sealed)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, src)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) openSource(id int64, settings string, sealed []byte) (*roster.Source, error) {
+	src := &roster.Source{}
+	if err := json.Unmarshal([]byte(settings), src); err != nil {
+		return nil, fmt.Errorf("sqlite: settings of source %d: %w", id, err)
+	}
+	src.ID = id
+	if len(sealed) > 0 {
+		if db.Sealer == nil || len(sealed) < db.Sealer.NonceSize() {
+			return nil, roster.Errorf(roster.EINTERNAL, "the password of source %s cannot be read: no secret key is configured", src.Name)
+		}
+		n := db.Sealer.NonceSize()
+		pw, err := db.Sealer.Open(nil, sealed[:n], sealed[n:], sealLabel)
+		if err != nil {
+			return nil, roster.Errorf(roster.EINTERNAL, "the password of source %s cannot be unsealed: the secret key is not the one it was sealed with; enter the password again", src.Name)
+		}
+		src.Password = roster.Secret(pw)
+	}
+	return src, nil
+}
+
+// DeleteSource erases a source's settings and password. Its users and
+// runs stay, for the record.
+//
+// Errors: ENOTFOUND.
+func (db *DB) DeleteSource(ctx context.Context, id int64) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE sources SET settings = NULL, password_sealed = NULL, updated_at = ? WHERE id = ? AND settings IS NOT NULL`,
+		timeValue(db.now()), id)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete source: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return roster.Errorf(roster.ENOTFOUND, "no source has the ID %d", id)
+	}
+	return nil
 }

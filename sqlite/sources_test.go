@@ -1,0 +1,80 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/sqlite"
+)
+
+func sealer(t *testing.T, key byte) cipher.AEAD {
+	t.Helper()
+	b, err := aes.NewCipher(bytes.Repeat([]byte{key}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := cipher.NewGCM(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestSourcesKeepTheirPasswordSealed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "roster.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Sealer = sealer(t, 1)
+	const pw = "Bind-Password-Very-Secret"
+	src := &roster.Source{Name: "corp", Type: roster.EntraDS, Address: "20.54.1.9", TLSMode: roster.LDAPS, Domain: "corp.test",
+		Login: "svc-print", Password: pw, Trust: roster.Trust{CAPEM: []byte("-----BEGIN CERTIFICATE-----\n")}}
+	if err := db.SaveSource(ctx, src); err != nil || src.ID == 0 {
+		t.Fatalf("SaveSource = %v, id %d", err, src.ID)
+	}
+	raw, _ := os.ReadFile(path)
+	wal, _ := os.ReadFile(path + "-wal")
+	if bytes.Contains(append(raw, wal...), []byte(pw)) {
+		t.Fatal("the password is in the database file in clear")
+	}
+	got, err := db.Source(ctx, src.ID)
+	if err != nil || got.Password.Reveal() != pw || got.Domain != "corp.test" || string(got.Trust.CAPEM) != string(src.Trust.CAPEM) {
+		t.Fatalf("Source() = %+v, %v", got, err)
+	}
+	// An update without a password keeps the stored one.
+	got.Password, got.Address = "", "10.0.0.4"
+	if err := db.SaveSource(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := db.Source(ctx, src.ID); again.Password.Reveal() != pw || again.Address != "10.0.0.4" {
+		t.Fatalf("after an update without password: %q at %s", again.Password.Reveal(), again.Address)
+	}
+	// Another key cannot open it, and says what to do.
+	db.Sealer = sealer(t, 2)
+	if _, err := db.Source(ctx, src.ID); roster.ErrorCode(err) != roster.EINTERNAL {
+		t.Fatalf("a wrong key = %v, want EINTERNAL", err)
+	}
+	db.Sealer = sealer(t, 1)
+	dup := &roster.Source{Name: "corp", Type: roster.OpenLDAP}
+	if err := db.SaveSource(ctx, dup); roster.ErrorCode(err) != roster.ECONFLICT {
+		t.Fatalf("a second source named corp = %v, want ECONFLICT", err)
+	}
+	if err := db.DeleteSource(ctx, src.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Source(ctx, src.ID); roster.ErrorCode(err) != roster.ENOTFOUND {
+		t.Fatalf("a deleted source = %v", err)
+	}
+	if list, _ := db.Sources(ctx); len(list) != 0 {
+		t.Fatalf("deleted sources are listed: %d", len(list))
+	}
+}
