@@ -117,6 +117,17 @@ func (s *Server) read(h http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
+// write admits an admin session or an admin-scope token: test, preview
+// and sync use the bind password, so a read-only token may not.
+func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
+	return s.guard(h, func(p *principal, r *http.Request) error {
+		if p.token != nil && p.token.Scope != roster.ScopeAdmin {
+			return roster.Errorf(roster.EFORBIDDEN, "the API token %s is read-only; this needs an admin token", p.token.Name)
+		}
+		return nil
+	})
+}
+
 // session admits admins signed in to the console only: tokens cannot
 // manage tokens or passwords.
 func (s *Server) session(h http.HandlerFunc) http.HandlerFunc {

@@ -39,9 +39,12 @@ type Store interface {
 	Run(ctx context.Context, id int64) (*roster.Run, error)
 }
 
-// Server is roster's HTTP server. Store and Log are required.
+// Server is roster's HTTP server. Store, Sources, Syncer and Log are
+// required.
 type Server struct {
 	Store   Store
+	Sources Sources
+	Syncer  Syncer
 	Log     *slog.Logger
 	Now     func() time.Time
 	Version string
@@ -77,6 +80,18 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("GET /api/v1/runs", s.read(s.listRuns))
 	m.HandleFunc("GET /api/v1/runs/{id}", s.read(s.getRun))
 
+	m.HandleFunc("GET /api/v1/sources", s.read(s.listSources))
+	m.HandleFunc("POST /api/v1/sources", s.write(s.saveSource))
+	m.HandleFunc("POST /api/v1/sources/test", s.write(s.testSource))
+	m.HandleFunc("GET /api/v1/sources/{id}", s.read(s.getSource))
+	m.HandleFunc("PUT /api/v1/sources/{id}", s.write(s.saveSource))
+	m.HandleFunc("DELETE /api/v1/sources/{id}", s.write(s.deleteSource))
+	m.HandleFunc("POST /api/v1/sources/{id}/preview", s.write(s.previewSource))
+	m.HandleFunc("POST /api/v1/sources/{id}/sync", s.write(s.syncSource))
+	m.HandleFunc("GET /api/v1/runs/{id}/progress", s.read(s.runProgress))
+	m.HandleFunc("GET /api/v1/runs/{id}/events", s.read(s.runEvents))
+	m.HandleFunc("POST /api/v1/runs/{id}/cancel", s.write(s.cancelRun))
+
 	m.HandleFunc("GET /api/v1/tokens", s.session(s.listTokens))
 	m.HandleFunc("POST /api/v1/tokens", s.session(s.createToken))
 	m.HandleFunc("DELETE /api/v1/tokens/{id}", s.session(s.revokeToken))
@@ -99,6 +114,15 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Flush lets server-sent events through the access log's wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // accessLog logs one structured line per request: method, path, status,
 // duration and client. Never headers, bodies or query strings, which may

@@ -3,6 +3,8 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -41,6 +43,53 @@ type fixture struct {
 	db        *sqlite.DB
 	logs      *syncBuffer
 	responses []string // every response body, to search for secrets
+	syncer    *fakeSyncer
+}
+
+// fakeSyncer stands in for the directory: the handlers' job is auth,
+// shapes and passing settings on; the real Syncer is tested against the
+// lab in cmd/roster.
+type fakeSyncer struct {
+	mu      sync.Mutex
+	tested  []*roster.Source
+	started []int64
+}
+
+func (f *fakeSyncer) Test(_ context.Context, src *roster.Source) *roster.ConnectionTest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tested = append(f.tested, src)
+	return &roster.ConnectionTest{OK: true, URL: "ldaps://" + src.Address, Users: 42}
+}
+func (f *fakeSyncer) Preview(context.Context, int64) (*roster.Preview, error) {
+	return &roster.Preview{Run: &roster.Run{Created: 1}, Changes: []roster.PlannedChange{{Kind: "create", Login: "carol"}}}, nil
+}
+func (f *fakeSyncer) Start(id int64, _ bool) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.started = append(f.started, id)
+	return 77, nil
+}
+func (f *fakeSyncer) Progress(id int64) *roster.RunProgress {
+	if id == 77 {
+		return &roster.RunProgress{RunID: 77, Phase: "users", Seen: 5, Done: true, Status: roster.RunSucceeded}
+	}
+	return nil
+}
+func (f *fakeSyncer) Cancel(id int64) error {
+	if id == 77 {
+		return nil
+	}
+	return roster.Errorf(roster.ENOTFOUND, "run %d is not running", id)
+}
+
+func testSealer(t *testing.T) cipher.AEAD {
+	b, _ := aes.NewCipher(bytes.Repeat([]byte{7}, 32))
+	g, err := cipher.NewGCM(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 type syncBuffer struct {
@@ -79,8 +128,9 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, db: db, logs: &syncBuffer{}}
-	s := &rhttp.Server{Store: db, Log: slog.New(slog.NewJSONHandler(f.logs, nil)), Version: "test"}
+	db.Sealer = testSealer(t)
+	f := &fixture{t: t, db: db, logs: &syncBuffer{}, syncer: &fakeSyncer{}}
+	s := &rhttp.Server{Store: db, Sources: db, Syncer: f.syncer, Log: slog.New(slog.NewJSONHandler(f.logs, nil)), Version: "test"}
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f
@@ -355,3 +405,114 @@ func TestPasswordsNeverLeak(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+const bindPassword = "Bind-Password-Never-Shown-5"
+
+func articleSource() map[string]any {
+	return map[string]any{"name": "corp", "type": "entra-ds", "address": "20.54.1.9", "tls": "ldaps",
+		"domain": "aaddscontoso.com", "login": "svc-print", "password": bindPassword}
+}
+
+func TestSourcesPasswordIsWriteOnly(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.signIn()
+	code, body, _ := c.do("POST", "/api/v1/sources", articleSource())
+	if code != 201 || body["password_set"] != true {
+		t.Fatalf("create = %d %v", code, body)
+	}
+	id := itoa(int(body["id"].(float64)))
+	code, body, _ = c.do("GET", "/api/v1/sources/"+id, nil)
+	if code != 200 || body["domain"] != "aaddscontoso.com" || body["password"] != nil {
+		t.Fatalf("get = %d %v", code, body)
+	}
+	// An update without the password keeps it.
+	upd := articleSource()
+	delete(upd, "password")
+	upd["address"] = "10.0.0.4"
+	if code, body, _ := c.do("PUT", "/api/v1/sources/"+id, upd); code != 200 || body["password_set"] != true {
+		t.Fatalf("update = %d %v", code, body)
+	}
+	if stored, err := f.db.Source(context.Background(), int64(mustAtoi(id))); err != nil || stored.Password.Reveal() != bindPassword || stored.Address != "10.0.0.4" {
+		t.Fatalf("stored source: %+v, %v", stored, err)
+	}
+	// Tests get the stored password when the form leaves it out.
+	test := articleSource()
+	delete(test, "password")
+	test["id"] = mustAtoi(id)
+	if code, body, _ := c.do("POST", "/api/v1/sources/test", test); code != 200 || body["ok"] != true {
+		t.Fatalf("test = %d %v", code, body)
+	}
+	if got := f.syncer.tested[len(f.syncer.tested)-1].Password.Reveal(); got != bindPassword {
+		t.Fatal("the test did not get the stored password")
+	}
+	bad := articleSource()
+	bad["tls"] = "none"
+	if code, body, _ := c.do("POST", "/api/v1/sources", bad); code != 400 || !strings.Contains(f.responses[len(f.responses)-1], "allow-insecure") {
+		t.Fatalf("plain LDAP without allow_insecure = %d %v", code, body)
+	}
+	unknown := articleSource()
+	unknown["pasword"] = "typo"
+	if code, _, _ := c.do("POST", "/api/v1/sources", unknown); code != 400 {
+		t.Fatalf("an unknown field = %d, want 400", code)
+	}
+	if code, _, _ := c.do("POST", "/api/v1/sources/"+id+"/sync", nil); code != 202 {
+		t.Fatalf("sync = %d", code)
+	}
+	if code, body, _ := c.do("GET", "/api/v1/runs/77/progress", nil); code != 200 || body["done"] != true {
+		t.Fatalf("progress = %d %v", code, body)
+	}
+	if code, _, _ := c.do("POST", "/api/v1/runs/78/cancel", nil); code != 404 {
+		t.Fatalf("cancel of a run not running = %d", code)
+	}
+	if code, _, _ := c.do("DELETE", "/api/v1/sources/"+id, nil); code != 204 {
+		t.Fatalf("delete = %d", code)
+	}
+	all := f.logs.String() + strings.Join(f.responses, "\n")
+	if strings.Contains(all, bindPassword) {
+		t.Fatal("the bind password appears in a response or the log")
+	}
+}
+
+func TestReadTokensCannotUseTheBindPassword(t *testing.T) {
+	f := newFixture(t)
+	admin := f.client()
+	admin.signIn()
+	_, body, _ := admin.do("POST", "/api/v1/sources", articleSource())
+	id := itoa(int(body["id"].(float64)))
+	_, tok, _ := admin.do("POST", "/api/v1/tokens", map[string]string{"name": "dashboard", "scope": "read"})
+	reader := f.client()
+	reader.bearer = tok["secret"].(string)
+	if code, _, _ := reader.do("GET", "/api/v1/sources", nil); code != 200 {
+		t.Fatalf("a read token listing sources = %d", code)
+	}
+	for _, path := range []string{"/api/v1/sources/" + id + "/sync", "/api/v1/sources/" + id + "/preview", "/api/v1/sources/test"} {
+		if code, _, _ := reader.do("POST", path, articleSource()); code != 403 {
+			t.Errorf("a read token POST %s = %d, want 403", path, code)
+		}
+	}
+	if code, _, _ := reader.do("DELETE", "/api/v1/sources/"+id, nil); code != 403 {
+		t.Errorf("a read token deleting a source = %d, want 403", code)
+	}
+	if len(f.syncer.started) != 0 {
+		t.Fatal("a read token started a sync")
+	}
+}
+
+func TestRunEventsStreamUntilDone(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.signIn()
+	req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/runs/77/events", nil)
+	resp, err := c.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.Header.Get("Content-Type") != "text/event-stream" || !strings.Contains(string(b), `"done":true`) {
+		t.Fatalf("events: %s\n%s", resp.Header.Get("Content-Type"), b)
+	}
+}
+
+func mustAtoi(s string) int { n, _ := strconv.Atoi(s); return n }

@@ -18,6 +18,7 @@ type Engine struct {
 	Log      *slog.Logger
 	HashCode func(code string) string // keyed hash under which print codes are stored
 	Progress func(Progress)           // called after each page; may be nil
+	Started  func(*roster.Run)        // called once the run is recorded, with its ID; may be nil
 }
 
 // Progress is where a run stands, for a progress display.
@@ -68,6 +69,9 @@ func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, di
 		r.run.Mode = roster.RunPreview
 	} else if err := e.Store.StartRun(ctx, r.run); err != nil {
 		return nil, err
+	}
+	if e.Started != nil {
+		e.Started(r.run)
 	}
 	err := r.do(ctx)
 	r.run.FinishedAt = e.Now()

@@ -80,10 +80,19 @@ func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
 	now := timeValue(db.now())
 	return db.inTx(ctx, "save source", func(tx *sql.Tx) error {
 		var other int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM sources WHERE name = ? AND id <> ?`, src.Name, src.ID).Scan(&other)
-		if err == nil {
+		var configured bool
+		err := tx.QueryRowContext(ctx, `SELECT id, settings IS NOT NULL FROM sources WHERE name = ? AND id <> ?`, src.Name, src.ID).Scan(&other, &configured)
+		switch {
+		case err == nil && (configured || src.ID != 0):
 			return roster.Errorf(roster.ECONFLICT, "a source named %s exists already", src.Name)
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		case err == nil:
+			// The row of a source synced from the command line, or
+			// deleted: settings given now take it over, with its users.
+			src.ID = other
+			_, err := tx.ExecContext(ctx, `UPDATE sources SET settings = ?, password_sealed = ?, updated_at = ? WHERE id = ?`,
+				string(b), sealed, now, other)
+			return err
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 		if src.ID == 0 {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -115,4 +118,44 @@ func printCodeHasher(dir string, create bool) (func(string) string, error) {
 		m.Write([]byte(code))
 		return hex.EncodeToString(m.Sum(nil))
 	}, nil
+}
+
+// secretSealer returns the AES-GCM cipher that seals source passwords at
+// rest. Its key comes from ROSTER_SECRET_KEY (32 bytes, base64), or from
+// secret.key in the data folder, made on first use with mode 0600. Keep
+// the key apart from database backups: together they open the passwords.
+func secretSealer(a *app, dir string) (cipher.AEAD, error) {
+	var key []byte
+	if v := a.getenv("ROSTER_SECRET_KEY"); v != "" {
+		k, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(k) != 32 {
+			return nil, usageErrorf("ROSTER_SECRET_KEY must be 32 bytes in base64 (openssl rand -base64 32)")
+		}
+		key = k
+	} else {
+		path := filepath.Join(dir, "secret.key")
+		k, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			k = make([]byte, 32)
+			if _, err := rand.Read(k); err != nil {
+				return nil, err
+			}
+			if err := writeFileAtomic(path, k, 0o600, false); err != nil {
+				if k, err = os.ReadFile(path); err != nil {
+					return nil, err
+				}
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("cannot read the secret key: %w", err)
+		}
+		if len(k) != 32 {
+			return nil, fmt.Errorf("the secret key %s is damaged (%d bytes, want 32)", path, len(k))
+		}
+		key = k
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }

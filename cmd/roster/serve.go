@@ -37,16 +37,25 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	db, err := openStore(dataDir(a, *data, ""))
+	dir := dataDir(a, *data, "")
+	db, err := openStore(dir)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if db.Sealer, err = secretSealer(a, dir); err != nil {
+		return err
+	}
+	hash, err := printCodeHasher(dir, true)
+	if err != nil {
+		return err
+	}
 	if err := bootstrapAdmin(ctx, a, db); err != nil {
 		return err
 	}
 
-	srv := &rhttp.Server{Store: db, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies}
+	syncs := newSyncService(ctx, a, db, hash)
+	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies}
 	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	l, err := net.Listen("tcp", *listen)
@@ -82,6 +91,9 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		return err
 	}
+	// Running syncs saw ctx end: they stop, remove nobody, and record
+	// themselves as cancelled.
+	syncs.Wait()
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -184,14 +184,8 @@ func syncOne(ctx context.Context, a *app, db *sqlite.DB, hash func(string) strin
 	start := a.now()
 	dirConn, err := ldap.Dialer{Now: a.now}.Open(ctx, src, a.log)
 	if err != nil {
-		// Record the failed attempt, unless this is a dry run.
 		if !opt.DryRun {
-			run := &roster.Run{SourceID: sourceID, Mode: roster.RunFull, StartedAt: start}
-			if db.StartRun(ctx, run) == nil {
-				run.Status, run.FinishedAt, run.Error = roster.RunFailed, a.now(), roster.ErrorMessage(err)
-				run.Notes = []string{"the run did not finish: nobody was disabled or deleted"}
-				db.FinishRun(context.WithoutCancel(ctx), run)
-			}
+			recordFailure(ctx, a, db, sourceID, start, err)
 		}
 		return err
 	}
@@ -347,4 +341,17 @@ func (p *progress) done() {
 	if p.shown {
 		fmt.Fprint(p.a.stderr, "\r\033[K")
 	}
+}
+
+// recordFailure records a run that failed before the engine started (no
+// connection, no sign-in), so that the history shows every attempt.
+func recordFailure(ctx context.Context, a *app, db *sqlite.DB, sourceID int64, start time.Time, err error) *roster.Run {
+	run := &roster.Run{SourceID: sourceID, Mode: roster.RunFull, StartedAt: start}
+	if db.StartRun(ctx, run) != nil {
+		return nil
+	}
+	run.Status, run.FinishedAt, run.Error = roster.RunFailed, a.now(), roster.ErrorMessage(err)
+	run.Notes = []string{"the run did not finish: nobody was disabled or deleted"}
+	db.FinishRun(context.WithoutCancel(ctx), run)
+	return run
 }

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"sync"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/ldap"
+	"github.com/rosterhq/roster/pfx"
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/sqlite"
+)
+
+// syncService runs directory operations for roster serve: test a
+// connection, preview, and syncs in the background, one at a time per
+// source, with live progress and cancellation.
+type syncService struct {
+	a    *app
+	db   *sqlite.DB
+	hash func(string) string
+	base context.Context // ends at shutdown: running syncs stop and are recorded as cancelled
+
+	mu       sync.Mutex
+	jobs     map[int64]*job  // by run ID, running or finished
+	bySource map[int64]int64 // source ID -> running run ID
+	wg       sync.WaitGroup
+}
+
+type job struct {
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	p      roster.RunProgress
+}
+
+func newSyncService(base context.Context, a *app, db *sqlite.DB, hash func(string) string) *syncService {
+	return &syncService{a: a, db: db, hash: hash, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{}}
+}
+
+// Test probes the TLS endpoint (so an untrusted certificate is shown, with
+// what to trust), then signs in and counts the users.
+func (s *syncService) Test(ctx context.Context, src *roster.Source) *roster.ConnectionTest {
+	url, _ := src.URL()
+	t := &roster.ConnectionTest{URL: url, Warnings: src.Warnings()}
+	if err := src.Validate(); err != nil {
+		t.Error, t.ErrorCode = roster.ErrorMessage(err), roster.ErrorCode(err)
+		return t
+	}
+	if src.Mode() != roster.Plain {
+		probe, err := ldap.Dialer{Now: s.a.now}.Probe(ctx, src)
+		if err != nil {
+			t.Error, t.ErrorCode = roster.ErrorMessage(err), roster.ErrorCode(err)
+			return t
+		}
+		t.TLSVersion = tls.VersionName(probe.TLSVersion)
+		if len(probe.Chain) > 0 {
+			sum := pfx.Summarize(probe.Chain[0], s.a.now())
+			top := probe.Chain[len(probe.Chain)-1]
+			t.Certificate = &roster.CertificateInfo{Subject: sum.Subject, SANs: sum.SANs, Issuer: sum.Issuer, NotAfter: sum.NotAfter,
+				DaysLeft: sum.DaysLeft, SHA256: sum.SHA256, SHA1: sum.SHA1, Trusted: probe.Problem == nil,
+				PEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: top.Raw}))}
+		}
+		if probe.Problem != nil {
+			t.Certificate.Problem = roster.ErrorMessage(probe.Problem)
+			t.Error, t.ErrorCode = roster.ErrorMessage(probe.Problem), roster.ETLS
+			return t
+		}
+	}
+	rep, err := connect(ctx, s.a, src)
+	if err != nil {
+		t.Error, t.ErrorCode = roster.ErrorMessage(err), roster.ErrorCode(err)
+		return t
+	}
+	t.OK, t.TLSVersion, t.Verified, t.Login, t.Directory, t.Users = true, rep.TLSVersion, rep.Verified, rep.Login, rep.Directory, rep.Users
+	if rep.Disabled != nil {
+		t.Disabled = *rep.Disabled
+	}
+	t.Warnings = rep.Warnings
+	return t
+}
+
+// maxPreviewChanges bounds a preview's list; the counts stay exact.
+const maxPreviewChanges = 2000
+
+// Preview plans a sync of a stored source and writes nothing.
+func (s *syncService) Preview(ctx context.Context, sourceID int64) (*roster.Preview, error) {
+	src, err := s.db.Source(ctx, sourceID)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := ldap.Dialer{Now: s.a.now}.Open(ctx, src, s.a.log)
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	e := &reconcile.Engine{Store: s.db, Now: s.a.now, Log: s.a.log, HashCode: s.hash}
+	res, err := e.Run(ctx, src, sourceID, dir, reconcile.Options{DryRun: true})
+	if res == nil {
+		return nil, err
+	}
+	p := &roster.Preview{Run: res.Run, Held: len(res.Held)}
+	for i, ch := range res.Changes {
+		if i == maxPreviewChanges {
+			p.More = len(res.Changes) - i
+			break
+		}
+		pc := roster.PlannedChange{Kind: string(ch.Kind), Login: ch.Login, OldLogin: ch.OldLogin, DN: ch.DN, Reason: ch.Reason}
+		for _, f := range ch.Fields {
+			pc.Fields = append(pc.Fields, roster.ChangedField{Field: f.Field, Before: f.Before, After: f.After})
+		}
+		p.Changes = append(p.Changes, pc)
+	}
+	return p, err
+}
+
+// Start begins a sync of a stored source in the background and returns
+// its run's ID once the run is recorded (a failure to connect is recorded
+// as a failed run too).
+//
+// Errors: ECONFLICT when the source is already syncing; ENOTFOUND.
+func (s *syncService) Start(sourceID int64, approve bool) (int64, error) {
+	src, err := s.db.Source(s.base, sourceID)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	if id, busy := s.bySource[sourceID]; busy {
+		s.mu.Unlock()
+		return 0, roster.Errorf(roster.ECONFLICT, "the source %s is syncing already (run %d)", src.Name, id)
+	}
+	s.bySource[sourceID] = 0
+	s.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(s.base)
+	j := &job{cancel: cancel}
+	started := make(chan int64, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		var runID int64
+		defer func() {
+			s.mu.Lock()
+			delete(s.bySource, sourceID)
+			s.mu.Unlock()
+			j.mu.Lock()
+			j.p.Done = true
+			j.mu.Unlock()
+		}()
+		start := s.a.now()
+		dir, err := ldap.Dialer{Now: s.a.now}.Open(ctx, src, s.a.log)
+		if err != nil {
+			run := recordFailure(ctx, s.a, s.db, sourceID, start, err)
+			if run != nil {
+				runID = run.ID
+				s.track(runID, j, roster.RunFailed)
+			}
+			started <- runID
+			return
+		}
+		defer dir.Close()
+		e := &reconcile.Engine{Store: s.db, Now: s.a.now, Log: s.a.log, HashCode: s.hash,
+			Started: func(r *roster.Run) {
+				runID = r.ID
+				s.track(runID, j, roster.RunRunning)
+				started <- runID
+			},
+			Progress: func(p reconcile.Progress) {
+				j.mu.Lock()
+				j.p.Phase, j.p.Seen, j.p.Elapsed = p.Phase, p.Seen, p.Elapsed.Seconds()
+				j.mu.Unlock()
+			}}
+		res, err := e.Run(ctx, src, sourceID, dir, reconcile.Options{ApproveRemovals: approve})
+		if res != nil {
+			j.mu.Lock()
+			j.p.Status = res.Run.Status
+			j.mu.Unlock()
+		}
+		if runID == 0 { // the engine failed before recording the run
+			started <- 0
+		}
+		if err != nil {
+			s.a.log.Warn("sync failed", "source", src.Name, "err", err)
+		}
+	}()
+	id := <-started
+	if id == 0 {
+		return 0, roster.Errorf(roster.EINTERNAL, "the sync of %s could not start", src.Name)
+	}
+	return id, nil
+}
+
+func (s *syncService) track(runID int64, j *job, status roster.RunStatus) {
+	j.mu.Lock()
+	j.p.RunID, j.p.Status = runID, status
+	j.mu.Unlock()
+	s.mu.Lock()
+	s.jobs[runID] = j
+	s.mu.Unlock()
+}
+
+// Progress returns a run's live progress, or nil for a run this process
+// did not start.
+func (s *syncService) Progress(runID int64) *roster.RunProgress {
+	s.mu.Lock()
+	j := s.jobs[runID]
+	s.mu.Unlock()
+	if j == nil {
+		return nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	p := j.p
+	return &p
+}
+
+// Cancel stops a running sync; it is recorded as cancelled and removes
+// nobody. Errors: ENOTFOUND when the run is not running here.
+func (s *syncService) Cancel(runID int64) error {
+	s.mu.Lock()
+	j := s.jobs[runID]
+	s.mu.Unlock()
+	if j == nil {
+		return roster.Errorf(roster.ENOTFOUND, "run %d is not running", runID)
+	}
+	j.cancel()
+	return nil
+}
+
+// Wait waits for the running syncs to stop, after base ended.
+func (s *syncService) Wait() { s.wg.Wait() }

@@ -1,0 +1,348 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Sources is the store's side of source management.
+type Sources interface {
+	SaveSource(ctx context.Context, src *roster.Source) error
+	Source(ctx context.Context, id int64) (*roster.Source, error)
+	Sources(ctx context.Context) ([]*roster.Source, error)
+	DeleteSource(ctx context.Context, id int64) error
+}
+
+// Syncer runs the directory operations; cmd/roster implements it with
+// the ldap client, the sync engine and the store.
+type Syncer interface {
+	// Test signs in with the settings and counts users. A directory
+	// failure is reported in the result, not as an error.
+	Test(ctx context.Context, src *roster.Source) *roster.ConnectionTest
+	// Preview plans a sync of a stored source and writes nothing.
+	Preview(ctx context.Context, sourceID int64) (*roster.Preview, error)
+	// Start begins a sync in the background and returns its run's ID.
+	// Errors: ECONFLICT when the source is syncing already.
+	Start(sourceID int64, approveRemovals bool) (int64, error)
+	// Progress is a run's live progress, nil when not run here.
+	Progress(runID int64) *roster.RunProgress
+	// Cancel stops a running sync. Errors: ENOTFOUND.
+	Cancel(runID int64) error
+}
+
+// sourceJSON is a source as the API reads and writes it. The password is
+// write-only: it is never sent back, only whether one is set.
+type sourceJSON struct {
+	ID                 int64          `json:"id,omitempty"`
+	Name               string         `json:"name"`
+	Type               string         `json:"type"`
+	Address            string         `json:"address"`
+	TLS                string         `json:"tls"`
+	AllowInsecure      bool           `json:"allow_insecure,omitempty"`
+	Domain             string         `json:"domain"`
+	BaseDNs            []string       `json:"base_dns,omitempty"`
+	Login              string         `json:"login"`
+	Password           roster.Secret  `json:"password,omitempty"`
+	PasswordSet        bool           `json:"password_set"`
+	CAPEM              string         `json:"ca_pem,omitempty"`
+	PinSHA256          string         `json:"pin_sha256,omitempty"`
+	ServerName         string         `json:"server_name,omitempty"`
+	InsecureSkipVerify bool           `json:"insecure_skip_verify,omitempty"`
+	UserFilter         string         `json:"user_filter,omitempty"`
+	GroupScope         []string       `json:"group_scope,omitempty"`
+	Mapping            roster.Mapping `json:"mapping"`
+	DisabledUsers      string         `json:"disabled_users,omitempty"`
+	RemovalAction      string         `json:"removal_action,omitempty"`
+	RemovalGrace       string         `json:"removal_grace,omitempty"`
+	ThresholdPercent   float64        `json:"threshold_percent,omitempty"`
+	ThresholdCount     int            `json:"threshold_count,omitempty"`
+	Warnings           []string       `json:"warnings,omitempty"`
+}
+
+func toJSON(s *roster.Source) sourceJSON {
+	out := sourceJSON{ID: s.ID, Name: s.Name, Type: string(s.Type), Address: s.Address, TLS: string(s.TLSMode),
+		AllowInsecure: s.AllowInsecure, Domain: s.Domain, BaseDNs: s.BaseDNs, Login: s.Login, PasswordSet: s.Password.IsSet(),
+		CAPEM: string(s.Trust.CAPEM), PinSHA256: s.Trust.PinSHA256, ServerName: s.Trust.ServerName,
+		InsecureSkipVerify: s.Trust.SkipVerify, UserFilter: s.UserFilter, GroupScope: s.GroupScope, Mapping: s.Mapping,
+		DisabledUsers: string(s.DisabledUsers), RemovalAction: "disable",
+		ThresholdPercent: s.Removal.ThresholdPercent, ThresholdCount: s.Removal.ThresholdCount, Warnings: s.Warnings()}
+	if s.Removal.Delete {
+		out.RemovalAction, out.RemovalGrace = "delete", s.Removal.Grace.String()
+	}
+	return out
+}
+
+func (j *sourceJSON) source() (*roster.Source, error) {
+	s := &roster.Source{ID: j.ID, Name: j.Name, Type: roster.DirectoryType(j.Type), Address: j.Address,
+		TLSMode: roster.TLSMode(j.TLS), AllowInsecure: j.AllowInsecure, Domain: j.Domain, BaseDNs: j.BaseDNs,
+		Login: j.Login, Password: j.Password,
+		Trust:      roster.Trust{CAPEM: []byte(j.CAPEM), PinSHA256: j.PinSHA256, ServerName: j.ServerName, SkipVerify: j.InsecureSkipVerify},
+		UserFilter: j.UserFilter, GroupScope: j.GroupScope, Mapping: j.Mapping, DisabledUsers: roster.DisabledUsers(j.DisabledUsers),
+		Removal: roster.RemovalPolicy{ThresholdPercent: j.ThresholdPercent, ThresholdCount: j.ThresholdCount}}
+	if len(s.Trust.CAPEM) == 0 {
+		s.Trust.CAPEM = nil
+	}
+	if s.DisabledUsers == "" {
+		s.DisabledUsers = roster.KeepDisabled
+	}
+	switch j.RemovalAction {
+	case "", "disable":
+	case "delete":
+		s.Removal.Delete = true
+		if j.RemovalGrace != "" {
+			g, err := time.ParseDuration(j.RemovalGrace)
+			if err != nil {
+				return nil, roster.Errorf(roster.EINVALID, "removal_grace %q is not a duration such as 720h", j.RemovalGrace)
+			}
+			s.Removal.Grace = g
+		}
+	default:
+		return nil, roster.Errorf(roster.EINVALID, "removal_action must be disable or delete")
+	}
+	if s.Name == "" {
+		return nil, roster.Errorf(roster.EINVALID, "give the source a name")
+	}
+	return s, nil
+}
+
+// readSource decodes a source from the body. For an existing source, an
+// empty password keeps the stored one.
+func (s *Server) readSource(w http.ResponseWriter, r *http.Request) (*roster.Source, error) {
+	var j sourceJSON
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return nil, roster.Errorf(roster.EINVALID, "the source is not valid JSON: %v", err)
+	}
+	return j.source()
+}
+
+func (s *Server) listSources(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Sources.Sources(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]sourceJSON, len(list))
+	for i, src := range list {
+		out[i] = toJSON(src)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sources": out})
+}
+
+func (s *Server) pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return 0, roster.Errorf(roster.EINVALID, "%q is not an ID", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func (s *Server) getSource(w http.ResponseWriter, r *http.Request) {
+	id, err := s.pathID(r)
+	if err == nil {
+		var src *roster.Source
+		if src, err = s.Sources.Source(r.Context(), id); err == nil {
+			writeJSON(w, http.StatusOK, toJSON(src))
+			return
+		}
+	}
+	s.writeError(w, r, err)
+}
+
+// saveSource creates (POST) or replaces (PUT) a source. A source must
+// validate, but the directory is not contacted: that is what test does.
+func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
+	src, err := s.readSource(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if r.Method == http.MethodPut {
+		if src.ID, err = s.pathID(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		status = http.StatusOK
+		if !src.Password.IsSet() {
+			old, err := s.Sources.Source(r.Context(), src.ID)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			src.Password = old.Password // for Validate; SaveSource keeps the sealed one
+		}
+	} else {
+		src.ID = 0
+	}
+	if err := src.Validate(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Sources.SaveSource(r.Context(), src); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Log.Info("source saved", "source", src.Name, "id", src.ID, "admin", actor(r))
+	for _, warn := range src.Warnings() {
+		s.Log.Warn(warn, "source", src.Name)
+	}
+	writeJSON(w, status, toJSON(src))
+}
+
+func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) {
+	id, err := s.pathID(r)
+	if err == nil {
+		err = s.Sources.DeleteSource(r.Context(), id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Log.Info("source deleted", "id", id, "admin", actor(r))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// testSource tests settings from the body, before or without saving
+// them. With an id and no password, the stored password is used.
+func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
+	src, err := s.readSource(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if src.ID != 0 && !src.Password.IsSet() {
+		old, err := s.Sources.Source(r.Context(), src.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		src.Password = old.Password
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	writeJSON(w, http.StatusOK, s.Syncer.Test(ctx, src))
+}
+
+func (s *Server) previewSource(w http.ResponseWriter, r *http.Request) {
+	id, err := s.pathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := s.Syncer.Preview(r.Context(), id)
+	if err != nil && p == nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) syncSource(w http.ResponseWriter, r *http.Request) {
+	id, err := s.pathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	runID, err := s.Syncer.Start(id, r.URL.Query().Get("approve_removals") == "true")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Log.Info("sync started", "source_id", id, "run", runID, "admin", actor(r))
+	writeJSON(w, http.StatusAccepted, map[string]any{"run_id": runID,
+		"progress": fmt.Sprintf("/api/v1/runs/%d/progress", runID), "events": fmt.Sprintf("/api/v1/runs/%d/events", runID)})
+}
+
+func (s *Server) runProgress(w http.ResponseWriter, r *http.Request) {
+	id, err := s.pathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if p := s.Syncer.Progress(id); p != nil {
+		writeJSON(w, http.StatusOK, p)
+		return
+	}
+	run, err := s.Store.Run(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, roster.RunProgress{RunID: id, Phase: "done", Seen: run.Seen, Done: run.Done(), Status: run.Status,
+		Elapsed: run.FinishedAt.Sub(run.StartedAt).Seconds()})
+}
+
+// runEvents streams a run's progress as server-sent events, twice a
+// second, until it is done (bounded to an hour).
+func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
+	id, err := s.pathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		s.writeError(w, r, roster.Errorf(roster.EINTERNAL, "streaming is not supported here"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(time.Hour)
+	for {
+		p := s.Syncer.Progress(id)
+		if p == nil {
+			run, err := s.Store.Run(r.Context(), id)
+			if err != nil {
+				fmt.Fprintf(w, "event: error\ndata: %q\n\n", roster.ErrorMessage(err))
+				fl.Flush()
+				return
+			}
+			p = &roster.RunProgress{RunID: id, Phase: "done", Seen: run.Seen, Done: run.Done(), Status: run.Status}
+		}
+		b, _ := json.Marshal(p)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		fl.Flush()
+		if p.Done {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-deadline:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) {
+	id, err := s.pathID(r)
+	if err == nil {
+		err = s.Syncer.Cancel(id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Log.Info("sync cancelled", "run", id, "admin", actor(r))
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// actor names who made a request, for the log.
+func actor(r *http.Request) string {
+	p := who(r)
+	if p.admin != nil {
+		return p.admin.Name
+	}
+	return "token:" + p.token.Name
+}

@@ -1,0 +1,73 @@
+package roster
+
+import "time"
+
+// ConnectionTest is what "test connection" found: the TLS session, the
+// directory's certificate, the sign-in, and how many users the settings
+// would sync. A directory failure is not an error of the test: Error
+// says, in an admin's words, what went wrong and what to do.
+type ConnectionTest struct {
+	OK          bool             `json:"ok"`
+	URL         string           `json:"url"`
+	TLSVersion  string           `json:"tls_version,omitempty"`
+	Verified    string           `json:"verified,omitempty"` // chain, pin, none
+	Certificate *CertificateInfo `json:"certificate,omitempty"`
+	Login       string           `json:"login,omitempty"`
+	Directory   string           `json:"directory,omitempty"`
+	Users       int              `json:"users"`
+	Disabled    int              `json:"disabled"`
+	Warnings    []string         `json:"warnings,omitempty"`
+	Error       string           `json:"error,omitempty"`
+	ErrorCode   string           `json:"error_code,omitempty"`
+}
+
+// CertificateInfo describes the certificate a directory presented.
+type CertificateInfo struct {
+	Subject  string    `json:"subject"`
+	SANs     []string  `json:"sans"`
+	Issuer   string    `json:"issuer"`
+	NotAfter time.Time `json:"not_after"`
+	DaysLeft int       `json:"days_left"`
+	SHA256   string    `json:"sha256"`
+	SHA1     string    `json:"sha1"`
+	Trusted  bool      `json:"trusted"`
+	Problem  string    `json:"problem,omitempty"`
+	// PEM is the top certificate the server sent, for "trust this
+	// certificate": it can become the source's CA.
+	PEM string `json:"pem,omitempty"`
+}
+
+// PlannedChange is one change of a preview, as the API shows it.
+type PlannedChange struct {
+	Kind     string         `json:"kind"`
+	Login    string         `json:"login"`
+	OldLogin string         `json:"old_login,omitempty"`
+	DN       string         `json:"dn"`
+	Reason   string         `json:"reason,omitempty"`
+	Fields   []ChangedField `json:"fields,omitempty"`
+}
+
+// ChangedField is one field's value before and after.
+type ChangedField struct {
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// Preview is a dry run's plan.
+type Preview struct {
+	Run     *Run            `json:"run"`
+	Changes []PlannedChange `json:"changes"`
+	More    int             `json:"more,omitempty"` // changes left out of Changes
+	Held    int             `json:"held"`
+}
+
+// RunProgress is where a running sync stands.
+type RunProgress struct {
+	RunID   int64     `json:"run_id"`
+	Phase   string    `json:"phase"`
+	Seen    int       `json:"seen"`
+	Elapsed float64   `json:"elapsed_seconds"`
+	Done    bool      `json:"done"`
+	Status  RunStatus `json:"status"`
+}
