@@ -28,25 +28,36 @@ func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); retur
 // output, and a stop function that waits for a clean shutdown.
 func serve(t *testing.T, env map[string]string, data string) (string, *lockedBuffer, func() int) {
 	t.Helper()
-	var stdout, stderr lockedBuffer
+	var stderr lockedBuffer
+	return serveLogged(t, env, data, &stderr)
+}
+
+// serveLogged is serve with the log (stderr) kept in logs.
+func serveLogged(t *testing.T, env map[string]string, data string, logs *lockedBuffer) (string, *lockedBuffer, func() int) {
+	t.Helper()
+	var stdout lockedBuffer
+	stderr := logs
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-listen", "127.0.0.1:0", "-data", data}, &stdout, &stderr, func(k string) string { return env[k] })
+		done <- run(ctx, []string{"serve", "-listen", "127.0.0.1:0", "-data", data}, &stdout, stderr, func(k string) string { return env[k] })
 	}()
 	addr := regexp.MustCompile(`listening on (http://\S+)`)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			var once sync.Once
+			code := -1
 			stop := func() int {
-				cancel()
-				select {
-				case code := <-done:
-					return code
-				case <-time.After(20 * time.Second):
-					t.Fatal("serve did not stop within 20 s of SIGTERM")
-					return -1
-				}
+				once.Do(func() {
+					cancel()
+					select {
+					case code = <-done:
+					case <-time.After(20 * time.Second):
+						t.Fatal("serve did not stop within 20 s of SIGTERM")
+					}
+				})
+				return code
 			}
 			t.Cleanup(func() { cancel() })
 			return m[1], &stdout, stop

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+
+	"github.com/rosterhq/roster/lab/labenv"
+)
+
+// apiClient drives roster serve's API as the console does: a session
+// cookie and the CSRF token. It keeps every response, to search them.
+type apiClient struct {
+	t         *testing.T
+	base      string
+	c         *http.Client
+	csrf      string
+	responses []string
+}
+
+func (a *apiClient) call(method, path string, body any) (int, map[string]any) {
+	a.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, a.base+path, rd)
+	req.Header.Set("X-CSRF-Token", a.csrf)
+	resp, err := a.c.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a.responses = append(a.responses, string(raw))
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	return resp.StatusCode, m
+}
+
+// The founding article's flow through the API, against the lab's Samba
+// AD: the form (IP address, LDAPS, domain, an ordinary user), a test that
+// shows the certificate is not trusted yet, trusting it, a test that
+// passes, a preview, a sync followed to its end, and a search. Then no
+// response and no log line may contain the bind password.
+func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
+	env := labenv.Require(t)
+	const adminPW = "Serve-Lab-Admin-Password-1"
+	var logs lockedBuffer
+	url, _, stop := serveLogged(t, map[string]string{"ROSTER_ADMIN_PASSWORD": adminPW}, t.TempDir(), &logs)
+	defer stop()
+	jar, _ := cookiejar.New(nil)
+	a := &apiClient{t: t, base: url, c: &http.Client{Jar: jar}}
+	code, body := a.call("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPW})
+	if code != 200 {
+		t.Fatalf("login = %d %v", code, body)
+	}
+	a.csrf = body["csrf_token"].(string)
+
+	bindPW := env.Get("LAB_BIND_PASSWORD")
+	form := map[string]any{"name": "corp", "type": "entra-ds", "address": "127.0.0.1", "tls": "ldaps",
+		"domain": "corp.test", "login": "svc-print@corp.test", "password": bindPW}
+	code, body = a.call("POST", "/api/v1/sources", form)
+	if code != 201 {
+		t.Fatalf("create source = %d %v", code, body)
+	}
+	id := fmt.Sprint(int(body["id"].(float64)))
+
+	// Not trusted yet: the lab CA is not among the system roots.
+	code, body = a.call("POST", "/api/v1/sources/test", map[string]any{"id": body["id"], "name": "corp", "type": "entra-ds",
+		"address": "127.0.0.1", "tls": "ldaps", "domain": "corp.test", "login": "svc-print@corp.test"})
+	cert, _ := body["certificate"].(map[string]any)
+	if code != 200 || body["ok"] != false || cert == nil || cert["trusted"] != false || !strings.Contains(body["error"].(string), "is not trusted") {
+		t.Fatalf("test before trusting = %d %v", code, body)
+	}
+	// "Trust this certificate": the presented certificate becomes the CA.
+	form["ca_pem"] = cert["pem"]
+	delete(form, "password")
+	if code, body = a.call("PUT", "/api/v1/sources/"+id, form); code != 200 {
+		t.Fatalf("update = %d %v", code, body)
+	}
+	code, body = a.call("POST", "/api/v1/sources/test", map[string]any{"id": mustFloat(id), "name": "corp", "type": "entra-ds",
+		"address": "127.0.0.1", "tls": "ldaps", "domain": "corp.test", "login": "svc-print@corp.test", "ca_pem": cert["pem"]})
+	want := len(env.Data(t, labenv.AD).Users)
+	if code != 200 || body["ok"] != true || int(body["users"].(float64)) != want {
+		t.Fatalf("test after trusting = %d %v; want %d users", code, body, want)
+	}
+
+	code, body = a.call("POST", "/api/v1/sources/"+id+"/preview", nil)
+	if run, _ := body["run"].(map[string]any); code != 200 || int(run["Created"].(float64)) != want {
+		t.Fatalf("preview = %d %v", code, body["run"])
+	}
+
+	code, body = a.call("POST", "/api/v1/sources/"+id+"/sync", nil)
+	if code != 202 {
+		t.Fatalf("sync = %d %v", code, body)
+	}
+	runID := fmt.Sprint(int(body["run_id"].(float64)))
+	req, _ := http.NewRequest("GET", url+"/api/v1/runs/"+runID+"/events", nil)
+	resp, err := a.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := io.ReadAll(resp.Body) // ends when the run is done
+	resp.Body.Close()
+	if !strings.Contains(string(events), `"done":true`) || !strings.Contains(string(events), `"status":"succeeded"`) {
+		t.Fatalf("events:\n%s", events)
+	}
+	code, body = a.call("GET", "/api/v1/runs/"+runID, nil)
+	if code != 200 || int(body["Created"].(float64)) != want {
+		t.Fatalf("run = %d %v", code, body)
+	}
+	code, body = a.call("GET", "/api/v1/users?q=test-user", nil)
+	if code != 200 || body["total"].(float64) != 1 {
+		t.Fatalf("search = %d %v", code, body)
+	}
+	code, body = a.call("GET", "/api/v1/users/test-user", nil)
+	if code != 200 || body["print_code_set"] != true || len(body["groups"].([]any)) != 3 {
+		t.Fatalf("user = %d %v", code, body)
+	}
+
+	stop()
+	all := logs.String() + strings.Join(a.responses, "\n")
+	if strings.Contains(all, bindPW) || strings.Contains(all, adminPW) {
+		t.Fatal("a password appears in a response or a log line")
+	}
+	if !strings.Contains(logs.String(), "sync started") {
+		t.Fatal("the log does not record the sync")
+	}
+}
+
+func mustFloat(s string) float64 {
+	var f float64
+	fmt.Sscan(s, &f)
+	return f
+}
