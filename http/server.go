@@ -97,6 +97,7 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("DELETE /api/v1/tokens/{id}", s.session(s.revokeToken))
 
 	m.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
+	s.consoleRoutes(m)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.ENOTFOUND, "no such API route: %s %s", r.Method, r.URL.Path))
 	})

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/rosterhq/roster/lab/labenv"
+)
+
+// screenshotDir is where the browser test leaves its pictures, for people
+// to look at; git ignores it.
+const screenshotDir = "../../artifacts/screenshots"
+
+// The founding article's flow in a real browser (Debian's chromium,
+// headless, driven by chromedp) against the lab's Samba AD: sign in, fill
+// in the source form as the article does, test and trust the lab
+// certificate, preview, synchronize with live progress, find a user.
+func TestConsoleInABrowser(t *testing.T) {
+	env := labenv.Require(t)
+	tools := labenv.RequireCommands(t, "chromium")
+	const adminPW = "Browser-Admin-Password-1"
+	var logs lockedBuffer
+	base, _, stop := serveLogged(t, map[string]string{"ROSTER_ADMIN_PASSWORD": adminPW}, t.TempDir(), &logs)
+	defer stop()
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:0],
+		chromedp.ExecPath(tools["chromium"]), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	// No timeout on the browser's own context (it would stop the
+	// browser); each step runs under a bounded one instead.
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+
+	type css = chromedp.CSS
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			png, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			return chromedp.Void{}, os.WriteFile(filepath.Join(screenshotDir, name), png, 0o644)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		s, err := chromedp.Run(sctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return s
+	}
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	// The first Run starts the browser: give it the unbounded context.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login")); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	want := strconv.Itoa(len(env.Data(t, labenv.AD).Users))
+
+	do("sign in",
+		chromedp.Navigate(base+"/console"),
+		chromedp.WaitVisible(css(`#login input[name=password]`)),
+		shot("01-sign-in.png"),
+		chromedp.SendKeys(css(`#login input[name=password]`), adminPW),
+		chromedp.Click(css(`#login button[type=submit]`)),
+		chromedp.WaitVisible(css(`a.button[href="/console/sources/new"]`)))
+	if got := text("h1"); got != "Directory sources" {
+		t.Fatalf("after sign-in the page is %q", got)
+	}
+
+	do("fill in the article's form and test",
+		chromedp.Navigate(base+"/console/sources/new"),
+		chromedp.WaitVisible(css(`#source input[name=name]`)),
+		chromedp.SendKeys(css(`#source input[name=name]`), "corp"),
+		chromedp.SetValue(css(`#source select[name=type]`), "entra-ds"),
+		chromedp.SendKeys(css(`#source input[name=address]`), "127.0.0.1"),
+		chromedp.SetValue(css(`#source select[name=tls]`), "ldaps"),
+		chromedp.SendKeys(css(`#source input[name=domain]`), "corp.test"),
+		chromedp.SendKeys(css(`#source input[name=login]`), "svc-print@corp.test"),
+		chromedp.SendKeys(css(`#source input[name=password]`), env.Get("LAB_BIND_PASSWORD")),
+		chromedp.Click(css(`#test`)),
+		chromedp.WaitVisible(css(`#trust`)),
+		shot("02-source-form-untrusted-certificate.png"))
+	if got := text("#test-result"); !strings.Contains(got, "*.corp.test") || !strings.Contains(got, "is not trusted") {
+		t.Fatalf("the test result does not show the untrusted certificate: %q", got)
+	}
+
+	do("trust the certificate", chromedp.Click(css(`#trust`)), chromedp.WaitVisible(css(`#test-verdict.ok`)),
+		shot("03-connection-test-passed.png"))
+	if got := text("#test-verdict"); !strings.Contains(got, "Connected: "+want+" users") {
+		t.Fatalf("after trusting: %q", got)
+	}
+
+	do("save, then preview", chromedp.Click(css(`#save`)), chromedp.WaitVisible(css(`#preview`)),
+		chromedp.Click(css(`#preview`)), chromedp.WaitVisible(css(`#plan-summary`)), shot("04-preview-plan.png"))
+	if got := text("#plan-summary"); !strings.Contains(got, want+" to create") {
+		t.Fatalf("preview: %q", got)
+	}
+
+	do("synchronize and follow the live progress", chromedp.Click(css(`#sync`)),
+		chromedp.WaitVisible(css(`#progress-done`)), shot("05-sync-finished.png"))
+	if got := text("#progress-done"); !strings.Contains(got, "succeeded") || !strings.Contains(got, want+" entries") {
+		t.Fatalf("sync: %q", got)
+	}
+
+	do("find a known user", chromedp.Navigate(base+"/console/users?q=test-user"),
+		chromedp.WaitVisible(css(`a[href="/console/users/test-user"]`)), shot("06-users-search.png"),
+		chromedp.Click(css(`a[href="/console/users/test-user"]`)), chromedp.WaitVisible(css(`dl.card`)), shot("07-user-page.png"))
+	if got := text("dl.card"); !strings.Contains(got, "Test User") || !strings.Contains(got, "Team Finance 1") ||
+		!strings.Contains(got, "(set)") || strings.Contains(got, "2580") {
+		t.Fatalf("user page: %q", got)
+	}
+
+	do("the runs page charts the run", chromedp.Navigate(base+"/console/runs"),
+		chromedp.WaitVisible(css(`.chart rect.succeeded`)), shot("08-runs.png"))
+	if got := text("table"); !strings.Contains(got, "succeeded") || !strings.Contains(got, want) {
+		t.Fatalf("runs page: %q", got)
+	}
+
+	stop()
+	if strings.Contains(logs.String(), env.Get("LAB_BIND_PASSWORD")) || strings.Contains(logs.String(), adminPW) {
+		t.Fatal("a password reached the log")
+	}
+}

@@ -1,0 +1,249 @@
+package http
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/rosterhq/roster"
+)
+
+// The console is rendered on the server with html/template; a small
+// script (static/roster.js) sends its forms to the JSON API. No build
+// step, nothing fetched from elsewhere.
+//
+//go:embed console/*.html console/static/*
+var consoleFS embed.FS
+
+var pages = map[string]*template.Template{}
+
+func init() {
+	for _, p := range []string{"login", "sources", "source", "runs", "run", "users", "user"} {
+		pages[p] = template.Must(template.New("").ParseFS(consoleFS, "console/layout.html", "console/"+p+".html"))
+	}
+}
+
+type banner struct{ Level, Text string }
+
+// page is what every console page gets.
+type page struct {
+	Title   string
+	Admin   string
+	CSRF    string
+	Banners []banner
+}
+
+func (s *Server) consoleRoutes(m *http.ServeMux) {
+	static, _ := fs.Sub(consoleFS, "console/static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console", http.StatusSeeOther) })
+	m.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, "login", page{Title: "Sign in"}, nil)
+	})
+	m.HandleFunc("GET /console", s.console(s.sourcesPage))
+	m.HandleFunc("GET /console/sources/new", s.console(s.sourcePage))
+	m.HandleFunc("GET /console/sources/{id}", s.console(s.sourcePage))
+	m.HandleFunc("GET /console/runs", s.console(s.runsPage))
+	m.HandleFunc("GET /console/runs/{id}", s.console(s.runPage))
+	m.HandleFunc("GET /console/users", s.console(s.usersPage))
+	m.HandleFunc("GET /console/users/{login}", s.console(s.userPage))
+}
+
+// console admits a signed-in admin (a session cookie, never a token) and
+// sends anyone else to the sign-in page.
+func (s *Server) console(h func(http.ResponseWriter, *http.Request, page)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("Authorization")
+		p, err := s.authenticate(r)
+		if err != nil || p.admin == nil {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		h(w, r, page{Admin: p.admin.Name, CSRF: p.csrf, Banners: s.banners(r)})
+	}
+}
+
+// banners warns on every page: a source whose last sync failed, and a
+// source with TLS or its verification turned off.
+func (s *Server) banners(r *http.Request) []banner {
+	var out []banner
+	sources, err := s.Sources.Sources(r.Context())
+	if err != nil {
+		return nil
+	}
+	last := s.lastRuns(r)
+	for _, src := range sources {
+		for _, w := range src.Warnings() {
+			out = append(out, banner{"warning", src.Name + ": " + w})
+		}
+		if run := last[src.ID]; run != nil && run.Status == roster.RunFailed {
+			out = append(out, banner{"danger", fmt.Sprintf("%s: the last sync failed: %s", src.Name, run.Error)})
+		}
+		if run := last[src.ID]; run != nil && run.Status == roster.RunHeld {
+			out = append(out, banner{"warning", fmt.Sprintf("%s: %d removals wait for approval (run %d)", src.Name, run.Held, run.ID)})
+		}
+	}
+	return out
+}
+
+func (s *Server) lastRuns(r *http.Request) map[int64]*roster.Run {
+	runs, err := s.Store.Runs(r.Context(), 0, 200)
+	last := map[int64]*roster.Run{}
+	if err != nil {
+		return last
+	}
+	for _, run := range runs {
+		if last[run.SourceID] == nil {
+			last[run.SourceID] = run
+		}
+	}
+	return last
+}
+
+// render writes a page with the security headers every page carries:
+// scripts and styles from roster itself only, no framing, no referrer.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p page, data map[string]any) {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Title"], data["Admin"], data["CSRF"], data["Banners"] = p.Title, p.Admin, p.CSRF, p.Banners
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	if err := pages[name].ExecuteTemplate(w, "layout", data); err != nil {
+		s.Log.Error("rendering a page failed", "page", name, "err", err)
+	}
+}
+
+func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request, p page) {
+	sources, err := s.Sources.Sources(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p.Title = "Directory sources"
+	s.render(w, r, "sources", p, map[string]any{"Sources": sources, "LastRuns": s.lastRuns(r)})
+}
+
+func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request, p page) {
+	src := &roster.Source{Type: roster.EntraDS, TLSMode: roster.LDAPS}
+	p.Title = "New directory source"
+	if r.PathValue("id") != "" {
+		id, err := s.pathID(r)
+		if err == nil {
+			src, err = s.Sources.Source(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p.Title = "Source " + src.Name
+	}
+	s.render(w, r, "source", p, map[string]any{"Source": src})
+}
+
+// chartBar is one run in the runs chart: height for duration, colour
+// for the outcome.
+type chartBar struct {
+	ID                        int64
+	X, Y, H                   int
+	Seconds                   string
+	Created, Updated, Removed int
+	Status                    roster.RunStatus
+}
+
+func (s *Server) runsPage(w http.ResponseWriter, r *http.Request, p page) {
+	runs, err := s.Store.Runs(r.Context(), 0, 100)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	longest := 0.001
+	for _, run := range runs {
+		if d := run.FinishedAt.Sub(run.StartedAt).Seconds(); run.Done() && d > longest {
+			longest = d
+		}
+	}
+	var bars []chartBar
+	n := min(len(runs), 60)
+	for i := 0; i < n; i++ {
+		run := runs[n-1-i] // oldest on the left
+		d := 0.0
+		if run.Done() {
+			d = run.FinishedAt.Sub(run.StartedAt).Seconds()
+		}
+		h := max(2, int(110*d/longest))
+		bars = append(bars, chartBar{ID: run.ID, X: 4 + 12*i, Y: 115 - h, H: h, Seconds: strconv.FormatFloat(d, 'f', 1, 64),
+			Created: run.Created, Updated: run.Updated, Removed: run.Disabled + run.Deleted, Status: run.Status})
+	}
+	p.Title = "Runs"
+	s.render(w, r, "runs", p, map[string]any{"Runs": runs, "Chart": map[string]any{"Bars": bars, "Width": max(200, 8+12*n)}})
+}
+
+func (s *Server) runPage(w http.ResponseWriter, r *http.Request, p page) {
+	id, err := s.pathID(r)
+	var run *roster.Run
+	if err == nil {
+		run, err = s.Store.Run(r.Context(), id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p.Title = fmt.Sprintf("Run %d", run.ID)
+	s.render(w, r, "run", p, map[string]any{"Run": run})
+}
+
+const usersPerPage = 50
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, p page) {
+	q := r.URL.Query()
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	f := roster.UserFilter{Query: strings.TrimSpace(q.Get("q")), Offset: max(0, offset), Limit: usersPerPage}
+	state := q.Get("state")
+	if state == "enabled" || state == "disabled" {
+		d := state == "disabled"
+		f.Disabled = &d
+	}
+	users, total, err := s.Store.FindUsers(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	link := func(off int) string {
+		v := url.Values{"q": {f.Query}, "state": {state}, "offset": {strconv.Itoa(off)}}
+		return "/console/users?" + v.Encode()
+	}
+	data := map[string]any{"Users": users, "Total": total, "Query": f.Query, "State": state}
+	if f.Offset > 0 {
+		data["Prev"] = link(max(0, f.Offset-usersPerPage))
+	}
+	if f.Offset+len(users) < total {
+		data["Next"] = link(f.Offset + usersPerPage)
+	}
+	p.Title = "Users"
+	s.render(w, r, "users", p, data)
+}
+
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request, p page) {
+	u, err := s.Store.UserByLogin(r.Context(), strings.ToLower(r.PathValue("login")))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	groups, err := s.Store.UserGroups(r.Context(), u.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p.Title = u.Name
+	s.render(w, r, "user", p, map[string]any{"User": u, "Groups": groups})
+}

@@ -1,0 +1,155 @@
+// roster's console: the pages are rendered by the server; this script
+// sends the forms to the JSON API, with the session's CSRF token.
+"use strict";
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+async function api(method, path, body) {
+  const resp = await fetch(path, {
+    method, credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await resp.text();
+  let data = {};
+  try { data = text ? JSON.parse(text) : {}; } catch (e) { data = {}; }
+  if (!resp.ok) throw new Error(data.error ? data.error.message : resp.status + " " + resp.statusText);
+  return data;
+}
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+// Sign in.
+document.getElementById("login")?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target;
+  try {
+    await api("POST", "/api/v1/login", { name: f.name.value, password: f.password.value });
+    location.href = "/console";
+  } catch (e) { document.getElementById("login-error").textContent = e.message; }
+});
+document.getElementById("logout")?.addEventListener("click", async () => {
+  await api("POST", "/api/v1/logout").catch(() => {});
+  location.href = "/login";
+});
+
+// The source form.
+const form = document.getElementById("source");
+function sourceBody() {
+  const f = form.elements;
+  const body = {
+    name: f.name.value, type: f.type.value, address: f.address.value, tls: f.tls.value,
+    domain: f.domain.value, login: f.login.value,
+    base_dns: f.base_dns.value.split("\n").map((s) => s.trim()).filter(Boolean),
+    user_filter: f.user_filter.value, server_name: f.server_name.value, ca_pem: f.ca_pem.value,
+    pin_sha256: f.pin_sha256.value, disabled_users: f.disabled_users.value,
+    removal_action: f.removal_action.value, removal_grace: f.removal_grace.value,
+    threshold_percent: parseFloat(f.threshold_percent.value) || 0, threshold_count: parseInt(f.threshold_count.value, 10) || 0,
+    mapping: {},
+  };
+  if (f.password.value) body.password = f.password.value;
+  if (form.dataset.id && form.dataset.id !== "0") body.id = parseInt(form.dataset.id, 10);
+  return body;
+}
+function showError(e) { document.getElementById("form-error").textContent = e ? e.message : ""; }
+
+async function testConnection() {
+  showError();
+  const out = document.getElementById("test-result");
+  out.hidden = false;
+  out.replaceChildren(el("p", {}, "Testing the connection…"));
+  try {
+    const t = await api("POST", "/api/v1/sources/test", sourceBody());
+    const items = [el("h2", { id: "test-verdict", class: t.ok ? "ok" : "error" },
+      t.ok ? `Connected: ${t.users} users (${t.disabled} disabled) as ${t.login}` : "The test failed")];
+    if (t.error) items.push(el("p", { class: "error" }, t.error));
+    if (t.certificate) {
+      const c = t.certificate;
+      items.push(el("dl", {},
+        el("dt", {}, "Certificate"), el("dd", {}, c.subject),
+        el("dt", {}, "DNS names"), el("dd", {}, (c.sans || []).join(", ")),
+        el("dt", {}, "Issuer"), el("dd", {}, c.issuer),
+        el("dt", {}, "Expires"), el("dd", { class: c.days_left < 30 ? "warn" : "" }, `${c.not_after.slice(0, 10)} (${c.days_left} days)`),
+        el("dt", {}, "SHA-256"), el("dd", {}, c.sha256),
+        el("dt", {}, "Trusted"), el("dd", { class: c.trusted ? "ok" : "error" }, c.trusted ? "yes" : "no")));
+      if (!c.trusted && c.pem) {
+        const b = el("button", { type: "button", id: "trust" }, "Trust this certificate");
+        b.addEventListener("click", () => { form.elements.ca_pem.value = c.pem; testConnection(); });
+        items.push(el("p", {}, `Check that this SHA-256 fingerprint is your directory's: ${c.sha256}. `, b));
+      }
+    }
+    for (const w of t.warnings || []) items.push(el("p", { class: "warn" }, "⚠ " + w));
+    out.replaceChildren(...items);
+  } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
+}
+
+async function save(ev) {
+  ev.preventDefault();
+  showError();
+  try {
+    const id = form.dataset.id;
+    const s = id && id !== "0" ? await api("PUT", `/api/v1/sources/${id}`, sourceBody()) : await api("POST", "/api/v1/sources", sourceBody());
+    location.href = `/console/sources/${s.id}?saved=1`;
+  } catch (e) { showError(e); }
+}
+
+async function preview() {
+  const out = document.getElementById("plan");
+  out.hidden = false;
+  out.replaceChildren(el("p", {}, "Planning (nothing is written)…"));
+  try {
+    const p = await api("POST", `/api/v1/sources/${form.dataset.id}/preview`);
+    const r = p.run;
+    const rows = (p.changes || []).map((c) => el("tr", {}, el("td", {}, c.kind), el("td", {}, c.login),
+      el("td", {}, c.kind === "create" ? c.dn : (c.reason || "") + (c.fields || []).map((f) => ` ${f.field}: ${f.before} → ${f.after}`).join(";"))));
+    out.replaceChildren(
+      el("h2", { id: "plan-summary" }, `Plan: ${r.Created} to create, ${r.Updated} to update, ${r.Renamed} renamed, ${r.Disabled} to disable, ${r.Reenabled} to re-enable, ${r.Deleted} to delete`),
+      p.held ? el("p", { class: "warn" }, `${p.held} removals would be held for approval.`) : "",
+      el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Change"), el("th", {}, "Login"), el("th", {}, "Detail"))), el("tbody", {}, ...rows)),
+      p.more ? el("p", {}, `… and ${p.more} more.`) : "");
+  } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
+}
+
+async function synchronize() {
+  const out = document.getElementById("progress");
+  out.hidden = false;
+  try {
+    const s = await api("POST", `/api/v1/sources/${form.dataset.id}/sync`);
+    const cancel = document.getElementById("cancel");
+    cancel.hidden = false;
+    cancel.onclick = () => api("POST", `/api/v1/runs/${s.run_id}/cancel`).catch(showError);
+    const line = el("p", { id: "progress-line" }, "Starting…");
+    out.replaceChildren(el("h2", {}, `Run ${s.run_id}`), line);
+    const ev = new EventSource(s.events);
+    ev.onmessage = (m) => {
+      const p = JSON.parse(m.data);
+      line.textContent = `${p.phase}: ${p.seen} entries, ${p.elapsed_seconds.toFixed(1)} s`;
+      if (p.done) {
+        ev.close();
+        cancel.hidden = true;
+        line.id = "progress-done";
+        line.className = p.status;
+        line.replaceChildren(`Finished: ${p.status}, ${p.seen} entries. `, el("a", { href: `/console/runs/${s.run_id}` }, "See the run"));
+      }
+    };
+    ev.onerror = () => ev.close();
+  } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
+}
+
+if (form) {
+  form.addEventListener("submit", save);
+  document.getElementById("test").addEventListener("click", testConnection);
+  document.getElementById("preview")?.addEventListener("click", preview);
+  document.getElementById("sync")?.addEventListener("click", synchronize);
+}
+
+document.getElementById("approve")?.addEventListener("click", async (ev) => {
+  try {
+    const s = await api("POST", `/api/v1/sources/${ev.target.dataset.source}/sync?approve_removals=true`);
+    location.href = `/console/runs/${s.run_id}`;
+  } catch (e) { alert(e.message); }
+});
