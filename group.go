@@ -11,3 +11,9 @@ type Group struct {
 	Name     string
 	Members  []int64 // user IDs
 }
+
+// GroupSummary is a group with how many roster users belong to it.
+type GroupSummary struct {
+	Group
+	Users int `json:"users"`
+}

@@ -23,7 +23,7 @@ var consoleFS embed.FS
 var pages = map[string]*template.Template{}
 
 func init() {
-	for _, p := range []string{"login", "sources", "source", "runs", "run", "users", "user"} {
+	for _, p := range []string{"login", "sources", "source", "runs", "run", "users", "user", "groups", "settings", "certificates"} {
 		pages[p] = template.Must(template.New("").ParseFS(consoleFS, "console/layout.html", "console/"+p+".html"))
 	}
 }
@@ -52,6 +52,32 @@ func (s *Server) consoleRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /console/runs/{id}", s.console(s.runPage))
 	m.HandleFunc("GET /console/users", s.console(s.usersPage))
 	m.HandleFunc("GET /console/users/{login}", s.console(s.userPage))
+	m.HandleFunc("GET /console/groups", s.console(s.groupsPage))
+	m.HandleFunc("GET /console/settings", s.console(s.settingsPage))
+	m.HandleFunc("GET /console/certificates", s.console(func(w http.ResponseWriter, r *http.Request, p page) {
+		p.Title = "Certificates"
+		s.render(w, r, "certificates", p, nil)
+	}))
+}
+
+func (s *Server) groupsPage(w http.ResponseWriter, r *http.Request, p page) {
+	groups, err := s.Store.Groups(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p.Title = "Groups"
+	s.render(w, r, "groups", p, map[string]any{"Groups": groups})
+}
+
+func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, p page) {
+	tokens, err := s.Store.Tokens(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p.Title = "Settings"
+	s.render(w, r, "settings", p, map[string]any{"Tokens": tokens})
 }
 
 // console admits a signed-in admin (a session cookie, never a token) and

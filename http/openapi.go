@@ -26,25 +26,29 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 		anyone  = "none"
 		reader  = "a console session or any API token"
 		console = "a console session only, with the X-CSRF-Token header for writes"
+		writer  = "a console session (with X-CSRF-Token) or an admin token"
 	)
 	doc := map[string]any{
 		"openapi": "3.0.3",
 		"info":    map[string]any{"title": "roster API", "version": s.Version},
 		"paths": map[string]any{
-			"/api/v1/login":         map[string]any{"post": op("Sign in; sets the session cookie and returns the CSRF token", anyone)},
-			"/api/v1/logout":        map[string]any{"post": op("Sign out", console)},
-			"/api/v1/me":            map[string]any{"get": op("The signed-in admin and the session's CSRF token", console)},
-			"/api/v1/password":      map[string]any{"post": op("Change the admin's password", console)},
-			"/api/v1/users":         map[string]any{"get": op("Search users", reader, "q", "disabled", "offset", "limit")},
-			"/api/v1/users/{login}": map[string]any{"get": op("One user, by login or former login, with groups", reader, "login")},
-			"/api/v1/runs":          map[string]any{"get": op("Recent sync runs", reader, "limit")},
-			"/api/v1/runs/{id}":     map[string]any{"get": op("One run, with bad entries and held removals", reader, "id")},
-			"/api/v1/tokens":        map[string]any{"get": op("API tokens", console), "post": op("Make an API token; the secret is returned once", console)},
-			"/api/v1/tokens/{id}":   map[string]any{"delete": op("Revoke an API token", console, "id")},
-			"/api/v1/openapi.json":  map[string]any{"get": op("This document", anyone)},
-			"/healthz":              map[string]any{"get": op("The process answers", anyone)},
-			"/readyz":               map[string]any{"get": op("The user base answers", anyone)},
-			"/metrics":              map[string]any{"get": op("Prometheus metrics", reader)},
+			"/api/v1/login":              map[string]any{"post": op("Sign in; sets the session cookie and returns the CSRF token", anyone)},
+			"/api/v1/logout":             map[string]any{"post": op("Sign out", console)},
+			"/api/v1/me":                 map[string]any{"get": op("The signed-in admin and the session's CSRF token", console)},
+			"/api/v1/password":           map[string]any{"post": op("Change the admin's password", console)},
+			"/api/v1/users":              map[string]any{"get": op("Search users", reader, "q", "disabled", "offset", "limit")},
+			"/api/v1/users/{login}":      map[string]any{"get": op("One user, by login or former login, with groups", reader, "login")},
+			"/api/v1/runs":               map[string]any{"get": op("Recent sync runs", reader, "limit")},
+			"/api/v1/groups":             map[string]any{"get": op("Groups, with their user counts", reader)},
+			"/api/v1/certificates/new":   map[string]any{"post": op("Make an Entra DS secure LDAP certificate (PFX and .cer)", writer)},
+			"/api/v1/certificates/check": map[string]any{"post": op("Check a .pfx or .cer against the Entra DS rules", writer)},
+			"/api/v1/runs/{id}":          map[string]any{"get": op("One run, with bad entries and held removals", reader, "id")},
+			"/api/v1/tokens":             map[string]any{"get": op("API tokens", console), "post": op("Make an API token; the secret is returned once", console)},
+			"/api/v1/tokens/{id}":        map[string]any{"delete": op("Revoke an API token", console, "id")},
+			"/api/v1/openapi.json":       map[string]any{"get": op("This document", anyone)},
+			"/healthz":                   map[string]any{"get": op("The process answers", anyone)},
+			"/readyz":                    map[string]any{"get": op("The user base answers", anyone)},
+			"/metrics":                   map[string]any{"get": op("Prometheus metrics", reader)},
 		},
 		"components": map[string]any{
 			"securitySchemes": map[string]any{

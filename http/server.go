@@ -35,6 +35,7 @@ type Store interface {
 	FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User, int, error)
 	UserByLogin(ctx context.Context, login string) (*roster.User, error)
 	UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error)
+	Groups(ctx context.Context) ([]*roster.GroupSummary, error)
 	Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error)
 	Run(ctx context.Context, id int64) (*roster.Run, error)
 }
@@ -77,6 +78,7 @@ func (s *Server) Handler() http.Handler {
 
 	m.HandleFunc("GET /api/v1/users", s.read(s.listUsers))
 	m.HandleFunc("GET /api/v1/users/{login}", s.read(s.getUser))
+	m.HandleFunc("GET /api/v1/groups", s.read(s.listGroups))
 	m.HandleFunc("GET /api/v1/runs", s.read(s.listRuns))
 	m.HandleFunc("GET /api/v1/runs/{id}", s.read(s.getRun))
 
@@ -91,6 +93,9 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("GET /api/v1/runs/{id}/progress", s.read(s.runProgress))
 	m.HandleFunc("GET /api/v1/runs/{id}/events", s.read(s.runEvents))
 	m.HandleFunc("POST /api/v1/runs/{id}/cancel", s.write(s.cancelRun))
+
+	m.HandleFunc("POST /api/v1/certificates/new", s.write(s.newCertificate))
+	m.HandleFunc("POST /api/v1/certificates/check", s.write(s.checkCertificate))
 
 	m.HandleFunc("GET /api/v1/tokens", s.session(s.listTokens))
 	m.HandleFunc("POST /api/v1/tokens", s.session(s.createToken))

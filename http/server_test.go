@@ -516,3 +516,76 @@ func TestRunEventsStreamUntilDone(t *testing.T) {
 }
 
 func mustAtoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+func TestCertificatesMakeAndCheck(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.signIn()
+	code, made, _ := c.do("POST", "/api/v1/certificates/new", map[string]any{"domain": "aaddscontoso.com", "days": 365})
+	if code != 201 || made["rules_failed"].(float64) != 0 || made["password"] == nil {
+		t.Fatalf("new = %d %v", code, made["rules_failed"])
+	}
+	code, rep, _ := c.do("POST", "/api/v1/certificates/check", map[string]any{"file_base64": made["pfx_base64"], "password": made["password"]})
+	if code != 200 || rep["kind"] != "pfx" || rep["domain"] != "aaddscontoso.com" {
+		t.Fatalf("check of the made PFX = %d %v", code, rep["kind"])
+	}
+	for _, r := range rep["results"].([]any) {
+		if r.(map[string]any)["status"] == "fail" {
+			t.Errorf("the made PFX fails %v", r)
+		}
+	}
+	code, rep, _ = c.do("POST", "/api/v1/certificates/check", map[string]any{"file_base64": made["pfx_base64"], "password": "wrong-one"})
+	failed := ""
+	for _, r := range rep["results"].([]any) {
+		if m := r.(map[string]any); m["status"] == "fail" {
+			failed += m["rule"].(string)
+		}
+	}
+	if code != 200 || failed != "PFX-03" {
+		t.Fatalf("a wrong password fails %q, want PFX-03", failed)
+	}
+	if code, _, _ := c.do("POST", "/api/v1/certificates/new", map[string]any{"domain": "nodot"}); code != 400 {
+		t.Fatalf("a bad domain = %d, want 400", code)
+	}
+	_, tok, _ := c.do("POST", "/api/v1/tokens", map[string]string{"name": "ro", "scope": "read"})
+	ro := f.client()
+	ro.bearer = tok["secret"].(string)
+	if code, _, _ := ro.do("POST", "/api/v1/certificates/new", map[string]any{"domain": "corp.test"}); code != 403 {
+		t.Fatalf("a read token making a certificate = %d, want 403", code)
+	}
+	if code, body, _ := ro.do("GET", "/api/v1/groups", nil); code != 200 || body["groups"] != nil && len(body["groups"].([]any)) != 0 {
+		t.Fatalf("groups = %d %v", code, body)
+	}
+}
+
+func TestConsolePagesNeedASession(t *testing.T) {
+	f := newFixture(t)
+	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"/console", "/console/users", "/console/settings", "/console/sources/new", "/console/certificates"} {
+		resp, err := anon.Get(f.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+			t.Errorf("%s anonymously = %d to %q, want a redirect to /login", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	c := f.client()
+	c.signIn()
+	for _, path := range []string{"/console", "/console/users?q=ali", "/console/users/alice", "/console/groups", "/console/runs", "/console/settings", "/console/certificates", "/console/sources/new"} {
+		req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
+		resp, err := c.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'self'") || !strings.Contains(string(body), `name="csrf-token"`) {
+			t.Errorf("%s = %d, CSP %q", path, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+		}
+		if strings.Contains(string(body), "deadbeef") {
+			t.Errorf("%s shows a print code hash", path)
+		}
+	}
+}

@@ -206,3 +206,24 @@ func (db *DB) UserGroups(ctx context.Context, userID int64) ([]*roster.Group, er
 	}
 	return groups, nil
 }
+
+// Groups lists every group, by name, with the number of stored users of
+// its source that belong to it (nesting resolved).
+func (db *DB) Groups(ctx context.Context) ([]*roster.GroupSummary, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT g.id, g.source_id, g.anchor, g.dn, g.name,
+		(SELECT COUNT(*) FROM group_members m JOIN users u ON u.dn_key = m.user_dn AND u.source_id = g.source_id WHERE m.group_id = g.id)
+		FROM groups g ORDER BY g.name, g.id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: groups: %w", err)
+	}
+	defer rows.Close()
+	var out []*roster.GroupSummary
+	for rows.Next() {
+		g := &roster.GroupSummary{}
+		if err := rows.Scan(&g.ID, &g.SourceID, &g.Anchor, &g.DN, &g.Name, &g.Users); err != nil {
+			return nil, fmt.Errorf("sqlite: groups: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}

@@ -153,3 +153,67 @@ document.getElementById("approve")?.addEventListener("click", async (ev) => {
     location.href = `/console/runs/${s.run_id}`;
   } catch (e) { alert(e.message); }
 });
+
+// Settings: the admin's password and API tokens.
+document.getElementById("password")?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target, out = document.getElementById("password-result");
+  try {
+    await api("POST", "/api/v1/password", { current: f.current.value, new: f.new.value });
+    f.reset();
+    out.className = "ok";
+    out.textContent = "The password is changed. Other sessions of this admin are signed out.";
+  } catch (e) { out.className = "error"; out.textContent = e.message; }
+});
+document.getElementById("token")?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target, out = document.getElementById("token-secret");
+  try {
+    const t = await api("POST", "/api/v1/tokens", { name: f.name.value, scope: f.scope.value });
+    out.textContent = `Token for ${t.token.name} (${t.token.scope}): ${t.secret} (shown this once: copy it now).`;
+    f.reset();
+  } catch (e) { out.textContent = e.message; }
+});
+document.querySelectorAll("button.revoke").forEach((b) => b.addEventListener("click", async () => {
+  if (!confirm("Revoke this token? Whatever uses it stops working at once.")) return;
+  await api("DELETE", `/api/v1/tokens/${b.dataset.id}`).then(() => location.reload(), (e) => alert(e.message));
+}));
+
+// Certificates: make the Entra DS PFX, check a file.
+function download(name, blob) {
+  const a = el("a", { href: URL.createObjectURL(blob), download: name }, "Download " + name);
+  return a;
+}
+document.getElementById("cert-new")?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target, out = document.getElementById("cert-new-result");
+  try {
+    const body = { domain: f.domain.value, days: parseInt(f.days.value, 10) || 365 };
+    if (f.password.value) body.password = f.password.value;
+    const c = await api("POST", "/api/v1/certificates/new", body);
+    const pfx = Uint8Array.from(atob(c.pfx_base64), (ch) => ch.charCodeAt(0));
+    out.replaceChildren(
+      el("p", { class: "ok" }, `Made *.${c.domain}: ${c.rules_failed} rules fail.`),
+      el("dl", {}, el("dt", {}, "Thumbprint (as Azure shows it)"), el("dd", { id: "cert-thumbprint" }, c.certificate.sha1_thumbprint),
+        el("dt", {}, "SHA-256"), el("dd", {}, c.certificate.sha256),
+        el("dt", {}, "Valid until"), el("dd", {}, c.certificate.not_after.slice(0, 10))),
+      c.password ? el("p", { class: "warn" }, `PFX password: ${c.password} (shown this once: store it now)`) : "",
+      el("p", {}, download(c.domain + ".pfx", new Blob([pfx], { type: "application/x-pkcs12" })), " · ",
+        download(c.domain + ".cer", new Blob([c.cer_pem], { type: "application/x-x509-ca-cert" }))),
+      el("p", {}, "Upload the .pfx in the Azure portal: Entra Domain Services, Secure LDAP; restrict port 636 to your print servers' addresses."));
+  } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
+});
+document.getElementById("cert-check")?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target, out = document.getElementById("cert-check-result");
+  const buf = new Uint8Array(await f.file.files[0].arrayBuffer());
+  let bin = "";
+  for (const b of buf) bin += String.fromCharCode(b);
+  try {
+    const r = await api("POST", "/api/v1/certificates/check", { file_base64: btoa(bin), password: f.password.value, domain: f.domain.value });
+    const rows = r.results.map((x) => el("tr", { class: x.status }, el("td", {}, x.status), el("td", {}, x.rule), el("td", {}, x.message + (x.fix ? " Fix: " + x.fix : ""))));
+    const failed = r.results.filter((x) => x.status === "fail").length;
+    out.replaceChildren(el("p", { id: "cert-check-verdict", class: failed ? "error" : "ok" }, failed ? `${failed} rules fail` : "No rule fails"),
+      el("table", {}, el("tbody", {}, ...rows)));
+  } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
+});
