@@ -95,6 +95,11 @@ type Source struct {
 	UserFilter string   // extra LDAP filter ANDed with the type's user filter
 	GroupScope []string // group DNs; when set, only their (nested) members are synced
 
+	// CertificateNotAfter is when the directory's certificate expires, as
+	// last seen by a test or a sync; zero when never seen. It is state,
+	// not a setting: stores keep it apart from the settings.
+	CertificateNotAfter time.Time
+
 	Mapping       Mapping       // empty fields take the directory type's preset
 	DisabledUsers DisabledUsers // what to do with accounts disabled in the directory
 	Removal       RemovalPolicy // what to do with users who leave the directory

@@ -71,6 +71,14 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(&b, "roster_last_run_entries{kind=%q} %d\n", kv.kind, kv.n)
 		}
 	}
+	if sources, err := s.Sources.Sources(r.Context()); err == nil {
+		b.WriteString("# HELP roster_directory_certificate_days_left Days until the directory's certificate expires, as last seen.\n# TYPE roster_directory_certificate_days_left gauge\n")
+		for _, src := range sources {
+			if !src.CertificateNotAfter.IsZero() {
+				fmt.Fprintf(&b, "roster_directory_certificate_days_left{source=%q} %d\n", src.Name, int(src.CertificateNotAfter.Sub(s.Now()).Hours()/24))
+			}
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	fmt.Fprint(w, b.String())
 }

@@ -589,3 +589,29 @@ func TestConsolePagesNeedASession(t *testing.T) {
 		}
 	}
 }
+
+func TestExpiringDirectoryCertificateIsWarnedAndMeasured(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.signIn()
+	_, src, _ := c.do("POST", "/api/v1/sources", articleSource())
+	id := int64(src["id"].(float64))
+	if err := f.db.SetSourceCertificate(context.Background(), id, time.Now().Add(10*24*time.Hour+time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/console": "the directory&#39;s certificate expires in 10 days",
+		"/metrics": `roster_directory_certificate_days_left{source="corp"} 10`,
+	} {
+		req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
+		resp, err := c.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), want) {
+			t.Errorf("%s lacks %q:\n%s", path, want, body)
+		}
+	}
+}

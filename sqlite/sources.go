@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -61,7 +62,7 @@ var sealLabel = []byte("roster source password v1")
 // no Sealer.
 func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
 	settings := *src
-	settings.Password = ""
+	settings.Password, settings.CertificateNotAfter = "", time.Time{}
 	b, err := json.Marshal(&settings)
 	if err != nil {
 		return fmt.Errorf("sqlite: source settings: %w", err)
@@ -124,19 +125,25 @@ func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
 func (db *DB) Source(ctx context.Context, id int64) (*roster.Source, error) {
 	var settings sql.NullString
 	var sealed []byte
-	err := db.db.QueryRowContext(ctx, `SELECT settings, password_sealed FROM sources WHERE id = ?`, id).Scan(&settings, &sealed)
+	var notAfter time.Time
+	err := db.db.QueryRowContext(ctx, `SELECT settings, password_sealed, certificate_not_after FROM sources WHERE id = ?`, id).
+		Scan(&settings, &sealed, timeCol{&notAfter})
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !settings.Valid {
 		return nil, roster.Errorf(roster.ENOTFOUND, "no source has the ID %d", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: source %d: %w", id, err)
 	}
-	return db.openSource(id, settings.String, sealed)
+	src, err := db.openSource(id, settings.String, sealed)
+	if src != nil {
+		src.CertificateNotAfter = notAfter
+	}
+	return src, err
 }
 
 // Sources returns every source that has settings, by name.
 func (db *DB) Sources(ctx context.Context) ([]*roster.Source, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT id, settings, password_sealed FROM sources WHERE settings IS NOT NULL ORDER BY name`)
+	rows, err := db.db.QueryContext(ctx, `SELECT id, settings, password_sealed, certificate_not_after FROM sources WHERE settings IS NOT NULL ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: sources: %w", err)
 	}
@@ -146,13 +153,15 @@ func (db *DB) Sources(ctx context.Context) ([]*roster.Source, error) {
 		var id int64
 		var settings string
 		var sealed []byte
-		if err := rows.Scan(&id, &settings, &sealed); err != nil {
+		var notAfter time.Time
+		if err := rows.Scan(&id, &settings, &sealed, timeCol{&notAfter}); err != nil {
 			return nil, fmt.Errorf("sqlite: sources: %w", err)
 		}
 		src, err := db.openSource(id, settings, sealed)
 		if err != nil {
 			return nil, err
 		}
+		src.CertificateNotAfter = notAfter
 		out = append(out, src)
 	}
 	return out, rows.Err()
@@ -190,6 +199,17 @@ func (db *DB) DeleteSource(ctx context.Context, id int64) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return roster.Errorf(roster.ENOTFOUND, "no source has the ID %d", id)
+	}
+	return nil
+}
+
+// SetSourceCertificate records when the source's directory certificate
+// expires, as a test or a sync just saw it. Unchanged, it writes nothing.
+func (db *DB) SetSourceCertificate(ctx context.Context, id int64, notAfter time.Time) error {
+	v := timeValue(notAfter)
+	_, err := db.db.ExecContext(ctx, `UPDATE sources SET certificate_not_after = ? WHERE id = ? AND certificate_not_after IS NOT ?`, v, id, v)
+	if err != nil {
+		return fmt.Errorf("sqlite: source certificate: %w", err)
 	}
 	return nil
 }

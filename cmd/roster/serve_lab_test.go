@@ -125,6 +125,19 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 		t.Fatalf("user = %d %v", code, body)
 	}
 
+	req, _ = http.NewRequest("GET", url+"/metrics", nil)
+	resp, err = a.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`roster_runs{status="succeeded"} 1`, `roster_directory_certificate_days_left{source="corp"} 36`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %q:\n%s", want, metrics)
+		}
+	}
+
 	stop()
 	all := logs.String() + strings.Join(a.responses, "\n")
 	if strings.Contains(all, bindPW) || strings.Contains(all, adminPW) {

@@ -54,6 +54,9 @@ func (s *syncService) Test(ctx context.Context, src *roster.Source) *roster.Conn
 			return t
 		}
 		t.TLSVersion = tls.VersionName(probe.TLSVersion)
+		if len(probe.Chain) > 0 && src.ID != 0 {
+			s.db.SetSourceCertificate(ctx, src.ID, probe.Chain[0].NotAfter)
+		}
 		if len(probe.Chain) > 0 {
 			sum := pfx.Summarize(probe.Chain[0], s.a.now())
 			top := probe.Chain[len(probe.Chain)-1]
@@ -160,6 +163,7 @@ func (s *syncService) Start(sourceID int64, approve bool) (int64, error) {
 			return
 		}
 		defer dir.Close()
+		s.noteCertificate(ctx, sourceID, dir)
 		e := &reconcile.Engine{Store: s.db, Now: s.a.now, Log: s.a.log, HashCode: s.hash,
 			Started: func(r *roster.Run) {
 				runID = r.ID
@@ -226,6 +230,15 @@ func (s *syncService) Cancel(runID int64) error {
 	}
 	j.cancel()
 	return nil
+}
+
+// noteCertificate records the expiry of the certificate a sync saw.
+func (s *syncService) noteCertificate(ctx context.Context, sourceID int64, dir *ldap.Directory) {
+	if st := dir.Conn().TLS(); st != nil && len(st.PeerCertificates) > 0 {
+		if err := s.db.SetSourceCertificate(ctx, sourceID, st.PeerCertificates[0].NotAfter); err != nil {
+			s.a.log.Warn("recording the directory certificate's expiry failed", "err", err)
+		}
+	}
 }
 
 // Wait waits for the running syncs to stop, after base ended.
