@@ -276,6 +276,13 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, p page) {
 		s.writeError(w, r, err)
 		return
 	}
+	source := "made by hand in roster"
+	if u.SourceID != 0 {
+		source = fmt.Sprintf("source %d", u.SourceID)
+		if src, err := s.Sources.Source(r.Context(), u.SourceID); err == nil {
+			source = src.Name
+		}
+	}
 	p.Title = u.Name
-	s.render(w, r, "user", p, map[string]any{"User": u, "Groups": groups})
+	s.render(w, r, "user", p, map[string]any{"User": u, "Groups": groups, "Source": source})
 }

@@ -615,3 +615,22 @@ func TestExpiringDirectoryCertificateIsWarnedAndMeasured(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceMappingRoundTrips(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.signIn()
+	src := articleSource()
+	src["mapping"] = map[string]any{"login": "userPrincipalName", "cards": []string{"pager"}, "extra": []string{"title"}, "keep_login_case": true}
+	_, body, _ := c.do("POST", "/api/v1/sources", src)
+	_, got, _ := c.do("GET", "/api/v1/sources/"+itoa(int(body["id"].(float64))), nil)
+	m := got["mapping"].(map[string]any)
+	if m["login"] != "userPrincipalName" || m["keep_login_case"] != true || len(m["extra"].([]any)) != 1 || len(m["cards"].([]any)) != 1 {
+		t.Fatalf("mapping = %v", m)
+	}
+	src["mapping"] = map[string]any{"print_code": "employeeNumber", "extra": []string{"employeeNumber"}}
+	src["name"] = "other"
+	if code, body, _ := c.do("POST", "/api/v1/sources", src); code != 400 || !strings.Contains(f.responses[len(f.responses)-1], "kept in clear") {
+		t.Fatalf("the print code as an extra = %d %v", code, body)
+	}
+}

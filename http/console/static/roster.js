@@ -51,6 +51,15 @@ function sourceBody() {
     threshold_percent: parseFloat(f.threshold_percent.value) || 0, threshold_count: parseInt(f.threshold_count.value, 10) || 0,
     mapping: {},
   };
+  const list = (v) => v.split(",").map((s) => s.trim()).filter(Boolean);
+  const m = body.mapping;
+  if (f.map_login.value) m.login = f.map_login.value;
+  for (const [field, key] of [["map_name", "name"], ["map_email", "email"], ["map_department", "department"], ["map_cost_center", "cost_center"], ["map_print_code", "print_code"]]) {
+    if (f[field].value.trim()) m[key] = f[field].value.trim();
+  }
+  if (list(f.map_cards.value).length) m.cards = list(f.map_cards.value);
+  if (list(f.map_extra.value).length) m.extra = list(f.map_extra.value);
+  if (f.map_keep_case.checked) m.keep_login_case = true;
   if (f.password.value) body.password = f.password.value;
   if (form.dataset.id && form.dataset.id !== "0") body.id = parseInt(form.dataset.id, 10);
   return body;
