@@ -189,8 +189,13 @@ type chartBar struct {
 	X, Y, H                   int
 	Seconds                   string
 	Created, Updated, Removed int
-	Status                    roster.RunStatus
+	// The stacked bar of changed users.
+	CreatedY, CreatedH, UpdatedY, UpdatedH, RemovedY, RemovedH int
+	Status                                                     roster.RunStatus
 }
+
+// chartWidth fits 60 runs at 12 units each.
+const chartWidth = 8 + 12*60
 
 func (s *Server) runsPage(w http.ResponseWriter, r *http.Request, p page) {
 	runs, err := s.Store.Runs(r.Context(), 0, 100)
@@ -198,11 +203,12 @@ func (s *Server) runsPage(w http.ResponseWriter, r *http.Request, p page) {
 		s.writeError(w, r, err)
 		return
 	}
-	longest := 0.001
+	longest, most := 0.001, 1
 	for _, run := range runs {
 		if d := run.FinishedAt.Sub(run.StartedAt).Seconds(); run.Done() && d > longest {
 			longest = d
 		}
+		most = max(most, run.Created+run.Updated+run.Renamed+run.Disabled+run.Deleted)
 	}
 	var bars []chartBar
 	n := min(len(runs), 60)
@@ -213,11 +219,18 @@ func (s *Server) runsPage(w http.ResponseWriter, r *http.Request, p page) {
 			d = run.FinishedAt.Sub(run.StartedAt).Seconds()
 		}
 		h := max(2, int(110*d/longest))
-		bars = append(bars, chartBar{ID: run.ID, X: 4 + 12*i, Y: 115 - h, H: h, Seconds: strconv.FormatFloat(d, 'f', 1, 64),
-			Created: run.Created, Updated: run.Updated, Removed: run.Disabled + run.Deleted, Status: run.Status})
+		b := chartBar{ID: run.ID, X: 4 + 12*i, Y: 115 - h, H: h, Seconds: strconv.FormatFloat(d, 'f', 1, 64),
+			Created: run.Created, Updated: run.Updated + run.Renamed, Removed: run.Disabled + run.Deleted, Status: run.Status}
+		scale := func(n int) int { return 110 * n / most }
+		b.CreatedH, b.UpdatedH, b.RemovedH = scale(b.Created), scale(b.Updated), scale(b.Removed)
+		b.CreatedY = 115 - b.CreatedH
+		b.UpdatedY = b.CreatedY - b.UpdatedH
+		b.RemovedY = b.UpdatedY - b.RemovedH
+		bars = append(bars, b)
 	}
 	p.Title = "Runs"
-	s.render(w, r, "runs", p, map[string]any{"Runs": runs, "Chart": map[string]any{"Bars": bars, "Width": max(200, 8+12*n)}})
+	s.render(w, r, "runs", p, map[string]any{"Runs": runs, "Chart": map[string]any{"Bars": bars, "Width": chartWidth,
+		"Longest": strconv.FormatFloat(longest, 'f', 1, 64), "MostChanges": most}})
 }
 
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request, p page) {
