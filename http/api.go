@@ -51,17 +51,23 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	u, err := s.Store.UserByLogin(r.Context(), strings.ToLower(r.PathValue("login")))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	groups, err := s.Store.UserGroups(r.Context(), u.ID)
+	u, groups, err := s.userWithGroups(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, userView{User: u, PrintCodeSet: u.PrintCodeHash != "", Groups: groups})
+}
+
+// userWithGroups finds the user of the path's login (or former login)
+// and its groups.
+func (s *Server) userWithGroups(r *http.Request) (*roster.User, []*roster.Group, error) {
+	u, err := s.Store.UserByLogin(r.Context(), strings.ToLower(r.PathValue("login")))
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := s.Store.UserGroups(r.Context(), u.ID)
+	return u, groups, err
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {

@@ -279,12 +279,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, p page) {
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request, p page) {
-	u, err := s.Store.UserByLogin(r.Context(), strings.ToLower(r.PathValue("login")))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	groups, err := s.Store.UserGroups(r.Context(), u.ID)
+	u, groups, err := s.userWithGroups(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -88,36 +88,44 @@ func lockDataDir(dir string) (release func(), err error) {
 // first use: without it a stolen database does not reveal any code, and
 // a lookup by code still works.
 func printCodeHasher(dir string, create bool) (func(string) string, error) {
-	path := filepath.Join(dir, "print-code.key")
-	key, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) && !create {
-		// A dry run on a new folder: no stored code can match anyway.
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-	} else if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		if err := writeFileAtomic(path, key, 0o600, false); err != nil {
-			// Another process made it first: use theirs.
-			if key, err = os.ReadFile(path); err != nil {
-				return nil, err
-			}
-		}
-	} else if err != nil {
-		return nil, fmt.Errorf("cannot read the print code key: %w", err)
-	}
-	if len(key) < 32 {
-		return nil, fmt.Errorf("the print code key %s is damaged (%d bytes)", path, len(key))
+	key, err := keyFile(filepath.Join(dir, "print-code.key"), "print code key", create)
+	if err != nil {
+		return nil, err
 	}
 	return func(code string) string {
 		m := hmac.New(sha256.New, key)
 		m.Write([]byte(code))
 		return hex.EncodeToString(m.Sum(nil))
 	}, nil
+}
+
+// keyFile reads a 32-byte key, or makes one (mode 0600) when there is
+// none. Without create, a missing key gives a throwaway one and nothing is
+// written (a dry run on a new folder: no stored value can match anyway).
+// When two processes make the key at once, both end with the first one's.
+func keyFile(path, what string, create bool) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if !create {
+			return key, nil
+		}
+		if err := writeFileAtomic(path, key, 0o600, false); err != nil {
+			if key, err = os.ReadFile(path); err != nil {
+				return nil, err
+			}
+		}
+	case err != nil:
+		return nil, fmt.Errorf("cannot read the %s: %w", what, err)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("the %s %s is damaged (%d bytes, want 32)", what, path, len(key))
+	}
+	return key, nil
 }
 
 // secretSealer returns the AES-GCM cipher that seals source passwords at
@@ -133,23 +141,9 @@ func secretSealer(a *app, dir string) (cipher.AEAD, error) {
 		}
 		key = k
 	} else {
-		path := filepath.Join(dir, "secret.key")
-		k, err := os.ReadFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			k = make([]byte, 32)
-			if _, err := rand.Read(k); err != nil {
-				return nil, err
-			}
-			if err := writeFileAtomic(path, k, 0o600, false); err != nil {
-				if k, err = os.ReadFile(path); err != nil {
-					return nil, err
-				}
-			}
-		} else if err != nil {
-			return nil, fmt.Errorf("cannot read the secret key: %w", err)
-		}
-		if len(k) != 32 {
-			return nil, fmt.Errorf("the secret key %s is damaged (%d bytes, want 32)", path, len(k))
+		k, err := keyFile(filepath.Join(dir, "secret.key"), "secret key", true)
+		if err != nil {
+			return nil, err
 		}
 		key = k
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -161,50 +160,6 @@ func mustFloat(s string) float64 {
 	return f
 }
 
-// slowProxy forwards 127.0.0.1 connections to target, pausing after
-// every 4 kB from the server: a slow directory, so that a sync is still
-// running when the server is told to stop.
-func slowProxy(t *testing.T, target string, pause time.Duration) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for i := 0; i < 20; i++ {
-			client, err := l.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.DialTimeout("tcp", target, 5*time.Second)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			go func() { io.Copy(server, client); server.Close() }()
-			go func() {
-				buf := make([]byte, 4096)
-				for j := 0; j < 100000; j++ {
-					n, err := server.Read(buf)
-					if n > 0 {
-						if _, werr := client.Write(buf[:n]); werr != nil {
-							break
-						}
-						time.Sleep(pause)
-					}
-					if err != nil {
-						break
-					}
-				}
-				client.Close()
-				server.Close()
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
-
 // SIGTERM during a sync: the server stops cleanly, the sync stops, removes
 // nobody, and is recorded as cancelled.
 func TestShutdownDuringASyncRecordsItCancelled(t *testing.T) {
@@ -217,7 +172,7 @@ func TestShutdownDuringASyncRecordsItCancelled(t *testing.T) {
 	_, body := a.call("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPW})
 	a.csrf = body["csrf_token"].(string)
 	ca, _ := os.ReadFile(env.Get("LAB_CA_FILE"))
-	proxy := slowProxy(t, strings.TrimPrefix(env.Get("LAB_AD_LDAPS_URL"), "ldaps://"), 40*time.Millisecond)
+	proxy := loopbackProxy(t, strings.TrimPrefix(env.Get("LAB_AD_LDAPS_URL"), "ldaps://"), 0, 40*time.Millisecond)
 	code, body := a.call("POST", "/api/v1/sources", map[string]any{"name": "slow", "type": "entra-ds", "address": proxy, "tls": "ldaps",
 		"domain": "corp.test", "login": "svc-print@corp.test", "password": env.Get("LAB_BIND_PASSWORD"), "ca_pem": string(ca)})
 	if code != 201 {

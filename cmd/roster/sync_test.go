@@ -5,14 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -311,56 +307,12 @@ func TestMassRemovalIsHeldUntilApproved(t *testing.T) {
 	}
 }
 
-// cutProxy forwards 127.0.0.1 connections to target and cuts each one
-// after limit bytes from the server: the directory "stopping" mid-run.
-func cutProxy(t *testing.T, target string, limit int64) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for i := 0; i < 20; i++ { // bounded: a test makes a few connections
-			client, err := l.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.DialTimeout("tcp", target, 5*time.Second)
-			if err != nil {
-				client.Close()
-				continue
-			}
-			var sent atomic.Int64
-			go func() { io.Copy(server, client); server.Close() }()
-			go func() {
-				buf := make([]byte, 4096)
-				for {
-					n, err := server.Read(buf)
-					if n > 0 {
-						client.Write(buf[:n])
-						if sent.Add(int64(n)) > limit {
-							break
-						}
-					}
-					if err != nil {
-						break
-					}
-				}
-				client.Close()
-				server.Close()
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
-
 func TestACutConnectionRemovesNobody(t *testing.T) {
 	env := labenv.Require(t)
 	data := t.TempDir()
 	args := syncArgs(env, labenv.AD, data, "cut", "")
 	first := syncJSON(t, exitOK, args...)
-	proxy := cutProxy(t, strings.TrimPrefix(env.Get("LAB_AD_LDAPS_URL"), "ldaps://"), 200_000)
+	proxy := loopbackProxy(t, strings.TrimPrefix(env.Get("LAB_AD_LDAPS_URL"), "ldaps://"), 200_000, 0)
 	cut := append([]string(nil), args...)
 	for i := range cut {
 		if cut[i] == "-address" {
