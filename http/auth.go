@@ -165,12 +165,26 @@ type loginRequest struct {
 // limited per client and per name (see limiter), and the answer never
 // says whether the name exists.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	// A form on another site can post to this endpoint but cannot send
+	// JSON without a preflight, and browsers say where a request comes
+	// from: refuse both, against sign-in forgery.
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, "send the sign-in as application/json"))
+		return
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		s.writeError(w, r, roster.Errorf(roster.EFORBIDDEN, "sign-ins from other sites are refused"))
+		return
+	}
 	var req loginRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<14)).Decode(&req); err != nil {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "send {\"name\": ..., \"password\": ...} as JSON"))
 		return
 	}
-	keys := []string{"ip:" + clientIP(r), "name:" + strings.ToLower(req.Name)}
+	// Failures count per client address, and per address and name: never
+	// per name alone, or anyone could keep the admin locked out.
+	ip := clientIP(r)
+	keys := []string{"ip:" + ip, "ip+name:" + ip + "/" + strings.ToLower(req.Name)}
 	if wait := s.limiter.blocked(keys...); wait > 0 {
 		w.Header().Set("Retry-After", itoa(int(wait.Seconds())+1))
 		s.writeError(w, r, roster.Errorf(roster.ETOOMANY, "too many failed sign-ins; try again in %d seconds", int(wait.Seconds())+1))
@@ -186,7 +200,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password.Reveal())) != nil || admin == nil {
 		s.limiter.fail(keys...)
-		s.Log.Warn("sign-in refused", "name", req.Name, "client", clientIP(r))
+		// The typed name is logged only when it is an admin's: a password
+		// typed into the name field must not reach the log.
+		name := "(unknown name)"
+		if admin != nil {
+			name = admin.Name
+		}
+		s.Log.Warn("sign-in refused", "name", name, "client", ip)
 		s.writeError(w, r, roster.Errorf(roster.EUNAUTHORIZED, "wrong name or password"))
 		return
 	}
@@ -214,7 +234,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1,
+		Secure: s.SecureCookies || r.TLS != nil, SameSite: http.SameSiteStrictMode})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -237,7 +258,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "send {\"current\": ..., \"new\": ...} as JSON"))
 		return
 	}
-	keys := []string{"ip:" + clientIP(r), "name:" + strings.ToLower(p.admin.Name)}
+	keys := []string{"ip:" + clientIP(r), "ip+name:" + clientIP(r) + "/" + strings.ToLower(p.admin.Name)}
 	if wait := s.limiter.blocked(keys...); wait > 0 {
 		s.writeError(w, r, roster.Errorf(roster.ETOOMANY, "too many failed attempts; try again in %d seconds", int(wait.Seconds())+1))
 		return
@@ -304,13 +325,14 @@ func (l *limiter) fail(keys ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.fails) > limitKeys {
-		for k := range l.fails { // drop the stale ones; the map stays bounded
-			if len(l.prune(k, l.now())) == 0 {
-				delete(l.fails, k)
-			}
+		for k := range l.fails { // drop the stale ones
+			l.prune(k, l.now())
 		}
 	}
 	for _, k := range keys {
+		if _, known := l.fails[k]; !known && len(l.fails) > limitKeys {
+			continue // full of fresh keys: count no new ones rather than grow without bound
+		}
 		l.fails[k] = append(l.fails[k], l.now())
 	}
 }

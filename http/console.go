@@ -243,8 +243,17 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, p page) {
 		s.writeError(w, r, err)
 		return
 	}
+	var held []*roster.User
+	for i, id := range run.HeldUsers {
+		if i == 500 {
+			break // the count says how many more
+		}
+		if u, err := s.Store.UserByID(r.Context(), id); err == nil {
+			held = append(held, u)
+		}
+	}
 	p.Title = fmt.Sprintf("Run %d", run.ID)
-	s.render(w, r, "run", p, map[string]any{"Run": run})
+	s.render(w, r, "run", p, map[string]any{"Run": run, "Held": held})
 }
 
 const usersPerPage = 50

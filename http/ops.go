@@ -40,11 +40,14 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	byStatus := map[roster.RunStatus]int{}
+	byStatus, err := s.Store.RunCounts(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var lastSuccess time.Time
 	var last *roster.Run
 	for _, run := range runs {
-		byStatus[run.Status]++
 		if last == nil && run.Status != roster.RunRunning {
 			last = run
 		}
@@ -53,9 +56,9 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("# HELP roster_runs Sync runs among the most recent 1000, by outcome.\n# TYPE roster_runs gauge\n")
+	b.WriteString("# HELP roster_runs_total Sync runs recorded, by outcome.\n# TYPE roster_runs_total counter\n")
 	for _, st := range []roster.RunStatus{roster.RunSucceeded, roster.RunFailed, roster.RunHeld, roster.RunCancelled, roster.RunRunning} {
-		fmt.Fprintf(&b, "roster_runs{status=%q} %d\n", st, byStatus[st])
+		fmt.Fprintf(&b, "roster_runs_total{status=%q} %d\n", st, byStatus[st])
 	}
 	b.WriteString("# HELP roster_last_success_timestamp_seconds End of the last successful sync.\n# TYPE roster_last_success_timestamp_seconds gauge\n")
 	fmt.Fprintf(&b, "roster_last_success_timestamp_seconds %d\n", unixOrZero(lastSuccess))

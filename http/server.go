@@ -37,6 +37,8 @@ type Store interface {
 	UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error)
 	Groups(ctx context.Context) ([]*roster.GroupSummary, error)
 	Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error)
+	RunCounts(ctx context.Context) (map[roster.RunStatus]int, error)
+	UserByID(ctx context.Context, id int64) (*roster.User, error)
 	Run(ctx context.Context, id int64) (*roster.Run, error)
 }
 
@@ -136,6 +138,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.Now()
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status,

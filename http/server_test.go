@@ -168,6 +168,9 @@ func (c *client) do(method, path string, body any) (int, map[string]any, http.He
 		rd = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, c.f.srv.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if c.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+c.bearer)
 	}
@@ -201,9 +204,28 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"GET", "/api/v1/users", 401},
 		{"GET", "/api/v1/users/alice", 401},
+		{"GET", "/api/v1/groups", 401},
 		{"GET", "/api/v1/runs", 401},
+		{"GET", "/api/v1/runs/1", 401},
+		{"GET", "/api/v1/runs/1/progress", 401},
+		{"GET", "/api/v1/runs/1/events", 401},
+		{"POST", "/api/v1/runs/1/cancel", 401},
+		{"GET", "/api/v1/sources", 401},
+		{"POST", "/api/v1/sources", 401},
+		{"POST", "/api/v1/sources/test", 401},
+		{"GET", "/api/v1/sources/1", 401},
+		{"PUT", "/api/v1/sources/1", 401},
+		{"DELETE", "/api/v1/sources/1", 401},
+		{"POST", "/api/v1/sources/1/preview", 401},
+		{"POST", "/api/v1/sources/1/sync", 401},
+		{"POST", "/api/v1/certificates/new", 401},
+		{"POST", "/api/v1/certificates/check", 401},
 		{"GET", "/api/v1/tokens", 401},
 		{"POST", "/api/v1/tokens", 401},
+		{"DELETE", "/api/v1/tokens/1", 401},
+		{"POST", "/api/v1/logout", 401},
+		{"GET", "/api/v1/me", 401},
+		{"POST", "/api/v1/password", 401},
 		{"GET", "/metrics", 401},
 		{"GET", "/api/v1/nothing", 404},
 		{"GET", "/healthz", 200},
@@ -353,7 +375,7 @@ func TestUsersRunsAndMetrics(t *testing.T) {
 	}
 	m, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`roster_runs{status="succeeded"} 1`, `roster_last_run_entries{kind="created"} 2`, "roster_last_success_timestamp_seconds 1"} {
+	for _, want := range []string{`roster_runs_total{status="succeeded"} 1`, `roster_last_run_entries{kind="created"} 2`, "roster_last_success_timestamp_seconds 1"} {
 		if !strings.Contains(string(m), want) {
 			t.Errorf("metrics lack %q:\n%s", want, m)
 		}
@@ -426,15 +448,38 @@ func TestSourcesPasswordIsWriteOnly(t *testing.T) {
 	if code != 200 || body["domain"] != "aaddscontoso.com" || body["password"] != nil {
 		t.Fatalf("get = %d %v", code, body)
 	}
-	// An update without the password keeps it.
+	// An update without the password keeps it...
 	upd := articleSource()
 	delete(upd, "password")
-	upd["address"] = "10.0.0.4"
+	upd["user_filter"] = "(department=*)"
 	if code, body, _ := c.do("PUT", "/api/v1/sources/"+id, upd); code != 200 || body["password_set"] != true {
 		t.Fatalf("update = %d %v", code, body)
 	}
-	if stored, err := f.db.Source(context.Background(), int64(mustAtoi(id))); err != nil || stored.Password.Reveal() != bindPassword || stored.Address != "10.0.0.4" {
+	if stored, err := f.db.Source(context.Background(), int64(mustAtoi(id))); err != nil || stored.Password.Reveal() != bindPassword || stored.UserFilter != "(department=*)" {
 		t.Fatalf("stored source: %+v, %v", stored, err)
+	}
+	// ...but the stored password never goes to a new place: a new
+	// address, SSL mode or weaker checks need it typed again, for an
+	// update and for a test alike.
+	for field, value := range map[string]any{"address": "203.0.113.9", "tls": "none", "login": "someone-else", "insecure_skip_verify": true} {
+		moved := articleSource()
+		delete(moved, "password")
+		moved[field] = value
+		if field == "tls" {
+			moved["allow_insecure"] = true
+		}
+		if code, body, _ := c.do("PUT", "/api/v1/sources/"+id, moved); code != 400 || !strings.Contains(f.responses[len(f.responses)-1], "enter the password again") {
+			t.Errorf("update of %s without the password = %d %v", field, code, body)
+		}
+		moved["id"] = mustAtoi(id)
+		if code, _, _ := c.do("POST", "/api/v1/sources/test", moved); code != 400 {
+			t.Errorf("test with a new %s and the stored password = %d, want 400", field, code)
+		}
+	}
+	moved := articleSource()
+	moved["id"], moved["address"] = mustAtoi(id), "203.0.113.9"
+	if code, _, _ := c.do("POST", "/api/v1/sources/test", moved); code != 200 || f.syncer.tested[len(f.syncer.tested)-1].ID != 0 {
+		t.Fatalf("a test of a new address with a typed password must not count as the stored source's: %d", code)
 	}
 	// Tests get the stored password when the form leaves it out.
 	test := articleSource()
@@ -632,5 +677,47 @@ func TestSourceMappingRoundTrips(t *testing.T) {
 	src["name"] = "other"
 	if code, body, _ := c.do("POST", "/api/v1/sources", src); code != 400 || !strings.Contains(f.responses[len(f.responses)-1], "kept in clear") {
 		t.Fatalf("the print code as an extra = %d %v", code, body)
+	}
+}
+
+// Nobody can lock the admin out from elsewhere: failures count per
+// client address (and per address and name), never per name alone.
+func TestAnotherClientsFailuresDoNotLockTheAdminOut(t *testing.T) {
+	f := newFixture(t)
+	h := f.srv.Config.Handler
+	login := func(addr, pw string, hdr map[string]string) int {
+		body, _ := json.Marshal(map[string]string{"name": "admin", "password": pw})
+		req := httptest.NewRequest("POST", "/api/v1/login", bytes.NewReader(body))
+		req.RemoteAddr = addr
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := 0; i < 8; i++ {
+		login("203.0.113.7:4000", "attacker-guess", nil)
+	}
+	if code := login("203.0.113.7:4000", adminPassword, nil); code != 429 {
+		t.Fatalf("the attacking address with the right password = %d, want 429", code)
+	}
+	if code := login("192.0.2.10:5000", adminPassword, nil); code != 200 {
+		t.Fatalf("the admin from another address = %d, want 200", code)
+	}
+	if code := login("192.0.2.11:5000", adminPassword, map[string]string{"Sec-Fetch-Site": "cross-site"}); code != 403 {
+		t.Fatalf("a sign-in posted from another site = %d, want 403", code)
+	}
+	req := httptest.NewRequest("POST", "/api/v1/login", strings.NewReader(`{"name":"admin","password":"`+adminPassword+`"}`))
+	req.RemoteAddr = "192.0.2.12:5000"
+	req.Header.Set("Content-Type", "text/plain")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 400 {
+		t.Fatalf("a text/plain sign-in (what a cross-site form sends) = %d, want 400", rec.Code)
+	}
+	if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("responses lack X-Content-Type-Options: nosniff")
 	}
 }

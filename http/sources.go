@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -111,6 +112,22 @@ func (j *sourceJSON) source() (*roster.Source, error) {
 	return s, nil
 }
 
+// sameEndpoint reports whether two versions of a source would send the
+// bind password to the same place, the same way: same type, address,
+// TLS mode, names and login, and no weaker verification. Only then may a
+// request that leaves the password out use the stored one: otherwise an
+// admin token could point the stored password at a server of its choice.
+func sameEndpoint(a, b *roster.Source) bool {
+	return a.Type == b.Type && a.Address == b.Address && a.Mode() == b.Mode() && a.AllowInsecure == b.AllowInsecure &&
+		strings.EqualFold(a.Domain, b.Domain) && a.Login == b.Login && a.ServerName() == b.ServerName() &&
+		(a.Trust.SkipVerify || !b.Trust.SkipVerify)
+}
+
+// errPasswordAgain refuses to reuse a stored password for new settings.
+func errPasswordAgain() error {
+	return roster.Errorf(roster.EINVALID, "the address, SSL mode, login or certificate checks changed: enter the password again, so that the stored one never goes anywhere new")
+}
+
 // readSource decodes a source from the body. For an existing source, an
 // empty password keeps the stored one.
 func (s *Server) readSource(w http.ResponseWriter, r *http.Request) (*roster.Source, error) {
@@ -177,6 +194,10 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 				s.writeError(w, r, err)
 				return
 			}
+			if !sameEndpoint(old, src) {
+				s.writeError(w, r, errPasswordAgain())
+				return
+			}
 			src.Password = old.Password // for Validate; SaveSource keeps the sealed one
 		}
 	} else {
@@ -218,13 +239,21 @@ func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if src.ID != 0 && !src.Password.IsSet() {
+	if src.ID != 0 {
 		old, err := s.Sources.Source(r.Context(), src.ID)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		src.Password = old.Password
+		switch {
+		case !sameEndpoint(old, src) && !src.Password.IsSet():
+			s.writeError(w, r, errPasswordAgain())
+			return
+		case !sameEndpoint(old, src):
+			src.ID = 0 // another endpoint: what it shows is not the stored source's
+		case !src.Password.IsSet():
+			src.Password = old.Password
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 	defer cancel()
@@ -293,6 +322,8 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EINTERNAL, "streaming is not supported here"))
 		return
 	}
+	// The stream outlives the server's write timeout by design.
+	http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -307,7 +338,9 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 				fl.Flush()
 				return
 			}
-			p = &roster.RunProgress{RunID: id, Phase: "done", Seen: run.Seen, Done: run.Done(), Status: run.Status}
+			// Not running here: say where it stands, and end. (A run the
+			// record calls running is another process's, or was cut short.)
+			p = &roster.RunProgress{RunID: id, Phase: "done", Seen: run.Seen, Done: true, Status: run.Status}
 		}
 		b, _ := json.Marshal(p)
 		fmt.Fprintf(w, "data: %s\n\n", b)

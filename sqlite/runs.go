@@ -246,3 +246,34 @@ func (db *DB) Run(ctx context.Context, id int64) (*roster.Run, error) {
 	}
 	return r, nil
 }
+
+// AbandonRunning marks every run still recorded as running as failed,
+// with the given reason, and returns how many it marked. Call it only
+// when no sync can be running (see roster serve's start).
+func (db *DB) AbandonRunning(ctx context.Context, reason string) (int64, error) {
+	res, err := db.db.ExecContext(ctx, `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'`,
+		reason, timeValue(db.now()))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: abandon running runs: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// RunCounts returns how many runs ended with each status, over all time.
+func (db *DB) RunCounts(ctx context.Context) (map[roster.RunStatus]int, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM runs GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: run counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[roster.RunStatus]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: run counts: %w", err)
+		}
+		out[roster.RunStatus(st)] = n
+	}
+	return out, rows.Err()
+}

@@ -54,7 +54,15 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 
-	syncs := newSyncService(ctx, a, db, hash)
+	// A run the record calls running, while no sync holds the data folder,
+	// was cut short by a crash or a kill: say so.
+	if release, err := lockDataDir(dir); err == nil {
+		if n, err := db.AbandonRunning(ctx, "roster stopped while this run was going; nobody was removed"); err == nil && n > 0 {
+			a.log.Warn("runs cut short by an earlier stop are marked failed", "runs", n)
+		}
+		release()
+	}
+	syncs := newSyncService(ctx, a, db, hash, dir)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies}
 	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
@@ -88,12 +96,13 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	a.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
-	}
+	shutdownErr := hs.Shutdown(sctx)
 	// Running syncs saw ctx end: they stop, remove nobody, and record
-	// themselves as cancelled.
+	// themselves as cancelled, before the database closes.
 	syncs.Wait()
+	if shutdownErr != nil {
+		return shutdownErr
+	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -38,6 +38,7 @@ func (a *apiClient) call(method, path string, body any) (int, map[string]any) {
 	}
 	req, _ := http.NewRequest(method, a.base+path, rd)
 	req.Header.Set("X-CSRF-Token", a.csrf)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := a.c.Do(req)
 	if err != nil {
 		a.t.Fatal(err)
@@ -138,7 +139,7 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`roster_runs{status="succeeded"} 1`, `roster_directory_certificate_days_left{source="corp"} 36`} {
+	for _, want := range []string{`roster_runs_total{status="succeeded"} 1`, `roster_directory_certificate_days_left{source="corp"} 36`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("metrics lack %q:\n%s", want, metrics)
 		}

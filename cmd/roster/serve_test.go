@@ -96,6 +96,29 @@ func TestServeBootstrapsTheAdminAndStopsCleanly(t *testing.T) {
 	stop2()
 }
 
+func TestAdminResetPassword(t *testing.T) {
+	data := t.TempDir()
+	_, _, stop := serve(t, map[string]string{"ROSTER_ADMIN_PASSWORD": "First-Admin-Password-1"}, data)
+	stop()
+	code, out, _ := runCLI(t, nil, "admin", "reset-password", "-data", data)
+	m := regexp.MustCompile(`is (\S+) \(shown this once\)`).FindStringSubmatch(out)
+	if code != exitOK || m == nil {
+		t.Fatalf("reset-password = %d %q", code, out)
+	}
+	url, _, stop2 := serve(t, nil, data)
+	defer stop2()
+	for pw, want := range map[string]int{m[1]: 200, "First-Admin-Password-1": 401} {
+		body, _ := json.Marshal(map[string]string{"name": "admin", "password": pw})
+		resp, err := http.Post(url+"/api/v1/login", "application/json", bytes.NewReader(body))
+		if err != nil || resp.StatusCode != want {
+			t.Fatalf("sign-in after the reset = %v %v, want %d", err, resp, want)
+		}
+	}
+	if code, _, errOut := runCLI(t, nil, "admin", "reset-password", "-data", data, "-name", "nobody"); code != exitFailure || !strings.Contains(errOut, "no admin is named nobody") {
+		t.Fatalf("reset of an unknown admin = %d %q", code, errOut)
+	}
+}
+
 func TestServeTakesTheAdminPasswordFromTheEnvironment(t *testing.T) {
 	const pw = "From-The-Environment-7"
 	url, out, stop := serve(t, map[string]string{"ROSTER_ADMIN_PASSWORD": pw}, t.TempDir())

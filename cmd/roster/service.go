@@ -17,10 +17,11 @@ import (
 // connection, preview, and syncs in the background, one at a time per
 // source, with live progress and cancellation.
 type syncService struct {
-	a    *app
-	db   *sqlite.DB
-	hash func(string) string
-	base context.Context // ends at shutdown: running syncs stop and are recorded as cancelled
+	a       *app
+	db      *sqlite.DB
+	hash    func(string) string
+	dataDir string          // locked for the length of each sync, as roster sync does
+	base    context.Context // ends at shutdown: running syncs stop and are recorded as cancelled
 
 	mu       sync.Mutex
 	jobs     map[int64]*job  // by run ID, running or finished
@@ -34,8 +35,8 @@ type job struct {
 	p      roster.RunProgress
 }
 
-func newSyncService(base context.Context, a *app, db *sqlite.DB, hash func(string) string) *syncService {
-	return &syncService{a: a, db: db, hash: hash, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{}}
+func newSyncService(base context.Context, a *app, db *sqlite.DB, hash func(string) string, dataDir string) *syncService {
+	return &syncService{a: a, db: db, hash: hash, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{}}
 }
 
 // Test probes the TLS endpoint (so an untrusted certificate is shown, with
@@ -128,12 +129,20 @@ func (s *syncService) Start(sourceID int64, approve bool) (int64, error) {
 		return 0, err
 	}
 	s.mu.Lock()
-	if id, busy := s.bySource[sourceID]; busy {
+	if _, busy := s.bySource[sourceID]; busy {
 		s.mu.Unlock()
-		return 0, roster.Errorf(roster.ECONFLICT, "the source %s is syncing already (run %d)", src.Name, id)
+		return 0, roster.Errorf(roster.ECONFLICT, "the source %s is syncing already", src.Name)
 	}
 	s.bySource[sourceID] = 0
 	s.mu.Unlock()
+	// One sync at a time per data folder, console and command line alike.
+	release, err := lockDataDir(s.dataDir)
+	if err != nil {
+		s.mu.Lock()
+		delete(s.bySource, sourceID)
+		s.mu.Unlock()
+		return 0, roster.Errorf(roster.ECONFLICT, "another sync is running on this data folder (a roster sync from the command line, or another source); try again when it ends")
+	}
 
 	ctx, cancel := context.WithCancel(s.base)
 	j := &job{cancel: cancel}
@@ -142,8 +151,16 @@ func (s *syncService) Start(sourceID int64, approve bool) (int64, error) {
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
+		defer release()
 		var runID int64
 		defer func() {
+			if p := recover(); p != nil {
+				s.a.log.Error("a sync crashed", "source", src.Name, "panic", p)
+				select {
+				case started <- runID: // Start must not wait forever
+				default:
+				}
+			}
 			s.mu.Lock()
 			delete(s.bySource, sourceID)
 			s.mu.Unlock()
@@ -195,13 +212,26 @@ func (s *syncService) Start(sourceID int64, approve bool) (int64, error) {
 	return id, nil
 }
 
+// keepJobs bounds how many finished syncs' progress stays in memory.
+const keepJobs = 100
+
 func (s *syncService) track(runID int64, j *job, status roster.RunStatus) {
 	j.mu.Lock()
 	j.p.RunID, j.p.Status = runID, status
 	j.mu.Unlock()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.jobs[runID] = j
-	s.mu.Unlock()
+	if len(s.jobs) > keepJobs {
+		for id, old := range s.jobs {
+			old.mu.Lock()
+			done := old.p.Done
+			old.mu.Unlock()
+			if done && id != runID {
+				delete(s.jobs, id)
+			}
+		}
+	}
 }
 
 // Progress returns a run's live progress, or nil for a run this process
@@ -225,11 +255,16 @@ func (s *syncService) Cancel(runID int64) error {
 	s.mu.Lock()
 	j := s.jobs[runID]
 	s.mu.Unlock()
-	if j == nil {
-		return roster.Errorf(roster.ENOTFOUND, "run %d is not running", runID)
+	if j != nil {
+		j.mu.Lock()
+		done := j.p.Done
+		j.mu.Unlock()
+		if !done {
+			j.cancel()
+			return nil
+		}
 	}
-	j.cancel()
-	return nil
+	return roster.Errorf(roster.ENOTFOUND, "run %d is not running", runID)
 }
 
 // noteCertificate records the expiry of the certificate a sync saw.

@@ -145,7 +145,23 @@ async function synchronize() {
         line.replaceChildren(`Finished: ${p.status}, ${p.seen} entries. `, el("a", { href: `/console/runs/${s.run_id}` }, "See the run"));
       }
     };
-    ev.onerror = () => ev.close();
+    // If the stream breaks (a proxy, a timeout), poll until the end.
+    ev.onerror = () => {
+      ev.close();
+      const poll = setInterval(async () => {
+        try {
+          const p = await api("GET", s.progress);
+          line.textContent = `${p.phase}: ${p.seen} entries`;
+          if (p.done) {
+            clearInterval(poll);
+            cancel.hidden = true;
+            line.id = "progress-done";
+            line.className = p.status;
+            line.replaceChildren(`Finished: ${p.status}, ${p.seen} entries. `, el("a", { href: `/console/runs/${s.run_id}` }, "See the run"));
+          }
+        } catch (e) { clearInterval(poll); showError(e); }
+      }, 2000);
+    };
   } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
 }
 

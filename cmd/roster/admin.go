@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rosterhq/roster"
+	rhttp "github.com/rosterhq/roster/http"
+	"github.com/rosterhq/roster/pfx"
+)
+
+// runAdmin is the way back in for an admin who lost the password: it
+// runs on the server itself, with access to the data folder.
+func runAdmin(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 || args[0] != "reset-password" {
+		return usageErrorf("use: roster admin reset-password [-name admin] [-data DIR]")
+	}
+	fs := newFlagSet(a, "admin reset-password", "[-name admin] [-data DIR]")
+	name := fs.String("name", "admin", "the admin whose password is reset")
+	data := fs.String("data", "", "data folder (default: $ROSTER_DATA, /var/lib/roster)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	db, err := openStore(dataDir(a, *data, ""))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	admin, _, err := db.AdminByName(ctx, *name)
+	if err != nil {
+		return err
+	}
+	pw := roster.Secret(a.getenv("ROSTER_ADMIN_PASSWORD"))
+	generated := !pw.IsSet()
+	if generated {
+		if pw, err = pfx.GeneratePassword(nil); err != nil {
+			return err
+		}
+	} else if len([]rune(pw.Reveal())) < rhttp.MinPasswordLength {
+		return usageErrorf("ROSTER_ADMIN_PASSWORD has fewer than %d characters", rhttp.MinPasswordLength)
+	}
+	hash, err := rhttp.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	// Every session of the admin ends: "" matches none to keep.
+	if err := db.SetAdminPassword(ctx, admin.ID, hash, ""); err != nil {
+		return err
+	}
+	a.log.Info("admin password reset", "admin", admin.Name)
+	if generated {
+		fmt.Fprintf(a.stdout, "the new password of %s is %s (shown this once); all its sessions are signed out\n", admin.Name, pw.Reveal())
+	} else {
+		fmt.Fprintf(a.stdout, "the password of %s is now the one in ROSTER_ADMIN_PASSWORD; all its sessions are signed out\n", admin.Name)
+	}
+	return nil
+}
