@@ -100,6 +100,10 @@ type Source struct {
 	// not a setting: stores keep it apart from the settings.
 	CertificateNotAfter time.Time
 
+	// FullSchedule is when roster serve runs a full sync by itself, in
+	// cron syntax ("0 2 * * *": 02:00 every night); empty: on demand only.
+	FullSchedule string
+
 	Mapping       Mapping       // empty fields take the directory type's preset
 	DisabledUsers DisabledUsers // what to do with accounts disabled in the directory
 	Removal       RemovalPolicy // what to do with users who leave the directory
@@ -185,6 +189,11 @@ func (s *Source) Validate() error {
 			if strings.EqualFold(x, pc) {
 				return Errorf(EINVALID, "the print code attribute %s is also listed in the extra attributes, which are kept in clear; remove it from extra", x)
 			}
+		}
+	}
+	if s.FullSchedule != "" {
+		if _, err := ParseCron(s.FullSchedule); err != nil {
+			return err
 		}
 	}
 	if s.ConnectTimeout < 0 || s.RequestTimeout < 0 {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -161,8 +162,14 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request, p page) {
 		s.writeError(w, r, err)
 		return
 	}
+	next := map[int64]time.Time{}
+	for _, src := range sources {
+		if t := s.Syncer.NextRun(src.ID); !t.IsZero() {
+			next[src.ID] = t
+		}
+	}
 	p.Title = "Directory sources"
-	s.render(w, r, "sources", p, map[string]any{"Sources": sources, "LastRuns": s.lastRuns(r)})
+	s.render(w, r, "sources", p, map[string]any{"Sources": sources, "LastRuns": s.lastRuns(r), "NextRuns": next})
 }
 
 func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request, p page) {

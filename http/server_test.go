@@ -71,6 +71,12 @@ func (f *fakeSyncer) Start(id int64, _ bool) (int64, error) {
 	f.started = append(f.started, id)
 	return 77, nil
 }
+func (f *fakeSyncer) NextRun(id int64) time.Time {
+	if id == 1 {
+		return time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	}
+	return time.Time{}
+}
 func (f *fakeSyncer) Progress(id int64) *roster.RunProgress {
 	if id == 77 {
 		return &roster.RunProgress{RunID: 77, Phase: "users", Seen: 5, Done: true, Status: roster.RunSucceeded}
@@ -734,5 +740,31 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		if !ok || p[strings.ToLower(m[1])] == nil {
 			t.Errorf("%s %s is not in the OpenAPI document", m[1], m[2])
 		}
+	}
+}
+
+func TestSourceScheduleAndNextSync(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.signIn()
+	src := articleSource()
+	src["full_schedule"] = "0 2 * * *"
+	code, body, _ := c.do("POST", "/api/v1/sources", src)
+	if code != 201 || body["full_schedule"] != "0 2 * * *" || body["next_full_sync"] != "2026-11-26T02:00:00Z" {
+		t.Fatalf("create with a schedule = %d %v", code, body)
+	}
+	src["name"], src["full_schedule"] = "other", "every night"
+	if code, _, _ := c.do("POST", "/api/v1/sources", src); code != 400 || !strings.Contains(f.responses[len(f.responses)-1], "five fields") {
+		t.Fatalf("a bad schedule = %d", code)
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+"/console", nil)
+	resp, err := c.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "2026-11-26 02:00") {
+		t.Fatal("the sources page does not show the next planned sync")
 	}
 }

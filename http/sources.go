@@ -31,6 +31,9 @@ type Syncer interface {
 	// Start begins a sync in the background and returns its run's ID.
 	// Errors: ECONFLICT when the source is syncing already.
 	Start(sourceID int64, approveRemovals bool) (int64, error)
+	// NextRun is when the source's next scheduled full sync is planned,
+	// zero when it has no schedule.
+	NextRun(sourceID int64) time.Time
 	// Progress is a run's live progress, nil when not run here.
 	Progress(runID int64) *roster.RunProgress
 	// Cancel stops a running sync. Errors: ENOTFOUND.
@@ -63,6 +66,8 @@ type sourceJSON struct {
 	RemovalGrace       string         `json:"removal_grace,omitempty"`
 	ThresholdPercent   float64        `json:"threshold_percent,omitempty"`
 	ThresholdCount     int            `json:"threshold_count,omitempty"`
+	FullSchedule       string         `json:"full_schedule,omitempty"`
+	NextFullSync       *time.Time     `json:"next_full_sync,omitempty"` // read-only
 	Warnings           []string       `json:"warnings,omitempty"`
 }
 
@@ -72,7 +77,8 @@ func toJSON(s *roster.Source) sourceJSON {
 		CAPEM: string(s.Trust.CAPEM), PinSHA256: s.Trust.PinSHA256, ServerName: s.Trust.ServerName,
 		InsecureSkipVerify: s.Trust.SkipVerify, UserFilter: s.UserFilter, GroupScope: s.GroupScope, Mapping: s.Mapping,
 		DisabledUsers: string(s.DisabledUsers), RemovalAction: "disable",
-		ThresholdPercent: s.Removal.ThresholdPercent, ThresholdCount: s.Removal.ThresholdCount, Warnings: s.Warnings()}
+		ThresholdPercent: s.Removal.ThresholdPercent, ThresholdCount: s.Removal.ThresholdCount, Warnings: s.Warnings(),
+		FullSchedule: s.FullSchedule}
 	if s.Removal.Delete {
 		out.RemovalAction, out.RemovalGrace = "delete", s.Removal.Grace.String()
 	}
@@ -85,7 +91,8 @@ func (j *sourceJSON) source() (*roster.Source, error) {
 		Login: j.Login, Password: j.Password,
 		Trust:      roster.Trust{CAPEM: []byte(j.CAPEM), PinSHA256: j.PinSHA256, ServerName: j.ServerName, SkipVerify: j.InsecureSkipVerify},
 		UserFilter: j.UserFilter, GroupScope: j.GroupScope, Mapping: j.Mapping, DisabledUsers: roster.DisabledUsers(j.DisabledUsers),
-		Removal: roster.RemovalPolicy{ThresholdPercent: j.ThresholdPercent, ThresholdCount: j.ThresholdCount}}
+		FullSchedule: j.FullSchedule,
+		Removal:      roster.RemovalPolicy{ThresholdPercent: j.ThresholdPercent, ThresholdCount: j.ThresholdCount}}
 	if len(s.Trust.CAPEM) == 0 {
 		s.Trust.CAPEM = nil
 	}
@@ -148,7 +155,7 @@ func (s *Server) listSources(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]sourceJSON, len(list))
 	for i, src := range list {
-		out[i] = toJSON(src)
+		out[i] = s.sourceView(src)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sources": out})
 }
@@ -166,7 +173,7 @@ func (s *Server) getSource(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var src *roster.Source
 		if src, err = s.Sources.Source(r.Context(), id); err == nil {
-			writeJSON(w, http.StatusOK, toJSON(src))
+			writeJSON(w, http.StatusOK, s.sourceView(src))
 			return
 		}
 	}
@@ -215,7 +222,16 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 	for _, warn := range src.Warnings() {
 		s.Log.Warn(warn, "source", src.Name)
 	}
-	writeJSON(w, status, toJSON(src))
+	writeJSON(w, status, s.sourceView(src))
+}
+
+// sourceView is toJSON with the next planned sync.
+func (s *Server) sourceView(src *roster.Source) sourceJSON {
+	j := toJSON(src)
+	if next := s.Syncer.NextRun(src.ID); !next.IsZero() {
+		j.NextFullSync = &next
+	}
+	return j
 }
 
 func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) {

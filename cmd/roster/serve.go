@@ -63,6 +63,8 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		release()
 	}
 	syncs := newSyncService(ctx, a, db, hash, dir)
+	syncs.sched = newScheduler(db.Sources, syncs.Start, a.log)
+	go syncs.sched.run(ctx, a.now)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies}
 	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/pem"
 	"sync"
+	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/ldap"
@@ -22,6 +23,8 @@ type syncService struct {
 	hash    func(string) string
 	dataDir string          // locked for the length of each sync, as roster sync does
 	base    context.Context // ends at shutdown: running syncs stop and are recorded as cancelled
+
+	sched *scheduler
 
 	mu       sync.Mutex
 	jobs     map[int64]*job  // by run ID, running or finished
@@ -274,6 +277,14 @@ func (s *syncService) noteCertificate(ctx context.Context, sourceID int64, dir *
 			s.a.log.Warn("recording the directory certificate's expiry failed", "err", err)
 		}
 	}
+}
+
+// NextRun is when the source's next scheduled full sync is planned.
+func (s *syncService) NextRun(sourceID int64) time.Time {
+	if s.sched == nil {
+		return time.Time{}
+	}
+	return s.sched.next(sourceID)
 }
 
 // Wait waits for the running syncs to stop, after base ended.

@@ -46,6 +46,7 @@ function sourceBody() {
     domain: f.domain.value, login: f.login.value,
     base_dns: f.base_dns.value.split("\n").map((s) => s.trim()).filter(Boolean),
     user_filter: f.user_filter.value, server_name: f.server_name.value, ca_pem: f.ca_pem.value,
+    full_schedule: f.full_schedule.value.trim(),
     pin_sha256: f.pin_sha256.value, disabled_users: f.disabled_users.value,
     removal_action: f.removal_action.value, removal_grace: f.removal_grace.value,
     threshold_percent: parseFloat(f.threshold_percent.value) || 0, threshold_count: parseInt(f.threshold_count.value, 10) || 0,

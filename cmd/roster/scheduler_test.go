@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+func TestSchedulerStartsDueSyncsOnce(t *testing.T) {
+	sources := []*roster.Source{
+		{ID: 1, Name: "nightly", FullSchedule: "0 2 * * *"},
+		{ID: 2, Name: "manual"},
+		{ID: 3, Name: "quarter-hourly", FullSchedule: "*/15 * * * *"},
+	}
+	var started []int64
+	busy := map[int64]bool{}
+	s := newScheduler(func(context.Context) ([]*roster.Source, error) { return sources, nil },
+		func(id int64, _ bool) (int64, error) {
+			if busy[id] {
+				return 0, roster.Errorf(roster.ECONFLICT, "busy")
+			}
+			started = append(started, id)
+			return 100 + id, nil
+		}, slog.New(slog.DiscardHandler))
+	ctx := context.Background()
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 25, h, m, 0, 0, time.UTC) }
+
+	s.tick(ctx, at(20, 47)) // first sight: plans, starts nothing
+	if len(started) != 0 || !s.next(1).Equal(time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)) || !s.next(3).Equal(at(21, 0)) || !s.next(2).IsZero() {
+		t.Fatalf("after the first tick: started %v, next %v / %v / %v", started, s.next(1), s.next(3), s.next(2))
+	}
+	s.tick(ctx, at(20, 59))
+	if len(started) != 0 {
+		t.Fatalf("started %v before the time", started)
+	}
+	s.tick(ctx, at(21, 0))
+	s.tick(ctx, at(21, 0)) // a second tick in the same minute starts nothing more
+	if len(started) != 1 || started[0] != 3 || !s.next(3).Equal(at(21, 15)) {
+		t.Fatalf("at 21:00: started %v, next %v", started, s.next(3))
+	}
+	busy[3] = true
+	s.tick(ctx, at(21, 16)) // due, but still running: skipped, and planned again
+	if len(started) != 1 || !s.next(3).Equal(at(21, 30)) {
+		t.Fatalf("a busy source: started %v, next %v", started, s.next(3))
+	}
+	sources[2].FullSchedule = "0 6 * * *" // changed: planned from now, not run at once
+	busy[3] = false
+	s.tick(ctx, at(21, 31))
+	if len(started) != 1 || !s.next(3).Equal(time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)) {
+		t.Fatalf("a changed schedule: started %v, next %v", started, s.next(3))
+	}
+	sources = sources[:1]
+	s.tick(ctx, at(21, 32))
+	if !s.next(3).IsZero() {
+		t.Fatal("a removed source is still planned")
+	}
+}
