@@ -3,10 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/rosterhq/roster"
-	rhttp "github.com/rosterhq/roster/http"
-	"github.com/rosterhq/roster/pfx"
 )
 
 // runAdmin is the way back in for an admin who lost the password: it
@@ -30,16 +26,7 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	pw := roster.Secret(a.getenv("ROSTER_ADMIN_PASSWORD"))
-	generated := !pw.IsSet()
-	if generated {
-		if pw, err = pfx.GeneratePassword(nil); err != nil {
-			return err
-		}
-	} else if len([]rune(pw.Reveal())) < rhttp.MinPasswordLength {
-		return usageErrorf("ROSTER_ADMIN_PASSWORD has fewer than %d characters", rhttp.MinPasswordLength)
-	}
-	hash, err := rhttp.HashPassword(pw)
+	pw, hash, generated, err := newAdminPassword(a)
 	if err != nil {
 		return err
 	}

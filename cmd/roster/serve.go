@@ -111,6 +111,23 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
+// newAdminPassword takes an admin password from ROSTER_ADMIN_PASSWORD, or
+// makes one (generated is then true: the caller shows it once), and
+// hashes it.
+func newAdminPassword(a *app) (pw roster.Secret, hash string, generated bool, err error) {
+	pw = roster.Secret(a.getenv("ROSTER_ADMIN_PASSWORD"))
+	generated = !pw.IsSet()
+	if generated {
+		if pw, err = pfx.GeneratePassword(nil); err != nil {
+			return "", "", false, err
+		}
+	} else if len([]rune(pw.Reveal())) < rhttp.MinPasswordLength {
+		return "", "", false, usageErrorf("ROSTER_ADMIN_PASSWORD has fewer than %d characters", rhttp.MinPasswordLength)
+	}
+	hash, err = rhttp.HashPassword(pw)
+	return pw, hash, generated, err
+}
+
 // bootstrapAdmin makes the first admin on the first start: its password
 // comes from ROSTER_ADMIN_PASSWORD, or roster makes one and prints it once.
 func bootstrapAdmin(ctx context.Context, a *app, db *sqlite.DB) error {
@@ -118,16 +135,7 @@ func bootstrapAdmin(ctx context.Context, a *app, db *sqlite.DB) error {
 	if err != nil || n > 0 {
 		return err
 	}
-	pw := roster.Secret(a.getenv("ROSTER_ADMIN_PASSWORD"))
-	generated := !pw.IsSet()
-	if generated {
-		if pw, err = pfx.GeneratePassword(nil); err != nil {
-			return err
-		}
-	} else if len([]rune(pw.Reveal())) < rhttp.MinPasswordLength {
-		return usageErrorf("ROSTER_ADMIN_PASSWORD has fewer than %d characters", rhttp.MinPasswordLength)
-	}
-	hash, err := rhttp.HashPassword(pw)
+	pw, hash, generated, err := newAdminPassword(a)
 	if err != nil {
 		return err
 	}
