@@ -199,3 +199,35 @@ func TestShutdownDuringASyncRecordsItCancelled(t *testing.T) {
 		t.Fatalf("the interrupted run: %+v, %v", run, err)
 	}
 }
+
+// A source set up in the console syncs from the command line too (cron).
+func TestSyncAStoredSourceFromTheCommandLine(t *testing.T) {
+	env := labenv.Require(t)
+	data := t.TempDir()
+	a := &app{getenv: func(string) string { return "" }}
+	db, err := openStore(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Sealer, err = secretSealer(a, data); err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := os.ReadFile(env.Get("LAB_CA_FILE"))
+	src := &roster.Source{Name: "corp", Type: roster.EntraDS, Address: "127.0.0.1", TLSMode: roster.LDAPS, Domain: "corp.test",
+		Login: "svc-print@corp.test", Password: roster.Secret(env.Get("LAB_BIND_PASSWORD")), Trust: roster.Trust{CAPEM: ca},
+		DisabledUsers: roster.KeepDisabled}
+	if err := db.SaveSource(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	r := syncJSON(t, exitOK, "sync", "-data", data, "-source", "corp")
+	if want := len(env.Data(t, labenv.AD).Users); r.Run.Created != want {
+		t.Fatalf("stored source sync: %s, want %d created", counts(r.Run), want)
+	}
+	if code, _, errOut := runCLI(t, nil, "sync", "-data", data, "-source", "nope"); code != exitUsage || !strings.Contains(errOut, "no source named nope") {
+		t.Fatalf("an unknown stored source = %d %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, nil, "sync", "-data", data, "-source", "corp", "-removal", "delete"); code != exitUsage || !strings.Contains(errOut, "change the source in the console") {
+		t.Fatalf("flags beside a stored source = %d %q", code, errOut)
+	}
+}

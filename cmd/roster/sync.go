@@ -34,7 +34,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "sync", "[-config FILE [-source NAME]] | [-address ... source flags] [-dry-run] [-json] [-approve-removals]")
 	sf.register(fs)
 	configPath := fs.String("config", "", "configuration file (JSON) listing the sources; without it, the source flags describe one source")
-	only := fs.String("source", "", "with -config: sync only this source")
+	only := fs.String("source", "", "with -config: sync only this source; alone: sync the source of this name set up in the console (roster serve)")
 	name := fs.String("name", "", "without -config: the source's name in roster (default: the domain)")
 	data := fs.String("data", "", "data folder holding the user base (default: $ROSTER_DATA, the configuration's data_dir, /var/lib/roster)")
 	dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")
@@ -50,7 +50,22 @@ func runSync(ctx context.Context, a *app, args []string) error {
 
 	var sources []*roster.Source
 	var configData string
-	if *configPath != "" {
+	// -source alone names a source stored in the data folder, set up in
+	// the console: cron and scripts can sync what the console configured.
+	fromStore := *configPath == "" && *only != "" && sf.address == ""
+	if fromStore {
+		stray := []string{}
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "source", "data", "dry-run", "json", "approve-removals":
+			default:
+				stray = append(stray, "-"+f.Name)
+			}
+		})
+		if len(stray) > 0 {
+			return usageErrorf("%s cannot be combined with a stored -source; change the source in the console", strings.Join(stray, ", "))
+		}
+	} else if *configPath != "" {
 		// The configuration describes its sources fully: a source flag
 		// beside it would be silently ignored, so it is refused.
 		var stray []string
@@ -139,6 +154,23 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	hash, err := printCodeHasher(dir, !*dryRun)
 	if err != nil {
 		return err
+	}
+	if fromStore {
+		if db.Sealer, err = secretSealer(a, dir); err != nil {
+			return err
+		}
+		stored, err := db.Sources(ctx)
+		if err != nil {
+			return err
+		}
+		for _, src := range stored {
+			if src.Name == *only {
+				sources = append(sources, src)
+			}
+		}
+		if len(sources) == 0 {
+			return usageErrorf("no source named %s is set up in %s; set it up in the console, or give -config or the source flags", *only, dir)
+		}
 	}
 
 	var failed, held bool
