@@ -8,12 +8,17 @@ import (
 // runAdmin is the way back in for an admin who lost the password: it
 // runs on the server itself, with access to the data folder.
 func runAdmin(ctx context.Context, a *app, args []string) error {
+	const use = "use: roster admin reset-password [-name admin] [-data DIR]"
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintln(a.stdout, use)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "reset-password" {
-		return usageErrorf("use: roster admin reset-password [-name admin] [-data DIR]")
+		return usageErrorf("%s", use)
 	}
 	fs := newFlagSet(a, "admin reset-password", "[-name admin] [-data DIR]")
 	name := fs.String("name", "admin", "the admin whose password is reset")
-	data := fs.String("data", "", "data folder (default: $ROSTER_DATA, /var/lib/roster)")
+	data := fs.String("data", "", dataHelp)
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}

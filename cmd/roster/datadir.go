@@ -18,6 +18,12 @@ import (
 	"github.com/rosterhq/roster/sqlite"
 )
 
+// The -data flag's help, the same on every command.
+const (
+	dataHelp           = "data folder (default: $ROSTER_DATA, else /var/lib/roster for root, else ~/.local/share/roster)"
+	dataHelpWithConfig = "data folder holding the user base (default: $ROSTER_DATA, else the configuration's data_dir, else /var/lib/roster for root, else ~/.local/share/roster)"
+)
+
 // dataDir picks roster's data folder: the -data flag, then $ROSTER_DATA,
 // then the configuration's data_dir, then /var/lib/roster for root or
 // ~/.local/share/roster for anyone else.

@@ -166,7 +166,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 func runHelp(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		printHelp(a.stdout)
 		return nil
 	}

@@ -15,7 +15,7 @@ func runRuns(ctx context.Context, a *app, args []string) error {
 	}
 	fs := newFlagSet(a, "runs", "[-n 20] [-json] | show ID")
 	n := fs.Int("n", 20, "how many runs, newest first")
-	data := fs.String("data", "", "data folder (default: $ROSTER_DATA, /var/lib/roster)")
+	data := fs.String("data", "", dataHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -51,7 +51,7 @@ func runRuns(ctx context.Context, a *app, args []string) error {
 
 func runRunsShow(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "runs show", "ID [-json]")
-	data := fs.String("data", "", "data folder (default: $ROSTER_DATA, /var/lib/roster)")
+	data := fs.String("data", "", dataHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	arg, err := parseOneArg(fs, args, "the run's ID, from roster runs")
 	if err != nil {

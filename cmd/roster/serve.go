@@ -22,7 +22,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	keyFile := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP too (behind a TLS proxy)")
-	data := fs.String("data", "", "data folder (default: $ROSTER_DATA, /var/lib/roster)")
+	data := fs.String("data", "", dataHelp)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	configPath := fs.String("config", "", "configuration file (JSON) listing the sources; without it, the source flags describe one source")
 	only := fs.String("source", "", "with -config: sync only this source; alone: sync the source of this name set up in the console (roster serve)")
 	name := fs.String("name", "", "without -config: the source's name in roster (default: the domain)")
-	data := fs.String("data", "", "data folder holding the user base (default: $ROSTER_DATA, the configuration's data_dir, /var/lib/roster)")
+	data := fs.String("data", "", dataHelpWithConfig)
 	dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")
 	asJSON := fs.Bool("json", false, "print the plan or the run as JSON")
 	approve := fs.Bool("approve-removals", false, "carry out the removals the last run held for approval")

@@ -23,7 +23,7 @@ func runUsers(ctx context.Context, a *app, args []string) error {
 	onlyEnabled := fs.Bool("enabled", false, "only enabled users")
 	n := fs.Int("n", 50, "users per page")
 	offset := fs.Int("offset", 0, "skip this many users")
-	data := fs.String("data", "", "data folder (default: $ROSTER_DATA, /var/lib/roster)")
+	data := fs.String("data", "", dataHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -66,7 +66,7 @@ func runUsers(ctx context.Context, a *app, args []string) error {
 
 func runUsersShow(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "users show", "LOGIN [-json]")
-	data := fs.String("data", "", "data folder (default: $ROSTER_DATA, /var/lib/roster)")
+	data := fs.String("data", "", dataHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	login, err := parseOneArg(fs, args, "the user's login or a former login")
 	if err != nil {
