@@ -34,6 +34,12 @@ type Options struct {
 	// ApproveRemovals carries out the removals that the source's last
 	// held run held, as far as they are still due.
 	ApproveRemovals bool
+	// Incremental reads only the entries changed since the source's
+	// cursor, and removes nobody. When the directory cannot say what
+	// changed, or the cursor does not follow on (none yet, another
+	// domain controller, a restore), the run is a full sync and its
+	// notes say why.
+	Incremental bool
 }
 
 // Result is a run's record and, for a dry run, its plan.
@@ -65,15 +71,23 @@ func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, di
 	r := &runner{e: e, src: src, dir: dir, opt: opt, start: e.Now(),
 		seen: map[string]mark{}, logins: map[string]string{}, cards: map[string]string{}}
 	r.run = &roster.Run{SourceID: sourceID, Mode: roster.RunFull, Status: roster.RunRunning, StartedAt: r.start}
+	var err error
 	if opt.DryRun {
 		r.run.Mode = roster.RunPreview
-	} else if err := e.Store.StartRun(ctx, r.run); err != nil {
-		return nil, err
+	} else {
+		// The mode is known before the run is recorded; a failure to
+		// learn it fails the recorded run.
+		err = r.planMode(ctx)
+		if serr := e.Store.StartRun(ctx, r.run); serr != nil {
+			return nil, serr
+		}
 	}
 	if e.Started != nil {
 		e.Started(r.run)
 	}
-	err := r.do(ctx)
+	if err == nil {
+		err = r.do(ctx)
+	}
 	r.run.FinishedAt = e.Now()
 	if err != nil {
 		r.run.Status = roster.RunFailed
@@ -113,6 +127,47 @@ type runner struct {
 
 	changes []Change
 	held    []Change
+
+	// mark is where the directory stood before the search, saved as
+	// the source's cursor when the run succeeds; since is the cursor an
+	// incremental run resumes from.
+	tracker ChangeReader
+	mark    roster.Cursor
+	since   roster.Cursor
+}
+
+// planMode reads where the directory stands and decides between an
+// incremental and a full run.
+func (r *runner) planMode(ctx context.Context) error {
+	cr, ok := r.dir.(ChangeReader)
+	if !ok {
+		if r.opt.Incremental {
+			r.run.Notes = append(r.run.Notes, "a full sync ran instead of an incremental one: this directory offers no change tracking that roster uses")
+		}
+		return nil
+	}
+	mark, err := cr.Mark(ctx)
+	if err != nil {
+		return err
+	}
+	if !mark.IsZero() {
+		mark.Scope = roster.ScopeKey(r.src)
+	}
+	r.tracker, r.mark = cr, mark
+	if !r.opt.Incremental {
+		return nil
+	}
+	since, err := r.e.Store.Cursor(ctx, r.run.SourceID)
+	if err != nil {
+		return err
+	}
+	if ok, why := mark.Follows(since); !ok {
+		r.run.Notes = append(r.run.Notes, "a full sync ran instead of an incremental one: "+why)
+		return nil
+	}
+	r.since = since
+	r.run.Mode = roster.RunIncremental
+	return nil
 }
 
 func (r *runner) do(ctx context.Context) error {
@@ -126,7 +181,13 @@ func (r *runner) do(ctx context.Context) error {
 			return err
 		}
 	}
-	err = r.dir.Users(ctx, func(page []roster.Record) error {
+	read := r.dir.Users
+	if r.run.Mode == roster.RunIncremental {
+		read = func(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
+			return r.tracker.Changed(ctx, r.since, page, bad)
+		}
+	}
+	err = read(ctx, func(page []roster.Record) error {
 		if err := r.page(ctx, page); err != nil {
 			return err
 		}
@@ -144,12 +205,21 @@ func (r *runner) do(ctx context.Context) error {
 			return err
 		}
 	}
-	r.progress("removals")
-	if err := r.removals(ctx); err != nil {
-		return err
+	if r.run.Mode != roster.RunIncremental {
+		r.progress("removals")
+		if err := r.removals(ctx); err != nil {
+			return err
+		}
 	}
 	if r.run.Status == roster.RunRunning {
 		r.run.Status = roster.RunSucceeded
+	}
+	// Every change up to the mark is now in the user base (held
+	// removals aside, which only full runs find anyway).
+	if !r.opt.DryRun && !r.mark.IsZero() {
+		if err := r.e.Store.SaveCursor(ctx, r.run.SourceID, r.mark); err != nil {
+			return err
+		}
 	}
 	return nil
 }

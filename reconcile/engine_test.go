@@ -21,6 +21,7 @@ type memStore struct {
 	runs         []*roster.Run
 	groups       []roster.GroupRecord
 	conflictCard string // Apply refuses changes giving this card, like a card another user holds
+	cursor       roster.Cursor
 }
 
 func newStore() *memStore { return &memStore{users: map[int64]*roster.User{}} }
@@ -107,6 +108,13 @@ func (s *memStore) StartRun(_ context.Context, r *roster.Run) error {
 	return nil
 }
 func (s *memStore) FinishRun(context.Context, *roster.Run) error { return nil }
+func (s *memStore) Cursor(context.Context, int64) (roster.Cursor, error) {
+	return s.cursor, nil
+}
+func (s *memStore) SaveCursor(_ context.Context, _ int64, c roster.Cursor) error {
+	s.cursor = c
+	return nil
+}
 func (s *memStore) HeldRemovals(context.Context, int64) ([]int64, error) {
 	for i := len(s.runs) - 1; i >= 0; i-- {
 		switch s.runs[i].Status {

@@ -34,6 +34,22 @@ type Directory interface {
 	Groups(ctx context.Context) ([]roster.GroupRecord, error)
 }
 
+// ChangeReader is a Directory that can say where it stands and return
+// only the entries changed since. A Directory without it always gets a
+// full sync.
+type ChangeReader interface {
+	// Mark returns where the directory stands now. The engine reads it
+	// before any search, so a change made during the run is read again
+	// by the next one rather than missed. A zero cursor means the
+	// directory offers no change tracking.
+	Mark(ctx context.Context) (roster.Cursor, error)
+
+	// Changed is Users restricted to the entries changed after since.
+	// It returns no deletions: users gone from the directory are found
+	// by full syncs.
+	Changed(ctx context.Context, since roster.Cursor, page func([]roster.Record) error, bad func(roster.EntryError) error) error
+}
+
 // Store is the user base, as the engine needs it. All methods act on the
 // users of one source only.
 type Store interface {
@@ -61,6 +77,11 @@ type Store interface {
 	// StartRun stores a new run and sets its ID; FinishRun stores its end.
 	StartRun(ctx context.Context, run *roster.Run) error
 	FinishRun(ctx context.Context, run *roster.Run) error
+
+	// Cursor returns the source's saved cursor, zero when there is none.
+	// SaveCursor replaces it.
+	Cursor(ctx context.Context, sourceID int64) (roster.Cursor, error)
+	SaveCursor(ctx context.Context, sourceID int64, c roster.Cursor) error
 
 	// HeldRemovals returns the user IDs held by the source's latest run
 	// that held removals and was not followed by an approved one.

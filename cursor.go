@@ -1,0 +1,70 @@
+package roster
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+)
+
+// CursorKind says what a cursor counts.
+type CursorKind string
+
+// CursorUSN is Active Directory's update sequence number: every change
+// a domain controller makes gets the next one, so "uSNChanged above the
+// stored value" is exactly what changed since. USNs are local to one
+// DC, and a DC restored from backup reuses them under a new invocation
+// ID, which is why a cursor names its server.
+const CursorUSN CursorKind = "ad-usn"
+
+// Cursor is where the next incremental sync of a source resumes. It is
+// read from the directory before a run's search and saved only when the
+// run succeeds, so that a failed run reads the same changes again.
+type Cursor struct {
+	Kind   CursorKind
+	Server string // the DC's dsServiceName and invocation ID
+	Value  string // for CursorUSN, highestCommittedUSN in decimal
+	// Scope fingerprints the settings that decide which entries the
+	// source reads and how (search bases, filters, mapping): entries
+	// brought into a new scope have old USNs, so a change of scope
+	// needs a full sync.
+	Scope string
+}
+
+// ScopeKey is the Scope a cursor taken for src carries.
+func ScopeKey(src *Source) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%q|%q|%q|%q|%+v|%s",
+		src.Type, src.SearchBases(), src.UserFilter, src.Domain, src.GroupScope, src.Mapping, src.DisabledUsers)))
+	return hex.EncodeToString(h[:8])
+}
+
+// IsZero reports whether the cursor is unset: the directory offers no
+// change tracking roster uses, or no run has succeeded yet.
+func (c Cursor) IsZero() bool { return c.Value == "" }
+
+// Follows reports whether an incremental sync may resume from since
+// when the directory now stands at c, and if not, why not in words an
+// admin can read.
+func (c Cursor) Follows(since Cursor) (bool, string) {
+	switch {
+	case c.IsZero():
+		return false, "this directory offers no change tracking that roster uses"
+	case since.IsZero():
+		return false, "no earlier successful run left a cursor"
+	case c.Kind != since.Kind:
+		return false, "the directory's kind of change tracking changed"
+	case c.Scope != since.Scope:
+		return false, "the source's search bases, filter, group scope or mapping changed since the last run"
+	case c.Server != since.Server:
+		return false, "the domain controller is not the one the last run read (" + since.Server + "); USNs of different or restored domain controllers cannot be compared"
+	}
+	now, err1 := strconv.ParseInt(c.Value, 10, 64)
+	was, err2 := strconv.ParseInt(since.Value, 10, 64)
+	if err1 != nil || err2 != nil {
+		return false, "the stored cursor is not a number"
+	}
+	if now < was {
+		return false, "the domain controller's USN went back (" + since.Value + " to " + c.Value + "), as after a restore"
+	}
+	return true, ""
+}

@@ -1,0 +1,175 @@
+package reconcile
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// usnDir is a memDir that tracks changes as AD does: each record has the
+// USN of its last change, and the directory stands at the highest one.
+type usnDir struct {
+	memDir
+	server   string
+	usn      map[string]int64 // anchor -> uSNChanged
+	top      int64
+	failNext bool // Changed fails, as a cut connection would
+	reads    int  // records Changed returned
+}
+
+func newUSNDir(n int) *usnDir {
+	d := &usnDir{memDir: memDir{recs: people(n)}, server: "CN=NTDS Settings,CN=DC1|inv-1", usn: map[string]int64{}}
+	for _, r := range d.recs {
+		d.touch(r.Anchor)
+	}
+	return d
+}
+
+func (d *usnDir) touch(anchor string) {
+	d.top++
+	d.usn[anchor] = d.top
+}
+
+func (d *usnDir) Mark(context.Context) (roster.Cursor, error) {
+	return roster.Cursor{Kind: roster.CursorUSN, Server: d.server, Value: strconv.FormatInt(d.top, 10)}, nil
+}
+
+func (d *usnDir) Changed(ctx context.Context, since roster.Cursor, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
+	if d.failNext {
+		d.failNext = false
+		return &roster.Error{Code: roster.EUNAVAILABLE, Message: "the connection to the directory was cut"}
+	}
+	from, err := strconv.ParseInt(since.Value, 10, 64)
+	if err != nil {
+		return err
+	}
+	var out []roster.Record
+	for _, r := range d.recs {
+		if d.usn[r.Anchor] > from {
+			out = append(out, r)
+		}
+	}
+	d.reads += len(out)
+	if len(out) == 0 {
+		return nil
+	}
+	return page(out)
+}
+
+func (f *fixture) runOn(t *testing.T, d Directory, opt Options) (*roster.Run, error) {
+	t.Helper()
+	e := &Engine{Store: f.store, Now: func() time.Time { return f.now }, HashCode: func(c string) string { return "h:" + c }}
+	res, err := e.Run(context.Background(), f.src, 1, d, opt)
+	if res == nil {
+		t.Fatalf("Run returned no result: %v", err)
+	}
+	return res.Run, err
+}
+
+func TestIncrementalWithoutACursorRunsFullAndLeavesOne(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(6)
+	r, err := f.runOn(t, d, Options{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Mode != roster.RunFull || r.Created != 6 || !strings.Contains(strings.Join(r.Notes, "\n"), "no earlier successful run") {
+		t.Fatalf("mode %s, %s, notes %q", r.Mode, counts(r), r.Notes)
+	}
+	if f.store.cursor.Value != "6" || f.store.cursor.Server != d.server {
+		t.Fatalf("cursor after the full run: %+v", f.store.cursor)
+	}
+}
+
+func TestIncrementalReadsOnlyChangesAndRemovesNobody(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(10)
+	if _, err := f.runOn(t, d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// One user changes, one is new, and one is gone: an incremental run
+	// does not see deletions, and must not take "not returned" for gone.
+	d.recs[3].Name = "Changed Name"
+	d.touch(d.recs[3].Anchor)
+	extra := people(11)[10]
+	d.recs = append(d.recs[:9], extra)
+	d.touch(extra.Anchor)
+	d.reads = 0
+	r, err := f.runOn(t, d, Options{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Mode != roster.RunIncremental || r.Seen != 2 || r.Updated != 1 || r.Created != 1 || r.Disabled != 0 || r.Deleted != 0 {
+		t.Fatalf("mode %s, %s", r.Mode, counts(r))
+	}
+	if d.reads != 2 || f.store.byLogin("user3").Name != "Changed Name" || f.store.byLogin("user9").Disabled {
+		t.Fatalf("reads %d, user3 %q, user9 disabled %v", d.reads, f.store.byLogin("user3").Name, f.store.byLogin("user9").Disabled)
+	}
+	if f.store.cursor.Value != "12" {
+		t.Fatalf("cursor %+v, want 12", f.store.cursor)
+	}
+	// The next full run finds the departed user.
+	if r, _ = f.runOn(t, d, Options{}); r.Disabled != 1 {
+		t.Fatalf("full run after: %s", counts(r))
+	}
+}
+
+func TestAFailedIncrementalRunKeepsTheCursor(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(5)
+	if _, err := f.runOn(t, d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	d.recs[1].Name = "Changed"
+	d.touch(d.recs[1].Anchor)
+	d.failNext = true
+	r, err := f.runOn(t, d, Options{Incremental: true})
+	if err == nil || r.Status != roster.RunFailed || f.store.cursor.Value != "5" {
+		t.Fatalf("err %v, status %s, cursor %+v: want a failed run and the cursor still at 5", err, r.Status, f.store.cursor)
+	}
+	// The change is read again by the next run.
+	if r, err = f.runOn(t, d, Options{Incremental: true}); err != nil || r.Updated != 1 || f.store.cursor.Value != "6" {
+		t.Fatalf("retry: %v, %s, cursor %+v", err, counts(r), f.store.cursor)
+	}
+}
+
+func TestIncrementalFallsBackToFullOnAnotherDomainController(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(4)
+	if _, err := f.runOn(t, d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	d.server = "CN=NTDS Settings,CN=DC2|inv-9"
+	d.recs = d.recs[:3] // the full run this forces may find users gone
+	r, err := f.runOn(t, d, Options{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Mode != roster.RunFull || r.Disabled != 1 || !strings.Contains(strings.Join(r.Notes, "\n"), "domain controller") {
+		t.Fatalf("mode %s, %s, notes %q", r.Mode, counts(r), r.Notes)
+	}
+	if f.store.cursor.Server != d.server {
+		t.Fatalf("cursor %+v not moved to the new DC", f.store.cursor)
+	}
+}
+
+func TestIncrementalOnADirectoryWithoutTrackingRunsFull(t *testing.T) {
+	f := newFixture(3)
+	r := f.mustRun(t, Options{Incremental: true})
+	if r.Mode != roster.RunFull || r.Created != 3 || !strings.Contains(strings.Join(r.Notes, "\n"), "no change tracking") {
+		t.Fatalf("mode %s, %s, notes %q", r.Mode, counts(r), r.Notes)
+	}
+	if !f.store.cursor.IsZero() {
+		t.Fatalf("a cursor was saved: %+v", f.store.cursor)
+	}
+}
+
+func TestAPreviewSavesNoCursor(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(3)
+	if _, err := f.runOn(t, d, Options{DryRun: true, Incremental: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !f.store.cursor.IsZero() {
+		t.Fatalf("a dry run saved a cursor: %+v", f.store.cursor)
+	}
+}

@@ -1,0 +1,42 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/rosterhq/roster"
+)
+
+// Cursor returns the source's saved cursor, or a zero one.
+func (db *DB) Cursor(ctx context.Context, sourceID int64) (roster.Cursor, error) {
+	var c roster.Cursor
+	err := db.db.QueryRowContext(ctx, `SELECT kind, server, value, scope FROM sync_cursors WHERE source_id = ?`, sourceID).
+		Scan(&c.Kind, &c.Server, &c.Value, &c.Scope)
+	if errors.Is(err, sql.ErrNoRows) {
+		return roster.Cursor{}, nil
+	}
+	if err != nil {
+		return roster.Cursor{}, fmt.Errorf("sqlite: cursor of source %d: %w", sourceID, err)
+	}
+	return c, nil
+}
+
+// SaveCursor replaces the source's cursor; a zero cursor removes it.
+func (db *DB) SaveCursor(ctx context.Context, sourceID int64, c roster.Cursor) error {
+	var err error
+	if c.IsZero() {
+		_, err = db.db.ExecContext(ctx, `DELETE FROM sync_cursors WHERE source_id = ?`, sourceID)
+	} else {
+		_, err = db.db.ExecContext(ctx, `INSERT INTO sync_cursors (source_id, kind, server, value, scope, saved_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (source_id) DO UPDATE SET kind = excluded.kind, server = excluded.server,
+				value = excluded.value, scope = excluded.scope, saved_at = excluded.saved_at`,
+			sourceID, string(c.Kind), c.Server, c.Value, c.Scope, timeValue(db.now()))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: save cursor of source %d: %w", sourceID, err)
+	}
+	return nil
+}
