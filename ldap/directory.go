@@ -76,13 +76,17 @@ func (d *Directory) anchorAttr() string {
 // engine's store lookups and writes). page and bad are always called from
 // the caller's goroutine, in directory order.
 func (d *Directory) Users(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
+	return d.users(ctx, UserFilter(d.src.Type, d.src.UserFilter), page, bad)
+}
+
+func (d *Directory) users(ctx context.Context, filter string, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	items := make(chan userItem, 2)
 	done := make(chan error, 1)
 	go func() {
 		defer close(items)
-		done <- d.readUsers(ctx, func(it userItem) bool {
+		done <- d.readUsers(ctx, filter, func(it userItem) bool {
 			select {
 			case items <- it:
 				return true
@@ -122,7 +126,7 @@ type userItem struct {
 // readUsers runs the paged searches and sends batches of MaxPageSize
 // records and bad entries through send, which reports false once the
 // consumer has stopped.
-func (d *Directory) readUsers(ctx context.Context, send func(userItem) bool) error {
+func (d *Directory) readUsers(ctx context.Context, filter string, send func(userItem) bool) error {
 	attrs := append([]string{d.anchorAttr()}, d.mapping.Attributes()...)
 	if d.src.Type.IsAD() {
 		attrs = append(attrs, "userAccountControl", "accountExpires")
@@ -141,7 +145,7 @@ func (d *Directory) readUsers(ctx context.Context, send func(userItem) bool) err
 	}
 	for _, base := range d.src.SearchBases() {
 		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base, Scope: ScopeSubtree,
-			Filter: UserFilter(d.src.Type, d.src.UserFilter), Attributes: attrs}, func(e *Entry) error {
+			Filter: filter, Attributes: attrs}, func(e *Entry) error {
 			rec, why := d.record(e)
 			if why != "" {
 				if !send(userItem{bad: &roster.EntryError{DN: e.DN, Anchor: rec.Anchor, Message: why}}) {

@@ -27,11 +27,14 @@ const exitHeld = 3
 var errHeld = errors.New("removals held for approval")
 
 var _ reconcile.Store = (*sqlite.DB)(nil)
-var _ reconcile.Directory = (*ldap.Directory)(nil)
+var (
+	_ reconcile.Directory    = (*ldap.Directory)(nil)
+	_ reconcile.ChangeReader = (*ldap.Directory)(nil)
+)
 
 func runSync(ctx context.Context, a *app, args []string) error {
 	var sf sourceFlags
-	fs := newFlagSet(a, "sync", "[-config FILE [-source NAME]] | [-address ... source flags] [-dry-run] [-json] [-approve-removals]")
+	fs := newFlagSet(a, "sync", "[-config FILE [-source NAME]] | [-address ... source flags] [-dry-run] [-incremental] [-json] [-approve-removals]")
 	sf.register(fs)
 	configPath := fs.String("config", "", "configuration file (JSON) listing the sources; without it, the source flags describe one source")
 	only := fs.String("source", "", "with -config: sync only this source; alone: sync the source of this name set up in the console (roster serve)")
@@ -40,6 +43,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")
 	asJSON := fs.Bool("json", false, "print the plan or the run as JSON")
 	approve := fs.Bool("approve-removals", false, "carry out the removals the last run held for approval")
+	incremental := fs.Bool("incremental", false, "read only what changed since the last successful run (Active Directory: uSNChanged); removes nobody, and runs a full sync when it cannot follow on")
 	disabled := fs.String("disabled-users", "keep", "accounts disabled in the directory: keep (as disabled users) or skip")
 	removal := fs.String("removal", "disable", "users who leave the directory: disable, or delete after -grace")
 	grace := fs.Duration("grace", 30*24*time.Hour, "with -removal delete: how long a user stays disabled before deletion")
@@ -57,7 +61,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		stray := []string{}
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "source", "data", "dry-run", "json", "approve-removals":
+			case "source", "data", "dry-run", "json", "approve-removals", "incremental":
 			default:
 				stray = append(stray, "-"+f.Name)
 			}
@@ -71,7 +75,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		var stray []string
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "config", "source", "data", "dry-run", "json", "approve-removals":
+			case "config", "source", "data", "dry-run", "json", "approve-removals", "incremental":
 			default:
 				stray = append(stray, "-"+f.Name)
 			}
@@ -175,7 +179,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 
 	var failed, held bool
 	for _, src := range sources {
-		err := syncOne(ctx, a, db, hash, src, reconcile.Options{DryRun: *dryRun, ApproveRemovals: *approve}, *asJSON)
+		err := syncOne(ctx, a, db, hash, src, reconcile.Options{DryRun: *dryRun, ApproveRemovals: *approve, Incremental: *incremental}, *asJSON)
 		switch {
 		case errors.Is(err, errHeld):
 			held = true
