@@ -71,3 +71,17 @@ type RunProgress struct {
 	Done    bool      `json:"done"`
 	Status  RunStatus `json:"status"`
 }
+
+// SyncRequest is how a sync is asked for, from the console, the API or
+// the scheduler.
+type SyncRequest struct {
+	Incremental     bool // only what changed since the last successful run
+	ApproveRemovals bool // carry out the removals the last run held
+}
+
+// NextRuns is when roster serve plans a source's next syncs; a zero time
+// means none of that kind is planned.
+type NextRuns struct {
+	Full        time.Time
+	Incremental time.Time
+}

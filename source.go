@@ -43,10 +43,11 @@ const (
 
 // Default ports and timeouts.
 const (
-	LDAPSPort             = 636
-	LDAPPort              = 389
-	DefaultConnectTimeout = 10 * time.Second
-	DefaultRequestTimeout = 2 * time.Minute
+	MinIncrementalInterval = time.Minute // a shorter one only loads the directory
+	LDAPSPort              = 636
+	LDAPPort               = 389
+	DefaultConnectTimeout  = 10 * time.Second
+	DefaultRequestTimeout  = 2 * time.Minute
 )
 
 // Trust says how the directory's certificate is checked. With nothing set,
@@ -103,6 +104,9 @@ type Source struct {
 	// FullSchedule is when roster serve runs a full sync by itself, in
 	// cron syntax ("0 2 * * *": 02:00 every night); empty: on demand only.
 	FullSchedule string
+	// IncrementalInterval is how often roster serve reads what changed
+	// since the last successful run; 0: never, else at least a minute.
+	IncrementalInterval time.Duration
 
 	Mapping       Mapping       // empty fields take the directory type's preset
 	DisabledUsers DisabledUsers // what to do with accounts disabled in the directory
@@ -195,6 +199,9 @@ func (s *Source) Validate() error {
 		if _, err := ParseCron(s.FullSchedule); err != nil {
 			return err
 		}
+	}
+	if s.IncrementalInterval < 0 || (s.IncrementalInterval > 0 && s.IncrementalInterval < MinIncrementalInterval) {
+		return Errorf(EINVALID, "the incremental interval %s is too short: use at least %s, or 0 for none", s.IncrementalInterval, MinIncrementalInterval)
 	}
 	if s.ConnectTimeout < 0 || s.RequestTimeout < 0 {
 		return Errorf(EINVALID, "timeouts cannot be negative")

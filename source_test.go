@@ -3,6 +3,7 @@ package roster_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -147,6 +148,8 @@ func TestSourceValidate(t *testing.T) {
 		{"an empty password is refused, as it would bind anonymously", func(s *roster.Source) { s.Password = "" }, "anonymous bind"},
 		{"a short pin is refused", func(s *roster.Source) { s.Trust.PinSHA256 = "ab:cd" }, "64 hex digits"},
 		{"a pin with colons passes", func(s *roster.Source) { s.Trust.PinSHA256 = strings.Repeat("AB:", 31) + "AB" }, ""},
+		{"an incremental interval of seconds is refused", func(s *roster.Source) { s.IncrementalInterval = 10 * time.Second }, "too short"},
+		{"an incremental interval of 5 minutes passes", func(s *roster.Source) { s.IncrementalInterval = 5 * time.Minute }, ""},
 		{"a negative timeout is refused", func(s *roster.Source) { s.RequestTimeout = -1 }, "negative"},
 		{"the print code kept in clear as an extra is refused", func(s *roster.Source) { s.Mapping.Extra = []string{"EmployeeNumber"} }, "kept in clear"},
 	}

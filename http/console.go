@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -162,11 +161,9 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request, p page) {
 		s.writeError(w, r, err)
 		return
 	}
-	next := map[int64]time.Time{}
+	next := map[int64]roster.NextRuns{}
 	for _, src := range sources {
-		if t := s.Syncer.NextRun(src.ID); !t.IsZero() {
-			next[src.ID] = t
-		}
+		next[src.ID] = s.Syncer.NextRun(src.ID)
 	}
 	p.Title = "Directory sources"
 	s.render(w, r, "sources", p, map[string]any{"Sources": sources, "LastRuns": s.lastRuns(r), "NextRuns": next})

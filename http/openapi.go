@@ -41,7 +41,7 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 		return map[string]any{"type": "object", "properties": p}
 	}
 	source := obj("name", "type", "address", "tls", "domain", "login", "password", "ca_pem", "pin_sha256", "server_name",
-		"user_filter", "disabled_users", "removal_action", "removal_grace")
+		"user_filter", "disabled_users", "removal_action", "removal_grace", "full_schedule", "incremental_interval")
 	source["properties"].(map[string]any)["type"] = map[string]any{"type": "string", "enum": []string{"ad", "entra-ds", "openldap", "ldap"}}
 	source["properties"].(map[string]any)["tls"] = map[string]any{"type": "string", "enum": []string{"ldaps", "starttls", "none"}}
 	source["properties"].(map[string]any)["password"] = map[string]any{"type": "string", "writeOnly": true}
@@ -64,7 +64,7 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 			"/api/v1/sources/{id}":         map[string]any{"get": op("One source", reader, "id"), "put": body(op("Replace a source; leave the password out to keep it (same endpoint only)", writer, "id"), "Source"), "delete": op("Delete a source's settings (its users and runs stay)", writer, "id")},
 			"/api/v1/sources/test":         map[string]any{"post": body(op("Test settings: TLS, certificate, sign-in, user count", writer), "Source")},
 			"/api/v1/sources/{id}/preview": map[string]any{"post": op("Plan a sync; writes nothing", writer, "id")},
-			"/api/v1/sources/{id}/sync":    map[string]any{"post": op("Start a sync in the background (approve_removals=true to carry out held removals)", writer, "id", "approve_removals")},
+			"/api/v1/sources/{id}/sync":    map[string]any{"post": op("Start a sync in the background (mode=incremental reads only the changes; approve_removals=true carries out held removals)", writer, "id", "mode", "approve_removals")},
 			"/api/v1/runs/{id}/progress":   map[string]any{"get": op("A run's live progress", reader, "id")},
 			"/api/v1/runs/{id}/events":     map[string]any{"get": op("A run's progress as server-sent events, until it ends", reader, "id")},
 			"/api/v1/runs/{id}/cancel":     map[string]any{"post": op("Cancel a running sync; it removes nobody", writer, "id")},

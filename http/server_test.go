@@ -6,6 +6,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,9 +52,10 @@ type fixture struct {
 // shapes and passing settings on; the real Syncer is tested against the
 // lab in cmd/roster.
 type fakeSyncer struct {
-	mu      sync.Mutex
-	tested  []*roster.Source
-	started []int64
+	mu       sync.Mutex
+	tested   []*roster.Source
+	started  []int64
+	requests []roster.SyncRequest
 }
 
 func (f *fakeSyncer) Test(_ context.Context, src *roster.Source) *roster.ConnectionTest {
@@ -65,17 +67,18 @@ func (f *fakeSyncer) Test(_ context.Context, src *roster.Source) *roster.Connect
 func (f *fakeSyncer) Preview(context.Context, int64) (*roster.Preview, error) {
 	return &roster.Preview{Run: &roster.Run{Created: 1}, Changes: []roster.PlannedChange{{Kind: "create", Login: "carol"}}}, nil
 }
-func (f *fakeSyncer) Start(id int64, _ bool) (int64, error) {
+func (f *fakeSyncer) Start(id int64, req roster.SyncRequest) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.started = append(f.started, id)
+	f.requests = append(f.requests, req)
 	return 77, nil
 }
-func (f *fakeSyncer) NextRun(id int64) time.Time {
+func (f *fakeSyncer) NextRun(id int64) roster.NextRuns {
 	if id == 1 {
-		return time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+		return roster.NextRuns{Full: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC), Incremental: time.Date(2026, 11, 25, 21, 5, 0, 0, time.UTC)}
 	}
-	return time.Time{}
+	return roster.NextRuns{}
 }
 func (f *fakeSyncer) Progress(id int64) *roster.RunProgress {
 	if id == 77 {
@@ -766,5 +769,39 @@ func TestSourceScheduleAndNextSync(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(page), "2026-11-26 02:00") {
 		t.Fatal("the sources page does not show the next planned sync")
+	}
+}
+
+func TestIncrementalIntervalAndOnDemandIncrementalSync(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.signIn()
+	src := articleSource()
+	src["incremental_interval"] = "5m"
+	code, body, _ := c.do("POST", "/api/v1/sources", src)
+	if code != 201 || body["incremental_interval"] != "5m0s" || body["next_incremental_sync"] != "2026-11-25T21:05:00Z" {
+		t.Fatalf("create with an interval = %d %v", code, body)
+	}
+	for bad, want := range map[string]string{"10s": "too short", "often": "a duration such as 5m"} {
+		src["name"], src["incremental_interval"] = "other-"+bad, bad
+		if code, _, _ := c.do("POST", "/api/v1/sources", src); code != 400 || !strings.Contains(f.responses[len(f.responses)-1], want) {
+			t.Fatalf("interval %q = %d %s", bad, code, f.responses[len(f.responses)-1])
+		}
+	}
+	id := fmt.Sprint(body["id"])
+	if code, _, _ := c.do("POST", "/api/v1/sources/"+id+"/sync?mode=incremental", nil); code != 202 {
+		t.Fatalf("incremental sync = %d", code)
+	}
+	if code, _, _ := c.do("POST", "/api/v1/sources/"+id+"/sync", nil); code != 202 {
+		t.Fatalf("full sync = %d", code)
+	}
+	if code, _, _ := c.do("POST", "/api/v1/sources/"+id+"/sync?mode=partial", nil); code != 400 {
+		t.Fatalf("an unknown mode = %d, want 400", code)
+	}
+	f.syncer.mu.Lock()
+	reqs := append([]roster.SyncRequest(nil), f.syncer.requests...)
+	f.syncer.mu.Unlock()
+	if len(reqs) != 2 || !reqs[0].Incremental || reqs[1].Incremental {
+		t.Fatalf("requests %+v, want one incremental then one full", reqs)
 	}
 }

@@ -30,10 +30,10 @@ type Syncer interface {
 	Preview(ctx context.Context, sourceID int64) (*roster.Preview, error)
 	// Start begins a sync in the background and returns its run's ID.
 	// Errors: ECONFLICT when the source is syncing already.
-	Start(sourceID int64, approveRemovals bool) (int64, error)
-	// NextRun is when the source's next scheduled full sync is planned,
-	// zero when it has no schedule.
-	NextRun(sourceID int64) time.Time
+	Start(sourceID int64, req roster.SyncRequest) (int64, error)
+	// NextRun is when the source's next scheduled syncs are planned,
+	// zero times for kinds it has no schedule for.
+	NextRun(sourceID int64) roster.NextRuns
 	// Progress is a run's live progress, nil when not run here.
 	Progress(runID int64) *roster.RunProgress
 	// Cancel stops a running sync. Errors: ENOTFOUND.
@@ -68,7 +68,10 @@ type sourceJSON struct {
 	ThresholdCount     int            `json:"threshold_count,omitempty"`
 	FullSchedule       string         `json:"full_schedule,omitempty"`
 	NextFullSync       *time.Time     `json:"next_full_sync,omitempty"` // read-only
-	Warnings           []string       `json:"warnings,omitempty"`
+	// IncrementalInterval is a duration such as "5m"; empty: none.
+	IncrementalInterval string     `json:"incremental_interval,omitempty"`
+	NextIncrementalSync *time.Time `json:"next_incremental_sync,omitempty"` // read-only
+	Warnings            []string   `json:"warnings,omitempty"`
 }
 
 func toJSON(s *roster.Source) sourceJSON {
@@ -79,6 +82,9 @@ func toJSON(s *roster.Source) sourceJSON {
 		DisabledUsers: string(s.DisabledUsers), RemovalAction: "disable",
 		ThresholdPercent: s.Removal.ThresholdPercent, ThresholdCount: s.Removal.ThresholdCount, Warnings: s.Warnings(),
 		FullSchedule: s.FullSchedule}
+	if s.IncrementalInterval > 0 {
+		out.IncrementalInterval = s.IncrementalInterval.String()
+	}
 	if s.Removal.Delete {
 		out.RemovalAction, out.RemovalGrace = "delete", s.Removal.Grace.String()
 	}
@@ -95,6 +101,13 @@ func (j *sourceJSON) source() (*roster.Source, error) {
 		Removal:      roster.RemovalPolicy{ThresholdPercent: j.ThresholdPercent, ThresholdCount: j.ThresholdCount}}
 	if len(s.Trust.CAPEM) == 0 {
 		s.Trust.CAPEM = nil
+	}
+	if j.IncrementalInterval != "" {
+		d, err := time.ParseDuration(j.IncrementalInterval)
+		if err != nil {
+			return nil, roster.Errorf(roster.EINVALID, "incremental_interval %q is not a duration such as 5m", j.IncrementalInterval)
+		}
+		s.IncrementalInterval = d
 	}
 	if s.DisabledUsers == "" {
 		s.DisabledUsers = roster.KeepDisabled
@@ -228,8 +241,12 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 // sourceView is toJSON with the next planned sync.
 func (s *Server) sourceView(src *roster.Source) sourceJSON {
 	j := toJSON(src)
-	if next := s.Syncer.NextRun(src.ID); !next.IsZero() {
-		j.NextFullSync = &next
+	next := s.Syncer.NextRun(src.ID)
+	if !next.Full.IsZero() {
+		j.NextFullSync = &next.Full
+	}
+	if !next.Incremental.IsZero() {
+		j.NextIncrementalSync = &next.Incremental
 	}
 	return j
 }
@@ -296,7 +313,16 @@ func (s *Server) syncSource(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	runID, err := s.Syncer.Start(id, r.URL.Query().Get("approve_removals") == "true")
+	req := roster.SyncRequest{ApproveRemovals: r.URL.Query().Get("approve_removals") == "true"}
+	switch mode := r.URL.Query().Get("mode"); mode {
+	case "", "full":
+	case "incremental":
+		req.Incremental = true
+	default:
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, "mode %q is not full or incremental", mode))
+		return
+	}
+	runID, err := s.Syncer.Start(id, req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -18,7 +18,7 @@ func TestSchedulerStartsDueSyncsOnce(t *testing.T) {
 	var started []int64
 	busy := map[int64]bool{}
 	s := newScheduler(func(context.Context) ([]*roster.Source, error) { return sources, nil },
-		func(id int64, _ bool) (int64, error) {
+		func(id int64, _ roster.SyncRequest) (int64, error) {
 			if busy[id] {
 				return 0, roster.Errorf(roster.ECONFLICT, "busy")
 			}
@@ -29,8 +29,8 @@ func TestSchedulerStartsDueSyncsOnce(t *testing.T) {
 	at := func(h, m int) time.Time { return time.Date(2026, 11, 25, h, m, 0, 0, time.UTC) }
 
 	s.tick(ctx, at(20, 47)) // first sight: plans, starts nothing
-	if len(started) != 0 || !s.next(1).Equal(time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)) || !s.next(3).Equal(at(21, 0)) || !s.next(2).IsZero() {
-		t.Fatalf("after the first tick: started %v, next %v / %v / %v", started, s.next(1), s.next(3), s.next(2))
+	if len(started) != 0 || !s.next(1).Full.Equal(time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)) || !s.next(3).Full.Equal(at(21, 0)) || !s.next(2).Full.IsZero() {
+		t.Fatalf("after the first tick: started %v, next %v / %v / %v", started, s.next(1).Full, s.next(3).Full, s.next(2).Full)
 	}
 	s.tick(ctx, at(20, 59))
 	if len(started) != 0 {
@@ -38,23 +38,53 @@ func TestSchedulerStartsDueSyncsOnce(t *testing.T) {
 	}
 	s.tick(ctx, at(21, 0))
 	s.tick(ctx, at(21, 0)) // a second tick in the same minute starts nothing more
-	if len(started) != 1 || started[0] != 3 || !s.next(3).Equal(at(21, 15)) {
-		t.Fatalf("at 21:00: started %v, next %v", started, s.next(3))
+	if len(started) != 1 || started[0] != 3 || !s.next(3).Full.Equal(at(21, 15)) {
+		t.Fatalf("at 21:00: started %v, next %v", started, s.next(3).Full)
 	}
 	busy[3] = true
 	s.tick(ctx, at(21, 16)) // due, but still running: skipped, and planned again
-	if len(started) != 1 || !s.next(3).Equal(at(21, 30)) {
-		t.Fatalf("a busy source: started %v, next %v", started, s.next(3))
+	if len(started) != 1 || !s.next(3).Full.Equal(at(21, 30)) {
+		t.Fatalf("a busy source: started %v, next %v", started, s.next(3).Full)
 	}
 	sources[2].FullSchedule = "0 6 * * *" // changed: planned from now, not run at once
 	busy[3] = false
 	s.tick(ctx, at(21, 31))
-	if len(started) != 1 || !s.next(3).Equal(time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)) {
-		t.Fatalf("a changed schedule: started %v, next %v", started, s.next(3))
+	if len(started) != 1 || !s.next(3).Full.Equal(time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)) {
+		t.Fatalf("a changed schedule: started %v, next %v", started, s.next(3).Full)
 	}
 	sources = sources[:1]
 	s.tick(ctx, at(21, 32))
-	if !s.next(3).IsZero() {
+	if !s.next(3).Full.IsZero() {
 		t.Fatal("a removed source is still planned")
+	}
+}
+
+func TestSchedulerRunsIncrementalSyncsEveryIntervalAndLetsAFullOneWin(t *testing.T) {
+	sources := []*roster.Source{{ID: 1, Name: "corp", FullSchedule: "0 2 * * *", IncrementalInterval: 5 * time.Minute}}
+	var started []roster.SyncRequest
+	s := newScheduler(func(context.Context) ([]*roster.Source, error) { return sources, nil },
+		func(_ int64, req roster.SyncRequest) (int64, error) {
+			started = append(started, req)
+			return int64(len(started)), nil
+		}, slog.New(slog.DiscardHandler))
+	ctx := context.Background()
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 25, h, m, 0, 0, time.UTC) }
+
+	s.tick(ctx, at(1, 50))
+	if n := s.next(1); len(started) != 0 || !n.Incremental.Equal(at(1, 55)) || !n.Full.Equal(at(2, 0)) {
+		t.Fatalf("first sight: started %v, next %+v", started, n)
+	}
+	s.tick(ctx, at(1, 55))
+	if len(started) != 1 || !started[0].Incremental || !s.next(1).Incremental.Equal(at(2, 0)) {
+		t.Fatalf("at 01:55: started %+v, next %+v", started, s.next(1))
+	}
+	s.tick(ctx, at(2, 0)) // both due: the full sync runs, the incremental one waits
+	if len(started) != 2 || started[1].Incremental || !s.next(1).Incremental.Equal(at(2, 5)) {
+		t.Fatalf("at 02:00: started %+v, next %+v", started, s.next(1))
+	}
+	sources[0].IncrementalInterval = 0
+	s.tick(ctx, at(2, 6))
+	if len(started) != 2 || !s.next(1).Incremental.IsZero() {
+		t.Fatalf("interval removed: started %+v, next %+v", started, s.next(1))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"encoding/pem"
 	"sync"
-	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/ldap"
@@ -126,7 +125,7 @@ func (s *syncService) Preview(ctx context.Context, sourceID int64) (*roster.Prev
 // as a failed run too).
 //
 // Errors: ECONFLICT when the source is already syncing; ENOTFOUND.
-func (s *syncService) Start(sourceID int64, approve bool) (int64, error) {
+func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, error) {
 	src, err := s.db.Source(s.base, sourceID)
 	if err != nil {
 		return 0, err
@@ -195,7 +194,7 @@ func (s *syncService) Start(sourceID int64, approve bool) (int64, error) {
 				j.p.Phase, j.p.Seen, j.p.Elapsed = p.Phase, p.Seen, p.Elapsed.Seconds()
 				j.mu.Unlock()
 			}}
-		res, err := e.Run(ctx, src, sourceID, dir, reconcile.Options{ApproveRemovals: approve})
+		res, err := e.Run(ctx, src, sourceID, dir, reconcile.Options{ApproveRemovals: req.ApproveRemovals, Incremental: req.Incremental})
 		if res != nil {
 			j.mu.Lock()
 			j.p.Status = res.Run.Status
@@ -279,10 +278,10 @@ func (s *syncService) noteCertificate(ctx context.Context, sourceID int64, dir *
 	}
 }
 
-// NextRun is when the source's next scheduled full sync is planned.
-func (s *syncService) NextRun(sourceID int64) time.Time {
+// NextRun is when the source's next scheduled syncs are planned.
+func (s *syncService) NextRun(sourceID int64) roster.NextRuns {
 	if s.sched == nil {
-		return time.Time{}
+		return roster.NextRuns{}
 	}
 	return s.sched.next(sourceID)
 }

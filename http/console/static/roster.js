@@ -47,6 +47,7 @@ function sourceBody() {
     base_dns: f.base_dns.value.split("\n").map((s) => s.trim()).filter(Boolean),
     user_filter: f.user_filter.value, server_name: f.server_name.value, ca_pem: f.ca_pem.value,
     full_schedule: f.full_schedule.value.trim(),
+    incremental_interval: f.incremental_interval.value.trim(),
     pin_sha256: f.pin_sha256.value, disabled_users: f.disabled_users.value,
     removal_action: f.removal_action.value, removal_grace: f.removal_grace.value,
     threshold_percent: parseFloat(f.threshold_percent.value) || 0, threshold_count: parseInt(f.threshold_count.value, 10) || 0,
@@ -124,11 +125,11 @@ async function preview() {
   } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
 }
 
-async function synchronize() {
+async function synchronize(mode) {
   const out = document.getElementById("progress");
   out.hidden = false;
   try {
-    const s = await api("POST", `/api/v1/sources/${form.dataset.id}/sync`);
+    const s = await api("POST", `/api/v1/sources/${form.dataset.id}/sync${mode === "incremental" ? "?mode=incremental" : ""}`);
     const cancel = document.getElementById("cancel");
     cancel.hidden = false;
     cancel.onclick = () => api("POST", `/api/v1/runs/${s.run_id}/cancel`).catch(showError);
@@ -170,7 +171,8 @@ if (form) {
   form.addEventListener("submit", save);
   document.getElementById("test").addEventListener("click", testConnection);
   document.getElementById("preview")?.addEventListener("click", preview);
-  document.getElementById("sync")?.addEventListener("click", synchronize);
+  document.getElementById("sync")?.addEventListener("click", () => synchronize("full"));
+  document.getElementById("sync-changes")?.addEventListener("click", () => synchronize("incremental"));
 }
 
 document.getElementById("approve")?.addEventListener("click", async (ev) => {
