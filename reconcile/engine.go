@@ -171,10 +171,23 @@ func (r *runner) planMode(ctx context.Context) error {
 }
 
 func (r *runner) do(ctx context.Context) error {
-	r.progress("groups")
-	groups, err := r.dir.Groups(ctx)
-	if err != nil {
-		return err
+	// An incremental run reads the groups only when one changed, unless
+	// a group scope needs them to pick the users.
+	readGroups := true
+	if r.run.Mode == roster.RunIncremental && len(r.src.GroupScope) == 0 {
+		changed, err := r.tracker.GroupsChanged(ctx, r.since)
+		if err != nil {
+			return err
+		}
+		readGroups = changed
+	}
+	var groups []roster.GroupRecord
+	var err error
+	if readGroups {
+		r.progress("groups")
+		if groups, err = r.dir.Groups(ctx); err != nil {
+			return err
+		}
 	}
 	if len(r.src.GroupScope) > 0 {
 		if r.scope, err = scopeOf(r.src.GroupScope, groups); err != nil {
@@ -200,7 +213,7 @@ func (r *runner) do(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !r.opt.DryRun {
+	if !r.opt.DryRun && readGroups {
 		if err := r.e.Store.SyncGroups(ctx, r.run.SourceID, groups); err != nil {
 			return err
 		}

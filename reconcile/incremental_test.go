@@ -19,6 +19,18 @@ type usnDir struct {
 	top      int64
 	failNext bool // Changed fails, as a cut connection would
 	reads    int  // records Changed returned
+	groupUSN int64
+	groupRds int // calls of Groups
+}
+
+func (d *usnDir) Groups(ctx context.Context) ([]roster.GroupRecord, error) {
+	d.groupRds++
+	return d.memDir.Groups(ctx)
+}
+
+func (d *usnDir) GroupsChanged(_ context.Context, since roster.Cursor) (bool, error) {
+	from, err := strconv.ParseInt(since.Value, 10, 64)
+	return d.groupUSN > from, err
 }
 
 func newUSNDir(n int) *usnDir {
@@ -171,5 +183,32 @@ func TestAPreviewSavesNoCursor(t *testing.T) {
 	}
 	if !f.store.cursor.IsZero() {
 		t.Fatalf("a dry run saved a cursor: %+v", f.store.cursor)
+	}
+}
+
+func TestIncrementalReadsTheGroupsOnlyWhenOneChanged(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(4)
+	d.groups = []roster.GroupRecord{{DN: "CN=Print,DC=corp,DC=test", Anchor: "g1", Name: "print", MemberDNs: []string{d.recs[0].DN}}}
+	if _, err := f.runOn(t, d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if d.groupRds != 1 || len(f.store.groups) != 1 {
+		t.Fatalf("full run: %d group reads, %d groups stored", d.groupRds, len(f.store.groups))
+	}
+	f.store.groups = nil
+	if _, err := f.runOn(t, d, Options{Incremental: true}); err != nil {
+		t.Fatal(err)
+	}
+	if d.groupRds != 1 || f.store.groups != nil {
+		t.Fatalf("no group changed, yet %d group reads and groups stored %v", d.groupRds, f.store.groups)
+	}
+	d.groups[0].MemberDNs = append(d.groups[0].MemberDNs, d.recs[1].DN)
+	d.top++
+	d.groupUSN = d.top
+	if _, err := f.runOn(t, d, Options{Incremental: true}); err != nil {
+		t.Fatal(err)
+	}
+	if d.groupRds != 2 || len(f.store.groups) != 1 || len(f.store.groups[0].MemberDNs) != 2 {
+		t.Fatalf("a changed group: %d group reads, stored %v", d.groupRds, f.store.groups)
 	}
 }

@@ -48,6 +48,10 @@ type ChangeReader interface {
 	// It returns no deletions: users gone from the directory are found
 	// by full syncs.
 	Changed(ctx context.Context, since roster.Cursor, page func([]roster.Record) error, bad func(roster.EntryError) error) error
+
+	// GroupsChanged reports whether a group (or a membership) changed
+	// after since; an incremental run reads the groups only then.
+	GroupsChanged(ctx context.Context, since roster.Cursor) (bool, error)
 }
 
 // Store is the user base, as the engine needs it. All methods act on the

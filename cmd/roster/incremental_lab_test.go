@@ -57,6 +57,23 @@ func TestIncrementalSyncOnTheLabAD(t *testing.T) {
 		t.Fatalf("the change did not arrive:\n%s", out)
 	}
 
+	// A new group with a member: the user's entry does not change (AD
+	// keeps memberships on the group), yet the incremental run reads
+	// the groups because one changed.
+	g := goldap.NewAddRequest("CN=inc-group,"+base, nil)
+	g.Attribute("objectClass", []string{"group"})
+	g.Attribute("sAMAccountName", []string{"inc-group"})
+	g.Attribute("member", []string{dns[0]})
+	if err := c.Add(g); err != nil {
+		t.Fatal(err)
+	}
+	if r = syncJSON(t, exitOK, args...); r.Run.Mode != roster.RunIncremental || r.Run.Seen != 0 {
+		t.Fatalf("after a group change: mode %s, %s", r.Run.Mode, counts(r.Run))
+	}
+	if _, out, _ := runCLI(t, nil, "users", "show", "-data", data, "inc00"); !strings.Contains(out, "inc-group") {
+		t.Fatalf("the new membership did not arrive:\n%s", out)
+	}
+
 	// A failed incremental run (wrong password) keeps the cursor: the
 	// change made meanwhile is read by the next good run.
 	m = goldap.NewModifyRequest(dns[4], nil)
