@@ -17,6 +17,13 @@ type CursorKind string
 // ID, which is why a cursor names its server.
 const CursorUSN CursorKind = "ad-usn"
 
+// CursorModifyTime is an LDAP server's last change time, from the
+// suffix's contextCSN (kept by OpenLDAP's syncprov), as a generalized
+// time to the second: "20261125210426Z". Entries with a modifyTimestamp
+// at or after it are read again, so the second it was taken in is never
+// missed.
+const CursorModifyTime CursorKind = "ldap-modify-time"
+
 // Cursor is where the next incremental sync of a source resumes. It is
 // read from the directory before a run's search and saved only when the
 // run succeeds, so that a failed run reads the same changes again.
@@ -58,13 +65,48 @@ func (c Cursor) Follows(since Cursor) (bool, string) {
 	case c.Server != since.Server:
 		return false, "the domain controller is not the one the last run read (" + since.Server + "); USNs of different or restored domain controllers cannot be compared"
 	}
-	now, err1 := strconv.ParseInt(c.Value, 10, 64)
-	was, err2 := strconv.ParseInt(since.Value, 10, 64)
-	if err1 != nil || err2 != nil {
+	if !c.Valid() || !since.Valid() {
+		if c.Kind == CursorModifyTime {
+			return false, "the stored cursor is not a time"
+		}
 		return false, "the stored cursor is not a number"
 	}
+	if c.Kind == CursorModifyTime {
+		if c.Value < since.Value {
+			return false, "the directory's last change time went back (" + since.Value + " to " + c.Value + "), as after a restore"
+		}
+		return true, ""
+	}
+	now, _ := strconv.ParseUint(c.Value, 10, 64)
+	was, _ := strconv.ParseUint(since.Value, 10, 64)
 	if now < was {
 		return false, "the domain controller's USN went back (" + since.Value + " to " + c.Value + "), as after a restore"
 	}
 	return true, ""
+}
+
+// Valid reports whether the value has its kind's form.
+func (c Cursor) Valid() bool {
+	switch c.Kind {
+	case CursorUSN:
+		_, err := strconv.ParseUint(c.Value, 10, 64)
+		return err == nil
+	case CursorModifyTime:
+		return isGeneralizedSecond(c.Value)
+	}
+	return false
+}
+
+// isGeneralizedSecond reports whether v is YYYYMMDDHHMMSSZ: fixed width,
+// so that string order is time order.
+func isGeneralizedSecond(v string) bool {
+	if len(v) != 15 || v[14] != 'Z' {
+		return false
+	}
+	for _, r := range v[:14] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -203,10 +203,6 @@ func (s *Source) Validate() error {
 	if s.IncrementalInterval < 0 || (s.IncrementalInterval > 0 && s.IncrementalInterval < MinIncrementalInterval) {
 		return Errorf(EINVALID, "the incremental interval %s is too short: use at least %s, or 0 for none", s.IncrementalInterval, MinIncrementalInterval)
 	}
-	if s.IncrementalInterval > 0 && !s.Type.IsAD() {
-		// Every "incremental" run would be a full one: say so now.
-		return Errorf(EINVALID, "incremental syncs work on Active Directory and Entra DS sources only for now; give this %s source a full sync schedule instead", s.Type)
-	}
 	if s.ConnectTimeout < 0 || s.RequestTimeout < 0 {
 		return Errorf(EINVALID, "timeouts cannot be negative")
 	}

@@ -150,9 +150,6 @@ func TestSourceValidate(t *testing.T) {
 		{"a pin with colons passes", func(s *roster.Source) { s.Trust.PinSHA256 = strings.Repeat("AB:", 31) + "AB" }, ""},
 		{"an incremental interval of seconds is refused", func(s *roster.Source) { s.IncrementalInterval = 10 * time.Second }, "too short"},
 		{"an incremental interval of 5 minutes passes", func(s *roster.Source) { s.IncrementalInterval = 5 * time.Minute }, ""},
-		{"an incremental interval on OpenLDAP is refused", func(s *roster.Source) {
-			s.Type, s.IncrementalInterval, s.Login = roster.OpenLDAP, 5*time.Minute, "uid=svc-print,ou=people,dc=corp,dc=test"
-		}, "Active Directory and Entra DS sources only"},
 		{"a negative timeout is refused", func(s *roster.Source) { s.RequestTimeout = -1 }, "negative"},
 		{"the print code kept in clear as an extra is refused", func(s *roster.Source) { s.Mapping.Extra = []string{"EmployeeNumber"} }, "kept in clear"},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/rosterhq/roster"
 )
@@ -13,11 +14,12 @@ import (
 // read fresh from the rootDSE, and the DC's identity: its NTDS Settings
 // DN and invocation ID. A DC restored from backup gets a new invocation
 // ID and may hand out USNs again, so a cursor from before the restore no
-// longer follows on. Other directories return a zero cursor for now:
-// their runs are full syncs.
+// longer follows on. On other directories it is the last change time
+// of the suffix that holds the search bases, from its contextCSN (see
+// markLDAP).
 func (d *Directory) Mark(ctx context.Context) (roster.Cursor, error) {
 	if !d.src.Type.IsAD() {
-		return roster.Cursor{}, nil
+		return d.markLDAP(ctx)
 	}
 	rd, err := d.conn.RootDSE(ctx)
 	if err != nil {
@@ -41,15 +43,72 @@ func (d *Directory) Mark(ctx context.Context) (roster.Cursor, error) {
 	return roster.Cursor{Kind: roster.CursorUSN, Server: server, Value: rd.HighestUSN}, nil
 }
 
+// markLDAP reads the contextCSN of the naming context holding the first
+// search base. OpenLDAP's syncprov overlay keeps it: the CSN of the last
+// change, "20261125210426.123456Z#000000#000#000000", one per server ID
+// in multi-provider setups (the latest wins). Without it the directory
+// gives no cursor, and its runs are full syncs.
+func (d *Directory) markLDAP(ctx context.Context) (roster.Cursor, error) {
+	bases := d.src.SearchBases()
+	if len(bases) == 0 {
+		return roster.Cursor{}, nil
+	}
+	suffix := ""
+	for _, nc := range d.rootDSE.NamingContexts {
+		if dnWithin(bases[0], nc) && len(nc) > len(suffix) {
+			suffix = nc
+		}
+	}
+	if suffix == "" {
+		return roster.Cursor{}, nil
+	}
+	e, err := d.conn.Get(ctx, suffix, "contextCSN")
+	if err != nil || e == nil {
+		return roster.Cursor{}, err
+	}
+	latest := ""
+	for _, csn := range e.Values("contextCSN") {
+		if len(csn) >= 14 && csn[:14] > latest {
+			latest = csn[:14]
+		}
+	}
+	if latest == "" {
+		return roster.Cursor{}, nil
+	}
+	return roster.Cursor{Kind: roster.CursorModifyTime, Server: suffix, Value: latest + "Z"}, nil
+}
+
+// dnWithin reports whether dn is base or under it, ignoring case and the
+// spaces after commas.
+func dnWithin(dn, base string) bool {
+	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, ", ", ",")) }
+	dn, base = norm(dn), norm(base)
+	return dn == base || strings.HasSuffix(dn, ","+base)
+}
+
+// since is the filter term that selects entries changed after c.
+func since(c roster.Cursor) (string, error) {
+	if c.Valid() {
+		switch c.Kind {
+		case roster.CursorUSN:
+			usn, _ := strconv.ParseUint(c.Value, 10, 64)
+			return "(uSNChanged>=" + strconv.FormatUint(usn+1, 10) + ")", nil
+		case roster.CursorModifyTime:
+			return "(modifyTimestamp>=" + c.Value + ")", nil
+		}
+	}
+	return "", roster.Errorf(roster.EINVALID, "the stored cursor (%s %q) is not one roster can resume from; run a full sync", c.Kind, c.Value)
+}
+
 // GroupsChanged reports whether any group under the search bases
 // changed after the cursor. On AD a membership is the group's member
 // attribute, so a user who joins or leaves a group changes the group.
-func (d *Directory) GroupsChanged(ctx context.Context, since roster.Cursor) (bool, error) {
-	usn, err := strconv.ParseUint(since.Value, 10, 64)
-	if since.Kind != roster.CursorUSN || err != nil {
+func (d *Directory) GroupsChanged(ctx context.Context, c roster.Cursor) (bool, error) {
+	term, err := since(c)
+	if err != nil {
 		return true, nil // cannot tell: read them
 	}
-	filter := "(&" + d.groupFilter() + "(uSNChanged>=" + strconv.FormatUint(usn+1, 10) + "))"
+	filter := "(&" + term + d.groupFilter() + ")"
 	found := errors.New("found")
 	for _, base := range d.src.SearchBases() {
 		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base, Scope: ScopeSubtree, Filter: filter,
@@ -64,15 +123,15 @@ func (d *Directory) GroupsChanged(ctx context.Context, since roster.Cursor) (boo
 	return false, nil
 }
 
-// Changed reads the users whose uSNChanged is above the cursor, with the
-// same paging, mapping and bad-entry handling as Users.
-func (d *Directory) Changed(ctx context.Context, since roster.Cursor, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
-	usn, err := strconv.ParseUint(since.Value, 10, 64)
-	if since.Kind != roster.CursorUSN || err != nil {
-		return roster.Errorf(roster.EINVALID, "the stored cursor (%s %q) is not an Active Directory USN; run a full sync", since.Kind, since.Value)
+// Changed reads the users changed since the cursor (uSNChanged above the
+// USN, or modifyTimestamp at or after the time), with the same paging,
+// mapping and bad-entry handling as Users.
+func (d *Directory) Changed(ctx context.Context, c roster.Cursor, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
+	term, err := since(c)
+	if err != nil {
+		return err
 	}
-	// The USN test comes first: Samba evaluates the terms in order and
+	// The change term comes first: Samba evaluates the terms in order and
 	// scans less that way (0.21 s against 0.32 s for 20,000 users).
-	filter := "(&(uSNChanged>=" + strconv.FormatUint(usn+1, 10) + ")" + UserFilter(d.src.Type, d.src.UserFilter) + ")"
-	return d.users(ctx, filter, page, bad)
+	return d.users(ctx, "(&"+term+UserFilter(d.src.Type, d.src.UserFilter)+")", page, bad)
 }

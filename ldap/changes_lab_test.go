@@ -4,7 +4,9 @@ import (
 	"context"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labenv"
@@ -13,7 +15,8 @@ import (
 
 // TestLabMarkNamesTheDomainController checks the cursor an ordinary
 // account reads from Samba: the DC's NTDS Settings DN with its invocation
-// ID, and a USN that never goes back. OpenLDAP gives none (yet).
+// ID, and a USN that never goes back. OpenLDAP gives its suffix and the
+// time of its last change.
 func TestLabMarkNamesTheDomainController(t *testing.T) {
 	env := labenv.Require(t)
 	ctx := context.Background()
@@ -47,7 +50,11 @@ func TestLabMarkNamesTheDomainController(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer o.Close()
-	if c, err := o.Mark(ctx); err != nil || !c.IsZero() {
-		t.Fatalf("OpenLDAP mark %+v, %v; want none", c, err)
+	c, err := o.Mark(ctx)
+	if err != nil || c.Kind != roster.CursorModifyTime || !strings.EqualFold(c.Server, env.Get("LAB_OL_BASE_DN")) || !c.Valid() {
+		t.Fatalf("OpenLDAP mark %+v, %v; want the suffix's contextCSN as a time", c, err)
+	}
+	if now := time.Now().UTC().Format("20060102150405Z"); c.Value > now {
+		t.Fatalf("OpenLDAP's last change %s is after now %s", c.Value, now)
 	}
 }

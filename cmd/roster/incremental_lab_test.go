@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -13,28 +14,52 @@ import (
 	"github.com/rosterhq/roster/lab/labenv"
 )
 
-// TestIncrementalSyncOnTheLabAD runs roster sync -incremental against
-// Samba: a first run falls back to a full sync and leaves a cursor; the
-// next reads only the entries whose uSNChanged moved, and removes nobody;
-// a failed run leaves the cursor where it was.
-func TestIncrementalSyncOnTheLabAD(t *testing.T) {
+// TestIncrementalSyncOnTheLab runs roster sync -incremental against
+// Samba (uSNChanged) and OpenLDAP (contextCSN and modifyTimestamp): a
+// first run falls back to a full sync and leaves a cursor; the next read
+// only the entries that changed, and remove nobody; a failed run leaves
+// the cursor where it was.
+func TestIncrementalSyncOnTheLab(t *testing.T) {
 	env := labenv.Require(t)
-	c := env.Admin(t, labenv.AD)
-	base := testBase(t, env, c, labenv.AD)
+	for _, d := range []labenv.Directory{labenv.AD, labenv.OpenLDAP} {
+		t.Run(string(d), func(t *testing.T) { testIncremental(t, env, d) })
+	}
+}
+
+func testIncremental(t *testing.T, env *labenv.Env, d labenv.Directory) {
+	c := env.Admin(t, d)
+	base := testBase(t, env, c, d)
 	var dns []string
 	for i := 0; i < 8; i++ {
-		dns = append(dns, addUser(t, c, labenv.AD, base, fmt.Sprintf("inc%02d", i)))
+		dns = append(dns, addUser(t, c, d, base, fmt.Sprintf("inc%02d", i)))
+	}
+	// OpenLDAP's cursor is a time to the second, and the entries changed
+	// in that second are read again: let a change outside the users
+	// (the test OU's description) start a new second.
+	nextSecond := func() {
+		if d == labenv.OpenLDAP {
+			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
+			m := goldap.NewModifyRequest(base, nil)
+			m.Replace("description", []string{time.Now().String()})
+			if err := c.Modify(m); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	data := t.TempDir()
-	args := append(syncArgs(env, labenv.AD, data, "inc", base), "-incremental")
+	args := append(syncArgs(env, d, data, "inc", base), "-incremental")
+	sync := func(args ...string) runJSON {
+		nextSecond()
+		return syncJSON(t, exitOK, args...)
+	}
 
-	r := syncJSON(t, exitOK, args...)
+	r := sync(args...)
 	if r.Run.Mode != roster.RunFull || r.Run.Created != 8 || !strings.Contains(strings.Join(r.Run.Notes, "\n"), "no earlier successful run") {
 		t.Fatalf("first run: mode %s, %s, notes %q", r.Run.Mode, counts(r.Run), r.Run.Notes)
 	}
 
 	// Nothing changed: an incremental run reads nothing.
-	r = syncJSON(t, exitOK, args...)
+	r = sync(args...)
 	if r.Run.Mode != roster.RunIncremental || r.Run.Seen != 0 {
 		t.Fatalf("unchanged: mode %s, %s", r.Run.Mode, counts(r.Run))
 	}
@@ -45,11 +70,11 @@ func TestIncrementalSyncOnTheLabAD(t *testing.T) {
 	if err := c.Modify(m); err != nil {
 		t.Fatal(err)
 	}
-	addUser(t, c, labenv.AD, base, "inc-new")
+	addUser(t, c, d, base, "inc-new")
 	if err := c.Del(goldap.NewDelRequest(dns[5], nil)); err != nil {
 		t.Fatal(err)
 	}
-	r = syncJSON(t, exitOK, args...)
+	r = sync(args...)
 	if r.Run.Mode != roster.RunIncremental || r.Run.Seen != 2 || r.Run.Updated != 1 || r.Run.Created != 1 || r.Run.Disabled != 0 {
 		t.Fatalf("incremental: mode %s, %s; want 2 seen, 1 updated, 1 created, nobody disabled", r.Run.Mode, counts(r.Run))
 	}
@@ -61,13 +86,21 @@ func TestIncrementalSyncOnTheLabAD(t *testing.T) {
 	// keeps memberships on the group), yet the incremental run reads
 	// the groups because one changed.
 	g := goldap.NewAddRequest("CN=inc-group,"+base, nil)
-	g.Attribute("objectClass", []string{"group"})
-	g.Attribute("sAMAccountName", []string{"inc-group"})
+	if d == labenv.AD {
+		g.Attribute("objectClass", []string{"group"})
+		g.Attribute("sAMAccountName", []string{"inc-group"})
+	} else {
+		g = goldap.NewAddRequest("cn=inc-group,"+base, nil)
+		g.Attribute("objectClass", []string{"groupOfNames"})
+		g.Attribute("cn", []string{"inc-group"})
+	}
 	g.Attribute("member", []string{dns[0]})
 	if err := c.Add(g); err != nil {
 		t.Fatal(err)
 	}
-	if r = syncJSON(t, exitOK, args...); r.Run.Mode != roster.RunIncremental || r.Run.Seen != 0 {
+	// OpenLDAP's memberOf is operational: the user's modifyTimestamp
+	// stays too.
+	if r = sync(args...); r.Run.Mode != roster.RunIncremental || r.Run.Seen != 0 {
 		t.Fatalf("after a group change: mode %s, %s", r.Run.Mode, counts(r.Run))
 	}
 	if _, out, _ := runCLI(t, nil, "users", "show", "-data", data, "inc00"); !strings.Contains(out, "inc-group") {
@@ -94,13 +127,13 @@ func TestIncrementalSyncOnTheLabAD(t *testing.T) {
 	if code, _, _ := runCLI(t, nil, bad...); code == exitOK {
 		t.Fatal("a sync with a wrong password succeeded")
 	}
-	r = syncJSON(t, exitOK, args...)
+	r = sync(args...)
 	if r.Run.Mode != roster.RunIncremental || r.Run.Seen != 1 || r.Run.Updated != 1 {
 		t.Fatalf("after a failed run: mode %s, %s; want the one change read", r.Run.Mode, counts(r.Run))
 	}
 
 	// A full run finds the deleted user.
-	r = syncJSON(t, exitOK, args[:len(args)-1]...)
+	r = sync(args[:len(args)-1]...)
 	if r.Run.Mode != roster.RunFull || r.Run.Disabled != 1 {
 		t.Fatalf("full: mode %s, %s; want the deleted user disabled", r.Run.Mode, counts(r.Run))
 	}
