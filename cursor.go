@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // CursorKind says what a cursor counts.
@@ -17,12 +18,13 @@ type CursorKind string
 // ID, which is why a cursor names its server.
 const CursorUSN CursorKind = "ad-usn"
 
-// CursorModifyTime is an LDAP server's last change time, from the
-// suffix's contextCSN (kept by OpenLDAP's syncprov), as a generalized
-// time to the second: "20261125210426Z". Entries with a modifyTimestamp
-// at or after it are read again, so the second it was taken in is never
-// missed.
-const CursorModifyTime CursorKind = "ldap-modify-time"
+// CursorCSN is an OpenLDAP suffix's contextCSN, the change sequence
+// number of its last change ("20261125210426.123456Z#000000#000#000000",
+// kept by the syncprov overlay). Every entry carries the entryCSN of its
+// own last change, so entries with an entryCSN at or after the cursor
+// are exactly those changed since, plus the one change the cursor names.
+// CSNs of one form sort as strings.
+const CursorCSN CursorKind = "ldap-csn"
 
 // Cursor is where the next incremental sync of a source resumes. It is
 // read from the directory before a run's search and saved only when the
@@ -66,14 +68,14 @@ func (c Cursor) Follows(since Cursor) (bool, string) {
 		return false, "the domain controller is not the one the last run read (" + since.Server + "); USNs of different or restored domain controllers cannot be compared"
 	}
 	if !c.Valid() || !since.Valid() {
-		if c.Kind == CursorModifyTime {
-			return false, "the stored cursor is not a time"
+		if c.Kind == CursorCSN {
+			return false, "the stored cursor is not a change sequence number"
 		}
 		return false, "the stored cursor is not a number"
 	}
-	if c.Kind == CursorModifyTime {
+	if c.Kind == CursorCSN {
 		if c.Value < since.Value {
-			return false, "the directory's last change time went back (" + since.Value + " to " + c.Value + "), as after a restore"
+			return false, "the directory's last change went back (" + since.Value + " to " + c.Value + "), as after a restore"
 		}
 		return true, ""
 	}
@@ -91,20 +93,24 @@ func (c Cursor) Valid() bool {
 	case CursorUSN:
 		_, err := strconv.ParseUint(c.Value, 10, 64)
 		return err == nil
-	case CursorModifyTime:
-		return isGeneralizedSecond(c.Value)
+	case CursorCSN:
+		return isCSN(c.Value)
 	}
 	return false
 }
 
-// isGeneralizedSecond reports whether v is YYYYMMDDHHMMSSZ: fixed width,
-// so that string order is time order.
-func isGeneralizedSecond(v string) bool {
-	if len(v) != 15 || v[14] != 'Z' {
+// isCSN reports whether v is a CSN of OpenLDAP's fixed-width form:
+// YYYYmmddHHMMSS.ffffffZ#count#sid#mod, in 6, 3 and 6 hex digits.
+func isCSN(v string) bool {
+	if len(v) != 40 || v[14] != '.' || v[21] != 'Z' || v[22] != '#' || v[29] != '#' || v[33] != '#' {
 		return false
 	}
-	for _, r := range v[:14] {
-		if r < '0' || r > '9' {
+	for i, r := range v {
+		switch {
+		case i == 14 || i == 21 || i == 22 || i == 29 || i == 33:
+		case i < 21 && (r < '0' || r > '9'):
+			return false
+		case i > 21 && !strings.ContainsRune("0123456789abcdef", r):
 			return false
 		}
 	}

@@ -23,10 +23,10 @@ func TestCursorFollows(t *testing.T) {
 		{"USN went back", Cursor{CursorUSN, dc1.Server, "4000", "s1"}, dc1, false, "went back (5000 to 4000)"},
 		{"scope changed", Cursor{CursorUSN, dc1.Server, "5100", "other"}, dc1, false, "search bases"},
 		{"garbage", Cursor{CursorUSN, dc1.Server, "x", "s1"}, dc1, false, "not a number"},
-		{"LDAP time, later", Cursor{CursorModifyTime, "ol", "20261125210427Z", "s1"}, Cursor{CursorModifyTime, "ol", "20261125210426Z", "s1"}, true, ""},
-		{"LDAP time, went back", Cursor{CursorModifyTime, "ol", "20261125200000Z", "s1"}, Cursor{CursorModifyTime, "ol", "20261125210426Z", "s1"}, false, "went back"},
-		{"LDAP time, garbage", Cursor{CursorModifyTime, "ol", "2026", "s1"}, Cursor{CursorModifyTime, "ol", "20261125210426Z", "s1"}, false, "not a time"},
-		{"USN then LDAP time", Cursor{CursorModifyTime, dc1.Server, "20261125210426Z", "s1"}, dc1, false, "kind of change tracking"},
+		{"CSN, later", Cursor{CursorCSN, "ol", "20261125210427.000001Z#000000#000#000000", "s1"}, Cursor{CursorCSN, "ol", "20261125210426.123456Z#000000#000#000000", "s1"}, true, ""},
+		{"CSN, went back", Cursor{CursorCSN, "ol", "20261125200000.000000Z#000000#000#000000", "s1"}, Cursor{CursorCSN, "ol", "20261125210426.123456Z#000000#000#000000", "s1"}, false, "went back"},
+		{"CSN, garbage", Cursor{CursorCSN, "ol", "20261125210426Z", "s1"}, Cursor{CursorCSN, "ol", "20261125210426.123456Z#000000#000#000000", "s1"}, false, "not a change sequence number"},
+		{"USN then CSN", Cursor{CursorCSN, dc1.Server, "20261125210426.123456Z#000000#000#000000", "s1"}, dc1, false, "kind of change tracking"},
 	} {
 		ok, why := tc.now.Follows(tc.since)
 		if ok != tc.ok || (tc.why != "" && !strings.Contains(why, tc.why)) || (tc.ok && why != "") {

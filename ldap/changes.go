@@ -14,9 +14,8 @@ import (
 // read fresh from the rootDSE, and the DC's identity: its NTDS Settings
 // DN and invocation ID. A DC restored from backup gets a new invocation
 // ID and may hand out USNs again, so a cursor from before the restore no
-// longer follows on. On other directories it is the last change time
-// of the suffix that holds the search bases, from its contextCSN (see
-// markLDAP).
+// longer follows on. On other directories it is the contextCSN of the
+// suffix that holds the search bases (see markLDAP).
 func (d *Directory) Mark(ctx context.Context) (roster.Cursor, error) {
 	if !d.src.Type.IsAD() {
 		return d.markLDAP(ctx)
@@ -45,9 +44,8 @@ func (d *Directory) Mark(ctx context.Context) (roster.Cursor, error) {
 
 // markLDAP reads the contextCSN of the naming context holding the first
 // search base. OpenLDAP's syncprov overlay keeps it: the CSN of the last
-// change, "20261125210426.123456Z#000000#000#000000", one per server ID
-// in multi-provider setups (the latest wins). Without it the directory
-// gives no cursor, and its runs are full syncs.
+// change, one per server ID in multi-provider setups (the latest wins).
+// Without it the directory gives no cursor, and its runs are full syncs.
 func (d *Directory) markLDAP(ctx context.Context) (roster.Cursor, error) {
 	bases := d.src.SearchBases()
 	if len(bases) == 0 {
@@ -66,16 +64,14 @@ func (d *Directory) markLDAP(ctx context.Context) (roster.Cursor, error) {
 	if err != nil || e == nil {
 		return roster.Cursor{}, err
 	}
-	latest := ""
+	var latest roster.Cursor
 	for _, csn := range e.Values("contextCSN") {
-		if len(csn) >= 14 && csn[:14] > latest {
-			latest = csn[:14]
+		c := roster.Cursor{Kind: roster.CursorCSN, Server: suffix, Value: csn}
+		if c.Valid() && csn > latest.Value {
+			latest = c
 		}
 	}
-	if latest == "" {
-		return roster.Cursor{}, nil
-	}
-	return roster.Cursor{Kind: roster.CursorModifyTime, Server: suffix, Value: latest + "Z"}, nil
+	return latest, nil
 }
 
 // dnWithin reports whether dn is base or under it, ignoring case and the
@@ -93,8 +89,8 @@ func since(c roster.Cursor) (string, error) {
 		case roster.CursorUSN:
 			usn, _ := strconv.ParseUint(c.Value, 10, 64)
 			return "(uSNChanged>=" + strconv.FormatUint(usn+1, 10) + ")", nil
-		case roster.CursorModifyTime:
-			return "(modifyTimestamp>=" + c.Value + ")", nil
+		case roster.CursorCSN:
+			return "(entryCSN>=" + c.Value + ")", nil
 		}
 	}
 	return "", roster.Errorf(roster.EINVALID, "the stored cursor (%s %q) is not one roster can resume from; run a full sync", c.Kind, c.Value)
@@ -124,8 +120,8 @@ func (d *Directory) GroupsChanged(ctx context.Context, c roster.Cursor) (bool, e
 }
 
 // Changed reads the users changed since the cursor (uSNChanged above the
-// USN, or modifyTimestamp at or after the time), with the same paging,
-// mapping and bad-entry handling as Users.
+// USN, or entryCSN at or after the CSN), with the same paging, mapping
+// and bad-entry handling as Users.
 func (d *Directory) Changed(ctx context.Context, c roster.Cursor, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
 	term, err := since(c)
 	if err != nil {
