@@ -131,3 +131,32 @@ func (d *Directory) Changed(ctx context.Context, c roster.Cursor, page func([]ro
 	// scans less that way (0.21 s against 0.32 s for 20,000 users).
 	return d.users(ctx, "(&"+term+UserFilter(d.src.Type, d.src.UserFilter)+")", page, bad)
 }
+
+// Deleted returns the anchors (objectGUIDs) of the users deleted from AD
+// since the cursor, read from the Deleted Objects container with the
+// show-deleted control. AD shows that container's content only to
+// accounts granted it (Domain Admins by default): for an ordinary
+// account it looks empty, and leavers wait for the next full sync.
+// Other directories return none.
+func (d *Directory) Deleted(ctx context.Context, c roster.Cursor) ([]string, error) {
+	if c.Kind != roster.CursorUSN || d.rootDSE.DefaultNamingCtx == "" {
+		return nil, nil
+	}
+	term, err := since(c)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	_, err = d.conn.Search(ctx, SearchRequest{BaseDN: "CN=Deleted Objects," + d.rootDSE.DefaultNamingCtx, Scope: ScopeOne,
+		Filter: "(&" + term + "(isDeleted=TRUE)(objectClass=user))", Attributes: []string{"objectGUID"}, ShowDeleted: true},
+		func(e *Entry) error {
+			if g := GUIDString(e.Raw("objectGUID")); g != "" {
+				out = append(out, g)
+			}
+			return nil
+		})
+	if roster.ErrorCode(err) == roster.ENOTFOUND || roster.ErrorCode(err) == roster.EFORBIDDEN {
+		return nil, nil // no such container, or no right to it: nothing known
+	}
+	return out, err
+}

@@ -10,6 +10,7 @@ const (
 	oidADCapability = "1.2.840.113556.1.4.800"   // LDAP_CAP_ACTIVE_DIRECTORY_OID
 	oidPagedResults = "1.2.840.113556.1.4.319"   // RFC 2696 paged results
 	oidContentSync  = "1.3.6.1.4.1.4203.1.9.1.1" // RFC 4533 sync request control
+	oidShowDeleted  = "1.2.840.113556.1.4.417"   // LDAP_SERVER_SHOW_DELETED_OID
 )
 
 // RootDSE is what the directory says about itself before any search.

@@ -37,6 +37,8 @@ type SearchRequest struct {
 	Filter     string
 	Attributes []string
 	PageSize   int // 0 or above MaxPageSize means MaxPageSize
+	// ShowDeleted asks AD for deleted objects too (LDAP_SERVER_SHOW_DELETED_OID).
+	ShowDeleted bool
 }
 
 // SearchStats says what a search read.
@@ -187,6 +189,9 @@ func (c *Conn) request(req SearchRequest, paging *goldap.ControlPaging) *goldap.
 	var controls []goldap.Control
 	if paging != nil { // nil: a single request without paging
 		controls = []goldap.Control{paging}
+	}
+	if req.ShowDeleted {
+		controls = append(controls, goldap.NewControlString(oidShowDeleted, true, ""))
 	}
 	return goldap.NewSearchRequest(req.BaseDN, int(req.Scope), goldap.NeverDerefAliases,
 		0, 0, false, filter, attrs, controls)

@@ -134,6 +134,7 @@ type runner struct {
 	tracker ChangeReader
 	mark    roster.Cursor
 	since   roster.Cursor
+	gone    map[string]bool // incremental: the anchors the directory reports deleted
 }
 
 // planMode reads where the directory stands and decides between an
@@ -222,6 +223,23 @@ func (r *runner) do(ctx context.Context) error {
 		r.progress("removals")
 		if err := r.removals(ctx); err != nil {
 			return err
+		}
+	} else {
+		gone, err := r.tracker.Deleted(ctx, r.since)
+		if err != nil {
+			return err
+		}
+		if len(gone) > 0 {
+			// Only the deleted anchors are candidates; every rail of a
+			// full run's removals applies to them.
+			r.gone = map[string]bool{}
+			for _, a := range gone {
+				r.gone[a] = true
+			}
+			r.progress("removals")
+			if err := r.removals(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	if r.run.Status == roster.RunRunning {
@@ -435,7 +453,7 @@ func (r *runner) uncount(k Kind) {
 
 // removals handles the stored users the directory did not return.
 func (r *runner) removals(ctx context.Context) error {
-	if len(r.seen) == 0 {
+	if len(r.seen) == 0 && r.gone == nil {
 		r.run.Notes = append(r.run.Notes, "the directory returned no users: nobody was disabled or deleted (check the base DN, the filter, and that the account may read the users)")
 		return nil
 	}
@@ -456,6 +474,8 @@ func (r *runner) removals(ctx context.Context) error {
 		switch {
 		case m != 0:
 			return nil // returned by the directory, even if skipped as bad
+		case r.gone != nil && !r.gone[u.Anchor]:
+			return nil // an incremental run: not reported deleted
 		case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
 			return nil // an admin's decision; a sync does not touch it
 		case pol.Delete && missing && !u.MissingSince.IsZero() && now.Sub(u.MissingSince) >= pol.Grace:

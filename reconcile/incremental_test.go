@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,36 @@ type usnDir struct {
 	failNext bool // Changed fails, as a cut connection would
 	reads    int  // records Changed returned
 	groupUSN int64
-	groupRds int // calls of Groups
+	groupRds int              // calls of Groups
+	deleted  map[string]int64 // anchor -> USN of its deletion, as Deleted Objects shows it
+}
+
+// remove deletes the record with this anchor, as AD does: it leaves the
+// search results and shows up among the deleted objects.
+func (d *usnDir) remove(anchor string) {
+	for i, r := range d.recs {
+		if r.Anchor == anchor {
+			d.recs = append(d.recs[:i], d.recs[i+1:]...)
+			break
+		}
+	}
+	d.top++
+	if d.deleted == nil {
+		d.deleted = map[string]int64{}
+	}
+	d.deleted[anchor] = d.top
+}
+
+func (d *usnDir) Deleted(_ context.Context, since roster.Cursor) ([]string, error) {
+	from, err := strconv.ParseInt(since.Value, 10, 64)
+	var out []string
+	for a, usn := range d.deleted {
+		if usn > from {
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out, err
 }
 
 func (d *usnDir) Groups(ctx context.Context) ([]roster.GroupRecord, error) {
@@ -210,5 +240,45 @@ func TestIncrementalReadsTheGroupsOnlyWhenOneChanged(t *testing.T) {
 	}
 	if d.groupRds != 2 || len(f.store.groups) != 1 || len(f.store.groups[0].MemberDNs) != 2 {
 		t.Fatalf("a changed group: %d group reads, stored %v", d.groupRds, f.store.groups)
+	}
+}
+
+func TestIncrementalDisablesTheUsersTheDirectoryReportsDeleted(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(40)
+	if _, err := f.runOn(t, d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	admin := f.store.byLogin("user7")
+	admin.Disabled, admin.DisabledReason = true, roster.DisabledByAdmin
+	d.remove(d.recs[5].Anchor)  // user5
+	d.remove(d.recs[6].Anchor)  // user7: the admin's disable stands
+	d.remove("anchor-not-ours") // another source's, or never synced
+	r, err := f.runOn(t, d, Options{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Mode != roster.RunIncremental || r.Disabled != 1 || r.Status != roster.RunSucceeded {
+		t.Fatalf("mode %s, status %s, %s; want user5 disabled", r.Mode, r.Status, counts(r))
+	}
+	if u := f.store.byLogin("user5"); !u.Disabled || u.DisabledReason != roster.DisabledMissing {
+		t.Fatalf("user5: %+v", u)
+	}
+	if u := f.store.byLogin("user7"); u.DisabledReason != roster.DisabledByAdmin {
+		t.Fatalf("user7's admin disable was overwritten: %+v", u)
+	}
+	if n := len(f.store.users); n != 40 {
+		t.Fatalf("%d users stored, want all 40 kept", n)
+	}
+
+	// A mass deletion is held, as in a full run.
+	for i := 0; i < 20; i++ {
+		d.remove(d.recs[10].Anchor)
+	}
+	r, err = f.runOn(t, d, Options{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != roster.RunHeld || r.Held != 20 || r.Disabled != 0 {
+		t.Fatalf("mass deletion: status %s, %s; want 20 held", r.Status, counts(r))
 	}
 }

@@ -45,13 +45,18 @@ type ChangeReader interface {
 	Mark(ctx context.Context) (roster.Cursor, error)
 
 	// Changed is Users restricted to the entries changed after since.
-	// It returns no deletions: users gone from the directory are found
-	// by full syncs.
+	// Deletions come from Deleted; the ones it cannot see are found by
+	// full syncs.
 	Changed(ctx context.Context, since roster.Cursor, page func([]roster.Record) error, bad func(roster.EntryError) error) error
 
 	// GroupsChanged reports whether a group (or a membership) changed
 	// after since; an incremental run reads the groups only then.
 	GroupsChanged(ctx context.Context, since roster.Cursor) (bool, error)
+
+	// Deleted returns the anchors of the entries deleted after since, as
+	// far as the directory lets the account see them; none when it
+	// cannot tell.
+	Deleted(ctx context.Context, since roster.Cursor) ([]string, error)
 }
 
 // Store is the user base, as the engine needs it. All methods act on the

@@ -132,8 +132,38 @@ func testIncremental(t *testing.T, env *labenv.Env, d labenv.Directory) {
 	}
 
 	// A full run finds the deleted user.
-	r = sync(args[:len(args)-1]...)
+	r = sync(append([]string(nil), args[:len(args)-1]...)...) // a copy: syncJSON appends to it
 	if r.Run.Mode != roster.RunFull || r.Run.Disabled != 1 {
 		t.Fatalf("full: mode %s, %s; want the deleted user disabled", r.Run.Mode, counts(r.Run))
+	}
+
+	if d != labenv.AD {
+		return
+	}
+	// An account allowed to read Deleted Objects (here the lab's admin)
+	// lets an incremental run disable the users deleted since.
+	pw := filepath.Join(t.TempDir(), "admin.pw")
+	if err := os.WriteFile(pw, []byte(env.Get("LAB_ADMIN_PASSWORD")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	adminArgs := append([]string(nil), args...)
+	for i := range adminArgs {
+		switch adminArgs[i] {
+		case "-login":
+			adminArgs[i+1] = env.Get("LAB_AD_ADMIN_USER")
+		case "-password-file":
+			adminArgs[i+1] = pw
+		case "-data":
+			adminArgs[i+1] = t.TempDir()
+		}
+	}
+	if r = sync(adminArgs...); r.Run.Mode != roster.RunFull || r.Run.Created != 8 {
+		t.Fatalf("admin's first run: mode %s, %s", r.Run.Mode, counts(r.Run))
+	}
+	if err := c.Del(goldap.NewDelRequest(dns[6], nil)); err != nil {
+		t.Fatal(err)
+	}
+	if r = sync(adminArgs...); r.Run.Mode != roster.RunIncremental || r.Run.Disabled != 1 || r.Run.Seen != 0 {
+		t.Fatalf("admin's incremental run after a deletion: mode %s, %s, notes %q; want the deleted user disabled", r.Run.Mode, counts(r.Run), r.Run.Notes)
 	}
 }

@@ -43,7 +43,7 @@ type runJSON struct {
 
 func syncJSON(t *testing.T, wantCode int, args ...string) runJSON {
 	t.Helper()
-	code, out, errOut := runCLI(t, nil, append(args, "-json")...)
+	code, out, errOut := runCLI(t, nil, append(args[:len(args):len(args)], "-json")...) // never into the caller's array
 	if code != wantCode {
 		t.Fatalf("roster %s = %d, want %d\n%s%s", strings.Join(args[:1], " "), code, wantCode, out, errOut)
 	}
