@@ -102,7 +102,7 @@ func (s *Server) banners(r *http.Request) []banner {
 	if err != nil {
 		return nil
 	}
-	last := s.lastRuns(r)
+	last, lastFull := s.lastRuns(r), s.lastRunsOf(r, roster.RunFull)
 	for _, src := range sources {
 		for _, w := range src.Warnings() {
 			out = append(out, banner{"warning", src.Name + ": " + w})
@@ -116,20 +116,35 @@ func (s *Server) banners(r *http.Request) []banner {
 		if run := last[src.ID]; run != nil && run.Status == roster.RunFailed {
 			out = append(out, banner{"danger", fmt.Sprintf("%s: the last sync failed: %s", src.Name, run.Error)})
 		}
-		if run := last[src.ID]; run != nil && run.Status == roster.RunHeld {
-			out = append(out, banner{"warning", fmt.Sprintf("%s: %d removals wait for approval (run %d)", src.Name, run.Held, run.ID)})
+		// Incremental runs every few minutes must not hide what the last
+		// full run left: only full runs find leavers, or hold them.
+		full := lastFull[src.ID]
+		if full != nil && full.Status == roster.RunFailed && full.ID != last[src.ID].ID {
+			out = append(out, banner{"danger", fmt.Sprintf("%s: the last full sync (run %d) failed: %s; leavers are not removed until one succeeds", src.Name, full.ID, full.Error)})
+		}
+		for _, run := range []*roster.Run{last[src.ID], full} {
+			if run != nil && run.Status == roster.RunHeld {
+				out = append(out, banner{"warning", fmt.Sprintf("%s: %d removals wait for approval (run %d)", src.Name, run.Held, run.ID)})
+				break
+			}
 		}
 	}
 	return out
 }
 
-func (s *Server) lastRuns(r *http.Request) map[int64]*roster.Run {
-	runs, err := s.Store.Runs(r.Context(), 0, 200)
+func (s *Server) lastRuns(r *http.Request) map[int64]*roster.Run { return s.lastRunsOf(r, "") }
+
+// lastRunsOf is each source's latest run of the mode; "" for any mode.
+func (s *Server) lastRunsOf(r *http.Request, mode roster.RunMode) map[int64]*roster.Run {
+	runs, err := s.Store.Runs(r.Context(), 0, 500)
 	last := map[int64]*roster.Run{}
 	if err != nil {
 		return last
 	}
 	for _, run := range runs {
+		if mode != "" && run.Mode != mode {
+			continue
+		}
 		if last[run.SourceID] == nil {
 			last[run.SourceID] = run
 		}

@@ -805,3 +805,39 @@ func TestIncrementalIntervalAndOnDemandIncrementalSync(t *testing.T) {
 		t.Fatalf("requests %+v, want one incremental then one full", reqs)
 	}
 }
+
+func TestAFailedFullSyncStaysVisibleBehindIncrementalOnes(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	c.signIn()
+	code, body, _ := c.do("POST", "/api/v1/sources", articleSource())
+	if code != 201 {
+		t.Fatalf("create = %d %v", code, body)
+	}
+	id := int64(body["id"].(float64))
+	ctx := context.Background()
+	for _, r := range []*roster.Run{
+		{SourceID: id, Mode: roster.RunFull, Status: roster.RunFailed, Error: "the connection to the directory was cut"},
+		{SourceID: id, Mode: roster.RunIncremental, Status: roster.RunSucceeded},
+	} {
+		status := r.Status
+		r.StartedAt, r.Status = time.Now(), roster.RunRunning
+		if err := f.db.StartRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		r.Status = status
+		if err := f.db.FinishRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, _ := http.NewRequest("GET", f.srv.URL+"/console", nil)
+	resp, err := c.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "the last full sync (run 1) failed: the connection to the directory was cut") {
+		t.Fatalf("the failed full sync is hidden by the incremental run after it:\n%s", page)
+	}
+}
