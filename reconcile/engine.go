@@ -35,10 +35,11 @@ type Options struct {
 	// held run held, as far as they are still due.
 	ApproveRemovals bool
 	// Incremental reads only the entries changed since the source's
-	// cursor, and removes nobody. When the directory cannot say what
-	// changed, or the cursor does not follow on (none yet, another
-	// domain controller, a restore), the run is a full sync and its
-	// notes say why.
+	// cursor, and removes only the users the directory reports deleted.
+	// When the directory cannot say what changed, or the cursor does not
+	// follow on (none yet, another domain controller, a restore, new
+	// settings), the run reads every entry but still removes nobody, and
+	// its notes say why.
 	Incremental bool
 }
 
@@ -74,6 +75,9 @@ func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, di
 	var err error
 	if opt.DryRun {
 		r.run.Mode = roster.RunPreview
+		if opt.Incremental {
+			r.run.Notes = append(r.run.Notes, "a preview reads every entry: this plan is a full sync's, removals included")
+		}
 	} else {
 		// The mode is known before the run is recorded; a failure to
 		// learn it fails the recorded run.
@@ -135,6 +139,15 @@ type runner struct {
 	mark    roster.Cursor
 	since   roster.Cursor
 	gone    map[string]bool // incremental: the anchors the directory reports deleted
+	keepAll bool            // an incremental request read in full: no removals
+}
+
+// fallBack makes an incremental request a full read that removes
+// nobody: whoever asked for "changes only" did not ask for removals,
+// which wait for the next full sync.
+func (r *runner) fallBack(why string) {
+	r.keepAll = true
+	r.run.Notes = append(r.run.Notes, "every entry was read instead of only the changes: "+why+"; nobody was removed, as for an incremental run (the next full sync finds leavers)")
 }
 
 // planMode reads where the directory stands and decides between an
@@ -143,13 +156,19 @@ func (r *runner) planMode(ctx context.Context) error {
 	cr, ok := r.dir.(ChangeReader)
 	if !ok {
 		if r.opt.Incremental {
-			r.run.Notes = append(r.run.Notes, "a full sync ran instead of an incremental one: this directory offers no change tracking that roster uses")
+			r.fallBack("this directory offers no change tracking that roster uses")
 		}
 		return nil
 	}
 	mark, err := cr.Mark(ctx)
 	if err != nil {
-		return err
+		if r.opt.Incremental {
+			return err
+		}
+		// A full run does not need the cursor: it goes on without one,
+		// and the next incremental run is a full one.
+		r.run.Notes = append(r.run.Notes, "the directory's change tracking could not be read ("+roster.ErrorMessage(err)+"): no cursor was saved for incremental syncs")
+		return nil
 	}
 	if !mark.IsZero() {
 		mark.Scope = roster.ScopeKey(r.src)
@@ -163,7 +182,7 @@ func (r *runner) planMode(ctx context.Context) error {
 		return err
 	}
 	if ok, why := mark.Follows(since); !ok {
-		r.run.Notes = append(r.run.Notes, "a full sync ran instead of an incremental one: "+why)
+		r.fallBack(why)
 		return nil
 	}
 	r.since = since
@@ -219,7 +238,9 @@ func (r *runner) do(ctx context.Context) error {
 			return err
 		}
 	}
-	if r.run.Mode != roster.RunIncremental {
+	if r.keepAll {
+		// An incremental request that had to read everything.
+	} else if r.run.Mode != roster.RunIncremental {
 		r.progress("removals")
 		if err := r.removals(ctx); err != nil {
 			return err

@@ -176,7 +176,7 @@ func TestAFailedIncrementalRunKeepsTheCursor(t *testing.T) {
 	}
 }
 
-func TestIncrementalFallsBackToFullOnAnotherDomainController(t *testing.T) {
+func TestIncrementalReadsInFullOnAnotherDomainControllerAndRemovesNobody(t *testing.T) {
 	f, d := newFixture(0), newUSNDir(4)
 	if _, err := f.runOn(t, d, Options{}); err != nil {
 		t.Fatal(err)
@@ -187,8 +187,13 @@ func TestIncrementalFallsBackToFullOnAnotherDomainController(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Mode != roster.RunFull || r.Disabled != 1 || !strings.Contains(strings.Join(r.Notes, "\n"), "domain controller") {
+	// Read in full, yet "changes only" removes nobody: the departed
+	// user waits for a full sync.
+	if r.Mode != roster.RunFull || r.Seen != 3 || r.Disabled != 0 || !strings.Contains(strings.Join(r.Notes, "\n"), "domain controller") {
 		t.Fatalf("mode %s, %s, notes %q", r.Mode, counts(r), r.Notes)
+	}
+	if r, _ = f.runOn(t, d, Options{}); r.Disabled != 1 {
+		t.Fatalf("the full run after: %s", counts(r))
 	}
 	if f.store.cursor.Server != d.server {
 		t.Fatalf("cursor %+v not moved to the new DC", f.store.cursor)
@@ -280,5 +285,23 @@ func TestIncrementalDisablesTheUsersTheDirectoryReportsDeleted(t *testing.T) {
 	}
 	if r.Status != roster.RunHeld || r.Held != 20 || r.Disabled != 0 {
 		t.Fatalf("mass deletion: status %s, %s; want 20 held", r.Status, counts(r))
+	}
+}
+
+// failingMark is a directory whose change tracking cannot be read.
+type failingMark struct{ *usnDir }
+
+func (d failingMark) Mark(context.Context) (roster.Cursor, error) {
+	return roster.Cursor{}, &roster.Error{Code: roster.EUNAVAILABLE, Message: "the rootDSE could not be read"}
+}
+
+func TestAFullRunGoesOnWhenTheCursorCannotBeRead(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(3)
+	r, err := f.runOn(t, failingMark{d}, Options{})
+	if err != nil || r.Created != 3 || !strings.Contains(strings.Join(r.Notes, "\n"), "no cursor was saved") || !f.store.cursor.IsZero() {
+		t.Fatalf("err %v, %s, notes %q, cursor %+v", err, counts(r), r.Notes, f.store.cursor)
+	}
+	if _, err := f.runOn(t, failingMark{d}, Options{Incremental: true}); err == nil {
+		t.Fatal("an incremental run without its cursor succeeded")
 	}
 }

@@ -43,7 +43,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")
 	asJSON := fs.Bool("json", false, "print the plan or the run as JSON")
 	approve := fs.Bool("approve-removals", false, "carry out the removals the last run held for approval")
-	incremental := fs.Bool("incremental", false, "read only what changed since the last successful run (Active Directory: uSNChanged); removes nobody, and runs a full sync when it cannot follow on")
+	incremental := fs.Bool("incremental", false, "read only what changed since the last successful run (AD: uSNChanged, OpenLDAP: entryCSN); removes only the users the directory reports deleted, even when it must read every entry")
 	disabled := fs.String("disabled-users", "keep", "accounts disabled in the directory: keep (as disabled users) or skip")
 	removal := fs.String("removal", "disable", "users who leave the directory: disable, or delete after -grace")
 	grace := fs.Duration("grace", 30*24*time.Hour, "with -removal delete: how long a user stays disabled before deletion")
