@@ -11,8 +11,7 @@ import (
 
 // scheduler starts the syncs that sources plan: full syncs on a cron
 // schedule and incremental ones every interval. It looks every tick
-// (30 s); a sync already running when one is due is skipped, not queued,
-// and the next one is planned.
+// (30 s); see tick for what happens when another sync is running.
 type scheduler struct {
 	sources func(context.Context) ([]*roster.Source, error)
 	start   func(sourceID int64, req roster.SyncRequest) (int64, error)
@@ -56,37 +55,45 @@ func (s *scheduler) run(ctx context.Context, now func() time.Time) {
 }
 
 // tick plans new and changed schedules from now (a schedule never fires
-// for a time before it was seen), and starts the syncs that are due. A
-// full sync due in the same tick as an incremental one wins: it reads
-// everything anyway.
+// for a time before it was seen), and starts the syncs that are due:
+// full ones first, since only they find leavers. A full sync refused
+// because another sync holds the source or the data folder stays due and
+// is tried again at the next tick; a refused incremental one is skipped.
+// Syncs are started without the plan's lock held: starting one connects
+// and signs in, and the console reads the plan meanwhile.
 func (s *scheduler) tick(ctx context.Context, now time.Time) {
 	sources, err := s.sources(ctx)
 	if err != nil {
 		s.log.Warn("the scheduler cannot read the sources", "err", err)
 		return
 	}
+	type due struct {
+		key  planKey
+		src  *roster.Source
+		spec string
+		next time.Time
+	}
+	var fulls, incs []due
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	seen := map[planKey]bool{}
 	for _, src := range sources {
-		fullStarted := false
 		if src.FullSchedule != "" {
 			if c, err := roster.ParseCron(src.FullSchedule); err != nil {
 				s.log.Warn("a source's schedule is not valid; it is not scheduled", "source", src.Name, "err", roster.ErrorMessage(err))
 			} else {
 				key := planKey{src.ID, false}
 				seen[key] = true
-				fullStarted = s.due(key, src, src.FullSchedule, now, c.Next, roster.SyncRequest{})
+				if s.isDue(key, src.FullSchedule, now, c.Next) {
+					fulls = append(fulls, due{key, src, src.FullSchedule, c.Next(now)})
+				}
 			}
 		}
 		if every := src.IncrementalInterval; every >= roster.MinIncrementalInterval {
 			key := planKey{src.ID, true}
 			seen[key] = true
 			after := func(t time.Time) time.Time { return t.Add(every) }
-			if fullStarted {
-				s.plan[key] = planned{spec: every.String(), next: after(now)}
-			} else {
-				s.due(key, src, every.String(), now, after, roster.SyncRequest{Incremental: true})
+			if s.isDue(key, every.String(), now, after) {
+				incs = append(incs, due{key, src, every.String(), after(now)})
 			}
 		}
 	}
@@ -95,35 +102,61 @@ func (s *scheduler) tick(ctx context.Context, now time.Time) {
 			delete(s.plan, key) // the source is gone or unscheduled
 		}
 	}
+	s.mu.Unlock()
+
+	startedFull := map[int64]bool{}
+	for _, d := range fulls {
+		err := s.launch(d.src, d.spec, roster.SyncRequest{})
+		if err == nil || roster.ErrorCode(err) != roster.ECONFLICT {
+			s.replan(d.key, d.spec, d.next) // started, or failed for good
+		}
+		startedFull[d.src.ID] = err == nil
+	}
+	for _, d := range incs {
+		s.replan(d.key, d.spec, d.next)
+		if !startedFull[d.src.ID] { // a full sync started: it reads everything anyway
+			s.launch(d.src, d.spec, roster.SyncRequest{Incremental: true})
+		}
+	}
 }
 
-// due plans key, or starts its sync when its time has come, and reports
-// whether a sync started.
-func (s *scheduler) due(key planKey, src *roster.Source, spec string, now time.Time, next func(time.Time) time.Time, req roster.SyncRequest) bool {
+// isDue plans key when it is new or its schedule changed, and reports
+// whether its time has come. Called with s.mu held.
+func (s *scheduler) isDue(key planKey, spec string, now time.Time, next func(time.Time) time.Time) bool {
 	p, ok := s.plan[key]
 	if !ok || p.spec != spec {
 		s.plan[key] = planned{spec: spec, next: next(now)}
 		return false
 	}
-	if now.Before(p.next) {
-		return false
+	return !now.Before(p.next)
+}
+
+func (s *scheduler) replan(key planKey, spec string, next time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.plan[key]; ok && p.spec == spec {
+		s.plan[key] = planned{spec: spec, next: next}
 	}
-	s.plan[key] = planned{spec: spec, next: next(now)}
+}
+
+// launch starts one scheduled sync and logs the outcome.
+func (s *scheduler) launch(src *roster.Source, spec string, req roster.SyncRequest) error {
 	kind := "full"
 	if req.Incremental {
 		kind = "incremental"
 	}
 	runID, err := s.start(src.ID, req)
 	switch {
+	case roster.ErrorCode(err) == roster.ECONFLICT && !req.Incremental:
+		s.log.Info("a scheduled full sync waits: another sync is running; it is tried again in 30 s", "source", src.Name, "reason", roster.ErrorMessage(err))
 	case roster.ErrorCode(err) == roster.ECONFLICT:
-		s.log.Info("a scheduled sync was skipped: the source is syncing", "source", src.Name, "kind", kind)
+		s.log.Info("a scheduled incremental sync was skipped: another sync is running", "source", src.Name, "reason", roster.ErrorMessage(err))
 	case err != nil:
 		s.log.Warn("a scheduled sync did not start", "source", src.Name, "kind", kind, "err", roster.ErrorMessage(err))
 	default:
 		s.log.Info("scheduled sync started", "source", src.Name, "kind", kind, "run", runID, "schedule", spec)
-		return true
 	}
-	return false
+	return err
 }
 
 // next is when a source's next scheduled syncs are planned.

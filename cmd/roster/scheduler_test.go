@@ -42,18 +42,22 @@ func TestSchedulerStartsDueSyncsOnce(t *testing.T) {
 		t.Fatalf("at 21:00: started %v, next %v", started, s.next(3).Full)
 	}
 	busy[3] = true
-	s.tick(ctx, at(21, 16)) // due, but still running: skipped, and planned again
-	if len(started) != 1 || !s.next(3).Full.Equal(at(21, 30)) {
+	s.tick(ctx, at(21, 30)) // due, but another sync runs: it stays due
+	if len(started) != 1 || !s.next(3).Full.Equal(at(21, 15)) {
 		t.Fatalf("a busy source: started %v, next %v", started, s.next(3).Full)
 	}
-	sources[2].FullSchedule = "0 6 * * *" // changed: planned from now, not run at once
 	busy[3] = false
-	s.tick(ctx, at(21, 31))
-	if len(started) != 1 || !s.next(3).Full.Equal(time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)) {
+	s.tick(ctx, at(21, 31)) // the other sync ended: it starts, 1 minute late
+	if len(started) != 2 || started[1] != 3 || !s.next(3).Full.Equal(at(21, 45)) {
+		t.Fatalf("after the busy spell: started %v, next %v", started, s.next(3).Full)
+	}
+	sources[2].FullSchedule = "0 6 * * *" // changed: planned from now, not run at once
+	s.tick(ctx, at(21, 32))
+	if len(started) != 2 || !s.next(3).Full.Equal(time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)) {
 		t.Fatalf("a changed schedule: started %v, next %v", started, s.next(3).Full)
 	}
 	sources = sources[:1]
-	s.tick(ctx, at(21, 32))
+	s.tick(ctx, at(21, 33))
 	if !s.next(3).Full.IsZero() {
 		t.Fatal("a removed source is still planned")
 	}
