@@ -44,18 +44,21 @@ func (d *Directory) Mark(ctx context.Context) (roster.Cursor, error) {
 
 // markLDAP reads the contextCSN of the naming context holding the first
 // search base. OpenLDAP's syncprov overlay keeps it: the CSN of the last
-// change, one per server ID in multi-provider setups (the latest wins).
+// change, one per server ID in multi-provider setups (the earliest wins).
 // Without it the directory gives no cursor, and its runs are full syncs.
 func (d *Directory) markLDAP(ctx context.Context) (roster.Cursor, error) {
-	bases := d.src.SearchBases()
-	if len(bases) == 0 {
-		return roster.Cursor{}, nil
-	}
 	suffix := ""
-	for _, nc := range d.rootDSE.NamingContexts {
-		if dnWithin(bases[0], nc) && len(nc) > len(suffix) {
-			suffix = nc
+	for i, base := range d.src.SearchBases() {
+		nc := ""
+		for _, c := range d.rootDSE.NamingContexts {
+			if dnWithin(base, c) && len(c) > len(nc) {
+				nc = c
+			}
 		}
+		if nc == "" || (i > 0 && nc != suffix) {
+			return roster.Cursor{}, nil // one CSN cannot speak for two databases
+		}
+		suffix = nc
 	}
 	if suffix == "" {
 		return roster.Cursor{}, nil
@@ -64,14 +67,18 @@ func (d *Directory) markLDAP(ctx context.Context) (roster.Cursor, error) {
 	if err != nil || e == nil {
 		return roster.Cursor{}, err
 	}
-	var latest roster.Cursor
+	// With several providers there is one CSN per server ID. A change
+	// not yet replicated here carries a CSN later than its provider's
+	// value, hence later than the earliest value: starting from the
+	// earliest misses nothing (and reads a little twice).
+	var earliest roster.Cursor
 	for _, csn := range e.Values("contextCSN") {
 		c := roster.Cursor{Kind: roster.CursorCSN, Server: suffix, Value: csn}
-		if c.Valid() && csn > latest.Value {
-			latest = c
+		if c.Valid() && (earliest.IsZero() || csn < earliest.Value) {
+			earliest = c
 		}
 	}
-	return latest, nil
+	return earliest, nil
 }
 
 // dnWithin reports whether dn is base or under it, ignoring case and the
