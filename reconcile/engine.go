@@ -193,13 +193,19 @@ func (r *runner) planMode(ctx context.Context) error {
 func (r *runner) do(ctx context.Context) error {
 	// An incremental run reads the groups only when one changed, unless
 	// a group scope needs them to pick the users.
-	readGroups := true
-	if r.run.Mode == roster.RunIncremental && len(r.src.GroupScope) == 0 {
+	readGroups, scopeMoved := true, false
+	if r.run.Mode == roster.RunIncremental {
 		changed, err := r.tracker.GroupsChanged(ctx, r.since)
 		if err != nil {
 			return err
 		}
-		readGroups = changed
+		if len(r.src.GroupScope) == 0 {
+			readGroups = changed
+		} else {
+			// A user who joins a scope group changes the group, not the
+			// user: only a full read finds them.
+			scopeMoved = changed
+		}
 	}
 	var groups []roster.GroupRecord
 	var err error
@@ -215,7 +221,9 @@ func (r *runner) do(ctx context.Context) error {
 		}
 	}
 	read := r.dir.Users
-	if r.run.Mode == roster.RunIncremental {
+	if scopeMoved {
+		r.fallBack("a group changed, and the source syncs the members of its scope groups only")
+	} else if r.run.Mode == roster.RunIncremental {
 		read = func(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
 			return r.tracker.Changed(ctx, r.since, page, bad)
 		}

@@ -305,3 +305,26 @@ func TestAFullRunGoesOnWhenTheCursorCannotBeRead(t *testing.T) {
 		t.Fatal("an incremental run without its cursor succeeded")
 	}
 }
+
+func TestIncrementalWithAGroupScopeReadsEveryoneWhenAGroupChanged(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(5)
+	scope := "CN=Print,DC=corp,DC=test"
+	f.src.GroupScope = []string{scope}
+	d.groups = []roster.GroupRecord{{DN: scope, Anchor: "g1", Name: "print", MemberDNs: []string{d.recs[0].DN}}}
+	if r, err := f.runOn(t, d, Options{}); err != nil || r.Created != 1 {
+		t.Fatalf("full run: %v, %s", err, counts(r))
+	}
+	// user1 joins the scope group: its own entry does not change.
+	d.groups[0].MemberDNs = append(d.groups[0].MemberDNs, d.recs[1].DN)
+	d.top++
+	d.groupUSN = d.top
+	r, err := f.runOn(t, d, Options{Incremental: true})
+	if err != nil || r.Created != 1 || f.store.byLogin("user1") == nil || r.Disabled != 0 {
+		t.Fatalf("%v, %s, notes %q: want user1 created", err, counts(r), r.Notes)
+	}
+	// Nothing changed since: changes only again.
+	d.reads = 0
+	if r, err = f.runOn(t, d, Options{Incremental: true}); err != nil || r.Seen != 0 || d.reads != 0 {
+		t.Fatalf("unchanged: %v, %s", err, counts(r))
+	}
+}
