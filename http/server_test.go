@@ -161,6 +161,19 @@ func (f *fixture) client() *client {
 }
 
 // signIn signs the client in as the admin and keeps the CSRF token.
+// page fetches a console page with the client's session, as a browser.
+func (c *client) page(t *testing.T, path string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", c.f.srv.URL+path, nil)
+	resp, err := c.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 func (c *client) signIn() {
 	c.f.t.Helper()
 	code, body, _ := c.do("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPassword})
@@ -760,14 +773,8 @@ func TestSourceScheduleAndNextSync(t *testing.T) {
 	if code, _, _ := c.do("POST", "/api/v1/sources", src); code != 400 || !strings.Contains(f.responses[len(f.responses)-1], "five fields") {
 		t.Fatalf("a bad schedule = %d", code)
 	}
-	req, _ := http.NewRequest("GET", f.srv.URL+"/console", nil)
-	resp, err := c.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(page), "2026-11-26 02:00") {
+	page := c.page(t, "/console")
+	if !strings.Contains(page, "2026-11-26 02:00") {
 		t.Fatal("the sources page does not show the next planned sync")
 	}
 }
@@ -830,14 +837,8 @@ func TestAFailedFullSyncStaysVisibleBehindIncrementalOnes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	req, _ := http.NewRequest("GET", f.srv.URL+"/console", nil)
-	resp, err := c.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(page), "the last full sync (run 1) failed: the connection to the directory was cut") {
+	page := c.page(t, "/console")
+	if !strings.Contains(page, "the last full sync (run 1) failed: the connection to the directory was cut") {
 		t.Fatalf("the failed full sync is hidden by the incremental run after it:\n%s", page)
 	}
 }
