@@ -102,7 +102,7 @@ func (s *Server) banners(r *http.Request) []banner {
 	if err != nil {
 		return nil
 	}
-	last, lastFull := s.lastRuns(r), s.lastRunsOf(r, roster.RunFull)
+	last, lastFull := s.latestRuns(r)
 	for _, src := range sources {
 		for _, w := range src.Warnings() {
 			out = append(out, banner{"warning", src.Name + ": " + w})
@@ -132,24 +132,28 @@ func (s *Server) banners(r *http.Request) []banner {
 	return out
 }
 
-func (s *Server) lastRuns(r *http.Request) map[int64]*roster.Run { return s.lastRunsOf(r, "") }
+func (s *Server) lastRuns(r *http.Request) map[int64]*roster.Run {
+	last, _ := s.latestRuns(r)
+	return last
+}
 
-// lastRunsOf is each source's latest run of the mode; "" for any mode.
-func (s *Server) lastRunsOf(r *http.Request, mode roster.RunMode) map[int64]*roster.Run {
+// latestRuns is each source's latest run and latest full run, from one
+// query of the recent runs; empty when they cannot be read.
+func (s *Server) latestRuns(r *http.Request) (last, full map[int64]*roster.Run) {
+	last, full = map[int64]*roster.Run{}, map[int64]*roster.Run{}
 	runs, err := s.Store.Runs(r.Context(), 0, 500)
-	last := map[int64]*roster.Run{}
 	if err != nil {
-		return last
+		return last, full
 	}
-	for _, run := range runs {
-		if mode != "" && run.Mode != mode {
-			continue
-		}
+	for _, run := range runs { // newest first
 		if last[run.SourceID] == nil {
 			last[run.SourceID] = run
 		}
+		if run.Mode == roster.RunFull && full[run.SourceID] == nil {
+			full[run.SourceID] = run
+		}
 	}
-	return last
+	return last, full
 }
 
 // render writes a page with the security headers every page carries:

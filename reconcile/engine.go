@@ -246,36 +246,14 @@ func (r *runner) do(ctx context.Context) error {
 			return err
 		}
 	}
-	if r.keepAll {
-		// An incremental request that had to read everything.
-	} else if r.run.Mode != roster.RunIncremental {
-		r.progress("removals")
-		if err := r.removals(ctx); err != nil {
-			return err
-		}
-	} else {
-		gone, err := r.tracker.Deleted(ctx, r.since)
-		if err != nil {
-			return err
-		}
-		if len(gone) > 0 {
-			// Only the deleted anchors are candidates; every rail of a
-			// full run's removals applies to them.
-			r.gone = map[string]bool{}
-			for _, a := range gone {
-				r.gone[a] = true
-			}
-			r.progress("removals")
-			if err := r.removals(ctx); err != nil {
-				return err
-			}
-		}
+	if err := r.leavers(ctx); err != nil {
+		return err
 	}
 	if r.run.Status == roster.RunRunning {
 		r.run.Status = roster.RunSucceeded
 	}
-	// Every change up to the mark is now in the user base (held
-	// removals aside, which only full runs find anyway).
+	// Every change up to the mark is now in the user base, held
+	// removals aside: they wait for an approval or a full run.
 	if !r.opt.DryRun && !r.mark.IsZero() {
 		if err := r.e.Store.SaveCursor(ctx, r.run.SourceID, r.mark); err != nil {
 			return err
@@ -478,6 +456,28 @@ func (r *runner) uncount(k Kind) {
 	case Delete:
 		r.run.Deleted--
 	}
+}
+
+// leavers removes the users who left: in a full run every stored user
+// the directory did not return; in an incremental run only those it
+// reports deleted; in an incremental request that had to read every
+// entry, nobody.
+func (r *runner) leavers(ctx context.Context) error {
+	switch {
+	case r.keepAll:
+		return nil
+	case r.run.Mode == roster.RunIncremental:
+		gone, err := r.tracker.Deleted(ctx, r.since)
+		if err != nil || len(gone) == 0 {
+			return err
+		}
+		r.gone = make(map[string]bool, len(gone))
+		for _, a := range gone {
+			r.gone[a] = true
+		}
+	}
+	r.progress("removals")
+	return r.removals(ctx)
 }
 
 // removals handles the stored users the directory did not return.
