@@ -27,6 +27,7 @@ import (
 	rhttp "github.com/rosterhq/roster/http"
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 const adminPassword = "Admin-Password-Long-1"
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 type fixture struct {
 	t         *testing.T
 	srv       *httptest.Server
-	db        *sqlite.DB
+	db        *sqlstore.DB
 	logs      *syncBuffer
 	responses []string // every response body, to search for secrets
 	syncer    *fakeSyncer

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/reconcile"
-	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 // BenchmarkApplyCreate creates users in batches of 1,000, each with two
@@ -33,7 +33,7 @@ func BenchmarkApplyCreate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "users/s")
-	if _, total, err := db.FindUsers(ctx, sqlite.UserFilter{Limit: 1}); err != nil || total != n {
+	if _, total, err := db.FindUsers(ctx, sqlstore.UserFilter{Limit: 1}); err != nil || total != n {
 		b.Fatalf("%d users stored, %v; want %d", total, err, n)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 func TestOpen(t *testing.T) {
@@ -118,7 +119,7 @@ func TestOpen(t *testing.T) {
 		for err := range errs {
 			t.Fatalf("concurrent Apply: %v", err)
 		}
-		_, total, err := db.FindUsers(ctx, sqlite.UserFilter{})
+		_, total, err := db.FindUsers(ctx, sqlstore.UserFilter{})
 		if err != nil || total != 400 {
 			t.Fatalf("FindUsers total %d, %v; want 400", total, err)
 		}
@@ -133,22 +134,7 @@ func TestOpen(t *testing.T) {
 	})
 }
 
-func TestSourceID(t *testing.T) {
-	ctx := context.Background()
-	db, _, corp := open(t)
-	again, err := db.SourceID(ctx, "corp")
-	if err != nil || again != corp {
-		t.Fatalf("SourceID(corp) again = %d, %v; want %d", again, err, corp)
-	}
-	other, err := db.SourceID(ctx, "lab")
-	if err != nil || other == corp || other == 0 {
-		t.Fatalf("SourceID(lab) = %d, %v; want a new ID", other, err)
-	}
-	_, err = db.SourceID(ctx, "")
-	wantCode(t, err, roster.EINVALID)
-}
-
-func mustApply(t testing.TB, db *sqlite.DB, source int64, changes ...reconcile.Change) {
+func mustApply(t testing.TB, db *sqlstore.DB, source int64, changes ...reconcile.Change) {
 	t.Helper()
 	if err := db.Apply(context.Background(), source, changes); err != nil {
 		t.Fatalf("Apply: %v", err)

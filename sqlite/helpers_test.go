@@ -10,6 +10,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 // t0 is the fixed clock of every test database.
@@ -17,7 +18,7 @@ var t0 = time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 
 // open returns a new database in a temporary file, its path, and the
 // source "corp" in it.
-func open(t testing.TB) (db *sqlite.DB, path string, source int64) {
+func open(t testing.TB) (db *sqlstore.DB, path string, source int64) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "roster.db")
 	db, err := sqlite.Open(path)
@@ -75,7 +76,7 @@ func newUser(login string, cards ...string) *roster.User {
 }
 
 // create stores users through Apply and returns them with their IDs.
-func create(t testing.TB, db *sqlite.DB, source int64, users ...*roster.User) []*roster.User {
+func create(t testing.TB, db *sqlstore.DB, source int64, users ...*roster.User) []*roster.User {
 	t.Helper()
 	var changes []reconcile.Change
 	for _, u := range users {
@@ -88,7 +89,7 @@ func create(t testing.TB, db *sqlite.DB, source int64, users ...*roster.User) []
 }
 
 // stored reads back the user with this anchor.
-func stored(t testing.TB, db *sqlite.DB, source int64, anchor string) *roster.User {
+func stored(t testing.TB, db *sqlstore.DB, source int64, anchor string) *roster.User {
 	t.Helper()
 	m, err := db.UsersByAnchor(context.Background(), source, []string{anchor})
 	if err != nil {

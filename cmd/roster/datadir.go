@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 // The -data flag's help, the same on every command.
@@ -47,7 +48,7 @@ func dataDir(a *app, flagValue, configValue string) string {
 // openStore opens (creating if needed) the SQLite user base in dir,
 // private to its owner: the folder 0700, the database files 0600, even
 // in a folder that existed before.
-func openStore(dir string) (*sqlite.DB, error) {
+func openStore(dir string) (*sqlstore.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the data folder %s: %w", dir, err)
 	}
@@ -67,7 +68,7 @@ func openStore(dir string) (*sqlite.DB, error) {
 
 // openForDryRun opens the user base to read it, or, when there is none
 // yet, an empty one in memory: a dry run creates no files.
-func openForDryRun(dir string) (*sqlite.DB, error) {
+func openForDryRun(dir string) (*sqlstore.DB, error) {
 	if _, err := os.Stat(filepath.Join(dir, "roster.db")); errors.Is(err, fs.ErrNotExist) {
 		return sqlite.Open(":memory:")
 	}

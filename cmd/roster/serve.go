@@ -13,7 +13,7 @@ import (
 	"github.com/rosterhq/roster"
 	rhttp "github.com/rosterhq/roster/http"
 	"github.com/rosterhq/roster/pfx"
-	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 func runServe(ctx context.Context, a *app, args []string) error {
@@ -130,7 +130,7 @@ func newAdminPassword(a *app) (pw roster.Secret, hash string, generated bool, er
 
 // bootstrapAdmin makes the first admin on the first start: its password
 // comes from ROSTER_ADMIN_PASSWORD, or roster makes one and prints it once.
-func bootstrapAdmin(ctx context.Context, a *app, db *sqlite.DB) error {
+func bootstrapAdmin(ctx context.Context, a *app, db *sqlstore.DB) error {
 	n, err := db.AdminCount(ctx)
 	if err != nil || n > 0 {
 		return err

@@ -10,7 +10,7 @@ import (
 	"github.com/rosterhq/roster/ldap"
 	"github.com/rosterhq/roster/pfx"
 	"github.com/rosterhq/roster/reconcile"
-	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 // syncService runs directory operations for roster serve: test a
@@ -18,7 +18,7 @@ import (
 // source, with live progress and cancellation.
 type syncService struct {
 	a       *app
-	db      *sqlite.DB
+	db      *sqlstore.DB
 	hash    func(string) string
 	dataDir string          // locked for the length of each sync, as roster sync does
 	base    context.Context // ends at shutdown: running syncs stop and are recorded as cancelled
@@ -37,7 +37,7 @@ type job struct {
 	p      roster.RunProgress
 }
 
-func newSyncService(base context.Context, a *app, db *sqlite.DB, hash func(string) string, dataDir string) *syncService {
+func newSyncService(base context.Context, a *app, db *sqlstore.DB, hash func(string) string, dataDir string) *syncService {
 	return &syncService{a: a, db: db, hash: hash, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{}}
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/ldap"
 	"github.com/rosterhq/roster/reconcile"
-	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 // exitHeld is sync's status when removals wait for approval: distinct
@@ -26,7 +26,7 @@ const exitHeld = 3
 // errHeld makes sync exit with exitHeld after its summary.
 var errHeld = errors.New("removals held for approval")
 
-var _ reconcile.Store = (*sqlite.DB)(nil)
+var _ reconcile.Store = (*sqlstore.DB)(nil)
 var (
 	_ reconcile.Directory    = (*ldap.Directory)(nil)
 	_ reconcile.ChangeReader = (*ldap.Directory)(nil)
@@ -137,7 +137,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	}
 
 	dir := dataDir(a, *data, configData)
-	var db *sqlite.DB
+	var db *sqlstore.DB
 	var err error
 	if *dryRun {
 		db, err = openForDryRun(dir)
@@ -199,7 +199,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-func syncOne(ctx context.Context, a *app, db *sqlite.DB, hash func(string) string, src *roster.Source, opt reconcile.Options, asJSON bool) error {
+func syncOne(ctx context.Context, a *app, db *sqlstore.DB, hash func(string) string, src *roster.Source, opt reconcile.Options, asJSON bool) error {
 	var sourceID int64
 	var err error
 	if opt.DryRun {
@@ -381,7 +381,7 @@ func (p *progress) done() {
 
 // recordFailure records a run that failed before the engine started (no
 // connection, no sign-in), so that the history shows every attempt.
-func recordFailure(ctx context.Context, a *app, db *sqlite.DB, sourceID int64, start time.Time, err error) *roster.Run {
+func recordFailure(ctx context.Context, a *app, db *sqlstore.DB, sourceID int64, start time.Time, err error) *roster.Run {
 	run := &roster.Run{SourceID: sourceID, Mode: roster.RunFull, StartedAt: start}
 	if db.StartRun(ctx, run) != nil {
 		return nil

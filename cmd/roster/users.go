@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 func runUsers(ctx context.Context, a *app, args []string) error {
@@ -31,7 +31,7 @@ func runUsers(ctx context.Context, a *app, args []string) error {
 	if *onlyDisabled && *onlyEnabled {
 		return usageErrorf("-disabled and -enabled exclude each other")
 	}
-	f := sqlite.UserFilter{Query: *q, Offset: *offset, Limit: *n}
+	f := sqlstore.UserFilter{Query: *q, Offset: *offset, Limit: *n}
 	if *onlyDisabled || *onlyEnabled {
 		f.Disabled = onlyDisabled
 	}

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/rosterhq/roster/reconcile"
 )
 
-func TestApplyCreate(t *testing.T) {
-	db, _, source := open(t)
+func testApplyCreate(t *testing.T, o Opener) {
+	db, _, source := open(t, o)
 	expires := t0.Add(30 * 24 * time.Hour)
 	u := newUser("alice", "1001", "1002")
 	u.Cards = append(u.Cards, roster.Card{Number: "1003", Kind: roster.CardTemporary, ExpiresAt: expires})
@@ -56,7 +56,7 @@ func TestApplyCreate(t *testing.T) {
 	}
 }
 
-func TestApplyChanges(t *testing.T) {
+func testApplyChanges(t *testing.T, o Opener) {
 	t1 := t0.Add(time.Hour)
 	tests := []struct {
 		name string
@@ -188,7 +188,7 @@ func TestApplyChanges(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, _, source := open(t)
+			db, _, source := open(t, o)
 			alice := create(t, db, source, newUser("alice", "1001"))[0]
 			if err := db.AddCard(ctx, alice.ID, roster.Card{Number: "9001", Kind: roster.CardSecondary}); err != nil {
 				t.Fatal(err)
@@ -206,7 +206,7 @@ func TestApplyChanges(t *testing.T) {
 	}
 }
 
-func TestApplyCards(t *testing.T) {
+func testApplyCards(t *testing.T, o Opener) {
 	// Each test starts with alice holding directory card 1001 and bob
 	// holding manual card 9002.
 	tests := []struct {
@@ -283,14 +283,13 @@ func TestApplyCards(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, path, source := open(t)
+			db, r, source := open(t, o)
 			create(t, db, source, newUser("alice", "1001"), newUser("bob"))
 			alice, bob := stored(t, db, source, "anchor-alice"), stored(t, db, source, "anchor-bob")
 			if err := db.AddCard(ctx, bob.ID, roster.Card{Number: "9002"}); err != nil {
 				t.Fatal(err)
 			}
 			bob = stored(t, db, source, "anchor-bob")
-			r := raw(t, path)
 			usersBefore := count(t, r, `SELECT COUNT(*) FROM users`)
 
 			err := db.Apply(ctx, source, tt.changes(*alice, *bob))
@@ -325,9 +324,9 @@ func TestApplyCards(t *testing.T) {
 	}
 }
 
-func TestApplyRefuses(t *testing.T) {
+func testApplyRefuses(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, source := open(t)
+	db, _, source := open(t, o)
 	other, err := db.SourceID(ctx, "other")
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -135,7 +135,7 @@ func (db *DB) UsersByAnchor(ctx context.Context, sourceID int64, anchors []strin
 		users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
 			WHERE u.source_id = ? AND u.anchor IN (`+placeholders(len(chunk))+`)`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: users by anchor: %w", err)
+			return nil, fmt.Errorf("store: users by anchor: %w", err)
 		}
 		for _, u := range users {
 			out[u.Anchor] = u
@@ -159,20 +159,20 @@ func (db *DB) LoginOwners(ctx context.Context, sourceID int64, logins []string) 
 		rows, err := db.db.QueryContext(ctx, `SELECT u.login, u.anchor FROM users u INDEXED BY users_login_source
 			WHERE u.source_id = ? AND u.login IN (`+placeholders(len(chunk))+`) ORDER BY u.id`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: login owners: %w", err)
+			return nil, fmt.Errorf("store: login owners: %w", err)
 		}
 		for rows.Next() {
 			var login, anchor string
 			if err := rows.Scan(&login, &anchor); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("sqlite: login owners: %w", err)
+				return nil, fmt.Errorf("store: login owners: %w", err)
 			}
 			if _, ok := out[login]; !ok {
 				out[login] = anchor
 			}
 		}
 		if err := closeRows(rows); err != nil {
-			return nil, fmt.Errorf("sqlite: login owners: %w", err)
+			return nil, fmt.Errorf("store: login owners: %w", err)
 		}
 	}
 	return out, nil
@@ -197,7 +197,7 @@ func (db *DB) Users(ctx context.Context, sourceID int64, fn func(*roster.User) e
 		users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
 			WHERE u.source_id = ? AND u.id > ? ORDER BY u.id LIMIT ?`, sourceID, after, usersPage)
 		if err != nil {
-			return fmt.Errorf("sqlite: users of source %d: %w", sourceID, err)
+			return fmt.Errorf("store: users of source %d: %w", sourceID, err)
 		}
 		for _, u := range users {
 			if err := fn(u); err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -19,14 +19,14 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 	if card.Number == "" {
 		return errNoCardNumber()
 	}
-	return db.inTx(ctx, "add card", func(tx *sql.Tx) error {
+	return db.inTx(ctx, "add card", func(tx *tx) error {
 		var login string
 		err := tx.QueryRowContext(ctx, `SELECT login FROM users WHERE id = ?`, userID).Scan(&login)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errUserNotFound("AddCard", userID)
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: add card %s: %w", card.Number, err)
+			return fmt.Errorf("store: add card %s: %w", card.Number, err)
 		}
 		var owner string
 		err = tx.QueryRowContext(ctx, `SELECT u.login FROM cards c JOIN users u ON u.id = c.user_id
@@ -35,11 +35,11 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 		case err == nil:
 			return errCardTaken("AddCard", card.Number, login, owner)
 		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("sqlite: add card %s: %w", card.Number, err)
+			return fmt.Errorf("store: add card %s: %w", card.Number, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at)
 			VALUES (?, ?, ?, 'manual', ?)`, userID, card.Number, string(card.Kind), timeValue(card.ExpiresAt)); err != nil {
-			return fmt.Errorf("sqlite: add card %s: %w", card.Number, err)
+			return fmt.Errorf("store: add card %s: %w", card.Number, err)
 		}
 		return nil
 	})

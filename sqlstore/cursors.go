@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -18,7 +18,7 @@ func (db *DB) Cursor(ctx context.Context, sourceID int64) (roster.Cursor, error)
 		return roster.Cursor{}, nil
 	}
 	if err != nil {
-		return roster.Cursor{}, fmt.Errorf("sqlite: cursor of source %d: %w", sourceID, err)
+		return roster.Cursor{}, fmt.Errorf("store: cursor of source %d: %w", sourceID, err)
 	}
 	return c, nil
 }
@@ -36,7 +36,7 @@ func (db *DB) SaveCursor(ctx context.Context, sourceID int64, c roster.Cursor) e
 			sourceID, string(c.Kind), c.Server, c.Value, c.Scope, timeValue(db.now()))
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: save cursor of source %d: %w", sourceID, err)
+		return fmt.Errorf("store: save cursor of source %d: %w", sourceID, err)
 	}
 	return nil
 }

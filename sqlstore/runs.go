@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -19,19 +19,16 @@ func (db *DB) StartRun(ctx context.Context, run *roster.Run) error {
 	}
 	notes, err := notesValue(run.Notes)
 	if err != nil {
-		return fmt.Errorf("sqlite: start run: %w", err)
+		return fmt.Errorf("store: start run: %w", err)
 	}
-	res, err := db.db.ExecContext(ctx, `INSERT INTO runs (source_id, mode, status, started_at,
+	err = db.db.QueryRowContext(ctx, `INSERT INTO runs (source_id, mode, status, started_at,
 		seen, created, updated, renamed, disabled, reenabled, deleted, skipped, failed, held, error, notes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		run.SourceID, string(run.Mode), string(run.Status), timeValue(run.StartedAt),
 		run.Seen, run.Created, run.Updated, run.Renamed, run.Disabled, run.Reenabled, run.Deleted,
-		run.Skipped, run.Failed, run.Held, run.Error, notes)
+		run.Skipped, run.Failed, run.Held, run.Error, notes).Scan(&run.ID)
 	if err != nil {
-		return fmt.Errorf("sqlite: start run of source %d: %w", run.SourceID, err)
-	}
-	if run.ID, err = res.LastInsertId(); err != nil {
-		return fmt.Errorf("sqlite: start run of source %d: %w", run.SourceID, err)
+		return fmt.Errorf("store: start run of source %d: %w", run.SourceID, err)
 	}
 	return nil
 }
@@ -48,13 +45,13 @@ func (db *DB) FinishRun(ctx context.Context, run *roster.Run) error {
 	}
 	notes, err := notesValue(run.Notes)
 	if err != nil {
-		return fmt.Errorf("sqlite: finish run %d: %w", run.ID, err)
+		return fmt.Errorf("store: finish run %d: %w", run.ID, err)
 	}
 	finished := run.FinishedAt
 	if finished.IsZero() {
 		finished = db.now()
 	}
-	err = db.inTx(ctx, "finish run", func(tx *sql.Tx) error {
+	err = db.inTx(ctx, "finish run", func(tx *tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?,
 			seen = ?, created = ?, updated = ?, renamed = ?, disabled = ?, reenabled = ?, deleted = ?,
 			skipped = ?, failed = ?, held = ?, error = ?, notes = ?
@@ -63,15 +60,15 @@ func (db *DB) FinishRun(ctx context.Context, run *roster.Run) error {
 			run.Seen, run.Created, run.Updated, run.Renamed, run.Disabled, run.Reenabled, run.Deleted,
 			run.Skipped, run.Failed, run.Held, run.Error, notes, run.ID)
 		if err != nil {
-			return fmt.Errorf("sqlite: finish run %d: %w", run.ID, err)
+			return fmt.Errorf("store: finish run %d: %w", run.ID, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlite: finish run %d: %w", run.ID, err)
+			return fmt.Errorf("store: finish run %d: %w", run.ID, err)
 		} else if n == 0 {
 			return errRunNotFound("FinishRun", run.ID)
 		}
 		if err := finishRunDetails(ctx, tx, run); err != nil {
-			return fmt.Errorf("sqlite: finish run %d: %w", run.ID, err)
+			return fmt.Errorf("store: finish run %d: %w", run.ID, err)
 		}
 		return nil
 	})
@@ -82,7 +79,7 @@ func (db *DB) FinishRun(ctx context.Context, run *roster.Run) error {
 	return nil
 }
 
-func finishRunDetails(ctx context.Context, tx *sql.Tx, run *roster.Run) error {
+func finishRunDetails(ctx context.Context, tx *tx, run *roster.Run) error {
 	for _, q := range []string{
 		`DELETE FROM run_entry_errors WHERE run_id = ?`,
 		`DELETE FROM run_held_users WHERE run_id = ?`,
@@ -137,11 +134,11 @@ func (db *DB) HeldRemovals(ctx context.Context, sourceID int64) ([]int64, error)
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: held removals of source %d: %w", sourceID, err)
+		return nil, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
 	}
 	ids, err := heldUsers(ctx, db.db, runID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: held removals of source %d: %w", sourceID, err)
+		return nil, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
 	}
 	return ids, nil
 }
@@ -197,19 +194,19 @@ func (db *DB) Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Ru
 	rows, err := db.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs
 		WHERE ? = 0 OR source_id = ? ORDER BY id DESC LIMIT ?`, sourceID, sourceID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: runs: %w", err)
+		return nil, fmt.Errorf("store: runs: %w", err)
 	}
 	var runs []*roster.Run
 	for rows.Next() {
 		r, err := scanRun(rows)
 		if err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("sqlite: runs: %w", err)
+			return nil, fmt.Errorf("store: runs: %w", err)
 		}
 		runs = append(runs, r)
 	}
 	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("sqlite: runs: %w", err)
+		return nil, fmt.Errorf("store: runs: %w", err)
 	}
 	return runs, nil
 }
@@ -224,25 +221,25 @@ func (db *DB) Run(ctx context.Context, id int64) (*roster.Run, error) {
 		return nil, errRunNotFound("Run", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+		return nil, fmt.Errorf("store: run %d: %w", id, err)
 	}
 	rows, err := db.db.QueryContext(ctx, `SELECT dn, anchor, message FROM run_entry_errors WHERE run_id = ? ORDER BY id`, id)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+		return nil, fmt.Errorf("store: run %d: %w", id, err)
 	}
 	for rows.Next() {
 		var e roster.EntryError
 		if err := rows.Scan(&e.DN, &e.Anchor, &e.Message); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+			return nil, fmt.Errorf("store: run %d: %w", id, err)
 		}
 		r.EntryErrors = append(r.EntryErrors, e)
 	}
 	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+		return nil, fmt.Errorf("store: run %d: %w", id, err)
 	}
 	if r.HeldUsers, err = heldUsers(ctx, db.db, id); err != nil {
-		return nil, fmt.Errorf("sqlite: run %d: %w", id, err)
+		return nil, fmt.Errorf("store: run %d: %w", id, err)
 	}
 	return r, nil
 }
@@ -254,7 +251,7 @@ func (db *DB) AbandonRunning(ctx context.Context, reason string) (int64, error) 
 	res, err := db.db.ExecContext(ctx, `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'`,
 		reason, timeValue(db.now()))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: abandon running runs: %w", err)
+		return 0, fmt.Errorf("store: abandon running runs: %w", err)
 	}
 	return res.RowsAffected()
 }
@@ -263,7 +260,7 @@ func (db *DB) AbandonRunning(ctx context.Context, reason string) (int64, error) 
 func (db *DB) RunCounts(ctx context.Context) (map[roster.RunStatus]int, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM runs GROUP BY status`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: run counts: %w", err)
+		return nil, fmt.Errorf("store: run counts: %w", err)
 	}
 	defer rows.Close()
 	out := map[roster.RunStatus]int{}
@@ -271,7 +268,7 @@ func (db *DB) RunCounts(ctx context.Context) (map[roster.RunStatus]int, error) {
 		var st string
 		var n int
 		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("sqlite: run counts: %w", err)
+			return nil, fmt.Errorf("store: run counts: %w", err)
 		}
 		out[roster.RunStatus(st)] = n
 	}

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-func TestRunRoundTrip(t *testing.T) {
+func testRunRoundTrip(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, source := open(t)
+	db, _, source := open(t, o)
 
 	run := &roster.Run{SourceID: source, Mode: roster.RunFull}
 	if err := db.StartRun(ctx, run); err != nil {
@@ -76,9 +76,9 @@ func TestRunRoundTrip(t *testing.T) {
 	})
 }
 
-func TestRuns(t *testing.T) {
+func testRuns(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, corp := open(t)
+	db, _, corp := open(t, o)
 	lab, _ := db.SourceID(ctx, "lab")
 	var ids []int64
 	for i, source := range []int64{corp, lab, corp, corp} {
@@ -116,7 +116,7 @@ func TestRuns(t *testing.T) {
 	}
 }
 
-func TestHeldRemovals(t *testing.T) {
+func testHeldRemovals(t *testing.T, o Opener) {
 	type run struct {
 		other  bool // a run of another source
 		mode   roster.RunMode
@@ -168,7 +168,7 @@ func TestHeldRemovals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, _, source := open(t)
+			db, _, source := open(t, o)
 			other, _ := db.SourceID(ctx, "other")
 			for _, r := range tt.runs {
 				run := &roster.Run{SourceID: source, Mode: r.mode, HeldUsers: r.held, Held: len(r.held)}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 func (db *DB) AdminCount(ctx context.Context) (int, error) {
 	var n int
 	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM admins`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlite: count admins: %w", err)
+		return 0, fmt.Errorf("store: count admins: %w", err)
 	}
 	return n, nil
 }
@@ -24,15 +24,15 @@ func (db *DB) AdminCount(ctx context.Context) (int, error) {
 // Errors: ECONFLICT when the name is taken.
 func (db *DB) CreateAdmin(ctx context.Context, name, passwordHash string) (*roster.Admin, error) {
 	now := db.now()
-	res, err := db.db.ExecContext(ctx, `INSERT INTO admins (name, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`, name, passwordHash, timeValue(now), timeValue(now))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: create admin: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	var id int64
+	err := db.db.QueryRowContext(ctx, `INSERT INTO admins (name, password_hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id`, name, passwordHash, timeValue(now), timeValue(now)).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return nil, roster.Errorf(roster.ECONFLICT, "an admin named %s exists already", name)
+	case err != nil:
+		return nil, fmt.Errorf("store: create admin: %w", err)
 	}
-	id, _ := res.LastInsertId()
 	return &roster.Admin{ID: id, Name: name, CreatedAt: now}, nil
 }
 
@@ -48,7 +48,7 @@ func (db *DB) AdminByName(ctx context.Context, name string) (*roster.Admin, stri
 		return nil, "", roster.Errorf(roster.ENOTFOUND, "no admin is named %s", name)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: admin %s: %w", name, err)
+		return nil, "", fmt.Errorf("store: admin %s: %w", name, err)
 	}
 	return a, hash, nil
 }
@@ -56,7 +56,7 @@ func (db *DB) AdminByName(ctx context.Context, name string) (*roster.Admin, stri
 // SetAdminPassword replaces an admin's password hash and ends all of the
 // admin's sessions but keep, the one that made the change.
 func (db *DB) SetAdminPassword(ctx context.Context, adminID int64, passwordHash, keepSessionHash string) error {
-	return db.inTx(ctx, "set admin password", func(tx *sql.Tx) error {
+	return db.inTx(ctx, "set admin password", func(tx *tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE admins SET password_hash = ?, updated_at = ? WHERE id = ?`,
 			passwordHash, timeValue(db.now()), adminID); err != nil {
 			return err
@@ -71,7 +71,7 @@ func (db *DB) CreateSession(ctx context.Context, idHash string, adminID int64, c
 	_, err := db.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, admin_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 		idHash, adminID, csrf, timeValue(db.now()), timeValue(expires))
 	if err != nil {
-		return fmt.Errorf("sqlite: create session: %w", err)
+		return fmt.Errorf("store: create session: %w", err)
 	}
 	return nil
 }
@@ -90,7 +90,7 @@ func (db *DB) Session(ctx context.Context, idHash string) (*roster.Admin, string
 		return nil, "", roster.Errorf(roster.ENOTFOUND, "the session has ended; sign in again")
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("sqlite: session: %w", err)
+		return nil, "", fmt.Errorf("store: session: %w", err)
 	}
 	return a, csrf, nil
 }
@@ -104,12 +104,12 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 // CreateToken stores an API token under the hash of its secret.
 func (db *DB) CreateToken(ctx context.Context, name, secretHash string, scope roster.Scope) (*roster.Token, error) {
 	now := db.now()
-	res, err := db.db.ExecContext(ctx, `INSERT INTO api_tokens (name, secret_hash, scope, created_at) VALUES (?, ?, ?, ?)`,
-		name, secretHash, string(scope), timeValue(now))
+	var id int64
+	err := db.db.QueryRowContext(ctx, `INSERT INTO api_tokens (name, secret_hash, scope, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		name, secretHash, string(scope), timeValue(now)).Scan(&id)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: create token: %w", err)
+		return nil, fmt.Errorf("store: create token: %w", err)
 	}
-	id, _ := res.LastInsertId()
 	return &roster.Token{ID: id, Name: name, Scope: scope, CreatedAt: now}, nil
 }
 
@@ -127,7 +127,7 @@ func (db *DB) TokenBySecretHash(ctx context.Context, secretHash string) (*roster
 		return nil, roster.Errorf(roster.ENOTFOUND, "the API token is unknown or revoked")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: token: %w", err)
+		return nil, fmt.Errorf("store: token: %w", err)
 	}
 	t.Scope = roster.Scope(scope)
 	// Noting the use is best effort: a busy database must not refuse the request.
@@ -139,7 +139,7 @@ func (db *DB) TokenBySecretHash(ctx context.Context, secretHash string) (*roster
 func (db *DB) Tokens(ctx context.Context) ([]*roster.Token, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT id, name, scope, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id DESC`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: tokens: %w", err)
+		return nil, fmt.Errorf("store: tokens: %w", err)
 	}
 	defer rows.Close()
 	var out []*roster.Token
@@ -147,7 +147,7 @@ func (db *DB) Tokens(ctx context.Context) ([]*roster.Token, error) {
 		t := &roster.Token{}
 		var scope string
 		if err := rows.Scan(&t.ID, &t.Name, &scope, timeCol{&t.CreatedAt}, timeCol{&t.LastUsedAt}, timeCol{&t.RevokedAt}); err != nil {
-			return nil, fmt.Errorf("sqlite: tokens: %w", err)
+			return nil, fmt.Errorf("store: tokens: %w", err)
 		}
 		t.Scope = roster.Scope(scope)
 		out = append(out, t)
@@ -161,7 +161,7 @@ func (db *DB) Tokens(ctx context.Context) ([]*roster.Token, error) {
 func (db *DB) RevokeToken(ctx context.Context, id int64) error {
 	res, err := db.db.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, timeValue(db.now()), id)
 	if err != nil {
-		return fmt.Errorf("sqlite: revoke token: %w", err)
+		return fmt.Errorf("store: revoke token: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return roster.Errorf(roster.ENOTFOUND, "no live API token has the ID %d", id)

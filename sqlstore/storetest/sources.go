@@ -1,16 +1,14 @@
-package sqlite_test
+package storetest
 
 import (
 	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/sqlite"
 )
 
 func sealer(t *testing.T, key byte) cipher.AEAD {
@@ -26,14 +24,9 @@ func sealer(t *testing.T, key byte) cipher.AEAD {
 	return g
 }
 
-func TestSourcesKeepTheirPasswordSealed(t *testing.T) {
+func testSourcesKeepTheirPasswordSealed(t *testing.T, o Opener) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "roster.db")
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, r, _ := open(t, o)
 	db.Sealer = sealer(t, 1)
 	const pw = "Bind-Password-Very-Secret"
 	src := &roster.Source{Name: "corp", Type: roster.EntraDS, Address: "20.54.1.9", TLSMode: roster.LDAPS, Domain: "corp.test",
@@ -41,10 +34,13 @@ func TestSourcesKeepTheirPasswordSealed(t *testing.T) {
 	if err := db.SaveSource(ctx, src); err != nil || src.ID == 0 {
 		t.Fatalf("SaveSource = %v, id %d", err, src.ID)
 	}
-	raw, _ := os.ReadFile(path)
-	wal, _ := os.ReadFile(path + "-wal")
-	if bytes.Contains(append(raw, wal...), []byte(pw)) {
-		t.Fatal("the password is in the database file in clear")
+	var settings string
+	var sealed []byte
+	if err := r.QueryRow(`SELECT settings, password_sealed FROM sources WHERE name = 'corp'`).Scan(&settings, &sealed); err != nil {
+		t.Fatal(err)
+	}
+	if len(sealed) == 0 || bytes.Contains(sealed, []byte(pw)) || strings.Contains(settings, pw) {
+		t.Fatalf("the password is stored in clear or not at all: settings %s, sealed %d bytes", settings, len(sealed))
 	}
 	got, err := db.Source(ctx, src.ID)
 	if err != nil || got.Password.Reveal() != pw || got.Domain != "corp.test" || string(got.Trust.CAPEM) != string(src.Trust.CAPEM) {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import "github.com/rosterhq/roster"
 
@@ -7,12 +7,8 @@ import "github.com/rosterhq/roster"
 
 func rosterError(op, code, format string, args ...any) *roster.Error {
 	e := roster.Errorf(code, format, args...)
-	e.Op = "sqlite." + op
+	e.Op = "store." + op
 	return e
-}
-
-func errNoPath() *roster.Error {
-	return rosterError("Open", roster.EINVALID, "the database path is empty; give a file such as /var/lib/roster/roster.db")
 }
 
 func errNoSourceName() *roster.Error {

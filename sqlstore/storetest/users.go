@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/reconcile"
-	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 // many returns n directory users u0000, u0001, ..., each with one card.
@@ -21,9 +21,9 @@ func many(n int) []*roster.User {
 	return users
 }
 
-func TestUsersByAnchor(t *testing.T) {
+func testUsersByAnchor(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, source := open(t)
+	db, _, source := open(t, o)
 	other, _ := db.SourceID(ctx, "other")
 	create(t, db, source, many(1200)...) // more than two chunks of anchors
 	create(t, db, other, newUser("u0001"))
@@ -55,9 +55,9 @@ func TestUsersByAnchor(t *testing.T) {
 	}
 }
 
-func TestLoginOwners(t *testing.T) {
+func testLoginOwners(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, source := open(t)
+	db, _, source := open(t, o)
 	other, _ := db.SourceID(ctx, "other")
 	// The first bob was renamed zed; a new bob came and took the login,
 	// which leaves zed's aliases. Former logins are not owners.
@@ -89,9 +89,9 @@ func TestLoginOwners(t *testing.T) {
 	}
 }
 
-func TestUsers(t *testing.T) {
+func testUsers(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, source := open(t)
+	db, _, source := open(t, o)
 	other, _ := db.SourceID(ctx, "other")
 	create(t, db, source, many(600)...)
 	create(t, db, other, newUser("x"))
@@ -132,9 +132,9 @@ func TestUsers(t *testing.T) {
 	})
 }
 
-func TestFindUsers(t *testing.T) {
+func testFindUsers(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, source := open(t)
+	db, _, source := open(t, o)
 	other, _ := db.SourceID(ctx, "other")
 	alice := newUser("alice")
 	alice.Name, alice.Email = "A. Smith", "as@corp.test" // only the alias holds "alice"
@@ -150,23 +150,23 @@ func TestFindUsers(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		filter sqlite.UserFilter
+		filter sqlstore.UserFilter
 		want   string // logins of the page
 		total  int
 	}{
-		{"no filter returns everybody by login", sqlite.UserFilter{}, "ann_b annie asmith bob", 4},
-		{"a former login finds the user", sqlite.UserFilter{Query: "lice"}, "asmith", 1},
-		{"the query ignores case", sqlite.UserFilter{Query: "SMITH"}, "asmith", 1},
-		{"the query matches the email", sqlite.UserFilter{Query: "robert"}, "bob", 1},
-		{"the query matches the name", sqlite.UserFilter{Query: "User ann"}, "ann_b annie", 2},
-		{"an underscore matches only itself", sqlite.UserFilter{Query: "nn_"}, "ann_b", 1},
-		{"a percent sign matches only itself", sqlite.UserFilter{Query: "%"}, "", 0},
-		{"disabled users only", sqlite.UserFilter{Disabled: &yes}, "bob", 1},
-		{"enabled users only", sqlite.UserFilter{Disabled: &no}, "ann_b annie asmith", 3},
-		{"one source only", sqlite.UserFilter{SourceID: other}, "annie", 1},
-		{"a page counts every match", sqlite.UserFilter{Offset: 1, Limit: 2}, "annie asmith", 4},
-		{"a page past the end is empty", sqlite.UserFilter{Offset: 10, Limit: 2}, "", 4},
-		{"filters combine", sqlite.UserFilter{Query: "ann", SourceID: source, Disabled: &no}, "ann_b", 1},
+		{"no filter returns everybody by login", sqlstore.UserFilter{}, "ann_b annie asmith bob", 4},
+		{"a former login finds the user", sqlstore.UserFilter{Query: "lice"}, "asmith", 1},
+		{"the query ignores case", sqlstore.UserFilter{Query: "SMITH"}, "asmith", 1},
+		{"the query matches the email", sqlstore.UserFilter{Query: "robert"}, "bob", 1},
+		{"the query matches the name", sqlstore.UserFilter{Query: "User ann"}, "ann_b annie", 2},
+		{"an underscore matches only itself", sqlstore.UserFilter{Query: "nn_"}, "ann_b", 1},
+		{"a percent sign matches only itself", sqlstore.UserFilter{Query: "%"}, "", 0},
+		{"disabled users only", sqlstore.UserFilter{Disabled: &yes}, "bob", 1},
+		{"enabled users only", sqlstore.UserFilter{Disabled: &no}, "ann_b annie asmith", 3},
+		{"one source only", sqlstore.UserFilter{SourceID: other}, "annie", 1},
+		{"a page counts every match", sqlstore.UserFilter{Offset: 1, Limit: 2}, "annie asmith", 4},
+		{"a page past the end is empty", sqlstore.UserFilter{Offset: 10, Limit: 2}, "", 4},
+		{"filters combine", sqlstore.UserFilter{Query: "ann", SourceID: source, Disabled: &no}, "ann_b", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,15 +183,15 @@ func TestFindUsers(t *testing.T) {
 			}
 		})
 	}
-	users, _, _ := db.FindUsers(ctx, sqlite.UserFilter{Query: "asmith"})
+	users, _, _ := db.FindUsers(ctx, sqlstore.UserFilter{Query: "asmith"})
 	if len(users) != 1 || fmt.Sprint(users[0].Aliases) != "[alice]" {
 		t.Errorf("FindUsers does not return aliases: %+v", users)
 	}
 }
 
-func TestUserByLogin(t *testing.T) {
+func testUserByLogin(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, source := open(t)
+	db, _, source := open(t, o)
 	zed := create(t, db, source, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
 	zed.Login = "zed"
 	mustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
@@ -221,9 +221,9 @@ func TestUserByLogin(t *testing.T) {
 	wantCode(t, err, roster.ENOTFOUND)
 }
 
-func TestUserByID(t *testing.T) {
+func testUserByID(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, source := open(t)
+	db, _, source := open(t, o)
 	alice := create(t, db, source, newUser("alice", "1001"))[0]
 	u, err := db.UserByID(ctx, alice.ID)
 	if err != nil || u.Login != "alice" || fmt.Sprint(numbers(u)) != "[1001/directory]" {
@@ -233,9 +233,9 @@ func TestUserByID(t *testing.T) {
 	wantCode(t, err, roster.ENOTFOUND)
 }
 
-func TestAddCard(t *testing.T) {
+func testAddCard(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, _, source := open(t)
+	db, _, source := open(t, o)
 	users := create(t, db, source, newUser("alice", "1001"), newUser("bob"))
 	alice, bob := users[0], users[1]
 

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -23,11 +23,11 @@ func (db *DB) SourceID(ctx context.Context, name string) (int64, error) {
 	}
 	if _, err := db.db.ExecContext(ctx, `INSERT INTO sources (name, created_at) VALUES (?, ?)
 		ON CONFLICT (name) DO NOTHING`, name, timeValue(db.now())); err != nil {
-		return 0, fmt.Errorf("sqlite: source %s: %w", name, err)
+		return 0, fmt.Errorf("store: source %s: %w", name, err)
 	}
 	var id int64
 	if err := db.db.QueryRowContext(ctx, `SELECT id FROM sources WHERE name = ?`, name).Scan(&id); err != nil {
-		return 0, fmt.Errorf("sqlite: source %s: %w", name, err)
+		return 0, fmt.Errorf("store: source %s: %w", name, err)
 	}
 	return id, nil
 }
@@ -43,7 +43,7 @@ func (db *DB) LookupSourceID(ctx context.Context, name string) (int64, error) {
 		return 0, roster.Errorf(roster.ENOTFOUND, "no source is named %s", name)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: source %s: %w", name, err)
+		return 0, fmt.Errorf("store: source %s: %w", name, err)
 	}
 	return id, nil
 }
@@ -65,7 +65,7 @@ func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
 	settings.Password, settings.CertificateNotAfter = "", time.Time{}
 	b, err := json.Marshal(&settings)
 	if err != nil {
-		return fmt.Errorf("sqlite: source settings: %w", err)
+		return fmt.Errorf("store: source settings: %w", err)
 	}
 	var sealed []byte
 	if src.Password.IsSet() {
@@ -79,7 +79,7 @@ func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
 		sealed = db.Sealer.Seal(nonce, nonce, []byte(src.Password.Reveal()), sealLabel)
 	}
 	now := timeValue(db.now())
-	return db.inTx(ctx, "save source", func(tx *sql.Tx) error {
+	return db.inTx(ctx, "save source", func(tx *tx) error {
 		var other int64
 		var configured bool
 		err := tx.QueryRowContext(ctx, `SELECT id, settings IS NOT NULL FROM sources WHERE name = ? AND id <> ?`, src.Name, src.ID).Scan(&other, &configured)
@@ -97,12 +97,8 @@ func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
 			return err
 		}
 		if src.ID == 0 {
-			res, err := tx.ExecContext(ctx, `INSERT INTO sources (name, created_at, settings, password_sealed, updated_at) VALUES (?, ?, ?, ?, ?)`,
-				src.Name, now, string(b), sealed, now)
-			if err != nil {
-				return err
-			}
-			src.ID, err = res.LastInsertId()
+			err := tx.QueryRowContext(ctx, `INSERT INTO sources (name, created_at, settings, password_sealed, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+				src.Name, now, string(b), sealed, now).Scan(&src.ID)
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE sources SET name = ?, settings = ?, updated_at = ?,
@@ -132,7 +128,7 @@ func (db *DB) Source(ctx context.Context, id int64) (*roster.Source, error) {
 		return nil, roster.Errorf(roster.ENOTFOUND, "no source has the ID %d", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: source %d: %w", id, err)
+		return nil, fmt.Errorf("store: source %d: %w", id, err)
 	}
 	src, err := db.openSource(id, settings.String, sealed)
 	if src != nil {
@@ -145,7 +141,7 @@ func (db *DB) Source(ctx context.Context, id int64) (*roster.Source, error) {
 func (db *DB) Sources(ctx context.Context) ([]*roster.Source, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT id, settings, password_sealed, certificate_not_after FROM sources WHERE settings IS NOT NULL ORDER BY name`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: sources: %w", err)
+		return nil, fmt.Errorf("store: sources: %w", err)
 	}
 	defer rows.Close()
 	var out []*roster.Source
@@ -155,7 +151,7 @@ func (db *DB) Sources(ctx context.Context) ([]*roster.Source, error) {
 		var sealed []byte
 		var notAfter time.Time
 		if err := rows.Scan(&id, &settings, &sealed, timeCol{&notAfter}); err != nil {
-			return nil, fmt.Errorf("sqlite: sources: %w", err)
+			return nil, fmt.Errorf("store: sources: %w", err)
 		}
 		src, err := db.openSource(id, settings, sealed)
 		if err != nil {
@@ -170,7 +166,7 @@ func (db *DB) Sources(ctx context.Context) ([]*roster.Source, error) {
 func (db *DB) openSource(id int64, settings string, sealed []byte) (*roster.Source, error) {
 	src := &roster.Source{}
 	if err := json.Unmarshal([]byte(settings), src); err != nil {
-		return nil, fmt.Errorf("sqlite: settings of source %d: %w", id, err)
+		return nil, fmt.Errorf("store: settings of source %d: %w", id, err)
 	}
 	src.ID = id
 	if len(sealed) > 0 {
@@ -195,7 +191,7 @@ func (db *DB) DeleteSource(ctx context.Context, id int64) error {
 	res, err := db.db.ExecContext(ctx, `UPDATE sources SET settings = NULL, password_sealed = NULL, updated_at = ? WHERE id = ? AND settings IS NOT NULL`,
 		timeValue(db.now()), id)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete source: %w", err)
+		return fmt.Errorf("store: delete source: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return roster.Errorf(roster.ENOTFOUND, "no source has the ID %d", id)
@@ -209,7 +205,7 @@ func (db *DB) SetSourceCertificate(ctx context.Context, id int64, notAfter time.
 	v := timeValue(notAfter)
 	_, err := db.db.ExecContext(ctx, `UPDATE sources SET certificate_not_after = ? WHERE id = ? AND certificate_not_after IS NOT ?`, v, id, v)
 	if err != nil {
-		return fmt.Errorf("sqlite: source certificate: %w", err)
+		return fmt.Errorf("store: source certificate: %w", err)
 	}
 	return nil
 }

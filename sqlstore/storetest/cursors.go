@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-func TestCursorsAreKeptPerSource(t *testing.T) {
+func testCursorsAreKeptPerSource(t *testing.T, o Opener) {
 	ctx := context.Background()
-	db, path, corp := open(t)
+	db, r, corp := open(t, o)
 	other, err := db.SourceID(ctx, "other")
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestCursorsAreKeptPerSource(t *testing.T) {
 		t.Fatalf("another source got the cursor %+v", c)
 	}
 	var n int
-	if err := raw(t, path).QueryRow(`SELECT count(*) FROM sync_cursors`).Scan(&n); err != nil || n != 1 {
+	if err := r.QueryRow(`SELECT count(*) FROM sync_cursors`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d cursor rows, %v; want 1 (replaced, not added)", n, err)
 	}
 	if err := db.SaveCursor(ctx, corp, roster.Cursor{}); err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -29,9 +29,9 @@ func (db *DB) SyncGroups(ctx context.Context, sourceID int64, groups []roster.Gr
 		}
 		seen[g.Anchor] = true
 	}
-	return db.inTx(ctx, "sync groups", func(tx *sql.Tx) error {
+	return db.inTx(ctx, "sync groups", func(tx *tx) error {
 		if err := syncGroups(ctx, tx, sourceID, groups); err != nil {
-			return fmt.Errorf("sqlite: sync groups of source %d: %w", sourceID, err)
+			return fmt.Errorf("store: sync groups of source %d: %w", sourceID, err)
 		}
 		return nil
 	})
@@ -42,7 +42,7 @@ type storedGroup struct {
 	dn, name string
 }
 
-func syncGroups(ctx context.Context, tx *sql.Tx, sourceID int64, groups []roster.GroupRecord) error {
+func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.GroupRecord) error {
 	stored := map[string]storedGroup{}
 	rows, err := tx.QueryContext(ctx, `SELECT id, anchor, dn, name FROM groups WHERE source_id = ?`, sourceID)
 	if err != nil {
@@ -78,7 +78,7 @@ func syncGroups(ctx context.Context, tx *sql.Tx, sourceID int64, groups []roster
 		return s
 	}
 	var (
-		insertGroup  = prepare(`INSERT INTO groups (source_id, anchor, dn, name) VALUES (?, ?, ?, ?)`)
+		insertGroup  = prepare(`INSERT INTO groups (source_id, anchor, dn, name) VALUES (?, ?, ?, ?) RETURNING id`)
 		updateGroup  = prepare(`UPDATE groups SET dn = ?, name = ? WHERE id = ?`)
 		deleteGroup  = prepare(`DELETE FROM groups WHERE id = ?`)
 		members      = prepare(`SELECT user_dn FROM group_members WHERE group_id = ?`)
@@ -94,11 +94,7 @@ func syncGroups(ctx context.Context, tx *sql.Tx, sourceID int64, groups []roster
 		s, ok := stored[g.Anchor]
 		switch {
 		case !ok:
-			res, err := insertGroup.ExecContext(ctx, sourceID, g.Anchor, g.DN, g.Name)
-			if err != nil {
-				return fmt.Errorf("group %s: %w", g.DN, err)
-			}
-			if s.id, err = res.LastInsertId(); err != nil {
+			if err := insertGroup.QueryRowContext(ctx, sourceID, g.Anchor, g.DN, g.Name).Scan(&s.id); err != nil {
 				return fmt.Errorf("group %s: %w", g.DN, err)
 			}
 		default:
@@ -181,24 +177,24 @@ func (db *DB) UserGroups(ctx context.Context, userID int64) ([]*roster.Group, er
 		WHERE u.id = ? AND u.dn_key != ''
 		ORDER BY g.name, g.id`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: groups of user %d: %w", userID, err)
+		return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
 	}
 	var groups []*roster.Group
 	for rows.Next() {
 		var g roster.Group
 		if err := rows.Scan(&g.ID, &g.SourceID, &g.Anchor, &g.DN, &g.Name); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("sqlite: groups of user %d: %w", userID, err)
+			return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
 		}
 		groups = append(groups, &g)
 	}
 	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("sqlite: groups of user %d: %w", userID, err)
+		return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
 	}
 	if len(groups) == 0 {
 		var n int
 		if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&n); err != nil {
-			return nil, fmt.Errorf("sqlite: groups of user %d: %w", userID, err)
+			return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
 		}
 		if n == 0 {
 			return nil, errUserNotFound("UserGroups", userID)
@@ -214,14 +210,14 @@ func (db *DB) Groups(ctx context.Context) ([]*roster.GroupSummary, error) {
 		(SELECT COUNT(*) FROM group_members m JOIN users u ON u.dn_key = m.user_dn AND u.source_id = g.source_id WHERE m.group_id = g.id)
 		FROM groups g ORDER BY g.name, g.id`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: groups: %w", err)
+		return nil, fmt.Errorf("store: groups: %w", err)
 	}
 	defer rows.Close()
 	var out []*roster.GroupSummary
 	for rows.Next() {
 		g := &roster.GroupSummary{}
 		if err := rows.Scan(&g.ID, &g.SourceID, &g.Anchor, &g.DN, &g.Name, &g.Users); err != nil {
-			return nil, fmt.Errorf("sqlite: groups: %w", err)
+			return nil, fmt.Errorf("store: groups: %w", err)
 		}
 		out = append(out, g)
 	}

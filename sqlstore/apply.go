@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -51,10 +51,10 @@ func (db *DB) Apply(ctx context.Context, sourceID int64, changes []reconcile.Cha
 	}
 	now := db.now()
 	ids := make([]int64, len(changes))
-	err := db.inTx(ctx, "apply", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "apply", func(tx *tx) error {
 		a, err := prepareApply(ctx, tx, sourceID, now)
 		if err != nil {
-			return fmt.Errorf("sqlite: apply: %w", err)
+			return fmt.Errorf("store: apply: %w", err)
 		}
 		defer a.close()
 		return a.run(changes, ids)
@@ -107,7 +107,7 @@ type applier struct {
 	keepCards map[int64]bool
 }
 
-func prepareApply(ctx context.Context, tx *sql.Tx, sourceID int64, now time.Time) (*applier, error) {
+func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*applier, error) {
 	a := &applier{ctx: ctx, sourceID: sourceID, now: timeValue(now), keepCards: map[int64]bool{}}
 	for _, p := range []struct {
 		stmt  **sql.Stmt
@@ -117,7 +117,7 @@ func prepareApply(ctx context.Context, tx *sql.Tx, sourceID int64, now time.Time
 			cost_center, print_code_hash, disabled, disabled_reason, missing_since, seen_at, extra,
 			created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source_id, anchor) DO NOTHING`},
+			ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id`},
 		{&a.updateUser, `UPDATE users SET dn = ?, dn_key = ?, login = ?, name = ?, email = ?,
 			department = ?, cost_center = ?, print_code_hash = ?, disabled = ?, disabled_reason = ?,
 			missing_since = ?, seen_at = ?, extra = ?, updated_at = ?
@@ -201,7 +201,7 @@ func (a *applier) delete(c reconcile.Change) error {
 	u := c.User
 	res, err := a.deleteUser.ExecContext(a.ctx, u.ID, a.sourceID, u.Anchor, u.Anchor)
 	if err != nil {
-		return fmt.Errorf("sqlite: apply: delete %s: %w", u.Login, err)
+		return fmt.Errorf("store: apply: delete %s: %w", u.Login, err)
 	}
 	return a.mustHit(res, c)
 }
@@ -210,35 +210,35 @@ func (a *applier) update(c reconcile.Change) error {
 	u := c.User
 	extra, err := extraValue(u.Extra)
 	if err != nil {
-		return fmt.Errorf("sqlite: apply: extra of %s: %w", u.Login, err)
+		return fmt.Errorf("store: apply: extra of %s: %w", u.Login, err)
 	}
 	res, err := a.updateUser.ExecContext(a.ctx, u.DN, dnKey(u.DN), u.Login, u.Name, u.Email,
 		u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled, string(u.DisabledReason),
 		timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now,
 		u.ID, a.sourceID, u.Anchor, u.Anchor)
 	if err != nil {
-		return fmt.Errorf("sqlite: apply: %s %s: %w", c.Kind, u.Login, err)
+		return fmt.Errorf("store: apply: %s %s: %w", c.Kind, u.Login, err)
 	}
 	if err := a.mustHit(res, c); err != nil {
 		return err
 	}
 	same, err := a.sameCards(u)
 	if err != nil {
-		return fmt.Errorf("sqlite: apply: cards of %s: %w", u.Login, err)
+		return fmt.Errorf("store: apply: cards of %s: %w", u.Login, err)
 	}
 	if same {
 		a.keepCards[u.ID] = true
 	} else if _, err := a.dropDirectoryCards.ExecContext(a.ctx, u.ID); err != nil {
-		return fmt.Errorf("sqlite: apply: cards of %s: %w", u.Login, err)
+		return fmt.Errorf("store: apply: cards of %s: %w", u.Login, err)
 	}
 	if c.Kind == reconcile.Rename {
 		if c.OldLogin != "" && c.OldLogin != u.Login {
 			if _, err := a.insertAlias.ExecContext(a.ctx, u.ID, c.OldLogin); err != nil {
-				return fmt.Errorf("sqlite: apply: alias %s of %s: %w", c.OldLogin, u.Login, err)
+				return fmt.Errorf("store: apply: alias %s of %s: %w", c.OldLogin, u.Login, err)
 			}
 		}
 		if _, err := a.dropAlias.ExecContext(a.ctx, u.ID, u.Login); err != nil {
-			return fmt.Errorf("sqlite: apply: alias %s: %w", u.Login, err)
+			return fmt.Errorf("store: apply: alias %s: %w", u.Login, err)
 		}
 		return a.freeLogin(u.ID, u.Login)
 	}
@@ -277,7 +277,7 @@ func (a *applier) sameCards(u *roster.User) (bool, error) {
 func (a *applier) mustHit(res sql.Result, c reconcile.Change) error {
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("sqlite: apply: %s %s: %w", c.Kind, c.User.Login, err)
+		return fmt.Errorf("store: apply: %s %s: %w", c.Kind, c.User.Login, err)
 	}
 	if n == 0 {
 		return errUserGone(string(c.Kind), c.User.Login, c.User.ID)
@@ -289,22 +289,17 @@ func (a *applier) create(c reconcile.Change) (int64, error) {
 	u := c.User
 	extra, err := extraValue(u.Extra)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: apply: extra of %s: %w", u.Login, err)
+		return 0, fmt.Errorf("store: apply: extra of %s: %w", u.Login, err)
 	}
-	res, err := a.insertUser.ExecContext(a.ctx, a.sourceID, u.Anchor, u.DN, dnKey(u.DN), u.Login,
+	var id int64
+	err = a.insertUser.QueryRowContext(a.ctx, a.sourceID, u.Anchor, u.DN, dnKey(u.DN), u.Login,
 		u.Name, u.Email, u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled,
-		string(u.DisabledReason), timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now, a.now)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: apply: create %s: %w", u.Login, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return 0, fmt.Errorf("sqlite: apply: create %s: %w", u.Login, err)
-	} else if n == 0 {
+		string(u.DisabledReason), timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now, a.now).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows): // the anchor's row exists: nothing was inserted
 		return 0, errAnchorTaken(u.Login, u.Anchor)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: apply: create %s: %w", u.Login, err)
+	case err != nil:
+		return 0, fmt.Errorf("store: apply: create %s: %w", u.Login, err)
 	}
 	if err := a.freeLogin(id, u.Login); err != nil {
 		return 0, err
@@ -317,7 +312,7 @@ func (a *applier) create(c reconcile.Change) (int64, error) {
 // after the old one was renamed), and then it finds the new holder only.
 func (a *applier) freeLogin(id int64, login string) error {
 	if _, err := a.dropOthersAlias.ExecContext(a.ctx, login, id, a.sourceID); err != nil {
-		return fmt.Errorf("sqlite: apply: alias %s: %w", login, err)
+		return fmt.Errorf("store: apply: alias %s: %w", login, err)
 	}
 	return nil
 }
@@ -335,10 +330,10 @@ func (a *applier) cards(id int64, u *roster.User) error {
 		}
 		res, err := a.insertCard.ExecContext(a.ctx, id, c.Number, string(c.Kind), timeValue(c.ExpiresAt))
 		if err != nil {
-			return fmt.Errorf("sqlite: apply: card %s of %s: %w", c.Number, u.Login, err)
+			return fmt.Errorf("store: apply: card %s of %s: %w", c.Number, u.Login, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlite: apply: card %s of %s: %w", c.Number, u.Login, err)
+			return fmt.Errorf("store: apply: card %s of %s: %w", c.Number, u.Login, err)
 		} else if n == 1 {
 			continue
 		}
@@ -348,7 +343,7 @@ func (a *applier) cards(id int64, u *roster.User) error {
 			if errors.Is(err, sql.ErrNoRows) {
 				err = fmt.Errorf("card was not stored and has no owner")
 			}
-			return fmt.Errorf("sqlite: apply: card %s of %s: %w", c.Number, u.Login, err)
+			return fmt.Errorf("store: apply: card %s of %s: %w", c.Number, u.Login, err)
 		}
 		if ownerID != id {
 			return errCardTaken("Apply", c.Number, u.Login, owner)

@@ -1,10 +1,11 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/rosterhq/roster"
@@ -22,8 +23,8 @@ func (db *DB) FindUsers(ctx context.Context, f UserFilter) ([]*roster.User, int,
 	var args []any
 	if f.Query != "" {
 		like := "%" + escapeLike(f.Query) + "%"
-		where = append(where, `(u.login LIKE ? ESCAPE '\' OR u.name LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\'
-			OR EXISTS (SELECT 1 FROM user_aliases a WHERE a.user_id = u.id AND a.login LIKE ? ESCAPE '\'))`)
+		where = append(where, strings.ReplaceAll(`(u.login LIKE ? ESCAPE '\' OR u.name LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\'
+			OR EXISTS (SELECT 1 FROM user_aliases a WHERE a.user_id = u.id AND a.login LIKE ? ESCAPE '\'))`, "LIKE", db.d.Like))
 		args = append(args, like, like, like, like)
 	}
 	if f.Disabled != nil {
@@ -41,16 +42,16 @@ func (db *DB) FindUsers(ctx context.Context, f UserFilter) ([]*roster.User, int,
 
 	var total int
 	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u`+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlite: find users: %w", err)
+		return nil, 0, fmt.Errorf("store: find users: %w", err)
 	}
 	limit, offset := f.Limit, max(f.Offset, 0)
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt32 // no limit, said in a way both databases take
 	}
 	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u`+cond+
 		` ORDER BY u.login, u.id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: find users: %w", err)
+		return nil, 0, fmt.Errorf("store: find users: %w", err)
 	}
 	return users, total, nil
 }
@@ -77,10 +78,10 @@ func (db *DB) UserByLogin(ctx context.Context, login string) (*roster.User, erro
 		return nil, errLoginNotFound(login)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: user %s: %w", login, err)
+		return nil, fmt.Errorf("store: user %s: %w", login, err)
 	}
 	if err := fillUsers(ctx, db.db, []*roster.User{u}); err != nil {
-		return nil, fmt.Errorf("sqlite: user %s: %w", login, err)
+		return nil, fmt.Errorf("store: user %s: %w", login, err)
 	}
 	return u, nil
 }
@@ -91,7 +92,7 @@ func (db *DB) UserByLogin(ctx context.Context, login string) (*roster.User, erro
 func (db *DB) UserByID(ctx context.Context, id int64) (*roster.User, error) {
 	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: user %d: %w", id, err)
+		return nil, fmt.Errorf("store: user %d: %w", id, err)
 	}
 	if len(users) == 0 {
 		return nil, errUserNotFound("UserByID", id)

@@ -1,0 +1,236 @@
+// Package sqlstore is roster's user base on SQL: users, groups, runs,
+// sources, cursors, leases and console accounts. The same code serves
+// SQLite (package sqlite, embedded) and PostgreSQL (package postgres,
+// shared by several nodes); a Dialect carries the few differences.
+//
+// A DB implements reconcile.Store for the sync engine, and adds the
+// queries the CLI and the API need (FindUsers, UserByLogin, Runs, ...).
+// Errors that an admin can act on are *roster.Error with code ENOTFOUND,
+// ECONFLICT or EINVALID; the rest are wrapped with "store: <what>".
+//
+// Both stores pass one conformance suite, sqlstore/storetest.
+package sqlstore
+
+import (
+	"context"
+	"crypto/cipher"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/reconcile"
+)
+
+var _ reconcile.Store = (*DB)(nil)
+
+// maxParams bounds the values bound to one IN (...) list.
+const maxParams = 500
+
+// Dialect is what differs between the SQL databases roster runs on.
+type Dialect struct {
+	// Name is the database's name in messages: "sqlite", "postgres".
+	Name string
+	// Numbered placeholders ($1, $2, ...) instead of "?".
+	Numbered bool
+	// Like is the case-insensitive LIKE operator.
+	Like string
+	// LockMigrations, when set, runs first in each migration's
+	// transaction, so nodes that start together apply a step once.
+	LockMigrations string
+}
+
+// DB is an open roster database.
+type DB struct {
+	db   *sqlDB
+	d    Dialect
+	name string // where the database is, for messages; never holds a password
+
+	// Now is the clock that stamps users, runs, sources and leases. It
+	// defaults to time.Now; tests replace it.
+	Now func() time.Time
+
+	// Sealer encrypts source passwords at rest (AES-GCM). Without it,
+	// sources with a password can be neither saved nor read.
+	Sealer cipher.AEAD
+}
+
+// New wraps an open database of dialect d; name says where it is, for
+// messages. Call Migrate before anything else.
+func New(sqldb *sql.DB, d Dialect, name string) *DB {
+	return &DB{db: &sqlDB{DB: sqldb, d: &d}, d: d, name: name, Now: time.Now}
+}
+
+// Dialect returns the database's dialect.
+func (db *DB) Dialect() Dialect { return db.d }
+
+// String says which database this is: its kind and where it is.
+func (db *DB) String() string { return db.d.Name + " " + db.name }
+
+// Close closes the database. Calls that are still running fail.
+func (db *DB) Close() error {
+	if err := db.db.Close(); err != nil {
+		return fmt.Errorf("store: close %s: %w", db, err)
+	}
+	return nil
+}
+
+// now returns the clock's time in UTC, to the microsecond: the finest
+// both SQLite (text) and PostgreSQL (timestamptz) keep alike.
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
+// inTx runs fn in a write transaction and commits it when fn returns nil.
+func (db *DB) inTx(ctx context.Context, what string, fn func(*tx) error) error {
+	t, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %s: begin: %w", what, err)
+	}
+	defer t.Rollback()
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("store: %s: commit: %w", what, err)
+	}
+	return nil
+}
+
+// sqlDB and tx are *sql.DB and *sql.Tx that take queries written with
+// "?" placeholders and rewrite them for the dialect, so that every query
+// in this package is written once.
+type sqlDB struct {
+	*sql.DB
+	d *Dialect
+}
+
+type tx struct {
+	*sql.Tx
+	d *Dialect
+}
+
+func (c *sqlDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return c.DB.ExecContext(ctx, c.d.rebind(q), args...)
+}
+
+func (c *sqlDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return c.DB.QueryContext(ctx, c.d.rebind(q), args...)
+}
+
+func (c *sqlDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return c.DB.QueryRowContext(ctx, c.d.rebind(q), args...)
+}
+
+func (c *sqlDB) BeginTx(ctx context.Context, opts *sql.TxOptions) (*tx, error) {
+	t, err := c.DB.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &tx{Tx: t, d: c.d}, nil
+}
+
+func (t *tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *tx) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	return t.Tx.PrepareContext(ctx, t.d.rebind(q))
+}
+
+// rebind numbers the "?" placeholders of q when the dialect wants $n.
+// A "?" inside a quoted literal is left alone.
+func (d *Dialect) rebind(q string) string {
+	if !d.Numbered || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n, quoted := 0, false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// querier is what *sqlDB and *tx share for reading.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// timeFormat is RFC 3339 with a fixed nine-digit fraction, so times
+// stored as text (SQLite) in the same zone (always UTC) sort as text.
+// PostgreSQL reads the same text into timestamptz.
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+// timeValue stores t as UTC text to the microsecond, and the zero time
+// as NULL.
+func timeValue(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Truncate(time.Microsecond).Format(timeFormat)
+}
+
+// jsonValue stores v, of length n, as JSON text, and as NULL when n is 0.
+func jsonValue(v any, n int) (any, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// timeCol scans a column written by timeValue, whether the database kept
+// it as text or as a timestamp; NULL gives the zero time.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case nil:
+		*c.t = time.Time{}
+		return nil
+	case time.Time:
+		*c.t = v.UTC()
+		return nil
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("store: time column holds %T", src)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("store: time column: %w", err)
+	}
+	*c.t = t
+	return nil
+}

@@ -1,0 +1,79 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+)
+
+// Migrate brings the schema up to date: it applies, in name order, the
+// *.sql steps of steps that the migrations table does not list yet, each
+// in its own transaction together with its row in that table. A step,
+// once released, is never edited: the schema changes with a new file.
+// SQLite and PostgreSQL have a step of the same name for each change, so
+// both stores list the same steps.
+func (db *DB) Migrate(ctx context.Context, steps fs.FS) error {
+	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("store: create the migrations table in %s: %w", db, err)
+	}
+	names, err := fs.Glob(steps, "*.sql")
+	if err != nil {
+		return fmt.Errorf("store: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(ctx, steps, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
+	step := path.Base(name)
+	return db.inTx(ctx, "migration "+step, func(t *tx) error {
+		if db.d.LockMigrations != "" {
+			if _, err := t.ExecContext(ctx, db.d.LockMigrations); err != nil {
+				return fmt.Errorf("store: migration %s: lock: %w", step, err)
+			}
+		}
+		var n int
+		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, step).Scan(&n); err != nil {
+			return fmt.Errorf("store: migration %s: %w", step, err)
+		}
+		if n > 0 {
+			return nil
+		}
+		buf, err := fs.ReadFile(steps, name)
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", step, err)
+		}
+		if _, err := t.Tx.ExecContext(ctx, string(buf)); err != nil { // as written: no placeholders
+			return fmt.Errorf("store: migration %s of %s: %w", step, db, err)
+		}
+		if _, err := t.ExecContext(ctx, `INSERT INTO migrations (name) VALUES (?)`, step); err != nil {
+			return fmt.Errorf("store: migration %s: record it: %w", step, err)
+		}
+		return nil
+	})
+}
+
+// Migrations lists the schema steps this database has applied, in order.
+func (db *DB) Migrations(ctx context.Context) ([]string, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT name FROM migrations ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list the applied migrations of %s: %w", db, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

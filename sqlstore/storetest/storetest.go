@@ -1,0 +1,143 @@
+// Package storetest is the conformance suite of roster's stores: one set
+// of tests that every store (SQLite, PostgreSQL) must pass, so that they
+// behave alike. A store's package runs it from its own tests:
+//
+//	func TestConformance(t *testing.T) { storetest.Run(t, openForTest) }
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/sqlstore"
+)
+
+// Opener returns a new, empty store with its schema in place, and a plain
+// connection to the same database for looking at what the store wrote
+// (queries on it take no arguments, so they are the same in every
+// dialect). Both are closed when the test ends.
+type Opener func(t testing.TB) (*sqlstore.DB, *sql.DB)
+
+// Run runs every conformance test against stores that o opens.
+func Run(t *testing.T, o Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, Opener)
+	}{
+		{"SourceID", testSourceID},
+		{"ApplyCreate", testApplyCreate},
+		{"ApplyChanges", testApplyChanges},
+		{"ApplyCards", testApplyCards},
+		{"ApplyRefuses", testApplyRefuses},
+		{"UsersByAnchor", testUsersByAnchor},
+		{"LoginOwners", testLoginOwners},
+		{"Users", testUsers},
+		{"FindUsers", testFindUsers},
+		{"UserByLogin", testUserByLogin},
+		{"UserByID", testUserByID},
+		{"AddCard", testAddCard},
+		{"UserGroups", testUserGroups},
+		{"RunRoundTrip", testRunRoundTrip},
+		{"Runs", testRuns},
+		{"HeldRemovals", testHeldRemovals},
+		{"CursorsAreKeptPerSource", testCursorsAreKeptPerSource},
+		{"SourcesKeepTheirPasswordSealed", testSourcesKeepTheirPasswordSealed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, o) })
+	}
+}
+
+// t0 is the fixed clock of every test database.
+var t0 = time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+
+// open returns a new store on the clock t0, its plain connection, and the
+// source "corp" in it.
+func open(t testing.TB, o Opener) (db *sqlstore.DB, r *sql.DB, source int64) {
+	t.Helper()
+	db, r = o(t)
+	db.Now = func() time.Time { return t0 }
+	source, err := db.SourceID(context.Background(), "corp")
+	if err != nil {
+		t.Fatalf("SourceID: %v", err)
+	}
+	return db, r, source
+}
+
+func count(t testing.TB, r *sql.DB, query string) int {
+	t.Helper()
+	var n int
+	if err := r.QueryRow(query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// newUser returns a directory user as the engine would create it.
+func newUser(login string, cards ...string) *roster.User {
+	u := &roster.User{
+		Anchor: "anchor-" + login,
+		DN:     "CN=" + login + ",OU=Staff,DC=corp,DC=test",
+		Login:  login,
+		Name:   "User " + login,
+		Email:  login + "@corp.test",
+	}
+	for i, c := range cards {
+		kind := roster.CardSecondary
+		if i == 0 {
+			kind = roster.CardPrimary
+		}
+		u.Cards = append(u.Cards, roster.Card{Number: c, Kind: kind, Origin: roster.CardFromDirectory})
+	}
+	return u
+}
+
+// create stores users through Apply and returns them with their IDs.
+func create(t testing.TB, db *sqlstore.DB, source int64, users ...*roster.User) []*roster.User {
+	t.Helper()
+	var changes []reconcile.Change
+	for _, u := range users {
+		changes = append(changes, reconcile.Change{Kind: reconcile.Create, Login: u.Login, DN: u.DN, User: u})
+	}
+	if err := db.Apply(context.Background(), source, changes); err != nil {
+		t.Fatalf("Apply create: %v", err)
+	}
+	return users
+}
+
+func mustApply(t testing.TB, db *sqlstore.DB, source int64, changes ...reconcile.Change) {
+	t.Helper()
+	if err := db.Apply(context.Background(), source, changes); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+}
+
+// stored reads back the user with this anchor.
+func stored(t testing.TB, db *sqlstore.DB, source int64, anchor string) *roster.User {
+	t.Helper()
+	m, err := db.UsersByAnchor(context.Background(), source, []string{anchor})
+	if err != nil {
+		t.Fatalf("UsersByAnchor: %v", err)
+	}
+	return m[anchor]
+}
+
+// numbers lists the card numbers of u with their origin, in order.
+func numbers(u *roster.User) []string {
+	var out []string
+	for _, c := range u.Cards {
+		out = append(out, c.Number+"/"+string(c.Origin))
+	}
+	return out
+}
+
+func wantCode(t testing.TB, err error, code string) {
+	t.Helper()
+	if got := roster.ErrorCode(err); got != code {
+		t.Fatalf("error %v has code %q, want %q", err, got, code)
+	}
+}
