@@ -1,6 +1,10 @@
 package sqlstore
 
-import "github.com/rosterhq/roster"
+import (
+	"time"
+
+	"github.com/rosterhq/roster"
+)
 
 // The texts an admin reads, in one place. Each error names the thing at
 // fault and, where there is one, the way out.
@@ -60,4 +64,15 @@ func errUserNotFound(op string, id int64) *roster.Error {
 
 func errLoginNotFound(login string) *roster.Error {
 	return rosterError("UserByLogin", roster.ENOTFOUND, "no user has the login %s, now or formerly", login)
+}
+
+func errLeaseHeld(sourceID int64, holder string, until time.Time) *roster.Error {
+	return rosterError("AcquireLease", roster.ECONFLICT,
+		"source %d is being synced by the roster node %s (its lease runs until %s); try again when it ends",
+		sourceID, holder, until.UTC().Format(time.RFC3339))
+}
+
+func errLeaseLost(sourceID int64, holder string) *roster.Error {
+	return rosterError("RenewLease", roster.ECONFLICT,
+		"the roster node %s lost its lease of source %d (it ran out, and another node may have taken over); this sync stops", holder, sourceID)
 }

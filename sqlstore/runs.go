@@ -244,12 +244,17 @@ func (db *DB) Run(ctx context.Context, id int64) (*roster.Run, error) {
 	return r, nil
 }
 
-// AbandonRunning marks every run still recorded as running as failed,
-// with the given reason, and returns how many it marked. Call it only
-// when no sync can be running (see roster serve's start).
+// AbandonRunning marks as failed, with the given reason, every run still
+// recorded as running whose source no live lease covers, and returns how
+// many it marked. A live lease means a node, perhaps another one sharing
+// the database, is running that source: its run is left alone. Call it
+// when this process starts, before it syncs anything.
 func (db *DB) AbandonRunning(ctx context.Context, reason string) (int64, error) {
-	res, err := db.db.ExecContext(ctx, `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'`,
-		reason, timeValue(db.now()))
+	now := timeValue(db.now())
+	res, err := db.db.ExecContext(ctx, `UPDATE runs SET status = 'failed', error = ?, finished_at = ?
+		WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM sync_leases l
+			WHERE l.source_id = runs.source_id AND l.expires_at > ?)`,
+		reason, now, now)
 	if err != nil {
 		return 0, fmt.Errorf("store: abandon running runs: %w", err)
 	}

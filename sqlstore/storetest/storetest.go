@@ -46,6 +46,9 @@ func Run(t *testing.T, o Opener) {
 		{"HeldRemovals", testHeldRemovals},
 		{"CursorsAreKeptPerSource", testCursorsAreKeptPerSource},
 		{"SourcesKeepTheirPasswordSealed", testSourcesKeepTheirPasswordSealed},
+		{"Leases", testLeases},
+		{"LeaseRace", testLeaseRace},
+		{"LastRunStart", testLastRunStart},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, o) })

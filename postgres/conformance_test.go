@@ -1,0 +1,39 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/rosterhq/roster/lab/labenv"
+	"github.com/rosterhq/roster/postgres"
+	"github.com/rosterhq/roster/sqlstore"
+	"github.com/rosterhq/roster/sqlstore/storetest"
+)
+
+// openLab opens a store in a new database of the lab's PostgreSQL,
+// dropped when the test ends.
+func openLab(t testing.TB) (*sqlstore.DB, *sql.DB, string) {
+	t.Helper()
+	dsn := labenv.Require(t).PostgresDatabase(t)
+	db, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	raw, err := postgres.Raw(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return db, raw, dsn
+}
+
+// TestConformance runs the suite every store passes, on a real server.
+func TestConformance(t *testing.T) {
+	labenv.Require(t)
+	storetest.Run(t, func(t testing.TB) (*sqlstore.DB, *sql.DB) {
+		db, raw, _ := openLab(t)
+		return db, raw
+	})
+}

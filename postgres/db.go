@@ -1,0 +1,142 @@
+// Package postgres opens roster's shared store on PostgreSQL, through
+// github.com/jackc/pgx/v5, for several roster nodes that serve one user
+// base. The queries are package sqlstore's, shared with SQLite; both pass
+// the conformance suite sqlstore/storetest.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/sqlstore"
+)
+
+// migration holds the schema's steps, one for each of SQLite's, under the
+// same names.
+//
+//go:embed migration/*.sql
+var migration embed.FS
+
+// migrationLock is the advisory lock key that serialises schema steps
+// when several nodes start at once ("roster" in ASCII).
+const migrationLock = 0x726f73746572
+
+// Dialect is PostgreSQL's: numbered placeholders, and ILIKE, which
+// ignores case in every script.
+var Dialect = sqlstore.Dialect{
+	Name:           "postgres",
+	Numbered:       true,
+	Like:           "ILIKE",
+	LockMigrations: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock),
+}
+
+// IsDSN reports whether s names a PostgreSQL database rather than a file:
+// a postgres:// or postgresql:// URL.
+func IsDSN(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Redact returns dsn without its password, for messages and logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(a URL that does not parse)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Open connects to the database dsn names (a postgres:// URL, with the
+// options libpq takes, such as sslmode) and brings its schema up to date.
+// The connection is checked at once, so a wrong address or password is
+// reported here, in words that never contain the password.
+func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, errBadDSN(dsn, err)
+	}
+	where := Redact(dsn)
+	sqldb := stdlib.OpenDB(*cfg)
+	sqldb.SetMaxOpenConns(8)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := sqldb.PingContext(pctx); err != nil {
+		sqldb.Close()
+		return nil, errConnect(where, cfg, err)
+	}
+	db := sqlstore.New(sqldb, Dialect, where)
+	if err := db.Migrate(ctx, Migrations()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Migrations returns the schema's steps.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migration, "migration")
+	if err != nil {
+		panic(err) // the folder is embedded: it is there
+	}
+	return sub
+}
+
+func errBadDSN(dsn string, err error) *roster.Error {
+	// pgx's parse errors can quote the DSN, password included: say only
+	// what is wrong in general.
+	e := roster.Errorf(roster.EINVALID, "the database URL %s does not parse; write it as postgres://user:password@host:5432/database?sslmode=verify-full", Redact(dsn))
+	e.Op = "postgres.Open"
+	_ = err
+	return e
+}
+
+func errConnect(where string, cfg *pgx.ConnConfig, err error) *roster.Error {
+	msg := err.Error()
+	if cfg.Password != "" {
+		msg = strings.ReplaceAll(msg, cfg.Password, "xxxxx")
+	}
+	var e *roster.Error
+	switch {
+	case strings.Contains(msg, "password authentication failed"), strings.Contains(msg, "SQLSTATE 28P01"):
+		e = roster.Errorf(roster.EUNAUTHORIZED, "PostgreSQL at %s refused the login %s: wrong password, or no such role", where, cfg.User)
+	case strings.Contains(msg, "SQLSTATE 3D000"):
+		e = roster.Errorf(roster.ENOTFOUND, "PostgreSQL at %s has no database %s; create it with: createdb -O %s %s", where, cfg.Database, cfg.User, cfg.Database)
+	case strings.Contains(msg, "SQLSTATE 28000"):
+		e = roster.Errorf(roster.EFORBIDDEN, "PostgreSQL at %s does not let %s in from here (pg_hba.conf): %s", where, cfg.User, msg)
+	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "connection refused"), strings.Contains(msg, "timeout"):
+		e = roster.Errorf(roster.EUNAVAILABLE, "cannot reach PostgreSQL at %s: %s", where, msg)
+	default:
+		e = roster.Errorf(roster.EUNAVAILABLE, "cannot open PostgreSQL at %s: %s", where, msg)
+	}
+	e.Op = "postgres.Open"
+	return e
+}
+
+// Raw opens a plain connection pool to dsn, for tools and tests that look
+// at the database without the store.
+func Raw(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, errBadDSN(dsn, err)
+	}
+	return stdlib.OpenDB(*cfg), nil
+}

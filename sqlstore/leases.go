@@ -1,0 +1,114 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// abandonedByLease is recorded on runs whose node died while they went on.
+const abandonedByLease = "the roster node running this sync stopped before it ended (its lease ran out); nobody was removed"
+
+// AcquireLease gives holder the right to sync sourceID until now+ttl. It
+// takes the lease when nobody holds it or the holder's lease ran out, and
+// extends it when holder has it already. Taking it afresh marks the
+// source's runs still recorded as running as failed (see Lease.Abandoned).
+//
+// Both steps happen in one transaction, and the take itself is a single
+// conditional upsert, so two nodes that try at once cannot both win.
+//
+// Errors: ECONFLICT, naming the holder and the end of its lease, when
+// another holder has a lease that has not run out.
+func (db *DB) AcquireLease(ctx context.Context, sourceID int64, holder string, ttl time.Duration) (*roster.Lease, error) {
+	now := db.now()
+	l := &roster.Lease{SourceID: sourceID, Holder: holder, Expires: now.Add(ttl)}
+	err := db.inTx(ctx, "acquire lease", func(t *tx) error {
+		err := t.QueryRowContext(ctx, `INSERT INTO sync_leases (source_id, holder, acquired_at, expires_at)
+			VALUES (?, ?, ?, ?)
+			ON CONFLICT (source_id) DO UPDATE SET
+				acquired_at = CASE WHEN sync_leases.holder = excluded.holder THEN sync_leases.acquired_at ELSE excluded.acquired_at END,
+				holder = excluded.holder,
+				expires_at = excluded.expires_at
+			WHERE sync_leases.holder = excluded.holder OR sync_leases.expires_at <= ?
+			RETURNING acquired_at`,
+			sourceID, holder, timeValue(now), timeValue(l.Expires), timeValue(now)).Scan(timeCol{&l.AcquiredAt})
+		if errors.Is(err, sql.ErrNoRows) {
+			var other string
+			var until time.Time
+			if err := t.QueryRowContext(ctx, `SELECT holder, expires_at FROM sync_leases WHERE source_id = ?`, sourceID).
+				Scan(&other, timeCol{&until}); err != nil {
+				return fmt.Errorf("store: lease of source %d: %w", sourceID, err)
+			}
+			return errLeaseHeld(sourceID, other, until)
+		}
+		if err != nil {
+			return fmt.Errorf("store: lease of source %d: %w", sourceID, err)
+		}
+		if !l.AcquiredAt.Equal(now) {
+			return nil // a renewal: the holder's own run may be going on
+		}
+		res, err := t.ExecContext(ctx, `UPDATE runs SET status = 'failed', error = ?, finished_at = ?
+			WHERE source_id = ? AND status = 'running'`, abandonedByLease, timeValue(now), sourceID)
+		if err != nil {
+			return fmt.Errorf("store: lease of source %d: close abandoned runs: %w", sourceID, err)
+		}
+		l.Abandoned, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// RenewLease extends holder's lease of sourceID to now+ttl.
+//
+// Errors: ECONFLICT when holder no longer has the lease: it ran out and
+// another node took it, or it was released. The holder must then stop.
+func (db *DB) RenewLease(ctx context.Context, sourceID int64, holder string, ttl time.Duration) (time.Time, error) {
+	until := db.now().Add(ttl)
+	res, err := db.db.ExecContext(ctx, `UPDATE sync_leases SET expires_at = ? WHERE source_id = ? AND holder = ?`,
+		timeValue(until), sourceID, holder)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: renew the lease of source %d: %w", sourceID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return time.Time{}, fmt.Errorf("store: renew the lease of source %d: %w", sourceID, err)
+	} else if n == 0 {
+		return time.Time{}, errLeaseLost(sourceID, holder)
+	}
+	return until, nil
+}
+
+// ReleaseLease ends holder's lease of sourceID, so that any node may sync
+// it at once. Releasing a lease that holder no longer has does nothing.
+func (db *DB) ReleaseLease(ctx context.Context, sourceID int64, holder string) error {
+	if _, err := db.db.ExecContext(ctx, `DELETE FROM sync_leases WHERE source_id = ? AND holder = ?`, sourceID, holder); err != nil {
+		return fmt.Errorf("store: release the lease of source %d: %w", sourceID, err)
+	}
+	return nil
+}
+
+// LastRunStart returns when the latest run of sourceID in one of modes
+// started, or the zero time when there is none. Schedulers on several
+// nodes use it to run each planned slot once.
+func (db *DB) LastRunStart(ctx context.Context, sourceID int64, modes ...roster.RunMode) (time.Time, error) {
+	if len(modes) == 0 {
+		return time.Time{}, nil
+	}
+	args := []any{sourceID}
+	for _, m := range modes {
+		args = append(args, string(m))
+	}
+	var t time.Time
+	err := db.db.QueryRowContext(ctx, `SELECT started_at FROM runs WHERE source_id = ? AND mode IN (`+placeholders(len(modes))+`)
+		ORDER BY id DESC LIMIT 1`, args...).Scan(timeCol{&t})
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("store: last run of source %d: %w", sourceID, err)
+	}
+	return t, nil
+}

@@ -1,0 +1,133 @@
+package storetest
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+func testLeases(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	other, _ := db.SourceID(ctx, "other")
+	now := t0
+	db.Now = func() time.Time { return now }
+	const ttl = time.Minute
+
+	a, err := db.AcquireLease(ctx, corp, "node-a", ttl)
+	if err != nil || a.Holder != "node-a" || !a.Expires.Equal(t0.Add(ttl)) || !a.AcquiredAt.Equal(t0) {
+		t.Fatalf("AcquireLease(a) = %+v, %v", a, err)
+	}
+	_, err = db.AcquireLease(ctx, corp, "node-b", ttl)
+	wantCode(t, err, roster.ECONFLICT)
+	if !strings.Contains(err.Error(), "node-a") {
+		t.Errorf("the refusal does not name the holder: %v", err)
+	}
+	if _, err := db.AcquireLease(ctx, other, "node-b", ttl); err != nil {
+		t.Fatalf("a lease of another source: %v", err)
+	}
+
+	// The holder renews; the lease still dates from its first take.
+	now = t0.Add(50 * time.Second)
+	if until, err := db.RenewLease(ctx, corp, "node-a", ttl); err != nil || !until.Equal(now.Add(ttl)) {
+		t.Fatalf("RenewLease = %v, %v", until, err)
+	}
+	if again, err := db.AcquireLease(ctx, corp, "node-a", ttl); err != nil || !again.AcquiredAt.Equal(t0) {
+		t.Fatalf("re-acquire by the holder = %+v, %v", again, err)
+	}
+	_, err = db.RenewLease(ctx, corp, "node-b", ttl)
+	wantCode(t, err, roster.ECONFLICT)
+
+	// node-a dies in a run: its lease runs out, node-b takes over and
+	// closes the abandoned run; node-a cannot renew any more.
+	run := &roster.Run{SourceID: corp, Mode: roster.RunFull}
+	if err := db.StartRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(ttl - time.Second)
+	if _, err := db.AcquireLease(ctx, corp, "node-b", ttl); roster.ErrorCode(err) != roster.ECONFLICT {
+		t.Fatalf("taken a second before it ran out: %v", err)
+	}
+	if n, err := db.AbandonRunning(ctx, "restart"); err != nil || n != 0 {
+		t.Fatalf("AbandonRunning under a live lease marked %d, %v", n, err)
+	}
+	now = now.Add(time.Second)
+	b, err := db.AcquireLease(ctx, corp, "node-b", ttl)
+	if err != nil || b.Holder != "node-b" || b.Abandoned != 1 || !b.AcquiredAt.Equal(now) {
+		t.Fatalf("take-over = %+v, %v", b, err)
+	}
+	if r, err := db.Run(ctx, run.ID); err != nil || r.Status != roster.RunFailed || !strings.Contains(r.Error, "lease") || r.FinishedAt.IsZero() {
+		t.Fatalf("the abandoned run: %+v, %v", r, err)
+	}
+	_, err = db.RenewLease(ctx, corp, "node-a", ttl)
+	wantCode(t, err, roster.ECONFLICT)
+
+	// Release: a stranger's release does nothing, the holder's frees it.
+	if err := db.ReleaseLease(ctx, corp, "node-a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AcquireLease(ctx, corp, "node-c", ttl); roster.ErrorCode(err) != roster.ECONFLICT {
+		t.Fatalf("a stranger's release freed the lease: %v", err)
+	}
+	if err := db.ReleaseLease(ctx, corp, "node-b"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := db.AcquireLease(ctx, corp, "node-c", ttl); err != nil || c.Abandoned != 0 {
+		t.Fatalf("after release = %+v, %v", c, err)
+	}
+}
+
+// testLeaseRace: of many holders that try at once, exactly one wins.
+func testLeaseRace(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	db.Now = time.Now
+	const n = 8
+	var wg sync.WaitGroup
+	wins := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			holder := "node-" + string(rune('a'+i))
+			if _, err := db.AcquireLease(ctx, corp, holder, time.Minute); err == nil {
+				wins <- holder
+			} else if roster.ErrorCode(err) != roster.ECONFLICT {
+				t.Errorf("%s: %v", holder, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	var got []string
+	for w := range wins {
+		got = append(got, w)
+	}
+	if len(got) != 1 {
+		t.Fatalf("winners %v, want exactly one", got)
+	}
+}
+
+func testLastRunStart(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	if at, err := db.LastRunStart(ctx, corp, roster.RunFull); err != nil || !at.IsZero() {
+		t.Fatalf("no runs: %v, %v", at, err)
+	}
+	for i, m := range []roster.RunMode{roster.RunFull, roster.RunIncremental, roster.RunPreview} {
+		r := &roster.Run{SourceID: corp, Mode: m, StartedAt: t0.Add(time.Duration(i) * time.Minute)}
+		if err := db.StartRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if at, _ := db.LastRunStart(ctx, corp, roster.RunFull); !at.Equal(t0) {
+		t.Errorf("last full = %v, want %v", at, t0)
+	}
+	if at, _ := db.LastRunStart(ctx, corp, roster.RunFull, roster.RunIncremental); !at.Equal(t0.Add(time.Minute)) {
+		t.Errorf("last full or incremental = %v", at)
+	}
+}
