@@ -77,6 +77,12 @@ type RunProgress struct {
 type SyncRequest struct {
 	Incremental     bool // only what changed since the last successful run
 	ApproveRemovals bool // carry out the removals the last run held
+
+	// Slot, for scheduled runs, is the time the run is planned for: the
+	// run is skipped when one of its kind (full; for an incremental
+	// run, full or incremental) started at or after it, on any node
+	// sharing the database. Zero for runs started by hand.
+	Slot time.Time
 }
 
 // NextRuns is when roster serve plans a source's next syncs; a zero time

@@ -3,10 +3,12 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"path/filepath"
 	"testing"
 
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/postgres"
+	"github.com/rosterhq/roster/sqlite"
 	"github.com/rosterhq/roster/sqlstore"
 	"github.com/rosterhq/roster/sqlstore/storetest"
 )
@@ -36,4 +38,27 @@ func TestConformance(t *testing.T) {
 		db, raw, _ := openLab(t)
 		return db, raw
 	})
+}
+
+// openSQLite opens a store in a new SQLite file.
+func openSQLite(t testing.TB) (*sqlstore.DB, *sql.DB) {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, nil
+}
+
+// TestCopyBetweenStores moves a user base from SQLite to PostgreSQL (the
+// way roster migrate -from does) and back.
+func TestCopyBetweenStores(t *testing.T) {
+	labenv.Require(t)
+	pg := func(t testing.TB) (*sqlstore.DB, *sql.DB) {
+		db, raw, _ := openLab(t)
+		return db, raw
+	}
+	t.Run("sqlite to postgres", func(t *testing.T) { storetest.RunCopy(t, openSQLite, pg) })
+	t.Run("postgres to sqlite", func(t *testing.T) { storetest.RunCopy(t, pg, openSQLite) })
 }

@@ -39,6 +39,7 @@ var Dialect = sqlstore.Dialect{
 	Numbered:       true,
 	Like:           "ILIKE",
 	LockMigrations: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock),
+	ResetSequence:  "SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM %s))",
 }
 
 // IsDSN reports whether s names a PostgreSQL database rather than a file:

@@ -25,9 +25,9 @@ import (
 //go:embed migration/*.sql
 var migration embed.FS
 
-// Dialect is SQLite's: "?" placeholders, and LIKE, which ignores ASCII
-// case only.
-var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE"}
+// Dialect is SQLite's: "?" placeholders, LIKE, which ignores ASCII case
+// only, and index hints.
+var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", IndexHints: true}
 
 // Open opens the database at path, creating the file (and its folder) if
 // needed, and brings its schema up to date. Every connection runs with

@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,10 @@ import (
 )
 
 var _ reconcile.Store = (*DB)(nil)
+
+// noLimit is "no LIMIT" said in a way every database takes (SQLite's -1
+// is an error in PostgreSQL).
+const noLimit = math.MaxInt32
 
 // maxParams bounds the values bound to one IN (...) list.
 const maxParams = 500
@@ -40,6 +45,22 @@ type Dialect struct {
 	// LockMigrations, when set, runs first in each migration's
 	// transaction, so nodes that start together apply a step once.
 	LockMigrations string
+	// ResetSequence, when set, is a format with the table's name twice
+	// that moves its ID counter past the highest ID, after rows were
+	// inserted with their IDs (Copy).
+	ResetSequence string
+	// IndexHints: the database takes "INDEXED BY" (SQLite), where its
+	// planner, without statistics, would pick a worse index.
+	IndexHints bool
+}
+
+// indexedBy returns the hint that makes the query use index, or nothing
+// for a database whose planner needs none.
+func (d *Dialect) indexedBy(index string) string {
+	if !d.IndexHints {
+		return ""
+	}
+	return "INDEXED BY " + index
 }
 
 // DB is an open roster database.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/rosterhq/roster"
@@ -46,7 +45,7 @@ func (db *DB) FindUsers(ctx context.Context, f UserFilter) ([]*roster.User, int,
 	}
 	limit, offset := f.Limit, max(f.Offset, 0)
 	if limit <= 0 {
-		limit = math.MaxInt32 // no limit, said in a way both databases take
+		limit = noLimit
 	}
 	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u`+cond+
 		` ORDER BY u.login, u.id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
@@ -73,7 +72,7 @@ func (db *DB) UserByLogin(ctx context.Context, login string) (*roster.User, erro
 			SELECT 0 AS rank, id FROM users WHERE login = ?
 			UNION ALL
 			SELECT 1 AS rank, user_id FROM user_aliases WHERE login = ?
-		) ORDER BY rank, id LIMIT 1)`, login, login))
+		) AS holders ORDER BY rank, id LIMIT 1)`, login, login))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errLoginNotFound(login)
 	}

@@ -189,7 +189,7 @@ func notesValue(notes []string) (any, error) { return jsonValue(notes, len(notes
 // users; Run returns those.
 func (db *DB) Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error) {
 	if limit <= 0 {
-		limit = -1
+		limit = noLimit
 	}
 	rows, err := db.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs
 		WHERE ? = 0 OR source_id = ? ORDER BY id DESC LIMIT ?`, sourceID, sourceID, limit)

@@ -156,7 +156,7 @@ func (db *DB) LoginOwners(ctx context.Context, sourceID int64, logins []string) 
 		args := append([]any{sourceID}, chunk...)
 		// INDEXED BY: without statistics, SQLite would rather walk every
 		// user of the source through users_source.
-		rows, err := db.db.QueryContext(ctx, `SELECT u.login, u.anchor FROM users u INDEXED BY users_login_source
+		rows, err := db.db.QueryContext(ctx, `SELECT u.login, u.anchor FROM users u `+db.d.indexedBy("users_login_source")+`
 			WHERE u.source_id = ? AND u.login IN (`+placeholders(len(chunk))+`) ORDER BY u.id`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: login owners: %w", err)

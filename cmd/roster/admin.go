@@ -19,10 +19,11 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "admin reset-password", "[-name admin] [-data DIR]")
 	name := fs.String("name", "admin", "the admin whose password is reset")
 	data := fs.String("data", "", dataHelp)
+	dbf := fs.String("db", "", dbHelp)
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	db, err := openStore(dataDir(a, *data, ""))
+	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
 	if err != nil {
 		return err
 	}

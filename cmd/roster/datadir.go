@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -15,12 +16,14 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/sqlite"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
-// The -data flag's help, the same on every command.
+// The -data and -db flags' help, the same on every command.
 const (
+	dbHelp             = "the user base: a postgres:// URL, shared by several roster nodes (keep its password in PGPASSWORD or ~/.pgpass), or an SQLite file (default: $ROSTER_DB, else roster.db in the data folder)"
 	dataHelp           = "data folder (default: $ROSTER_DATA, else /var/lib/roster for root, else ~/.local/share/roster)"
 	dataHelpWithConfig = "data folder holding the user base (default: $ROSTER_DATA, else the configuration's data_dir, else /var/lib/roster for root, else ~/.local/share/roster)"
 )
@@ -45,17 +48,39 @@ func dataDir(a *app, flagValue, configValue string) string {
 	return "roster-data"
 }
 
-// openStore opens (creating if needed) the SQLite user base in dir,
-// private to its owner: the folder 0700, the database files 0600, even
-// in a folder that existed before.
-func openStore(dir string) (*sqlstore.DB, error) {
+// storeLocation picks the user base: the -db flag, then $ROSTER_DB, then
+// roster.db in the data folder dir.
+func storeLocation(a *app, flagValue, dir string) string {
+	switch {
+	case flagValue != "":
+		return flagValue
+	case a.getenv("ROSTER_DB") != "":
+		return a.getenv("ROSTER_DB")
+	}
+	return filepath.Join(dir, "roster.db")
+}
+
+// openStore opens the user base that -db (dbFlag) or $ROSTER_DB names,
+// else the SQLite file in the data folder dir, bringing its schema up to
+// date. The data folder is made in any case: it holds the keys.
+func openStore(ctx context.Context, a *app, dbFlag, dir string) (*sqlstore.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the data folder %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, "roster.db")
+	loc := storeLocation(a, dbFlag, dir)
+	if postgres.IsDSN(loc) {
+		return postgres.Open(ctx, loc)
+	}
+	return openSQLite(loc)
+}
+
+// openSQLite opens (creating if needed) an SQLite user base, private to
+// its owner: the database files 0600, even in a folder that existed
+// before.
+func openSQLite(path string) (*sqlstore.DB, error) {
 	db, err := sqlite.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the user base in %s: %w", dir, err)
+		return nil, fmt.Errorf("cannot open the user base %s: %w", path, err)
 	}
 	for _, f := range []string{path, path + "-wal", path + "-shm"} {
 		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -68,11 +93,15 @@ func openStore(dir string) (*sqlstore.DB, error) {
 
 // openForDryRun opens the user base to read it, or, when there is none
 // yet, an empty one in memory: a dry run creates no files.
-func openForDryRun(dir string) (*sqlstore.DB, error) {
-	if _, err := os.Stat(filepath.Join(dir, "roster.db")); errors.Is(err, fs.ErrNotExist) {
+func openForDryRun(ctx context.Context, a *app, dbFlag, dir string) (*sqlstore.DB, error) {
+	loc := storeLocation(a, dbFlag, dir)
+	if postgres.IsDSN(loc) {
+		return postgres.Open(ctx, loc)
+	}
+	if _, err := os.Stat(loc); errors.Is(err, fs.ErrNotExist) {
 		return sqlite.Open(":memory:")
 	}
-	return openStore(dir)
+	return openSQLite(loc)
 }
 
 // lockDataDir makes sure one sync at a time works on a data folder: two

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -71,6 +72,7 @@ func (s *scheduler) tick(ctx context.Context, now time.Time) {
 		key  planKey
 		src  *roster.Source
 		spec string
+		slot time.Time // what came due: nodes sharing a database run it once
 		next time.Time
 	}
 	var fulls, incs []due
@@ -83,8 +85,8 @@ func (s *scheduler) tick(ctx context.Context, now time.Time) {
 			} else {
 				key := planKey{src.ID, false}
 				seen[key] = true
-				if s.isDue(key, src.FullSchedule, now, c.Next) {
-					fulls = append(fulls, due{key, src, src.FullSchedule, c.Next(now)})
+				if slot, ok := s.isDue(key, src.FullSchedule, now, c.Next); ok {
+					fulls = append(fulls, due{key, src, src.FullSchedule, slot, c.Next(now)})
 				}
 			}
 		}
@@ -92,8 +94,12 @@ func (s *scheduler) tick(ctx context.Context, now time.Time) {
 			key := planKey{src.ID, true}
 			seen[key] = true
 			after := func(t time.Time) time.Time { return t.Add(every) }
-			if s.isDue(key, every.String(), now, after) {
-				incs = append(incs, due{key, src, every.String(), after(now)})
+			if _, ok := s.isDue(key, every.String(), now, after); ok {
+				// Each node plans from when it started; a run of any
+				// node in the last interval (less a tick, for the
+				// nodes' different phases) fills this one.
+				slot := now.Add(-every).Add(min(schedulerTick, every/2))
+				incs = append(incs, due{key, src, every.String(), slot, after(now)})
 			}
 		}
 	}
@@ -106,7 +112,7 @@ func (s *scheduler) tick(ctx context.Context, now time.Time) {
 
 	startedFull := map[int64]bool{}
 	for _, d := range fulls {
-		err := s.launch(d.src, d.spec, roster.SyncRequest{})
+		err := s.launch(d.src, d.spec, roster.SyncRequest{Slot: d.slot})
 		if err == nil || roster.ErrorCode(err) != roster.ECONFLICT {
 			s.replan(d.key, d.spec, d.next) // started, or failed for good
 		}
@@ -115,20 +121,21 @@ func (s *scheduler) tick(ctx context.Context, now time.Time) {
 	for _, d := range incs {
 		s.replan(d.key, d.spec, d.next)
 		if !startedFull[d.src.ID] { // a full sync started: it reads everything anyway
-			s.launch(d.src, d.spec, roster.SyncRequest{Incremental: true})
+			s.launch(d.src, d.spec, roster.SyncRequest{Incremental: true, Slot: d.slot})
 		}
 	}
 }
 
 // isDue plans key when it is new or its schedule changed, and reports
-// whether its time has come. Called with s.mu held.
-func (s *scheduler) isDue(key planKey, spec string, now time.Time, next func(time.Time) time.Time) bool {
+// whether its time has come, and the time it was planned for. Called
+// with s.mu held.
+func (s *scheduler) isDue(key planKey, spec string, now time.Time, next func(time.Time) time.Time) (time.Time, bool) {
 	p, ok := s.plan[key]
 	if !ok || p.spec != spec {
 		s.plan[key] = planned{spec: spec, next: next(now)}
-		return false
+		return time.Time{}, false
 	}
-	return !now.Before(p.next)
+	return p.next, !now.Before(p.next)
 }
 
 func (s *scheduler) replan(key planKey, spec string, next time.Time) {
@@ -147,6 +154,8 @@ func (s *scheduler) launch(src *roster.Source, spec string, req roster.SyncReque
 	}
 	runID, err := s.start(src.ID, req)
 	switch {
+	case errors.Is(err, errSlotTaken):
+		s.log.Info("a scheduled sync is not needed: a run of its kind started in its slot, on this node or another", "source", src.Name, "kind", kind, "reason", err.Error())
 	case roster.ErrorCode(err) == roster.ECONFLICT && !req.Incremental:
 		s.log.Info("a scheduled full sync waits: another sync is running; it is tried again in 30 s", "source", src.Name, "reason", roster.ErrorMessage(err))
 	case roster.ErrorCode(err) == roster.ECONFLICT:

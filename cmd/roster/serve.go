@@ -17,14 +17,19 @@ import (
 )
 
 func runServe(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet(a, "serve", "[-listen 127.0.0.1:8080] [-tls-cert FILE -tls-key FILE] [-data DIR]")
+	fs := newFlagSet(a, "serve", "[-listen 127.0.0.1:8080] [-tls-cert FILE -tls-key FILE] [-data DIR] [-db postgres://...]")
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on; the default is this machine only")
 	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	keyFile := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP too (behind a TLS proxy)")
 	data := fs.String("data", "", dataHelp)
+	leaseTTL := fs.Duration("lease", defaultLeaseTTL, "how long this node's hold on a syncing source lasts without renewal: another node takes over at most this long after this one dies (at least 3s)")
+	dbf := fs.String("db", "", dbHelp)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *leaseTTL < 3*time.Second {
+		return usageErrorf("-lease must be at least 3s, so that renewals (every third of it) keep up")
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return usageErrorf("give both -tls-cert and -tls-key, or neither")
@@ -38,7 +43,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	dir := dataDir(a, *data, "")
-	db, err := openStore(dir)
+	db, err := openStore(ctx, a, *dbf, dir)
 	if err != nil {
 		return err
 	}
@@ -54,15 +59,14 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 
-	// A run the record calls running, while no sync holds the data folder,
-	// was cut short by a crash or a kill: say so.
-	if release, err := lockDataDir(dir); err == nil {
-		if n, err := db.AbandonRunning(ctx, "roster stopped while this run was going; nobody was removed"); err == nil && n > 0 {
-			a.log.Warn("runs cut short by an earlier stop are marked failed", "runs", n)
-		}
-		release()
+	// A run the record calls running, whose source no node holds, was
+	// cut short by a crash or a kill: say so. Runs that another node
+	// sharing the database is doing hold a lease, and are left alone.
+	if n, err := db.AbandonRunning(ctx, "roster stopped while this run was going; nobody was removed"); err == nil && n > 0 {
+		a.log.Warn("runs cut short by an earlier stop are marked failed", "runs", n)
 	}
 	syncs := newSyncService(ctx, a, db, hash, dir)
+	syncs.leaseTTL = *leaseTTL
 	syncs.sched = newScheduler(db.Sources, syncs.Start, a.log)
 	go syncs.sched.run(ctx, a.now)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies}

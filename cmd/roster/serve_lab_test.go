@@ -224,7 +224,7 @@ func TestSyncAStoredSourceFromTheCommandLine(t *testing.T) {
 	env := labenv.Require(t)
 	data := t.TempDir()
 	a := &app{getenv: func(string) string { return "" }}
-	db, err := openStore(data)
+	db, err := openSQLite(filepath.Join(data, "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

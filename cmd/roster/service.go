@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/ldap"
@@ -25,6 +28,9 @@ type syncService struct {
 
 	sched *scheduler
 
+	holder   string        // this process, in sync leases
+	leaseTTL time.Duration // how long a lease lasts without renewal
+
 	mu       sync.Mutex
 	jobs     map[int64]*job  // by run ID, running or finished
 	bySource map[int64]int64 // source ID -> running run ID
@@ -38,7 +44,8 @@ type job struct {
 }
 
 func newSyncService(base context.Context, a *app, db *sqlstore.DB, hash func(string) string, dataDir string) *syncService {
-	return &syncService{a: a, db: db, hash: hash, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{}}
+	return &syncService{a: a, db: db, hash: hash, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{},
+		holder: nodeID(), leaseTTL: defaultLeaseTTL}
 }
 
 // Test probes the TLS endpoint (so an untrusted certificate is shown, with
@@ -145,15 +152,35 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 		s.mu.Unlock()
 		return 0, roster.Errorf(roster.ECONFLICT, "another sync is running on this data folder (a roster sync from the command line, or another source); try again when it ends")
 	}
-
-	ctx, cancel := context.WithCancel(s.base)
-	j := &job{cancel: cancel}
+	// One node at a time per source, across all nodes sharing the
+	// database; a node that loses its lease stops its sync.
+	ctx, cancel := context.WithCancelCause(s.base)
+	lease, err := holdLease(s.base, s.db, s.a.log, sourceID, s.holder, s.leaseTTL, func(err error) {
+		s.a.log.Error("this node lost its hold on the source; the sync stops", "source", src.Name, "err", roster.ErrorMessage(err))
+		cancel(err)
+	})
+	if err == nil && !req.Slot.IsZero() {
+		err = s.slotTaken(src, req)
+		if err != nil {
+			lease.stop()
+		}
+	}
+	if err != nil {
+		cancel(nil)
+		release()
+		s.mu.Lock()
+		delete(s.bySource, sourceID)
+		s.mu.Unlock()
+		return 0, err
+	}
+	j := &job{cancel: func() { cancel(context.Canceled) }}
 	started := make(chan int64, 1)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer cancel()
+		defer cancel(nil)
 		defer release()
+		defer lease.stop()
 		var runID int64
 		defer func() {
 			if p := recover(); p != nil {
@@ -212,6 +239,29 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 		return 0, roster.Errorf(roster.EINTERNAL, "the sync of %s could not start", src.Name)
 	}
 	return id, nil
+}
+
+// errSlotTaken says a scheduled run was not started because a run of its
+// kind already started in its slot, on this node or another.
+var errSlotTaken = errors.New("a run of this kind started in this slot already")
+
+// slotTaken reports errSlotTaken when a scheduled run (req.Slot set) is
+// no longer needed: a run of its kind started at or after the slot, on
+// any node. Called under the source's lease, so two nodes cannot both
+// find the slot free.
+func (s *syncService) slotTaken(src *roster.Source, req roster.SyncRequest) error {
+	modes := []roster.RunMode{roster.RunFull}
+	if req.Incremental {
+		modes = append(modes, roster.RunIncremental)
+	}
+	last, err := s.db.LastRunStart(s.base, src.ID, modes...)
+	if err != nil {
+		return err
+	}
+	if !last.IsZero() && !last.Before(req.Slot) {
+		return fmt.Errorf("%s: %w (at %s)", src.Name, errSlotTaken, last.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // keepJobs bounds how many finished syncs' progress stays in memory.

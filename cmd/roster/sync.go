@@ -40,6 +40,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	only := fs.String("source", "", "with -config: sync only this source; alone: sync the source of this name set up in the console (roster serve)")
 	name := fs.String("name", "", "without -config: the source's name in roster (default: the domain)")
 	data := fs.String("data", "", dataHelpWithConfig)
+	dbf := fs.String("db", "", dbHelp)
 	dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")
 	asJSON := fs.Bool("json", false, "print the plan or the run as JSON")
 	approve := fs.Bool("approve-removals", false, "carry out the removals the last run held for approval")
@@ -61,7 +62,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		stray := []string{}
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "source", "data", "dry-run", "json", "approve-removals", "incremental":
+			case "source", "data", "db", "dry-run", "json", "approve-removals", "incremental":
 			default:
 				stray = append(stray, "-"+f.Name)
 			}
@@ -75,7 +76,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		var stray []string
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "config", "source", "data", "dry-run", "json", "approve-removals", "incremental":
+			case "config", "source", "data", "db", "dry-run", "json", "approve-removals", "incremental":
 			default:
 				stray = append(stray, "-"+f.Name)
 			}
@@ -140,9 +141,9 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	var db *sqlstore.DB
 	var err error
 	if *dryRun {
-		db, err = openForDryRun(dir)
+		db, err = openForDryRun(ctx, a, *dbf, dir)
 	} else {
-		db, err = openStore(dir)
+		db, err = openStore(ctx, a, *dbf, dir)
 	}
 	if err != nil {
 		return err
@@ -212,6 +213,21 @@ func syncOne(ctx context.Context, a *app, db *sqlstore.DB, hash func(string) str
 	}
 	if err != nil {
 		return err
+	}
+	if !opt.DryRun {
+		// The same lease as roster serve's nodes take: a sync from the
+		// command line never runs beside a node's sync of the source.
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		lease, err := holdLease(ctx, db, a.log, sourceID, nodeID(), defaultLeaseTTL, func(err error) {
+			a.log.Error("this sync lost its hold on the source and stops", "source", src.Name, "err", roster.ErrorMessage(err))
+			cancel(err)
+		})
+		if err != nil {
+			return err
+		}
+		defer lease.stop()
 	}
 	url, _ := src.URL()
 	for _, w := range src.Warnings() {

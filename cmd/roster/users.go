@@ -24,6 +24,7 @@ func runUsers(ctx context.Context, a *app, args []string) error {
 	n := fs.Int("n", 50, "users per page")
 	offset := fs.Int("offset", 0, "skip this many users")
 	data := fs.String("data", "", dataHelp)
+	dbf := fs.String("db", "", dbHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -35,7 +36,7 @@ func runUsers(ctx context.Context, a *app, args []string) error {
 	if *onlyDisabled || *onlyEnabled {
 		f.Disabled = onlyDisabled
 	}
-	db, err := openStore(dataDir(a, *data, ""))
+	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
 	if err != nil {
 		return err
 	}
@@ -67,12 +68,13 @@ func runUsers(ctx context.Context, a *app, args []string) error {
 func runUsersShow(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "users show", "LOGIN [-json]")
 	data := fs.String("data", "", dataHelp)
+	dbf := fs.String("db", "", dbHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	login, err := parseOneArg(fs, args, "the user's login or a former login")
 	if err != nil {
 		return err
 	}
-	db, err := openStore(dataDir(a, *data, ""))
+	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
 	if err != nil {
 		return err
 	}

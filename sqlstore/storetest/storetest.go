@@ -49,6 +49,8 @@ func Run(t *testing.T, o Opener) {
 		{"Leases", testLeases},
 		{"LeaseRace", testLeaseRace},
 		{"LastRunStart", testLastRunStart},
+		{"Auth", testAuth},
+		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, o) })
