@@ -1,15 +1,21 @@
 // Package labenv gives tests the connection facts of the directory lab
-// (lab/lab up), and decides what a test does when the lab is down: skip on
-// a developer's machine, fail under CI (CI=true) and under make test,
-// where a missing lab means the suite did not test what it claims to.
+// (lab/lab up: Samba AD, OpenLDAP and PostgreSQL), and decides what a test
+// does when the lab is down: skip on a developer's machine, fail under CI
+// (CI=true) and under make test, where a missing lab means the suite did
+// not test what it claims to.
 package labenv
 
 import (
 	"bufio"
+	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +25,7 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labdata"
@@ -79,7 +86,7 @@ func Required() bool {
 	return os.Getenv("CI") == "true" || os.Getenv("ROSTER_REQUIRE_LAB") == "1"
 }
 
-// Require returns the lab's facts if both servers answer, and otherwise
+// Require returns the lab's facts if all its servers answer, and otherwise
 // skips the test, or fails it when CI=true.
 func Require(t testing.TB) *Env {
 	t.Helper()
@@ -88,12 +95,18 @@ func Require(t testing.TB) *Env {
 		err = e.reachable()
 	}
 	if err != nil {
-		if Required() {
-			t.Fatalf("directory lab unavailable, and required here (CI=true or ROSTER_REQUIRE_LAB=1): %v", err)
-		}
-		t.Skipf("directory lab unavailable (%v); run lab/lab up", err)
+		unavailable(t, err)
 	}
 	return e
+}
+
+// unavailable skips the test, or fails it where the lab is required.
+func unavailable(t testing.TB, err error) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("directory lab unavailable, and required here (CI=true or ROSTER_REQUIRE_LAB=1): %v", err)
+	}
+	t.Skipf("directory lab unavailable (%v); run lab/lab up", err)
 }
 
 func (e *Env) reachable() error {
@@ -109,7 +122,82 @@ func (e *Env) reachable() error {
 		}
 		c.Close()
 	}
+	// LAB_PG_DSN holds the roster role's password, so errors name only
+	// its address.
+	u, err := e.postgresURL()
+	if err != nil {
+		return err
+	}
+	c, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
+	if err != nil {
+		return fmt.Errorf("LAB_PG_DSN (PostgreSQL at %s) does not answer: %v", u.Host, err)
+	}
+	c.Close()
 	return nil
+}
+
+// postgresURL parses LAB_PG_DSN. Its errors never quote the URL, which
+// holds a password.
+func (e *Env) postgresURL() (*url.URL, error) {
+	dsn := e.Get("LAB_PG_DSN")
+	if dsn == "" {
+		return nil, errors.New("LAB_PG_DSN is not set in the lab's env file (a lab brought up before PostgreSQL joined it; lab/lab up adds it)")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Host == "" {
+		return nil, errors.New("LAB_PG_DSN is not a postgres:// URL with a host")
+	}
+	return u, nil
+}
+
+// PostgresDSN returns LAB_PG_DSN, the URL of the lab's PostgreSQL database
+// roster as the role roster, which owns it and may create databases. When
+// it is missing the test skips, or fails where the lab is required. Tests
+// that write should use a database of their own: PostgresDatabase.
+func (e *Env) PostgresDSN(t testing.TB) string {
+	t.Helper()
+	if _, err := e.postgresURL(); err != nil {
+		unavailable(t, err)
+	}
+	return e.Get("LAB_PG_DSN")
+}
+
+// PostgresDatabase creates an empty database for the test, named roster_t_
+// and 16 random hex digits and owned by the role roster, and returns its
+// URL. The database is dropped when the test ends, WITH (FORCE), so
+// connections the test left open do not keep it.
+func (e *Env) PostgresDatabase(t testing.TB) string {
+	t.Helper()
+	dsn := e.PostgresDSN(t)
+	u, _ := e.postgresURL() // PostgresDSN checked it
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	name := "roster_t_" + hex.EncodeToString(b[:])
+	if err := postgresExec(dsn, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("creating database %s in the lab's PostgreSQL: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := postgresExec(dsn, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("dropping the test database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
+// postgresExec runs one statement on a connection of its own. CREATE and
+// DROP DATABASE cannot run in a transaction, and cleanups run after the
+// test's context is cancelled, hence the context of its own too.
+func postgresExec(dsn, sql string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	_, err = c.Exec(ctx, sql)
+	return err
 }
 
 // Directory names one of the lab's two servers.
