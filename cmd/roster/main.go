@@ -59,6 +59,7 @@ func commands() []command {
 		{"runs", "list the sync runs, or show one: roster runs show ID", runRuns},
 		{"users", "list and search the user base, or show one: roster users show LOGIN", runUsers},
 		{"serve", "serve the web console and the REST API on 127.0.0.1:8080", runServe},
+		{"migrate", "update the user base's schema, or move it: roster migrate -from roster.db -db postgres://...", runMigrate},
 		{"admin", "roster admin reset-password: a new password for a console admin who lost it", runAdmin},
 		{"cert", "make, check and probe secure LDAP certificates: roster cert new | check | probe", runCert},
 		{"version", "print roster's version", runVersion},
