@@ -16,7 +16,7 @@ import (
 
 // defaultLeaseTTL is how long a node's hold on a source lasts without
 // renewal: when a node dies mid-sync, another takes over at most this
-// long after, at its scheduler's next look (30 s later at most).
+// long after, at its scheduler's next look (-schedule-check, 30 s).
 const defaultLeaseTTL = time.Minute
 
 // nodeID names this process in leases: host, PID, and a random part, so a

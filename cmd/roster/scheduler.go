@@ -12,11 +12,13 @@ import (
 
 // scheduler starts the syncs that sources plan: full syncs on a cron
 // schedule and incremental ones every interval. It looks every tick
-// (30 s); see tick for what happens when another sync is running.
+// (every, 30 s by default); see tick for what happens when another sync
+// is running.
 type scheduler struct {
 	sources func(context.Context) ([]*roster.Source, error)
 	start   func(sourceID int64, req roster.SyncRequest) (int64, error)
 	log     *slog.Logger
+	every   time.Duration // how often it looks (tick)
 
 	mu   sync.Mutex
 	plan map[planKey]planned
@@ -37,12 +39,12 @@ type planned struct {
 const schedulerTick = 30 * time.Second
 
 func newScheduler(sources func(context.Context) ([]*roster.Source, error), start func(int64, roster.SyncRequest) (int64, error), log *slog.Logger) *scheduler {
-	return &scheduler{sources: sources, start: start, log: log, plan: map[planKey]planned{}}
+	return &scheduler{sources: sources, start: start, log: log, every: schedulerTick, plan: map[planKey]planned{}}
 }
 
 // run ticks until ctx ends.
 func (s *scheduler) run(ctx context.Context, now func() time.Time) {
-	t := time.NewTicker(schedulerTick)
+	t := time.NewTicker(s.every)
 	defer t.Stop()
 	s.tick(ctx, now())
 	for {
@@ -98,7 +100,7 @@ func (s *scheduler) tick(ctx context.Context, now time.Time) {
 				// Each node plans from when it started; a run of any
 				// node in the last interval (less a tick, for the
 				// nodes' different phases) fills this one.
-				slot := now.Add(-every).Add(min(schedulerTick, every/2))
+				slot := now.Add(-every).Add(min(s.every, every/2))
 				incs = append(incs, due{key, src, every.String(), slot, after(now)})
 			}
 		}
@@ -157,7 +159,7 @@ func (s *scheduler) launch(src *roster.Source, spec string, req roster.SyncReque
 	case errors.Is(err, errSlotTaken):
 		s.log.Info("a scheduled sync is not needed: a run of its kind started in its slot, on this node or another", "source", src.Name, "kind", kind, "reason", err.Error())
 	case roster.ErrorCode(err) == roster.ECONFLICT && !req.Incremental:
-		s.log.Info("a scheduled full sync waits: another sync is running; it is tried again in 30 s", "source", src.Name, "reason", roster.ErrorMessage(err))
+		s.log.Info("a scheduled full sync waits: another sync is running; it is tried again at the next check", "source", src.Name, "check_every", s.every.String(), "reason", roster.ErrorMessage(err))
 	case roster.ErrorCode(err) == roster.ECONFLICT:
 		s.log.Info("a scheduled incremental sync was skipped: another sync is running", "source", src.Name, "reason", roster.ErrorMessage(err))
 	case err != nil:

@@ -23,10 +23,14 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	keyFile := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP too (behind a TLS proxy)")
 	data := fs.String("data", "", dataHelp)
+	check := fs.Duration("schedule-check", schedulerTick, "how often the scheduler looks for due syncs; a scheduled sync starts at most this late")
 	leaseTTL := fs.Duration("lease", defaultLeaseTTL, "how long this node's hold on a syncing source lasts without renewal: another node takes over at most this long after this one dies (at least 3s)")
 	dbf := fs.String("db", "", dbHelp)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *check < time.Second || *check > time.Minute {
+		return usageErrorf("-schedule-check must be between 1s and 1m")
 	}
 	if *leaseTTL < 3*time.Second {
 		return usageErrorf("-lease must be at least 3s, so that renewals (every third of it) keep up")
@@ -68,6 +72,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	syncs := newSyncService(ctx, a, db, hash, dir)
 	syncs.leaseTTL = *leaseTTL
 	syncs.sched = newScheduler(db.Sources, syncs.Start, a.log)
+	syncs.sched.every = *check
 	go syncs.sched.run(ctx, a.now)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies}
 	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,
