@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,8 +98,10 @@ type applier struct {
 	sourceID int64
 	now      any // the time as stored
 
-	insertUser, updateUser, deleteUser      *sql.Stmt
-	dropDirectoryCards, insertCard, owner   *sql.Stmt
+	tx *tx // for the batched writes, whose statements vary in length
+
+	updateUser, deleteUser                  *sql.Stmt
+	dropDirectoryCards, owner               *sql.Stmt
 	insertAlias, dropAlias, dropOthersAlias *sql.Stmt
 	directoryCards                          *sql.Stmt
 	stmts                                   []*sql.Stmt
@@ -108,24 +111,17 @@ type applier struct {
 }
 
 func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*applier, error) {
-	a := &applier{ctx: ctx, sourceID: sourceID, now: timeValue(now), keepCards: map[int64]bool{}}
+	a := &applier{ctx: ctx, tx: tx, sourceID: sourceID, now: timeValue(now), keepCards: map[int64]bool{}}
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
 	}{
-		{&a.insertUser, `INSERT INTO users (source_id, anchor, dn, dn_key, login, name, email, department,
-			cost_center, print_code_hash, disabled, disabled_reason, missing_since, seen_at, extra,
-			created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id`},
 		{&a.updateUser, `UPDATE users SET dn = ?, dn_key = ?, login = ?, name = ?, email = ?,
 			department = ?, cost_center = ?, print_code_hash = ?, disabled = ?, disabled_reason = ?,
 			missing_since = ?, seen_at = ?, extra = ?, updated_at = ?
 			WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},
 		{&a.deleteUser, `DELETE FROM users WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},
 		{&a.dropDirectoryCards, `DELETE FROM cards WHERE user_id = ? AND origin = 'directory'`},
-		{&a.insertCard, `INSERT INTO cards (user_id, number, kind, origin, expires_at)
-			VALUES (?, ?, ?, 'directory', ?) ON CONFLICT (number) DO NOTHING`},
 		{&a.owner, `SELECT c.user_id, u.login FROM cards c JOIN users u ON u.id = c.user_id WHERE c.number = ?`},
 		{&a.insertAlias, `INSERT INTO user_aliases (user_id, login) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&a.dropAlias, `DELETE FROM user_aliases WHERE user_id = ? AND login = ?`},
@@ -170,15 +166,18 @@ func (a *applier) run(changes []reconcile.Change, ids []int64) error {
 			}
 		}
 	}
+	var creates []int
 	for i, c := range changes {
 		if c.Kind == reconcile.Create {
-			id, err := a.create(c)
-			if err != nil {
-				return err
-			}
-			ids[i] = id
+			creates = append(creates, i)
 		}
 	}
+	for chunk := range slices.Chunk(creates, createBatch) {
+		if err := a.create(changes, chunk, ids); err != nil {
+			return err
+		}
+	}
+	var cards []cardRow
 	for i, c := range changes {
 		id := c.User.ID
 		switch c.Kind {
@@ -190,11 +189,35 @@ func (a *applier) run(changes []reconcile.Change, ids []int64) error {
 		if a.keepCards[id] {
 			continue
 		}
-		if err := a.cards(id, c.User); err != nil {
+		for _, card := range c.User.Cards {
+			if card.Origin == roster.CardManual {
+				continue
+			}
+			if card.Number == "" {
+				return errEmptyCard(c.User.Login)
+			}
+			cards = append(cards, cardRow{id, c.User, card})
+		}
+	}
+	for chunk := range slices.Chunk(cards, cardBatch) {
+		if err := a.cards(chunk); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Batches: each INSERT writes up to this many rows, in one round trip,
+// and binds fewer values (17 a user, 4 a card) than any database limits.
+const (
+	createBatch = 200
+	cardBatch   = 500
+)
+
+// values returns "(?, ?), (?, ?)" for rows rows of cols values each.
+func values(rows, cols int) string {
+	row := "(" + placeholders(cols) + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
 }
 
 func (a *applier) delete(c reconcile.Change) error {
@@ -285,26 +308,67 @@ func (a *applier) mustHit(res sql.Result, c reconcile.Change) error {
 	return nil
 }
 
-func (a *applier) create(c reconcile.Change) (int64, error) {
-	u := c.User
-	extra, err := extraValue(u.Extra)
+// create inserts the users of changes[chunk] in one statement and records
+// their IDs in ids, then frees their logins from other users' aliases.
+func (a *applier) create(changes []reconcile.Change, chunk []int, ids []int64) error {
+	args := make([]any, 0, len(chunk)*17)
+	seen := make(map[string]bool, len(chunk))
+	for _, i := range chunk {
+		u := changes[i].User
+		if seen[u.Anchor] {
+			return errAnchorTaken(u.Login, u.Anchor)
+		}
+		seen[u.Anchor] = true
+		extra, err := extraValue(u.Extra)
+		if err != nil {
+			return fmt.Errorf("store: apply: extra of %s: %w", u.Login, err)
+		}
+		args = append(args, a.sourceID, u.Anchor, u.DN, dnKey(u.DN), u.Login,
+			u.Name, u.Email, u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled,
+			string(u.DisabledReason), timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now, a.now)
+	}
+	rows, err := a.tx.QueryContext(a.ctx, `INSERT INTO users (source_id, anchor, dn, dn_key, login, name, email, department,
+		cost_center, print_code_hash, disabled, disabled_reason, missing_since, seen_at, extra,
+		created_at, updated_at)
+		VALUES `+values(len(chunk), 17)+`
+		ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, args...)
 	if err != nil {
-		return 0, fmt.Errorf("store: apply: extra of %s: %w", u.Login, err)
+		return fmt.Errorf("store: apply: create %d users: %w", len(chunk), err)
 	}
-	var id int64
-	err = a.insertUser.QueryRowContext(a.ctx, a.sourceID, u.Anchor, u.DN, dnKey(u.DN), u.Login,
-		u.Name, u.Email, u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled,
-		string(u.DisabledReason), timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now, a.now).Scan(&id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows): // the anchor's row exists: nothing was inserted
-		return 0, errAnchorTaken(u.Login, u.Anchor)
-	case err != nil:
-		return 0, fmt.Errorf("store: apply: create %s: %w", u.Login, err)
+	got := make(map[string]int64, len(chunk))
+	for rows.Next() {
+		var id int64
+		var anchor string
+		if err := rows.Scan(&id, &anchor); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: apply: create %d users: %w", len(chunk), err)
+		}
+		got[anchor] = id
 	}
-	if err := a.freeLogin(id, u.Login); err != nil {
-		return 0, err
+	if err := closeRows(rows); err != nil {
+		return fmt.Errorf("store: apply: create %d users: %w", len(chunk), err)
 	}
-	return id, nil
+	logins := make([]any, 0, len(chunk))
+	created := make([]any, 0, len(chunk))
+	for _, i := range chunk {
+		u := changes[i].User
+		id, ok := got[u.Anchor]
+		if !ok { // the anchor's row exists: nothing was inserted for it
+			return errAnchorTaken(u.Login, u.Anchor)
+		}
+		ids[i] = id
+		logins = append(logins, u.Login)
+		created = append(created, id)
+	}
+	// A login freed by a rename may now go to a new user: drop it from
+	// the aliases of the source's other users (see freeLogin).
+	if _, err := a.tx.ExecContext(a.ctx, `DELETE FROM user_aliases WHERE login IN (`+placeholders(len(logins))+`)
+		AND user_id NOT IN (`+placeholders(len(created))+`)
+		AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_aliases.user_id AND u.source_id = ?)`,
+		append(append(logins, created...), a.sourceID)...); err != nil {
+		return fmt.Errorf("store: apply: free the logins of %d new users: %w", len(chunk), err)
+	}
+	return nil
 }
 
 // freeLogin drops u's login from the former logins of the source's other
@@ -317,36 +381,58 @@ func (a *applier) freeLogin(id int64, login string) error {
 	return nil
 }
 
-// cards inserts the directory cards of u as the cards of user id. A number
-// the user already holds (twice in the list, or as a manual card) is
-// skipped; a number another user holds is a conflict.
-func (a *applier) cards(id int64, u *roster.User) error {
-	for _, c := range u.Cards {
-		if c.Origin == roster.CardManual {
-			continue
+// cardRow is one directory card to store as a card of user id.
+type cardRow struct {
+	id   int64
+	u    *roster.User
+	card roster.Card
+}
+
+// cards inserts a batch of directory cards in one statement. A number the
+// user already holds (twice in the list, or as a manual card) is skipped;
+// a number another user holds is a conflict, naming both.
+func (a *applier) cards(batch []cardRow) error {
+	args := make([]any, 0, len(batch)*4)
+	for _, r := range batch {
+		args = append(args, r.id, r.card.Number, string(r.card.Kind), timeValue(r.card.ExpiresAt))
+	}
+	row := "(?, ?, ?, 'directory', ?)"
+	rows, err := a.tx.QueryContext(a.ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at) VALUES `+
+		strings.TrimSuffix(strings.Repeat(row+", ", len(batch)), ", ")+`
+		ON CONFLICT (number) DO NOTHING RETURNING user_id, number`, args...)
+	if err != nil {
+		return fmt.Errorf("store: apply: store %d cards: %w", len(batch), err)
+	}
+	type key struct {
+		id     int64
+		number string
+	}
+	stored := make(map[key]bool, len(batch))
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.id, &k.number); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: apply: store %d cards: %w", len(batch), err)
 		}
-		if c.Number == "" {
-			return errEmptyCard(u.Login)
-		}
-		res, err := a.insertCard.ExecContext(a.ctx, id, c.Number, string(c.Kind), timeValue(c.ExpiresAt))
-		if err != nil {
-			return fmt.Errorf("store: apply: card %s of %s: %w", c.Number, u.Login, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("store: apply: card %s of %s: %w", c.Number, u.Login, err)
-		} else if n == 1 {
+		stored[k] = true
+	}
+	if err := closeRows(rows); err != nil {
+		return fmt.Errorf("store: apply: store %d cards: %w", len(batch), err)
+	}
+	for _, r := range batch {
+		if stored[key{r.id, r.card.Number}] {
 			continue
 		}
 		var ownerID int64
 		var owner string
-		if err := a.owner.QueryRowContext(a.ctx, c.Number).Scan(&ownerID, &owner); err != nil {
+		if err := a.owner.QueryRowContext(a.ctx, r.card.Number).Scan(&ownerID, &owner); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				err = fmt.Errorf("card was not stored and has no owner")
 			}
-			return fmt.Errorf("store: apply: card %s of %s: %w", c.Number, u.Login, err)
+			return fmt.Errorf("store: apply: card %s of %s: %w", r.card.Number, r.u.Login, err)
 		}
-		if ownerID != id {
-			return errCardTaken("Apply", c.Number, u.Login, owner)
+		if ownerID != r.id {
+			return errCardTaken("Apply", r.card.Number, r.u.Login, owner)
 		}
 	}
 	return nil
