@@ -93,6 +93,23 @@ func (db *DB) ReleaseLease(ctx context.Context, sourceID int64, holder string) e
 	return nil
 }
 
+// LeaseHolder returns who holds the lease of sourceID and until when.
+//
+// Errors: ENOTFOUND when nobody holds it, or the lease ran out.
+func (db *DB) LeaseHolder(ctx context.Context, sourceID int64) (string, time.Time, error) {
+	var holder string
+	var until time.Time
+	err := db.db.QueryRowContext(ctx, `SELECT holder, expires_at FROM sync_leases WHERE source_id = ?`, sourceID).
+		Scan(&holder, timeCol{&until})
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || err == nil && !until.After(db.now()):
+		return "", time.Time{}, roster.Errorf(roster.ENOTFOUND, "no roster node is syncing source %d", sourceID)
+	case err != nil:
+		return "", time.Time{}, fmt.Errorf("store: lease of source %d: %w", sourceID, err)
+	}
+	return holder, until, nil
+}
+
 // LastRunStart returns when the latest run of sourceID in one of modes
 // started, or the zero time when there is none. Schedulers on several
 // nodes use it to run each planned slot once.

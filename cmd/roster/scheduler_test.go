@@ -86,6 +86,15 @@ func TestSchedulerRunsIncrementalSyncsEveryIntervalAndLetsAFullOneWin(t *testing
 	if len(started) != 2 || started[1].Incremental || !s.next(1).Incremental.Equal(at(2, 5)) {
 		t.Fatalf("at 02:00: started %+v, next %+v", started, s.next(1))
 	}
+	// Each request names its slot, so that nodes sharing a database run
+	// it once: the full one its cron time; the incremental one the start
+	// of its interval, less a check, before which a run does not count.
+	if !started[1].Slot.Equal(at(2, 0)) {
+		t.Errorf("the full run's slot is %v, want 02:00", started[1].Slot)
+	}
+	if want := at(1, 50).Add(30 * time.Second); !started[0].Slot.Equal(want) {
+		t.Errorf("the incremental run's slot is %v, want %v", started[0].Slot, want)
+	}
 	sources[0].IncrementalInterval = 0
 	s.tick(ctx, at(2, 6))
 	if len(started) != 2 || !s.next(1).Incremental.IsZero() {

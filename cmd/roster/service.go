@@ -316,6 +316,13 @@ func (s *syncService) Cancel(runID int64) error {
 			return nil
 		}
 	}
+	// Not here: another node sharing the database may be running it.
+	if run, err := s.db.Run(s.base, runID); err == nil && run.Status == roster.RunRunning {
+		if holder, until, err := s.db.LeaseHolder(s.base, run.SourceID); err == nil && holder != s.holder {
+			return roster.Errorf(roster.ECONFLICT, "run %d is running on another roster node (%s, its lease runs until %s); cancel it on that node",
+				runID, holder, until.Format(time.RFC3339))
+		}
+	}
 	return roster.Errorf(roster.ENOTFOUND, "run %d is not running", runID)
 }
 

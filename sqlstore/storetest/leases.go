@@ -27,6 +27,9 @@ func testLeases(t *testing.T, o Opener) {
 	if !strings.Contains(err.Error(), "node-a") {
 		t.Errorf("the refusal does not name the holder: %v", err)
 	}
+	if h, until, err := db.LeaseHolder(ctx, corp); err != nil || h != "node-a" || !until.Equal(t0.Add(ttl)) {
+		t.Errorf("LeaseHolder = %q %v %v", h, until, err)
+	}
 	if _, err := db.AcquireLease(ctx, other, "node-b", ttl); err != nil {
 		t.Fatalf("a lease of another source: %v", err)
 	}
@@ -76,6 +79,8 @@ func testLeases(t *testing.T, o Opener) {
 	if err := db.ReleaseLease(ctx, corp, "node-b"); err != nil {
 		t.Fatal(err)
 	}
+	_, _, err = db.LeaseHolder(ctx, corp)
+	wantCode(t, err, roster.ENOTFOUND)
 	if c, err := db.AcquireLease(ctx, corp, "node-c", ttl); err != nil || c.Abandoned != 0 {
 		t.Fatalf("after release = %+v, %v", c, err)
 	}
