@@ -139,13 +139,22 @@ func (d *Directory) Changed(ctx context.Context, c roster.Cursor, page func([]ro
 	return d.users(ctx, "(&"+term+UserFilter(d.src.Type, d.src.UserFilter)+")", page, bad)
 }
 
-// Deleted returns the anchors (objectGUIDs) of the users deleted from AD
-// since the cursor, read from the Deleted Objects container with the
-// show-deleted control. AD shows that container's content only to
-// accounts granted it (Domain Admins by default): for an ordinary
+// Deleted returns the anchors of the users deleted since the cursor.
+//
+// On AD (objectGUIDs) they are read from the Deleted Objects container
+// with the show-deleted control. AD shows that container's content only
+// to accounts granted it (Domain Admins by default): for an ordinary
 // account it looks empty, and leavers wait for the next full sync.
-// Other directories return none.
+//
+// On OpenLDAP (entryUUIDs) they come from an RFC 4533 content sync of
+// each search base, resumed from the cursor's CSN: syncprov replays the
+// deletions its session log holds. When the log no longer reaches back
+// to the cursor, or the database has no syncprov, none are known, and
+// leavers wait for the next full sync.
 func (d *Directory) Deleted(ctx context.Context, c roster.Cursor) ([]string, error) {
+	if c.Kind == roster.CursorCSN {
+		return d.deletedLDAP(ctx, c)
+	}
 	if c.Kind != roster.CursorUSN || d.rootDSE.DefaultNamingCtx == "" {
 		return nil, nil
 	}
@@ -166,4 +175,25 @@ func (d *Directory) Deleted(ctx context.Context, c roster.Cursor) ([]string, err
 		return nil, nil // no such container, or no right to it: nothing known
 	}
 	return out, err
+}
+
+func (d *Directory) deletedLDAP(ctx context.Context, c roster.Cursor) ([]string, error) {
+	if _, err := since(c); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, base := range d.src.SearchBases() {
+		res, err := d.conn.ContentSyncDeleted(ctx, base, UserFilter(d.src.Type, d.src.UserFilter), syncCookie(c.Value))
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case res.Unsupported:
+			d.log.Info("the directory does not report deletions here (no content sync); a full sync will find the leavers", "base", base)
+		case res.Present:
+			d.log.Info("the directory's change log no longer reaches back to the last sync; a full sync will find the leavers", "base", base)
+		}
+		out = append(out, res.Deleted...)
+	}
+	return out, nil
 }

@@ -38,6 +38,8 @@ var Dialect = sqlstore.Dialect{
 	Name:           "postgres",
 	Numbered:       true,
 	Like:           "ILIKE",
+	Arrays:         true,
+	Analyze:        "ANALYZE users, cards, user_aliases",
 	LockMigrations: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock),
 	ResetSequence:  "SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM %s))",
 }
@@ -75,6 +77,13 @@ func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 		return nil, errBadDSN(dsn, err)
 	}
 	where := Redact(dsn)
+	// Plan each statement for its values. pgx prepares statements, and
+	// after five runs PostgreSQL would keep a generic plan made when the
+	// tables were small (a first sync fills them): it then scans every
+	// user to find 500 anchors, 100 times slower than the index.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(8)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)

@@ -63,6 +63,7 @@ func (db *DB) Apply(ctx context.Context, sourceID int64, changes []reconcile.Cha
 	if err != nil {
 		return err
 	}
+	db.noteGrowth(ctx, changes)
 	for i, c := range changes {
 		switch c.Kind {
 		case reconcile.Create:
@@ -74,6 +75,32 @@ func (db *DB) Apply(ctx context.Context, sourceID int64, changes []reconcile.Cha
 		}
 	}
 	return nil
+}
+
+// noteGrowth counts the users created, and refreshes the statistics
+// (Dialect.Analyze) when they have doubled since the last refresh. Best
+// effort: a refused ANALYZE only leaves the plans as they were.
+func (db *DB) noteGrowth(ctx context.Context, changes []reconcile.Change) {
+	if db.d.Analyze == "" {
+		return
+	}
+	n := int64(0)
+	for _, c := range changes {
+		if c.Kind == reconcile.Create {
+			n++
+		}
+	}
+	db.growth.Lock()
+	db.grown += n
+	due := db.grown >= 1000 && db.grown > db.base
+	if due {
+		db.base += db.grown
+		db.grown = 0
+	}
+	db.growth.Unlock()
+	if due {
+		db.db.ExecContext(ctx, db.d.Analyze)
+	}
 }
 
 func checkChange(i int, c reconcile.Change) error {
@@ -172,7 +199,11 @@ func (a *applier) run(changes []reconcile.Change, ids []int64) error {
 			creates = append(creates, i)
 		}
 	}
-	for chunk := range slices.Chunk(creates, createBatch) {
+	createN, cardN := createBatch, cardBatch
+	if a.tx.d.Arrays { // a batch is a few arrays: its size costs no parameters
+		createN, cardN = arrayBatch, arrayBatch
+	}
+	for chunk := range slices.Chunk(creates, createN) {
 		if err := a.create(changes, chunk, ids); err != nil {
 			return err
 		}
@@ -199,7 +230,7 @@ func (a *applier) run(changes []reconcile.Change, ids []int64) error {
 			cards = append(cards, cardRow{id, c.User, card})
 		}
 	}
-	for chunk := range slices.Chunk(cards, cardBatch) {
+	for chunk := range slices.Chunk(cards, cardN) {
 		if err := a.cards(chunk); err != nil {
 			return err
 		}
@@ -212,6 +243,7 @@ func (a *applier) run(changes []reconcile.Change, ids []int64) error {
 const (
 	createBatch = 200
 	cardBatch   = 500
+	arrayBatch  = 2000 // rows a statement, with one array a column
 )
 
 // values returns "(?, ?), (?, ?)" for rows rows of cols values each.
@@ -327,11 +359,7 @@ func (a *applier) create(changes []reconcile.Change, chunk []int, ids []int64) e
 			u.Name, u.Email, u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled,
 			string(u.DisabledReason), timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now, a.now)
 	}
-	rows, err := a.tx.QueryContext(a.ctx, `INSERT INTO users (source_id, anchor, dn, dn_key, login, name, email, department,
-		cost_center, print_code_hash, disabled, disabled_reason, missing_since, seen_at, extra,
-		created_at, updated_at)
-		VALUES `+values(len(chunk), 17)+`
-		ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, args...)
+	rows, err := a.insertUsers(len(chunk), args)
 	if err != nil {
 		return fmt.Errorf("store: apply: create %d users: %w", len(chunk), err)
 	}
@@ -362,10 +390,18 @@ func (a *applier) create(changes []reconcile.Change, chunk []int, ids []int64) e
 	}
 	// A login freed by a rename may now go to a new user: drop it from
 	// the aliases of the source's other users (see freeLogin).
-	if _, err := a.tx.ExecContext(a.ctx, `DELETE FROM user_aliases WHERE login IN (`+placeholders(len(logins))+`)
-		AND user_id NOT IN (`+placeholders(len(created))+`)
+	inLogins, loginArgs := a.tx.d.in("login", logins)
+	notNew, newArgs := "user_id NOT IN ("+placeholders(len(created))+")", created
+	if a.tx.d.Arrays {
+		ids := make([]int64, len(created))
+		for i, v := range created {
+			ids[i] = v.(int64)
+		}
+		notNew, newArgs = "user_id <> ALL(?)", []any{ids}
+	}
+	if _, err := a.tx.ExecContext(a.ctx, `DELETE FROM user_aliases WHERE `+inLogins+` AND `+notNew+`
 		AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_aliases.user_id AND u.source_id = ?)`,
-		append(append(logins, created...), a.sourceID)...); err != nil {
+		append(append(loginArgs, newArgs...), a.sourceID)...); err != nil {
 		return fmt.Errorf("store: apply: free the logins of %d new users: %w", len(chunk), err)
 	}
 	return nil
@@ -396,10 +432,7 @@ func (a *applier) cards(batch []cardRow) error {
 	for _, r := range batch {
 		args = append(args, r.id, r.card.Number, string(r.card.Kind), timeValue(r.card.ExpiresAt))
 	}
-	row := "(?, ?, ?, 'directory', ?)"
-	rows, err := a.tx.QueryContext(a.ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at) VALUES `+
-		strings.TrimSuffix(strings.Repeat(row+", ", len(batch)), ", ")+`
-		ON CONFLICT (number) DO NOTHING RETURNING user_id, number`, args...)
+	rows, err := a.insertCards(len(batch), args)
 	if err != nil {
 		return fmt.Errorf("store: apply: store %d cards: %w", len(batch), err)
 	}
@@ -436,6 +469,81 @@ func (a *applier) cards(batch []cardRow) error {
 		}
 	}
 	return nil
+}
+
+// userCols are the columns a create writes, in the order of its values.
+const userCols = `source_id, anchor, dn, dn_key, login, name, email, department,
+	cost_center, print_code_hash, disabled, disabled_reason, missing_since, seen_at, extra,
+	created_at, updated_at`
+
+// insertUsers inserts n users whose 17 values each are flattened in args,
+// skipping anchors the source has, and returns the new rows' id and
+// anchor. Where the database takes arrays, the values go as one array a
+// column (unnest): 17 parameters, not 17 a user.
+func (a *applier) insertUsers(n int, args []any) (*sql.Rows, error) {
+	if !a.tx.d.Arrays {
+		return a.tx.QueryContext(a.ctx, `INSERT INTO users (`+userCols+`) VALUES `+values(n, 17)+`
+			ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, args...)
+	}
+	cols := columns(args, 17)
+	return a.tx.QueryContext(a.ctx, `INSERT INTO users (`+userCols+`)
+		SELECT t.source_id, t.anchor, t.dn, t.dn_key, t.login, t.name, t.email, t.department,
+			t.cost_center, t.print_code_hash, t.disabled, t.disabled_reason,
+			t.missing_since::timestamptz, t.seen_at::timestamptz, t.extra,
+			t.created_at::timestamptz, t.updated_at::timestamptz
+		FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+			?::text[], ?::text[], ?::bool[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+			AS t(`+userCols+`)
+		ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, cols...)
+}
+
+// insertCards inserts n directory cards whose 4 values each (user ID,
+// number, kind, expiry) are flattened in args, skipping numbers already
+// held, and returns the new rows' user_id and number.
+func (a *applier) insertCards(n int, args []any) (*sql.Rows, error) {
+	if !a.tx.d.Arrays {
+		row := "(?, ?, ?, 'directory', ?)"
+		return a.tx.QueryContext(a.ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at) VALUES `+
+			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")+`
+			ON CONFLICT (number) DO NOTHING RETURNING user_id, number`, args...)
+	}
+	return a.tx.QueryContext(a.ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at)
+		SELECT t.user_id, t.number, t.kind, 'directory', t.expires_at::timestamptz
+		FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS t(user_id, number, kind, expires_at)
+		ON CONFLICT (number) DO NOTHING RETURNING user_id, number`, columns(args, 4)...)
+}
+
+// columns turns rows of width values, flattened in args, into one typed
+// slice a column: []int64 for integers, []bool, and []*string for text,
+// where NULL (a nil value) is a nil pointer.
+func columns(args []any, width int) []any {
+	n := len(args) / width
+	out := make([]any, width)
+	for c := 0; c < width; c++ {
+		switch args[c].(type) {
+		case int64:
+			col := make([]int64, n)
+			for r := range n {
+				col[r] = args[r*width+c].(int64)
+			}
+			out[c] = col
+		case bool:
+			col := make([]bool, n)
+			for r := range n {
+				col[r] = args[r*width+c].(bool)
+			}
+			out[c] = col
+		default:
+			col := make([]*string, n)
+			for r := range n {
+				if v, ok := args[r*width+c].(string); ok {
+					col[r] = &v
+				}
+			}
+			out[c] = col
+		}
+	}
+	return out
 }
 
 // dnKey is the form of a DN that memberships join on.

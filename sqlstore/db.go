@@ -20,6 +20,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rosterhq/roster/reconcile"
@@ -52,6 +53,30 @@ type Dialect struct {
 	// IndexHints: the database takes "INDEXED BY" (SQLite), where its
 	// planner, without statistics, would pick a worse index.
 	IndexHints bool
+	// Arrays: the database takes a list of values as one array parameter
+	// (PostgreSQL's = ANY(?) and unnest). One parameter is far cheaper to
+	// bind and plan than hundreds; roster's batched writes and lookups
+	// use it where it exists.
+	Arrays bool
+	// Analyze, when set, refreshes the planner's statistics of the user
+	// tables. Apply runs it whenever the users it created since the last
+	// time outnumber those there were then: a first sync fills empty
+	// tables faster than autovacuum (once a minute) notices, and plans
+	// made for empty tables get slower with every page.
+	Analyze string
+}
+
+// in returns "col IN (?, ?, ...)" with vals as arguments, or, where the
+// database takes arrays, "col = ANY(?)" with one text array.
+func (d *Dialect) in(col string, vals []any) (string, []any) {
+	if !d.Arrays {
+		return col + " IN (" + placeholders(len(vals)) + ")", vals
+	}
+	arr := make([]string, len(vals))
+	for i, v := range vals {
+		arr[i] = v.(string)
+	}
+	return col + " = ANY(?)", []any{arr}
 }
 
 // indexedBy returns the hint that makes the query use index, or nothing
@@ -76,6 +101,10 @@ type DB struct {
 	// Sealer encrypts source passwords at rest (AES-GCM). Without it,
 	// sources with a password can be neither saved nor read.
 	Sealer cipher.AEAD
+
+	growth sync.Mutex
+	grown  int64 // users created since the last Analyze
+	base   int64 // users created before it, as counted by this DB
 }
 
 // New wraps an open database of dialect d; name says where it is, for

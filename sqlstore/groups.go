@@ -78,17 +78,16 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 		return s
 	}
 	var (
-		insertGroup  = prepare(`INSERT INTO groups (source_id, anchor, dn, name) VALUES (?, ?, ?, ?) RETURNING id`)
-		updateGroup  = prepare(`UPDATE groups SET dn = ?, name = ? WHERE id = ?`)
-		deleteGroup  = prepare(`DELETE FROM groups WHERE id = ?`)
-		members      = prepare(`SELECT user_dn FROM group_members WHERE group_id = ?`)
-		insertMember = prepare(`INSERT INTO group_members (group_id, user_dn) VALUES (?, ?)`)
-		deleteMember = prepare(`DELETE FROM group_members WHERE group_id = ? AND user_dn = ?`)
+		insertGroup = prepare(`INSERT INTO groups (source_id, anchor, dn, name) VALUES (?, ?, ?, ?) RETURNING id`)
+		updateGroup = prepare(`UPDATE groups SET dn = ?, name = ? WHERE id = ?`)
+		deleteGroup = prepare(`DELETE FROM groups WHERE id = ?`)
+		members     = prepare(`SELECT user_dn FROM group_members WHERE group_id = ?`)
 	)
 	if err != nil {
 		return err
 	}
 
+	var adds []any // group ID, member DN, ...: written in batches
 	for _, g := range groups {
 		have := map[string]bool{}
 		s, ok := stored[g.Anchor]
@@ -117,23 +116,48 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 		}
 		for _, dn := range sortedKeys(want) {
 			if !have[dn] {
-				if _, err := insertMember.ExecContext(ctx, s.id, dn); err != nil {
-					return fmt.Errorf("member %s of group %s: %w", dn, g.DN, err)
-				}
+				adds = append(adds, s.id, dn)
 			}
 		}
+		if len(adds) >= 2*memberBatch {
+			if err := addMembers(ctx, tx, adds); err != nil {
+				return err
+			}
+			adds = adds[:0]
+		}
+		var gone []any
 		for _, dn := range sortedKeys(have) {
 			if !want[dn] {
-				if _, err := deleteMember.ExecContext(ctx, s.id, dn); err != nil {
-					return fmt.Errorf("member %s of group %s: %w", dn, g.DN, err)
-				}
+				gone = append(gone, dn)
 			}
 		}
+		for chunk := range slices.Chunk(gone, memberBatch) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_dn IN (`+placeholders(len(chunk))+`)`,
+				append([]any{s.id}, chunk...)...); err != nil {
+				return fmt.Errorf("members of group %s: %w", g.DN, err)
+			}
+		}
+	}
+	if err := addMembers(ctx, tx, adds); err != nil {
+		return err
 	}
 
 	for _, s := range stored {
 		if _, err := deleteGroup.ExecContext(ctx, s.id); err != nil {
 			return fmt.Errorf("group %s: %w", s.dn, err)
+		}
+	}
+	return nil
+}
+
+// memberBatch is how many memberships one statement writes or drops.
+const memberBatch = 500
+
+// addMembers inserts the (group ID, member DN) pairs flattened in pairs.
+func addMembers(ctx context.Context, tx *tx, pairs []any) error {
+	for chunk := range slices.Chunk(pairs, 2*memberBatch) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO group_members (group_id, user_dn) VALUES `+values(len(chunk)/2, 2), chunk...); err != nil {
+			return fmt.Errorf("add %d memberships: %w", len(chunk)/2, err)
 		}
 	}
 	return nil

@@ -131,9 +131,10 @@ func closeRows(rows *sql.Rows) error {
 func (db *DB) UsersByAnchor(ctx context.Context, sourceID int64, anchors []string) (map[string]*roster.User, error) {
 	out := make(map[string]*roster.User, len(anchors))
 	for chunk := range slices.Chunk(uniqueArgs(anchors), maxParams) {
-		args := append([]any{sourceID}, chunk...)
+		// An IN list, even where arrays exist: with = ANY(array) the
+		// lookup took 10 ms for 500 anchors on PostgreSQL 15, with IN 2.
 		users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
-			WHERE u.source_id = ? AND u.anchor IN (`+placeholders(len(chunk))+`)`, args...)
+			WHERE u.source_id = ? AND u.anchor IN (`+placeholders(len(chunk))+`)`, append([]any{sourceID}, chunk...)...)
 		if err != nil {
 			return nil, fmt.Errorf("store: users by anchor: %w", err)
 		}
@@ -153,11 +154,10 @@ func (db *DB) UsersByAnchor(ctx context.Context, sourceID int64, anchors []strin
 func (db *DB) LoginOwners(ctx context.Context, sourceID int64, logins []string) (map[string]string, error) {
 	out := make(map[string]string, len(logins))
 	for chunk := range slices.Chunk(uniqueArgs(logins), maxParams) {
-		args := append([]any{sourceID}, chunk...)
 		// INDEXED BY: without statistics, SQLite would rather walk every
 		// user of the source through users_source.
 		rows, err := db.db.QueryContext(ctx, `SELECT u.login, u.anchor FROM users u `+db.d.indexedBy("users_login_source")+`
-			WHERE u.source_id = ? AND u.login IN (`+placeholders(len(chunk))+`) ORDER BY u.id`, args...)
+			WHERE u.source_id = ? AND u.login IN (`+placeholders(len(chunk))+`) ORDER BY u.id`, append([]any{sourceID}, chunk...)...)
 		if err != nil {
 			return nil, fmt.Errorf("store: login owners: %w", err)
 		}
