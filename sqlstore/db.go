@@ -60,7 +60,7 @@ type Dialect struct {
 	Arrays bool
 	// Analyze, when set, refreshes the planner's statistics of the user
 	// tables. Apply runs it whenever the users it created since the last
-	// time outnumber those there were then: a first sync fills empty
+	// time are three times those there were then: a first sync fills empty
 	// tables faster than autovacuum (once a minute) notices, and plans
 	// made for empty tables get slower with every page.
 	Analyze string
