@@ -102,13 +102,7 @@ func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 }
 
 // Migrations returns the schema's steps.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migration, "migration")
-	if err != nil {
-		panic(err) // the folder is embedded: it is there
-	}
-	return sub
-}
+func Migrations() fs.FS { return sqlstore.Steps(migration, "migration") }
 
 func errBadDSN(dsn string, err error) *roster.Error {
 	// pgx's parse errors can quote the DSN, password included: say only

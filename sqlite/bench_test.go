@@ -7,6 +7,7 @@ import (
 
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
+	"github.com/rosterhq/roster/sqlstore/storetest"
 )
 
 // BenchmarkApplyCreate creates users in batches of 1,000, each with two
@@ -21,7 +22,7 @@ func BenchmarkApplyCreate(b *testing.B) {
 		b.StopTimer()
 		changes := make([]reconcile.Change, batch)
 		for i := range changes {
-			u := newUser(fmt.Sprintf("user%07d", n), fmt.Sprintf("A%07d", n), fmt.Sprintf("B%07d", n))
+			u := storetest.NewUser(fmt.Sprintf("user%07d", n), fmt.Sprintf("A%07d", n), fmt.Sprintf("B%07d", n))
 			u.Department, u.CostCenter = "Finance", "CC-7"
 			u.Extra = map[string][]string{"title": {"Clerk"}}
 			changes[i] = reconcile.Change{Kind: reconcile.Create, Login: u.Login, User: u}

@@ -71,13 +71,7 @@ func Open(path string) (*sqlstore.DB, error) {
 }
 
 // Migrations returns the schema's steps.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migration, "migration")
-	if err != nil {
-		panic(err) // the folder is embedded: it is there
-	}
-	return sub
-}
+func Migrations() fs.FS { return sqlstore.Steps(migration, "migration") }
 
 func errNoPath() *roster.Error {
 	e := roster.Errorf(roster.EINVALID, "the database path is empty; give a file such as /var/lib/roster/roster.db")

@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
 	"github.com/rosterhq/roster/sqlstore"
+	"github.com/rosterhq/roster/sqlstore/storetest"
 )
 
 func TestOpen(t *testing.T) {
@@ -20,14 +21,14 @@ func TestOpen(t *testing.T) {
 
 	t.Run("reopening applies no migration twice and keeps the data", func(t *testing.T) {
 		db, path, source := open(t)
-		create(t, db, source, newUser("alice", "1001"))
+		storetest.Create(t, db, source, storetest.NewUser("alice", "1001"))
 		db.Close()
 		for range 2 {
 			db, err := sqlite.Open(path)
 			if err != nil {
 				t.Fatalf("reopen: %v", err)
 			}
-			if u := stored(t, db, source, "anchor-alice"); u == nil || u.Login != "alice" {
+			if u := storetest.Stored(t, db, source, "anchor-alice"); u == nil || u.Login != "alice" {
 				t.Fatalf("after reopening, alice is %+v", u)
 			}
 			db.Close()
@@ -55,10 +56,10 @@ func TestOpen(t *testing.T) {
 
 	t.Run("foreign keys cascade a delete to cards and aliases", func(t *testing.T) {
 		db, path, source := open(t)
-		u := create(t, db, source, newUser("alice", "1001", "1002"))[0]
+		u := storetest.Create(t, db, source, storetest.NewUser("alice", "1001", "1002"))[0]
 		u.Login = "alice2"
-		mustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: u})
-		mustApply(t, db, source, reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: u.ID}})
+		storetest.MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: u})
+		storetest.MustApply(t, db, source, reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: u.ID}})
 		r := raw(t, path)
 		if n := count(t, r, `SELECT COUNT(*) FROM cards`) + count(t, r, `SELECT COUNT(*) FROM user_aliases`); n != 0 {
 			t.Fatalf("%d cards and aliases outlive their user", n)
@@ -80,7 +81,7 @@ func TestOpen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		create(t, db, source, newUser("alice"), newUser("bob"))
+		storetest.Create(t, db, source, storetest.NewUser("alice"), storetest.NewUser("bob"))
 		var seen []string
 		err = db.Users(ctx, source, func(u *roster.User) error {
 			owners, err := db.LoginOwners(ctx, source, []string{u.Login})
@@ -104,7 +105,7 @@ func TestOpen(t *testing.T) {
 				for b := range 5 {
 					var changes []reconcile.Change
 					for i := range 20 {
-						u := newUser(fmt.Sprintf("w%d-b%d-u%d", w, b, i))
+						u := storetest.NewUser(fmt.Sprintf("w%d-b%d-u%d", w, b, i))
 						changes = append(changes, reconcile.Change{Kind: reconcile.Create, User: u})
 					}
 					if err := db.Apply(ctx, source, changes); err != nil {
@@ -132,11 +133,4 @@ func TestOpen(t *testing.T) {
 		}
 		db.Close()
 	})
-}
-
-func mustApply(t testing.TB, db *sqlstore.DB, source int64, changes ...reconcile.Change) {
-	t.Helper()
-	if err := db.Apply(context.Background(), source, changes); err != nil {
-		t.Fatalf("Apply: %v", err)
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
 	"github.com/rosterhq/roster/sqlstore"
 )
@@ -54,57 +53,6 @@ func count(t testing.TB, r *sql.DB, query string, args ...any) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
-}
-
-// newUser returns a directory user as the engine would create it.
-func newUser(login string, cards ...string) *roster.User {
-	u := &roster.User{
-		Anchor: "anchor-" + login,
-		DN:     "CN=" + login + ",OU=Staff,DC=corp,DC=test",
-		Login:  login,
-		Name:   "User " + login,
-		Email:  login + "@corp.test",
-	}
-	for i, c := range cards {
-		kind := roster.CardSecondary
-		if i == 0 {
-			kind = roster.CardPrimary
-		}
-		u.Cards = append(u.Cards, roster.Card{Number: c, Kind: kind, Origin: roster.CardFromDirectory})
-	}
-	return u
-}
-
-// create stores users through Apply and returns them with their IDs.
-func create(t testing.TB, db *sqlstore.DB, source int64, users ...*roster.User) []*roster.User {
-	t.Helper()
-	var changes []reconcile.Change
-	for _, u := range users {
-		changes = append(changes, reconcile.Change{Kind: reconcile.Create, Login: u.Login, DN: u.DN, User: u})
-	}
-	if err := db.Apply(context.Background(), source, changes); err != nil {
-		t.Fatalf("Apply create: %v", err)
-	}
-	return users
-}
-
-// stored reads back the user with this anchor.
-func stored(t testing.TB, db *sqlstore.DB, source int64, anchor string) *roster.User {
-	t.Helper()
-	m, err := db.UsersByAnchor(context.Background(), source, []string{anchor})
-	if err != nil {
-		t.Fatalf("UsersByAnchor: %v", err)
-	}
-	return m[anchor]
-}
-
-// numbers lists the card numbers of u with their origin, in order.
-func numbers(u *roster.User) []string {
-	var out []string
-	for _, c := range u.Cards {
-		out = append(out, c.Number+"/"+string(c.Origin))
-	}
-	return out
 }
 
 func wantCode(t testing.TB, err error, code string) {

@@ -77,3 +77,13 @@ func (db *DB) Migrations(ctx context.Context) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// Steps returns the folder dir of fsys, where a store embeds its schema
+// steps, as the file system Migrate reads.
+func Steps(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err) // the folder is embedded: it is there
+	}
+	return sub
+}

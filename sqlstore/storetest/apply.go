@@ -15,18 +15,18 @@ import (
 func testApplyCreate(t *testing.T, o Opener) {
 	db, _, source := open(t, o)
 	expires := t0.Add(30 * 24 * time.Hour)
-	u := newUser("alice", "1001", "1002")
+	u := NewUser("alice", "1001", "1002")
 	u.Cards = append(u.Cards, roster.Card{Number: "1003", Kind: roster.CardTemporary, ExpiresAt: expires})
 	u.Department, u.CostCenter, u.PrintCodeHash = "Finance", "CC-7", "hmac:abc"
 	u.Disabled, u.DisabledReason = true, roster.DisabledInDirectory
 	u.SeenAt = t0
 	u.Extra = map[string][]string{"title": {"Clerk"}, "phone": {"1", "2"}}
-	create(t, db, source, u)
+	Create(t, db, source, u)
 
 	if u.ID == 0 || u.SourceID != source || !u.CreatedAt.Equal(t0) || !u.UpdatedAt.Equal(t0) {
 		t.Fatalf("Apply left the created user with ID %d, source %d, created %v, updated %v", u.ID, u.SourceID, u.CreatedAt, u.UpdatedAt)
 	}
-	got := stored(t, db, source, "anchor-alice")
+	got := Stored(t, db, source, "anchor-alice")
 	if got == nil {
 		t.Fatal("alice was not stored")
 	}
@@ -189,15 +189,15 @@ func testApplyChanges(t *testing.T, o Opener) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			db, _, source := open(t, o)
-			alice := create(t, db, source, newUser("alice", "1001"))[0]
+			alice := Create(t, db, source, NewUser("alice", "1001"))[0]
 			if err := db.AddCard(ctx, alice.ID, roster.Card{Number: "9001", Kind: roster.CardSecondary}); err != nil {
 				t.Fatal(err)
 			}
 			db.Now = func() time.Time { return t1 }
 			for _, batch := range tt.batches {
-				mustApply(t, db, source, batch(*stored(t, db, source, "anchor-alice")))
+				MustApply(t, db, source, batch(*Stored(t, db, source, "anchor-alice")))
 			}
-			got := stored(t, db, source, "anchor-alice")
+			got := Stored(t, db, source, "anchor-alice")
 			tt.check(t, got)
 			if got != nil && (!got.UpdatedAt.Equal(t1) || !got.CreatedAt.Equal(t0)) {
 				t.Errorf("created %v, updated %v; want %v, %v", got.CreatedAt, got.UpdatedAt, t0, t1)
@@ -219,8 +219,8 @@ func testApplyCards(t *testing.T, o Opener) {
 			name: "a create whose card another user holds fails, and so does the rest of the batch",
 			changes: func(alice, bob roster.User) []reconcile.Change {
 				return []reconcile.Change{
-					{Kind: reconcile.Create, User: newUser("carol", "3001")},
-					{Kind: reconcile.Create, User: newUser("dave", "1001")},
+					{Kind: reconcile.Create, User: NewUser("carol", "3001")},
+					{Kind: reconcile.Create, User: NewUser("dave", "1001")},
 				}
 			},
 			conflict: []string{"dave", "alice"},
@@ -238,8 +238,8 @@ func testApplyCards(t *testing.T, o Opener) {
 			name: "two creates claiming one card fail",
 			changes: func(alice, bob roster.User) []reconcile.Change {
 				return []reconcile.Change{
-					{Kind: reconcile.Create, User: newUser("carol", "3001")},
-					{Kind: reconcile.Create, User: newUser("dave", "3001")},
+					{Kind: reconcile.Create, User: NewUser("carol", "3001")},
+					{Kind: reconcile.Create, User: NewUser("dave", "3001")},
 				}
 			},
 			conflict: []string{"dave", "carol"},
@@ -257,7 +257,7 @@ func testApplyCards(t *testing.T, o Opener) {
 			name: "a card moves from a deleted user to a new one in one batch",
 			changes: func(alice, bob roster.User) []reconcile.Change {
 				return []reconcile.Change{
-					{Kind: reconcile.Create, User: newUser("carol", "1001")},
+					{Kind: reconcile.Create, User: NewUser("carol", "1001")},
 					{Kind: reconcile.Delete, User: &roster.User{ID: alice.ID}},
 				}
 			},
@@ -284,12 +284,12 @@ func testApplyCards(t *testing.T, o Opener) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			db, r, source := open(t, o)
-			create(t, db, source, newUser("alice", "1001"), newUser("bob"))
-			alice, bob := stored(t, db, source, "anchor-alice"), stored(t, db, source, "anchor-bob")
+			Create(t, db, source, NewUser("alice", "1001"), NewUser("bob"))
+			alice, bob := Stored(t, db, source, "anchor-alice"), Stored(t, db, source, "anchor-bob")
 			if err := db.AddCard(ctx, bob.ID, roster.Card{Number: "9002"}); err != nil {
 				t.Fatal(err)
 			}
-			bob = stored(t, db, source, "anchor-bob")
+			bob = Stored(t, db, source, "anchor-bob")
 			usersBefore := count(t, r, `SELECT COUNT(*) FROM users`)
 
 			err := db.Apply(ctx, source, tt.changes(*alice, *bob))
@@ -303,7 +303,7 @@ func testApplyCards(t *testing.T, o Opener) {
 				if n := count(t, r, `SELECT COUNT(*) FROM users`); n != usersBefore {
 					t.Errorf("%d users after a failed batch, want %d", n, usersBefore)
 				}
-				if got := stored(t, db, source, "anchor-alice"); got.Name != alice.Name || !slices.Equal(numbers(got), numbers(alice)) {
+				if got := Stored(t, db, source, "anchor-alice"); got.Name != alice.Name || !slices.Equal(numbers(got), numbers(alice)) {
 					t.Errorf("alice changed by a failed batch: %q %v", got.Name, numbers(got))
 				}
 				return
@@ -312,7 +312,7 @@ func testApplyCards(t *testing.T, o Opener) {
 				t.Fatalf("Apply: %v", err)
 			}
 			for login, want := range tt.want {
-				u := stored(t, db, source, "anchor-"+login)
+				u := Stored(t, db, source, "anchor-"+login)
 				if u == nil {
 					t.Fatalf("%s is not stored", login)
 				}
@@ -331,8 +331,8 @@ func testApplyRefuses(t *testing.T, o Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice := create(t, db, source, newUser("alice"))[0]
-	outsider := create(t, db, other, newUser("olga"))[0]
+	alice := Create(t, db, source, NewUser("alice"))[0]
+	outsider := Create(t, db, other, NewUser("olga"))[0]
 
 	tests := []struct {
 		name   string
@@ -343,9 +343,9 @@ func testApplyRefuses(t *testing.T, o Opener) {
 		{"a delete of another source's user", reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: outsider.ID}}, roster.ENOTFOUND},
 		{"a delete of a user that is gone", reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: 999}}, roster.ENOTFOUND},
 		{"a delete whose anchor does not match", reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: alice.ID, Anchor: "other"}}, roster.ENOTFOUND},
-		{"a create of an anchor already stored", reconcile.Change{Kind: reconcile.Create, User: newUser("alice")}, roster.ECONFLICT},
+		{"a create of an anchor already stored", reconcile.Change{Kind: reconcile.Create, User: NewUser("alice")}, roster.ECONFLICT},
 		{"a change without a user", reconcile.Change{Kind: reconcile.Update}, roster.EINVALID},
-		{"an update without a user ID", reconcile.Change{Kind: reconcile.Update, User: newUser("x")}, roster.EINVALID},
+		{"an update without a user ID", reconcile.Change{Kind: reconcile.Update, User: NewUser("x")}, roster.EINVALID},
 		{"a change of unknown kind", reconcile.Change{Kind: "merge", User: alice}, roster.EINVALID},
 		{"a card without a number", reconcile.Change{Kind: reconcile.Create, User: &roster.User{Anchor: "z", Login: "z", Cards: []roster.Card{{}}}}, roster.EINVALID},
 	}
@@ -354,10 +354,10 @@ func testApplyRefuses(t *testing.T, o Opener) {
 			wantCode(t, db.Apply(ctx, source, []reconcile.Change{tt.change}), tt.code)
 		})
 	}
-	if u := stored(t, db, other, "anchor-olga"); u == nil || u.Name != outsider.Name {
+	if u := Stored(t, db, other, "anchor-olga"); u == nil || u.Name != outsider.Name {
 		t.Errorf("the other source's user changed: %+v", u)
 	}
-	if u := stored(t, db, source, "anchor-alice"); u == nil {
+	if u := Stored(t, db, source, "anchor-alice"); u == nil {
 		t.Error("alice is gone")
 	}
 }

@@ -23,11 +23,11 @@ func RunCopy(t *testing.T, from, to Opener) {
 	dst.Sealer = sealer(t, 7)
 
 	// Fill the source store with one of everything.
-	users := create(t, src, corp, newUser("alice", "1001", "1002"), newUser("bob"), newUser("carol", "3003"))
+	users := Create(t, src, corp, NewUser("alice", "1001", "1002"), NewUser("bob"), NewUser("carol", "3003"))
 	users[1].Disabled, users[1].DisabledReason = true, roster.DisabledInDirectory
-	mustApply(t, src, corp, reconcile.Change{Kind: reconcile.Update, User: users[1]})
-	mustApply(t, src, corp, reconcile.Change{Kind: reconcile.Rename, OldLogin: "carol", User: func() *roster.User {
-		u := *stored(t, src, corp, "anchor-carol")
+	MustApply(t, src, corp, reconcile.Change{Kind: reconcile.Update, User: users[1]})
+	MustApply(t, src, corp, reconcile.Change{Kind: reconcile.Rename, OldLogin: "carol", User: func() *roster.User {
+		u := *Stored(t, src, corp, "anchor-carol")
 		u.Login = "carol.new"
 		return &u
 	}()})
@@ -106,7 +106,7 @@ func RunCopy(t *testing.T, from, to Opener) {
 	}
 
 	// The destination numbers new rows after the copied ones.
-	more := create(t, dst, corp, newUser("dave"))
+	more := Create(t, dst, corp, NewUser("dave"))
 	if more[0].ID <= users[2].ID {
 		t.Errorf("a new user got ID %d, not after the copied %d", more[0].ID, users[2].ID)
 	}

@@ -12,13 +12,13 @@ func testUserGroups(t *testing.T, o Opener) {
 	ctx := context.Background()
 	db, _, source := open(t, o)
 	other, _ := db.SourceID(ctx, "other")
-	alice := newUser("alice")
+	alice := NewUser("alice")
 	alice.DN = "CN=Alice,OU=Staff,DC=corp"
-	bob := newUser("bob")
-	create(t, db, source, alice, bob)
-	twin := newUser("alice") // same DN, other source
+	bob := NewUser("bob")
+	Create(t, db, source, alice, bob)
+	twin := NewUser("alice") // same DN, other source
 	twin.DN = alice.DN
-	create(t, db, other, twin)
+	Create(t, db, other, twin)
 
 	err := db.SyncGroups(ctx, source, []roster.GroupRecord{
 		{Anchor: "g-1", DN: "CN=Printers", Name: "Printers", MemberDNs: []string{"cn=alice,ou=staff,dc=corp"}},

@@ -82,8 +82,8 @@ func count(t testing.TB, r *sql.DB, query string) int {
 	return n
 }
 
-// newUser returns a directory user as the engine would create it.
-func newUser(login string, cards ...string) *roster.User {
+// NewUser returns a directory user as the engine would create it.
+func NewUser(login string, cards ...string) *roster.User {
 	u := &roster.User{
 		Anchor: "anchor-" + login,
 		DN:     "CN=" + login + ",OU=Staff,DC=corp,DC=test",
@@ -101,8 +101,8 @@ func newUser(login string, cards ...string) *roster.User {
 	return u
 }
 
-// create stores users through Apply and returns them with their IDs.
-func create(t testing.TB, db *sqlstore.DB, source int64, users ...*roster.User) []*roster.User {
+// Create stores users through Apply and returns them with their IDs.
+func Create(t testing.TB, db *sqlstore.DB, source int64, users ...*roster.User) []*roster.User {
 	t.Helper()
 	var changes []reconcile.Change
 	for _, u := range users {
@@ -114,15 +114,16 @@ func create(t testing.TB, db *sqlstore.DB, source int64, users ...*roster.User) 
 	return users
 }
 
-func mustApply(t testing.TB, db *sqlstore.DB, source int64, changes ...reconcile.Change) {
+// MustApply applies changes, failing the test on an error.
+func MustApply(t testing.TB, db *sqlstore.DB, source int64, changes ...reconcile.Change) {
 	t.Helper()
 	if err := db.Apply(context.Background(), source, changes); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 }
 
-// stored reads back the user with this anchor.
-func stored(t testing.TB, db *sqlstore.DB, source int64, anchor string) *roster.User {
+// Stored reads back the user with this anchor.
+func Stored(t testing.TB, db *sqlstore.DB, source int64, anchor string) *roster.User {
 	t.Helper()
 	m, err := db.UsersByAnchor(context.Background(), source, []string{anchor})
 	if err != nil {

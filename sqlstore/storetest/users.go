@@ -16,7 +16,7 @@ import (
 func many(n int) []*roster.User {
 	users := make([]*roster.User, n)
 	for i := range users {
-		users[i] = newUser(fmt.Sprintf("u%04d", i), fmt.Sprintf("c%04d", i))
+		users[i] = NewUser(fmt.Sprintf("u%04d", i), fmt.Sprintf("c%04d", i))
 	}
 	return users
 }
@@ -25,8 +25,8 @@ func testUsersByAnchor(t *testing.T, o Opener) {
 	ctx := context.Background()
 	db, _, source := open(t, o)
 	other, _ := db.SourceID(ctx, "other")
-	create(t, db, source, many(1200)...) // more than two chunks of anchors
-	create(t, db, other, newUser("u0001"))
+	Create(t, db, source, many(1200)...) // more than two chunks of anchors
+	Create(t, db, other, NewUser("u0001"))
 
 	var anchors []string
 	for i := 0; i < 1200; i += 2 {
@@ -61,13 +61,13 @@ func testLoginOwners(t *testing.T, o Opener) {
 	other, _ := db.SourceID(ctx, "other")
 	// The first bob was renamed zed; a new bob came and took the login,
 	// which leaves zed's aliases. Former logins are not owners.
-	zed := create(t, db, source, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
+	zed := Create(t, db, source, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
 	zed.Login = "zed"
-	mustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
-	alice := create(t, db, source, newUser("alice"), newUser("bob"))[0]
+	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
+	alice := Create(t, db, source, NewUser("alice"), NewUser("bob"))[0]
 	alice.Login = "alicia"
-	mustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: alice})
-	create(t, db, other, newUser("carol"))
+	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: alice})
+	Create(t, db, other, NewUser("carol"))
 
 	got, err := db.LoginOwners(ctx, source, []string{"alice", "alicia", "bob", "zed", "carol", "nobody", "ALICIA"})
 	if err != nil {
@@ -93,9 +93,9 @@ func testUsers(t *testing.T, o Opener) {
 	ctx := context.Background()
 	db, _, source := open(t, o)
 	other, _ := db.SourceID(ctx, "other")
-	create(t, db, source, many(600)...)
-	create(t, db, other, newUser("x"))
-	create(t, db, source, many(1100)[600:]...) // IDs of both sources interleave
+	Create(t, db, source, many(600)...)
+	Create(t, db, other, NewUser("x"))
+	Create(t, db, source, many(1100)[600:]...) // IDs of both sources interleave
 
 	t.Run("every user of the source comes once, in ID order, with cards", func(t *testing.T) {
 		var n int
@@ -136,16 +136,16 @@ func testFindUsers(t *testing.T, o Opener) {
 	ctx := context.Background()
 	db, _, source := open(t, o)
 	other, _ := db.SourceID(ctx, "other")
-	alice := newUser("alice")
+	alice := NewUser("alice")
 	alice.Name, alice.Email = "A. Smith", "as@corp.test" // only the alias holds "alice"
-	bob := newUser("bob")
+	bob := NewUser("bob")
 	bob.Email = "robert@corp.test"
 	bob.Disabled, bob.DisabledReason = true, roster.DisabledByAdmin
-	under := newUser("ann_b")
-	create(t, db, source, alice, bob, under)
+	under := NewUser("ann_b")
+	Create(t, db, source, alice, bob, under)
 	alice.Login = "asmith"
-	mustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: alice})
-	create(t, db, other, newUser("annie"))
+	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: alice})
+	Create(t, db, other, NewUser("annie"))
 	yes, no := true, false
 
 	tests := []struct {
@@ -192,10 +192,10 @@ func testFindUsers(t *testing.T, o Opener) {
 func testUserByLogin(t *testing.T, o Opener) {
 	ctx := context.Background()
 	db, _, source := open(t, o)
-	zed := create(t, db, source, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
+	zed := Create(t, db, source, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
 	zed.Login = "zed"
-	mustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
-	create(t, db, source, newUser("bob", "1001"))
+	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
+	Create(t, db, source, NewUser("bob", "1001"))
 
 	tests := []struct {
 		login, want string
@@ -213,7 +213,7 @@ func testUserByLogin(t *testing.T, o Opener) {
 	if fmt.Sprint(numbers(u)) != "[1001/directory]" {
 		t.Errorf("UserByLogin does not return cards: %v", numbers(u))
 	}
-	mustApply(t, db, source, reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: u.ID}})
+	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: u.ID}})
 	if u, err := db.UserByLogin(ctx, "bob"); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("with the new bob gone, UserByLogin(bob) = %+v, %v; want not found: the alias went to the new bob", u, err)
 	}
@@ -224,7 +224,7 @@ func testUserByLogin(t *testing.T, o Opener) {
 func testUserByID(t *testing.T, o Opener) {
 	ctx := context.Background()
 	db, _, source := open(t, o)
-	alice := create(t, db, source, newUser("alice", "1001"))[0]
+	alice := Create(t, db, source, NewUser("alice", "1001"))[0]
 	u, err := db.UserByID(ctx, alice.ID)
 	if err != nil || u.Login != "alice" || fmt.Sprint(numbers(u)) != "[1001/directory]" {
 		t.Errorf("UserByID = %+v, %v", u, err)
@@ -236,7 +236,7 @@ func testUserByID(t *testing.T, o Opener) {
 func testAddCard(t *testing.T, o Opener) {
 	ctx := context.Background()
 	db, _, source := open(t, o)
-	users := create(t, db, source, newUser("alice", "1001"), newUser("bob"))
+	users := Create(t, db, source, NewUser("alice", "1001"), NewUser("bob"))
 	alice, bob := users[0], users[1]
 
 	tests := []struct {
@@ -256,7 +256,7 @@ func testAddCard(t *testing.T, o Opener) {
 			wantCode(t, db.AddCard(ctx, tt.userID, tt.card), tt.code)
 		})
 	}
-	if got := fmt.Sprint(numbers(stored(t, db, source, "anchor-bob"))); got != "[5005/manual]" {
+	if got := fmt.Sprint(numbers(Stored(t, db, source, "anchor-bob"))); got != "[5005/manual]" {
 		t.Errorf("bob's cards = %s", got)
 	}
 }
