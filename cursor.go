@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // CursorKind says what a cursor counts.
@@ -25,6 +26,24 @@ const CursorUSN CursorKind = "ad-usn"
 // are exactly those changed since, plus the one change the cursor names.
 // CSNs of one form sort as strings.
 const CursorCSN CursorKind = "ldap-csn"
+
+// CursorTime is a directory's modifyTimestamp, for an LDAP server
+// without syncprov (no contextCSN): entries whose modifyTimestamp is at
+// or after the cursor changed since. The value ("20261125211500Z",
+// GeneralizedTime to the second, UTC) is taken from roster's clock less
+// TimeCursorMargin, which absorbs clock skew between roster and the
+// server; the entries changed within the margin are read twice, which
+// changes nothing. Deletions leave no entry to find: they wait for a
+// full sync.
+const CursorTime CursorKind = "ldap-time"
+
+// TimeCursorMargin is how far before its own clock roster starts a
+// CursorTime: the clock difference it tolerates between itself and the
+// directory.
+const TimeCursorMargin = 10 * time.Minute
+
+// TimeCursorFormat is the form of a CursorTime value.
+const TimeCursorFormat = "20060102150405Z"
 
 // Cursor is where the next incremental sync of a source resumes. It is
 // read from the directory before a run's search and saved only when the
@@ -68,14 +87,23 @@ func (c Cursor) Follows(since Cursor) (bool, string) {
 		return false, "the domain controller is not the one the last run read (" + since.Server + "); USNs of different or restored domain controllers cannot be compared"
 	}
 	if !c.Valid() || !since.Valid() {
-		if c.Kind == CursorCSN {
+		switch c.Kind {
+		case CursorCSN:
 			return false, "the stored cursor is not a change sequence number"
+		case CursorTime:
+			return false, "the stored cursor is not a time"
 		}
 		return false, "the stored cursor is not a number"
 	}
-	if c.Kind == CursorCSN {
+	switch c.Kind {
+	case CursorCSN:
 		if c.Value < since.Value {
 			return false, "the directory's last change went back (" + since.Value + " to " + c.Value + "), as after a restore"
+		}
+		return true, ""
+	case CursorTime:
+		if c.Value < since.Value {
+			return false, "roster's clock went back since the last run (" + since.Value + " to " + c.Value + ")"
 		}
 		return true, ""
 	}
@@ -95,6 +123,9 @@ func (c Cursor) Valid() bool {
 		return err == nil
 	case CursorCSN:
 		return isCSN(c.Value)
+	case CursorTime:
+		_, err := time.Parse(TimeCursorFormat, c.Value)
+		return err == nil && len(c.Value) == len(TimeCursorFormat)
 	}
 	return false
 }

@@ -26,6 +26,10 @@ func TestCursorFollows(t *testing.T) {
 		{"CSN, later", Cursor{CursorCSN, "ol", "20261125210427.000001Z#000000#000#000000", "s1"}, Cursor{CursorCSN, "ol", "20261125210426.123456Z#000000#000#000000", "s1"}, true, ""},
 		{"CSN, went back", Cursor{CursorCSN, "ol", "20261125200000.000000Z#000000#000#000000", "s1"}, Cursor{CursorCSN, "ol", "20261125210426.123456Z#000000#000#000000", "s1"}, false, "went back"},
 		{"CSN, garbage", Cursor{CursorCSN, "ol", "20261125210426Z", "s1"}, Cursor{CursorCSN, "ol", "20261125210426.123456Z#000000#000#000000", "s1"}, false, "not a change sequence number"},
+		{"time, later", Cursor{CursorTime, "modifyTimestamp", "20261125211500Z", "s1"}, Cursor{CursorTime, "modifyTimestamp", "20261125210500Z", "s1"}, true, ""},
+		{"time, clock went back", Cursor{CursorTime, "modifyTimestamp", "20261125200000Z", "s1"}, Cursor{CursorTime, "modifyTimestamp", "20261125210500Z", "s1"}, false, "clock went back"},
+		{"time, garbage", Cursor{CursorTime, "modifyTimestamp", "2026-11-25", "s1"}, Cursor{CursorTime, "modifyTimestamp", "20261125210500Z", "s1"}, false, "not a time"},
+		{"CSN then time (syncprov removed)", Cursor{CursorTime, "modifyTimestamp", "20261125211500Z", "s1"}, Cursor{CursorCSN, "ol", "20261125210426.123456Z#000000#000#000000", "s1"}, false, "kind of change tracking"},
 		{"USN then CSN", Cursor{CursorCSN, dc1.Server, "20261125210426.123456Z#000000#000#000000", "s1"}, dc1, false, "kind of change tracking"},
 	} {
 		ok, why := tc.now.Follows(tc.since)

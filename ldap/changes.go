@@ -45,8 +45,18 @@ func (d *Directory) Mark(ctx context.Context) (roster.Cursor, error) {
 // markLDAP reads the contextCSN of the naming context holding the first
 // search base. OpenLDAP's syncprov overlay keeps it: the CSN of the last
 // change, one per server ID in multi-provider setups (the earliest wins).
-// Without it the directory gives no cursor, and its runs are full syncs.
+// Without it (no syncprov, or bases in two databases) the cursor is a
+// time, for modifyTimestamp (see roster.CursorTime).
 func (d *Directory) markLDAP(ctx context.Context) (roster.Cursor, error) {
+	c, err := d.markCSN(ctx)
+	if err != nil || !c.IsZero() {
+		return c, err
+	}
+	return roster.Cursor{Kind: roster.CursorTime, Server: "modifyTimestamp",
+		Value: d.now().UTC().Add(-roster.TimeCursorMargin).Format(roster.TimeCursorFormat)}, nil
+}
+
+func (d *Directory) markCSN(ctx context.Context) (roster.Cursor, error) {
 	suffix := ""
 	for i, base := range d.src.SearchBases() {
 		nc := ""
@@ -98,6 +108,8 @@ func since(c roster.Cursor) (string, error) {
 			return "(uSNChanged>=" + strconv.FormatUint(usn+1, 10) + ")", nil
 		case roster.CursorCSN:
 			return "(entryCSN>=" + c.Value + ")", nil
+		case roster.CursorTime:
+			return "(modifyTimestamp>=" + c.Value + ")", nil
 		}
 	}
 	return "", roster.Errorf(roster.EINVALID, "the stored cursor (%s %q) is not one roster can resume from; run a full sync", c.Kind, c.Value)

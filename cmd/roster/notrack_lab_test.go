@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/lab/labenv"
+	"github.com/rosterhq/roster/pfx"
+)
+
+// TestIncrementalWithoutSyncprov runs a private slapd without the
+// syncprov overlay, so without contextCSN: incremental runs fall back to
+// modifyTimestamp. Its users are loaded with a modifyTimestamp of 2020,
+// so a run that reads them was not incremental.
+func TestIncrementalWithoutSyncprov(t *testing.T) {
+	tools := labenv.RequireCommands(t, "slapd", "slapadd")
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("Root-Pw-1"), 0o600)
+	if code, out, errOut := runCLI(t, nil, "cert", "new", "-domain", "corp.test", "-out", dir, "-password-file", pw); code != exitOK {
+		t.Fatalf("cert new = %d\n%s%s", code, out, errOut)
+	}
+	der, _ := os.ReadFile(filepath.Join(dir, "corp.test.pfx"))
+	c, err := pfx.Decode(der, "Root-Pw-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(c.Key)
+	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw}), 0o644)
+	os.MkdirAll(filepath.Join(dir, "db"), 0o700)
+	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile %[1]s/slapd.pid
+TLSCertificateFile %[1]s/cert.pem
+TLSCertificateKeyFile %[1]s/key.pem
+database mdb
+suffix "dc=corp,dc=test"
+rootdn "cn=admin,dc=corp,dc=test"
+rootpw Root-Pw-1
+directory %[1]s/db
+`, dir)
+	os.WriteFile(filepath.Join(dir, "slapd.conf"), []byte(conf), 0o600)
+	var ldif strings.Builder
+	ldif.WriteString("dn: dc=corp,dc=test\nobjectClass: dcObject\nobjectClass: organization\ndc: corp\no: corp\n\n")
+	ldif.WriteString("dn: ou=people,dc=corp,dc=test\nobjectClass: organizationalUnit\nou: people\n\n")
+	for i := 1; i <= 5; i++ {
+		fmt.Fprintf(&ldif, "dn: uid=u%d,ou=people,dc=corp,dc=test\nobjectClass: inetOrgPerson\nuid: u%d\ncn: User %d\nsn: %d\n"+
+			"displayName: User %d\nmail: u%d@corp.test\ncreateTimestamp: 20200101000000Z\nmodifyTimestamp: 20200101000000Z\n\n", i, i, i, i, i, i)
+	}
+	os.WriteFile(filepath.Join(dir, "data.ldif"), []byte(ldif.String()), 0o600)
+	if out, err := exec.Command(tools["slapadd"], "-f", filepath.Join(dir, "slapd.conf"), "-l", filepath.Join(dir, "data.ldif")).CombinedOutput(); err != nil {
+		t.Fatalf("slapadd: %v\n%s", err, out)
+	}
+
+	port := freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tools["slapd"], "-d", "0", "-f", filepath.Join(dir, "slapd.conf"), "-h", fmt.Sprintf("ldaps://127.0.0.1:%d/", port))
+	var slapdOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &slapdOut, &slapdOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitPort(t, port, &slapdOut)
+
+	roots := x509.NewCertPool()
+	roots.AddCert(c.Leaf)
+	conn, err := goldap.DialURL(fmt.Sprintf("ldaps://127.0.0.1:%d", port), goldap.DialWithTLSConfig(&tls.Config{RootCAs: roots, ServerName: "ldaps.corp.test"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Bind("cn=admin,dc=corp,dc=test", "Root-Pw-1"); err != nil {
+		t.Fatal(err)
+	}
+
+	data := t.TempDir()
+	args := []string{"sync", "-data", data, "-name", "plain", "-type", "openldap", "-address", fmt.Sprintf("127.0.0.1:%d", port), "-tls", "ldaps",
+		"-domain", "corp.test", "-base-dn", "ou=people,dc=corp,dc=test", "-login", "cn=admin,dc=corp,dc=test", "-password-file", pw,
+		"-ca", filepath.Join(dir, "corp.test.cer"), "-incremental"}
+	r := syncJSON(t, exitOK, args...)
+	if r.Run.Mode != roster.RunFull || r.Run.Created != 5 {
+		t.Fatalf("first run: mode %s, %s", r.Run.Mode, counts(r.Run))
+	}
+	if r = syncJSON(t, exitOK, args...); r.Run.Mode != roster.RunIncremental || r.Run.Seen != 0 {
+		t.Fatalf("unchanged: mode %s, %s, notes %q; want nothing read", r.Run.Mode, counts(r.Run), r.Run.Notes)
+	}
+	m := goldap.NewModifyRequest("uid=u2,ou=people,dc=corp,dc=test", nil)
+	m.Replace("displayName", []string{"Changed Two"})
+	if err := conn.Modify(m); err != nil {
+		t.Fatal(err)
+	}
+	add := goldap.NewAddRequest("uid=u6,ou=people,dc=corp,dc=test", nil)
+	add.Attribute("objectClass", []string{"inetOrgPerson"})
+	for k, v := range map[string]string{"uid": "u6", "cn": "User 6", "sn": "6", "displayName": "User 6", "mail": "u6@corp.test"} {
+		add.Attribute(k, []string{v})
+	}
+	if err := conn.Add(add); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Del(goldap.NewDelRequest("uid=u3,ou=people,dc=corp,dc=test", nil)); err != nil {
+		t.Fatal(err)
+	}
+	r = syncJSON(t, exitOK, args...)
+	if r.Run.Mode != roster.RunIncremental || r.Run.Seen != 2 || r.Run.Updated != 1 || r.Run.Created != 1 || r.Run.Disabled != 0 {
+		t.Fatalf("after changes: mode %s, %s; want the 2 changed entries read, nobody removed", r.Run.Mode, counts(r.Run))
+	}
+	// Without syncprov nothing reports deletions: the full sync finds them.
+	full := args[:len(args)-1]
+	if r = syncJSON(t, exitOK, full...); r.Run.Mode != roster.RunFull || r.Run.Disabled != 1 {
+		t.Fatalf("full: mode %s, %s; want u3 disabled", r.Run.Mode, counts(r.Run))
+	}
+}
