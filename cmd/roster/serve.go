@@ -66,13 +66,20 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	// A run the record calls running, whose source no node holds, was
 	// cut short by a crash or a kill: say so. Runs that another node
 	// sharing the database is doing hold a lease, and are left alone.
-	if n, err := db.AbandonRunning(ctx, "roster stopped while this run was going; nobody was removed"); err == nil && n > 0 {
-		a.log.Warn("runs cut short by an earlier stop are marked failed", "runs", n)
+	closeAbandoned := func(ctx context.Context) {
+		if n, err := db.AbandonRunning(ctx, "the roster node running this sync stopped before it ended; nobody was removed"); err == nil && n > 0 {
+			a.log.Warn("runs cut short by a stopped roster node are marked failed", "runs", n)
+		}
 	}
+	closeAbandoned(ctx)
 	syncs := newSyncService(ctx, a, db, hash, dir)
 	syncs.leaseTTL = *leaseTTL
 	syncs.sched = newScheduler(db.Sources, syncs.Start, a.log)
 	syncs.sched.every = *check
+	// Again at every look: a node that died mid-run leaves its run
+	// "running" until its lease runs out, and maybe no sync of that
+	// source follows soon to close it.
+	syncs.sched.sweep = closeAbandoned
 	go syncs.sched.run(ctx, a.now)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies}
 	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,
