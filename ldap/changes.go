@@ -193,7 +193,8 @@ func (d *Directory) deletedLDAP(ctx context.Context, c roster.Cursor) ([]string,
 	if _, err := since(c); err != nil {
 		return nil, err
 	}
-	var out []string
+	var deleted []string
+	changed := map[string]bool{}
 	for _, base := range d.src.SearchBases() {
 		res, err := d.conn.ContentSyncDeleted(ctx, base, UserFilter(d.src.Type, d.src.UserFilter), syncCookie(c.Value))
 		if err != nil {
@@ -205,7 +206,18 @@ func (d *Directory) deletedLDAP(ctx context.Context, c roster.Cursor) ([]string,
 		case res.Present:
 			d.log.Info("the directory's change log no longer reaches back to the last sync; a full sync will find the leavers", "base", base)
 		}
-		out = append(out, res.Deleted...)
+		deleted = append(deleted, res.Deleted...)
+		for _, u := range res.Changed {
+			changed[u] = true
+		}
+	}
+	// An entry moved between two search bases left one and joined the
+	// other: it is not gone.
+	var out []string
+	for _, u := range deleted {
+		if !changed[u] {
+			out = append(out, u)
+		}
 	}
 	return out, nil
 }

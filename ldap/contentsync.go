@@ -14,6 +14,10 @@ type ContentSyncResult struct {
 	// Deleted are the entryUUIDs (lower case) the server reported deleted,
 	// or moved out of the search, since the cookie.
 	Deleted []string
+	// Changed are the entryUUIDs the server reported added or modified:
+	// an entry moved from one search base to another is deleted from the
+	// first and added to the second.
+	Changed []string
 	// Present is set when the server could not replay the changes since
 	// the cookie (its session log no longer reaches back that far) and
 	// listed the present entries instead: deletions are then implied,
@@ -54,6 +58,8 @@ func (c *Conn) ContentSyncDeleted(ctx context.Context, base, filter string, cook
 					res.Deleted = append(res.Deleted, st.EntryUUID.String())
 				case goldap.SyncStatePresent:
 					res.Present = true
+				case goldap.SyncStateAdd, goldap.SyncStateModify:
+					res.Changed = append(res.Changed, st.EntryUUID.String())
 				}
 			}
 			continue

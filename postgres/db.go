@@ -40,6 +40,9 @@ var Dialect = sqlstore.Dialect{
 	Like:           "ILIKE",
 	Arrays:         true,
 	Analyze:        "ANALYZE users, cards, user_aliases",
+	ClockQuery:     "SELECT now()",
+	Snapshot:       sql.LevelRepeatableRead,
+	ShareLock:      " FOR SHARE",
 	LockMigrations: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock),
 	ResetSequence:  "SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM %s))",
 }
@@ -50,21 +53,27 @@ func IsDSN(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
-// Redact returns dsn without its password, for messages and logs.
+// Redact names the database dsn points to, for messages and logs, as
+// postgres://user@host:port/database: no password, no other option
+// (sslpassword and the like). A DSN that does not parse is not echoed.
 func Redact(dsn string) string {
-	u, err := url.Parse(dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return "postgres://(a URL that does not parse)"
+		return "postgres://(a database URL that does not parse)"
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", url.PathEscape(cfg.User), cfg.Host, cfg.Port, url.PathEscape(cfg.Database))
+}
+
+// LooksLikeKeywords reports whether s is a libpq keyword/value string
+// ("host=db user=roster password=…"), which roster does not take: it
+// would otherwise be mistaken for a file name.
+func LooksLikeKeywords(s string) bool {
+	for _, k := range []string{"host=", "dbname=", "user=", "password=", "port=", "sslmode="} {
+		if strings.HasPrefix(s, k) || strings.Contains(s, " "+k) {
+			return true
+		}
 	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
+	return false
 }
 
 // Open connects to the database dsn names (a postgres:// URL, with the

@@ -2,31 +2,50 @@ package postgres_test
 
 import (
 	"context"
+	"os/user"
 	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/sqlite"
 )
 
 func TestRedact(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"postgres://roster:s3cret@db:5432/roster?sslmode=verify-full", "postgres://roster:xxxxx@db:5432/roster?sslmode=verify-full"},
-		{"postgresql://roster@db/roster", "postgresql://roster@db/roster"},
-		{"postgres://db/roster?password=s3cret&sslmode=require", "postgres://db/roster?password=xxxxx&sslmode=require"},
+		{"postgres://roster:s3cret@db:5432/roster?sslmode=verify-full", "postgres://roster@db:5432/roster"},
+		{"postgresql://roster@db/roster", "postgres://roster@db:5432/roster"},
+		{"postgres://db/roster?password=s3cret&sslmode=require&sslpassword=k3y", "postgres://" + currentUser(t) + "@db:5432/roster"},
+		{"postgres://roster:123%2Fx@db:6432/roster", "postgres://roster@db:6432/roster"},
 	}
 	for _, tt := range tests {
-		if got := postgres.Redact(tt.in); got != tt.want {
+		got := postgres.Redact(tt.in)
+		if got != tt.want || strings.Contains(got, "s3cret") || strings.Contains(got, "k3y") || strings.Contains(got, "123") {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 		if !postgres.IsDSN(tt.in) {
 			t.Errorf("IsDSN(%q) = false", tt.in)
 		}
 	}
+	if got := postgres.Redact("postgres://roster:pa ss@db:bad/x"); strings.Contains(got, "pa ss") {
+		t.Errorf("an unparsable URL is echoed: %q", got)
+	}
 	if postgres.IsDSN("/var/lib/roster/roster.db") {
 		t.Error("a file path is taken for a DSN")
 	}
+	if !postgres.LooksLikeKeywords("host=db user=roster password=x") || postgres.LooksLikeKeywords("/var/lib/roster/roster.db") {
+		t.Error("LooksLikeKeywords")
+	}
+}
+
+// currentUser is the user pgx assumes when the URL names none.
+func currentUser(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		t.Skip(err)
+	}
+	return u.Username
 }
 
 func TestOpenSaysWhatIsWrongWithoutThePassword(t *testing.T) {
@@ -78,5 +97,38 @@ func TestSameStepsAsSQLite(t *testing.T) {
 	defer lite.Close()
 	if a, b := names(t, pg), names(t, lite); a != b || a == "" {
 		t.Errorf("postgres steps %q, sqlite steps %q", a, b)
+	}
+}
+
+// TestNodesStartingTogether: several nodes opening one new database at
+// once apply each schema step once, and none fails.
+func TestNodesStartingTogether(t *testing.T) {
+	dsn := labenv.Require(t).PostgresDatabase(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			db, err := postgres.Open(context.Background(), dsn)
+			if err == nil {
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("a node failed to open: %v", err)
+		}
+	}
+	db, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	steps, _ := db.Migrations(context.Background())
+	lite, _ := sqlite.Open(":memory:")
+	defer lite.Close()
+	want, _ := lite.Migrations(context.Background())
+	if strings.Join(steps, " ") != strings.Join(want, " ") {
+		t.Errorf("steps %v, want %v", steps, want)
 	}
 }

@@ -102,6 +102,10 @@ func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, di
 		if roster.ErrorCode(err) == roster.EINTERNAL && !errors.Is(err, context.Canceled) {
 			r.run.Error = err.Error()
 		}
+		// A context cancelled for a reason (a lost lease) says why.
+		if cause := context.Cause(ctx); errors.Is(err, context.Canceled) && cause != nil && !errors.Is(cause, context.Canceled) {
+			r.run.Error = roster.ErrorMessage(cause)
+		}
 		r.run.Notes = append(r.run.Notes, "the run did not finish: nobody was disabled or deleted")
 	}
 	if !opt.DryRun {

@@ -53,7 +53,9 @@ func Copy(ctx context.Context, dst, src *DB) (CopyStats, error) {
 		return nil, rosterError("Copy", roster.EINVALID,
 			"the two databases are at different schema steps (%s has %d, %s has %d); run the same roster version on both", src, len(a), dst, len(b))
 	}
-	rtx, err := src.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	// One snapshot of the whole source, even a live one: no card or
+	// membership of a user the copy does not hold.
+	rtx, err := src.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: src.d.Snapshot})
 	if err != nil {
 		return nil, fmt.Errorf("store: copy: read %s: %w", src, err)
 	}

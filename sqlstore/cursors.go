@@ -25,16 +25,19 @@ func (db *DB) Cursor(ctx context.Context, sourceID int64) (roster.Cursor, error)
 
 // SaveCursor replaces the source's cursor; a zero cursor removes it.
 func (db *DB) SaveCursor(ctx context.Context, sourceID int64, c roster.Cursor) error {
-	var err error
-	if c.IsZero() {
-		_, err = db.db.ExecContext(ctx, `DELETE FROM sync_cursors WHERE source_id = ?`, sourceID)
-	} else {
-		_, err = db.db.ExecContext(ctx, `INSERT INTO sync_cursors (source_id, kind, server, value, scope, saved_at)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (source_id) DO UPDATE SET kind = excluded.kind, server = excluded.server,
-				value = excluded.value, scope = excluded.scope, saved_at = excluded.saved_at`,
-			sourceID, string(c.Kind), c.Server, c.Value, c.Scope, timeValue(db.now()))
-	}
+	err := db.inTx(ctx, "save cursor", func(t *tx) error {
+		var err error
+		if c.IsZero() {
+			_, err = t.ExecContext(ctx, `DELETE FROM sync_cursors WHERE source_id = ?`, sourceID)
+		} else {
+			_, err = t.ExecContext(ctx, `INSERT INTO sync_cursors (source_id, kind, server, value, scope, saved_at)
+				VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (source_id) DO UPDATE SET kind = excluded.kind, server = excluded.server,
+					value = excluded.value, scope = excluded.scope, saved_at = excluded.saved_at`,
+				sourceID, string(c.Kind), c.Server, c.Value, c.Scope, timeValue(db.now()))
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: save cursor of source %d: %w", sourceID, err)
 	}

@@ -58,6 +58,16 @@ type Dialect struct {
 	// bind and plan than hundreds; roster's batched writes and lookups
 	// use it where it exists.
 	Arrays bool
+	// Snapshot is the isolation level that reads every table at one
+	// instant (Copy); SQLite's default transaction already does.
+	Snapshot sql.IsolationLevel
+	// ClockQuery, when set, reads the database's clock; leases are
+	// measured by it (see DB.Now).
+	ClockQuery string
+	// ShareLock, when set, is appended to the lease check that every
+	// write of a sync makes (see WithFence), so that a node taking the
+	// lease over waits until a write in flight has committed.
+	ShareLock string
 	// Analyze, when set, refreshes the planner's statistics of the user
 	// tables. Apply runs it whenever the users it created since the last
 	// time are three times those there were then: a first sync fills empty
@@ -94,8 +104,10 @@ type DB struct {
 	d    Dialect
 	name string // where the database is, for messages; never holds a password
 
-	// Now is the clock that stamps users, runs, sources and leases. It
-	// defaults to time.Now; tests replace it.
+	// Now is the clock that stamps users, runs, sources and leases. When
+	// nil, the stamps come from time.Now, and leases from the database's
+	// own clock where it has one (Dialect.ClockQuery), so that nodes
+	// with different clocks agree on when a lease runs out. Tests set it.
 	Now func() time.Time
 
 	// Sealer encrypts source passwords at rest (AES-GCM). Without it,
@@ -110,7 +122,7 @@ type DB struct {
 // New wraps an open database of dialect d; name says where it is, for
 // messages. Call Migrate before anything else.
 func New(sqldb *sql.DB, d Dialect, name string) *DB {
-	return &DB{db: &sqlDB{DB: sqldb, d: &d}, d: d, name: name, Now: time.Now}
+	return &DB{db: &sqlDB{DB: sqldb, d: &d}, d: d, name: name}
 }
 
 // Dialect returns the database's dialect.
@@ -129,15 +141,42 @@ func (db *DB) Close() error {
 
 // now returns the clock's time in UTC, to the microsecond: the finest
 // both SQLite (text) and PostgreSQL (timestamptz) keep alike.
-func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+func (db *DB) now() time.Time {
+	t := time.Now()
+	if db.Now != nil {
+		t = db.Now()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// clock returns the time leases are measured by: the database's clock
+// (read in t) where the dialect has one and no test clock is set, else
+// now.
+func (db *DB) clock(ctx context.Context, t *tx) (time.Time, error) {
+	if db.Now != nil || db.d.ClockQuery == "" {
+		return db.now(), nil
+	}
+	var at time.Time
+	if err := t.QueryRowContext(ctx, db.d.ClockQuery).Scan(timeCol{&at}); err != nil {
+		return time.Time{}, fmt.Errorf("store: read the database's clock: %w", err)
+	}
+	return at.UTC().Truncate(time.Microsecond), nil
+}
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.
+// Under a fence (WithFence), the transaction first checks that the lease
+// still holds, and writes nothing when it does not.
 func (db *DB) inTx(ctx context.Context, what string, fn func(*tx) error) error {
 	t, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
 	}
 	defer t.Rollback()
+	if f, ok := ctx.Value(fenceKey{}).(fence); ok {
+		if err := db.checkFence(ctx, t, f); err != nil {
+			return err
+		}
+	}
 	if err := fn(t); err != nil {
 		return err
 	}

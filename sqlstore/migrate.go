@@ -15,7 +15,18 @@ import (
 // SQLite and PostgreSQL have a step of the same name for each change, so
 // both stores list the same steps.
 func (db *DB) Migrate(ctx context.Context, steps fs.FS) error {
-	if _, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
+	// Under the lock too: two nodes creating the table at once would
+	// collide on PostgreSQL's catalog.
+	err := db.inTx(ctx, "migrations table", func(t *tx) error {
+		if db.d.LockMigrations != "" {
+			if _, err := t.ExecContext(ctx, db.d.LockMigrations); err != nil {
+				return err
+			}
+		}
+		_, err := t.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: create the migrations table in %s: %w", db, err)
 	}
 	names, err := fs.Glob(steps, "*.sql")

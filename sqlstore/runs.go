@@ -21,12 +21,14 @@ func (db *DB) StartRun(ctx context.Context, run *roster.Run) error {
 	if err != nil {
 		return fmt.Errorf("store: start run: %w", err)
 	}
-	err = db.db.QueryRowContext(ctx, `INSERT INTO runs (source_id, mode, status, started_at,
-		seen, created, updated, renamed, disabled, reenabled, deleted, skipped, failed, held, error, notes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		run.SourceID, string(run.Mode), string(run.Status), timeValue(run.StartedAt),
-		run.Seen, run.Created, run.Updated, run.Renamed, run.Disabled, run.Reenabled, run.Deleted,
-		run.Skipped, run.Failed, run.Held, run.Error, notes).Scan(&run.ID)
+	err = db.inTx(ctx, "start run", func(t *tx) error {
+		return t.QueryRowContext(ctx, `INSERT INTO runs (source_id, mode, status, started_at,
+			seen, created, updated, renamed, disabled, reenabled, deleted, skipped, failed, held, error, notes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			run.SourceID, string(run.Mode), string(run.Status), timeValue(run.StartedAt),
+			run.Seen, run.Created, run.Updated, run.Renamed, run.Disabled, run.Reenabled, run.Deleted,
+			run.Skipped, run.Failed, run.Held, run.Error, notes).Scan(&run.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("store: start run of source %d: %w", run.SourceID, err)
 	}
@@ -244,21 +246,33 @@ func (db *DB) Run(ctx context.Context, id int64) (*roster.Run, error) {
 	return r, nil
 }
 
-// AbandonRunning marks as failed, with the given reason, every run still
-// recorded as running whose source no live lease covers, and returns how
-// many it marked. A live lease means a node, perhaps another one sharing
-// the database, is running that source: its run is left alone. Call it
-// when this process starts, before it syncs anything.
-func (db *DB) AbandonRunning(ctx context.Context, reason string) (int64, error) {
-	now := timeValue(db.now())
-	res, err := db.db.ExecContext(ctx, `UPDATE runs SET status = 'failed', error = ?, finished_at = ?
-		WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM sync_leases l
-			WHERE l.source_id = runs.source_id AND l.expires_at > ?)`,
-		reason, now, now)
+// AbandonRunning marks as failed every run still recorded as running
+// whose source no live lease covers, and returns how many it marked. A
+// live lease means a node, perhaps another one sharing the database, is
+// running that source: its run is left alone. roster serve calls it when
+// it starts and at every scheduler look, so a dead node's run does not
+// stay "running" until the next sync of its source.
+func (db *DB) AbandonRunning(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.inTx(context.WithValue(ctx, fenceKey{}, nil), "close abandoned runs", func(t *tx) error {
+		now, err := db.clock(ctx, t)
+		if err != nil {
+			return err
+		}
+		res, err := t.ExecContext(ctx, `UPDATE runs SET status = 'failed', error = ?, finished_at = ?
+			WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM sync_leases l
+				WHERE l.source_id = runs.source_id AND l.expires_at > ?)`,
+			abandoned, timeValue(db.now()), timeValue(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("store: abandon running runs: %w", err)
+		return 0, fmt.Errorf("store: close abandoned runs: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 // RunCounts returns how many runs ended with each status, over all time.

@@ -68,6 +68,9 @@ func openStore(ctx context.Context, a *app, dbFlag, dir string) (*sqlstore.DB, e
 		return nil, fmt.Errorf("cannot create the data folder %s: %w", dir, err)
 	}
 	loc := storeLocation(a, dbFlag, dir)
+	if postgres.LooksLikeKeywords(loc) {
+		return nil, usageErrorf("give PostgreSQL as a URL, postgres://user@host:5432/database?sslmode=verify-full (the password in PGPASSWORD or ~/.pgpass), not as keyword=value pairs")
+	}
 	if postgres.IsDSN(loc) {
 		return postgres.Open(ctx, loc)
 	}

@@ -38,11 +38,19 @@ type heldLease struct {
 	stop func()
 }
 
+// fenced returns ctx with the lease's fence: the store refuses every
+// write made under it once the lease is no longer held.
+func (l *heldLease) fenced(ctx context.Context) context.Context {
+	return sqlstore.WithFence(ctx, l.SourceID, l.Holder)
+}
+
 // holdLease takes the lease of sourceID for holder, then renews it every
-// third of ttl until release. When a renewal finds the lease taken by
-// another node, or cannot reach the database until the lease would have
-// run out, it calls lost once: the caller's sync must stop, since another
-// node may now run it. Errors: ECONFLICT when another node holds it.
+// third of ttl until release. When a renewal finds the lease gone, or no
+// renewal succeeded for two thirds of ttl, it calls lost once: the
+// caller's sync must stop, since another node may run it soon. Beyond
+// that, the caller's writes carry the lease's fence (fenced), so that
+// none lands after the lease is lost. Errors: ECONFLICT when another node
+// holds it.
 func holdLease(ctx context.Context, db *sqlstore.DB, log *slog.Logger, sourceID int64, holder string, ttl time.Duration, lost func(error)) (*heldLease, error) {
 	l, err := db.AcquireLease(ctx, sourceID, holder, ttl)
 	if err != nil {
@@ -56,7 +64,11 @@ func holdLease(ctx context.Context, db *sqlstore.DB, log *slog.Logger, sourceID 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		expires := l.Expires
+		// The lease is measured by the database's clock; this node
+		// measures its own silence by its monotonic clock: with no good
+		// renewal for two thirds of ttl, it stops before the lease can
+		// run out under it.
+		lastOK := time.Now()
 		t := time.NewTicker(ttl / 3)
 		defer t.Stop()
 		for {
@@ -67,17 +79,17 @@ func holdLease(ctx context.Context, db *sqlstore.DB, log *slog.Logger, sourceID 
 			}
 			// The renewal outlives the sync's own context: a cancelled
 			// sync still records its end under the lease.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl/3)
-			until, err := db.RenewLease(rctx, sourceID, holder, ttl)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl/4)
+			_, err := db.RenewLease(rctx, sourceID, holder, ttl)
 			cancel()
 			switch {
 			case err == nil:
-				expires = until
+				lastOK = time.Now()
 			case roster.ErrorCode(err) == roster.ECONFLICT:
 				lost(err)
 				return
-			case !time.Now().Before(expires):
-				lost(fmt.Errorf("the lease of source %d ran out while the database could not be reached: %w", sourceID, err))
+			case time.Since(lastOK) >= ttl*2/3:
+				lost(fmt.Errorf("the lease of source %d could not be renewed for %s (the database did not answer): %w", sourceID, time.Since(lastOK).Round(time.Second), err))
 				return
 			default:
 				log.Warn("cannot renew the sync lease; trying again", "source_id", sourceID, "err", err)

@@ -121,8 +121,8 @@ func (s *scheduler) tick(ctx context.Context, now time.Time) {
 	startedFull := map[int64]bool{}
 	for _, d := range fulls {
 		err := s.launch(d.src, d.spec, roster.SyncRequest{Slot: d.slot})
-		if err == nil || roster.ErrorCode(err) != roster.ECONFLICT {
-			s.replan(d.key, d.spec, d.next) // started, or failed for good
+		if doneWith(err) {
+			s.replan(d.key, d.spec, d.next)
 		}
 		startedFull[d.src.ID] = err == nil
 	}
@@ -132,6 +132,20 @@ func (s *scheduler) tick(ctx context.Context, now time.Time) {
 			s.launch(d.src, d.spec, roster.SyncRequest{Incremental: true, Slot: d.slot})
 		}
 	}
+}
+
+// doneWith reports whether a scheduled full sync's slot is over after
+// trying to start it: it started, a node already ran it, or it can never
+// start (the source is gone or invalid). Otherwise (another sync holds
+// the source, the database did not answer) it stays due and is tried
+// again at the next look, so that a nightly full sync is not lost.
+func doneWith(err error) bool {
+	switch {
+	case err == nil, errors.Is(err, errSlotTaken):
+		return true
+	}
+	code := roster.ErrorCode(err)
+	return code == roster.ENOTFOUND || code == roster.EINVALID
 }
 
 // isDue plans key when it is new or its schedule changed, and reports
@@ -168,6 +182,8 @@ func (s *scheduler) launch(src *roster.Source, spec string, req roster.SyncReque
 		s.log.Info("a scheduled full sync waits: another sync is running; it is tried again at the next check", "source", src.Name, "check_every", s.every.String(), "reason", roster.ErrorMessage(err))
 	case roster.ErrorCode(err) == roster.ECONFLICT:
 		s.log.Info("a scheduled incremental sync was skipped: another sync is running", "source", src.Name, "reason", roster.ErrorMessage(err))
+	case err != nil && !req.Incremental && !doneWith(err):
+		s.log.Warn("a scheduled full sync did not start; it is tried again at the next check", "source", src.Name, "err", roster.ErrorMessage(err))
 	case err != nil:
 		s.log.Warn("a scheduled sync did not start", "source", src.Name, "kind", kind, "err", roster.ErrorMessage(err))
 	default:

@@ -67,7 +67,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	// cut short by a crash or a kill: say so. Runs that another node
 	// sharing the database is doing hold a lease, and are left alone.
 	closeAbandoned := func(ctx context.Context) {
-		if n, err := db.AbandonRunning(ctx, "the roster node running this sync stopped before it ended; nobody was removed"); err == nil && n > 0 {
+		if n, err := db.AbandonRunning(ctx); err == nil && n > 0 {
 			a.log.Warn("runs cut short by a stopped roster node are marked failed", "runs", n)
 		}
 	}

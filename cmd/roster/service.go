@@ -173,6 +173,7 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 		s.mu.Unlock()
 		return 0, err
 	}
+	ctx = lease.fenced(ctx)
 	j := &job{cancel: func() { cancel(context.Canceled) }}
 	started := make(chan int64, 1)
 	s.wg.Add(1)
@@ -200,7 +201,7 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 		start := s.a.now()
 		dir, err := ldap.Dialer{Now: s.a.now}.Open(ctx, src, s.a.log)
 		if err != nil {
-			run := recordFailure(ctx, s.a, s.db, sourceID, start, err)
+			run := recordFailure(ctx, s.a, s.db, sourceID, req.Incremental, start, err)
 			if run != nil {
 				runID = run.ID
 				s.track(runID, j, roster.RunFailed)

@@ -228,6 +228,7 @@ func syncOne(ctx context.Context, a *app, db *sqlstore.DB, hash func(string) str
 			return err
 		}
 		defer lease.stop()
+		ctx = lease.fenced(ctx)
 	}
 	url, _ := src.URL()
 	for _, w := range src.Warnings() {
@@ -237,7 +238,7 @@ func syncOne(ctx context.Context, a *app, db *sqlstore.DB, hash func(string) str
 	dirConn, err := ldap.Dialer{Now: a.now}.Open(ctx, src, a.log)
 	if err != nil {
 		if !opt.DryRun {
-			recordFailure(ctx, a, db, sourceID, start, err)
+			recordFailure(ctx, a, db, sourceID, opt.Incremental, start, err)
 		}
 		return err
 	}
@@ -396,9 +397,14 @@ func (p *progress) done() {
 }
 
 // recordFailure records a run that failed before the engine started (no
-// connection, no sign-in), so that the history shows every attempt.
-func recordFailure(ctx context.Context, a *app, db *sqlstore.DB, sourceID int64, start time.Time, err error) *roster.Run {
-	run := &roster.Run{SourceID: sourceID, Mode: roster.RunFull, StartedAt: start}
+// connection, no sign-in), so that the history shows every attempt, in
+// the mode that was asked for.
+func recordFailure(ctx context.Context, a *app, db *sqlstore.DB, sourceID int64, incremental bool, start time.Time, err error) *roster.Run {
+	mode := roster.RunFull
+	if incremental {
+		mode = roster.RunIncremental
+	}
+	run := &roster.Run{SourceID: sourceID, Mode: mode, StartedAt: start}
 	if db.StartRun(ctx, run) != nil {
 		return nil
 	}

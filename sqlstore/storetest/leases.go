@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 func testLeases(t *testing.T, o Opener) {
@@ -55,7 +57,7 @@ func testLeases(t *testing.T, o Opener) {
 	if _, err := db.AcquireLease(ctx, corp, "node-b", ttl); roster.ErrorCode(err) != roster.ECONFLICT {
 		t.Fatalf("taken a second before it ran out: %v", err)
 	}
-	if n, err := db.AbandonRunning(ctx, "restart"); err != nil || n != 0 {
+	if n, err := db.AbandonRunning(ctx); err != nil || n != 0 {
 		t.Fatalf("AbandonRunning under a live lease marked %d, %v", n, err)
 	}
 	now = now.Add(time.Second)
@@ -68,6 +70,24 @@ func testLeases(t *testing.T, o Opener) {
 	}
 	_, err = db.RenewLease(ctx, corp, "node-a", ttl)
 	wantCode(t, err, roster.ECONFLICT)
+
+	// The fence: node-a's writes, still under way, are refused and write
+	// nothing; node-b's go through.
+	fencedA := sqlstore.WithFence(ctx, corp, "node-a")
+	err = db.Apply(fencedA, corp, []reconcile.Change{{Kind: reconcile.Create, Login: "late", User: NewUser("late")}})
+	wantCode(t, err, roster.ECONFLICT)
+	wantCode(t, db.SaveCursor(fencedA, corp, roster.Cursor{Kind: roster.CursorUSN, Server: "dc", Value: "1", Scope: "s"}), roster.ECONFLICT)
+	late := &roster.Run{ID: run.ID, SourceID: corp, Mode: roster.RunFull, Status: roster.RunSucceeded}
+	wantCode(t, db.FinishRun(fencedA, late), roster.ECONFLICT)
+	if u := Stored(t, db, corp, "anchor-late"); u != nil {
+		t.Fatalf("a fenced-off write created %+v", u)
+	}
+	if r, _ := db.Run(ctx, run.ID); r.Status != roster.RunFailed {
+		t.Fatalf("the dead node's late finish overwrote the run: %s", r.Status)
+	}
+	if err := db.Apply(sqlstore.WithFence(ctx, corp, "node-b"), corp, []reconcile.Change{{Kind: reconcile.Create, Login: "late", User: NewUser("late")}}); err != nil {
+		t.Fatalf("the holder's fenced write: %v", err)
+	}
 
 	// Release: a stranger's release does nothing, the holder's frees it.
 	if err := db.ReleaseLease(ctx, corp, "node-a"); err != nil {
@@ -128,11 +148,26 @@ func testLastRunStart(t *testing.T, o Opener) {
 		if err := db.StartRun(ctx, r); err != nil {
 			t.Fatal(err)
 		}
+		r.Status = roster.RunSucceeded
+		if err := db.FinishRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if at, _ := db.LastRunStart(ctx, corp, roster.RunFull); !at.Equal(t0) {
 		t.Errorf("last full = %v, want %v", at, t0)
 	}
 	if at, _ := db.LastRunStart(ctx, corp, roster.RunFull, roster.RunIncremental); !at.Equal(t0.Add(time.Minute)) {
 		t.Errorf("last full or incremental = %v", at)
+	}
+	// A full run its node abandoned does not fill the slot.
+	dead := &roster.Run{SourceID: corp, Mode: roster.RunFull, StartedAt: t0.Add(5 * time.Minute)}
+	if err := db.StartRun(ctx, dead); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.AbandonRunning(ctx); err != nil || n != 1 {
+		t.Fatalf("AbandonRunning = %d, %v", n, err)
+	}
+	if at, _ := db.LastRunStart(ctx, corp, roster.RunFull); !at.Equal(t0) {
+		t.Errorf("last full = %v, want %v: the abandoned run counted", at, t0)
 	}
 }
