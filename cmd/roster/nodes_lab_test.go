@@ -95,8 +95,8 @@ func startNode(t *testing.T, name string, env []string, args ...string) *node {
 // one PostgreSQL database, with a source synced every minute by schedule.
 // Each scheduled run happens once, whichever node gets it; every node
 // serves the API. Then the node running a sync is killed mid-run: another
-// node closes the dead node's run when its lease runs out, and runs the
-// next slot to the end, with nothing lost.
+// node closes the dead node's run when its lease runs out, and runs that
+// slot again to the end, with nothing lost.
 func TestSeveralNodesShareOnePostgres(t *testing.T) {
 	env := labenv.Require(t)
 	if testing.Short() {
@@ -247,11 +247,12 @@ func TestSeveralNodesShareOnePostgres(t *testing.T) {
 		t.Fatalf("run %d ended (%s) before its node was killed; the proxy is not slow enough\n%s", r.id, r.status, dump())
 	}
 
-	// Slot 3: a surviving node takes over: it closes the dead node's run
-	// and runs this slot to the end.
-	rs = waitFor("a surviving node finishes the next slot", 2*time.Minute, func(rs []runRow) bool { return doneCount(rs) >= 3 })
+	// A surviving node takes over as soon as the dead node's lease runs
+	// out: it closes the dead node's run and runs the slot that run left
+	// unfinished, to the end.
+	rs = waitFor("a surviving node finishes the slot", 90*time.Second, func(rs []runRow) bool { return doneCount(rs) >= 3 })
 	if len(rs) != 3 {
-		t.Fatalf("%d runs, want 3: one per slot\n%s", len(rs), dump())
+		t.Fatalf("%d runs, want 3\n%s", len(rs), dump())
 	}
 	if r := rs[1]; r.status != "failed" || !strings.Contains(r.errText, "lease") {
 		t.Errorf("the killed node's run: %+v", r)
@@ -260,13 +261,15 @@ func TestSeveralNodesShareOnePostgres(t *testing.T) {
 	if third.status != "succeeded" || third.seen != users || third.created != 0 {
 		t.Errorf("the run after the take-over: %+v (want succeeded, seen %d, nothing to create)", third, users)
 	}
-	if wait := third.started.Sub(killedAt); wait > 70*time.Second {
-		t.Errorf("the next run started %s after the kill", wait)
+	// The lease (4 s) runs out, then a node's next check (1 s) starts it.
+	if wait := third.started.Sub(killedAt); wait > 30*time.Second {
+		t.Errorf("the take-over started %s after the kill", wait)
 	}
 
-	// Each slot ran once: three runs in three different minutes.
+	// Each slot ran once: apart from the abandoned run, no two runs in
+	// one minute.
 	for i := 1; i < len(rs); i++ {
-		if rs[i].started.Truncate(time.Minute).Equal(rs[i-1].started.Truncate(time.Minute)) {
+		if i-1 != 1 && rs[i].started.Truncate(time.Minute).Equal(rs[i-1].started.Truncate(time.Minute)) {
 			t.Errorf("runs %d and %d started in the same minute slot\n%s", rs[i-1].id, rs[i].id, dump())
 		}
 	}
