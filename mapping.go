@@ -24,8 +24,11 @@ type Mapping struct {
 	CostCenter     string      `json:"cost_center,omitempty"`
 	Cards          []string    `json:"cards,omitempty"`           // attributes holding card numbers, first one primary
 	CardSeparators string      `json:"card_separators,omitempty"` // characters splitting several cards in one value
-	PrintCode      string      `json:"print_code,omitempty"`
-	Extra          []string    `json:"extra,omitempty"` // attributes kept as they come
+	// CardTransforms turn each card value, as the directory holds it,
+	// into what the source's badge readers send (see CardPipeline).
+	CardTransforms CardPipeline `json:"card_transforms,omitempty"`
+	PrintCode      string       `json:"print_code,omitempty"`
+	Extra          []string     `json:"extra,omitempty"` // attributes kept as they come
 }
 
 // DefaultMapping is the preset for a directory type: what the lab, and

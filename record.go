@@ -10,10 +10,13 @@ type Record struct {
 	Email      string
 	Department string
 	CostCenter string
-	Cards      []string // directory cards, primary first
-	PrintCode  string   // as the directory holds it; stored only as a keyed hash
-	Disabled   bool     // disabled or expired in the directory
-	Extra      map[string][]string
+	Cards      []string // directory cards, primary first, after the source's card transforms
+	// CardProblems are the card values the card transforms refused, each
+	// with why. The user is synced without them; the run notes them.
+	CardProblems []string
+	PrintCode    string // as the directory holds it; stored only as a keyed hash
+	Disabled     bool   // disabled or expired in the directory
+	Extra        map[string][]string
 }
 
 // GroupRecord is one group as the directory describes it, with its

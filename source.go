@@ -188,6 +188,9 @@ func (s *Source) Validate() error {
 			return err
 		}
 	}
+	if err := s.Mapping.CardTransforms.Validate(); err != nil {
+		return err
+	}
 	if pc := s.Mapping.WithDefaults(s.Type).PrintCode; pc != "" {
 		for _, x := range s.Mapping.Extra {
 			if strings.EqualFold(x, pc) {

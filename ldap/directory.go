@@ -194,7 +194,15 @@ func (d *Directory) record(e *Entry) (roster.Record, string) {
 	for _, attr := range m.Cards {
 		for _, v := range e.Values(attr) {
 			for _, c := range strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(m.CardSeparators, r) }) {
-				if c = strings.TrimSpace(c); c != "" && !slices.Contains(rec.Cards, c) {
+				if c = strings.TrimSpace(c); c == "" {
+					continue
+				}
+				c, err := m.CardTransforms.Apply(c)
+				if err != nil {
+					rec.CardProblems = append(rec.CardProblems, roster.ErrorMessage(err))
+					continue
+				}
+				if !slices.Contains(rec.Cards, c) {
 					rec.Cards = append(rec.Cards, c)
 				}
 			}

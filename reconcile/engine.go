@@ -92,6 +92,9 @@ func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, di
 	if err == nil {
 		err = r.do(ctx)
 	}
+	if r.cardProblems > 0 {
+		r.run.Notes = append(r.run.Notes, fmt.Sprintf("%d card values did not pass the source's card transforms and were left out of their users' cards (the first: %s); try them with roster card test", r.cardProblems, r.firstCardProblem))
+	}
 	r.run.FinishedAt = e.Now()
 	if err != nil {
 		r.run.Status = roster.RunFailed
@@ -131,6 +134,11 @@ type runner struct {
 	seen   map[string]mark
 	logins map[string]string // login -> anchor, this run
 	cards  map[string]string // card number -> login, this run
+
+	// Card values the source's card transforms refused: how many, and
+	// the first, for the run's note.
+	cardProblems     int
+	firstCardProblem string
 	scope  map[string]bool   // lower-cased user DNs in the group scope; nil when unscoped
 
 	changes []Change
@@ -294,6 +302,12 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		}
 		if rec.Anchor != "" {
 			r.seen[rec.Anchor] = returned
+		}
+		if len(rec.CardProblems) > 0 {
+			if r.cardProblems == 0 {
+				r.firstCardProblem = rec.Login + ": " + rec.CardProblems[0]
+			}
+			r.cardProblems += len(rec.CardProblems)
 		}
 		if why := validate(rec); why != "" {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: why})

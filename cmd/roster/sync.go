@@ -49,6 +49,8 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	removal := fs.String("removal", "disable", "users who leave the directory: disable, or delete after -grace")
 	grace := fs.Duration("grace", 30*24*time.Hour, "with -removal delete: how long a user stays disabled before deletion")
 	loginFormat := fs.String("login-format", "", "login attribute: sAMAccountName, userPrincipalName, mail or uid (default: the type's preset)")
+	var cardSteps listFlag
+	fs.Var(&cardSteps, "card-step", "a card transform step, op or op=arg, applied in order to every card value (repeat; see roster help card)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -126,6 +128,9 @@ func runSync(ctx context.Context, a *app, args []string) error {
 			return usageErrorf("-removal must be disable or delete")
 		}
 		src.Mapping.Login = roster.LoginFormat(*loginFormat)
+		if src.Mapping.CardTransforms, err = parseCardSteps(cardSteps); err != nil {
+			return err
+		}
 		sources = []*roster.Source{src}
 	}
 
