@@ -139,7 +139,7 @@ type runner struct {
 	// the first, for the run's note.
 	cardProblems     int
 	firstCardProblem string
-	scope  map[string]bool   // lower-cased user DNs in the group scope; nil when unscoped
+	scope            map[string]bool // lower-cased user DNs in the group scope; nil when unscoped
 
 	changes []Change
 	held    []Change
