@@ -15,6 +15,10 @@ type Scope string
 const (
 	ScopeRead  Scope = "read"  // GET requests only
 	ScopeAdmin Scope = "admin" // everything an admin may do
+	// ScopeTerminal is for print terminals and release stations: they
+	// may identify users (by card, print code, or password) and nothing
+	// else.
+	ScopeTerminal Scope = "terminal"
 )
 
 // Token is an API token for scripts and print terminals. Only a hash of

@@ -50,6 +50,7 @@ func Run(t *testing.T, o Opener) {
 		{"LeaseRace", testLeaseRace},
 		{"LastRunStart", testLastRunStart},
 		{"Auth", testAuth},
+		{"Identify", testIdentify},
 		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},
 	}
 	for _, tt := range tests {

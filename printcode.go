@@ -1,0 +1,82 @@
+package roster
+
+import (
+	"crypto/rand"
+	"math/big"
+)
+
+// Print codes: the short number a user types at the printer. roster makes
+// them when the directory holds none, and keeps only a keyed hash of each
+// (see Record.PrintCode): a lookup by code hashes what was typed.
+
+// Print code lengths roster makes.
+const (
+	MinPrintCodeLength     = 4
+	MaxPrintCodeLength     = 12
+	DefaultPrintCodeLength = 6
+)
+
+// TrivialPrintCode reports whether code is one a person would guess or
+// a shoulder would read: every digit the same (1111), a run up or down
+// (1234, 9876, 0123), or two halves alike (1212, 123123).
+func TrivialPrintCode(code string) bool {
+	n := len(code)
+	if n < 2 {
+		return true
+	}
+	same, up, down := true, true, true
+	for i := 1; i < n; i++ {
+		d := int(code[i]) - int(code[i-1])
+		same = same && d == 0
+		up = up && (d == 1 || d == -9) // 8901 wraps
+		down = down && (d == -1 || d == 9)
+	}
+	if same || up || down {
+		return true
+	}
+	for p := 1; p <= n/2; p++ { // a repeated pattern: 1212, 123123, 12121
+		if n%p != 0 {
+			continue
+		}
+		repeats := true
+		for i := p; i < n && repeats; i++ {
+			repeats = code[i] == code[i-p]
+		}
+		if repeats {
+			return true
+		}
+	}
+	return false
+}
+
+// GeneratePrintCode makes a random, non-trivial code of length digits
+// that taken does not report in use. It gives up (EUNAVAILABLE) after
+// 1,000 tries, which only a nearly full code space causes: use longer
+// codes then.
+func GeneratePrintCode(length int, taken func(code string) (bool, error)) (string, error) {
+	if length < MinPrintCodeLength || length > MaxPrintCodeLength {
+		return "", Errorf(EINVALID, "a print code has %d to %d digits, not %d", MinPrintCodeLength, MaxPrintCodeLength, length)
+	}
+	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(length)), nil)
+	for range 1000 {
+		n, err := rand.Int(rand.Reader, limit)
+		if err != nil {
+			return "", err
+		}
+		code := n.Text(10)
+		for len(code) < length {
+			code = "0" + code
+		}
+		if TrivialPrintCode(code) {
+			continue
+		}
+		used, err := taken(code)
+		if err != nil {
+			return "", err
+		}
+		if !used {
+			return code, nil
+		}
+	}
+	return "", Errorf(EUNAVAILABLE, "no free %d-digit print code was found in 1,000 tries; use longer codes", length)
+}

@@ -1,0 +1,65 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rosterhq/roster"
+)
+
+// UserByCard returns the user holding the card number, complete with
+// aliases and all cards (the one asked for among them, with its expiry:
+// the caller decides whether an expired card or a disabled user may
+// pass). Numbers match exactly, as the source's card transform left them.
+//
+// Errors: ENOTFOUND when no user holds the card.
+func (db *DB) UserByCard(ctx context.Context, number string) (*roster.User, error) {
+	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
+		JOIN cards c ON c.user_id = u.id WHERE c.number = ?`, number)
+	if err != nil {
+		return nil, fmt.Errorf("store: user by card: %w", err)
+	}
+	if len(users) == 0 {
+		return nil, roster.Errorf(roster.ENOTFOUND, "no user holds this card")
+	}
+	return users[0], nil
+}
+
+// UsersByPrintCodeHash returns the users whose print code has this keyed
+// hash: one, normally. Codes from a directory may repeat, and the caller
+// must then refuse rather than pick one.
+func (db *DB) UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.User, error) {
+	if hash == "" {
+		return nil, nil
+	}
+	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u WHERE u.print_code_hash = ? ORDER BY u.id LIMIT 10`, hash)
+	if err != nil {
+		return nil, fmt.Errorf("store: users by print code: %w", err)
+	}
+	return users, nil
+}
+
+// SetPrintCodeHash gives a user a new print code, as its keyed hash. A
+// directory that holds the user's code overrides it at the next sync.
+//
+// Errors: ENOTFOUND when no user has the ID; ECONFLICT when another user
+// has the same code.
+func (db *DB) SetPrintCodeHash(ctx context.Context, userID int64, hash string) error {
+	return db.inTx(ctx, "set print code", func(t *tx) error {
+		var n int
+		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE print_code_hash = ? AND id <> ?`, hash, userID).Scan(&n); err != nil {
+			return fmt.Errorf("store: set print code: %w", err)
+		}
+		if n > 0 {
+			return roster.Errorf(roster.ECONFLICT, "another user has this print code")
+		}
+		res, err := t.ExecContext(ctx, `UPDATE users SET print_code_hash = ?, updated_at = ? WHERE id = ?`, hash, timeValue(db.now()), userID)
+		if err != nil {
+			return fmt.Errorf("store: set print code: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errUserNotFound("SetPrintCodeHash", userID)
+		}
+		return nil
+	})
+}

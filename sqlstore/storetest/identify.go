@@ -1,0 +1,67 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+func testIdentify(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	alice, bob := NewUser("alice", "1001"), NewUser("bob", "2001")
+	alice.PrintCodeHash, bob.PrintCodeHash = "hash-a", "hash-shared"
+	carol := NewUser("carol")
+	carol.PrintCodeHash = "hash-shared" // a directory may repeat a code
+	Create(t, db, corp, alice, bob, carol)
+	if err := db.AddCard(ctx, bob.ID, roster.Card{Number: "T-9", Kind: roster.CardTemporary, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+
+	u, err := db.UserByCard(ctx, "1001")
+	if err != nil || u.ID != alice.ID || len(u.Cards) != 1 {
+		t.Fatalf("UserByCard(1001) = %+v, %v", u, err)
+	}
+	u, err = db.UserByCard(ctx, "T-9")
+	if err != nil || u.ID != bob.ID || len(u.Cards) != 2 {
+		t.Fatalf("UserByCard(T-9) = %+v, %v", u, err)
+	}
+	var temp roster.Card
+	for _, c := range u.Cards {
+		if c.Number == "T-9" {
+			temp = c
+		}
+	}
+	if !temp.ExpiresAt.Equal(t0.Add(time.Hour)) || temp.Kind != roster.CardTemporary {
+		t.Errorf("the temporary card reads back as %+v", temp)
+	}
+	_, err = db.UserByCard(ctx, "1001 ")
+	wantCode(t, err, roster.ENOTFOUND)
+
+	if us, err := db.UsersByPrintCodeHash(ctx, "hash-a"); err != nil || len(us) != 1 || us[0].ID != alice.ID {
+		t.Fatalf("UsersByPrintCodeHash(a) = %v, %v", us, err)
+	}
+	if us, _ := db.UsersByPrintCodeHash(ctx, "hash-shared"); len(us) != 2 {
+		t.Fatalf("a shared code gave %d users, want 2", len(us))
+	}
+	if us, _ := db.UsersByPrintCodeHash(ctx, ""); len(us) != 0 {
+		t.Fatalf("the empty hash matched %d users", len(us))
+	}
+
+	// A new code for carol: not one another user has.
+	wantCode(t, db.SetPrintCodeHash(ctx, carol.ID, "hash-a"), roster.ECONFLICT)
+	if err := db.SetPrintCodeHash(ctx, carol.ID, "hash-c"); err != nil {
+		t.Fatal(err)
+	}
+	if us, _ := db.UsersByPrintCodeHash(ctx, "hash-c"); len(us) != 1 || us[0].ID != carol.ID {
+		t.Fatalf("carol's new code finds %v", us)
+	}
+	wantCode(t, db.SetPrintCodeHash(ctx, 999999, "hash-z"), roster.ENOTFOUND)
+
+	// Terminal tokens can be made.
+	if tok, err := db.CreateToken(ctx, "release station 1", "term-hash", roster.ScopeTerminal); err != nil || tok.Scope != roster.ScopeTerminal {
+		t.Fatalf("CreateToken(terminal) = %+v, %v", tok, err)
+	}
+}
