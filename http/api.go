@@ -129,15 +129,15 @@ type tokenRequest struct {
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	var req tokenRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<14)).Decode(&req); err != nil {
-		s.writeError(w, r, roster.Errorf(roster.EINVALID, "send {\"name\": ..., \"scope\": \"read\" or \"admin\"} as JSON"))
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, "send {\"name\": ..., \"scope\": \"read\", \"admin\" or \"terminal\"} as JSON"))
 		return
 	}
 	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "give the token a name of 1 to 100 characters, saying who uses it"))
 		return
 	}
-	if req.Scope != roster.ScopeRead && req.Scope != roster.ScopeAdmin {
-		s.writeError(w, r, roster.Errorf(roster.EINVALID, "the scope must be read or admin"))
+	if req.Scope != roster.ScopeRead && req.Scope != roster.ScopeAdmin && req.Scope != roster.ScopeTerminal {
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, "the scope must be read, admin, or terminal (print terminals: identify users, nothing else)"))
 		return
 	}
 	secret := tokenPrefix + NewSecret()

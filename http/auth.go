@@ -38,6 +38,20 @@ type principal struct {
 	csrf      string
 }
 
+// name says who the principal is, for the audit log: the admin's name,
+// or the token's.
+func (p *principal) name() string {
+	switch {
+	case p == nil:
+		return ""
+	case p.admin != nil:
+		return "admin " + p.admin.Name
+	case p.token != nil:
+		return "token " + p.token.Name
+	}
+	return ""
+}
+
 // HashPassword hashes an admin password with bcrypt.
 func HashPassword(pw roster.Secret) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(pw.Reveal()), BcryptCost)
@@ -110,6 +124,9 @@ func who(r *http.Request) *principal { return r.Context().Value(ctxKey{}).(*prin
 // an admin session or an admin-scope token.
 func (s *Server) read(h http.HandlerFunc) http.HandlerFunc {
 	return s.guard(h, func(p *principal, r *http.Request) error {
+		if p.token != nil && p.token.Scope == roster.ScopeTerminal {
+			return errTerminalOnly(p.token)
+		}
 		if p.token != nil && p.token.Scope != roster.ScopeAdmin && r.Method != http.MethodGet {
 			return roster.Errorf(roster.EFORBIDDEN, "the API token %s is read-only", p.token.Name)
 		}
@@ -121,11 +138,29 @@ func (s *Server) read(h http.HandlerFunc) http.HandlerFunc {
 // and sync use the bind password, so a read-only token may not.
 func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
 	return s.guard(h, func(p *principal, r *http.Request) error {
+		if p.token != nil && p.token.Scope == roster.ScopeTerminal {
+			return errTerminalOnly(p.token)
+		}
 		if p.token != nil && p.token.Scope != roster.ScopeAdmin {
 			return roster.Errorf(roster.EFORBIDDEN, "the API token %s is read-only; this needs an admin token", p.token.Name)
 		}
 		return nil
 	})
+}
+
+// terminal admits terminal and admin tokens, and signed-in admins (the
+// console's test of a card or code): the identify calls.
+func (s *Server) terminal(h http.HandlerFunc) http.HandlerFunc {
+	return s.guard(h, func(p *principal, r *http.Request) error {
+		if p.token != nil && p.token.Scope == roster.ScopeRead {
+			return roster.Errorf(roster.EFORBIDDEN, "the API token %s is read-only; identifying users needs a terminal token", p.token.Name)
+		}
+		return nil
+	})
+}
+
+func errTerminalOnly(t *roster.Token) error {
+	return roster.Errorf(roster.EFORBIDDEN, "the API token %s is a terminal token: it may only identify users (POST /api/v1/identify)", t.Name)
 }
 
 // session admits admins signed in to the console only: tokens cannot
@@ -292,9 +327,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 // limiter counts failed sign-ins per key (client address, admin name)
 // over a sliding window, and blocks a key after too many.
 type limiter struct {
-	mu    sync.Mutex
-	now   func() time.Time
-	fails map[string][]time.Time
+	mu     sync.Mutex
+	now    func() time.Time
+	fails  map[string][]time.Time
+	max    int           // failures a key may have within window
+	window time.Duration // how long a failure counts
 }
 
 const (
@@ -304,7 +341,7 @@ const (
 )
 
 func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, fails: map[string][]time.Time{}}
+	return &limiter{now: now, fails: map[string][]time.Time{}, max: limitFailures, window: limitWindow}
 }
 
 // blocked returns how long the first blocked key must still wait, or 0.
@@ -314,8 +351,8 @@ func (l *limiter) blocked(keys ...string) time.Duration {
 	now := l.now()
 	for _, k := range keys {
 		recent := l.prune(k, now)
-		if len(recent) >= limitFailures {
-			return recent[0].Add(limitWindow).Sub(now)
+		if len(recent) >= l.max {
+			return recent[0].Add(l.window).Sub(now)
 		}
 	}
 	return 0
@@ -348,7 +385,7 @@ func (l *limiter) reset(keys ...string) {
 func (l *limiter) prune(k string, now time.Time) []time.Time {
 	ts := l.fails[k]
 	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= limitWindow {
+	for i < len(ts) && now.Sub(ts[i]) >= l.window {
 		i++
 	}
 	ts = ts[i:]

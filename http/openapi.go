@@ -24,7 +24,8 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	const (
 		anyone  = "none"
-		reader  = "a console session or any API token"
+		reader  = "a console session or a read or admin API token"
+		term    = "a terminal or admin API token, or a console session"
 		console = "a console session only, with the X-CSRF-Token header for writes"
 		writer  = "a console session (with X-CSRF-Token) or an admin token"
 	)
@@ -52,31 +53,33 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 		"openapi": "3.0.3",
 		"info":    map[string]any{"title": "roster API", "version": s.Version},
 		"paths": map[string]any{
-			"/api/v1/login":                map[string]any{"post": body(op("Sign in; sets the session cookie and returns the CSRF token", anyone), "Login")},
-			"/api/v1/logout":               map[string]any{"post": op("Sign out", console)},
-			"/api/v1/me":                   map[string]any{"get": op("The signed-in admin and the session's CSRF token", console)},
-			"/api/v1/password":             map[string]any{"post": body(op("Change the admin's password", console), "PasswordChange")},
-			"/api/v1/users":                map[string]any{"get": op("Search users", reader, "q", "disabled", "offset", "limit")},
-			"/api/v1/users/{login}":        map[string]any{"get": op("One user, by login or former login, with groups", reader, "login")},
-			"/api/v1/runs":                 map[string]any{"get": op("Recent sync runs", reader, "limit")},
-			"/api/v1/groups":               map[string]any{"get": op("Groups, with their user counts", reader)},
-			"/api/v1/sources":              map[string]any{"get": op("Directory sources (passwords never returned)", reader), "post": body(op("Add a source", writer), "Source")},
-			"/api/v1/sources/{id}":         map[string]any{"get": op("One source", reader, "id"), "put": body(op("Replace a source; leave the password out to keep it (same endpoint only)", writer, "id"), "Source"), "delete": op("Delete a source's settings (its users and runs stay)", writer, "id")},
-			"/api/v1/sources/test":         map[string]any{"post": body(op("Test settings: TLS, certificate, sign-in, user count", writer), "Source")},
-			"/api/v1/sources/{id}/preview": map[string]any{"post": op("Plan a sync; writes nothing", writer, "id")},
-			"/api/v1/sources/{id}/sync":    map[string]any{"post": op("Start a sync in the background (mode=incremental reads only the changes; approve_removals=true carries out held removals)", writer, "id", "mode", "approve_removals")},
-			"/api/v1/runs/{id}/progress":   map[string]any{"get": op("A run's live progress", reader, "id")},
-			"/api/v1/runs/{id}/events":     map[string]any{"get": op("A run's progress as server-sent events, until it ends", reader, "id")},
-			"/api/v1/runs/{id}/cancel":     map[string]any{"post": op("Cancel a running sync; it removes nobody", writer, "id")},
-			"/api/v1/certificates/new":     map[string]any{"post": body(op("Make an Entra DS secure LDAP certificate (PFX and .cer)", writer), "CertificateRequest")},
-			"/api/v1/certificates/check":   map[string]any{"post": body(op("Check a .pfx or .cer against the Entra DS rules", writer), "CertificateCheck")},
-			"/api/v1/runs/{id}":            map[string]any{"get": op("One run, with bad entries and held removals", reader, "id")},
-			"/api/v1/tokens":               map[string]any{"get": op("API tokens", console), "post": body(op("Make an API token; the secret is returned once", console), "TokenRequest")},
-			"/api/v1/tokens/{id}":          map[string]any{"delete": op("Revoke an API token", console, "id")},
-			"/api/v1/openapi.json":         map[string]any{"get": op("This document", anyone)},
-			"/healthz":                     map[string]any{"get": op("The process answers", anyone)},
-			"/readyz":                      map[string]any{"get": op("The user base answers", anyone)},
-			"/metrics":                     map[string]any{"get": op("Prometheus metrics", reader)},
+			"/api/v1/login":                    map[string]any{"post": body(op("Sign in; sets the session cookie and returns the CSRF token", anyone), "Login")},
+			"/api/v1/logout":                   map[string]any{"post": op("Sign out", console)},
+			"/api/v1/me":                       map[string]any{"get": op("The signed-in admin and the session's CSRF token", console)},
+			"/api/v1/password":                 map[string]any{"post": body(op("Change the admin's password", console), "PasswordChange")},
+			"/api/v1/users":                    map[string]any{"get": op("Search users", reader, "q", "disabled", "offset", "limit")},
+			"/api/v1/users/{login}":            map[string]any{"get": op("One user, by login or former login, with groups", reader, "login")},
+			"/api/v1/runs":                     map[string]any{"get": op("Recent sync runs", reader, "limit")},
+			"/api/v1/groups":                   map[string]any{"get": op("Groups, with their user counts", reader)},
+			"/api/v1/identify":                 map[string]any{"post": body(op("Identify the user of a card or a print code, for print terminals: 404 unknown, 403 disabled user or expired card, 409 a code several users share, 429 too many unknown codes", term), "IdentifyRequest")},
+			"/api/v1/users/{login}/print-code": map[string]any{"post": body(op("Give the user a new random print code, returned this once", writer, "login"), "PrintCodeRequest")},
+			"/api/v1/sources":                  map[string]any{"get": op("Directory sources (passwords never returned)", reader), "post": body(op("Add a source", writer), "Source")},
+			"/api/v1/sources/{id}":             map[string]any{"get": op("One source", reader, "id"), "put": body(op("Replace a source; leave the password out to keep it (same endpoint only)", writer, "id"), "Source"), "delete": op("Delete a source's settings (its users and runs stay)", writer, "id")},
+			"/api/v1/sources/test":             map[string]any{"post": body(op("Test settings: TLS, certificate, sign-in, user count", writer), "Source")},
+			"/api/v1/sources/{id}/preview":     map[string]any{"post": op("Plan a sync; writes nothing", writer, "id")},
+			"/api/v1/sources/{id}/sync":        map[string]any{"post": op("Start a sync in the background (mode=incremental reads only the changes; approve_removals=true carries out held removals)", writer, "id", "mode", "approve_removals")},
+			"/api/v1/runs/{id}/progress":       map[string]any{"get": op("A run's live progress", reader, "id")},
+			"/api/v1/runs/{id}/events":         map[string]any{"get": op("A run's progress as server-sent events, until it ends", reader, "id")},
+			"/api/v1/runs/{id}/cancel":         map[string]any{"post": op("Cancel a running sync; it removes nobody", writer, "id")},
+			"/api/v1/certificates/new":         map[string]any{"post": body(op("Make an Entra DS secure LDAP certificate (PFX and .cer)", writer), "CertificateRequest")},
+			"/api/v1/certificates/check":       map[string]any{"post": body(op("Check a .pfx or .cer against the Entra DS rules", writer), "CertificateCheck")},
+			"/api/v1/runs/{id}":                map[string]any{"get": op("One run, with bad entries and held removals", reader, "id")},
+			"/api/v1/tokens":                   map[string]any{"get": op("API tokens", console), "post": body(op("Make an API token; the secret is returned once", console), "TokenRequest")},
+			"/api/v1/tokens/{id}":              map[string]any{"delete": op("Revoke an API token", console, "id")},
+			"/api/v1/openapi.json":             map[string]any{"get": op("This document", anyone)},
+			"/healthz":                         map[string]any{"get": op("The process answers", anyone)},
+			"/readyz":                          map[string]any{"get": op("The user base answers", anyone)},
+			"/metrics":                         map[string]any{"get": op("Prometheus metrics", reader)},
 		},
 		"components": map[string]any{
 			"securitySchemes": map[string]any{
@@ -87,6 +90,8 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 				"Login":              obj("name", "password"),
 				"PasswordChange":     obj("current", "new"),
 				"TokenRequest":       obj("name", "scope"),
+				"IdentifyRequest":    obj("card", "code"),
+				"PrintCodeRequest":   obj("length"),
 				"CertificateRequest": obj("domain", "password"),
 				"CertificateCheck":   obj("file_base64", "password", "domain"),
 				"Source":             source,

@@ -40,6 +40,10 @@ type Store interface {
 	RunCounts(ctx context.Context) (map[roster.RunStatus]int, error)
 	UserByID(ctx context.Context, id int64) (*roster.User, error)
 	Run(ctx context.Context, id int64) (*roster.Run, error)
+
+	UserByCard(ctx context.Context, number string) (*roster.User, error)
+	UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.User, error)
+	SetPrintCodeHash(ctx context.Context, userID int64, hash string) error
 }
 
 // Server is roster's HTTP server. Store, Sources, Syncer and Log are
@@ -54,9 +58,13 @@ type Server struct {
 	// SecureCookies marks the session cookie Secure even on plain HTTP,
 	// for a TLS-terminating proxy in front.
 	SecureCookies bool
+	// HashCode is the keyed hash of print codes, the one syncs store;
+	// without it the terminal API identifies by card only.
+	HashCode func(code string) string
 
-	limiter *limiter
-	mux     *http.ServeMux
+	limiter     *limiter
+	codeLimiter *limiter
+	mux         *http.ServeMux
 }
 
 // SessionLifetime is how long a console session lasts.
@@ -68,6 +76,8 @@ func (s *Server) Handler() http.Handler {
 		s.Now = time.Now
 	}
 	s.limiter = newLimiter(s.Now)
+	s.codeLimiter = newLimiter(s.Now)
+	s.codeLimiter.max, s.codeLimiter.window = codeFailures, codeWindow
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
@@ -81,6 +91,8 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("GET /api/v1/users", s.read(s.listUsers))
 	m.HandleFunc("GET /api/v1/users/{login}", s.read(s.getUser))
 	m.HandleFunc("GET /api/v1/groups", s.read(s.listGroups))
+	m.HandleFunc("POST /api/v1/users/{login}/print-code", s.write(s.newPrintCode))
+	m.HandleFunc("POST /api/v1/identify", s.terminal(s.identify))
 	m.HandleFunc("GET /api/v1/runs", s.read(s.listRuns))
 	m.HandleFunc("GET /api/v1/runs/{id}", s.read(s.getRun))
 

@@ -141,7 +141,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	db.Sealer = testSealer(t)
 	f := &fixture{t: t, db: db, logs: &syncBuffer{}, syncer: &fakeSyncer{}}
-	s := &rhttp.Server{Store: db, Sources: db, Syncer: f.syncer, Log: slog.New(slog.NewJSONHandler(f.logs, nil)), Version: "test"}
+	s := &rhttp.Server{Store: db, Sources: db, Syncer: f.syncer, Log: slog.New(slog.NewJSONHandler(f.logs, nil)), Version: "test",
+		HashCode: func(c string) string { return "test-hmac:" + c }}
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f

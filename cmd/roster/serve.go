@@ -81,7 +81,8 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	// source follows soon to close it.
 	syncs.sched.sweep = closeAbandoned
 	go syncs.sched.run(ctx, a.now)
-	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies}
+	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies,
+		HashCode: hash}
 	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	l, err := net.Listen("tcp", *listen)

@@ -1,0 +1,211 @@
+package http
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// The terminal API: print terminals and release stations identify the
+// person in front of them by badge or print code. Every request is
+// logged for audit, without the code; a card number is logged by its
+// last four characters only.
+
+// Codes are short: a client that keeps typing wrong ones is slowed down
+// before it can walk the code space. A terminal where people mistype now
+// and then stays well under the limit.
+const (
+	codeFailures = 20
+	codeWindow   = 5 * time.Minute
+)
+
+type identifyRequest struct {
+	Card string `json:"card,omitempty"`
+	Code string `json:"code,omitempty"`
+}
+
+// identity is what a terminal learns of a user.
+type identity struct {
+	Login      string   `json:"login"`
+	Name       string   `json:"name"`
+	Email      string   `json:"email,omitempty"`
+	Department string   `json:"department,omitempty"`
+	CostCenter string   `json:"cost_center,omitempty"`
+	Groups     []string `json:"groups"`
+	Enabled    bool     `json:"enabled"`
+}
+
+type identifyResponse struct {
+	Method string       `json:"method"`
+	User   identity     `json:"user"`
+	Card   *roster.Card `json:"card,omitempty"`
+}
+
+// identify answers POST /api/v1/identify with {"card": …} or {"code": …}.
+// A disabled user, an expired card, and a code that several users share
+// are refused (403, 403, 409), so that a terminal never lets in the wrong
+// person; an unknown card or code is 404.
+func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
+	var req identifyRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<12)).Decode(&req); err != nil ||
+		(req.Card == "") == (req.Code == "") {
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, `send exactly one of {"card": "…"} or {"code": "…"} as JSON`))
+		return
+	}
+	method := "card"
+	if req.Code != "" {
+		method = "code"
+	}
+	audit := []any{"method", method, "client", clientIP(r), "by", who(r).name()}
+	if req.Card != "" {
+		audit = append(audit, "card", maskCard(req.Card))
+	}
+	var u *roster.User
+	var card *roster.Card
+	var err error
+	switch method {
+	case "card":
+		if u, err = s.Store.UserByCard(r.Context(), strings.TrimSpace(req.Card)); err == nil {
+			card = cardOf(u, strings.TrimSpace(req.Card))
+		}
+	case "code":
+		u, err = s.userByCode(r, req.Code)
+	}
+	if err == nil {
+		err = s.mayPass(u, card)
+	}
+	if err != nil {
+		s.Log.Info("identify refused", append(audit, "user", loginOf(u), "reason", roster.ErrorMessage(err))...)
+		s.writeError(w, r, err)
+		return
+	}
+	groups, err := s.Store.UserGroups(r.Context(), u.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp := identifyResponse{Method: method, Card: card, User: identity{Login: u.Login, Name: u.Name, Email: u.Email,
+		Department: u.Department, CostCenter: u.CostCenter, Groups: []string{}, Enabled: !u.Disabled}}
+	for _, g := range groups {
+		resp.User.Groups = append(resp.User.Groups, g.Name)
+	}
+	s.Log.Info("identify", append(audit, "user", u.Login)...)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// userByCode finds the one user with this print code, counting failures
+// per client.
+func (s *Server) userByCode(r *http.Request, code string) (*roster.User, error) {
+	if s.HashCode == nil {
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "print codes are not set up on this server")
+	}
+	key := "code:" + clientIP(r) + ":" + who(r).name()
+	if wait := s.codeLimiter.blocked(key); wait > 0 {
+		return nil, roster.Errorf(roster.ETOOMANY, "too many unknown print codes from this terminal; try again in %s", wait.Round(time.Second))
+	}
+	users, err := s.Store.UsersByPrintCodeHash(r.Context(), s.HashCode(strings.TrimSpace(code)))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(users) == 0:
+		s.codeLimiter.fail(key)
+		return nil, roster.Errorf(roster.ENOTFOUND, "no user has this print code")
+	case len(users) > 1:
+		return nil, roster.Errorf(roster.ECONFLICT, "this print code belongs to %d users, so it identifies nobody; give them new codes", len(users))
+	}
+	return users[0], nil
+}
+
+// mayPass refuses a disabled user and an expired card.
+func (s *Server) mayPass(u *roster.User, card *roster.Card) error {
+	if u.Disabled {
+		return roster.Errorf(roster.EFORBIDDEN, "%s is disabled (%s)", u.Login, disabledWhy(u.DisabledReason))
+	}
+	if card != nil && !card.ExpiresAt.IsZero() && !s.Now().Before(card.ExpiresAt) {
+		return roster.Errorf(roster.EFORBIDDEN, "the card of %s expired on %s", u.Login, card.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func disabledWhy(r roster.DisabledReason) string {
+	switch r {
+	case roster.DisabledInDirectory:
+		return "disabled or expired in the directory"
+	case roster.DisabledMissing:
+		return "no longer in the directory"
+	case roster.DisabledByAdmin:
+		return "disabled by an admin"
+	}
+	return "disabled"
+}
+
+func cardOf(u *roster.User, number string) *roster.Card {
+	for i := range u.Cards {
+		if u.Cards[i].Number == number {
+			return &u.Cards[i]
+		}
+	}
+	return nil
+}
+
+func loginOf(u *roster.User) string {
+	if u == nil {
+		return ""
+	}
+	return u.Login
+}
+
+// maskCard keeps a card number's last four characters, for the audit log.
+func maskCard(n string) string {
+	if len(n) <= 4 {
+		return strings.Repeat("*", len(n))
+	}
+	return strings.Repeat("*", len(n)-4) + n[len(n)-4:]
+}
+
+type printCodeRequest struct {
+	Length int `json:"length,omitempty"`
+}
+
+// newPrintCode answers POST /api/v1/users/{login}/print-code: it gives
+// the user a new random print code, unique and not trivial, and returns
+// it this once; roster keeps only its keyed hash.
+func (s *Server) newPrintCode(w http.ResponseWriter, r *http.Request) {
+	if s.HashCode == nil {
+		s.writeError(w, r, roster.Errorf(roster.EUNAVAILABLE, "print codes are not set up on this server"))
+		return
+	}
+	var req printCodeRequest
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&req); err != nil {
+			s.writeError(w, r, roster.Errorf(roster.EINVALID, `send {"length": 6} as JSON, or nothing`))
+			return
+		}
+	}
+	if req.Length == 0 {
+		req.Length = roster.DefaultPrintCodeLength
+	}
+	u, err := s.Store.UserByLogin(r.Context(), r.PathValue("login"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	code, err := roster.GeneratePrintCode(req.Length, func(c string) (bool, error) {
+		users, err := s.Store.UsersByPrintCodeHash(r.Context(), s.HashCode(c))
+		return len(users) > 0, err
+	})
+	if err == nil {
+		err = s.Store.SetPrintCodeHash(r.Context(), u.ID, s.HashCode(code))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Log.Info("print code set", "user", u.Login, "by", who(r).name())
+	writeJSON(w, http.StatusOK, map[string]any{"login": u.Login, "code": code,
+		"note": fmt.Sprintf("this code is shown once; roster keeps only its keyed hash. A print code held in the directory for %s replaces it at the next sync.", u.Login)})
+}

@@ -1,0 +1,103 @@
+package http_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+func TestIdentify(t *testing.T) {
+	f := newFixture(t)
+	admin := f.client()
+	admin.signIn()
+	_, body, _ := admin.do("POST", "/api/v1/tokens", map[string]string{"name": "release station 1", "scope": "terminal"})
+	secret, _ := body["secret"].(string)
+	if secret == "" {
+		t.Fatalf("terminal token: %v", body)
+	}
+	term := f.client()
+	term.bearer = secret
+
+	// Alice's code, made by roster and shown once.
+	code, body, _ := admin.do("POST", "/api/v1/users/alice/print-code", map[string]int{"length": 6})
+	pin, _ := body["code"].(string)
+	if code != 200 || len(pin) != 6 || roster.TrivialPrintCode(pin) {
+		t.Fatalf("new print code = %d %v", code, body)
+	}
+	// A temporary card of alice's that has expired, and bob (disabled)
+	// with a card.
+	ctx := context.Background()
+	alice, _ := f.db.UserByLogin(ctx, "alice")
+	bob, _ := f.db.UserByLogin(ctx, "bob")
+	if err := f.db.AddCard(ctx, alice.ID, roster.Card{Number: "TEMP-1", Kind: roster.CardTemporary, ExpiresAt: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.AddCard(ctx, bob.ID, roster.Card{Number: "BOB-1"}); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name   string
+		c      *client
+		req    map[string]string
+		status int
+		want   string
+	}{
+		{"by card", term, map[string]string{"card": "0001"}, 200, `"login": "alice"`},
+		{"by print code", term, map[string]string{"code": pin}, 200, `"method": "code"`},
+		{"an unknown card", term, map[string]string{"card": "9999"}, 404, "no user holds this card"},
+		{"an unknown code", term, map[string]string{"code": "000000"}, 404, "no user has this print code"},
+		{"an expired card", term, map[string]string{"card": "TEMP-1"}, 403, "expired"},
+		{"a disabled user", term, map[string]string{"card": "BOB-1"}, 403, "bob is disabled"},
+		{"both card and code", term, map[string]string{"card": "0001", "code": pin}, 400, "exactly one"},
+		{"an admin in the console may test", admin, map[string]string{"card": "0001"}, 200, `"name": "Alice Martin"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, _, _ := tt.c.do("POST", "/api/v1/identify", tt.req)
+			if raw := f.responses[len(f.responses)-1]; status != tt.status || !strings.Contains(raw, tt.want) {
+				t.Fatalf("identify %v = %d %s; want %d with %q", tt.req, status, raw, tt.status, tt.want)
+			}
+		})
+	}
+
+	// A terminal token does nothing else; a read token cannot identify.
+	if status, _, _ := term.do("GET", "/api/v1/users", nil); status != 403 {
+		t.Errorf("a terminal token listing users = %d, want 403", status)
+	}
+	if status, _, _ := term.do("POST", "/api/v1/users/alice/print-code", nil); status != 403 {
+		t.Errorf("a terminal token setting codes = %d, want 403", status)
+	}
+	_, body, _ = admin.do("POST", "/api/v1/tokens", map[string]string{"name": "report", "scope": "read"})
+	reader := f.client()
+	reader.bearer, _ = body["secret"].(string)
+	if status, _, _ := reader.do("POST", "/api/v1/identify", map[string]string{"card": "0001"}); status != 403 {
+		t.Errorf("a read token identifying = %d, want 403", status)
+	}
+
+	// Guessing codes is slowed down: after 20 unknown codes in 5
+	// minutes, even the right one waits.
+	for range 20 {
+		term.do("POST", "/api/v1/identify", map[string]string{"code": "111111"})
+	}
+	if status, _, _ := term.do("POST", "/api/v1/identify", map[string]string{"code": pin}); status != 429 {
+		t.Errorf("after 20 unknown codes = %d, want 429", status)
+	}
+
+	// The audit log has every request, with neither the code nor the
+	// whole card number.
+	logs := f.logs.String()
+	if n := strings.Count(logs, `"msg":"identify`); n < 8 {
+		t.Errorf("%d identify lines in the log", n)
+	}
+	if strings.Contains(logs, pin) || strings.Contains(logs, `"card":"TEMP-1"`) || !strings.Contains(logs, `"card":"**MP-1"`) {
+		t.Errorf("the audit log shows a code or a whole card:\n%s", logs)
+	}
+	// The code is shown once: in the answer that set it.
+	if n := strings.Count(strings.Join(f.responses, "\n"), pin); n != 1 {
+		t.Errorf("responses show the print code %d times, want once", n)
+	}
+}
