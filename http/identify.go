@@ -23,9 +23,38 @@ const (
 	codeWindow   = 5 * time.Minute
 )
 
+// Password checks are a bind to the user's directory, which locks an
+// account after a few wrong passwords (Entra DS: 5 in 2 minutes). roster
+// lets through fewer than that per user, and never retries a bind.
+const (
+	passwordUserFailures   = 3
+	passwordClientFailures = 10
+	passwordWindow         = 5 * time.Minute
+)
+
 type identifyRequest struct {
-	Card string `json:"card,omitempty"`
-	Code string `json:"code,omitempty"`
+	Card     string        `json:"card,omitempty"`
+	Code     string        `json:"code,omitempty"`
+	Login    string        `json:"login,omitempty"`
+	Password roster.Secret `json:"password,omitempty"`
+}
+
+// method is the one way of identifying the request asks for, or "".
+func (q identifyRequest) method() string {
+	var ms []string
+	if q.Card != "" {
+		ms = append(ms, "card")
+	}
+	if q.Code != "" {
+		ms = append(ms, "code")
+	}
+	if q.Login != "" || q.Password.IsSet() {
+		ms = append(ms, "password")
+	}
+	if len(ms) != 1 {
+		return ""
+	}
+	return ms[0]
 }
 
 // identity is what a terminal learns of a user.
@@ -51,14 +80,11 @@ type identifyResponse struct {
 // person; an unknown card or code is 404.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 	var req identifyRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<12)).Decode(&req); err != nil ||
-		(req.Card == "") == (req.Code == "") {
-		s.writeError(w, r, roster.Errorf(roster.EINVALID, `send exactly one of {"card": "…"} or {"code": "…"} as JSON`))
+	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<12)).Decode(&req)
+	method := req.method()
+	if err != nil || method == "" {
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, `send exactly one of {"card": "…"}, {"code": "…"} or {"login": "…", "password": "…"} as JSON`))
 		return
-	}
-	method := "card"
-	if req.Code != "" {
-		method = "code"
 	}
 	audit := []any{"method", method, "client", clientIP(r), "by", who(r).name()}
 	if req.Card != "" {
@@ -66,7 +92,6 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 	}
 	var u *roster.User
 	var card *roster.Card
-	var err error
 	switch method {
 	case "card":
 		if u, err = s.Store.UserByCard(r.Context(), strings.TrimSpace(req.Card)); err == nil {
@@ -74,6 +99,9 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 		}
 	case "code":
 		u, err = s.userByCode(r, req.Code)
+	case "password":
+		audit = append(audit, "login", req.Login)
+		u, err = s.userByPassword(r, req.Login, req.Password)
 	}
 	if err == nil {
 		err = s.mayPass(u, card)
@@ -118,6 +146,42 @@ func (s *Server) userByCode(r *http.Request, code string) (*roster.User, error) 
 		return nil, roster.Errorf(roster.ECONFLICT, "this print code belongs to %d users, so it identifies nobody; give them new codes", len(users))
 	}
 	return users[0], nil
+}
+
+// userByPassword checks a login and password with one bind to the user's
+// directory, within the per-user and per-client limits. A disabled user
+// is refused before any bind: it would only count against the account.
+func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret) (*roster.User, error) {
+	if s.CheckPassword == nil {
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "password checks are not set up on this server")
+	}
+	if login == "" || !pw.IsSet() {
+		return nil, roster.Errorf(roster.EINVALID, "give both the login and the password")
+	}
+	userKey, clientKey := "pw-user:"+strings.ToLower(login), "pw-client:"+clientIP(r)+":"+who(r).name()
+	if wait := s.pwUserLimiter.blocked(userKey); wait > 0 {
+		return nil, roster.Errorf(roster.ETOOMANY, "too many wrong passwords for %s; try again in %s (roster stops before the directory would lock the account)", login, wait.Round(time.Second))
+	}
+	if wait := s.pwClientLimiter.blocked(clientKey); wait > 0 {
+		return nil, roster.Errorf(roster.ETOOMANY, "too many wrong passwords from this terminal; try again in %s", wait.Round(time.Second))
+	}
+	u, err := s.Store.UserByLogin(r.Context(), login)
+	if err != nil {
+		s.pwClientLimiter.fail(clientKey)
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "wrong login or password")
+	}
+	if u.Disabled {
+		return u, nil // mayPass refuses it, without a bind
+	}
+	if err := s.CheckPassword(r.Context(), u, pw); err != nil {
+		if roster.ErrorCode(err) == roster.EUNAUTHORIZED {
+			s.pwUserLimiter.fail(userKey)
+			s.pwClientLimiter.fail(clientKey)
+		}
+		return u, err
+	}
+	s.pwUserLimiter.reset(userKey)
+	return u, nil
 }
 
 // mayPass refuses a disabled user and an expired card.

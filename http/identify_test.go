@@ -101,3 +101,46 @@ func TestIdentify(t *testing.T) {
 		t.Errorf("responses show the print code %d times, want once", n)
 	}
 }
+
+func TestIdentifyByPassword(t *testing.T) {
+	f := newFixture(t)
+	admin := f.client()
+	admin.signIn()
+	_, body, _ := admin.do("POST", "/api/v1/tokens", map[string]string{"name": "station", "scope": "terminal"})
+	term := f.client()
+	term.bearer, _ = body["secret"].(string)
+	try := func(login, pw string) (int, string) {
+		status, _, _ := term.do("POST", "/api/v1/identify", map[string]string{"login": login, "password": pw})
+		return status, f.responses[len(f.responses)-1]
+	}
+	if status, raw := try("alice", "Alice-Right-1"); status != 200 || !strings.Contains(raw, `"method": "password"`) {
+		t.Fatalf("the right password = %d %s", status, raw)
+	}
+	if status, raw := try("alice", "wrong"); status != 401 || !strings.Contains(raw, "52e") {
+		t.Fatalf("a wrong password = %d %s", status, raw)
+	}
+	// bob is disabled: refused without a bind, which would only count
+	// against his directory account.
+	before := f.binds.Load()
+	if status, raw := try("bob", "anything"); status != 403 || !strings.Contains(raw, "bob is disabled") || f.binds.Load() != before {
+		t.Fatalf("a disabled user = %d %s, binds %d -> %d", status, raw, before, f.binds.Load())
+	}
+	if status, _ := try("nobody", "x"); status != 401 {
+		t.Fatalf("an unknown login = %d", status)
+	}
+	// Three wrong passwords for alice in 5 minutes (one above): roster
+	// stops before the directory would lock her out, even for the right
+	// password, and makes no bind.
+	try("alice", "wrong")
+	try("alice", "wrong")
+	before = f.binds.Load()
+	if status, raw := try("alice", "Alice-Right-1"); status != 429 || !strings.Contains(raw, "lock") || f.binds.Load() != before {
+		t.Fatalf("after 3 wrong passwords = %d %s", status, raw)
+	}
+	if status, _, _ := term.do("POST", "/api/v1/identify", map[string]string{"login": "alice"}); status != 400 {
+		t.Fatalf("a login without password = %d", status)
+	}
+	if strings.Contains(f.logs.String(), "Alice-Right-1") || strings.Contains(strings.Join(f.responses, ""), "Alice-Right-1") {
+		t.Fatal("the password shows in the log or a response")
+	}
+}

@@ -61,9 +61,14 @@ type Server struct {
 	// HashCode is the keyed hash of print codes, the one syncs store;
 	// without it the terminal API identifies by card only.
 	HashCode func(code string) string
+	// CheckPassword signs in to the user's directory as the user, once,
+	// for the terminal API; without it passwords cannot identify anyone.
+	CheckPassword func(ctx context.Context, u *roster.User, password roster.Secret) error
 
-	limiter     *limiter
-	codeLimiter *limiter
+	limiter         *limiter
+	codeLimiter     *limiter
+	pwUserLimiter   *limiter
+	pwClientLimiter *limiter
 	mux         *http.ServeMux
 }
 
@@ -78,6 +83,9 @@ func (s *Server) Handler() http.Handler {
 	s.limiter = newLimiter(s.Now)
 	s.codeLimiter = newLimiter(s.Now)
 	s.codeLimiter.max, s.codeLimiter.window = codeFailures, codeWindow
+	s.pwUserLimiter, s.pwClientLimiter = newLimiter(s.Now), newLimiter(s.Now)
+	s.pwUserLimiter.max, s.pwUserLimiter.window = passwordUserFailures, passwordWindow
+	s.pwClientLimiter.max, s.pwClientLimiter.window = passwordClientFailures, passwordWindow
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +48,7 @@ type fixture struct {
 	logs      *syncBuffer
 	responses []string // every response body, to search for secrets
 	syncer    *fakeSyncer
+	binds     atomic.Int32 // password checks made
 }
 
 // fakeSyncer stands in for the directory: the handlers' job is auth,
@@ -142,7 +144,14 @@ func newFixture(t *testing.T) *fixture {
 	db.Sealer = testSealer(t)
 	f := &fixture{t: t, db: db, logs: &syncBuffer{}, syncer: &fakeSyncer{}}
 	s := &rhttp.Server{Store: db, Sources: db, Syncer: f.syncer, Log: slog.New(slog.NewJSONHandler(f.logs, nil)), Version: "test",
-		HashCode: func(c string) string { return "test-hmac:" + c }}
+		HashCode: func(c string) string { return "test-hmac:" + c },
+		CheckPassword: func(_ context.Context, u *roster.User, pw roster.Secret) error {
+			f.binds.Add(1)
+			if u.Login == "alice" && pw.Reveal() == "Alice-Right-1" {
+				return nil
+			}
+			return roster.Errorf(roster.EUNAUTHORIZED, "the directory rejected the login %s: wrong password (AD code 52e)", u.DN)
+		}}
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f

@@ -132,6 +132,44 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 		t.Fatalf("user = %d %v", code, body)
 	}
 
+	// A print terminal identifies the lab's people by card, by print
+	// code (both read from AD by the sync), and by password (a bind to
+	// AD as the user).
+	code, body = a.call("POST", "/api/v1/tokens", map[string]string{"name": "release station", "scope": "terminal"})
+	if code != 201 {
+		t.Fatalf("terminal token = %d %v", code, body)
+	}
+	termSecret := body["secret"].(string)
+	identify := func(req map[string]string) (int, string) {
+		b, _ := json.Marshal(req)
+		r, _ := http.NewRequest("POST", url+"/api/v1/identify", bytes.NewReader(b))
+		r.Header.Set("Authorization", "Bearer "+termSecret)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		a.responses = append(a.responses, string(raw))
+		return resp.StatusCode, string(raw)
+	}
+	for _, tc := range []struct {
+		req    map[string]string
+		status int
+		want   string
+	}{
+		{map[string]string{"card": "0000000001"}, 200, `"login": "test-user"`},
+		{map[string]string{"code": "2580"}, 200, `"login": "test-user"`},
+		{map[string]string{"login": "test-user", "password": env.Get("LAB_TEST_PASSWORD")}, 200, `"method": "password"`},
+		{map[string]string{"login": "test-user", "password": "Not-The-Password-1"}, 401, "(AD code 52e)"},
+		{map[string]string{"login": "test-disabled", "password": env.Get("LAB_TEST_PASSWORD")}, 403, "test-disabled is disabled"},
+		{map[string]string{"card": "0000000002x"}, 404, "no user holds this card"},
+	} {
+		if status, raw := identify(tc.req); status != tc.status || !strings.Contains(raw, tc.want) {
+			t.Errorf("identify %s = %d %s; want %d with %q", tc.req["card"]+tc.req["code"]+tc.req["login"], status, raw, tc.status, tc.want)
+		}
+	}
+
 	// Synchronize the changes only: the first full run left a cursor.
 	code, body = a.call("POST", "/api/v1/sources/"+id+"/sync?mode=incremental", nil)
 	if code != 202 {

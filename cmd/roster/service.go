@@ -242,6 +242,32 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 	return id, nil
 }
 
+// CheckPassword signs in to the user's directory as the user (its DN),
+// over the source's TLS settings: the terminal API's password check. One
+// bind, never retried: the directory locks accounts after a few wrong
+// passwords, and its reason (wrong, locked, expired, must change) comes
+// back translated.
+func (s *syncService) CheckPassword(ctx context.Context, u *roster.User, pw roster.Secret) error {
+	if u.SourceID == 0 || u.DN == "" {
+		return roster.Errorf(roster.EINVALID, "%s was made in roster, not read from a directory: there is no directory to check the password with", u.Login)
+	}
+	src, err := s.db.Source(ctx, u.SourceID)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return roster.Errorf(roster.EUNAVAILABLE, "the source of %s is not set up in the console, so roster has no directory settings to check its password with", u.Login)
+	}
+	if err != nil {
+		return err
+	}
+	as := *src
+	as.Login, as.Password = u.DN, pw
+	c, err := ldap.Dialer{Now: s.a.now}.Dial(ctx, &as)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Bind(ctx)
+}
+
 // errSlotTaken says a scheduled run was not started because a run of its
 // kind already started in its slot, on this node or another.
 var errSlotTaken = errors.New("a run of this kind started in this slot already")
