@@ -69,7 +69,7 @@ type Server struct {
 	codeLimiter     *limiter
 	pwUserLimiter   *limiter
 	pwClientLimiter *limiter
-	mux         *http.ServeMux
+	mux             *http.ServeMux
 }
 
 // SessionLifetime is how long a console session lasts.
