@@ -53,6 +53,7 @@ func (s *Server) consoleRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /console/users", s.console(s.usersPage))
 	m.HandleFunc("GET /console/users/{login}", s.console(s.userPage))
 	m.HandleFunc("GET /console/groups", s.console(s.groupsPage))
+	m.HandleFunc("GET /console/cards", s.console(s.cardsPage))
 	m.HandleFunc("GET /console/settings", s.console(s.settingsPage))
 	m.HandleFunc("GET /console/certificates", s.console(func(w http.ResponseWriter, r *http.Request, p page) {
 		p.Title = "Certificates"
@@ -68,6 +69,30 @@ func (s *Server) groupsPage(w http.ResponseWriter, r *http.Request, p page) {
 	}
 	p.Title = "Groups"
 	s.render(w, r, "groups", p, map[string]any{"Groups": groups})
+}
+
+// cardsPage is the card test bench, with each source's transform to
+// start from.
+func (s *Server) cardsPage(w http.ResponseWriter, r *http.Request, p page) {
+	sources, err := s.Sources.Sources(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	type named struct {
+		Name  string
+		Steps string // one per line, as the form takes them
+	}
+	var list []named
+	for _, src := range sources {
+		var lines []string
+		for _, st := range src.Mapping.CardTransforms {
+			lines = append(lines, st.String())
+		}
+		list = append(list, named{src.Name, strings.Join(lines, "\n")})
+	}
+	p.Title = "Card test bench"
+	s.render(w, r, "cards", p, map[string]any{"Sources": list, "Ops": roster.CardOps})
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, p page) {

@@ -273,3 +273,53 @@ func (s *Server) newPrintCode(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"login": u.Login, "code": code,
 		"note": fmt.Sprintf("this code is shown once; roster keeps only its keyed hash. A print code held in the directory for %s replaces it at the next sync.", u.Login)})
 }
+
+type cardTestRequest struct {
+	Steps  []string `json:"steps"` // "op" or "op=arg", in order
+	Values []string `json:"values"`
+}
+
+type cardTestResult struct {
+	Value  string             `json:"value"`
+	Steps  []roster.CardTrace `json:"steps"`
+	Result string             `json:"result,omitempty"`
+	Error  string             `json:"error,omitempty"`
+}
+
+// testCards answers POST /api/v1/cards/test, the console's test bench:
+// each value, as a reader sends it or the directory holds it, through
+// the steps, with every step's output.
+func (s *Server) testCards(w http.ResponseWriter, r *http.Request) {
+	var req cardTestRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil || len(req.Values) == 0 || len(req.Values) > 100 {
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, `send {"steps": ["hex-to-dec", "pad=10"], "values": ["04A1B2C3"]} as JSON, with 1 to 100 values`))
+		return
+	}
+	var p roster.CardPipeline
+	for _, st := range req.Steps {
+		if strings.TrimSpace(st) == "" {
+			continue
+		}
+		step, err := roster.ParseCardStep(st)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p = append(p, step)
+	}
+	if err := p.Validate(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]cardTestResult, 0, len(req.Values))
+	for _, v := range req.Values {
+		res := cardTestResult{Value: v, Steps: p.Trace(v)}
+		if final, err := p.Apply(v); err != nil {
+			res.Error = roster.ErrorMessage(err)
+		} else {
+			res.Result = final
+		}
+		out = append(out, res)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+}

@@ -144,3 +144,29 @@ func TestIdentifyByPassword(t *testing.T) {
 		t.Fatal("the password shows in the log or a response")
 	}
 }
+
+func TestCardTestBench(t *testing.T) {
+	f := newFixture(t)
+	admin := f.client()
+	admin.signIn()
+	status, body, _ := admin.do("POST", "/api/v1/cards/test", map[string]any{
+		"steps": []string{"reverse-bytes", "hex-to-dec", "", "pad=12"}, "values": []string{"04A1B2C3", "xyz"}})
+	if status != 200 {
+		t.Fatalf("test = %d %v", status, body)
+	}
+	res := body["results"].([]any)
+	first, second := res[0].(map[string]any), res[1].(map[string]any)
+	if first["result"] != "003283263748" || len(first["steps"].([]any)) != 3 {
+		t.Errorf("04A1B2C3 gave %v", first)
+	}
+	if second["error"] == nil || len(second["steps"].([]any)) != 1 {
+		t.Errorf("xyz gave %v", second)
+	}
+	if status, _, _ := admin.do("POST", "/api/v1/cards/test", map[string]any{"steps": []string{"rot13"}, "values": []string{"1"}}); status != 400 {
+		t.Errorf("an unknown step = %d", status)
+	}
+	page := admin.page(t, "/console/cards")
+	if !strings.Contains(page, "Card test bench") || !strings.Contains(page, "remove-facility") {
+		t.Errorf("the console page:\n%s", page)
+	}
+}

@@ -101,6 +101,7 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("GET /api/v1/groups", s.read(s.listGroups))
 	m.HandleFunc("POST /api/v1/users/{login}/print-code", s.write(s.newPrintCode))
 	m.HandleFunc("POST /api/v1/identify", s.terminal(s.identify))
+	m.HandleFunc("POST /api/v1/cards/test", s.write(s.testCards))
 	m.HandleFunc("GET /api/v1/runs", s.read(s.listRuns))
 	m.HandleFunc("GET /api/v1/runs/{id}", s.read(s.getRun))
 

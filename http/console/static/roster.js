@@ -245,3 +245,39 @@ document.getElementById("cert-check")?.addEventListener("submit", async (ev) => 
       el("table", {}, el("tbody", {}, ...rows)));
   } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
 });
+
+// The card test bench.
+{
+  const form = document.getElementById("card-test");
+  form?.source.addEventListener("change", () => { form.steps.value = form.source.value; });
+  form?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const out = document.getElementById("card-test-result");
+    out.replaceChildren();
+    const lines = (s) => s.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    try {
+      const data = await api("POST", "/api/v1/cards/test", { steps: lines(form.steps.value), values: lines(form.values.value) });
+      for (const r of data.results) {
+        const table = el("table", { class: "trace" }, el("tr", {}, el("th", {}, "step"), el("th", {}, "output")));
+        table.append(el("tr", {}, el("td", {}, "as read"), el("td", {}, el("code", {}, r.value))));
+        r.steps.forEach((s, i) => {
+          const name = s.step.arg ? s.step.op + "=" + s.step.arg : s.step.op;
+          table.append(el("tr", {}, el("td", {}, (i + 1) + ". " + name),
+            s.error ? el("td", { class: "error" }, "refused: " + s.error) : el("td", {}, el("code", {}, s.out))));
+        });
+        const verdict = r.error ? el("p", { class: "error" }, "No card: " + r.error) : el("p", {}, "The card roster stores: ", el("strong", {}, r.result));
+        out.append(el("h3", {}, r.value), table, verdict);
+      }
+    } catch (e) { out.append(el("p", { class: "error" }, e.message)); }
+  });
+}
+
+// A new print code, shown once.
+document.getElementById("new-print-code")?.addEventListener("click", async (ev) => {
+  const out = document.getElementById("print-code-result");
+  if (!confirm("Give " + ev.target.dataset.login + " a new print code? The old one stops working.")) return;
+  try {
+    const data = await api("POST", "/api/v1/users/" + encodeURIComponent(ev.target.dataset.login) + "/print-code", {});
+    out.replaceChildren(el("p", {}, "New print code: ", el("strong", {}, data.code), " (shown this once; roster keeps only its hash)"));
+  } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
+});
