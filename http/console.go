@@ -23,7 +23,7 @@ var consoleFS embed.FS
 var pages = map[string]*template.Template{}
 
 func init() {
-	for _, p := range []string{"login", "sources", "source", "runs", "run", "users", "user", "groups", "settings", "certificates"} {
+	for _, p := range []string{"login", "sources", "source", "runs", "run", "users", "user", "groups", "settings", "certificates", "cards"} {
 		pages[p] = template.Must(template.New("").ParseFS(consoleFS, "console/layout.html", "console/"+p+".html"))
 	}
 }
