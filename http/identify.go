@@ -323,3 +323,64 @@ func (s *Server) testCards(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": out})
 }
+
+type cardRequest struct {
+	Number    string          `json:"number"`
+	Kind      roster.CardKind `json:"kind,omitempty"` // primary, secondary, temporary
+	ExpiresAt time.Time       `json:"expires_at,omitzero"`
+}
+
+// addCard answers POST /api/v1/users/{login}/cards: a card added by hand,
+// which every sync keeps. A temporary card needs its expiry.
+func (s *Server) addCard(w http.ResponseWriter, r *http.Request) {
+	var req cardRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<12)).Decode(&req); err != nil {
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, `send {"number": "…", "kind": "temporary", "expires_at": "2026-12-31T18:00:00Z"} as JSON`))
+		return
+	}
+	req.Number = strings.TrimSpace(req.Number)
+	switch req.Kind {
+	case "":
+		req.Kind = roster.CardSecondary
+	case roster.CardPrimary, roster.CardSecondary, roster.CardTemporary:
+	default:
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, "the kind of a card is primary, secondary or temporary, not %q", req.Kind))
+		return
+	}
+	if req.Kind == roster.CardTemporary && req.ExpiresAt.IsZero() {
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, "a temporary card needs its expires_at"))
+		return
+	}
+	if !req.ExpiresAt.IsZero() && !req.ExpiresAt.After(s.Now()) {
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, "expires_at %s has passed", req.ExpiresAt.Format(time.RFC3339)))
+		return
+	}
+	u, err := s.Store.UserByLogin(r.Context(), r.PathValue("login"))
+	if err == nil {
+		err = s.Store.AddCard(r.Context(), u.ID, roster.Card{Number: req.Number, Kind: req.Kind, ExpiresAt: req.ExpiresAt})
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Log.Info("card added", "user", u.Login, "card", maskCard(req.Number), "kind", req.Kind, "by", who(r).name())
+	if u, err = s.Store.UserByID(r.Context(), u.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"login": u.Login, "cards": u.Cards})
+}
+
+// removeCard answers DELETE /api/v1/users/{login}/cards/{number}.
+func (s *Server) removeCard(w http.ResponseWriter, r *http.Request) {
+	u, err := s.Store.UserByLogin(r.Context(), r.PathValue("login"))
+	if err == nil {
+		err = s.Store.RemoveCard(r.Context(), u.ID, r.PathValue("number"))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.Log.Info("card removed", "user", u.Login, "card", maskCard(r.PathValue("number")), "by", who(r).name())
+	w.WriteHeader(http.StatusNoContent)
+}

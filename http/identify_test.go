@@ -170,3 +170,39 @@ func TestCardTestBench(t *testing.T) {
 		t.Errorf("the console page:\n%s", page)
 	}
 }
+
+func TestManualCards(t *testing.T) {
+	f := newFixture(t)
+	admin := f.client()
+	admin.signIn()
+	until := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	status, body, _ := admin.do("POST", "/api/v1/users/alice/cards", map[string]any{"number": "VISITOR-7", "kind": "temporary", "expires_at": until})
+	if status != 201 || len(body["cards"].([]any)) != 2 {
+		t.Fatalf("add = %d %v", status, body)
+	}
+	// A card number belongs to one user: bob cannot have alice's, and
+	// the refusal names both.
+	if status, _, _ := admin.do("POST", "/api/v1/users/bob/cards", map[string]any{"number": "VISITOR-7"}); status != 409 ||
+		!strings.Contains(f.responses[len(f.responses)-1], "alice") || !strings.Contains(f.responses[len(f.responses)-1], "bob") {
+		t.Fatalf("a taken card = %d %s", status, f.responses[len(f.responses)-1])
+	}
+	for _, bad := range []map[string]any{
+		{"number": "T-1", "kind": "temporary"},
+		{"number": "T-1", "expires_at": time.Now().Add(-time.Hour)},
+		{"number": "T-1", "kind": "gold"},
+		{"number": ""},
+	} {
+		if status, _, _ := admin.do("POST", "/api/v1/users/alice/cards", bad); status != 400 {
+			t.Errorf("add %v = %d, want 400", bad, status)
+		}
+	}
+	if status, _, _ := admin.do("DELETE", "/api/v1/users/alice/cards/0001", nil); status != 400 {
+		t.Errorf("removing a directory card = %d, want 400", status)
+	}
+	if status, _, _ := admin.do("DELETE", "/api/v1/users/alice/cards/VISITOR-7", nil); status != 204 {
+		t.Errorf("remove = %d", status)
+	}
+	if status, _, _ := admin.do("DELETE", "/api/v1/users/alice/cards/VISITOR-7", nil); status != 404 {
+		t.Errorf("remove again = %d", status)
+	}
+}

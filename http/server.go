@@ -44,6 +44,8 @@ type Store interface {
 	UserByCard(ctx context.Context, number string) (*roster.User, error)
 	UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.User, error)
 	SetPrintCodeHash(ctx context.Context, userID int64, hash string) error
+	AddCard(ctx context.Context, userID int64, card roster.Card) error
+	RemoveCard(ctx context.Context, userID int64, number string) error
 }
 
 // Server is roster's HTTP server. Store, Sources, Syncer and Log are
@@ -102,6 +104,8 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("POST /api/v1/users/{login}/print-code", s.write(s.newPrintCode))
 	m.HandleFunc("POST /api/v1/identify", s.terminal(s.identify))
 	m.HandleFunc("POST /api/v1/cards/test", s.write(s.testCards))
+	m.HandleFunc("POST /api/v1/users/{login}/cards", s.write(s.addCard))
+	m.HandleFunc("DELETE /api/v1/users/{login}/cards/{number}", s.write(s.removeCard))
 	m.HandleFunc("GET /api/v1/runs", s.read(s.listRuns))
 	m.HandleFunc("GET /api/v1/runs/{id}", s.read(s.getRun))
 

@@ -44,3 +44,26 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 		return nil
 	})
 }
+
+// RemoveCard takes a card added by hand from the user userID. Directory
+// cards follow the directory: they are changed there, not here.
+//
+// Errors: ENOTFOUND when the user holds no such card; EINVALID when the
+// card came from the directory.
+func (db *DB) RemoveCard(ctx context.Context, userID int64, number string) error {
+	return db.inTx(ctx, "remove card", func(tx *tx) error {
+		var origin string
+		err := tx.QueryRowContext(ctx, `SELECT origin FROM cards WHERE user_id = ? AND number = ?`, userID, number).Scan(&origin)
+		if errors.Is(err, sql.ErrNoRows) {
+			return rosterError("RemoveCard", roster.ENOTFOUND, "user %d holds no card %s", userID, number)
+		}
+		if err != nil {
+			return fmt.Errorf("store: remove card %s: %w", number, err)
+		}
+		if origin != string(roster.CardManual) {
+			return rosterError("RemoveCard", roster.EINVALID, "card %s comes from the directory: change it there, and the next sync follows", number)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM cards WHERE user_id = ? AND number = ?`, userID, number)
+		return err
+	})
+}

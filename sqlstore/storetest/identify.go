@@ -65,3 +65,20 @@ func testIdentify(t *testing.T, o Opener) {
 		t.Fatalf("CreateToken(terminal) = %+v, %v", tok, err)
 	}
 }
+
+func testRemoveCard(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	u := Create(t, db, corp, NewUser("dora", "5001"))[0]
+	if err := db.AddCard(ctx, u.ID, roster.Card{Number: "M-1", Kind: roster.CardTemporary}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, db.RemoveCard(ctx, u.ID, "5001"), roster.EINVALID)
+	wantCode(t, db.RemoveCard(ctx, u.ID, "M-2"), roster.ENOTFOUND)
+	if err := db.RemoveCard(ctx, u.ID, "M-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := Stored(t, db, corp, "anchor-dora"); len(got.Cards) != 1 || got.Cards[0].Number != "5001" {
+		t.Fatalf("cards after removal: %v", got.Cards)
+	}
+}

@@ -51,6 +51,7 @@ func Run(t *testing.T, o Opener) {
 		{"LastRunStart", testLastRunStart},
 		{"Auth", testAuth},
 		{"Identify", testIdentify},
+		{"RemoveCard", testRemoveCard},
 		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},
 	}
 	for _, tt := range tests {
