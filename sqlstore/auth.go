@@ -113,6 +113,9 @@ func (db *DB) CreateToken(ctx context.Context, name, secretHash string, scope ro
 	return &roster.Token{ID: id, Name: name, Scope: scope, CreatedAt: now}, nil
 }
 
+// tokenUseResolution is how precisely a token's last use is kept.
+const tokenUseResolution = time.Minute
+
 // TokenBySecretHash returns the live token with this secret hash and
 // notes its use.
 //
@@ -130,8 +133,13 @@ func (db *DB) TokenBySecretHash(ctx context.Context, secretHash string) (*roster
 		return nil, fmt.Errorf("store: token: %w", err)
 	}
 	t.Scope = roster.Scope(scope)
-	// Noting the use is best effort: a busy database must not refuse the request.
-	db.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, timeValue(db.now()), t.ID)
+	// Noting the use is best effort: a busy database must not refuse the
+	// request. It is noted once a minute at most: a print terminal calls
+	// many times a second, and every note is a write, which on SQLite
+	// waits for a sync's write transaction.
+	if now := db.now(); now.Sub(t.LastUsedAt) >= tokenUseResolution {
+		db.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, timeValue(now), t.ID)
+	}
 	return t, nil
 }
 
