@@ -9,6 +9,7 @@ const (
 	RunFull        RunMode = "full"        // every entry; the only mode that may find users gone
 	RunIncremental RunMode = "incremental" // entries changed since the stored cursor
 	RunPreview     RunMode = "preview"     // a full read that plans but writes nothing
+	RunWriteBack   RunMode = "write-back"  // roster wrote a print code or a card to the directory
 )
 
 // RunStatus is where a run stands.

@@ -185,3 +185,25 @@ func TestSourceWarningsNameEveryWeakening(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteBackValidate(t *testing.T) {
+	src := func(w roster.WriteBack) *roster.Source {
+		return &roster.Source{Name: "corp", Type: roster.ActiveDirectory, Address: "10.0.0.4", TLSMode: roster.LDAPS, Domain: "corp.test",
+			Login: "svc-print", Password: "pw", WriteBack: w}
+	}
+	if err := src(roster.WriteBack{PrintCode: "employeeNumber", Card: "pager"}).Validate(); err != nil {
+		t.Fatalf("the mapping's own attributes: %v", err)
+	}
+	for _, tt := range []struct {
+		w    roster.WriteBack
+		want string
+	}{
+		{roster.WriteBack{PrintCode: "pager"}, "read from \"employeeNumber\""},
+		{roster.WriteBack{Card: "otherPager"}, "read from \"pager\""},
+		{roster.WriteBack{PrintCode: "employee Number"}, "not an LDAP attribute name"},
+	} {
+		if err := src(tt.w).Validate(); roster.ErrorCode(err) != roster.EINVALID || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate(%+v) = %v, want %q", tt.w, err, tt.want)
+		}
+	}
+}

@@ -171,6 +171,9 @@ func (s *Server) latestRuns(r *http.Request) (last, full map[int64]*roster.Run) 
 		return last, full
 	}
 	for _, run := range runs { // newest first
+		if run.Mode == roster.RunWriteBack {
+			continue // a record of one write, not a sync
+		}
 		if last[run.SourceID] == nil {
 			last[run.SourceID] = run
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -270,8 +271,47 @@ func (s *Server) newPrintCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Log.Info("print code set", "user", u.Login, "by", who(r).name())
-	writeJSON(w, http.StatusOK, map[string]any{"login": u.Login, "code": code,
-		"note": fmt.Sprintf("this code is shown once; roster keeps only its keyed hash. A print code held in the directory for %s replaces it at the next sync.", u.Login)})
+	out := map[string]any{"login": u.Login, "code": code,
+		"note": fmt.Sprintf("this code is shown once; roster keeps only its keyed hash. A print code held in the directory for %s replaces it at the next sync.", u.Login)}
+	s.writeBack(r, u, roster.WritePrintCode, code, out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// writeBack writes a value roster set to the user's directory entry when
+// its source asks for it, and says in out where, or why not: the value
+// is set in roster either way.
+func (s *Server) writeBack(r *http.Request, u *roster.User, field roster.WriteField, value string, out map[string]any) {
+	if s.WriteBack == nil {
+		return
+	}
+	attr, err := s.WriteBack.WriteBack(r.Context(), u, field, value)
+	switch {
+	case err != nil:
+		out["write_back_error"] = roster.ErrorMessage(err)
+		s.Log.Warn("write-back failed", "user", u.Login, "field", field, "err", roster.ErrorMessage(err))
+	case attr != "":
+		out["written_to"] = attr
+	}
+}
+
+// testWrite answers POST /api/v1/sources/{id}/write-test: may the
+// source's account write its write-back attributes? Nothing changes.
+func (s *Server) testWrite(w http.ResponseWriter, r *http.Request) {
+	if s.WriteBack == nil {
+		s.writeError(w, r, roster.Errorf(roster.EUNAVAILABLE, "write-back is not set up on this server"))
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, "%q is not a source ID", r.PathValue("id")))
+		return
+	}
+	t, err := s.WriteBack.TestWrite(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
 }
 
 type cardTestRequest struct {
@@ -368,7 +408,11 @@ func (s *Server) addCard(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"login": u.Login, "cards": u.Cards})
+	out := map[string]any{"login": u.Login, "cards": u.Cards}
+	if req.Kind == roster.CardPrimary {
+		s.writeBack(r, u, roster.WriteCard, req.Number, out)
+	}
+	writeJSON(w, http.StatusCreated, out)
 }
 
 // removeCard answers DELETE /api/v1/users/{login}/cards/{number}.

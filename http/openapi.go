@@ -62,6 +62,7 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 			"/api/v1/runs":                         map[string]any{"get": op("Recent sync runs", reader, "limit")},
 			"/api/v1/groups":                       map[string]any{"get": op("Groups, with their user counts", reader)},
 			"/api/v1/identify":                     map[string]any{"post": body(op("Identify the user of a card or a print code, for print terminals: 404 unknown, 403 disabled user or expired card, 409 a code several users share, 429 too many unknown codes", term), "IdentifyRequest")},
+			"/api/v1/sources/{id}/write-test":      map[string]any{"post": op("Check that the source's account may write its write-back attributes, changing nothing", writer, "id")},
 			"/api/v1/cards/test":                   map[string]any{"post": body(op("The card test bench: values through transform steps, with each step's output", writer), "CardTestRequest")},
 			"/api/v1/users/{login}/cards":          map[string]any{"post": body(op("Add a card by hand (kept by every sync; a card number belongs to one user)", writer, "login"), "CardRequest")},
 			"/api/v1/users/{login}/cards/{number}": map[string]any{"delete": op("Remove a card added by hand", writer, "login", "number")},

@@ -48,6 +48,18 @@ type Store interface {
 	RemoveCard(ctx context.Context, userID int64, number string) error
 }
 
+// WriteBacker writes what roster sets back to the directory (see
+// roster.WriteBack).
+type WriteBacker interface {
+	// WriteBack writes value to the user's entry, to the attribute the
+	// user's source names for field, and returns that attribute; "" when
+	// the source writes nothing back.
+	WriteBack(ctx context.Context, u *roster.User, field roster.WriteField, value string) (string, error)
+	// TestWrite checks, without changing anything, that the source's
+	// account may write each write-back attribute.
+	TestWrite(ctx context.Context, sourceID int64) (*roster.WriteTest, error)
+}
+
 // Server is roster's HTTP server. Store, Sources, Syncer and Log are
 // required.
 type Server struct {
@@ -66,6 +78,9 @@ type Server struct {
 	// CheckPassword signs in to the user's directory as the user, once,
 	// for the terminal API; without it passwords cannot identify anyone.
 	CheckPassword func(ctx context.Context, u *roster.User, password roster.Secret) error
+	// WriteBack writes print codes and cards roster sets to directories
+	// whose sources ask for it; nil: never.
+	WriteBack WriteBacker
 
 	limiter         *limiter
 	codeLimiter     *limiter
@@ -104,6 +119,7 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("POST /api/v1/users/{login}/print-code", s.write(s.newPrintCode))
 	m.HandleFunc("POST /api/v1/identify", s.terminal(s.identify))
 	m.HandleFunc("POST /api/v1/cards/test", s.write(s.testCards))
+	m.HandleFunc("POST /api/v1/sources/{id}/write-test", s.write(s.testWrite))
 	m.HandleFunc("POST /api/v1/users/{login}/cards", s.write(s.addCard))
 	m.HandleFunc("DELETE /api/v1/users/{login}/cards/{number}", s.write(s.removeCard))
 	m.HandleFunc("GET /api/v1/runs", s.read(s.listRuns))

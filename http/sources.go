@@ -43,31 +43,32 @@ type Syncer interface {
 // sourceJSON is a source as the API reads and writes it. The password is
 // write-only: it is never sent back, only whether one is set.
 type sourceJSON struct {
-	ID                 int64          `json:"id,omitempty"`
-	Name               string         `json:"name"`
-	Type               string         `json:"type"`
-	Address            string         `json:"address"`
-	TLS                string         `json:"tls"`
-	AllowInsecure      bool           `json:"allow_insecure,omitempty"`
-	Domain             string         `json:"domain"`
-	BaseDNs            []string       `json:"base_dns,omitempty"`
-	Login              string         `json:"login"`
-	Password           roster.Secret  `json:"password,omitempty"`
-	PasswordSet        bool           `json:"password_set"`
-	CAPEM              string         `json:"ca_pem,omitempty"`
-	PinSHA256          string         `json:"pin_sha256,omitempty"`
-	ServerName         string         `json:"server_name,omitempty"`
-	InsecureSkipVerify bool           `json:"insecure_skip_verify,omitempty"`
-	UserFilter         string         `json:"user_filter,omitempty"`
-	GroupScope         []string       `json:"group_scope,omitempty"`
-	Mapping            roster.Mapping `json:"mapping"`
-	DisabledUsers      string         `json:"disabled_users,omitempty"`
-	RemovalAction      string         `json:"removal_action,omitempty"`
-	RemovalGrace       string         `json:"removal_grace,omitempty"`
-	ThresholdPercent   float64        `json:"threshold_percent,omitempty"`
-	ThresholdCount     int            `json:"threshold_count,omitempty"`
-	FullSchedule       string         `json:"full_schedule,omitempty"`
-	NextFullSync       *time.Time     `json:"next_full_sync,omitempty"` // read-only
+	ID                 int64            `json:"id,omitempty"`
+	Name               string           `json:"name"`
+	Type               string           `json:"type"`
+	Address            string           `json:"address"`
+	TLS                string           `json:"tls"`
+	AllowInsecure      bool             `json:"allow_insecure,omitempty"`
+	Domain             string           `json:"domain"`
+	BaseDNs            []string         `json:"base_dns,omitempty"`
+	Login              string           `json:"login"`
+	Password           roster.Secret    `json:"password,omitempty"`
+	PasswordSet        bool             `json:"password_set"`
+	CAPEM              string           `json:"ca_pem,omitempty"`
+	PinSHA256          string           `json:"pin_sha256,omitempty"`
+	ServerName         string           `json:"server_name,omitempty"`
+	InsecureSkipVerify bool             `json:"insecure_skip_verify,omitempty"`
+	UserFilter         string           `json:"user_filter,omitempty"`
+	GroupScope         []string         `json:"group_scope,omitempty"`
+	Mapping            roster.Mapping   `json:"mapping"`
+	WriteBack          roster.WriteBack `json:"write_back,omitzero"`
+	DisabledUsers      string           `json:"disabled_users,omitempty"`
+	RemovalAction      string           `json:"removal_action,omitempty"`
+	RemovalGrace       string           `json:"removal_grace,omitempty"`
+	ThresholdPercent   float64          `json:"threshold_percent,omitempty"`
+	ThresholdCount     int              `json:"threshold_count,omitempty"`
+	FullSchedule       string           `json:"full_schedule,omitempty"`
+	NextFullSync       *time.Time       `json:"next_full_sync,omitempty"` // read-only
 	// IncrementalInterval is a duration such as "5m"; empty: none.
 	IncrementalInterval string     `json:"incremental_interval,omitempty"`
 	NextIncrementalSync *time.Time `json:"next_incremental_sync,omitempty"` // read-only
@@ -81,7 +82,7 @@ func toJSON(s *roster.Source) sourceJSON {
 		InsecureSkipVerify: s.Trust.SkipVerify, UserFilter: s.UserFilter, GroupScope: s.GroupScope, Mapping: s.Mapping,
 		DisabledUsers: string(s.DisabledUsers), RemovalAction: "disable",
 		ThresholdPercent: s.Removal.ThresholdPercent, ThresholdCount: s.Removal.ThresholdCount, Warnings: s.Warnings(),
-		FullSchedule: s.FullSchedule}
+		FullSchedule: s.FullSchedule, WriteBack: s.WriteBack}
 	if s.IncrementalInterval > 0 {
 		out.IncrementalInterval = s.IncrementalInterval.String()
 	}
@@ -97,8 +98,8 @@ func (j *sourceJSON) source() (*roster.Source, error) {
 		Login: j.Login, Password: j.Password,
 		Trust:      roster.Trust{CAPEM: []byte(j.CAPEM), PinSHA256: j.PinSHA256, ServerName: j.ServerName, SkipVerify: j.InsecureSkipVerify},
 		UserFilter: j.UserFilter, GroupScope: j.GroupScope, Mapping: j.Mapping, DisabledUsers: roster.DisabledUsers(j.DisabledUsers),
-		FullSchedule: j.FullSchedule,
-		Removal:      roster.RemovalPolicy{ThresholdPercent: j.ThresholdPercent, ThresholdCount: j.ThresholdCount}}
+		FullSchedule: j.FullSchedule, WriteBack: j.WriteBack,
+		Removal: roster.RemovalPolicy{ThresholdPercent: j.ThresholdPercent, ThresholdCount: j.ThresholdCount}}
 	if len(s.Trust.CAPEM) == 0 {
 		s.Trust.CAPEM = nil
 	}

@@ -82,7 +82,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	syncs.sched.sweep = closeAbandoned
 	go syncs.sched.run(ctx, a.now)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies,
-		HashCode: hash, CheckPassword: syncs.CheckPassword}
+		HashCode: hash, CheckPassword: syncs.CheckPassword, WriteBack: syncs}
 	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	l, err := net.Listen("tcp", *listen)

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -266,6 +267,100 @@ func (s *syncService) CheckPassword(ctx context.Context, u *roster.User, pw rost
 	}
 	defer c.Close()
 	return c.Bind(ctx)
+}
+
+// WriteBack writes value to the user's directory entry, in the attribute
+// the user's source names for field, as the source's account; it returns
+// that attribute, or "" when the source writes nothing back. A value the
+// entry holds already is not written again. Each write is recorded as a
+// run of the source (mode write-back), without the value.
+func (s *syncService) WriteBack(ctx context.Context, u *roster.User, field roster.WriteField, value string) (string, error) {
+	if u.SourceID == 0 || u.DN == "" {
+		return "", nil
+	}
+	src, err := s.db.Source(ctx, u.SourceID)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return "", nil // a source from the command line's configuration: no write-back settings
+	}
+	if err != nil {
+		return "", err
+	}
+	attr := src.WriteBack.Attribute(field)
+	if attr == "" {
+		return "", nil
+	}
+	start := s.a.now()
+	changed, err := s.writeAttr(ctx, src, u.DN, attr, value)
+	what := strings.ReplaceAll(string(field), "_", " ")
+	run := &roster.Run{SourceID: u.SourceID, Mode: roster.RunWriteBack, StartedAt: start}
+	if s.db.StartRun(ctx, run) == nil {
+		run.Status = roster.RunSucceeded
+		switch {
+		case err != nil:
+			run.Status, run.Error = roster.RunFailed, roster.ErrorMessage(err)
+			run.Notes = []string{fmt.Sprintf("the %s of %s was not written to %s", what, u.Login, attr)}
+		case changed:
+			run.Notes = []string{fmt.Sprintf("wrote the %s of %s to %s of %s", what, u.Login, attr, u.DN)}
+		default:
+			run.Notes = []string{fmt.Sprintf("the %s of %s was in %s already: nothing written", what, u.Login, attr)}
+		}
+		s.db.FinishRun(context.WithoutCancel(ctx), run)
+	}
+	return attr, err
+}
+
+// TestWrite tries, on one user of the source, to write each write-back
+// attribute with the value it holds: the directory checks the right, and
+// nothing changes.
+func (s *syncService) TestWrite(ctx context.Context, sourceID int64) (*roster.WriteTest, error) {
+	src, err := s.db.Source(ctx, sourceID)
+	if err != nil {
+		return nil, err
+	}
+	if src.WriteBack.IsZero() {
+		return nil, roster.Errorf(roster.EINVALID, "the source %s writes nothing back: name the print code or card attribute under write-back first", src.Name)
+	}
+	users, _, err := s.db.FindUsers(ctx, roster.UserFilter{SourceID: sourceID, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 || users[0].DN == "" {
+		return nil, roster.Errorf(roster.EINVALID, "the source %s has no users yet to try a write on: sync it first", src.Name)
+	}
+	c, err := ldap.Dialer{Now: s.a.now}.Dial(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if err := c.Bind(ctx); err != nil {
+		return nil, err
+	}
+	t := &roster.WriteTest{User: users[0].DN}
+	for _, f := range []roster.WriteField{roster.WritePrintCode, roster.WriteCard} {
+		attr := src.WriteBack.Attribute(f)
+		if attr == "" {
+			continue
+		}
+		check := roster.WriteCheck{Field: f, Attribute: attr, OK: true}
+		if err := c.TestWrite(ctx, users[0].DN, attr); err != nil {
+			check.OK, check.Error = false, roster.ErrorMessage(err)
+		}
+		t.Checks = append(t.Checks, check)
+	}
+	s.a.log.Info("write-back tested", "source", src.Name, "user", users[0].Login, "checks", len(t.Checks))
+	return t, nil
+}
+
+func (s *syncService) writeAttr(ctx context.Context, src *roster.Source, dn, attr, value string) (bool, error) {
+	c, err := ldap.Dialer{Now: s.a.now}.Dial(ctx, src)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	if err := c.Bind(ctx); err != nil {
+		return false, err
+	}
+	return c.WriteAttribute(ctx, dn, attr, []string{value})
 }
 
 // errSlotTaken says a scheduled run was not started because a run of its

@@ -1,0 +1,35 @@
+package ldap
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/rosterhq/roster"
+)
+
+func TestWriteErrorsSayWhatToDo(t *testing.T) {
+	dn := "CN=Test User,OU=AADDC Users,DC=corp,DC=test"
+	tests := []struct {
+		typ  roster.DirectoryType
+		rc   uint16
+		code string
+		want string
+	}{
+		{roster.ActiveDirectory, goldap.LDAPResultInsufficientAccessRights, roster.EFORBIDDEN, "svc-print@corp.test may not write employeeNumber"},
+		{roster.EntraDS, goldap.LDAPResultInsufficientAccessRights, roster.EFORBIDDEN, "synced from Microsoft Entra ID are read-only"},
+		{roster.EntraDS, goldap.LDAPResultUnwillingToPerform, roster.EFORBIDDEN, "Set the attribute in Entra ID"},
+		{roster.OpenLDAP, goldap.LDAPResultUndefinedAttributeType, roster.EINVALID, "cannot hold the attribute employeeNumber"},
+		{roster.OpenLDAP, goldap.LDAPResultObjectClassViolation, roster.EINVALID, "choose another attribute"},
+		{roster.ActiveDirectory, goldap.LDAPResultNoSuchObject, roster.ENOTFOUND, "run a sync"},
+	}
+	for _, tt := range tests {
+		c := &Conn{src: &roster.Source{Type: tt.typ, Login: "svc-print@corp.test"}}
+		err := c.writeError(dn, "employeeNumber", goldap.NewError(tt.rc, errors.New("server said no")))
+		if roster.ErrorCode(err) != tt.code || !strings.Contains(roster.ErrorMessage(err), tt.want) {
+			t.Errorf("%s rc %d: %s %q; want %s with %q", tt.typ, tt.rc, roster.ErrorCode(err), roster.ErrorMessage(err), tt.code, tt.want)
+		}
+	}
+}
