@@ -106,4 +106,3 @@ func (c *Conn) writeError(dn, attr string, err error) error {
 	}
 	return e
 }
-

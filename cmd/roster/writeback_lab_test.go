@@ -11,8 +11,8 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
-	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/lab/labdata"
+	"github.com/rosterhq/roster/lab/labenv"
 )
 
 // TestWriteBackOnTheLab: roster writes a print code it made back to the
