@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/rosterhq/roster/lab/labenv"
 )
 
@@ -109,4 +110,67 @@ func TestCardTransformsOnTheLab(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCardConflictOnTheLab gives one OpenLDAP user another user's card,
+// as a typo in the directory would: the sync names both users, the first
+// keeps the card, and the second keeps its other cards and its user.
+func TestCardConflictOnTheLab(t *testing.T) {
+	env := labenv.Require(t)
+	admin := env.Admin(t, labenv.OpenLDAP)
+	var owner, taker labdataAccount
+	for _, u := range env.Data(t, labenv.OpenLDAP).Users {
+		if u.Service || len(u.Cards) == 0 {
+			continue
+		}
+		switch {
+		case owner.Login == "":
+			owner = labdataAccount{u.Login, u.Cards}
+		case taker.Login == "":
+			taker = labdataAccount{u.Login, u.Cards}
+		}
+	}
+	dn := entryDN(t, admin, env, labenv.OpenLDAP, taker.Login)
+	before := attrOf(t, admin, dn, "printCardNumber")
+	set := func(v string) {
+		m := goldap.NewModifyRequest(dn, nil)
+		m.Replace("printCardNumber", []string{v})
+		if err := env.Admin(t, labenv.OpenLDAP).Modify(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(owner.Cards[0])
+	t.Cleanup(func() { set(before) })
+
+	data := t.TempDir()
+	r := syncJSON(t, exitOK, syncArgs(env, labenv.OpenLDAP, data, "conflict", "")...)
+	var msg string
+	for _, e := range r.Run.EntryErrors {
+		if strings.Contains(e.Message, owner.Cards[0]) {
+			msg = e.Message
+		}
+	}
+	if !strings.Contains(msg, strings.ToLower(owner.Login)) || !strings.Contains(msg, strings.ToLower(taker.Login)) {
+		t.Fatalf("the run does not name both users for card %s: %q (errors %v)", owner.Cards[0], msg, r.Run.EntryErrors)
+	}
+	db, err := openSQLite(filepath.Join(data, "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	o, err1 := db.UserByLogin(context.Background(), strings.ToLower(owner.Login))
+	k, err2 := db.UserByLogin(context.Background(), strings.ToLower(taker.Login))
+	if err1 != nil || err2 != nil || len(o.Cards) == 0 || o.Cards[0].Number != owner.Cards[0] {
+		t.Fatalf("the first holder lost the card: %+v %v %v", o, err1, err2)
+	}
+	for _, c := range k.Cards {
+		if c.Number == owner.Cards[0] {
+			t.Fatalf("the second holder got the card too: %v", k.Cards)
+		}
+	}
+}
+
+type labdataAccount struct {
+	Login string
+	Cards []string
 }
