@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -45,6 +46,14 @@ func runServe(ctx context.Context, a *app, args []string) error {
 			return usageErrorf("cannot load the HTTPS certificate: %v", err)
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	// Syncs run in this process and allocate many short-lived entries:
+	// collecting less often, under a soft memory limit, spares the CPU
+	// that the console and the print terminals' lookups share with them.
+	// GOGC and GOMEMLIMIT still win.
+	if a.getenv("GOGC") == "" && a.getenv("GOMEMLIMIT") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
 	}
 	dir := dataDir(a, *data, "")
 	db, err := openStore(ctx, a, *dbf, dir)
