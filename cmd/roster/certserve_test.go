@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/pfx"
 )
@@ -23,25 +24,7 @@ import (
 func TestCertNewServesLDAPSFromOpenLDAPAndProbeVerifiesIt(t *testing.T) {
 	tools := labenv.RequireCommands(t, "slapd")
 	dir := t.TempDir()
-	pwFile := filepath.Join(dir, "pw")
-	os.WriteFile(pwFile, []byte("Serve-Pw-1"), 0o600)
-	if code, out, errOut := runCLI(t, nil, "cert", "new", "-domain", "corp.test", "-out", dir, "-password-file", pwFile); code != exitOK {
-		t.Fatalf("cert new = %d\n%s%s", code, out, errOut)
-	}
-
-	// slapd wants PEM: take the key and certificate out of the .pfx that
-	// an admin would upload, not from roster's memory.
-	der, _ := os.ReadFile(filepath.Join(dir, "corp.test.pfx"))
-	c, err := pfx.Decode(der, "Serve-Pw-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(c.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
-	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw}), 0o644)
+	c := slapdCertificate(t, dir, "Serve-Pw-1")
 	os.MkdirAll(filepath.Join(dir, "db"), 0o700)
 	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
 modulepath /usr/lib/ldap
@@ -87,6 +70,31 @@ directory %[1]s/db
 			}
 		})
 	}
+}
+
+// slapdCertificate makes a certificate for *.corp.test with roster cert
+// new, in dir, and writes its key and certificate as slapd wants them
+// (key.pem, cert.pem), taken out of the .pfx an admin would upload, not
+// from roster's memory. The .pfx's password is pw, also in dir/pw.
+func slapdCertificate(t *testing.T, dir string, pw roster.Secret) *pfx.Contents {
+	t.Helper()
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte(pw.Reveal()), 0o600)
+	if code, out, errOut := runCLI(t, nil, "cert", "new", "-domain", "corp.test", "-out", dir, "-password-file", pwFile); code != exitOK {
+		t.Fatalf("cert new = %d\n%s%s", code, out, errOut)
+	}
+	der, _ := os.ReadFile(filepath.Join(dir, "corp.test.pfx"))
+	c, err := pfx.Decode(der, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(c.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw}), 0o644)
+	return c
 }
 
 func freePort(t *testing.T) int {

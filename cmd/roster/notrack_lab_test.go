@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labenv"
-	"github.com/rosterhq/roster/pfx"
 )
 
 // TestIncrementalWithoutSyncprov runs a private slapd without the
@@ -27,19 +25,8 @@ import (
 func TestIncrementalWithoutSyncprov(t *testing.T) {
 	tools := labenv.RequireCommands(t, "slapd", "slapadd")
 	dir := t.TempDir()
+	c := slapdCertificate(t, dir, "Root-Pw-1")
 	pw := filepath.Join(dir, "pw")
-	os.WriteFile(pw, []byte("Root-Pw-1"), 0o600)
-	if code, out, errOut := runCLI(t, nil, "cert", "new", "-domain", "corp.test", "-out", dir, "-password-file", pw); code != exitOK {
-		t.Fatalf("cert new = %d\n%s%s", code, out, errOut)
-	}
-	der, _ := os.ReadFile(filepath.Join(dir, "corp.test.pfx"))
-	c, err := pfx.Decode(der, "Root-Pw-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(c.Key)
-	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
-	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw}), 0o644)
 	os.MkdirAll(filepath.Join(dir, "db"), 0o700)
 	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
