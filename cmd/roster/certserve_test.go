@@ -39,18 +39,7 @@ directory %[1]s/db
 	os.WriteFile(filepath.Join(dir, "slapd.conf"), []byte(conf), 0o600)
 
 	ldapPort, ldapsPort := freePort(t), freePort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	// -d 0 keeps slapd in the foreground, so the test owns the process.
-	cmd := exec.CommandContext(ctx, tools["slapd"], "-d", "0", "-f", filepath.Join(dir, "slapd.conf"),
-		"-h", fmt.Sprintf("ldap://127.0.0.1:%d/ ldaps://127.0.0.1:%d/", ldapPort, ldapsPort))
-	var slapdOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &slapdOut, &slapdOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitPort(t, ldapsPort, &slapdOut)
+	startSlapd(t, tools["slapd"], dir, fmt.Sprintf("ldap://127.0.0.1:%d/ ldaps://127.0.0.1:%d/", ldapPort, ldapsPort), ldapsPort)
 
 	cer := filepath.Join(dir, "corp.test.cer")
 	for _, tc := range []struct {
@@ -95,6 +84,23 @@ func slapdCertificate(t *testing.T, dir string, pw roster.Secret) *pfx.Contents 
 	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
 	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw}), 0o644)
 	return c
+}
+
+// startSlapd runs slapd with dir/slapd.conf on the urls, in the
+// foreground (-d 0) so that the test owns the process, until the test
+// ends, and waits until port answers.
+func startSlapd(t *testing.T, slapd, dir, urls string, port int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	cmd := exec.CommandContext(ctx, slapd, "-d", "0", "-f", filepath.Join(dir, "slapd.conf"), "-h", urls)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); cancel() })
+	waitPort(t, port, &out)
 }
 
 func freePort(t *testing.T) int {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -56,16 +54,7 @@ directory %[1]s/db
 	}
 
 	port := freePort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, tools["slapd"], "-d", "0", "-f", filepath.Join(dir, "slapd.conf"), "-h", fmt.Sprintf("ldaps://127.0.0.1:%d/", port))
-	var slapdOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &slapdOut, &slapdOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	waitPort(t, port, &slapdOut)
+	startSlapd(t, tools["slapd"], dir, fmt.Sprintf("ldaps://127.0.0.1:%d/", port), port)
 
 	roots := x509.NewCertPool()
 	roots.AddCert(c.Leaf)
