@@ -2,28 +2,44 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/rosterhq/roster"
 )
 
-// UserByCard returns the user holding the card number, complete with
-// aliases and all cards (the one asked for among them, with its expiry:
-// the caller decides whether an expired card or a disabled user may
-// pass). Numbers match exactly, as the source's card transform left them.
+// UserByCard returns the user holding the card number, with that card
+// (its kind and expiry) as its only card, in one query: a print terminal
+// asks for it at every badge, and decides itself whether an expired card
+// or a disabled user may pass. Aliases are not loaded. Numbers match
+// exactly, as the source's card transform left them.
 //
 // Errors: ENOTFOUND when no user holds the card.
 func (db *DB) UserByCard(ctx context.Context, number string) (*roster.User, error) {
-	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
+	var kind, origin string
+	card := roster.Card{Number: number}
+	row := db.db.QueryRowContext(ctx, `SELECT `+userColumns+`, c.kind, c.origin, c.expires_at FROM users u
 		JOIN cards c ON c.user_id = u.id WHERE c.number = ?`, number)
-	if err != nil {
+	u, err := scanUser(alsoScan{row, []any{&kind, &origin, timeCol{&card.ExpiresAt}}})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, roster.Errorf(roster.ENOTFOUND, "no user holds this card")
+	case err != nil:
 		return nil, fmt.Errorf("store: user by card: %w", err)
 	}
-	if len(users) == 0 {
-		return nil, roster.Errorf(roster.ENOTFOUND, "no user holds this card")
-	}
-	return users[0], nil
+	card.Kind, card.Origin = roster.CardKind(kind), roster.CardOrigin(origin)
+	u.Cards = []roster.Card{card}
+	return u, nil
 }
+
+// alsoScan scans a row into scanUser's columns and then into more.
+type alsoScan struct {
+	row  interface{ Scan(...any) error }
+	more []any
+}
+
+func (a alsoScan) Scan(dest ...any) error { return a.row.Scan(append(dest, a.more...)...) }
 
 // UsersByPrintCodeHash returns the users whose print code has this keyed
 // hash: one, normally. Codes from a directory may repeat, and the caller
