@@ -206,3 +206,33 @@ func TestManualCards(t *testing.T) {
 		t.Errorf("remove again = %d", status)
 	}
 }
+
+// The console's source form carries the card transform and the
+// write-back attributes, so that saving it keeps them.
+func TestSourceFormKeepsCardTransformAndWriteBack(t *testing.T) {
+	f := newFixture(t)
+	admin := f.client()
+	admin.signIn()
+	src := articleSource()
+	src["mapping"] = map[string]any{"card_transforms": []map[string]string{{"op": "reverse-bytes"}, {"op": "pad", "arg": "10"}}}
+	src["write_back"] = map[string]string{"print_code": "employeeNumber"}
+	status, body, _ := admin.do("POST", "/api/v1/sources", src)
+	if status != 201 {
+		t.Fatalf("create = %d %v", status, body)
+	}
+	id := itoa(int(body["id"].(float64)))
+	if wb, _ := body["write_back"].(map[string]any); wb["print_code"] != "employeeNumber" {
+		t.Fatalf("the API lost write_back: %v", body)
+	}
+	page := admin.page(t, "/console/sources/"+id)
+	for _, want := range []string{"reverse-bytes\npad=10", `name="write_print_code" value="employeeNumber"`, `id="write-test"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the source page lacks %q", want)
+		}
+	}
+	// A write-back attribute the mapping does not read is refused.
+	src["name"], src["write_back"] = "other", map[string]string{"print_code": "pager"}
+	if status, _, _ := admin.do("POST", "/api/v1/sources", src); status != 400 {
+		t.Errorf("write-back to an attribute the mapping does not read = %d, want 400", status)
+	}
+}

@@ -62,6 +62,16 @@ function sourceBody() {
   if (list(f.map_cards.value).length) m.cards = list(f.map_cards.value);
   if (list(f.map_extra.value).length) m.extra = list(f.map_extra.value);
   if (f.map_keep_case.checked) m.keep_login_case = true;
+  const steps = f.map_card_transforms.value.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (steps.length) {
+    m.card_transforms = steps.map((l) => {
+      const i = l.indexOf("=");
+      return i < 0 ? { op: l } : { op: l.slice(0, i).trim(), arg: l.slice(i + 1) };
+    });
+  }
+  if (f.write_print_code.value.trim() || f.write_card.value.trim()) {
+    body.write_back = { print_code: f.write_print_code.value.trim(), card: f.write_card.value.trim() };
+  }
   if (f.password.value) body.password = f.password.value;
   if (form.dataset.id && form.dataset.id !== "0") body.id = parseInt(form.dataset.id, 10);
   return body;
@@ -279,5 +289,21 @@ document.getElementById("new-print-code")?.addEventListener("click", async (ev) 
   try {
     const data = await api("POST", "/api/v1/users/" + encodeURIComponent(ev.target.dataset.login) + "/print-code", {});
     out.replaceChildren(el("p", {}, "New print code: ", el("strong", {}, data.code), " (shown this once; roster keeps only its hash)"));
+  } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
+});
+
+// The source page's test write: may the account write back?
+document.getElementById("write-test")?.addEventListener("click", async () => {
+  const out = document.getElementById("test-result");
+  out.hidden = false;
+  out.replaceChildren(el("p", {}, "Trying a write that changes nothing…"));
+  try {
+    const id = document.getElementById("source").dataset.id;
+    const t = await api("POST", "/api/v1/sources/" + id + "/write-test");
+    const items = [el("h2", {}, "Test write on " + t.user)];
+    for (const c of t.checks) {
+      items.push(el("p", { class: c.ok ? "ok" : "error" }, `${c.attribute} (${c.field.replace("_", " ")}): ` + (c.ok ? "the account may write it" : c.error)));
+    }
+    out.replaceChildren(...items);
   } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
 });
