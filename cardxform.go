@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // CardOp is one kind of step in a card transform pipeline. Badge readers
@@ -162,9 +163,6 @@ func (p CardPipeline) Apply(v string) (string, error) {
 		}
 		v = out
 	}
-	if v == "" {
-		return "", Errorf(EINVALID, "the card transform left nothing of the value")
-	}
 	return v, nil
 }
 
@@ -183,11 +181,36 @@ func (p CardPipeline) Trace(v string) []CardTrace {
 	return out
 }
 
-// apply runs one valid step.
+// apply runs one valid step. A step that leaves nothing refuses the
+// value: an empty card padded further would give every such user the
+// same number.
 func (s CardStep) apply(v string) (string, error) {
+	out, err := s.run(v)
+	if err == nil && out == "" {
+		err = fmt.Errorf("nothing is left of %q", v)
+	}
+	return out, err
+}
+
+// patterns caches the compiled expressions of extract steps: a sync
+// applies the same few to every card.
+var patterns sync.Map // string -> *regexp.Regexp
+
+func compiled(expr string) (*regexp.Regexp, error) {
+	if re, ok := patterns.Load(expr); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(expr)
+	if err == nil {
+		patterns.Store(expr, re)
+	}
+	return re, err
+}
+
+func (s CardStep) run(v string) (string, error) {
 	switch s.Op {
 	case CardExtract:
-		re, err := regexp.Compile(s.Arg)
+		re, err := compiled(s.Arg)
 		if err != nil {
 			return "", err
 		}

@@ -14,6 +14,8 @@ func TestCardStepsEachDoWhatTheySay(t *testing.T) {
 		{"extract=^W26:([0-9]+)$", "W26:0012345", "0012345", ""},
 		{"extract=[0-9A-F]{8}", "uid 04A1B2C3 seen", "04A1B2C3", ""},
 		{"extract=^([0-9]+)$", "abc", "", "does not match"},
+		{"extract=^FAC([0-9]+)?", "FACabc", "", "nothing is left"}, // an optional group that matched nothing
+		{"strip-zeros", "", "", "nothing is left"},
 		{"hex-to-dec", "C3B2A104", "3283263748", ""},
 		{"hex-to-dec", "c3b2a104", "3283263748", ""},
 		{"hex-to-dec", "FFFFFFFFFFFFFFFFFF", "4722366482869645213695", ""}, // longer than 64 bits

@@ -145,6 +145,9 @@ func (w WriteBack) validate(m Mapping) error {
 			return Errorf(EINVALID, "the %s is written back to %s but read from %q: write it to the attribute the mapping reads, or the next sync undoes the write", a.field, a.attr, a.reads)
 		}
 	}
+	if w.Card != "" && len(m.CardTransforms) > 0 {
+		return Errorf(EINVALID, "cards are not written back to a source with a card transform: the next sync would transform the written number again; remove the transform or the card write-back")
+	}
 	return nil
 }
 

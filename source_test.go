@@ -207,3 +207,12 @@ func TestWriteBackValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestCardWriteBackRefusesATransform(t *testing.T) {
+	src := &roster.Source{Name: "corp", Type: roster.ActiveDirectory, Address: "10.0.0.4", TLSMode: roster.LDAPS, Domain: "corp.test",
+		Login: "svc-print", Password: "pw", WriteBack: roster.WriteBack{Card: "pager"},
+		Mapping: roster.Mapping{CardTransforms: roster.CardPipeline{{Op: roster.CardStripZeros}}}}
+	if err := src.Validate(); roster.ErrorCode(err) != roster.EINVALID || !strings.Contains(err.Error(), "transform") {
+		t.Fatalf("card write-back with a transform = %v", err)
+	}
+}

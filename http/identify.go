@@ -101,7 +101,8 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 	case "code":
 		u, err = s.userByCode(r, req.Code)
 	case "password":
-		audit = append(audit, "login", req.Login)
+		// The typed login is not logged: a password typed into the login
+		// field would land in the log. The user found is (see below).
 		u, err = s.userByPassword(r, req.Login, req.Password)
 	}
 	if err == nil {
@@ -132,7 +133,7 @@ func (s *Server) userByCode(r *http.Request, code string) (*roster.User, error) 
 	if s.HashCode == nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "print codes are not set up on this server")
 	}
-	key := "code:" + clientIP(r) + ":" + who(r).name()
+	key := "code:" + terminalKey(r)
 	if wait := s.codeLimiter.blocked(key); wait > 0 {
 		return nil, roster.Errorf(roster.ETOOMANY, "too many unknown print codes from this terminal; try again in %s", wait.Round(time.Second))
 	}
@@ -159,31 +160,46 @@ func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret)
 	if login == "" || !pw.IsSet() {
 		return nil, roster.Errorf(roster.EINVALID, "give both the login and the password")
 	}
-	userKey, clientKey := "pw-user:"+strings.ToLower(login), "pw-client:"+clientIP(r)+":"+who(r).name()
-	if wait := s.pwUserLimiter.blocked(userKey); wait > 0 {
-		return nil, roster.Errorf(roster.ETOOMANY, "too many wrong passwords for %s; try again in %s (roster stops before the directory would lock the account)", login, wait.Round(time.Second))
-	}
+	// Counted per terminal (its token, or the admin), and per user found:
+	// a user's aliases and login share one count.
+	clientKey := "pw-client:" + terminalKey(r)
 	if wait := s.pwClientLimiter.blocked(clientKey); wait > 0 {
 		return nil, roster.Errorf(roster.ETOOMANY, "too many wrong passwords from this terminal; try again in %s", wait.Round(time.Second))
 	}
 	u, err := s.Store.UserByLogin(r.Context(), login)
 	if err != nil {
 		s.pwClientLimiter.fail(clientKey)
-		return nil, roster.Errorf(roster.EUNAUTHORIZED, "wrong login or password")
+		return nil, errWrongLogin()
+	}
+	userKey := fmt.Sprintf("pw-user:%d", u.ID)
+	if wait := s.pwUserLimiter.blocked(userKey); wait > 0 {
+		return nil, roster.Errorf(roster.ETOOMANY, "too many wrong passwords for %s; try again in %s (roster stops before the directory would lock the account)", u.Login, wait.Round(time.Second))
 	}
 	if u.Disabled {
+		s.pwClientLimiter.fail(clientKey)
 		return u, nil // mayPass refuses it, without a bind
 	}
 	if err := s.CheckPassword(r.Context(), u, pw); err != nil {
-		if roster.ErrorCode(err) == roster.EUNAUTHORIZED {
+		switch roster.ErrorCode(err) {
+		case roster.EUNAUTHORIZED:
 			s.pwUserLimiter.fail(userKey)
 			s.pwClientLimiter.fail(clientKey)
+		case roster.EINVALID: // a user made in roster: no directory to ask
+			s.pwClientLimiter.fail(clientKey)
+			return nil, errWrongLogin()
 		}
 		return u, err
 	}
 	s.pwUserLimiter.reset(userKey)
 	return u, nil
 }
+
+func errWrongLogin() error { return roster.Errorf(roster.EUNAUTHORIZED, "wrong login or password") }
+
+// terminalKey names the caller for rate limits: its token, else the
+// signed-in admin. Not its address: a terminal that changes addresses
+// keeps its count.
+func terminalKey(r *http.Request) string { return who(r).name() }
 
 // mayPass refuses a disabled user and an expired card.
 func (s *Server) mayPass(u *roster.User, card *roster.Card) error {
@@ -259,12 +275,20 @@ func (s *Server) newPrintCode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	code, err := roster.GeneratePrintCode(req.Length, func(c string) (bool, error) {
-		users, err := s.Store.UsersByPrintCodeHash(r.Context(), s.HashCode(c))
-		return len(users) > 0, err
-	})
-	if err == nil {
-		err = s.Store.SetPrintCodeHash(r.Context(), u.ID, s.HashCode(code))
+	// Another admin may take the same code between the check and the
+	// write: the store refuses it (ECONFLICT), and a new one is drawn.
+	var code string
+	for range 5 {
+		code, err = roster.GeneratePrintCode(req.Length, func(c string) (bool, error) {
+			users, err := s.Store.UsersByPrintCodeHash(r.Context(), s.HashCode(c))
+			return len(users) > 0, err
+		})
+		if err == nil {
+			err = s.Store.SetPrintCodeHash(r.Context(), u.ID, s.HashCode(code))
+		}
+		if roster.ErrorCode(err) != roster.ECONFLICT {
+			break
+		}
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -35,9 +36,45 @@ func (c *Conn) WriteAttribute(ctx context.Context, dn, attr string, values []str
 	return true, c.modify(ctx, dn, attr, values)
 }
 
+// WriteFirstValue puts value in place of the first of the values attr
+// holds on dn, keeping the others: a card written back replaces the
+// primary card, not the secondary ones. One value holding several cards
+// split by seps keeps the cards after the first and their separators.
+func (c *Conn) WriteFirstValue(ctx context.Context, dn, attr, seps, value string) (changed bool, err error) {
+	e, err := c.Get(ctx, dn, attr)
+	if err != nil {
+		return false, err
+	}
+	if e == nil {
+		return false, roster.Errorf(roster.ENOTFOUND, "the entry %s is not in the directory (any more); run a sync", dn)
+	}
+	have := e.Values(attr)
+	want := replaceFirst(have, seps, value)
+	if slices.Equal(have, want) {
+		return false, nil
+	}
+	return true, c.modify(ctx, dn, attr, want)
+}
+
+// replaceFirst is the values with the first card replaced by value.
+func replaceFirst(values []string, seps, value string) []string {
+	if len(values) == 0 {
+		return []string{value}
+	}
+	out := slices.Clone(values)
+	if i := strings.IndexAny(out[0], seps); seps != "" && i >= 0 {
+		out[0] = value + out[0][i:]
+	} else {
+		out[0] = value
+	}
+	return out
+}
+
 // TestWrite checks that the account may write attr on dn, without
 // changing it: it writes the values the entry holds back in place. The
-// directory checks the right all the same.
+// directory checks the right all the same. An attribute that reads back
+// empty is not tried: the account may be allowed to write what it cannot
+// read, and writing back "nothing" would erase it.
 func (c *Conn) TestWrite(ctx context.Context, dn, attr string) error {
 	e, err := c.Get(ctx, dn, attr)
 	if err != nil {
@@ -45,6 +82,9 @@ func (c *Conn) TestWrite(ctx context.Context, dn, attr string) error {
 	}
 	if e == nil {
 		return roster.Errorf(roster.ENOTFOUND, "the entry %s is not in the directory (any more); run a sync", dn)
+	}
+	if len(e.Values(attr)) == 0 {
+		return roster.Errorf(roster.EINVALID, "%s of %s is empty, or this account cannot read it: the test write was not tried, so as to erase nothing; try it on a user who has a value", attr, dn)
 	}
 	return c.modify(ctx, dn, attr, e.Values(attr))
 }

@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,6 +31,23 @@ func TestWriteErrorsSayWhatToDo(t *testing.T) {
 		err := c.writeError(dn, "employeeNumber", goldap.NewError(tt.rc, errors.New("server said no")))
 		if roster.ErrorCode(err) != tt.code || !strings.Contains(roster.ErrorMessage(err), tt.want) {
 			t.Errorf("%s rc %d: %s %q; want %s with %q", tt.typ, tt.rc, roster.ErrorCode(err), roster.ErrorMessage(err), tt.code, tt.want)
+		}
+	}
+}
+
+func TestReplaceFirst(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want []string
+	}{
+		{nil, []string{"9"}},
+		{[]string{"1111"}, []string{"9"}},
+		{[]string{"1111", "2222"}, []string{"9", "2222"}},
+		{[]string{"1111;2222,3333"}, []string{"9;2222,3333"}},
+	}
+	for _, tt := range tests {
+		if got := replaceFirst(tt.in, ";,", "9"); !slices.Equal(got, tt.want) {
+			t.Errorf("replaceFirst(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

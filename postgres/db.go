@@ -41,6 +41,7 @@ var Dialect = sqlstore.Dialect{
 	Arrays:         true,
 	Analyze:        "ANALYZE users, cards, user_aliases",
 	ClockQuery:     "SELECT now()",
+	PrintCodeLock:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock+1),
 	Snapshot:       sql.LevelRepeatableRead,
 	ShareLock:      " FOR SHARE",
 	LockMigrations: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock),

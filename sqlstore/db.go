@@ -61,6 +61,10 @@ type Dialect struct {
 	// Snapshot is the isolation level that reads every table at one
 	// instant (Copy); SQLite's default transaction already does.
 	Snapshot sql.IsolationLevel
+	// PrintCodeLock, when set, runs first in the transaction that gives a
+	// user a print code, so that two at once cannot both find a code free
+	// (SQLite's write transactions already take turns).
+	PrintCodeLock string
 	// ClockQuery, when set, reads the database's clock; leases are
 	// measured by it (see DB.Now).
 	ClockQuery string

@@ -62,6 +62,11 @@ func (db *DB) UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.
 // has the same code.
 func (db *DB) SetPrintCodeHash(ctx context.Context, userID int64, hash string) error {
 	return db.inTx(ctx, "set print code", func(t *tx) error {
+		if db.d.PrintCodeLock != "" {
+			if _, err := t.ExecContext(ctx, db.d.PrintCodeLock); err != nil {
+				return fmt.Errorf("store: set print code: %w", err)
+			}
+		}
 		var n int
 		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE print_code_hash = ? AND id <> ?`, hash, userID).Scan(&n); err != nil {
 			return fmt.Errorf("store: set print code: %w", err)

@@ -39,7 +39,7 @@ func runCard(ctx context.Context, a *app, args []string) error {
 	if *source != "" && len(steps) > 0 {
 		return usageErrorf("give -step or -source, not both")
 	}
-	p, err := parseCardSteps(steps)
+	p, err := parseCardSteps(steps, "step")
 	if err != nil {
 		return err
 	}
@@ -111,12 +111,12 @@ func printCardOps(a *app) {
 }
 
 // parseCardSteps reads -step/-card-step values into a pipeline.
-func parseCardSteps(steps []string) (roster.CardPipeline, error) {
+func parseCardSteps(steps []string, flagName string) (roster.CardPipeline, error) {
 	var p roster.CardPipeline
 	for _, s := range steps {
 		st, err := roster.ParseCardStep(s)
 		if err != nil {
-			return nil, usageErrorf("-step %s: %s", s, roster.ErrorMessage(err))
+			return nil, usageErrorf("-%s %s: %s", flagName, s, roster.ErrorMessage(err))
 		}
 		p = append(p, st)
 	}

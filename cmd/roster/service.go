@@ -266,7 +266,22 @@ func (s *syncService) CheckPassword(ctx context.Context, u *roster.User, pw rost
 		return err
 	}
 	defer c.Close()
-	return c.Bind(ctx)
+	return forTerminal(c.Bind(ctx), u)
+}
+
+// forTerminal keeps, of a refused bind, what the person at a terminal may
+// read: AD's reason (wrong password, locked, expired, must change) under
+// the user's login, not the entry's DN; and else only "wrong login or
+// password", with no hint about the directory's accounts.
+func forTerminal(err error, u *roster.User) error {
+	if roster.ErrorCode(err) != roster.EUNAUTHORIZED {
+		return err
+	}
+	msg := roster.ErrorMessage(err)
+	if !strings.Contains(msg, "(AD code ") {
+		return roster.Errorf(roster.EUNAUTHORIZED, "wrong login or password")
+	}
+	return roster.Errorf(roster.EUNAUTHORIZED, "%s", strings.ReplaceAll(msg, u.DN, u.Login))
 }
 
 // WriteBack writes value to the user's directory entry, in the attribute
@@ -290,7 +305,7 @@ func (s *syncService) WriteBack(ctx context.Context, u *roster.User, field roste
 		return "", nil
 	}
 	start := s.a.now()
-	changed, err := s.writeAttr(ctx, src, u.DN, attr, value)
+	changed, err := s.writeAttr(ctx, src, u.DN, attr, field, value)
 	what := strings.ReplaceAll(string(field), "_", " ")
 	run := &roster.Run{SourceID: u.SourceID, Mode: roster.RunWriteBack, StartedAt: start}
 	if s.db.StartRun(ctx, run) == nil {
@@ -320,12 +335,15 @@ func (s *syncService) TestWrite(ctx context.Context, sourceID int64) (*roster.Wr
 	if src.WriteBack.IsZero() {
 		return nil, roster.Errorf(roster.EINVALID, "the source %s writes nothing back: name the print code or card attribute under write-back first", src.Name)
 	}
-	users, _, err := s.db.FindUsers(ctx, roster.UserFilter{SourceID: sourceID, Limit: 1})
+	// Enabled users that are still in the directory; for each attribute
+	// the first whose entry holds a value (an empty one is not tried).
+	enabled := false
+	users, _, err := s.db.FindUsers(ctx, roster.UserFilter{SourceID: sourceID, Disabled: &enabled, Limit: 50})
 	if err != nil {
 		return nil, err
 	}
-	if len(users) == 0 || users[0].DN == "" {
-		return nil, roster.Errorf(roster.EINVALID, "the source %s has no users yet to try a write on: sync it first", src.Name)
+	if len(users) == 0 {
+		return nil, roster.Errorf(roster.EINVALID, "the source %s has no enabled users yet to try a write on: sync it first", src.Name)
 	}
 	c, err := ldap.Dialer{Now: s.a.now}.Dial(ctx, src)
 	if err != nil {
@@ -335,23 +353,35 @@ func (s *syncService) TestWrite(ctx context.Context, sourceID int64) (*roster.Wr
 	if err := c.Bind(ctx); err != nil {
 		return nil, err
 	}
-	t := &roster.WriteTest{User: users[0].DN}
+	t := &roster.WriteTest{}
 	for _, f := range []roster.WriteField{roster.WritePrintCode, roster.WriteCard} {
 		attr := src.WriteBack.Attribute(f)
 		if attr == "" {
 			continue
 		}
-		check := roster.WriteCheck{Field: f, Attribute: attr, OK: true}
-		if err := c.TestWrite(ctx, users[0].DN, attr); err != nil {
-			check.OK, check.Error = false, roster.ErrorMessage(err)
+		check := roster.WriteCheck{Field: f, Attribute: attr}
+		for _, u := range users {
+			if u.DN == "" {
+				continue
+			}
+			err := c.TestWrite(ctx, u.DN, attr)
+			if roster.ErrorCode(err) == roster.EINVALID || roster.ErrorCode(err) == roster.ENOTFOUND {
+				check.Error = roster.ErrorMessage(err) // empty there, or gone: try the next user
+				continue
+			}
+			t.User, check.Error, check.OK = u.DN, "", err == nil
+			if err != nil {
+				check.Error = roster.ErrorMessage(err)
+			}
+			break
 		}
 		t.Checks = append(t.Checks, check)
 	}
-	s.a.log.Info("write-back tested", "source", src.Name, "user", users[0].Login, "checks", len(t.Checks))
+	s.a.log.Info("write-back tested", "source", src.Name, "entry", t.User, "checks", len(t.Checks))
 	return t, nil
 }
 
-func (s *syncService) writeAttr(ctx context.Context, src *roster.Source, dn, attr, value string) (bool, error) {
+func (s *syncService) writeAttr(ctx context.Context, src *roster.Source, dn, attr string, field roster.WriteField, value string) (bool, error) {
 	c, err := ldap.Dialer{Now: s.a.now}.Dial(ctx, src)
 	if err != nil {
 		return false, err
@@ -359,6 +389,9 @@ func (s *syncService) writeAttr(ctx context.Context, src *roster.Source, dn, att
 	defer c.Close()
 	if err := c.Bind(ctx); err != nil {
 		return false, err
+	}
+	if field == roster.WriteCard { // the primary card: the others stay
+		return c.WriteFirstValue(ctx, dn, attr, src.Mapping.WithDefaults(src.Type).CardSeparators, value)
 	}
 	return c.WriteAttribute(ctx, dn, attr, []string{value})
 }

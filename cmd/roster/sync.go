@@ -128,7 +128,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 			return usageErrorf("-removal must be disable or delete")
 		}
 		src.Mapping.Login = roster.LoginFormat(*loginFormat)
-		if src.Mapping.CardTransforms, err = parseCardSteps(cardSteps); err != nil {
+		if src.Mapping.CardTransforms, err = parseCardSteps(cardSteps, "card-step"); err != nil {
 			return err
 		}
 		sources = []*roster.Source{src}
