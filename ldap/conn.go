@@ -45,6 +45,20 @@ func Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
 	return Dialer{}.Dial(ctx, src)
 }
 
+// SignIn dials and binds as src's login: a connection ready for
+// searches and writes. The caller closes it. Errors: as Dial and Bind.
+func (dl Dialer) SignIn(ctx context.Context, src *roster.Source) (*Conn, error) {
+	c, err := dl.Dial(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Bind(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
 // Dial connects and sets up TLS; see the package-level Dial.
 func (dl Dialer) Dial(ctx context.Context, src *roster.Source) (*Conn, error) {
 	return dl.dial(ctx, src, false)

@@ -28,12 +28,8 @@ type Directory struct {
 // Open connects, binds and reads the rootDSE. The caller closes the
 // Directory. Errors: as Dial and Bind.
 func (dl Dialer) Open(ctx context.Context, src *roster.Source, log *slog.Logger) (*Directory, error) {
-	c, err := dl.Dial(ctx, src)
+	c, err := dl.SignIn(ctx, src)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.Bind(ctx); err != nil {
-		c.Close()
 		return nil, err
 	}
 	dse, err := c.RootDSE(ctx)

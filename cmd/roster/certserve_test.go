@@ -25,18 +25,7 @@ func TestCertNewServesLDAPSFromOpenLDAPAndProbeVerifiesIt(t *testing.T) {
 	tools := labenv.RequireCommands(t, "slapd")
 	dir := t.TempDir()
 	c := slapdCertificate(t, dir, "Serve-Pw-1")
-	os.MkdirAll(filepath.Join(dir, "db"), 0o700)
-	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
-modulepath /usr/lib/ldap
-moduleload back_mdb
-pidfile %[1]s/slapd.pid
-TLSCertificateFile %[1]s/cert.pem
-TLSCertificateKeyFile %[1]s/key.pem
-database mdb
-suffix "dc=corp,dc=test"
-directory %[1]s/db
-`, dir)
-	os.WriteFile(filepath.Join(dir, "slapd.conf"), []byte(conf), 0o600)
+	writeSlapdConf(t, dir, nil, "")
 
 	ldapPort, ldapsPort := freePort(t), freePort(t)
 	startSlapd(t, tools["slapd"], dir, fmt.Sprintf("ldap://127.0.0.1:%d/ ldaps://127.0.0.1:%d/", ldapPort, ldapsPort), ldapsPort)
@@ -84,6 +73,34 @@ func slapdCertificate(t *testing.T, dir string, pw roster.Secret) *pfx.Contents 
 	os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
 	os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw}), 0o644)
 	return c
+}
+
+// writeSlapdConf writes dir/slapd.conf for a private slapd: one mdb
+// database for dc=corp,dc=test in dir/db, TLS from slapdCertificate's
+// files, the core schema plus the named ones, and extra lines for the
+// database (a rootdn, say).
+func writeSlapdConf(t *testing.T, dir string, schemas []string, extra string) {
+	t.Helper()
+	var b strings.Builder
+	for _, sc := range append([]string{"core"}, schemas...) {
+		fmt.Fprintf(&b, "include /etc/ldap/schema/%s.schema\n", sc)
+	}
+	fmt.Fprintf(&b, `modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile %[1]s/slapd.pid
+TLSCertificateFile %[1]s/cert.pem
+TLSCertificateKeyFile %[1]s/key.pem
+database mdb
+suffix "dc=corp,dc=test"
+directory %[1]s/db
+%[2]s
+`, dir, extra)
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "slapd.conf"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // startSlapd runs slapd with dir/slapd.conf on the urls, in the

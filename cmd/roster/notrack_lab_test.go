@@ -25,22 +25,8 @@ func TestIncrementalWithoutSyncprov(t *testing.T) {
 	dir := t.TempDir()
 	c := slapdCertificate(t, dir, "Root-Pw-1")
 	pw := filepath.Join(dir, "pw")
-	os.MkdirAll(filepath.Join(dir, "db"), 0o700)
-	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
-include /etc/ldap/schema/cosine.schema
-include /etc/ldap/schema/inetorgperson.schema
-modulepath /usr/lib/ldap
-moduleload back_mdb
-pidfile %[1]s/slapd.pid
-TLSCertificateFile %[1]s/cert.pem
-TLSCertificateKeyFile %[1]s/key.pem
-database mdb
-suffix "dc=corp,dc=test"
-rootdn "cn=admin,dc=corp,dc=test"
-rootpw Root-Pw-1
-directory %[1]s/db
-`, dir)
-	os.WriteFile(filepath.Join(dir, "slapd.conf"), []byte(conf), 0o600)
+	writeSlapdConf(t, dir, []string{"cosine", "inetorgperson"}, `rootdn "cn=admin,dc=corp,dc=test"
+rootpw Root-Pw-1`)
 	var ldif strings.Builder
 	ldif.WriteString("dn: dc=corp,dc=test\nobjectClass: dcObject\nobjectClass: organization\ndc: corp\no: corp\n\n")
 	ldif.WriteString("dn: ou=people,dc=corp,dc=test\nobjectClass: organizationalUnit\nou: people\n\n")

@@ -261,12 +261,11 @@ func (s *syncService) CheckPassword(ctx context.Context, u *roster.User, pw rost
 	}
 	as := *src
 	as.Login, as.Password = u.DN, pw
-	c, err := ldap.Dialer{Now: s.a.now}.Dial(ctx, &as)
+	c, err := ldap.Dialer{Now: s.a.now}.SignIn(ctx, &as)
 	if err != nil {
-		return err
+		return forTerminal(err, u)
 	}
-	defer c.Close()
-	return forTerminal(c.Bind(ctx), u)
+	return c.Close()
 }
 
 // forTerminal keeps, of a refused bind, what the person at a terminal may
@@ -345,14 +344,11 @@ func (s *syncService) TestWrite(ctx context.Context, sourceID int64) (*roster.Wr
 	if len(users) == 0 {
 		return nil, roster.Errorf(roster.EINVALID, "the source %s has no enabled users yet to try a write on: sync it first", src.Name)
 	}
-	c, err := ldap.Dialer{Now: s.a.now}.Dial(ctx, src)
+	c, err := ldap.Dialer{Now: s.a.now}.SignIn(ctx, src)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	if err := c.Bind(ctx); err != nil {
-		return nil, err
-	}
 	t := &roster.WriteTest{}
 	for _, f := range []roster.WriteField{roster.WritePrintCode, roster.WriteCard} {
 		attr := src.WriteBack.Attribute(f)
@@ -382,14 +378,11 @@ func (s *syncService) TestWrite(ctx context.Context, sourceID int64) (*roster.Wr
 }
 
 func (s *syncService) writeAttr(ctx context.Context, src *roster.Source, dn, attr string, field roster.WriteField, value string) (bool, error) {
-	c, err := ldap.Dialer{Now: s.a.now}.Dial(ctx, src)
+	c, err := ldap.Dialer{Now: s.a.now}.SignIn(ctx, src)
 	if err != nil {
 		return false, err
 	}
 	defer c.Close()
-	if err := c.Bind(ctx); err != nil {
-		return false, err
-	}
 	if field == roster.WriteCard { // the primary card: the others stay
 		return c.WriteFirstValue(ctx, dn, attr, src.Mapping.WithDefaults(src.Type).CardSeparators, value)
 	}
