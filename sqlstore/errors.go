@@ -66,10 +66,10 @@ func errLoginNotFound(login string) *roster.Error {
 	return rosterError("UserByLogin", roster.ENOTFOUND, "no user has the login %s, now or formerly", login)
 }
 
-func errLeaseHeld(sourceID int64, holder string, until time.Time) *roster.Error {
+func errLeaseHeld(source, holder string, until time.Time) *roster.Error {
 	return rosterError("AcquireLease", roster.ECONFLICT,
-		"source %d is being synced by the roster node %s (its lease runs until %s); try again when it ends",
-		sourceID, holder, until.UTC().Format(time.RFC3339))
+		"the source %s is being synced by the roster node %s (its lease runs until %s); try again when it ends",
+		source, holder, until.UTC().Format(time.RFC3339))
 }
 
 func errLeaseLost(sourceID int64, holder string) *roster.Error {

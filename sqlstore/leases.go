@@ -80,13 +80,14 @@ func (db *DB) AcquireLease(ctx context.Context, sourceID int64, holder string, t
 			RETURNING acquired_at`,
 			sourceID, holder, timeValue(now), timeValue(l.Expires), timeValue(now)).Scan(timeCol{&l.AcquiredAt})
 		if errors.Is(err, sql.ErrNoRows) {
-			var other string
+			var other, name string
 			var until time.Time
-			if err := t.QueryRowContext(ctx, `SELECT holder, expires_at FROM sync_leases WHERE source_id = ?`, sourceID).
-				Scan(&other, timeCol{&until}); err != nil {
+			if err := t.QueryRowContext(ctx, `SELECT l.holder, l.expires_at, s.name FROM sync_leases l
+				JOIN sources s ON s.id = l.source_id WHERE l.source_id = ?`, sourceID).
+				Scan(&other, timeCol{&until}, &name); err != nil {
 				return fmt.Errorf("store: lease of source %d: %w", sourceID, err)
 			}
-			return errLeaseHeld(sourceID, other, until)
+			return errLeaseHeld(name, other, until)
 		}
 		if err != nil {
 			return fmt.Errorf("store: lease of source %d: %w", sourceID, err)

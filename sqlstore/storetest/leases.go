@@ -26,8 +26,8 @@ func testLeases(t *testing.T, o Opener) {
 	}
 	_, err = db.AcquireLease(ctx, corp, "node-b", ttl)
 	wantCode(t, err, roster.ECONFLICT)
-	if !strings.Contains(err.Error(), "node-a") {
-		t.Errorf("the refusal does not name the holder: %v", err)
+	if !strings.Contains(err.Error(), "node-a") || !strings.Contains(err.Error(), "the source corp") {
+		t.Errorf("the refusal does not name the holder and the source: %v", err)
 	}
 	if h, until, err := db.LeaseHolder(ctx, corp); err != nil || h != "node-a" || !until.Equal(t0.Add(ttl)) {
 		t.Errorf("LeaseHolder = %q %v %v", h, until, err)
