@@ -183,6 +183,6 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"ms", s.Now().Sub(start).Milliseconds(), "client", clientIP(r))
+			"ms", float64(s.Now().Sub(start).Microseconds())/1000, "client", clientIP(r))
 	})
 }

@@ -123,7 +123,7 @@ const tokenUseResolution = time.Minute
 func (db *DB) TokenBySecretHash(ctx context.Context, secretHash string) (*roster.Token, error) {
 	t := &roster.Token{}
 	var scope string
-	err := db.db.QueryRowContext(ctx, `SELECT id, name, scope, created_at, last_used_at FROM api_tokens
+	err := db.db.hotQueryRow(ctx, `SELECT id, name, scope, created_at, last_used_at FROM api_tokens
 		WHERE secret_hash = ? AND revoked_at IS NULL`, secretHash).
 		Scan(&t.ID, &t.Name, &scope, timeCol{&t.CreatedAt}, timeCol{&t.LastUsedAt})
 	if errors.Is(err, sql.ErrNoRows) {

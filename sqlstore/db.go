@@ -137,6 +137,7 @@ func (db *DB) String() string { return db.d.Name + " " + db.name }
 
 // Close closes the database. Calls that are still running fail.
 func (db *DB) Close() error {
+	db.db.closeHot()
 	if err := db.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", db, err)
 	}
@@ -195,7 +196,8 @@ func (db *DB) inTx(ctx context.Context, what string, fn func(*tx) error) error {
 // in this package is written once.
 type sqlDB struct {
 	*sql.DB
-	d *Dialect
+	d        *Dialect
+	hotStmts hotStmts
 }
 
 type tx struct {

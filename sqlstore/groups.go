@@ -194,7 +194,7 @@ func sortedKeys(m map[string]bool) []string {
 //
 // Errors: ENOTFOUND when no user has this ID.
 func (db *DB) UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT g.id, g.source_id, g.anchor, g.dn, g.name
+	rows, err := hotQuerier{db.db}.QueryContext(ctx, `SELECT g.id, g.source_id, g.anchor, g.dn, g.name
 		FROM users u
 		JOIN group_members m ON m.user_dn = u.dn_key
 		JOIN groups g ON g.id = m.group_id AND g.source_id = u.source_id
@@ -217,7 +217,7 @@ func (db *DB) UserGroups(ctx context.Context, userID int64) ([]*roster.Group, er
 	}
 	if len(groups) == 0 {
 		var n int
-		if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&n); err != nil {
+		if err := db.db.hotQueryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&n); err != nil {
 			return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
 		}
 		if n == 0 {

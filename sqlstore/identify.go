@@ -19,7 +19,7 @@ import (
 func (db *DB) UserByCard(ctx context.Context, number string) (*roster.User, error) {
 	var kind, origin string
 	card := roster.Card{Number: number}
-	row := db.db.QueryRowContext(ctx, `SELECT `+userColumns+`, c.kind, c.origin, c.expires_at FROM users u
+	row := db.db.hotQueryRow(ctx, `SELECT `+userColumns+`, c.kind, c.origin, c.expires_at FROM users u
 		JOIN cards c ON c.user_id = u.id WHERE c.number = ?`, number)
 	u, err := scanUser(alsoScan{row, []any{&kind, &origin, timeCol{&card.ExpiresAt}}})
 	switch {
@@ -48,7 +48,7 @@ func (db *DB) UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.
 	if hash == "" {
 		return nil, nil
 	}
-	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u WHERE u.print_code_hash = ? ORDER BY u.id LIMIT 10`, hash)
+	users, err := queryUsers(ctx, hotQuerier{db.db}, `SELECT `+userColumns+` FROM users u WHERE u.print_code_hash = ? ORDER BY u.id LIMIT 10`, hash)
 	if err != nil {
 		return nil, fmt.Errorf("store: users by print code: %w", err)
 	}

@@ -94,7 +94,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if name == "-h" || name == "--help" || name == "-help" {
 		name = "help"
 	}
-	for _, c := range commands() {
+	// roster serve's sync processes run a command that help does not list.
+	all := append(commands(), command{workerCommand, "one sync in a process of its own, started by roster serve", runSyncWorker})
+	for _, c := range all {
 		if c.name != name {
 			continue
 		}

@@ -14,6 +14,19 @@ import (
 	"github.com/rosterhq/roster/lab/labenv"
 )
 
+// TestMain lets a test start roster as a process of its own: the test
+// binary, run with ROSTER_TEST_MAIN=1, is roster.
+func TestMain(m *testing.M) {
+	if os.Getenv("ROSTER_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	// A roster serve under test runs its syncs in processes of their own:
+	// the test binary again, which must then be roster too.
+	os.Setenv("ROSTER_TEST_MAIN", "1")
+	os.Exit(m.Run())
+}
+
 // runCLI runs the command line in-process and returns its exit status and
 // output, with the given environment only.
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {

@@ -20,16 +20,6 @@ import (
 	"github.com/rosterhq/roster/postgres"
 )
 
-// TestMain lets a test start roster as a process of its own: the test
-// binary, run with ROSTER_TEST_MAIN=1, is roster.
-func TestMain(m *testing.M) {
-	if os.Getenv("ROSTER_TEST_MAIN") == "1" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
-
 // node is one roster serve process of a test.
 type node struct {
 	name string

@@ -29,8 +29,13 @@ type syncService struct {
 
 	sched *scheduler
 
-	holder   string        // this process, in sync leases
-	leaseTTL time.Duration // how long a lease lasts without renewal
+	holder string // this process, in sync leases
+	// Syncs run in a child process (syncworker.go) at this niceness,
+	// unless inProcess; dbLocation is the user base the child opens.
+	inProcess  bool
+	nice       int
+	dbLocation string
+	leaseTTL   time.Duration // how long a lease lasts without renewal
 
 	mu       sync.Mutex
 	jobs     map[int64]*job  // by run ID, running or finished
@@ -46,7 +51,7 @@ type job struct {
 
 func newSyncService(base context.Context, a *app, db *sqlstore.DB, hash func(string) string, dataDir string) *syncService {
 	return &syncService{a: a, db: db, hash: hash, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{},
-		holder: nodeID(), leaseTTL: defaultLeaseTTL}
+		holder: nodeID(), leaseTTL: defaultLeaseTTL, nice: defaultSyncNice}
 }
 
 // Test probes the TLS endpoint (so an untrusted certificate is shown, with
@@ -199,37 +204,34 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 			j.p.Done = true
 			j.mu.Unlock()
 		}()
-		start := s.a.now()
-		dir, err := ldap.Dialer{Now: s.a.now}.Open(ctx, src, s.a.log)
-		if err != nil {
-			run := recordFailure(ctx, s.a, s.db, sourceID, req.Incremental, start, err)
-			if run != nil {
-				runID = run.ID
-				s.track(runID, j, roster.RunFailed)
-			}
-			started <- runID
-			return
-		}
-		defer dir.Close()
-		s.noteCertificate(ctx, sourceID, dir)
-		e := &reconcile.Engine{Store: s.db, Now: s.a.now, Log: s.a.log, HashCode: s.hash,
-			Started: func(r *roster.Run) {
-				runID = r.ID
-				s.track(runID, j, roster.RunRunning)
-				started <- runID
+		sent := false
+		h := syncHooks{
+			started: func(id int64) {
+				runID = id
+				s.track(id, j, roster.RunRunning)
+				if !sent {
+					sent = true
+					started <- id
+				}
 			},
-			Progress: func(p reconcile.Progress) {
+			progress: func(p reconcile.Progress) {
 				j.mu.Lock()
 				j.p.Phase, j.p.Seen, j.p.Elapsed = p.Phase, p.Seen, p.Elapsed.Seconds()
 				j.mu.Unlock()
-			}}
-		res, err := e.Run(ctx, src, sourceID, dir, reconcile.Options{ApproveRemovals: req.ApproveRemovals, Incremental: req.Incremental})
-		if res != nil {
+			},
+		}
+		run := s.syncInChild
+		if s.inProcess {
+			run = s.syncHere
+		}
+		status, err := run(ctx, src, req, h)
+		if status != "" {
 			j.mu.Lock()
-			j.p.Status = res.Run.Status
+			j.p.Status = status
 			j.mu.Unlock()
 		}
-		if runID == 0 { // the engine failed before recording the run
+		if !sent { // the sync failed before recording the run
+			sent = true
 			started <- 0
 		}
 		if err != nil {
@@ -472,15 +474,6 @@ func (s *syncService) Cancel(runID int64) error {
 		}
 	}
 	return roster.Errorf(roster.ENOTFOUND, "run %d is not running", runID)
-}
-
-// noteCertificate records the expiry of the certificate a sync saw.
-func (s *syncService) noteCertificate(ctx context.Context, sourceID int64, dir *ldap.Directory) {
-	if st := dir.Conn().TLS(); st != nil && len(st.PeerCertificates) > 0 {
-		if err := s.db.SetSourceCertificate(ctx, sourceID, st.PeerCertificates[0].NotAfter); err != nil {
-			s.a.log.Warn("recording the directory certificate's expiry failed", "err", err)
-		}
-	}
 }
 
 // NextRun is when the source's next scheduled syncs are planned.
