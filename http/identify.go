@@ -165,7 +165,13 @@ func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret)
 	if wait := s.pwClientLimiter.blocked(clientKey); wait > 0 {
 		return nil, roster.Errorf(roster.ETOOMANY, "too many wrong passwords from this terminal; try again in %s", wait.Round(time.Second))
 	}
-	u, err := s.Store.UserByLogin(r.Context(), login)
+	u, err := s.Store.UserToSignIn(r.Context(), login)
+	if roster.ErrorCode(err) == roster.ECONFLICT {
+		// Which directory to ask is unknown, and asking the wrong one
+		// counts against someone else's account: no bind at all.
+		s.Log.Warn("a terminal sign-in names users of several sources; no directory was asked", "err", roster.ErrorMessage(err))
+		return nil, roster.Errorf(roster.ECONFLICT, "this login belongs to several people in roster; ask an administrator")
+	}
 	if err != nil {
 		s.pwClientLimiter.fail(clientKey)
 		return nil, errWrongLogin()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
 )
 
 func TestIdentify(t *testing.T) {
@@ -137,6 +138,24 @@ func TestIdentifyByPassword(t *testing.T) {
 	if status, raw := try("alice", "Alice-Right-1"); status != 429 || !strings.Contains(raw, "lock") || f.binds.Load() != before {
 		t.Fatalf("after 3 wrong passwords = %d %s", status, raw)
 	}
+	// A login that two sources hold: which directory to ask is unknown,
+	// and asking the wrong one would count against the other person.
+	ctx := context.Background()
+	lab, _ := f.db.SourceID(ctx, "lab")
+	if err := f.db.Apply(ctx, lab, []reconcile.Change{{Kind: reconcile.Create, User: &roster.User{Anchor: "c9", DN: "CN=Carol,DC=lab,DC=test", Login: "carol", Name: "Carol Lab"}}}); err != nil {
+		t.Fatal(err)
+	}
+	corp, _ := f.db.SourceID(ctx, "corp")
+	if err := f.db.Apply(ctx, corp, []reconcile.Change{{Kind: reconcile.Create, User: &roster.User{Anchor: "c1", DN: "CN=Carol,DC=corp,DC=test", Login: "carol", Name: "Carol Corp"}}}); err != nil {
+		t.Fatal(err)
+	}
+	before = f.binds.Load()
+	if status, raw := try("carol", "Carol-1"); status != 409 || !strings.Contains(raw, "several people") || f.binds.Load() != before {
+		t.Fatalf("a login of two sources = %d %s, binds %d -> %d", status, raw, before, f.binds.Load())
+	}
+	if !strings.Contains(f.logs.String(), "the source lab") || !strings.Contains(f.logs.String(), "the source corp") {
+		t.Errorf("the log does not name both sources:\n%s", f.logs.String())
+	}
 	if status, _, _ := term.do("POST", "/api/v1/identify", map[string]string{"login": "alice"}); status != 400 {
 		t.Fatalf("a login without password = %d", status)
 	}
@@ -204,6 +223,10 @@ func TestManualCards(t *testing.T) {
 	}
 	if status, _, _ := admin.do("DELETE", "/api/v1/users/alice/cards/VISITOR-7", nil); status != 404 {
 		t.Errorf("remove again = %d", status)
+	}
+	// The access log masks the number in the path, as the audit does.
+	if logs := f.logs.String(); strings.Contains(logs, "VISITOR-7") || !strings.Contains(logs, "/cards/*****OR-7") {
+		t.Errorf("the access log shows the card number, or not its masked form:\n%s", logs)
 	}
 }
 

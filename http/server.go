@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -34,6 +35,7 @@ type Store interface {
 
 	FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User, int, error)
 	UserByLogin(ctx context.Context, login string) (*roster.User, error)
+	UserToSignIn(ctx context.Context, login string) (*roster.User, error)
 	UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error)
 	Groups(ctx context.Context) ([]*roster.GroupSummary, error)
 	Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error)
@@ -173,6 +175,16 @@ func (w *statusWriter) Flush() {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// logPath is a request's path as the access log shows it: a card number
+// in it (removing a card added by hand) is masked, as in the audit lines.
+func logPath(p string) string {
+	const cards = "/cards/"
+	if i := strings.LastIndex(p, cards); strings.HasPrefix(p, "/api/v1/users/") && i >= 0 && i+len(cards) < len(p) {
+		return p[:i+len(cards)] + maskCard(p[i+len(cards):])
+	}
+	return p
+}
+
 // accessLog logs one structured line per request: method, path, status,
 // duration and client. Never headers, bodies or query strings, which may
 // carry secrets or searches for people.
@@ -182,7 +194,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		s.Log.Info("http", "method", r.Method, "path", logPath(r.URL.Path), "status", sw.status,
 			"ms", float64(s.Now().Sub(start).Microseconds())/1000, "client", clientIP(r))
 	})
 }

@@ -78,6 +78,9 @@ func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled
 	next.Cards = mergeCards(cur, r.Cards)
 
 	ch := &Change{Login: r.Login, DN: r.DN, User: next}
+	if cur != nil {
+		ch.PrintCodeWas = cur.PrintCodeHash
+	}
 	if cur == nil {
 		if r.Disabled && disabled == roster.SkipDisabled {
 			return nil

@@ -552,6 +552,11 @@ func TestALocalPrintCodeSurvivesWhenTheDirectoryHasNone(t *testing.T) {
 		t.Fatalf("%s; code %q", counts(r), f.store.byLogin("user1").PrintCodeHash)
 	}
 	f.dir.recs[1].PrintCode = "9999"
+	// The update carries the code it was planned from: the store writes
+	// the new one only over it, not over one an admin set meanwhile.
+	if res, err := f.run(t, Options{DryRun: true}); err != nil || len(res.Changes) != 1 || res.Changes[0].PrintCodeWas != "h:local" {
+		t.Fatalf("the planned update: %+v, %v", res.Changes, err)
+	}
 	if r := f.mustRun(t, Options{}); r.Updated != 1 || f.store.byLogin("user1").PrintCodeHash != "h:9999" {
 		t.Fatalf("a code in the directory must win: %s", counts(r))
 	}

@@ -127,4 +127,10 @@ type Change struct {
 	// User is the user as it is to be stored: ID 0 for a create. For a
 	// delete only ID and Anchor matter.
 	User *roster.User `json:"-"`
+	// PrintCodeWas is the stored print code hash an update was planned
+	// from. The store writes User.PrintCodeHash only over that value, so
+	// that a code an admin sets while the sync runs is not overwritten
+	// with the one the sync read before; the next sync sees it. Left
+	// empty, the stored code is kept whatever it is.
+	PrintCodeWas string `json:"-"`
 }

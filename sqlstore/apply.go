@@ -146,7 +146,9 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 		query string
 	}{
 		{&a.updateUser, `UPDATE users SET dn = ?, dn_key = ?, login = ?, name = ?, email = ?,
-			department = ?, cost_center = ?, print_code_hash = ?, disabled = ?, disabled_reason = ?,
+			department = ?, cost_center = ?,
+			print_code_hash = CASE WHEN print_code_hash = ? THEN ? ELSE print_code_hash END,
+			disabled = ?, disabled_reason = ?,
 			missing_since = ?, seen_at = ?, extra = ?, updated_at = ?
 			WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},
 		{&a.deleteUser, `DELETE FROM users WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},
@@ -305,7 +307,7 @@ func (a *applier) update(c reconcile.Change) error {
 		return fmt.Errorf("store: apply: extra of %s: %w", u.Login, err)
 	}
 	res, err := a.updateUser.ExecContext(a.ctx, u.DN, dnKey(u.DN), u.Login, u.Name, u.Email,
-		u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled, string(u.DisabledReason),
+		u.Department, u.CostCenter, c.PrintCodeWas, u.PrintCodeHash, u.Disabled, string(u.DisabledReason),
 		timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now,
 		u.ID, a.sourceID, u.Anchor, u.Anchor)
 	if err != nil {

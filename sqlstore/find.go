@@ -85,6 +85,50 @@ func (db *DB) UserByLogin(ctx context.Context, login string) (*roster.User, erro
 	return u, nil
 }
 
+// UserToSignIn returns the one user a login typed at a terminal names:
+// the user whose current login it is, or else the one whose former login
+// it is. Unlike UserByLogin, it refuses to choose: a password checked
+// against the wrong user's directory would count against that account.
+//
+// Errors: ENOTFOUND when no user has or had this login; ECONFLICT when
+// users of several sources have it (the message names them).
+func (db *DB) UserToSignIn(ctx context.Context, login string) (*roster.User, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT h.rank, u.id, u.login, s.name FROM (
+			SELECT 0 AS rank, id FROM users WHERE login = ?
+			UNION ALL
+			SELECT 1 AS rank, user_id FROM user_aliases WHERE login = ?
+		) AS h JOIN users u ON u.id = h.id JOIN sources s ON s.id = u.source_id
+		ORDER BY h.rank, u.id LIMIT 2`, login, login)
+	if err != nil {
+		return nil, fmt.Errorf("store: user %s: %w", login, err)
+	}
+	type holder struct {
+		rank         int
+		id           int64
+		login, where string
+	}
+	var hs []holder
+	for rows.Next() {
+		var h holder
+		if err := rows.Scan(&h.rank, &h.id, &h.login, &h.where); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: user %s: %w", login, err)
+		}
+		hs = append(hs, h)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("store: user %s: %w", login, err)
+	}
+	switch {
+	case len(hs) == 0:
+		return nil, errLoginNotFound(login)
+	case len(hs) == 2 && hs[0].rank == hs[1].rank && hs[0].id != hs[1].id:
+		return nil, roster.Errorf(roster.ECONFLICT, "the login %s names a user of the source %s and one of the source %s; sign-ins by login need one login per person (a login format such as userPrincipalName tells them apart)",
+			login, hs[0].where, hs[1].where)
+	}
+	return db.UserByID(ctx, hs[0].id)
+}
+
 // UserByID returns the user with this ID, complete with aliases and cards.
 //
 // Errors: ENOTFOUND when no user has this ID.

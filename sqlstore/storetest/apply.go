@@ -68,10 +68,11 @@ func testApplyChanges(t *testing.T, o Opener) {
 		{
 			name: "an update overwrites the fields and replaces only the directory cards",
 			batches: []func(roster.User) reconcile.Change{func(u roster.User) reconcile.Change {
+				was := u.PrintCodeHash
 				u.Name, u.Email, u.PrintCodeHash = "Alice Smith", "asmith@corp.test", "hmac:new"
 				u.Extra = map[string][]string{"title": {"Boss"}}
 				u.Cards = []roster.Card{{Number: "2001", Kind: roster.CardPrimary, Origin: roster.CardFromDirectory}}
-				return reconcile.Change{Kind: reconcile.Update, User: &u}
+				return reconcile.Change{Kind: reconcile.Update, User: &u, PrintCodeWas: was}
 			}},
 			check: func(t *testing.T, u *roster.User) {
 				if u.Name != "Alice Smith" || u.Email != "asmith@corp.test" || u.PrintCodeHash != "hmac:new" || fmt.Sprint(u.Extra) != "map[title:[Boss]]" {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
 )
 
 func testIdentify(t *testing.T, o Opener) {
@@ -75,5 +76,36 @@ func testRemoveCard(t *testing.T, o Opener) {
 	}
 	if got := Stored(t, db, corp, "anchor-dora"); len(got.Cards) != 1 || got.Cards[0].Number != "5001" {
 		t.Fatalf("cards after removal: %v", got.Cards)
+	}
+}
+
+// A sync plans an update from the user as it read it. A print code an
+// admin sets meanwhile must stay: the update writes its code only over
+// the one it was planned from.
+func testApplyKeepsAPrintCodeSetMeanwhile(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	dave, erin := NewUser("dave"), NewUser("erin")
+	dave.PrintCodeHash, erin.PrintCodeHash = "hash-old", "hash-e"
+	Create(t, db, corp, dave, erin)
+	read := Stored(t, db, corp, dave.Anchor) // the sync reads dave
+
+	if err := db.SetPrintCodeHash(ctx, dave.ID, "hash-admin"); err != nil { // the admin's new code
+		t.Fatal(err)
+	}
+	next := *read
+	next.Name = "Dave Renamed"
+	MustApply(t, db, corp, reconcile.Change{Kind: reconcile.Update, Login: next.Login, DN: next.DN, User: &next, PrintCodeWas: read.PrintCodeHash})
+	got := Stored(t, db, corp, dave.Anchor)
+	if got.Name != "Dave Renamed" || got.PrintCodeHash != "hash-admin" {
+		t.Fatalf("after a sync's update planned before the admin's code: name %q, code hash %q; want the new name and the admin's code", got.Name, got.PrintCodeHash)
+	}
+
+	// Planned from the code as stored, the directory's code is written.
+	next = *got
+	next.PrintCodeHash = "hash-directory"
+	MustApply(t, db, corp, reconcile.Change{Kind: reconcile.Update, Login: next.Login, DN: next.DN, User: &next, PrintCodeWas: got.PrintCodeHash})
+	if got := Stored(t, db, corp, dave.Anchor); got.PrintCodeHash != "hash-directory" {
+		t.Fatalf("an update planned from the stored code left %q, want hash-directory", got.PrintCodeHash)
 	}
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, o Opener) {
 		{"Users", testUsers},
 		{"FindUsers", testFindUsers},
 		{"UserByLogin", testUserByLogin},
+		{"UserToSignIn", testUserToSignIn},
 		{"UserByID", testUserByID},
 		{"AddCard", testAddCard},
 		{"UserGroups", testUserGroups},
@@ -52,6 +53,7 @@ func Run(t *testing.T, o Opener) {
 		{"Auth", testAuth},
 		{"Identify", testIdentify},
 		{"RemoveCard", testRemoveCard},
+		{"ApplyKeepsAPrintCodeSetMeanwhile", testApplyKeepsAPrintCodeSetMeanwhile},
 		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},
 	}
 	for _, tt := range tests {

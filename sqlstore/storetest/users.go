@@ -260,3 +260,37 @@ func testAddCard(t *testing.T, o Opener) {
 		t.Errorf("bob's cards = %s", got)
 	}
 }
+
+// A terminal's sign-in must name one person: a current login wins over a
+// former one, and a login two sources hold is refused, naming both.
+func testUserToSignIn(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	zed := Create(t, db, corp, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
+	zed.Login = "zed"
+	MustApply(t, db, corp, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
+	Create(t, db, corp, NewUser("alice", "1001"))
+	lab, err := db.SourceID(ctx, "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if u, err := db.UserToSignIn(ctx, "bob"); err != nil || u.Anchor != "anchor-zed" {
+		t.Fatalf("UserToSignIn(bob), zed's former login = %+v, %v", u, err)
+	}
+	if u, err := db.UserToSignIn(ctx, "alice"); err != nil || u.Anchor != "anchor-alice" || fmt.Sprint(numbers(u)) != "[1001/directory]" {
+		t.Fatalf("UserToSignIn(alice) = %+v, %v; want alice with her card", u, err)
+	}
+	Create(t, db, lab, NewUser("alice"), NewUser("bob"))
+	_, err = db.UserToSignIn(ctx, "alice")
+	wantCode(t, err, roster.ECONFLICT)
+	if msg := roster.ErrorMessage(err); !strings.Contains(msg, "the source corp") || !strings.Contains(msg, "the source lab") {
+		t.Errorf("the conflict does not name both sources: %s", msg)
+	}
+	// The lab's bob holds the login now; zed only held it before.
+	if u, err := db.UserToSignIn(ctx, "bob"); err != nil || u.SourceID != lab {
+		t.Fatalf("UserToSignIn(bob) = %+v, %v; want the lab's bob", u, err)
+	}
+	_, err = db.UserToSignIn(ctx, "nobody")
+	wantCode(t, err, roster.ENOTFOUND)
+}
