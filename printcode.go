@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"context"
 	"crypto/rand"
 	"math/big"
 )
@@ -79,4 +80,36 @@ func GeneratePrintCode(length int, taken func(code string) (bool, error)) (strin
 		}
 	}
 	return "", Errorf(EUNAVAILABLE, "no free %d-digit print code was found in 1,000 tries; use longer codes", length)
+}
+
+// PrintCodeStore is what AssignPrintCode needs of the user base.
+type PrintCodeStore interface {
+	UsersByPrintCodeHash(ctx context.Context, hash string) ([]*User, error)
+	// SetPrintCodeHash fails with ECONFLICT when another user has the hash.
+	SetPrintCodeHash(ctx context.Context, userID int64, hash string) error
+}
+
+// AssignPrintCode gives the user a new generated code of length digits,
+// stores its keyed hash (hash), and returns the code: the caller shows it
+// this once. Another admin may take the same code between the check and
+// the write; the store then refuses it, and a new one is drawn.
+func AssignPrintCode(ctx context.Context, st PrintCodeStore, hash func(string) string, userID int64, length int) (string, error) {
+	var code string
+	var err error
+	for range 5 {
+		code, err = GeneratePrintCode(length, func(c string) (bool, error) {
+			users, err := st.UsersByPrintCodeHash(ctx, hash(c))
+			return len(users) > 0, err
+		})
+		if err == nil {
+			err = st.SetPrintCodeHash(ctx, userID, hash(code))
+		}
+		if ErrorCode(err) != ECONFLICT {
+			break
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return code, nil
 }

@@ -70,6 +70,7 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 			"/api/v1/sources":                      map[string]any{"get": op("Directory sources (passwords never returned)", reader), "post": body(op("Add a source", writer), "Source")},
 			"/api/v1/sources/{id}":                 map[string]any{"get": op("One source", reader, "id"), "put": body(op("Replace a source; leave the password out to keep it (same endpoint only)", writer, "id"), "Source"), "delete": op("Delete a source's settings (its users and runs stay)", writer, "id")},
 			"/api/v1/sources/test":                 map[string]any{"post": body(op("Test settings: TLS, certificate, sign-in, user count", writer), "Source")},
+			"/api/v1/sources/{id}/print-codes":     map[string]any{"post": body(op("Give every enabled user of the source without a print code a new one; the codes are returned this once", writer, "id"), "PrintCodeRequest")},
 			"/api/v1/sources/{id}/preview":         map[string]any{"post": op("Plan a sync; writes nothing", writer, "id")},
 			"/api/v1/sources/{id}/sync":            map[string]any{"post": op("Start a sync in the background (mode=incremental reads only the changes; approve_removals=true carries out held removals)", writer, "id", "mode", "approve_removals")},
 			"/api/v1/runs/{id}/progress":           map[string]any{"get": op("A run's live progress", reader, "id")},

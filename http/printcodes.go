@@ -4,6 +4,7 @@ package http
 // directory.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -39,21 +40,7 @@ func (s *Server) newPrintCode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// Another admin may take the same code between the check and the
-	// write: the store refuses it (ECONFLICT), and a new one is drawn.
-	var code string
-	for range 5 {
-		code, err = roster.GeneratePrintCode(req.Length, func(c string) (bool, error) {
-			users, err := s.Store.UsersByPrintCodeHash(r.Context(), s.HashCode(c))
-			return len(users) > 0, err
-		})
-		if err == nil {
-			err = s.Store.SetPrintCodeHash(r.Context(), u.ID, s.HashCode(code))
-		}
-		if roster.ErrorCode(err) != roster.ECONFLICT {
-			break
-		}
-	}
+	code, err := roster.AssignPrintCode(r.Context(), s.Store, s.HashCode, u.ID, req.Length)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -100,4 +87,76 @@ func (s *Server) testWrite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, t)
+}
+
+// issuedCode is one code a bulk generation made, shown this once.
+type issuedCode struct {
+	Login string `json:"login"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Code  string `json:"code"`
+}
+
+// newPrintCodes answers POST /api/v1/sources/{id}/print-codes: every
+// enabled user of the source without a print code gets one, and the
+// answer lists them this once, for the admin to hand out (a mail merge).
+// Users who have a code keep it; running it again gives codes only to
+// users still without one. Nothing is written back to the directory: with
+// write-back on, the answer says so.
+func (s *Server) newPrintCodes(w http.ResponseWriter, r *http.Request) {
+	if s.HashCode == nil {
+		s.writeError(w, r, roster.Errorf(roster.EUNAVAILABLE, "print codes are not set up on this server"))
+		return
+	}
+	id, err := s.pathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req printCodeRequest
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&req); err != nil {
+			s.writeError(w, r, roster.Errorf(roster.EINVALID, `send {"length": 6} as JSON, or nothing`))
+			return
+		}
+	}
+	if req.Length == 0 {
+		req.Length = roster.DefaultPrintCodeLength
+	}
+	src, err := s.Sources.Source(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	users, err := s.Store.UsersWithoutPrintCode(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// Every code set is answered, even when the admin's browser gives up
+	// meanwhile: a code set and never shown would have to be made again.
+	ctx := context.WithoutCancel(r.Context())
+	issued := []issuedCode{}
+	for _, u := range users {
+		code, err := roster.AssignPrintCode(ctx, s.Store, s.HashCode, u.ID, req.Length)
+		if err != nil {
+			s.Log.Warn("print codes set in bulk, then stopped", "source", src.Name, "set", len(issued), "by", who(r).name(), "err", roster.ErrorMessage(err))
+			status, ok := statusOf[roster.ErrorCode(err)]
+			if !ok {
+				status = http.StatusInternalServerError
+			}
+			writeJSON(w, status, map[string]any{"error": map[string]string{"code": roster.ErrorCode(err), "message": roster.ErrorMessage(err)},
+				"source": src.Name, "generated": len(issued), "codes": issued,
+				"note": "the codes listed were set before the error and are shown this once; the other users still have none"})
+			return
+		}
+		issued = append(issued, issuedCode{Login: u.Login, Name: u.Name, Email: u.Email, Code: code})
+	}
+	s.Log.Info("print codes set in bulk", "source", src.Name, "set", len(issued), "by", who(r).name())
+	out := map[string]any{"source": src.Name, "generated": len(issued), "codes": issued,
+		"note": "these codes are shown once; roster keeps only their keyed hashes. Users who had a code kept it."}
+	if src.WriteBack.PrintCode != "" {
+		out["write_back"] = fmt.Sprintf("not written to %s: codes made in bulk stay in roster; a code the directory holds replaces roster's at the next sync", src.WriteBack.PrintCode)
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -84,3 +84,15 @@ func (db *DB) SetPrintCodeHash(ctx context.Context, userID int64, hash string) e
 		return nil
 	})
 }
+
+// UsersWithoutPrintCode returns the enabled users of a source that have no
+// print code, by login: those a bulk generation gives one. Cards and
+// aliases are not loaded.
+func (db *DB) UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*roster.User, error) {
+	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
+		WHERE u.source_id = ? AND u.print_code_hash = '' AND u.disabled = ? ORDER BY u.login, u.id`, sourceID, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: users without a print code: %w", err)
+	}
+	return users, nil
+}

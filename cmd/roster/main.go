@@ -62,6 +62,7 @@ func commands() []command {
 		{"migrate", "update the user base's schema, or move it: roster migrate -from roster.db -db postgres://...", runMigrate},
 		{"admin", "roster admin reset-password: a new password for a console admin who lost it", runAdmin},
 		{"cert", "make, check and probe secure LDAP certificates: roster cert new | check | probe", runCert},
+		{"print-codes", "give every enabled user of a source without a print code a new one, printed once as CSV", runPrintCodes},
 		{"card", "the card test bench: roster card test -step hex-to-dec -step pad=10 VALUE shows each step's output", runCard},
 		{"version", "print roster's version", runVersion},
 		{"help", "list the commands, or explain one: roster help COMMAND", runHelp},

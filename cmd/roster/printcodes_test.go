@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/sqlite"
+)
+
+// roster print-codes gives codes to the enabled users of a source who have
+// none, prints them once as CSV, and leaves everyone else alone.
+func TestPrintCodesForASource(t *testing.T) {
+	data := t.TempDir()
+	db, err := sqlite.Open(filepath.Join(data, "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	corp, _ := db.SourceID(ctx, "corp")
+	other, _ := db.SourceID(ctx, "other")
+	mk := func(login string, disabled bool, hash string) reconcile.Change {
+		return reconcile.Change{Kind: reconcile.Create, User: &roster.User{Anchor: login, DN: "CN=" + login, Login: login,
+			Name: "=HYPERLINK(\"x\") " + login, Disabled: disabled, PrintCodeHash: hash}}
+	}
+	if err := db.Apply(ctx, corp, []reconcile.Change{mk("ann", false, ""), mk("ben", false, "kept"), mk("cat", true, ""), mk("dan", false, "")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Apply(ctx, other, []reconcile.Change{mk("eve", false, "")}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	code, out, errOut := runCLI(t, nil, "print-codes", "-data", data, "-source", "corp", "-length", "8")
+	if code != exitOK || !strings.Contains(errOut, "2 users of corp got a print code") {
+		t.Fatalf("print-codes = %d\n%s\n%s", code, out, errOut)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != "login,name,email,code" {
+		t.Fatalf("CSV: %q, %v", out, err)
+	}
+	hash, err := printCodeHasher(data, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err = sqlite.Open(filepath.Join(data, "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i, want := range []string{"ann", "dan"} {
+		row := rows[i+1]
+		if row[0] != want || !strings.HasPrefix(row[1], "'=") || len(row[3]) != 8 || roster.TrivialPrintCode(row[3]) {
+			t.Errorf("row %d = %q; want %s, a name that no spreadsheet takes for a formula, and 8 digits", i+1, row, want)
+		}
+		if users, _ := db.UsersByPrintCodeHash(ctx, hash(row[3])); len(users) != 1 || users[0].Login != want {
+			t.Errorf("%s's printed code finds %v", want, users)
+		}
+	}
+	for login, want := range map[string]string{"ben": "kept", "cat": "", "eve": ""} {
+		if u, _ := db.UserByLogin(ctx, login); u.PrintCodeHash != want {
+			t.Errorf("%s's code hash = %q, want %q", login, u.PrintCodeHash, want)
+		}
+	}
+
+	if code, _, errOut := runCLI(t, nil, "print-codes", "-data", data, "-source", "nope"); code != exitFailure || !strings.Contains(errOut, "nope") {
+		t.Errorf("an unknown source = %d %s", code, errOut)
+	}
+	if code, _, _ := runCLI(t, nil, "print-codes", "-data", data, "-source", "corp", "-length", "3"); code != exitUsage {
+		t.Errorf("-length 3 = %d, want a usage error", code)
+	}
+}
