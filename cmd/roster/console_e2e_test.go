@@ -126,16 +126,33 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("sync: %q", got)
 	}
 
+	// Codes for the users without one: the enabled ones whose entry holds
+	// none, shown once, with a CSV to download.
+	noCode := 0
+	for _, u := range env.Data(t, labenv.AD).Users {
+		if !u.Disabled && u.PrintCode == "" {
+			noCode++
+		}
+	}
+	do("print codes for users without one", chromedp.Click(css(`#bulk-codes`)),
+		chromedp.WaitVisible(css(`#test-result a[download="print-codes.csv"]`)), shot("06-print-codes.png"))
+	if got := text("#test-result h2"); got != strconv.Itoa(noCode)+" new print codes" || noCode == 0 {
+		t.Fatalf("bulk print codes: %q; want %d", got, noCode)
+	}
+	if got := text("#test-result table"); strings.Contains(got, "test-user") {
+		t.Fatalf("the codes table lists test-user, who has a code from the directory: %q", got)
+	}
+
 	do("find a known user", chromedp.Navigate(base+"/console/users?q=test-user"),
-		chromedp.WaitVisible(css(`a[href="/console/users/test-user"]`)), shot("06-users-search.png"),
-		chromedp.Click(css(`a[href="/console/users/test-user"]`)), chromedp.WaitVisible(css(`dl.card`)), shot("07-user-page.png"))
+		chromedp.WaitVisible(css(`a[href="/console/users/test-user"]`)), shot("07-users-search.png"),
+		chromedp.Click(css(`a[href="/console/users/test-user"]`)), chromedp.WaitVisible(css(`dl.card`)), shot("08-user-page.png"))
 	if got := text("dl.card"); !strings.Contains(got, "Test User") || !strings.Contains(got, "Team Finance 1") ||
 		!strings.Contains(got, "(set)") || strings.Contains(got, "2580") {
 		t.Fatalf("user page: %q", got)
 	}
 
 	do("the runs page charts the run", chromedp.Navigate(base+"/console/runs"),
-		chromedp.WaitVisible(css(`.chart rect.succeeded`)), shot("08-runs.png"))
+		chromedp.WaitVisible(css(`.chart rect.succeeded`)), shot("09-runs.png"))
 	if got := text("table"); !strings.Contains(got, "succeeded") || !strings.Contains(got, want) {
 		t.Fatalf("runs page: %q", got)
 	}

@@ -12,7 +12,11 @@ async function api(method, path, body) {
   const text = await resp.text();
   let data = {};
   try { data = text ? JSON.parse(text) : {}; } catch (e) { data = {}; }
-  if (!resp.ok) throw new Error(data.error ? data.error.message : resp.status + " " + resp.statusText);
+  if (!resp.ok) {
+    const err = new Error(data.error ? data.error.message : resp.status + " " + resp.statusText);
+    err.data = data; // what the server did before it failed
+    throw err;
+  }
   return data;
 }
 
@@ -290,6 +294,40 @@ document.getElementById("new-print-code")?.addEventListener("click", async (ev) 
     const data = await api("POST", "/api/v1/users/" + encodeURIComponent(ev.target.dataset.login) + "/print-code", {});
     out.replaceChildren(el("p", {}, "New print code: ", el("strong", {}, data.code), " (shown this once; roster keeps only its hash)"));
   } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
+});
+
+// The source page's bulk print codes: shown this once, as a table and a
+// CSV file for a mail merge.
+document.getElementById("bulk-codes")?.addEventListener("click", async () => {
+  const length = Number(document.getElementById("bulk-length").value);
+  const out = document.getElementById("test-result");
+  out.hidden = false;
+  out.replaceChildren(el("p", {}, "Making print codes…"));
+  const show = (data, error) => {
+    const codes = data.codes || [];
+    const items = [el("h2", {}, `${codes.length} new print codes`)];
+    if (error) items.push(el("p", { class: "error" }, error));
+    if (data.note) items.push(el("p", {}, data.note));
+    if (data.write_back) items.push(el("p", {}, data.write_back));
+    if (codes.length) {
+      // A directory value that starts like a formula is not one in a spreadsheet.
+      const csvCell = (v) => { let s = String(v); if (/^[=+\-@\t\r]/.test(s)) s = "'" + s; return '"' + s.replaceAll('"', '""') + '"'; };
+      const csv = "login,name,email,code\n" + codes.map((c) => [c.login, c.name, c.email, c.code].map(csvCell).join(",")).join("\n") + "\n";
+      const link = el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })), download: "print-codes.csv" }, "Download as CSV");
+      items.push(el("p", {}, link));
+      const table = el("table", {}, el("tr", {}, el("th", {}, "login"), el("th", {}, "name"), el("th", {}, "email"), el("th", {}, "code")));
+      for (const c of codes) table.append(el("tr", {}, el("td", {}, c.login), el("td", {}, c.name), el("td", {}, c.email), el("td", {}, el("code", {}, c.code))));
+      items.push(table);
+    }
+    out.replaceChildren(...items);
+  };
+  try {
+    const id = document.getElementById("source").dataset.id;
+    show(await api("POST", "/api/v1/sources/" + id + "/print-codes", { length }));
+  } catch (e) {
+    if (e.data && e.data.codes) show(e.data, e.message);
+    else out.replaceChildren(el("p", { class: "error" }, e.message));
+  }
 });
 
 // The source page's test write: may the account write back?
