@@ -87,6 +87,9 @@ type PrintCodeStore interface {
 	UsersByPrintCodeHash(ctx context.Context, hash string) ([]*User, error)
 	// SetPrintCodeHash fails with ECONFLICT when another user has the hash.
 	SetPrintCodeHash(ctx context.Context, userID int64, hash string) error
+	// SetFirstPrintCodeHash sets only when the user has no code, and
+	// says whether it did.
+	SetFirstPrintCodeHash(ctx context.Context, userID int64, hash string) (bool, error)
 }
 
 // AssignPrintCode gives the user a new generated code of length digits,
@@ -94,22 +97,39 @@ type PrintCodeStore interface {
 // this once. Another admin may take the same code between the check and
 // the write; the store then refuses it, and a new one is drawn.
 func AssignPrintCode(ctx context.Context, st PrintCodeStore, hash func(string) string, userID int64, length int) (string, error) {
-	var code string
-	var err error
+	return assignPrintCode(ctx, st, hash, length, func(h string) (bool, error) {
+		return true, st.SetPrintCodeHash(ctx, userID, h)
+	})
+}
+
+// AssignFirstPrintCode is AssignPrintCode for a user who has no code, as a
+// bulk generation makes them: it returns "" and sets nothing when the
+// user has a code by now (another admin, or a sync, gave one).
+func AssignFirstPrintCode(ctx context.Context, st PrintCodeStore, hash func(string) string, userID int64, length int) (string, error) {
+	return assignPrintCode(ctx, st, hash, length, func(h string) (bool, error) {
+		return st.SetFirstPrintCodeHash(ctx, userID, h)
+	})
+}
+
+func assignPrintCode(ctx context.Context, st PrintCodeStore, hash func(string) string, length int, set func(hash string) (bool, error)) (string, error) {
 	for range 5 {
-		code, err = GeneratePrintCode(length, func(c string) (bool, error) {
+		code, err := GeneratePrintCode(length, func(c string) (bool, error) {
 			users, err := st.UsersByPrintCodeHash(ctx, hash(c))
 			return len(users) > 0, err
 		})
-		if err == nil {
-			err = st.SetPrintCodeHash(ctx, userID, hash(code))
+		if err != nil {
+			return "", err
 		}
-		if ErrorCode(err) != ECONFLICT {
-			break
+		ok, err := set(hash(code))
+		switch {
+		case ErrorCode(err) == ECONFLICT:
+			continue // taken between the check and the write: draw again
+		case err != nil:
+			return "", err
+		case !ok:
+			return "", nil
 		}
+		return code, nil
 	}
-	if err != nil {
-		return "", err
-	}
-	return code, nil
+	return "", Errorf(ECONFLICT, "every print code drawn was taken by another user meanwhile; try again")
 }

@@ -167,6 +167,7 @@ func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret)
 	}
 	u, err := s.Store.UserToSignIn(r.Context(), login)
 	if roster.ErrorCode(err) == roster.ECONFLICT {
+		s.pwClientLimiter.fail(clientKey) // no probing for such logins
 		// Which directory to ask is unknown, and asking the wrong one
 		// counts against someone else's account: no bind at all.
 		s.Log.Warn("a terminal sign-in names users of several sources; no directory was asked", "err", roster.ErrorMessage(err))

@@ -138,7 +138,7 @@ func (s *Server) newPrintCodes(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithoutCancel(r.Context())
 	issued := []issuedCode{}
 	for _, u := range users {
-		code, err := roster.AssignPrintCode(ctx, s.Store, s.HashCode, u.ID, req.Length)
+		code, err := roster.AssignFirstPrintCode(ctx, s.Store, s.HashCode, u.ID, req.Length)
 		if err != nil {
 			s.Log.Warn("print codes set in bulk, then stopped", "source", src.Name, "set", len(issued), "by", who(r).name(), "err", roster.ErrorMessage(err))
 			status, ok := statusOf[roster.ErrorCode(err)]
@@ -149,6 +149,9 @@ func (s *Server) newPrintCodes(w http.ResponseWriter, r *http.Request) {
 				"source": src.Name, "generated": len(issued), "codes": issued,
 				"note": "the codes listed were set before the error and are shown this once; the other users still have none"})
 			return
+		}
+		if code == "" {
+			continue // given a code meanwhile, by another admin or a sync
 		}
 		issued = append(issued, issuedCode{Login: u.Login, Name: u.Name, Email: u.Email, Code: code})
 	}

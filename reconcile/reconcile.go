@@ -131,6 +131,6 @@ type Change struct {
 	// from. The store writes User.PrintCodeHash only over that value, so
 	// that a code an admin sets while the sync runs is not overwritten
 	// with the one the sync read before; the next sync sees it. Left
-	// empty, the stored code is kept whatever it is.
+	// empty, the code is written only to a user who has none.
 	PrintCodeWas string `json:"-"`
 }

@@ -133,12 +133,21 @@ func (db *DB) TokenBySecretHash(ctx context.Context, secretHash string) (*roster
 		return nil, fmt.Errorf("store: token: %w", err)
 	}
 	t.Scope = roster.Scope(scope)
-	// Noting the use is best effort: a busy database must not refuse the
-	// request. It is noted once a minute at most: a print terminal calls
-	// many times a second, and every note is a write, which on SQLite
-	// waits for a sync's write transaction.
+	// Noting the use is best effort, once a minute at most, and in the
+	// background: a print terminal calls many times a second, and every
+	// note is a write, which on SQLite waits for a sync's write
+	// transaction. The request does not wait for it.
 	if now := db.now(); now.Sub(t.LastUsedAt) >= tokenUseResolution {
-		db.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, timeValue(now), t.ID)
+		if _, busy := db.noting.LoadOrStore(t.ID, true); !busy {
+			db.notes.Add(1)
+			go func(id int64) {
+				defer db.notes.Done()
+				defer db.noting.Delete(id)
+				nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				db.db.ExecContext(nctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, timeValue(now), id)
+			}(t.ID)
+		}
 	}
 	return t, nil
 }

@@ -118,6 +118,11 @@ type DB struct {
 	// sources with a password can be neither saved nor read.
 	Sealer cipher.AEAD
 
+	// Token uses being noted in the background (TokenBySecretHash);
+	// Close waits for them.
+	notes  sync.WaitGroup
+	noting sync.Map // token ID -> true while its note is being written
+
 	growth sync.Mutex
 	grown  int64 // users created since the last Analyze
 	base   int64 // users created before it, as counted by this DB
@@ -137,6 +142,7 @@ func (db *DB) String() string { return db.d.Name + " " + db.name }
 
 // Close closes the database. Calls that are still running fail.
 func (db *DB) Close() error {
+	db.notes.Wait()
 	db.db.closeHot()
 	if err := db.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", db, err)

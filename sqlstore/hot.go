@@ -17,17 +17,25 @@ type hotStmts struct {
 }
 
 // hot returns the prepared statement for q, preparing it on first use.
-// database/sql prepares it again on each pooled connection as needed.
+// database/sql prepares it again on each pooled connection as needed. The
+// prepare runs outside the lock and under the request's context, so that
+// a database that hangs holds up only the requests that wait for it.
 func (c *sqlDB) hot(ctx context.Context, q string) (*sql.Stmt, error) {
 	c.hotStmts.mu.Lock()
-	defer c.hotStmts.mu.Unlock()
-	if s := c.hotStmts.m[q]; s != nil {
+	s := c.hotStmts.m[q]
+	c.hotStmts.mu.Unlock()
+	if s != nil {
 		return s, nil
 	}
-	// Prepared for good, whatever becomes of this request.
-	s, err := c.DB.PrepareContext(context.WithoutCancel(ctx), c.d.rebind(q))
+	s, err := c.DB.PrepareContext(ctx, c.d.rebind(q))
 	if err != nil {
 		return nil, err
+	}
+	c.hotStmts.mu.Lock()
+	defer c.hotStmts.mu.Unlock()
+	if first := c.hotStmts.m[q]; first != nil { // prepared meanwhile
+		s.Close()
+		return first, nil
 	}
 	if c.hotStmts.m == nil {
 		c.hotStmts.m = map[string]*sql.Stmt{}

@@ -61,7 +61,22 @@ func (db *DB) UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.
 // Errors: ENOTFOUND when no user has the ID; ECONFLICT when another user
 // has the same code.
 func (db *DB) SetPrintCodeHash(ctx context.Context, userID int64, hash string) error {
-	return db.inTx(ctx, "set print code", func(t *tx) error {
+	_, err := db.setPrintCodeHash(ctx, userID, hash, false)
+	return err
+}
+
+// SetFirstPrintCodeHash gives a user who has no print code one, as its
+// keyed hash: a bulk generation. It sets nothing, and says so (false),
+// when the user has a code by now, from another admin or a sync.
+//
+// Errors: ENOTFOUND when no user has the ID; ECONFLICT when another user
+// has the same code.
+func (db *DB) SetFirstPrintCodeHash(ctx context.Context, userID int64, hash string) (bool, error) {
+	return db.setPrintCodeHash(ctx, userID, hash, true)
+}
+
+func (db *DB) setPrintCodeHash(ctx context.Context, userID int64, hash string, first bool) (set bool, err error) {
+	err = db.inTx(ctx, "set print code", func(t *tx) error {
 		if db.d.PrintCodeLock != "" {
 			if _, err := t.ExecContext(ctx, db.d.PrintCodeLock); err != nil {
 				return fmt.Errorf("store: set print code: %w", err)
@@ -74,15 +89,32 @@ func (db *DB) SetPrintCodeHash(ctx context.Context, userID int64, hash string) e
 		if n > 0 {
 			return roster.Errorf(roster.ECONFLICT, "another user has this print code")
 		}
-		res, err := t.ExecContext(ctx, `UPDATE users SET print_code_hash = ?, updated_at = ? WHERE id = ?`, hash, timeValue(db.now()), userID)
+		res, err := t.ExecContext(ctx, `UPDATE users SET print_code_hash = ?, updated_at = ? WHERE id = ? AND (? = 0 OR print_code_hash = '')`,
+			hash, timeValue(db.now()), userID, boolInt(first))
 		if err != nil {
 			return fmt.Errorf("store: set print code: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, _ := res.RowsAffected(); n > 0 {
+			set = true
+			return nil
+		}
+		var exists int
+		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&exists); err != nil {
+			return fmt.Errorf("store: set print code: %w", err)
+		}
+		if exists == 0 {
 			return errUserNotFound("SetPrintCodeHash", userID)
 		}
-		return nil
+		return nil // it has a code by now
 	})
+	return set, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // UsersWithoutPrintCode returns the enabled users of a source that have no

@@ -47,21 +47,25 @@ func runPrintCodes(ctx context.Context, a *app, args []string) error {
 	}
 	w := csv.NewWriter(a.stdout)
 	w.Write([]string{"login", "name", "email", "code"})
+	if w.Flush(); w.Error() != nil {
+		return fmt.Errorf("cannot write the codes, so none was set: %w", w.Error())
+	}
 	set := 0
 	for _, u := range users {
 		// Written as soon as it is set: a code set and never shown would
-		// have to be made again.
-		code, err := roster.AssignPrintCode(ctx, db, hash, u.ID, *length)
+		// have to be made again. Output that fails stops the run.
+		code, err := roster.AssignFirstPrintCode(ctx, db, hash, u.ID, *length)
 		if err != nil {
-			w.Flush()
 			return fmt.Errorf("%d print codes were set and printed above; then: %w", set, err)
 		}
+		if code == "" {
+			continue // given a code meanwhile
+		}
 		w.Write([]string{spreadsheetSafe(u.Login), spreadsheetSafe(u.Name), spreadsheetSafe(u.Email), code})
-		w.Flush()
+		if w.Flush(); w.Error() != nil {
+			return fmt.Errorf("the code of %s was set but could not be written (%v); give that user a new code: roster stopped after %d codes", u.Login, w.Error(), set)
+		}
 		set++
-	}
-	if err := w.Error(); err != nil {
-		return err
 	}
 	a.log.Info("print codes set", "source", *source, "set", set)
 	fmt.Fprintf(a.stderr, "roster print-codes: %d users of %s got a print code; users who had one kept it. The codes are printed this once.\n", set, *source)

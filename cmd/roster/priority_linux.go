@@ -15,6 +15,16 @@ func workerProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
+// workerExecutable is the program a sync worker runs: this very one, even
+// when a package upgrade has replaced the file since the server started,
+// so that server and worker always speak the same protocol and schema.
+func workerExecutable() (string, error) {
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		return "/proc/self/exe", nil
+	}
+	return os.Executable()
+}
+
 // lowerPriority sets this process's niceness to nice, when that is lower
 // in priority than now. Linux keeps a niceness per thread, and a new
 // thread takes its creator's: setting it on every thread there is makes

@@ -2,7 +2,13 @@
 
 package main
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
+
+// workerExecutable is the program a sync worker runs: this one.
+func workerExecutable() (string, error) { return os.Executable() }
 
 // workerProcAttr: elsewhere than on Linux, a sync worker notices its
 // parent's end when its stdin closes.

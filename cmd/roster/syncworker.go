@@ -32,6 +32,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,6 +65,10 @@ type workerCancel struct {
 	Cancel string `json:"cancel"`
 }
 
+// maxWorkerLine bounds a worker's report line; the worker cuts the one
+// field that could grow (an error's text) well below it.
+const maxWorkerLine = 1 << 20
+
 // workerStopGrace is how long a cancelled worker has to record its run as
 // cancelled before it is killed.
 const workerStopGrace = 30 * time.Second
@@ -71,7 +76,7 @@ const workerStopGrace = 30 * time.Second
 // syncInChild runs one sync of src in a sync worker process and relays its
 // reports to h. It returns when the worker has exited.
 func (s *syncService) syncInChild(ctx context.Context, src *roster.Source, req roster.SyncRequest, h syncHooks) (status roster.RunStatus, err error) {
-	exe, err := os.Executable()
+	exe, err := workerExecutable()
 	if err != nil {
 		return "", fmt.Errorf("cannot find roster's own program to run the sync in: %w (roster serve -sync-in-process runs syncs inside the server)", err)
 	}
@@ -87,7 +92,13 @@ func (s *syncService) syncInChild(ctx context.Context, src *roster.Source, req r
 	// The user base's location goes in the environment, never on the
 	// command line, which every local user can read: a PostgreSQL URL may
 	// carry a password.
-	cmd.Env = append(os.Environ(), "ROSTER_DB="+s.dbLocation)
+	cmd.Env = []string{"ROSTER_DB=" + s.dbLocation}
+	for _, kv := range os.Environ() {
+		// A profile file is the server's: a worker would truncate it.
+		if !strings.HasPrefix(kv, "ROSTER_DB=") && !strings.HasPrefix(kv, "ROSTER_CPU_PROFILE=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	for _, k := range []string{"ROSTER_LOG_LEVEL", "ROSTER_SECRET_KEY", "GOGC", "GOMEMLIMIT"} {
 		if v := s.a.getenv(k); v != "" { // this server's settings, as it sees them
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -101,6 +112,7 @@ func (s *syncService) syncInChild(ctx context.Context, src *roster.Source, req r
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		stdin.Close()
 		return "", err
 	}
 	// The worker is killed when the thread that started it ends
@@ -139,6 +151,7 @@ func (s *syncService) syncInChild(ctx context.Context, src *roster.Source, req r
 	var runID int64
 	var end *workerEvent
 	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 0, 64<<10), maxWorkerLine)
 	for sc.Scan() {
 		var ev workerEvent
 		if json.Unmarshal(sc.Bytes(), &ev) != nil {
@@ -189,7 +202,7 @@ func closeCrashedRun(ctx context.Context, a *app, db *sqlstore.DB, runID int64, 
 		return nil // it recorded its end before dying
 	}
 	run.Status, run.FinishedAt, run.Error = roster.RunFailed, a.now(), cause.Error()
-	run.Notes = append(run.Notes, "the run did not finish: nobody was disabled or deleted")
+	run.Notes = append(run.Notes, "the run did not finish; what it wrote until then is kept, and the next run picks up from the directory")
 	return db.FinishRun(ctx, run)
 }
 
@@ -230,6 +243,9 @@ func runSyncWorker(ctx context.Context, a *app, args []string) error {
 	end := workerEvent{End: true, Status: status}
 	if err != nil {
 		end.Error = message(err)
+		if len(end.Error) > maxWorkerLine/4 {
+			end.Error = end.Error[:maxWorkerLine/4] + "…"
+		}
 	}
 	report(end)
 	return nil // the parent reads the outcome above
@@ -262,7 +278,7 @@ func workerSync(ctx context.Context, a *app, dbFlag, dir string, sourceID int64,
 	if db.Sealer, err = secretSealer(a, dir); err != nil {
 		return "", err
 	}
-	hash, err := printCodeHasher(dir, false)
+	hash, err := printCodeHasher(dir, true) // the server's key; never a throwaway one
 	if err != nil {
 		return "", err
 	}
