@@ -53,6 +53,7 @@ func TestCommandLine(t *testing.T) {
 		{"connect without an address is a usage error", []string{"connect", "-login", "x"}, exitUsage, "-address is required"},
 		{"connect without a password says where to put it", []string{"connect", "-address", "h", "-domain", "corp.test", "-login", "svc"}, exitUsage, "ROSTER_BIND_PASSWORD"},
 		{"an unknown flag is a usage error", []string{"connect", "-bogus"}, exitUsage, "flag provided but not defined"},
+		{"serve refuses an unknown sync priority", []string{"serve", "-sync-priority", "fast"}, exitUsage, `"fast" is not idle, low or normal`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"unsafe"
 )
 
 // workerProcAttr kills a sync worker when the thread that started it
@@ -25,11 +26,19 @@ func workerExecutable() (string, error) {
 	return os.Executable()
 }
 
-// lowerPriority sets this process's niceness to nice, when that is lower
-// in priority than now. Linux keeps a niceness per thread, and a new
-// thread takes its creator's: setting it on every thread there is makes
-// the whole process nice, for good.
-func lowerPriority(nice int) error {
+// schedIdle is Linux's SCHED_IDLE scheduling class.
+const schedIdle = 5
+
+// lowerPriority lowers this process's CPU priority to level: niceness 19
+// (when it is not lower already), and for idle the SCHED_IDLE class,
+// whose threads a waking normal thread always preempts. Linux keeps both
+// per thread, and a new thread takes its creator's: setting them on every
+// thread there is makes the whole process yield, for good.
+func lowerPriority(level syncPriorityLevel) error {
+	if level == priorityNormal {
+		return nil
+	}
+	const nice = 19
 	for round := 0; round < 5; round++ { // the runtime may start threads meanwhile
 		tasks, err := os.ReadDir("/proc/self/task")
 		if err != nil {
@@ -45,6 +54,12 @@ func lowerPriority(nice int) error {
 			cur, err := syscall.Getpriority(syscall.PRIO_PROCESS, tid)
 			if err != nil {
 				continue // the thread ended
+			}
+			if level == priorityIdle {
+				var param struct{ priority int32 } // must be 0 for SCHED_IDLE
+				if _, _, errno := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(tid), schedIdle, uintptr(unsafe.Pointer(&param))); errno != 0 && errno != syscall.ESRCH {
+					return fmt.Errorf("cannot put the sync in the idle scheduling class: %w", errno)
+				}
 			}
 			if 20-cur >= nice {
 				continue

@@ -16,4 +16,4 @@ func workerProcAttr() *syscall.SysProcAttr { return nil }
 
 // lowerPriority: elsewhere than on Linux, the sync keeps the server's
 // priority.
-func lowerPriority(nice int) error { return nil }
+func lowerPriority(level syncPriorityLevel) error { return nil }

@@ -27,7 +27,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	check := fs.Duration("schedule-check", schedulerTick, "how often the scheduler looks for due syncs; a scheduled sync starts at most this late")
 	leaseTTL := fs.Duration("lease", defaultLeaseTTL, "how long this node's hold on a syncing source lasts without renewal: another node takes over at most this long after this one dies (at least 3s)")
 	dbf := fs.String("db", "", dbHelp)
-	syncNice := fs.Int("sync-nice", defaultSyncNice, "the CPU niceness of sync processes, 0 (as the server) to 19 (lowest): print terminals' lookups go first")
+	syncPriority := fs.String("sync-priority", string(priorityIdle), "the CPU priority of sync processes: idle (they run when nothing else wants the CPU), low (niceness 19) or normal (as the server): print terminals' lookups go first")
 	inProcess := fs.Bool("sync-in-process", false, "run syncs inside the server instead of in a process of their own (lookups then wait behind them)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -38,8 +38,8 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if *leaseTTL < 3*time.Second {
 		return usageErrorf("-lease must be at least 3s, so that renewals (every third of it) keep up")
 	}
-	if *syncNice < 0 || *syncNice > 19 {
-		return usageErrorf("-sync-nice must be between 0 and 19")
+	if _, err := parsePriority(*syncPriority); err != nil {
+		return usageErrorf("-sync-priority: %v", err)
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return usageErrorf("give both -tls-cert and -tls-key, or neither")
@@ -88,7 +88,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	closeAbandoned(ctx)
 	syncs := newSyncService(ctx, a, db, hash, dir)
 	syncs.leaseTTL = *leaseTTL
-	syncs.inProcess, syncs.nice, syncs.dbLocation = *inProcess, *syncNice, storeLocation(a, *dbf, dir)
+	syncs.inProcess, syncs.priority, syncs.dbLocation = *inProcess, syncPriorityLevel(*syncPriority), storeLocation(a, *dbf, dir)
 	syncs.sched = newScheduler(db.Sources, syncs.Start, a.log)
 	syncs.sched.every = *check
 	// Again at every look: a node that died mid-run leaves its run

@@ -30,10 +30,10 @@ type syncService struct {
 	sched *scheduler
 
 	holder string // this process, in sync leases
-	// Syncs run in a child process (syncworker.go) at this niceness,
+	// Syncs run in a child process (syncworker.go) at this priority,
 	// unless inProcess; dbLocation is the user base the child opens.
 	inProcess  bool
-	nice       int
+	priority   syncPriorityLevel
 	dbLocation string
 	leaseTTL   time.Duration // how long a lease lasts without renewal
 
@@ -51,7 +51,7 @@ type job struct {
 
 func newSyncService(base context.Context, a *app, db *sqlstore.DB, hash func(string) string, dataDir string) *syncService {
 	return &syncService{a: a, db: db, hash: hash, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{},
-		holder: nodeID(), leaseTTL: defaultLeaseTTL, nice: defaultSyncNice}
+		holder: nodeID(), leaseTTL: defaultLeaseTTL, priority: priorityIdle}
 }
 
 // Test probes the TLS endpoint (so an untrusted certificate is shown, with

@@ -4,8 +4,9 @@ package main
 // sync-worker", at a lower CPU priority. Inside one Go process, a sync's
 // goroutines and a print terminal's lookup share the same few threads
 // without priorities, so a lookup waits behind the sync (a p99 of about
-// 5 ms on two cores, against under 1 ms alone). In a child niced by
-// -sync-nice, the kernel lets the lookups go first; the sync also keeps its
+// 5 ms on two cores, against under 1 ms alone). In a child at a lower CPU
+// priority (-sync-priority: Linux's idle class by default), the kernel
+// lets the lookups go first; the sync also keeps its
 // memory and its garbage collection to itself, and a crash in it leaves
 // the server standing.
 //
@@ -44,9 +45,23 @@ import (
 // workerCommand is the hidden command a sync worker runs.
 const workerCommand = "sync-worker"
 
-// defaultSyncNice is the niceness of sync workers: the lowest priority,
-// since a sync is never in a hurry and a person waits at the printer.
-const defaultSyncNice = 19
+// syncPriorityLevel is how a sync worker yields the CPU to the server.
+// A sync is never in a hurry; a person waits at the printer.
+type syncPriorityLevel string
+
+const (
+	priorityIdle   syncPriorityLevel = "idle"   // SCHED_IDLE and niceness 19: it runs when nothing else wants the CPU
+	priorityLow    syncPriorityLevel = "low"    // niceness 19
+	priorityNormal syncPriorityLevel = "normal" // as the server
+)
+
+func parsePriority(s string) (syncPriorityLevel, error) {
+	switch p := syncPriorityLevel(s); p {
+	case priorityIdle, priorityLow, priorityNormal:
+		return p, nil
+	}
+	return "", fmt.Errorf("%q is not idle, low or normal", s)
+}
 
 // workerEvent is one line from a sync worker.
 type workerEvent struct {
@@ -81,7 +96,7 @@ func (s *syncService) syncInChild(ctx context.Context, src *roster.Source, req r
 		return "", fmt.Errorf("cannot find roster's own program to run the sync in: %w (roster serve -sync-in-process runs syncs inside the server)", err)
 	}
 	args := []string{workerCommand, "-data", s.dataDir, "-source-id", strconv.FormatInt(src.ID, 10),
-		"-holder", s.holder, "-nice", strconv.Itoa(s.nice)}
+		"-holder", s.holder, "-priority", string(s.priority)}
 	if req.Incremental {
 		args = append(args, "-incremental")
 	}
@@ -216,14 +231,18 @@ func runSyncWorker(ctx context.Context, a *app, args []string) error {
 	holder := fs.String("holder", "", "the lease holder (the roster serve node) whose lease this sync runs under")
 	incremental := fs.Bool("incremental", false, "an incremental sync")
 	approve := fs.Bool("approve-removals", false, "carry out the removals the last run held")
-	nice := fs.Int("nice", defaultSyncNice, "the CPU niceness to run at, 0 to 19")
+	priority := fs.String("priority", string(priorityIdle), "the CPU priority to run at: idle, low or normal")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *sourceID <= 0 || *holder == "" {
 		return usageErrorf("%s is started by roster serve, with -source-id and -holder", workerCommand)
 	}
-	if err := lowerPriority(*nice); err != nil {
+	level, err := parsePriority(*priority)
+	if err != nil {
+		return usageErrorf("-priority: %v", err)
+	}
+	if err := lowerPriority(level); err != nil {
 		a.log.Warn("the sync runs at normal priority", "err", err)
 	}
 	if a.getenv("GOGC") == "" && a.getenv("GOMEMLIMIT") == "" {

@@ -106,8 +106,8 @@ func procStat(pid int, n int, task ...int) (int, error) {
 	return strconv.Atoi(fields[n-3])
 }
 
-// A sync started by roster serve runs in a process of its own, at the
-// lowest CPU priority on every thread, reports its progress to the
+// A sync started by roster serve runs in a process of its own, in the idle
+// scheduling class at niceness 19 on every thread, reports its progress to the
 // server, and stops when an admin cancels it: the run is recorded as
 // cancelled, by the worker, which then exits.
 func TestSyncRunsInALowPriorityProcess(t *testing.T) {
@@ -125,8 +125,12 @@ func TestSyncRunsInALowPriorityProcess(t *testing.T) {
 		if err != nil {
 			continue // the thread ended meanwhile
 		}
-		if nice != defaultSyncNice {
-			t.Errorf("thread %d of the sync process runs at niceness %d, want %d", tid, nice, defaultSyncNice)
+		policy, err := procStat(pid, 41, tid)
+		if err != nil {
+			continue
+		}
+		if nice != 19 || policy != schedIdle {
+			t.Errorf("thread %d of the sync process runs at niceness %d in scheduling class %d; want 19 and SCHED_IDLE (%d)", tid, nice, policy, schedIdle)
 		}
 	}
 	cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
