@@ -17,6 +17,21 @@ type printCodeRequest struct {
 	Length int `json:"length,omitempty"`
 }
 
+// codeLength reads the digits asked for in {"length": N}, or the default
+// when the body is empty. AssignPrintCode checks the range.
+func codeLength(w http.ResponseWriter, r *http.Request) (int, error) {
+	var req printCodeRequest
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&req); err != nil {
+			return 0, roster.Errorf(roster.EINVALID, `send {"length": 6} as JSON, or nothing`)
+		}
+	}
+	if req.Length == 0 {
+		return roster.DefaultPrintCodeLength, nil
+	}
+	return req.Length, nil
+}
+
 // newPrintCode answers POST /api/v1/users/{login}/print-code: it gives
 // the user a new random print code, unique and not trivial, and returns
 // it this once; roster keeps only its keyed hash.
@@ -25,22 +40,17 @@ func (s *Server) newPrintCode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EUNAVAILABLE, "print codes are not set up on this server"))
 		return
 	}
-	var req printCodeRequest
-	if r.ContentLength != 0 {
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&req); err != nil {
-			s.writeError(w, r, roster.Errorf(roster.EINVALID, `send {"length": 6} as JSON, or nothing`))
-			return
-		}
-	}
-	if req.Length == 0 {
-		req.Length = roster.DefaultPrintCodeLength
+	length, err := codeLength(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	u, err := s.Store.UserByLogin(r.Context(), r.PathValue("login"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	code, err := roster.AssignPrintCode(r.Context(), s.Store, s.HashCode, u.ID, req.Length)
+	code, err := roster.AssignPrintCode(r.Context(), s.Store, s.HashCode, u.ID, length)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -113,15 +123,10 @@ func (s *Server) newPrintCodes(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var req printCodeRequest
-	if r.ContentLength != 0 {
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10)).Decode(&req); err != nil {
-			s.writeError(w, r, roster.Errorf(roster.EINVALID, `send {"length": 6} as JSON, or nothing`))
-			return
-		}
-	}
-	if req.Length == 0 {
-		req.Length = roster.DefaultPrintCodeLength
+	length, err := codeLength(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	src, err := s.Sources.Source(r.Context(), id)
 	if err != nil {
@@ -138,7 +143,7 @@ func (s *Server) newPrintCodes(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithoutCancel(r.Context())
 	issued := []issuedCode{}
 	for _, u := range users {
-		code, err := roster.AssignFirstPrintCode(ctx, s.Store, s.HashCode, u.ID, req.Length)
+		code, err := roster.AssignFirstPrintCode(ctx, s.Store, s.HashCode, u.ID, length)
 		if err != nil {
 			s.Log.Warn("print codes set in bulk, then stopped", "source", src.Name, "set", len(issued), "by", who(r).name(), "err", roster.ErrorMessage(err))
 			status, ok := statusOf[roster.ErrorCode(err)]

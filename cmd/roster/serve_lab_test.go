@@ -221,23 +221,9 @@ func mustFloat(s string) float64 {
 // SIGTERM during a sync: the server stops cleanly, the sync stops, removes
 // nobody, and is recorded as cancelled.
 func TestShutdownDuringASyncRecordsItCancelled(t *testing.T) {
-	env := labenv.Require(t)
-	const adminPW = "Shutdown-Admin-Password-1"
-	data := t.TempDir()
-	url, _, stop := serve(t, map[string]string{"ROSTER_ADMIN_PASSWORD": adminPW}, data)
-	jar, _ := cookiejar.New(nil)
-	a := &apiClient{t: t, base: url, c: &http.Client{Jar: jar}}
-	_, body := a.call("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPW})
-	a.csrf = body["csrf_token"].(string)
-	ca, _ := os.ReadFile(env.Get("LAB_CA_FILE"))
-	proxy := loopbackProxy(t, strings.TrimPrefix(env.Get("LAB_AD_LDAPS_URL"), "ldaps://"), 0, 40*time.Millisecond)
-	code, body := a.call("POST", "/api/v1/sources", map[string]any{"name": "slow", "type": "entra-ds", "address": proxy, "tls": "ldaps",
-		"domain": "corp.test", "login": "svc-print@corp.test", "password": env.Get("LAB_BIND_PASSWORD"), "ca_pem": string(ca)})
-	if code != 201 {
-		t.Fatalf("create = %d %v", code, body)
-	}
-	id := fmt.Sprint(int(body["id"].(float64)))
-	code, body = a.call("POST", "/api/v1/sources/"+id+"/sync", nil)
+	var logs lockedBuffer
+	a, data, id, stop := slowSyncServer(t, &logs)
+	code, body := a.call("POST", "/api/v1/sources/"+id+"/sync", nil)
 	if code != 202 {
 		t.Fatalf("sync = %d %v", code, body)
 	}
