@@ -80,6 +80,15 @@ type workerCancel struct {
 	Cancel string `json:"cancel"`
 }
 
+// workerDropsEnv lists what of the server's environment a worker does not
+// get: passwords it has no use for (the bind password comes sealed from
+// the user base), the server's profile file, which a worker would
+// truncate, and ROSTER_DB, which the server sets as it resolved it.
+var workerDropsEnv = map[string]bool{
+	"ROSTER_ADMIN_PASSWORD": true, "ROSTER_BIND_PASSWORD": true, "ROSTER_PFX_PASSWORD": true,
+	"ROSTER_CPU_PROFILE": true, "ROSTER_DB": true,
+}
+
 // maxWorkerLine bounds a worker's report line; the worker cuts the one
 // field that could grow (an error's text) well below it.
 const maxWorkerLine = 1 << 20
@@ -109,8 +118,7 @@ func (s *syncService) syncInChild(ctx context.Context, src *roster.Source, req r
 	// carry a password.
 	cmd.Env = []string{"ROSTER_DB=" + s.dbLocation}
 	for _, kv := range os.Environ() {
-		// A profile file is the server's: a worker would truncate it.
-		if !strings.HasPrefix(kv, "ROSTER_DB=") && !strings.HasPrefix(kv, "ROSTER_CPU_PROFILE=") {
+		if name, _, _ := strings.Cut(kv, "="); !workerDropsEnv[name] {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}

@@ -113,7 +113,13 @@ func procStat(pid int, n int, task ...int) (int, error) {
 func TestSyncRunsInALowPriorityProcess(t *testing.T) {
 	var logs lockedBuffer
 	a, _, sourceID, stop := slowSyncServer(t, &logs)
+	// A password in the server's environment that a worker has no use for.
+	t.Setenv("ROSTER_ADMIN_PASSWORD", "Not-For-Workers-1")
 	runID, pid := startSlowSync(t, a, sourceID)
+	environ, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
+	if err != nil || strings.Contains(string(environ), "Not-For-Workers-1") || !strings.Contains("\x00"+string(environ), "\x00ROSTER_DB=") {
+		t.Errorf("the worker's environment (%v) holds the admin password, or lacks ROSTER_DB", err)
+	}
 
 	tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
 	if err != nil || len(tasks) == 0 {
