@@ -203,7 +203,7 @@ func (db *DB) DeleteSource(ctx context.Context, id int64) error {
 // expires, as a test or a sync just saw it. Unchanged, it writes nothing.
 func (db *DB) SetSourceCertificate(ctx context.Context, id int64, notAfter time.Time) error {
 	v := timeValue(notAfter)
-	_, err := db.db.ExecContext(ctx, `UPDATE sources SET certificate_not_after = ? WHERE id = ? AND certificate_not_after IS NOT ?`, v, id, v)
+	_, err := db.db.ExecContext(ctx, `UPDATE sources SET certificate_not_after = ? WHERE id = ? AND certificate_not_after IS DISTINCT FROM ?`, v, id, v)
 	if err != nil {
 		return fmt.Errorf("store: source certificate: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/cipher"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -45,6 +46,16 @@ func testSourcesKeepTheirPasswordSealed(t *testing.T, o Opener) {
 	got, err := db.Source(ctx, src.ID)
 	if err != nil || got.Password.Reveal() != pw || got.Domain != "corp.test" || string(got.Trust.CAPEM) != string(src.Trust.CAPEM) {
 		t.Fatalf("Source() = %+v, %v", got, err)
+	}
+	// The directory certificate's expiry, as a sync saw it; the same
+	// again writes nothing, a renewed one replaces it.
+	for _, notAfter := range []time.Time{t0.Add(90 * 24 * time.Hour), t0.Add(90 * 24 * time.Hour), t0.Add(400 * 24 * time.Hour)} {
+		if err := db.SetSourceCertificate(ctx, src.ID, notAfter); err != nil {
+			t.Fatalf("SetSourceCertificate: %v", err)
+		}
+		if again, err := db.Source(ctx, src.ID); err != nil || !again.CertificateNotAfter.Equal(notAfter) {
+			t.Fatalf("after SetSourceCertificate(%s): %v, %v", notAfter, again.CertificateNotAfter, err)
+		}
 	}
 	// An update without a password keeps the stored one.
 	got.Password, got.Address = "", "10.0.0.4"
