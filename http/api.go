@@ -59,10 +59,21 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, userView{User: u, PrintCodeSet: u.PrintCodeHash != "", Groups: groups})
 }
 
-// userWithGroups finds the user of the path's login (or former login)
-// and its groups.
+// pathUser finds the user of the path's login (or former login): as
+// typed, else in lower case, as logins are stored unless the source keeps
+// their case.
+func (s *Server) pathUser(r *http.Request) (*roster.User, error) {
+	login := r.PathValue("login")
+	u, err := s.Store.UserByLogin(r.Context(), login)
+	if lower := strings.ToLower(login); roster.ErrorCode(err) == roster.ENOTFOUND && lower != login {
+		return s.Store.UserByLogin(r.Context(), lower)
+	}
+	return u, err
+}
+
+// userWithGroups finds the user of the path's login and its groups.
 func (s *Server) userWithGroups(r *http.Request) (*roster.User, []*roster.Group, error) {
-	u, err := s.Store.UserByLogin(r.Context(), strings.ToLower(r.PathValue("login")))
+	u, err := s.pathUser(r)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -92,7 +92,7 @@ func (s *Server) addCard(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "expires_at %s has passed", req.ExpiresAt.Format(time.RFC3339)))
 		return
 	}
-	u, err := s.Store.UserByLogin(r.Context(), r.PathValue("login"))
+	u, err := s.pathUser(r)
 	if err == nil {
 		err = s.Store.AddCard(r.Context(), u.ID, roster.Card{Number: req.Number, Kind: req.Kind, ExpiresAt: req.ExpiresAt})
 	}
@@ -114,7 +114,7 @@ func (s *Server) addCard(w http.ResponseWriter, r *http.Request) {
 
 // removeCard answers DELETE /api/v1/users/{login}/cards/{number}.
 func (s *Server) removeCard(w http.ResponseWriter, r *http.Request) {
-	u, err := s.Store.UserByLogin(r.Context(), r.PathValue("login"))
+	u, err := s.pathUser(r)
 	if err == nil {
 		err = s.Store.RemoveCard(r.Context(), u.ID, r.PathValue("number"))
 	}

@@ -52,7 +52,7 @@ func (s *Server) newCertificate(w http.ResponseWriter, r *http.Request) {
 	if generated {
 		out["password"] = pw.Reveal() // shown once, in this response
 	}
-	s.Log.Info("secure LDAP certificate made", "domain", b.Cert.DNSNames[1], "thumbprint", pfx.Thumbprint(b.Cert), "admin", actor(r))
+	s.Log.Info("secure LDAP certificate made", "domain", b.Cert.DNSNames[1], "thumbprint", pfx.Thumbprint(b.Cert), "by", who(r).name())
 	writeJSON(w, http.StatusCreated, out)
 }
 

@@ -33,17 +33,24 @@ type apiError struct {
 // error's text is logged, not sent: it was not written for the client
 // and may carry detail that does not belong in a response.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.errorAnswer(r, err)
+	writeJSON(w, status, body)
+}
+
+// errorAnswer is writeError's status and body, for answers that carry
+// more beside the error. It logs an internal error's text.
+func (s *Server) errorAnswer(r *http.Request, err error) (int, apiError) {
 	code := roster.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError
 	}
 	if status == http.StatusInternalServerError {
-		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Log.Error("request failed", "method", r.Method, "path", logPath(r.URL.Path), "err", err)
 	}
 	var body apiError
 	body.Error.Code, body.Error.Message = code, roster.ErrorMessage(err)
-	writeJSON(w, status, body)
+	return status, body
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

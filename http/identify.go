@@ -173,9 +173,12 @@ func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret)
 		s.Log.Warn("a terminal sign-in names users of several sources; no directory was asked", "err", roster.ErrorMessage(err))
 		return nil, roster.Errorf(roster.ECONFLICT, "this login belongs to several people in roster; ask an administrator")
 	}
-	if err != nil {
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		s.pwClientLimiter.fail(clientKey)
 		return nil, errWrongLogin()
+	}
+	if err != nil {
+		return nil, err // the user base did not answer: not the person's fault
 	}
 	userKey := fmt.Sprintf("pw-user:%d", u.ID)
 	if wait := s.pwUserLimiter.blocked(userKey); wait > 0 {
@@ -192,6 +195,7 @@ func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret)
 			s.pwClientLimiter.fail(clientKey)
 		case roster.EINVALID: // a user made in roster: no directory to ask
 			s.pwClientLimiter.fail(clientKey)
+			s.Log.Info("a terminal sign-in named a user who has no directory to check a password against", "user", u.Login)
 			return nil, errWrongLogin()
 		}
 		return u, err
@@ -202,10 +206,15 @@ func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret)
 
 func errWrongLogin() error { return roster.Errorf(roster.EUNAUTHORIZED, "wrong login or password") }
 
-// terminalKey names the caller for rate limits: its token, else the
-// signed-in admin. Not its address: a terminal that changes addresses
-// keeps its count.
-func terminalKey(r *http.Request) string { return who(r).name() }
+// terminalKey names the caller for rate limits: its token (by ID: two
+// tokens may share a name), else the signed-in admin. Not its address: a
+// terminal that changes addresses keeps its count.
+func terminalKey(r *http.Request) string {
+	if p := who(r); p.token != nil {
+		return fmt.Sprintf("token:%d", p.token.ID)
+	}
+	return who(r).name()
+}
 
 // mayPass refuses a disabled user and an expired card.
 func (s *Server) mayPass(u *roster.User, card *roster.Card) error {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/rosterhq/roster"
 )
@@ -45,7 +44,7 @@ func (s *Server) newPrintCode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Store.UserByLogin(r.Context(), r.PathValue("login"))
+	u, err := s.pathUser(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -86,9 +85,9 @@ func (s *Server) testWrite(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EUNAVAILABLE, "write-back is not set up on this server"))
 		return
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := s.pathID(r)
 	if err != nil {
-		s.writeError(w, r, roster.Errorf(roster.EINVALID, "%q is not a source ID", r.PathValue("id")))
+		s.writeError(w, r, err)
 		return
 	}
 	t, err := s.WriteBack.TestWrite(r.Context(), id)
@@ -146,11 +145,8 @@ func (s *Server) newPrintCodes(w http.ResponseWriter, r *http.Request) {
 		code, err := roster.AssignFirstPrintCode(ctx, s.Store, s.HashCode, u.ID, length)
 		if err != nil {
 			s.Log.Warn("print codes set in bulk, then stopped", "source", src.Name, "set", len(issued), "by", who(r).name(), "err", roster.ErrorMessage(err))
-			status, ok := statusOf[roster.ErrorCode(err)]
-			if !ok {
-				status = http.StatusInternalServerError
-			}
-			writeJSON(w, status, map[string]any{"error": map[string]string{"code": roster.ErrorCode(err), "message": roster.ErrorMessage(err)},
+			status, body := s.errorAnswer(r, err)
+			writeJSON(w, status, map[string]any{"error": body.Error,
 				"source": src.Name, "generated": len(issued), "codes": issued,
 				"note": "the codes listed were set before the error and are shown this once; the other users still have none"})
 			return

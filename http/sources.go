@@ -232,7 +232,7 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.Log.Info("source saved", "source", src.Name, "id", src.ID, "admin", actor(r))
+	s.Log.Info("source saved", "source", src.Name, "id", src.ID, "by", who(r).name())
 	for _, warn := range src.Warnings() {
 		s.Log.Warn(warn, "source", src.Name)
 	}
@@ -261,7 +261,7 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.Log.Info("source deleted", "id", id, "admin", actor(r))
+	s.Log.Info("source deleted", "id", id, "by", who(r).name())
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -328,7 +328,7 @@ func (s *Server) syncSource(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.Log.Info("sync started", "source_id", id, "run", runID, "admin", actor(r))
+	s.Log.Info("sync started", "source_id", id, "run", runID, "by", who(r).name())
 	writeJSON(w, http.StatusAccepted, map[string]any{"run_id": runID,
 		"progress": fmt.Sprintf("/api/v1/runs/%d/progress", runID), "events": fmt.Sprintf("/api/v1/runs/%d/events", runID)})
 }
@@ -410,15 +410,6 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.Log.Info("sync cancelled", "run", id, "admin", actor(r))
+	s.Log.Info("sync cancelled", "run", id, "by", who(r).name())
 	w.WriteHeader(http.StatusAccepted)
-}
-
-// actor names who made a request, for the log.
-func actor(r *http.Request) string {
-	p := who(r)
-	if p.admin != nil {
-		return p.admin.Name
-	}
-	return "token:" + p.token.Name
 }
