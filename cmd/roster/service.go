@@ -181,7 +181,12 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 	}
 	ctx = lease.fenced(ctx)
 	j := &job{cancel: func() { cancel(context.Canceled) }}
-	started := make(chan int64, 1)
+	// The run's ID once recorded, or why the sync ended before it was.
+	type outcome struct {
+		runID int64
+		err   error
+	}
+	started := make(chan outcome, 1)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -193,7 +198,7 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 			if p := recover(); p != nil {
 				s.a.log.Error("a sync crashed", "source", src.Name, "panic", p)
 				select {
-				case started <- runID: // Start must not wait forever
+				case started <- outcome{runID, nil}: // Start must not wait forever
 				default:
 				}
 			}
@@ -211,7 +216,7 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 				s.track(id, j, roster.RunRunning)
 				if !sent {
 					sent = true
-					started <- id
+					started <- outcome{id, nil}
 				}
 			},
 			progress: func(p reconcile.Progress) {
@@ -232,17 +237,22 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 		}
 		if !sent { // the sync failed before recording the run
 			sent = true
-			started <- 0
+			started <- outcome{0, err}
 		}
 		if err != nil {
 			s.a.log.Warn("sync failed", "source", src.Name, "err", err)
 		}
 	}()
-	id := <-started
-	if id == 0 {
-		return 0, roster.Errorf(roster.EINTERNAL, "the sync of %s could not start", src.Name)
+	o := <-started
+	switch {
+	case o.runID != 0:
+		return o.runID, nil
+	case roster.ErrorCode(o.err) != roster.EINTERNAL:
+		return 0, o.err // it says why, for the admin
+	case o.err != nil:
+		return 0, roster.Errorf(roster.EINTERNAL, "the sync of %s could not start: %v", src.Name, o.err)
 	}
-	return id, nil
+	return 0, roster.Errorf(roster.EINTERNAL, "the sync of %s could not start; roster serve's log says why", src.Name)
 }
 
 // CheckPassword signs in to the user's directory as the user (its DN),

@@ -203,7 +203,7 @@ func (s *syncService) syncInChild(ctx context.Context, src *roster.Source, req r
 	}
 	// The worker died without its last word: a crash, or a kill. Its run
 	// must not stay "running"; what it wrote is kept.
-	err = fmt.Errorf("the sync process ended before the sync did (%v); its log is above", waitErr)
+	err = fmt.Errorf("the sync process ended before the sync did (%v); roster serve's log holds what it wrote", waitErr)
 	if runID != 0 {
 		if ferr := closeCrashedRun(ctx, s.a, s.db, runID, err); ferr != nil {
 			s.a.log.Warn("cannot record the end of a sync whose process died", "run", runID, "err", ferr)

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// A sync whose worker fails before it can record a run (here: the user
+// base it is given cannot be opened) says why to whoever started it,
+// instead of "could not start".
+func TestAWorkerThatCannotStartSaysWhy(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	var logs lockedBuffer
+	a := &app{stdout: &logs, stderr: &logs, getenv: func(string) string { return "" }, log: newLogger(&logs, "info"), now: time.Now}
+	db, err := openStore(ctx, a, "", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.Sealer, err = secretSealer(a, data); err != nil {
+		t.Fatal(err)
+	}
+	src := &roster.Source{Name: "corp", Type: roster.EntraDS, Address: "127.0.0.1", TLSMode: roster.LDAPS, Domain: "corp.test", Login: "svc", Password: "x"}
+	if err := db.SaveSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := printCodeHasher(data, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSyncService(ctx, a, db, hash, data)
+	s.dbLocation = filepath.Join(data, "secret.key", "roster.db") // under a file
+	id, err := s.Start(src.ID, roster.SyncRequest{})
+	s.Wait()
+	if id != 0 || err == nil || !strings.Contains(roster.ErrorMessage(err), "cannot open the user base") {
+		t.Fatalf("Start = %d, %v (%s); want the worker's reason\n%s", id, err, roster.ErrorMessage(err), logs.String())
+	}
+}
