@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/rosterhq/roster/postgres"
@@ -60,6 +61,21 @@ func storeLocation(a *app, flagValue, dir string) string {
 	return filepath.Join(dir, "roster.db")
 }
 
+// checkStoreLocation refuses a location that is neither a PostgreSQL URL
+// nor a file, without echoing it (it may hold a password), and says
+// whether it is PostgreSQL.
+func checkStoreLocation(loc string) (pg bool, err error) {
+	switch scheme, _, isURL := strings.Cut(loc, "://"); {
+	case postgres.LooksLikeKeywords(loc):
+		return false, usageErrorf("give PostgreSQL as a URL, postgres://user@host:5432/database?sslmode=verify-full (the password in PGPASSWORD or ~/.pgpass), not as keyword=value pairs")
+	case postgres.IsDSN(loc):
+		return true, nil
+	case isURL && !strings.ContainsAny(scheme, "/\\"):
+		return false, usageErrorf("the user base is a postgres:// URL (in lower case) or an SQLite file, not a %s:// URL", scheme)
+	}
+	return false, nil
+}
+
 // openStore opens the user base that -db (dbFlag) or $ROSTER_DB names,
 // else the SQLite file in the data folder dir, bringing its schema up to
 // date. The data folder is made in any case: it holds the keys.
@@ -68,10 +84,10 @@ func openStore(ctx context.Context, a *app, dbFlag, dir string) (*sqlstore.DB, e
 		return nil, fmt.Errorf("cannot create the data folder %s: %w", dir, err)
 	}
 	loc := storeLocation(a, dbFlag, dir)
-	if postgres.LooksLikeKeywords(loc) {
-		return nil, usageErrorf("give PostgreSQL as a URL, postgres://user@host:5432/database?sslmode=verify-full (the password in PGPASSWORD or ~/.pgpass), not as keyword=value pairs")
-	}
-	if postgres.IsDSN(loc) {
+	if pg, err := checkStoreLocation(loc); err != nil || pg {
+		if err != nil {
+			return nil, err
+		}
 		return postgres.Open(ctx, loc)
 	}
 	return openSQLite(loc)
@@ -98,7 +114,10 @@ func openSQLite(path string) (*sqlstore.DB, error) {
 // yet, an empty one in memory: a dry run creates no files.
 func openForDryRun(ctx context.Context, a *app, dbFlag, dir string) (*sqlstore.DB, error) {
 	loc := storeLocation(a, dbFlag, dir)
-	if postgres.IsDSN(loc) {
+	if pg, err := checkStoreLocation(loc); err != nil || pg {
+		if err != nil {
+			return nil, err
+		}
 		return postgres.Open(ctx, loc)
 	}
 	if _, err := os.Stat(loc); errors.Is(err, fs.ErrNotExist) {

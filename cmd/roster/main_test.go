@@ -65,6 +65,25 @@ func TestCommandLine(t *testing.T) {
 	}
 }
 
+// -db takes a postgres:// URL or a file, for every command, dry runs
+// included; anything else is refused without echoing it, password and all.
+func TestStoreLocationsAreCheckedAlike(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sync", "-dry-run", "-source", "corp", "-db", "host=db password=Sekret-1"}, "not as keyword=value pairs"},
+		{[]string{"users", "-db", "host=db password=Sekret-1"}, "not as keyword=value pairs"},
+		{[]string{"users", "-db", "Postgres://u:Sekret-1@db/roster"}, "not a Postgres:// URL"},
+		{[]string{"sync", "-dry-run", "-source", "corp", "-db", "mysql://u:Sekret-1@db/roster"}, "not a mysql:// URL"},
+	} {
+		code, out, errOut := runCLI(t, map[string]string{"ROSTER_DATA": t.TempDir()}, tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) || strings.Contains(out+errOut, "Sekret-1") {
+			t.Errorf("roster %q = %d, %q %q; want a usage error saying %q, without the password", tt.args, code, out, errOut, tt.want)
+		}
+	}
+}
+
 func TestConnectRefusesPlainLDAPWithoutAllowInsecure(t *testing.T) {
 	env := map[string]string{"ROSTER_BIND_PASSWORD": "pw"}
 	code, _, errOut := runCLI(t, env, "connect", "-address", "127.0.0.1", "-tls", "none", "-domain", "corp.test", "-login", "svc")
