@@ -134,17 +134,9 @@ func storedCardSteps(ctx context.Context, a *app, dbFlag, dir, name string) (ros
 		return nil, err
 	}
 	defer db.Close()
-	if db.Sealer, err = secretSealer(a, dir); err != nil {
-		return nil, err
-	}
-	sources, err := db.Sources(ctx)
+	src, err := storedSource(ctx, a, db, dir, name)
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range sources {
-		if s.Name == name {
-			return s.Mapping.CardTransforms, nil
-		}
-	}
-	return nil, usageErrorf("no source named %s is set up in %s", name, dir)
+	return src.Mapping.CardTransforms, nil
 }

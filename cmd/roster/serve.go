@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -52,14 +51,9 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	// Syncs run in this process and allocate many short-lived entries:
-	// collecting less often, under a soft memory limit, spares the CPU
-	// that the console and the print terminals' lookups share with them.
-	// GOGC and GOMEMLIMIT still win.
-	if a.getenv("GOGC") == "" && a.getenv("GOMEMLIMIT") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
-	}
+	// Requests (and syncs, with -sync-in-process) allocate short-lived
+	// values: fewer collections shorten the print terminals' tail.
+	defer collectLess(a, 256<<20)()
 	dir := dataDir(a, *data, "")
 	db, err := openStore(ctx, a, *dbf, dir)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -134,13 +133,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		sources = []*roster.Source{src}
 	}
 
-	// A sync allocates many short-lived entries. Collecting less often
-	// saves a third of the CPU; the soft limit keeps the peak near 128 MB
-	// whatever the directory's size. GOGC and GOMEMLIMIT still win.
-	if a.getenv("GOGC") == "" && a.getenv("GOMEMLIMIT") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(128 << 20))
-	}
+	defer collectLess(a, syncMemoryLimit)()
 
 	dir := dataDir(a, *data, configData)
 	var db *sqlstore.DB
@@ -166,21 +159,11 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if fromStore {
-		if db.Sealer, err = secretSealer(a, dir); err != nil {
-			return err
-		}
-		stored, err := db.Sources(ctx)
+		src, err := storedSource(ctx, a, db, dir, *only)
 		if err != nil {
 			return err
 		}
-		for _, src := range stored {
-			if src.Name == *only {
-				sources = append(sources, src)
-			}
-		}
-		if len(sources) == 0 {
-			return usageErrorf("no source named %s is set up in %s; set it up in the console, or give -config or the source flags", *only, dir)
-		}
+		sources = append(sources, src)
 	}
 
 	var failed, held bool
@@ -203,6 +186,26 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		return errHeld
 	}
 	return nil
+}
+
+// storedSource reads the source of this name set up in the console
+// (roster serve), its bind password unsealed with the data folder's key.
+func storedSource(ctx context.Context, a *app, db *sqlstore.DB, dir, name string) (*roster.Source, error) {
+	var err error
+	if db.Sealer, err = secretSealer(a, dir); err != nil {
+		return nil, err
+	}
+	id, err := db.LookupSourceID(ctx, name)
+	if err == nil {
+		var src *roster.Source
+		if src, err = db.Source(ctx, id); err == nil {
+			return src, nil
+		}
+	}
+	if roster.ErrorCode(err) == roster.ENOTFOUND { // unknown, or synced only from a configuration file
+		return nil, usageErrorf("no source named %s is set up in the user base (%s); set it up in the console, or give -config or the source flags", name, db)
+	}
+	return nil, err
 }
 
 func syncOne(ctx context.Context, a *app, db *sqlstore.DB, hash func(string) string, src *roster.Source, opt reconcile.Options, asJSON bool) error {

@@ -31,7 +31,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,10 +252,7 @@ func runSyncWorker(ctx context.Context, a *app, args []string) error {
 	if err := lowerPriority(level); err != nil {
 		a.log.Warn("the sync runs at normal priority", "err", err)
 	}
-	if a.getenv("GOGC") == "" && a.getenv("GOMEMLIMIT") == "" {
-		debug.SetGCPercent(400) // as roster sync: see there
-		debug.SetMemoryLimit(128 << 20)
-	}
+	defer collectLess(a, syncMemoryLimit)()
 
 	var mu sync.Mutex
 	out := json.NewEncoder(a.stdout)
