@@ -72,7 +72,7 @@ func errLeaseHeld(source, holder string, until time.Time) *roster.Error {
 		source, holder, until.UTC().Format(time.RFC3339))
 }
 
-func errLeaseLost(sourceID int64, holder string) *roster.Error {
+func errLeaseLost(source, holder string) *roster.Error {
 	return rosterError("RenewLease", roster.ECONFLICT,
-		"the roster node %s lost its lease of source %d (it ran out, and another node may have taken over); this sync stops", holder, sourceID)
+		"the roster node %s lost its lease of the source %s (it ran out, and another node may have taken over); this sync stops", holder, source)
 }

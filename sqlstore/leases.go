@@ -44,11 +44,21 @@ func (db *DB) checkFence(ctx context.Context, t *tx, f fence) error {
 		f.sourceID, f.holder).Scan(timeCol{&until})
 	switch {
 	case errors.Is(err, sql.ErrNoRows) || err == nil && !until.After(now):
-		return errLeaseLost(f.sourceID, f.holder)
+		return errLeaseLost(db.sourceName(ctx, t, f.sourceID), f.holder)
 	case err != nil:
 		return fmt.Errorf("store: check the lease of source %d: %w", f.sourceID, err)
 	}
 	return nil
+}
+
+// sourceName names a source in a message, by its ID when the name cannot
+// be read.
+func (db *DB) sourceName(ctx context.Context, t *tx, id int64) string {
+	var name string
+	if t.QueryRowContext(ctx, `SELECT name FROM sources WHERE id = ?`, id).Scan(&name) != nil {
+		return fmt.Sprintf("with the ID %d", id)
+	}
+	return name
 }
 
 // AcquireLease gives holder the right to sync sourceID until now+ttl. It
@@ -130,7 +140,7 @@ func (db *DB) RenewLease(ctx context.Context, sourceID int64, holder string, ttl
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("store: renew the lease of source %d: %w", sourceID, err)
 		} else if n == 0 {
-			return errLeaseLost(sourceID, holder)
+			return errLeaseLost(db.sourceName(ctx, t, sourceID), holder)
 		}
 		return nil
 	})

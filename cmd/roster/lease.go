@@ -35,29 +35,32 @@ func nodeID() string {
 // heldLease is a lease this process keeps alive in the background.
 type heldLease struct {
 	*roster.Lease
+	// ctx is the caller's context, fenced by the lease (the store
+	// refuses every write made under it once the lease is no longer
+	// held), and cancelled, with the reason, when the lease is lost.
+	ctx  context.Context
 	stop func()
 }
 
-// fenced returns ctx with the lease's fence: the store refuses every
-// write made under it once the lease is no longer held.
-func (l *heldLease) fenced(ctx context.Context) context.Context {
-	return sqlstore.WithFence(ctx, l.SourceID, l.Holder)
-}
-
-// holdLease takes the lease of sourceID for holder, then renews it every
-// third of ttl until release. When a renewal finds the lease gone, or no
-// renewal succeeded for two thirds of ttl, it calls lost once: the
-// caller's sync must stop, since another node may run it soon. Beyond
-// that, the caller's writes carry the lease's fence (fenced), so that
-// none lands after the lease is lost. Errors: ECONFLICT when another node
-// holds it.
-func holdLease(ctx context.Context, db *sqlstore.DB, log *slog.Logger, sourceID int64, holder string, ttl time.Duration, lost func(error)) (*heldLease, error) {
+// holdLease takes the lease of the source (sourceID, named name) for
+// holder, then renews it every third of ttl until stop. When a renewal
+// finds the lease gone, or no renewal succeeded for two thirds of ttl,
+// it logs it and cancels the lease's ctx: the caller's sync must stop,
+// since another node may run it soon. Beyond that, the caller's writes
+// carry the lease's fence, so that none lands after the lease is lost.
+// Errors: ECONFLICT when another node holds it.
+func holdLease(ctx context.Context, db *sqlstore.DB, log *slog.Logger, sourceID int64, name, holder string, ttl time.Duration) (*heldLease, error) {
 	l, err := db.AcquireLease(ctx, sourceID, holder, ttl)
 	if err != nil {
 		return nil, err
 	}
 	if l.Abandoned > 0 {
-		log.Warn("runs of a roster node that stopped mid-sync are marked failed", "source_id", sourceID, "runs", l.Abandoned)
+		log.Warn("runs of a roster node that stopped mid-sync are marked failed", "source", name, "runs", l.Abandoned)
+	}
+	lctx, cancel := context.WithCancelCause(ctx)
+	lost := func(err error) {
+		log.Error("this node lost its hold on the source; the sync stops", "source", name, "err", roster.ErrorMessage(err))
+		cancel(err)
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -89,7 +92,8 @@ func holdLease(ctx context.Context, db *sqlstore.DB, log *slog.Logger, sourceID 
 				lost(err)
 				return
 			case time.Since(lastOK) >= ttl*2/3:
-				lost(fmt.Errorf("the lease of source %d could not be renewed for %s (the database did not answer): %w", sourceID, time.Since(lastOK).Round(time.Second), err))
+				lost(roster.Errorf(roster.EUNAVAILABLE, "the lease of the source %s could not be renewed for %s (the user base did not answer: %s); this sync stops",
+					name, time.Since(lastOK).Round(time.Second), roster.ErrorMessage(err)))
 				return
 			default:
 				log.Warn("cannot renew the sync lease; trying again", "source_id", sourceID, "err", err)
@@ -108,5 +112,5 @@ func holdLease(ctx context.Context, db *sqlstore.DB, log *slog.Logger, sourceID 
 			}
 		})
 	}
-	return &heldLease{Lease: l, stop: stop}, nil
+	return &heldLease{Lease: l, ctx: sqlstore.WithFence(lctx, sourceID, holder), stop: func() { stop(); cancel(nil) }}, nil
 }

@@ -161,10 +161,7 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 	// One node at a time per source, across all nodes sharing the
 	// database; a node that loses its lease stops its sync.
 	ctx, cancel := context.WithCancelCause(s.base)
-	lease, err := holdLease(s.base, s.db, s.a.log, sourceID, s.holder, s.leaseTTL, func(err error) {
-		s.a.log.Error("this node lost its hold on the source; the sync stops", "source", src.Name, "err", roster.ErrorMessage(err))
-		cancel(err)
-	})
+	lease, err := holdLease(ctx, s.db, s.a.log, sourceID, src.Name, s.holder, s.leaseTTL)
 	if err == nil && !req.Slot.IsZero() {
 		err = s.slotTaken(src, req)
 		if err != nil {
@@ -179,7 +176,7 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 		s.mu.Unlock()
 		return 0, err
 	}
-	ctx = lease.fenced(ctx)
+	ctx = lease.ctx
 	j := &job{cancel: func() { cancel(context.Canceled) }}
 	// The run's ID once recorded, or why the sync ended before it was.
 	type outcome struct {

@@ -225,18 +225,12 @@ func syncOne(ctx context.Context, a *app, db *sqlstore.DB, hash func(string) str
 	if !opt.DryRun {
 		// The same lease as roster serve's nodes take: a sync from the
 		// command line never runs beside a node's sync of the source.
-		var cancel context.CancelCauseFunc
-		ctx, cancel = context.WithCancelCause(ctx)
-		defer cancel(nil)
-		lease, err := holdLease(ctx, db, a.log, sourceID, nodeID(), defaultLeaseTTL, func(err error) {
-			a.log.Error("this sync lost its hold on the source and stops", "source", src.Name, "err", roster.ErrorMessage(err))
-			cancel(err)
-		})
+		lease, err := holdLease(ctx, db, a.log, sourceID, src.Name, nodeID(), defaultLeaseTTL)
 		if err != nil {
 			return err
 		}
 		defer lease.stop()
-		ctx = lease.fenced(ctx)
+		ctx = lease.ctx
 	}
 	url, _ := src.URL()
 	for _, w := range src.Warnings() {

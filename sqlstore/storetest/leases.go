@@ -46,6 +46,9 @@ func testLeases(t *testing.T, o Opener) {
 	}
 	_, err = db.RenewLease(ctx, corp, "node-b", ttl)
 	wantCode(t, err, roster.ECONFLICT)
+	if msg := roster.ErrorMessage(err); !strings.Contains(msg, "the source corp") {
+		t.Errorf("a lost lease does not name the source: %s", msg)
+	}
 
 	// node-a dies in a run: its lease runs out, node-b takes over and
 	// closes the abandoned run; node-a cannot renew any more.
@@ -76,6 +79,9 @@ func testLeases(t *testing.T, o Opener) {
 	fencedA := sqlstore.WithFence(ctx, corp, "node-a")
 	err = db.Apply(fencedA, corp, []reconcile.Change{{Kind: reconcile.Create, Login: "late", User: NewUser("late")}})
 	wantCode(t, err, roster.ECONFLICT)
+	if msg := roster.ErrorMessage(err); !strings.Contains(msg, "node-a lost its lease of the source corp") {
+		t.Errorf("a fenced write's refusal: %s", msg)
+	}
 	wantCode(t, db.SaveCursor(fencedA, corp, roster.Cursor{Kind: roster.CursorUSN, Server: "dc", Value: "1", Scope: "s"}), roster.ECONFLICT)
 	late := &roster.Run{ID: run.ID, SourceID: corp, Mode: roster.RunFull, Status: roster.RunSucceeded}
 	wantCode(t, db.FinishRun(fencedA, late), roster.ECONFLICT)
