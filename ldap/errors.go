@@ -287,3 +287,45 @@ func errTooManyRangeSteps(dn, attr string, n int) error {
 	return &roster.Error{Code: roster.EINTERNAL, Op: "ldap.Values",
 		Message: fmt.Sprintf("reading %s of %s took more than %d range steps; stopped", attr, dn, n)}
 }
+
+// writeError turns a refused modify into a sentence with the fix.
+func (c *Conn) writeError(dn, attr string, err error) error {
+	var le *goldap.Error
+	if !errors.As(err, &le) {
+		return c.netError("write of "+attr, err)
+	}
+	e := &roster.Error{Op: "ldap.Write", Err: err}
+	switch le.ResultCode {
+	case goldap.LDAPResultInsufficientAccessRights:
+		e.Code = roster.EFORBIDDEN
+		e.Message = fmt.Sprintf("the account %s may not write %s on %s; grant it write access to that attribute on the users' container, or turn write-back off", c.src.Login, attr, dn)
+		if c.src.Type == roster.EntraDS {
+			e.Message = fmt.Sprintf("Entra Domain Services refused to write %s on %s: users synced from Microsoft Entra ID are read-only there. "+
+				"Set the attribute in Entra ID (or in the on-premises AD that feeds it), and map it as the print code or card attribute; "+
+				"or turn write-back off and let roster keep the codes itself", attr, dn)
+		}
+	case goldap.LDAPResultUnwillingToPerform:
+		e.Code = roster.EFORBIDDEN
+		e.Message = fmt.Sprintf("the directory is unwilling to write %s on %s (a read-only replica, or a read-only object): %s; write-back needs a writable server", attr, dn, le.Err)
+		if c.src.Type == roster.EntraDS {
+			e.Message = fmt.Sprintf("Entra Domain Services will not write %s on %s: users synced from Microsoft Entra ID are read-only there. "+
+				"Set the attribute in Entra ID instead, or turn write-back off and let roster keep the codes itself", attr, dn)
+		}
+	case goldap.LDAPResultUndefinedAttributeType, goldap.LDAPResultObjectClassViolation, goldap.LDAPResultNoSuchAttribute:
+		e.Code = roster.EINVALID
+		e.Message = fmt.Sprintf("the entry %s cannot hold the attribute %s (the directory's schema says: %s); choose another attribute for write-back", dn, attr, le.Err)
+	case goldap.LDAPResultConstraintViolation, goldap.LDAPResultInvalidAttributeSyntax:
+		e.Code = roster.EINVALID
+		e.Message = fmt.Sprintf("the directory refused the value for %s on %s: %s", attr, dn, le.Err)
+	case goldap.LDAPResultNoSuchObject:
+		return errEntryGone(dn)
+	default: // a dropped connection, or a code with no advice of its own
+		return c.resultError("write of "+attr+" on "+dn, le)
+	}
+	return e
+}
+
+// errEntryGone says a user's entry was not found for a write.
+func errEntryGone(dn string) error {
+	return roster.Errorf(roster.ENOTFOUND, "the entry %s is not in the directory (any more); run a sync", dn)
+}

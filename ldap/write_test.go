@@ -25,9 +25,12 @@ func TestWriteErrorsSayWhatToDo(t *testing.T) {
 		{roster.OpenLDAP, goldap.LDAPResultUndefinedAttributeType, roster.EINVALID, "cannot hold the attribute employeeNumber"},
 		{roster.OpenLDAP, goldap.LDAPResultObjectClassViolation, roster.EINVALID, "choose another attribute"},
 		{roster.ActiveDirectory, goldap.LDAPResultNoSuchObject, roster.ENOTFOUND, "run a sync"},
+		// A dropped connection is an outage, not a refusal.
+		{roster.OpenLDAP, goldap.ErrorNetwork, roster.EUNAVAILABLE, "the connection to 127.0.0.1:636 failed during the write of employeeNumber"},
+		{roster.OpenLDAP, goldap.LDAPResultBusy, roster.EINTERNAL, "refused the write of employeeNumber on CN=Test User"},
 	}
 	for _, tt := range tests {
-		c := &Conn{src: &roster.Source{Type: tt.typ, Login: "svc-print@corp.test"}}
+		c := &Conn{src: &roster.Source{Type: tt.typ, Login: "svc-print@corp.test"}, addr: "127.0.0.1:636"}
 		err := c.writeError(dn, "employeeNumber", goldap.NewError(tt.rc, errors.New("server said no")))
 		if roster.ErrorCode(err) != tt.code || !strings.Contains(roster.ErrorMessage(err), tt.want) {
 			t.Errorf("%s rc %d: %s %q; want %s with %q", tt.typ, tt.rc, roster.ErrorCode(err), roster.ErrorMessage(err), tt.code, tt.want)
