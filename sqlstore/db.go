@@ -134,9 +134,6 @@ func New(sqldb *sql.DB, d Dialect, name string) *DB {
 	return &DB{db: &sqlDB{DB: sqldb, d: &d}, d: d, name: name}
 }
 
-// Dialect returns the database's dialect.
-func (db *DB) Dialect() Dialect { return db.d }
-
 // String says which database this is: its kind and where it is.
 func (db *DB) String() string { return db.d.Name + " " + db.name }
 
@@ -163,7 +160,9 @@ func (db *DB) now() time.Time {
 // clock returns the time leases are measured by: the database's clock
 // (read in t) where the dialect has one and no test clock is set, else
 // now.
-func (db *DB) clock(ctx context.Context, t *tx) (time.Time, error) {
+func (db *DB) clock(ctx context.Context, t interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (time.Time, error) {
 	if db.Now != nil || db.d.ClockQuery == "" {
 		return db.now(), nil
 	}

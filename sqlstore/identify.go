@@ -43,12 +43,12 @@ func (a alsoScan) Scan(dest ...any) error { return a.row.Scan(append(dest, a.mor
 
 // UsersByPrintCodeHash returns the users whose print code has this keyed
 // hash: one, normally. Codes from a directory may repeat, and the caller
-// must then refuse rather than pick one.
+// must then refuse rather than pick one. Aliases and cards are not loaded.
 func (db *DB) UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.User, error) {
 	if hash == "" {
 		return nil, nil
 	}
-	users, err := queryUsers(ctx, hotQuerier{db.db}, `SELECT `+userColumns+` FROM users u WHERE u.print_code_hash = ? ORDER BY u.id LIMIT 10`, hash)
+	users, err := queryUsersOnly(ctx, hotQuerier{db.db}, `SELECT `+userColumns+` FROM users u WHERE u.print_code_hash = ? ORDER BY u.id LIMIT 10`, hash)
 	if err != nil {
 		return nil, fmt.Errorf("store: users by print code: %w", err)
 	}
@@ -121,7 +121,7 @@ func boolInt(b bool) int {
 // print code, by login: those a bulk generation gives one. Cards and
 // aliases are not loaded.
 func (db *DB) UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*roster.User, error) {
-	users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
+	users, err := queryUsersOnly(ctx, db.db, `SELECT `+userColumns+` FROM users u
 		WHERE u.source_id = ? AND u.print_code_hash = '' AND u.disabled = ? ORDER BY u.login, u.id`, sourceID, false)
 	if err != nil {
 		return nil, fmt.Errorf("store: users without a print code: %w", err)

@@ -34,6 +34,12 @@ func WithFence(ctx context.Context, sourceID int64, holder string) context.Conte
 	return context.WithValue(ctx, fenceKey{}, fence{sourceID, holder})
 }
 
+// withoutFence is ctx without a fence: the lease's own bookkeeping and
+// the sweep of abandoned runs must not be refused by the fence they keep.
+func withoutFence(ctx context.Context) context.Context {
+	return context.WithValue(ctx, fenceKey{}, nil)
+}
+
 func (db *DB) checkFence(ctx context.Context, t *tx, f fence) error {
 	now, err := db.clock(ctx, t)
 	if err != nil {
@@ -74,7 +80,7 @@ func (db *DB) sourceName(ctx context.Context, t *tx, id int64) string {
 func (db *DB) AcquireLease(ctx context.Context, sourceID int64, holder string, ttl time.Duration) (*roster.Lease, error) {
 	l := &roster.Lease{SourceID: sourceID, Holder: holder}
 	var now time.Time
-	err := db.inTx(context.WithValue(ctx, fenceKey{}, nil), "acquire lease", func(t *tx) error {
+	err := db.inTx(withoutFence(ctx), "acquire lease", func(t *tx) error {
 		var err error
 		if now, err = db.clock(ctx, t); err != nil {
 			return err
@@ -126,7 +132,7 @@ func (db *DB) AcquireLease(ctx context.Context, sourceID int64, holder string, t
 // holder must then stop.
 func (db *DB) RenewLease(ctx context.Context, sourceID int64, holder string, ttl time.Duration) (time.Time, error) {
 	var until time.Time
-	err := db.inTx(context.WithValue(ctx, fenceKey{}, nil), "renew lease", func(t *tx) error {
+	err := db.inTx(withoutFence(ctx), "renew lease", func(t *tx) error {
 		now, err := db.clock(ctx, t)
 		if err != nil {
 			return err
@@ -164,18 +170,17 @@ func (db *DB) ReleaseLease(ctx context.Context, sourceID int64, holder string) e
 // Errors: ENOTFOUND when nobody holds it, or the lease ran out.
 func (db *DB) LeaseHolder(ctx context.Context, sourceID int64) (string, time.Time, error) {
 	var holder string
-	var until, now time.Time
-	err := db.inTx(context.WithValue(ctx, fenceKey{}, nil), "read lease", func(t *tx) error {
-		var err error
-		if now, err = db.clock(ctx, t); err != nil {
-			return err
-		}
-		return t.QueryRowContext(ctx, `SELECT holder, expires_at FROM sync_leases WHERE source_id = ?`, sourceID).
+	var until time.Time
+	// Two plain reads: on SQLite a transaction would wait for a sync's
+	// write lock.
+	now, err := db.clock(ctx, db.db)
+	if err == nil {
+		err = db.db.QueryRowContext(ctx, `SELECT holder, expires_at FROM sync_leases WHERE source_id = ?`, sourceID).
 			Scan(&holder, timeCol{&until})
-	})
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows) || err == nil && !until.After(now):
-		return "", time.Time{}, roster.Errorf(roster.ENOTFOUND, "no roster node is syncing source %d", sourceID)
+		return "", time.Time{}, roster.Errorf(roster.ENOTFOUND, "no roster node is syncing the source with the ID %d", sourceID)
 	case err != nil:
 		return "", time.Time{}, fmt.Errorf("store: lease of source %d: %w", sourceID, err)
 	}

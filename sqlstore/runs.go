@@ -254,7 +254,7 @@ func (db *DB) Run(ctx context.Context, id int64) (*roster.Run, error) {
 // stay "running" until the next sync of its source.
 func (db *DB) AbandonRunning(ctx context.Context) (int64, error) {
 	var n int64
-	err := db.inTx(context.WithValue(ctx, fenceKey{}, nil), "close abandoned runs", func(t *tx) error {
+	err := db.inTx(withoutFence(ctx), "close abandoned runs", func(t *tx) error {
 		now, err := db.clock(ctx, t)
 		if err != nil {
 			return err

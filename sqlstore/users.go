@@ -44,6 +44,19 @@ func extraValue(extra map[string][]string) (any, error) { return jsonValue(extra
 // queryUsers runs a query that selects userColumns and returns its users,
 // complete with aliases and cards.
 func queryUsers(ctx context.Context, q querier, query string, args ...any) ([]*roster.User, error) {
+	users, err := queryUsersOnly(ctx, q, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := fillUsers(ctx, q, users); err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+// queryUsersOnly is queryUsers without aliases and cards, for callers that
+// use neither (a terminal's lookup by code): two queries fewer.
+func queryUsersOnly(ctx context.Context, q querier, query string, args ...any) ([]*roster.User, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -57,14 +70,7 @@ func queryUsers(ctx context.Context, q querier, query string, args ...any) ([]*r
 		}
 		users = append(users, u)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	if err := fillUsers(ctx, q, users); err != nil {
-		return nil, err
-	}
-	return users, nil
+	return users, rows.Err()
 }
 
 // fillUsers loads the aliases (oldest first) and the cards of users: the
