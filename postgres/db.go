@@ -84,7 +84,7 @@ func LooksLikeKeywords(s string) bool {
 func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, errBadDSN(dsn, err)
+		return nil, errBadDSN(dsn)
 	}
 	where := Redact(dsn)
 	// Plan each statement for its values. pgx prepares statements, and
@@ -114,12 +114,16 @@ func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 // Migrations returns the schema's steps.
 func Migrations() fs.FS { return sqlstore.Steps(migration, "migration") }
 
-func errBadDSN(dsn string, err error) *roster.Error {
-	// pgx's parse errors can quote the DSN, password included: say only
-	// what is wrong in general.
-	e := roster.Errorf(roster.EINVALID, "the database URL %s does not parse; write it as postgres://user:password@host:5432/database?sslmode=verify-full", Redact(dsn))
+func errBadDSN(dsn string) *roster.Error {
+	// pgx's parse errors quote the URL: only the URL parser's own reason
+	// (an invalid port, say) is given, never the URL.
+	why := ""
+	var ue *url.Error
+	if _, perr := url.Parse(dsn); errors.As(perr, &ue) && ue.Err != nil {
+		why = " (" + ue.Err.Error() + ")"
+	}
+	e := roster.Errorf(roster.EINVALID, "the PostgreSQL URL does not parse%s; write it as postgres://user@host:5432/database?sslmode=verify-full, with the password in PGPASSWORD or ~/.pgpass (characters such as @, : or / in a password must be percent-encoded)", why)
 	e.Op = "postgres.Open"
-	_ = err
 	return e
 }
 
@@ -150,7 +154,7 @@ func errConnect(where string, cfg *pgx.ConnConfig, err error) *roster.Error {
 func Raw(dsn string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, errBadDSN(dsn, err)
+		return nil, errBadDSN(dsn)
 	}
 	return stdlib.OpenDB(*cfg), nil
 }

@@ -39,6 +39,15 @@ func TestRedact(t *testing.T) {
 	}
 }
 
+// A URL that does not parse: the reason, never the URL or its password.
+func TestABadURLSaysWhyWithoutThePassword(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://roster:Sekret-9@db:port/roster")
+	msg := roster.ErrorMessage(err)
+	if roster.ErrorCode(err) != roster.EINVALID || !strings.Contains(msg, "invalid port") || strings.Contains(err.Error(), "Sekret-9") || strings.Contains(msg, "a database URL that does not parse") {
+		t.Fatalf("Open(bad URL) = %v (%s)", err, msg)
+	}
+}
+
 // currentUser is the user pgx assumes when the URL names none.
 func currentUser(t *testing.T) string {
 	u, err := user.Current()
