@@ -127,7 +127,7 @@ func (s *Server) banners(r *http.Request) []banner {
 	if err != nil {
 		return nil
 	}
-	last, lastFull := s.latestRuns(r)
+	last, lastFull := s.latestRuns(r, sources)
 	for _, src := range sources {
 		for _, w := range src.Warnings() {
 			out = append(out, banner{"warning", src.Name + ": " + w})
@@ -157,28 +157,17 @@ func (s *Server) banners(r *http.Request) []banner {
 	return out
 }
 
-func (s *Server) lastRuns(r *http.Request) map[int64]*roster.Run {
-	last, _ := s.latestRuns(r)
-	return last
-}
-
-// latestRuns is each source's latest run and latest full run, from one
-// query of the recent runs; empty when they cannot be read.
-func (s *Server) latestRuns(r *http.Request) (last, full map[int64]*roster.Run) {
+// latestRuns is each source's latest sync (write-back records are not
+// syncs) and latest full sync, however many runs came after it; a source
+// whose runs cannot be read has none.
+func (s *Server) latestRuns(r *http.Request, sources []*roster.Source) (last, full map[int64]*roster.Run) {
 	last, full = map[int64]*roster.Run{}, map[int64]*roster.Run{}
-	runs, err := s.Store.Runs(r.Context(), 0, 500)
-	if err != nil {
-		return last, full
-	}
-	for _, run := range runs { // newest first
-		if run.Mode == roster.RunWriteBack {
-			continue // a record of one write, not a sync
+	for _, src := range sources {
+		if run, err := s.Store.LatestRun(r.Context(), src.ID, roster.RunFull, roster.RunIncremental); err == nil && run != nil {
+			last[src.ID] = run
 		}
-		if last[run.SourceID] == nil {
-			last[run.SourceID] = run
-		}
-		if run.Mode == roster.RunFull && full[run.SourceID] == nil {
-			full[run.SourceID] = run
+		if run, err := s.Store.LatestRun(r.Context(), src.ID, roster.RunFull); err == nil && run != nil {
+			full[src.ID] = run
 		}
 	}
 	return last, full
@@ -212,8 +201,9 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request, p page) {
 	for _, src := range sources {
 		next[src.ID] = s.Syncer.NextRun(src.ID)
 	}
+	lastRuns, _ := s.latestRuns(r, sources)
 	p.Title = "Directory sources"
-	s.render(w, r, "sources", p, map[string]any{"Sources": sources, "LastRuns": s.lastRuns(r), "NextRuns": next})
+	s.render(w, r, "sources", p, map[string]any{"Sources": sources, "LastRuns": lastRuns, "NextRuns": next})
 }
 
 func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request, p page) {

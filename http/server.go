@@ -41,6 +41,7 @@ type Store interface {
 	UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error)
 	Groups(ctx context.Context) ([]*roster.GroupSummary, error)
 	Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error)
+	LatestRun(ctx context.Context, sourceID int64, modes ...roster.RunMode) (*roster.Run, error)
 	RunCounts(ctx context.Context) (map[roster.RunStatus]int, error)
 	UserByID(ctx context.Context, id int64) (*roster.User, error)
 	Run(ctx context.Context, id int64) (*roster.Run, error)

@@ -834,10 +834,17 @@ func TestAFailedFullSyncStaysVisibleBehindIncrementalOnes(t *testing.T) {
 	}
 	id := int64(body["id"].(float64))
 	ctx := context.Background()
-	for _, r := range []*roster.Run{
-		{SourceID: id, Mode: roster.RunFull, Status: roster.RunFailed, Error: "the connection to the directory was cut"},
-		{SourceID: id, Mode: roster.RunIncremental, Status: roster.RunSucceeded},
-	} {
+	// More runs after it than a page of recent runs holds: a day of
+	// incremental runs every 5 minutes, and write-back records.
+	runs := []*roster.Run{{SourceID: id, Mode: roster.RunFull, Status: roster.RunFailed, Error: "the connection to the directory was cut"}}
+	for i := range 501 {
+		mode := roster.RunIncremental
+		if i%10 == 0 {
+			mode = roster.RunWriteBack
+		}
+		runs = append(runs, &roster.Run{SourceID: id, Mode: mode, Status: roster.RunSucceeded})
+	}
+	for _, r := range runs {
 		status := r.Status
 		r.StartedAt, r.Status = time.Now(), roster.RunRunning
 		if err := f.db.StartRun(ctx, r); err != nil {

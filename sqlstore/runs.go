@@ -213,6 +213,24 @@ func (db *DB) Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Ru
 	return runs, nil
 }
 
+// LatestRun returns the latest run of sourceID in one of modes, without
+// its entry errors and held users, or nil when there is none.
+func (db *DB) LatestRun(ctx context.Context, sourceID int64, modes ...roster.RunMode) (*roster.Run, error) {
+	args := []any{sourceID}
+	for _, m := range modes {
+		args = append(args, string(m))
+	}
+	r, err := scanRun(db.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE source_id = ? AND mode IN (`+placeholders(len(modes))+`) ORDER BY id DESC LIMIT 1`, args...))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("store: latest run of source %d: %w", sourceID, err)
+	}
+	return r, nil
+}
+
 // Run returns the run with this ID, with its entry errors (in the order
 // they were stored) and held users (by ID).
 //

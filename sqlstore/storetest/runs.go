@@ -195,3 +195,39 @@ func testHeldRemovals(t *testing.T, o Opener) {
 		})
 	}
 }
+
+// A source's latest run of some modes, however many runs of other modes
+// came after it: the console's warnings rely on it.
+func testLatestRun(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	lab, _ := db.SourceID(ctx, "lab")
+	start := func(source int64, mode roster.RunMode) int64 {
+		run := &roster.Run{SourceID: source, Mode: mode, StartedAt: t0}
+		if err := db.StartRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		return run.ID
+	}
+	full := start(corp, roster.RunFull)
+	var incr int64
+	for range 3 {
+		incr = start(corp, roster.RunIncremental)
+	}
+	start(corp, roster.RunWriteBack)
+	start(lab, roster.RunIncremental)
+	for _, tt := range []struct {
+		source int64
+		modes  []roster.RunMode
+		want   int64
+	}{
+		{corp, []roster.RunMode{roster.RunFull, roster.RunIncremental}, incr},
+		{corp, []roster.RunMode{roster.RunFull}, full},
+		{lab, []roster.RunMode{roster.RunFull}, 0},
+	} {
+		r, err := db.LatestRun(ctx, tt.source, tt.modes...)
+		if err != nil || (r == nil) != (tt.want == 0) || r != nil && r.ID != tt.want {
+			t.Errorf("LatestRun(%d, %v) = %+v, %v; want run %d", tt.source, tt.modes, r, err, tt.want)
+		}
+	}
+}

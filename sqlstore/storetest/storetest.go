@@ -44,6 +44,7 @@ func Run(t *testing.T, o Opener) {
 		{"UserGroups", testUserGroups},
 		{"RunRoundTrip", testRunRoundTrip},
 		{"Runs", testRuns},
+		{"LatestRun", testLatestRun},
 		{"HeldRemovals", testHeldRemovals},
 		{"CursorsAreKeptPerSource", testCursorsAreKeptPerSource},
 		{"SourcesKeepTheirPasswordSealed", testSourcesKeepTheirPasswordSealed},
