@@ -41,6 +41,33 @@ var adBindReasons = map[string]string{
 
 var adDataCode = regexp.MustCompile(`data ([0-9a-fA-F]{3,8})`)
 
+// ADBindReason returns the reason Active Directory gave for refusing a
+// bind, in words (wrong password, locked out, expired, must change; ""
+// for a code without one) and its code, read from the directory's answer
+// that err carries. ok is false when err holds no such answer (OpenLDAP,
+// or no answer at all).
+func ADBindReason(err error) (code, reason string, ok bool) {
+	var le *goldap.Error
+	if !errors.As(err, &le) || le.ResultCode != goldap.LDAPResultInvalidCredentials {
+		return "", "", false
+	}
+	m := adDataCode.FindStringSubmatch(le.Error())
+	if m == nil {
+		return "", "", false
+	}
+	code = strings.ToLower(m[1])
+	return code, adBindReasons[code], true
+}
+
+// ADRefusal says that AD refused login, with its reason when known: the
+// words of ADBindReason.
+func ADRefusal(login, code, reason string) string {
+	if reason == "" {
+		return fmt.Sprintf("the directory rejected the login %s (AD code %s)", login, code)
+	}
+	return fmt.Sprintf("the directory rejected the login %s: %s (AD code %s)", login, reason, code)
+}
+
 func (c *Conn) bindError(err error) error {
 	login := c.src.Login
 	var le *goldap.Error
@@ -51,13 +78,8 @@ func (c *Conn) bindError(err error) error {
 	switch le.ResultCode {
 	case goldap.LDAPResultInvalidCredentials:
 		e.Code = roster.EUNAUTHORIZED
-		if m := adDataCode.FindStringSubmatch(le.Error()); m != nil {
-			code := strings.ToLower(m[1])
-			if reason, ok := adBindReasons[code]; ok {
-				e.Message = fmt.Sprintf("the directory rejected the login %s: %s (AD code %s)", login, reason, code)
-				return e
-			}
-			e.Message = fmt.Sprintf("the directory rejected the login %s (AD code %s)", login, code)
+		if code, reason, ok := ADBindReason(err); ok {
+			e.Message = ADRefusal(login, code, reason)
 			return e
 		}
 		e.Message = fmt.Sprintf("the directory rejected the login %s: wrong DN or password (LDAP code 49); roster does not retry", login)

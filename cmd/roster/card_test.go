@@ -3,8 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-
-	"github.com/rosterhq/roster"
 )
 
 func TestCardTestBench(t *testing.T) {
@@ -34,21 +32,5 @@ func TestCardTestBench(t *testing.T) {
 				t.Errorf("roster %q: no %q in\n%s%s", tt.args, w, out, errOut)
 			}
 		}
-	}
-}
-
-func TestForTerminal(t *testing.T) {
-	u := &roster.User{Login: "jdoe", DN: "CN=John Doe,OU=AADDC Users,DC=corp,DC=test"}
-	ad := roster.Errorf(roster.EUNAUTHORIZED, "the directory rejected the login CN=John Doe,OU=AADDC Users,DC=corp,DC=test: the account is locked out (AD code 775)")
-	if got := roster.ErrorMessage(forTerminal(ad, u)); strings.Contains(got, "CN=") || !strings.Contains(got, "jdoe") || !strings.Contains(got, "locked") {
-		t.Errorf("AD reason for a terminal: %q", got)
-	}
-	ol := roster.Errorf(roster.EUNAUTHORIZED, "the directory rejected the login uid=jdoe,ou=people: wrong password; for OpenLDAP give the DN, such as uid=svc-print,ou=system")
-	if got := roster.ErrorMessage(forTerminal(ol, u)); got != "wrong login or password" {
-		t.Errorf("OpenLDAP refusal for a terminal: %q", got)
-	}
-	other := roster.Errorf(roster.EUNAVAILABLE, "cannot reach the directory")
-	if forTerminal(other, u) != other {
-		t.Error("a non-credential error was rewritten")
 	}
 }

@@ -285,11 +285,11 @@ func forTerminal(err error, u *roster.User) error {
 	if roster.ErrorCode(err) != roster.EUNAUTHORIZED {
 		return err
 	}
-	msg := roster.ErrorMessage(err)
-	if !strings.Contains(msg, "(AD code ") {
+	code, reason, ok := ldap.ADBindReason(err)
+	if !ok {
 		return roster.Errorf(roster.EUNAUTHORIZED, "wrong login or password")
 	}
-	return roster.Errorf(roster.EUNAUTHORIZED, "%s", strings.ReplaceAll(msg, u.DN, u.Login))
+	return roster.Errorf(roster.EUNAUTHORIZED, "%s", ldap.ADRefusal(u.Login, code, reason))
 }
 
 // WriteBack writes value to the user's directory entry, in the attribute
