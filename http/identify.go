@@ -95,7 +95,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 	switch method {
 	case "card":
 		if u, err = s.Store.UserByCard(r.Context(), strings.TrimSpace(req.Card)); err == nil {
-			card = cardOf(u, strings.TrimSpace(req.Card))
+			card = &u.Cards[0] // the card asked for, and only it
 		}
 	case "code":
 		u, err = s.userByCode(r, req.Code)
@@ -237,15 +237,6 @@ func disabledWhy(r roster.DisabledReason) string {
 		return "disabled by an admin"
 	}
 	return "disabled"
-}
-
-func cardOf(u *roster.User, number string) *roster.Card {
-	for i := range u.Cards {
-		if u.Cards[i].Number == number {
-			return &u.Cards[i]
-		}
-	}
-	return nil
 }
 
 func loginOf(u *roster.User) string {

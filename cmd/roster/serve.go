@@ -71,24 +71,21 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 
-	// A run the record calls running, whose source no node holds, was
-	// cut short by a crash or a kill: say so. Runs that another node
-	// sharing the database is doing hold a lease, and are left alone.
-	closeAbandoned := func(ctx context.Context) {
-		if n, err := db.AbandonRunning(ctx); err == nil && n > 0 {
-			a.log.Warn("runs cut short by a stopped roster node are marked failed", "runs", n)
-		}
-	}
-	closeAbandoned(ctx)
 	syncs := newSyncService(ctx, a, db, hash, dir)
 	syncs.leaseTTL = *leaseTTL
 	syncs.inProcess, syncs.priority, syncs.dbLocation = *inProcess, syncPriorityLevel(*syncPriority), storeLocation(a, *dbf, dir)
 	syncs.sched = newScheduler(db.Sources, syncs.Start, a.log)
 	syncs.sched.every = *check
-	// Again at every look: a node that died mid-run leaves its run
-	// "running" until its lease runs out, and maybe no sync of that
-	// source follows soon to close it.
-	syncs.sched.sweep = closeAbandoned
+	// At start and at every look (the scheduler's first look is at
+	// once): a run the record calls running, whose source no node holds,
+	// was cut short by a crash or a kill, and maybe no sync of that source
+	// follows soon to close it. Runs that another node sharing the
+	// database is doing hold a lease, and are left alone.
+	syncs.sched.sweep = func(ctx context.Context) {
+		if n, err := db.AbandonRunning(ctx); err == nil && n > 0 {
+			a.log.Warn("runs cut short by a stopped roster node are marked failed", "runs", n)
+		}
+	}
 	go syncs.sched.run(ctx, a.now)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies,
 		HashCode: hash, CheckPassword: syncs.CheckPassword, WriteBack: syncs}
