@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,22 +122,8 @@ func TestSeveralNodesShareOnePostgres(t *testing.T) {
 
 	// The source, set up through node 1, reads the lab's AD through a
 	// slow loopback proxy, so that a sync lasts long enough to be killed.
-	ca, _ := os.ReadFile(env.Get("LAB_CA_FILE"))
-	proxy := loopbackProxy(t, strings.TrimPrefix(env.Get("LAB_AD_LDAPS_URL"), "ldaps://"), 0, 8*time.Millisecond)
-	api := func(n *node) *apiClient {
-		jar, _ := cookiejar.New(nil)
-		c := &apiClient{t: t, base: n.url, c: &http.Client{Jar: jar}}
-		_, body := c.call("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPW})
-		c.csrf, _ = body["csrf_token"].(string)
-		return c
-	}
-	code, body := api(nodes[0]).call("POST", "/api/v1/sources", map[string]any{"name": "corp", "type": "entra-ds", "address": proxy, "tls": "ldaps",
-		"domain": "corp.test", "login": "svc-print@corp.test", "password": env.Get("LAB_BIND_PASSWORD"), "ca_pem": string(ca),
-		"full_schedule": "* * * * *"})
-	if code != 201 {
-		t.Fatalf("create the source = %d %v", code, body)
-	}
-	sourceID := int64(body["id"].(float64))
+	api := func(n *node) *apiClient { return signIn(t, n.url, adminPW) }
+	sourceID := createSlowSource(t, env, api(nodes[0]), "corp", 8*time.Millisecond, map[string]any{"full_schedule": "* * * * *"})
 
 	raw, err := postgres.Raw(dsn)
 	if err != nil {

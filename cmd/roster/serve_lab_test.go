@@ -29,6 +29,20 @@ type apiClient struct {
 	responses []string
 }
 
+// signIn signs in to roster serve at base as admin, as the console
+// does, and returns the client with its session and CSRF token.
+func signIn(t *testing.T, base, adminPW string) *apiClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	a := &apiClient{t: t, base: base, c: &http.Client{Jar: jar}}
+	code, body := a.call("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPW})
+	if code != 200 {
+		t.Fatalf("sign-in to %s = %d %v", base, code, body)
+	}
+	a.csrf, _ = body["csrf_token"].(string)
+	return a
+}
+
 func (a *apiClient) call(method, path string, body any) (int, map[string]any) {
 	a.t.Helper()
 	var rd io.Reader
@@ -62,18 +76,12 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 	var logs lockedBuffer
 	url, _, stop := serveLogged(t, map[string]string{"ROSTER_ADMIN_PASSWORD": adminPW}, t.TempDir(), &logs)
 	defer stop()
-	jar, _ := cookiejar.New(nil)
-	a := &apiClient{t: t, base: url, c: &http.Client{Jar: jar}}
-	code, body := a.call("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPW})
-	if code != 200 {
-		t.Fatalf("login = %d %v", code, body)
-	}
-	a.csrf = body["csrf_token"].(string)
+	a := signIn(t, url, adminPW)
 
 	bindPW := env.Get("LAB_BIND_PASSWORD")
 	form := map[string]any{"name": "corp", "type": "entra-ds", "address": "127.0.0.1", "tls": "ldaps",
 		"domain": "corp.test", "login": "svc-print@corp.test", "password": bindPW}
-	code, body = a.call("POST", "/api/v1/sources", form)
+	code, body := a.call("POST", "/api/v1/sources", form)
 	if code != 201 {
 		t.Fatalf("create source = %d %v", code, body)
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,18 +25,28 @@ func slowSyncServer(t *testing.T, logs *lockedBuffer) (*apiClient, string, strin
 	const adminPW = "Worker-Admin-Password-1"
 	data := t.TempDir()
 	url, _, stop := serveLogged(t, map[string]string{"ROSTER_ADMIN_PASSWORD": adminPW}, data, logs)
-	jar, _ := cookiejar.New(nil)
-	a := &apiClient{t: t, base: url, c: &http.Client{Jar: jar}}
-	_, body := a.call("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPW})
-	a.csrf = body["csrf_token"].(string)
+	a := signIn(t, url, adminPW)
+	id := createSlowSource(t, env, a, "slow", 40*time.Millisecond, nil)
+	return a, data, fmt.Sprint(id), stop
+}
+
+// createSlowSource sets up, through a, a source that reads the lab's AD
+// through a loopback proxy pausing between reads, so that a sync lasts
+// long enough to be watched, cancelled or killed; extra adds settings.
+func createSlowSource(t *testing.T, env *labenv.Env, a *apiClient, name string, pause time.Duration, extra map[string]any) int64 {
+	t.Helper()
 	ca, _ := os.ReadFile(env.Get("LAB_CA_FILE"))
-	proxy := loopbackProxy(t, strings.TrimPrefix(env.Get("LAB_AD_LDAPS_URL"), "ldaps://"), 0, 40*time.Millisecond)
-	code, body := a.call("POST", "/api/v1/sources", map[string]any{"name": "slow", "type": "entra-ds", "address": proxy, "tls": "ldaps",
-		"domain": "corp.test", "login": "svc-print@corp.test", "password": env.Get("LAB_BIND_PASSWORD"), "ca_pem": string(ca)})
-	if code != 201 {
-		t.Fatalf("create = %d %v", code, body)
+	proxy := loopbackProxy(t, strings.TrimPrefix(env.Get("LAB_AD_LDAPS_URL"), "ldaps://"), 0, pause)
+	form := map[string]any{"name": name, "type": "entra-ds", "address": proxy, "tls": "ldaps",
+		"domain": "corp.test", "login": "svc-print@corp.test", "password": env.Get("LAB_BIND_PASSWORD"), "ca_pem": string(ca)}
+	for k, v := range extra {
+		form[k] = v
 	}
-	return a, data, fmt.Sprint(int(body["id"].(float64))), stop
+	code, body := a.call("POST", "/api/v1/sources", form)
+	if code != 201 {
+		t.Fatalf("create the source %s = %d %v", name, code, body)
+	}
+	return int64(body["id"].(float64))
 }
 
 // startSlowSync starts a sync and waits until its worker process runs

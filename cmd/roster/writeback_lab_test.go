@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"strings"
 	"testing"
@@ -37,10 +35,7 @@ func TestWriteBackOnTheLab(t *testing.T) {
 			const adminPW = "WriteBack-Admin-Password-1"
 			url, _, stop := serve(t, map[string]string{"ROSTER_ADMIN_PASSWORD": adminPW}, t.TempDir())
 			defer stop()
-			jar, _ := cookiejar.New(nil)
-			a := &apiClient{t: t, base: url, c: &http.Client{Jar: jar}}
-			_, body := a.call("POST", "/api/v1/login", map[string]string{"name": "admin", "password": adminPW})
-			a.csrf = body["csrf_token"].(string)
+			a := signIn(t, url, adminPW)
 
 			form := map[string]any{"name": "lab", "tls": "ldaps", "password": env.Get("LAB_BIND_PASSWORD"), "ca_pem": string(ca),
 				"write_back": map[string]string{"print_code": tc.attr}}
