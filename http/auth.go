@@ -340,8 +340,8 @@ const (
 	limitKeys     = 10000 // bound on the memory an attacker can make it use
 )
 
-func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, fails: map[string][]time.Time{}, max: limitFailures, window: limitWindow}
+func newLimiter(now func() time.Time, max int, window time.Duration) *limiter {
+	return &limiter{now: now, fails: map[string][]time.Time{}, max: max, window: window}
 }
 
 // blocked returns how long the first blocked key must still wait, or 0.

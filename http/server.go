@@ -102,12 +102,10 @@ func (s *Server) Handler() http.Handler {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	s.limiter = newLimiter(s.Now)
-	s.codeLimiter = newLimiter(s.Now)
-	s.codeLimiter.max, s.codeLimiter.window = codeFailures, codeWindow
-	s.pwUserLimiter, s.pwClientLimiter = newLimiter(s.Now), newLimiter(s.Now)
-	s.pwUserLimiter.max, s.pwUserLimiter.window = passwordUserFailures, passwordWindow
-	s.pwClientLimiter.max, s.pwClientLimiter.window = passwordClientFailures, passwordWindow
+	s.limiter = newLimiter(s.Now, limitFailures, limitWindow)
+	s.codeLimiter = newLimiter(s.Now, codeFailures, codeWindow)
+	s.pwUserLimiter = newLimiter(s.Now, passwordUserFailures, passwordWindow)
+	s.pwClientLimiter = newLimiter(s.Now, passwordClientFailures, passwordWindow)
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
