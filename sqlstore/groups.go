@@ -60,6 +60,10 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 	if err := closeRows(rows); err != nil {
 		return err
 	}
+	members, err := sourceMembers(ctx, tx, sourceID)
+	if err != nil {
+		return err
+	}
 
 	var stmts []*sql.Stmt
 	defer func() {
@@ -81,7 +85,6 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 		insertGroup = prepare(`INSERT INTO groups (source_id, anchor, dn, name) VALUES (?, ?, ?, ?) RETURNING id`)
 		updateGroup = prepare(`UPDATE groups SET dn = ?, name = ? WHERE id = ?`)
 		deleteGroup = prepare(`DELETE FROM groups WHERE id = ?`)
-		members     = prepare(`SELECT user_dn FROM group_members WHERE group_id = ?`)
 	)
 	if err != nil {
 		return err
@@ -89,7 +92,7 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 
 	var adds []any // group ID, member DN, ...: written in batches
 	for _, g := range groups {
-		have := map[string]bool{}
+		var have map[string]bool
 		s, ok := stored[g.Anchor]
 		switch {
 		case !ok:
@@ -103,9 +106,7 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 					return fmt.Errorf("group %s: %w", g.DN, err)
 				}
 			}
-			if have, err = memberSet(ctx, members, s.id); err != nil {
-				return fmt.Errorf("members of group %s: %w", g.DN, err)
-			}
+			have = members[s.id]
 		}
 
 		want := make(map[string]bool, len(g.MemberDNs))
@@ -163,21 +164,28 @@ func addMembers(ctx context.Context, tx *tx, pairs []any) error {
 	return nil
 }
 
-func memberSet(ctx context.Context, members *sql.Stmt, groupID int64) (map[string]bool, error) {
-	rows, err := members.QueryContext(ctx, groupID)
+// sourceMembers reads the stored members of every group of a source, by
+// group ID, in one query: one per group cost a round trip each.
+func sourceMembers(ctx context.Context, tx *tx, sourceID int64) (map[int64]map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT m.group_id, m.user_dn FROM group_members m
+		JOIN groups g ON g.id = m.group_id WHERE g.source_id = ?`, sourceID)
 	if err != nil {
 		return nil, err
 	}
-	set := map[string]bool{}
+	sets := map[int64]map[string]bool{}
 	for rows.Next() {
+		var id int64
 		var dn string
-		if err := rows.Scan(&dn); err != nil {
+		if err := rows.Scan(&id, &dn); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		set[dn] = true
+		if sets[id] == nil {
+			sets[id] = map[string]bool{}
+		}
+		sets[id][dn] = true
 	}
-	return set, closeRows(rows)
+	return sets, closeRows(rows)
 }
 
 func sortedKeys(m map[string]bool) []string {
