@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -27,6 +28,7 @@ type Conn struct {
 	addr           string // host:port, for messages
 	conn           *goldap.Conn
 	raw            net.Conn
+	wire           *wire // under go-ldap: the typed cause of a failure
 	tls            *tls.ConnectionState
 	verify         *verifier
 	timeout        time.Duration // per request
@@ -118,10 +120,12 @@ func (dl Dialer) dial(ctx context.Context, src *roster.Source, probe bool) (*Con
 		}
 		st := tc.ConnectionState()
 		c.tls = &st
-		c.conn = goldap.NewConn(tc, true)
+		c.wire = &wire{Conn: tc}
+		c.conn = goldap.NewConn(c.wire, true)
 		c.conn.Start()
 	case roster.StartTLS:
-		c.conn = goldap.NewConn(raw, false)
+		c.wire = &wire{Conn: raw}
+		c.conn = goldap.NewConn(c.wire, false)
 		c.conn.Start()
 		if err := c.conn.StartTLS(v.config()); err != nil {
 			c.conn.Close()
@@ -130,7 +134,8 @@ func (dl Dialer) dial(ctx context.Context, src *roster.Source, probe bool) (*Con
 		st, _ := c.conn.TLSConnectionState()
 		c.tls = &st
 	default: // Plain, allowed by Validate only with AllowInsecure
-		c.conn = goldap.NewConn(raw, false)
+		c.wire = &wire{Conn: raw}
+		c.conn = goldap.NewConn(c.wire, false)
 		c.conn.Start()
 	}
 	if !stop() {
@@ -204,4 +209,43 @@ func orDefault(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// wire keeps the first error a connection's reads or writes met: go-ldap
+// turns it into text, and an admin needs to know whether the directory
+// closed the connection, reset it, or its TLS failed.
+type wire struct {
+	net.Conn
+	mu  sync.Mutex
+	err error
+}
+
+func (w *wire) Read(p []byte) (int, error) {
+	n, err := w.Conn.Read(p)
+	w.note(err)
+	return n, err
+}
+
+func (w *wire) Write(p []byte) (int, error) {
+	n, err := w.Conn.Write(p)
+	w.note(err)
+	return n, err
+}
+
+func (w *wire) note(err error) {
+	if err == nil {
+		return
+	}
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
+}
+
+// cause is the first error seen, or nil.
+func (w *wire) cause() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }

@@ -3,7 +3,6 @@ package ldap
 import (
 	"context"
 	"errors"
-	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 )
@@ -41,16 +40,15 @@ func syncCookie(csn string) []byte { return []byte("rid=000,csn=" + csn) }
 // error, so the caller can go on without deletions.
 func (c *Conn) ContentSyncDeleted(ctx context.Context, base, filter string, cookie []byte) (*ContentSyncResult, error) {
 	res := &ContentSyncResult{}
-	pctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	silence := time.AfterFunc(c.timeout, func() { cancel(errSilent) })
-	defer silence.Stop()
 	req := c.request(SearchRequest{BaseDN: base, Scope: ScopeSubtree, Filter: filter, Attributes: []string{"1.1"}}, nil)
-	r := c.conn.Syncrepl(pctx, req, MaxPageSize, goldap.SyncRequestModeRefreshOnly, cookie, false)
+	req.Controls = append(req.Controls, goldap.NewControlSyncRequest(goldap.SyncRequestModeRefreshOnly, cookie, false))
 	seen := 0
-	for r.Next() && seen < maxContentSyncMessages {
-		seen++
-		silence.Reset(c.timeout)
+	// A refreshOnly content sync ends with a SearchResultDone that
+	// carries the sync done control (RFC 4533, 3.3.1): that is its proof.
+	_, err := c.streamed(ctx, base, contentSyncWhat(base), req, goldap.ControlTypeSyncDone, func(r goldap.Response) error {
+		if seen++; seen > maxContentSyncMessages {
+			return errTooMuchContentSync
+		}
 		if e := r.Entry(); e != nil {
 			if st, ok := goldap.FindControl(r.Controls(), goldap.ControlTypeSyncState).(*goldap.ControlSyncState); ok {
 				switch st.State {
@@ -62,11 +60,11 @@ func (c *Conn) ContentSyncDeleted(ctx context.Context, base, filter string, cook
 					res.Changed = append(res.Changed, st.EntryUUID.String())
 				}
 			}
-			continue
+			return nil
 		}
 		info, ok := goldap.FindControl(r.Controls(), goldap.ControlTypeSyncInfo).(*goldap.ControlSyncInfo)
 		if !ok {
-			continue
+			return nil
 		}
 		switch {
 		case info.SyncIdSet != nil && info.SyncIdSet.RefreshDeletes:
@@ -76,18 +74,12 @@ func (c *Conn) ContentSyncDeleted(ctx context.Context, base, filter string, cook
 		case info.SyncIdSet != nil, info.RefreshPresent != nil:
 			res.Present = true
 		}
+		return nil
+	})
+	if errors.Is(err, errTooMuchContentSync) {
+		return &ContentSyncResult{Present: true}, nil // too much to trust as a list of deletions
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if context.Cause(pctx) == errSilent {
-		return nil, c.netError("content sync of "+base, context.DeadlineExceeded)
-	}
-	if seen >= maxContentSyncMessages {
-		res.Present = true // too much to trust as a list of deletions
-		return res, nil
-	}
-	if err := r.Err(); err != nil {
+	if err != nil {
 		var le *goldap.Error
 		if errors.As(err, &le) {
 			switch le.ResultCode {
@@ -98,14 +90,16 @@ func (c *Conn) ContentSyncDeleted(ctx context.Context, base, filter string, cook
 				res.Present = le.ResultCode == goldap.LDAPResultSyncRefreshRequired
 				return res, nil
 			case goldap.LDAPResultSizeLimitExceeded, goldap.LDAPResultAdminLimitExceeded:
-				res.Present = true // cut short: the list may be partial
-				return res, nil
+				return &ContentSyncResult{Present: true}, nil // cut short: the list may be partial
 			}
 		}
-		return nil, c.searchError(base, err)
+		return nil, err
 	}
 	return res, nil
 }
+
+// errTooMuchContentSync stops a content sync past maxContentSyncMessages.
+var errTooMuchContentSync = errors.New("too many content sync messages")
 
 // maxContentSyncMessages bounds one content sync's reading.
 const maxContentSyncMessages = 1_000_000

@@ -7,6 +7,7 @@ package ldap
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -98,13 +99,44 @@ func (c *Conn) bindError(err error) error {
 	return e
 }
 
-// searchError explains a failed search of base.
-func (c *Conn) searchError(base string, err error) error {
+// readError explains why a read of base did not finish; what names the
+// request (see pageWhat, getWhat, contentSyncWhat). The directory's
+// result codes get searchError's advice; anything else is a lost read.
+func (c *Conn) readError(base, what string, err error) error {
 	var le *goldap.Error
-	if !errors.As(err, &le) {
-		return c.netError("search", err)
+	if errors.As(err, &le) && le.ResultCode < goldap.ErrorNetwork {
+		return c.searchError(base, what, le)
 	}
-	e := &roster.Error{Op: "ldap.Search", Err: err}
+	return c.netError(what, err)
+}
+
+// What a read was doing, for its error: "page 3 of the search of
+// OU=Staff,DC=corp,DC=test (after 2000 entries)".
+func pageWhat(base string, page, entries int) string {
+	if page == 1 {
+		return "first page of the search of " + showDN(base)
+	}
+	return fmt.Sprintf("page %d of the search of %s (after %d entries)", page, showDN(base), entries)
+}
+
+func getWhat(dn string) string { return "read of " + showDN(dn) }
+
+func contentSyncWhat(base string) string { return "content sync (deletions) of " + showDN(base) }
+
+func showDN(dn string) string {
+	if dn == "" {
+		return "the root DSE"
+	}
+	return dn
+}
+
+// errIncomplete is a read that ended without the directory's word that it
+// was complete: no SearchResultDone, or one without the control asked for.
+var errIncomplete = errors.New("the answer ended before the directory said it was complete")
+
+// searchError explains a result code the directory gave a search of base.
+func (c *Conn) searchError(base, what string, le *goldap.Error) error {
+	e := &roster.Error{Op: "ldap.Search", Err: le}
 	switch le.ResultCode {
 	case goldap.LDAPResultNoSuchObject:
 		e.Code = roster.ENOTFOUND
@@ -126,29 +158,78 @@ func (c *Conn) searchError(base string, err error) error {
 		e.Message = fmt.Sprintf("the base DN %s is not held by this directory, which refers elsewhere (LDAP code 10); check the domain and base DN against the directory's naming context", base)
 	case goldap.LDAPResultBusy, goldap.LDAPResultUnavailable, goldap.LDAPResultTimeLimitExceeded:
 		e.Code = roster.EUNAVAILABLE
-		e.Message = fmt.Sprintf("the directory at %s could not finish the search of %s (LDAP code %d: %s); try again later", c.addr, base, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])
+		e.Message = fmt.Sprintf("the directory at %s could not finish the %s (LDAP code %d: %s); try again later", c.addr, what, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])
 	default:
-		return c.resultError("search of "+base, le)
+		return c.resultError(what, le)
 	}
 	return e
 }
 
 func (c *Conn) resultError(what string, le *goldap.Error) error {
-	if le.ResultCode == goldap.ErrorNetwork {
+	if le.ResultCode >= goldap.ErrorNetwork {
 		return c.netError(what, le)
 	}
 	return &roster.Error{Code: roster.EINTERNAL, Op: "ldap", Err: le,
 		Message: fmt.Sprintf("the directory at %s refused the %s: LDAP code %d (%s)", c.addr, what, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])}
 }
 
+// netError explains a request (what) that got no complete answer: the
+// connection timed out, was closed or reset, its TLS session failed, or
+// the answer ended early. go-ldap keeps a connection's failure only as
+// text; the typed cause comes from the wire under it when it saw one.
 func (c *Conn) netError(what string, err error) error {
-	msg := fmt.Sprintf("the connection to %s failed during the %s", c.addr, what)
-	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-		msg = fmt.Sprintf("the directory at %s did not answer the %s within %s", c.addr, what, c.timeout)
-	} else if errors.Is(err, context.Canceled) {
-		msg = fmt.Sprintf("the %s at %s was cancelled", what, c.addr)
+	e := &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap", Err: err}
+	cause := err
+	if c.wire != nil && !errors.Is(err, errSilent) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		if w := c.wire.cause(); w != nil {
+			cause = w
+		}
 	}
-	return &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap", Err: err, Message: msg}
+	text := cause.Error()
+	if cause != err {
+		text += " " + err.Error()
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		e.Message = fmt.Sprintf("the %s at %s was cancelled", what, c.addr)
+	case errors.Is(err, errSilent) || errors.Is(err, context.DeadlineExceeded) || isTimeout(cause) ||
+		strings.Contains(text, "connection timed out") || strings.Contains(text, "i/o timeout"):
+		e.Message = fmt.Sprintf("the directory at %s did not answer the %s within %s (the request timeout: -timeout, or the source's timeout setting)", c.addr, what, c.timeout)
+	case isTLSFailure(cause) || strings.Contains(text, "tls: "):
+		e.Code = roster.ETLS
+		e.Message = fmt.Sprintf("the TLS session with %s failed during the %s: %s; the data was changed or cut in transit (a faulty link, or a device between that inspects or rewrites traffic)", c.addr, what, tlsReason(text))
+	case errors.Is(cause, syscall.ECONNRESET) || strings.Contains(text, "connection reset"):
+		e.Message = fmt.Sprintf("the connection to %s was reset during the %s, by the directory or by a firewall or load balancer between (check their idle timeouts)", c.addr, what)
+	case errors.Is(cause, io.EOF) || errors.Is(cause, io.ErrUnexpectedEOF) || errors.Is(cause, net.ErrClosed) ||
+		strings.Contains(text, "EOF") || strings.Contains(text, "closed") || (errors.Is(err, errIncomplete) && c.conn.IsClosing()):
+		e.Message = fmt.Sprintf("the directory at %s closed the connection during the %s, before it said the answer was complete", c.addr, what)
+	case errors.Is(err, errIncomplete):
+		e.Message = fmt.Sprintf("the directory at %s ended the %s without the answer that proves it complete (a SearchResultDone with the control roster asked for); roster does not take a partial answer for a whole one", c.addr, what)
+	default:
+		e.Message = fmt.Sprintf("the connection to %s failed during the %s: %v", c.addr, what, rootCause(cause))
+	}
+	return e
+}
+
+// isTLSFailure recognises TLS's own errors: an alert, a record that is
+// not TLS, or a record that fails its integrity check.
+func isTLSFailure(err error) bool {
+	var alert tls.AlertError
+	var header tls.RecordHeaderError
+	return errors.As(err, &alert) || errors.As(err, &header)
+}
+
+// tlsReason picks TLS's own words ("tls: bad record MAC") out of an error text.
+func tlsReason(text string) string {
+	i := strings.Index(text, "tls: ")
+	if i < 0 {
+		return text
+	}
+	r := text[i:]
+	if j := strings.IndexAny(r, ";\n"); j > 0 {
+		r = r[:j]
+	}
+	return r
 }
 
 func (c *Conn) dialError(err error) error {

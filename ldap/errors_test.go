@@ -43,7 +43,7 @@ func TestBindErrorsSpeakToAdmins(t *testing.T) {
 		{"OpenLDAP's 49 points at the DN form", ol, goldap.NewError(49, errors.New("")), roster.EUNAUTHORIZED, "full DN"},
 		{"code 8 asks for TLS", ad, goldap.NewError(8, errors.New("00002028: LdapErr: DSID-0C090259, comment: The server requires binds to turn on integrity checking")), roster.EINVALID, "use LDAPS or StartTLS"},
 		{"code 13 asks for TLS", ol, goldap.NewError(13, errors.New("confidentiality required")), roster.EINVALID, "without TLS (LDAP code 13)"},
-		{"a dropped connection is unavailable", ad, goldap.NewError(goldap.ErrorNetwork, errors.New("ldap: connection closed")), roster.EUNAVAILABLE, "connection to 20.54.1.9:636 failed"},
+		{"a dropped connection is unavailable", ad, goldap.NewError(goldap.ErrorNetwork, errors.New("ldap: connection closed")), roster.EUNAVAILABLE, "20.54.1.9:636 closed the connection during the bind"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +75,7 @@ func TestSearchErrorsSpeakToAdmins(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(goldap.LDAPResultCodeMap[tt.code], func(t *testing.T) {
-			err := c.searchError("OU=X", goldap.NewError(tt.code, errors.New("x")))
+			err := c.readError("OU=X", pageWhat("OU=X", 1, 0), goldap.NewError(tt.code, errors.New("x")))
 			if roster.ErrorCode(err) != tt.wantCode || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("searchError() = %v (code %q), want %q containing %q", err, roster.ErrorCode(err), tt.wantCode, tt.want)
 			}

@@ -2,9 +2,7 @@ package ldap
 
 import (
 	"context"
-	"errors"
 	"strings"
-	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -133,48 +131,29 @@ func (c *Conn) Search(ctx context.Context, req SearchRequest, fn func(*Entry) er
 	return st, errTooManyPages(req.BaseDN, maxPages)
 }
 
-// page reads one page and returns the cookie for the next one. The
-// request timeout is a silence timeout: it runs while roster waits for the
-// directory, and stops while fn works on an entry, so a slow consumer is
-// never blamed on the server.
+// page reads one page and returns the cookie for the next one, empty
+// after the last page. It reads through streamed, so a page counts only
+// when the directory's SearchResultDone carried the paging control.
 func (c *Conn) page(ctx context.Context, req SearchRequest, paging *goldap.ControlPaging, st *SearchStats, fn func(*Entry) error) ([]byte, error) {
-	pctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	silence := time.AfterFunc(c.timeout, func() { cancel(errSilent) })
-	defer silence.Stop()
-	r := c.conn.SearchAsync(pctx, c.request(req, paging), MaxPageSize)
-	var cookie []byte
-	for r.Next() {
-		if e := r.Entry(); e != nil {
-			st.Entries++
-			if !silence.Stop() {
-				break // the silence timer fired while this entry arrived
+	done, err := c.streamed(ctx, req.BaseDN, pageWhat(req.BaseDN, st.Pages+1, st.Entries), c.request(req, paging), goldap.ControlTypePaging,
+		func(r goldap.Response) error {
+			if e := r.Entry(); e != nil {
+				st.Entries++
+				return fn(newEntry(e))
 			}
-			if err := fn(newEntry(e)); err != nil {
-				return nil, err
+			if r.Referral() != "" {
+				st.Referrals++
 			}
-			silence.Reset(c.timeout)
-			continue
-		}
-		if r.Referral() != "" {
-			st.Referrals++
-			continue
-		}
-		if p, ok := goldap.FindControl(r.Controls(), goldap.ControlTypePaging).(*goldap.ControlPaging); ok {
-			cookie = p.Cookie
-		}
-	}
-	// SearchAsync ends quietly when its context ends: check it first.
-	if err := ctx.Err(); err != nil {
+			return nil
+		})
+	if err != nil {
 		return nil, err
 	}
-	if context.Cause(pctx) == errSilent {
-		return nil, c.netError("search of "+req.BaseDN, context.DeadlineExceeded)
+	p, ok := done.(*goldap.ControlPaging)
+	if !ok {
+		return nil, c.readError(req.BaseDN, pageWhat(req.BaseDN, st.Pages+1, st.Entries), errIncomplete)
 	}
-	if err := r.Err(); err != nil {
-		return nil, c.searchError(req.BaseDN, err)
-	}
-	return cookie, nil
+	return p.Cookie, nil
 }
 
 func (c *Conn) request(req SearchRequest, paging *goldap.ControlPaging) *goldap.SearchRequest {
@@ -197,35 +176,16 @@ func (c *Conn) request(req SearchRequest, paging *goldap.ControlPaging) *goldap.
 		0, 0, false, filter, attrs, controls)
 }
 
-// abandonPaging tells the server to release a paged result early, by
-// sending the cookie with a page size of 0 (RFC 2696). Best effort, and
-// bounded: a server that does not answer within abandonWait is left alone.
-func (c *Conn) abandonPaging(req SearchRequest, paging *goldap.ControlPaging) {
-	ctx, cancel := context.WithTimeout(context.Background(), abandonWait)
-	defer cancel()
-	stop := &goldap.ControlPaging{PagingSize: 0, Cookie: paging.Cookie}
-	r := c.conn.SearchAsync(ctx, c.request(req, stop), 1)
-	for r.Next() {
-	}
-}
-
-const abandonWait = 5 * time.Second
-
-// errSilent marks a page cancelled because the directory said nothing
-// for the request timeout.
-var errSilent = errors.New("the directory went silent")
-
 // Get reads one entry by DN with a base-scope search, without paging.
 // It returns nil and no error when the entry does not exist.
 func (c *Conn) Get(ctx context.Context, dn string, attrs ...string) (*Entry, error) {
-	var got *Entry
-	var st SearchStats
-	_, err := c.page(ctx, SearchRequest{BaseDN: dn, Scope: ScopeBase, Attributes: attrs}, nil, &st, func(e *Entry) error {
-		got = e
-		return nil
-	})
+	req := c.request(SearchRequest{BaseDN: dn, Scope: ScopeBase, Attributes: attrs}, nil)
+	entries, err := c.single(ctx, dn, getWhat(dn), req)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return nil, nil
 	}
-	return got, err
+	if err != nil || len(entries) == 0 {
+		return nil, err
+	}
+	return newEntry(entries[0]), nil
 }

@@ -1,0 +1,260 @@
+package ldap
+
+import (
+	"context"
+	"go/parser"
+	"go/token"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/rosterhq/roster"
+)
+
+// These tests drive the completeness rule of read.go against a scripted
+// LDAP server on loopback, in plain LDAP so that each answer and each
+// hang-up lands exactly where the script puts it. The fault suite in
+// cmd/roster does the same through TLS against the lab's real servers.
+
+// script says how the fake directory answers the n-th search (from 1).
+type script func(n int, msgID int64, w *fakeWire) (hangUp bool)
+
+type fakeWire struct {
+	conn net.Conn
+	t    *testing.T
+}
+
+func (w *fakeWire) send(msgID int64, op *ber.Packet, controls ...goldap.Control) {
+	p := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "LDAP Response")
+	p.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, msgID, "MessageID"))
+	p.AppendChild(op)
+	if len(controls) > 0 {
+		cs := ber.Encode(ber.ClassContext, ber.TypeConstructed, 0, nil, "Controls")
+		for _, c := range controls {
+			cs.AppendChild(c.Encode())
+		}
+		p.AppendChild(cs)
+	}
+	w.conn.Write(p.Bytes())
+}
+
+func (w *fakeWire) entry(msgID int64, dn string) {
+	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "Entry")
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "DN"))
+	attrs := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attributes")
+	a := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attribute")
+	a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "cn", "Type"))
+	vals := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "Values")
+	vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "Value"))
+	a.AppendChild(vals)
+	attrs.AppendChild(a)
+	op.AppendChild(attrs)
+	w.send(msgID, op)
+}
+
+func (w *fakeWire) done(msgID int64, app int, code int, controls ...goldap.Control) {
+	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, ber.Tag(app), nil, "Done")
+	op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, code, "Result"))
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", "Matched DN"))
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", "Message"))
+	w.send(msgID, op, controls...)
+}
+
+func paging(cookie string) goldap.Control {
+	p := goldap.NewControlPaging(0)
+	p.SetCookie([]byte(cookie))
+	return p
+}
+
+// fakeDirectory serves one connection with s and returns a source
+// pointed at it.
+func fakeDirectory(t *testing.T, s script) *roster.Source {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		w := &fakeWire{conn: conn, t: t}
+		searches := 0
+		for range 100 { // bounded: no script needs more requests
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			p, err := ber.ReadPacket(conn)
+			if err != nil || len(p.Children) < 2 {
+				return
+			}
+			id, _ := p.Children[0].Value.(int64)
+			switch p.Children[1].Tag {
+			case goldap.ApplicationBindRequest:
+				w.done(id, goldap.ApplicationBindResponse, 0)
+			case goldap.ApplicationSearchRequest:
+				searches++
+				if s(searches, id, w) {
+					return
+				}
+			case goldap.ApplicationUnbindRequest:
+				return
+			}
+		}
+	}()
+	return &roster.Source{Type: roster.OpenLDAP, Address: l.Addr().String(), TLSMode: roster.Plain, AllowInsecure: true,
+		Domain: "example.test", Login: "cn=svc,dc=example,dc=test", Password: roster.Secret("pw"),
+		RequestTimeout: 2 * time.Second}
+}
+
+func signIn(t *testing.T, src *roster.Source) *Conn {
+	t.Helper()
+	c, err := Dialer{}.SignIn(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestAPagedSearchIsCompleteOnlyWhenTheDirectorySaysSo(t *testing.T) {
+	tests := []struct {
+		name     string
+		script   script
+		wantErr  string // "" for a complete read
+		wantCode string
+		entries  int
+	}{
+		{"two pages, the last with an empty cookie", func(n int, id int64, w *fakeWire) bool {
+			w.entry(id, "cn=a"+string(rune('0'+n)))
+			cookie := ""
+			if n == 1 {
+				cookie = "next"
+			}
+			w.done(id, goldap.ApplicationSearchResultDone, 0, paging(cookie))
+			return false
+		}, "", "", 2},
+		{"a hang-up between two pages", func(n int, id int64, w *fakeWire) bool {
+			w.entry(id, "cn=a")
+			w.done(id, goldap.ApplicationSearchResultDone, 0, paging("next"))
+			return true // closes the connection before the next request
+		}, "during the page 2 of the search of dc=example,dc=test (after 1 entries)", roster.EUNAVAILABLE, 1}, // closed, or reset when the request meets the closed socket
+		{"a hang-up in the middle of a page", func(n int, id int64, w *fakeWire) bool {
+			w.entry(id, "cn=a")
+			return true
+		}, "closed the connection during the first page", roster.EUNAVAILABLE, 1},
+		{"a reset in the middle of a page", func(n int, id int64, w *fakeWire) bool {
+			w.entry(id, "cn=a")
+			w.conn.(*net.TCPConn).SetLinger(0)
+			return true
+		}, "was reset during the first page", roster.EUNAVAILABLE, 1},
+		{"a last page without the paging control", func(n int, id int64, w *fakeWire) bool {
+			w.entry(id, "cn=a")
+			w.done(id, goldap.ApplicationSearchResultDone, 0)
+			return false
+		}, "without the answer that proves it complete", roster.EUNAVAILABLE, 1},
+		{"a directory that goes silent", func(n int, id int64, w *fakeWire) bool {
+			w.entry(id, "cn=a")
+			time.Sleep(3 * time.Second) // the source's request timeout is 2 s
+			return true
+		}, "did not answer the first page of the search of dc=example,dc=test within 2s", roster.EUNAVAILABLE, 1},
+		{"a busy directory", func(n int, id int64, w *fakeWire) bool {
+			w.done(id, goldap.ApplicationSearchResultDone, int(goldap.LDAPResultBusy))
+			return false
+		}, "LDAP code 51", roster.EUNAVAILABLE, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := signIn(t, fakeDirectory(t, tt.script))
+			var got int
+			st, err := c.Search(context.Background(), SearchRequest{BaseDN: "dc=example,dc=test", Scope: ScopeSubtree},
+				func(*Entry) error { got++; return nil })
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Search() = %v, want a complete read", err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tt.wantErr) || roster.ErrorCode(err) != tt.wantCode {
+				t.Fatalf("Search() = %v (code %q), want %q containing %q", err, roster.ErrorCode(err), tt.wantCode, tt.wantErr)
+			}
+			if got != tt.entries || st.Entries != tt.entries {
+				t.Errorf("read %d entries (stats %d), want %d", got, st.Entries, tt.entries)
+			}
+		})
+	}
+}
+
+func TestAReadOfOneEntryNeedsItsSearchResultDone(t *testing.T) {
+	t.Run("an entry and its SearchResultDone", func(t *testing.T) {
+		c := signIn(t, fakeDirectory(t, func(n int, id int64, w *fakeWire) bool {
+			w.entry(id, "cn=x")
+			w.done(id, goldap.ApplicationSearchResultDone, 0)
+			return false
+		}))
+		e, err := c.Get(context.Background(), "cn=x", "cn")
+		if err != nil || e == nil || e.Value("cn") != "cn=x" {
+			t.Fatalf("Get() = %v, %v; want the entry", e, err)
+		}
+	})
+	t.Run("an entry and then a hang-up", func(t *testing.T) {
+		c := signIn(t, fakeDirectory(t, func(n int, id int64, w *fakeWire) bool {
+			w.entry(id, "cn=x")
+			return true
+		}))
+		e, err := c.Get(context.Background(), "cn=x", "cn")
+		if err == nil || !strings.Contains(err.Error(), "closed the connection during the read of cn=x") {
+			t.Fatalf("Get() = %v, %v; want the hang-up named", e, err)
+		}
+	})
+	t.Run("a second read after the directory hung up", func(t *testing.T) {
+		c := signIn(t, fakeDirectory(t, func(n int, id int64, w *fakeWire) bool {
+			w.done(id, goldap.ApplicationSearchResultDone, 0)
+			return true
+		}))
+		if _, err := c.Get(context.Background(), "cn=x"); err != nil {
+			t.Fatalf("first Get() = %v", err)
+		}
+		// The hang-up reaches go-ldap's reader some time after the answer.
+		deadline := time.Now().Add(10 * time.Second)
+		for !c.conn.IsClosing() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		_, err := c.RootDSE(context.Background())
+		if err == nil || roster.ErrorCode(err) != roster.EUNAVAILABLE || !strings.Contains(err.Error(), "root DSE") {
+			t.Fatalf("RootDSE() after a hang-up = %v, want an error naming the root DSE", err)
+		}
+	})
+}
+
+// TestOnlyReadGoSearches keeps the completeness rule in one place: no
+// file but read.go may call go-ldap's search functions.
+func TestOnlyReadGoSearches(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	banned := []string{".SearchAsync(", ".Syncrepl(", ".SearchWithPaging(", ".DirSync(", ".DirSyncAsync(", "c.conn.Search("}
+	for _, f := range files {
+		if f == "read.go" || strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parser.ParseFile(token.NewFileSet(), f, src, parser.SkipObjectResolution); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range banned {
+			if strings.Contains(string(src), b) {
+				t.Errorf("%s calls go-ldap's %s directly; read through streamed or single in read.go, which prove a read complete", f, strings.Trim(b, ".("))
+			}
+		}
+	}
+}
