@@ -34,7 +34,15 @@ func (d *Directory) Mark(ctx context.Context) (roster.Cursor, error) {
 	// The invocation ID is on the NTDS Settings object, which any
 	// authenticated user may read. Without it, the DN alone identifies
 	// the DC, and a restore is caught only if its USN went back.
-	if e, err := d.conn.Get(ctx, rd.DSServiceName, "invocationId"); err == nil && e != nil {
+	// A read that failed for want of a right is no reason to stop; a
+	// lost connection is, like everywhere else.
+	e, err := d.conn.Get(ctx, rd.DSServiceName, "invocationId")
+	switch roster.ErrorCode(err) {
+	case "", roster.EFORBIDDEN, roster.ENOTFOUND:
+	default:
+		return roster.Cursor{}, err
+	}
+	if e != nil {
 		if raw := e.Raw("invocationId"); len(raw) == 16 {
 			server += "|" + GUIDString(raw)
 		}
