@@ -49,6 +49,7 @@ const (
 	LDAPPort               = 389
 	DefaultConnectTimeout  = 10 * time.Second
 	DefaultRequestTimeout  = 2 * time.Minute
+	DefaultRunTimeout      = 4 * time.Hour
 )
 
 // Trust says how the directory's certificate is checked. With nothing set,
@@ -93,6 +94,7 @@ type Source struct {
 	Trust          Trust
 	ConnectTimeout time.Duration // dial, TLS handshake and bind; 0 means the default
 	RequestTimeout time.Duration // each search request or page; 0 means the default
+	RunTimeout     time.Duration // a whole sync run; 0 means the default
 
 	UserFilter string   // extra LDAP filter ANDed with the type's user filter
 	GroupScope []string // group DNs; when set, only their (nested) members are synced
@@ -256,7 +258,7 @@ func (s *Source) Validate() error {
 	if s.IncrementalInterval < 0 || (s.IncrementalInterval > 0 && s.IncrementalInterval < MinIncrementalInterval) {
 		return Errorf(EINVALID, "the incremental interval %s is too short: use at least %s, or 0 for none", s.IncrementalInterval, MinIncrementalInterval)
 	}
-	if s.ConnectTimeout < 0 || s.RequestTimeout < 0 {
+	if s.ConnectTimeout < 0 || s.RequestTimeout < 0 || s.RunTimeout < 0 {
 		return Errorf(EINVALID, "timeouts cannot be negative")
 	}
 	return nil

@@ -72,6 +72,15 @@ func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, di
 	r := &runner{e: e, src: src, dir: dir, opt: opt, start: e.Now(),
 		seen: map[string]mark{}, logins: map[string]string{}, cards: map[string]string{}}
 	r.run = &roster.Run{SourceID: sourceID, Mode: roster.RunFull, Status: roster.RunRunning, StartedAt: r.start}
+	// The run timeout bounds the whole run, beyond each request's own:
+	// a directory that answers every page just in time must not hold the
+	// source for ever.
+	limit := src.RunTimeout
+	if limit <= 0 {
+		limit = roster.DefaultRunTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, errRunTimeout(limit))
+	defer cancel()
 	var err error
 	if opt.DryRun {
 		r.run.Mode = roster.RunPreview
@@ -105,8 +114,10 @@ func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, di
 		if roster.ErrorCode(err) == roster.EINTERNAL && !errors.Is(err, context.Canceled) {
 			r.run.Error = err.Error()
 		}
-		// A context cancelled for a reason (a lost lease) says why.
-		if cause := context.Cause(ctx); errors.Is(err, context.Canceled) && cause != nil && !errors.Is(cause, context.Canceled) {
+		// A context cancelled for a reason (a lost lease, the run
+		// timeout) says why.
+		if cause := context.Cause(ctx); (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) &&
+			cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
 			r.run.Error = roster.ErrorMessage(cause)
 		}
 		r.run.Notes = append(r.run.Notes, "the run did not finish: nobody was disabled or deleted")
@@ -629,4 +640,9 @@ func scopeOf(scope []string, groups []roster.GroupRecord) (map[string]bool, erro
 		}
 	}
 	return out, nil
+}
+
+// errRunTimeout is the cause of a run stopped by its run timeout.
+func errRunTimeout(limit time.Duration) error {
+	return roster.Errorf(roster.EUNAVAILABLE, "the run did not finish within %s, the run timeout (-run-timeout, or the source's run_timeout); the directory answered too slowly", limit)
 }

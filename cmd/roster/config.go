@@ -37,6 +37,7 @@ type sourceConfig struct {
 	InsecureSkipVerify bool           `json:"insecure_skip_verify"`
 	ConnectTimeout     duration       `json:"connect_timeout"`
 	Timeout            duration       `json:"timeout"`
+	RunTimeout         duration       `json:"run_timeout"`
 	UserFilter         string         `json:"user_filter"`
 	GroupScope         []string       `json:"group_scope"`
 	Mapping            roster.Mapping `json:"mapping"`
@@ -95,6 +96,7 @@ func (sc *sourceConfig) source(a *app) (*roster.Source, error) {
 		BaseDNs: sc.BaseDNs, Login: sc.Login, Password: sc.Password,
 		Trust:          roster.Trust{PinSHA256: sc.PinSHA256, ServerName: sc.ServerName, SkipVerify: sc.InsecureSkipVerify},
 		ConnectTimeout: time.Duration(sc.ConnectTimeout), RequestTimeout: time.Duration(sc.Timeout),
+		RunTimeout: time.Duration(sc.RunTimeout),
 		UserFilter: sc.UserFilter, GroupScope: sc.GroupScope, Mapping: sc.Mapping,
 		DisabledUsers: roster.DisabledUsers(sc.DisabledUsers),
 		Removal: roster.RemovalPolicy{Grace: time.Duration(sc.Removal.Grace),

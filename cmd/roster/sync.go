@@ -47,6 +47,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	disabled := fs.String("disabled-users", "keep", "accounts disabled in the directory: keep (as disabled users) or skip")
 	removal := fs.String("removal", "disable", "users who leave the directory: disable, or delete after -grace")
 	grace := fs.Duration("grace", 30*24*time.Hour, "with -removal delete: how long a user stays disabled before deletion")
+	runTimeout := fs.Duration("run-timeout", roster.DefaultRunTimeout, "time allowed for the whole run; a run still reading then fails and removes nobody")
 	loginFormat := fs.String("login-format", "", "login attribute: sAMAccountName, userPrincipalName, mail or uid (default: the type's preset)")
 	var cardSteps listFlag
 	fs.Var(&cardSteps, "card-step", "a card transform step, op or op=arg, applied in order to every card value (repeat; see roster help card)")
@@ -109,6 +110,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		src.Name = *name
+		src.RunTimeout = *runTimeout
 		if src.Name == "" {
 			src.Name = strings.ToLower(src.Domain)
 		}
