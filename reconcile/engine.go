@@ -63,11 +63,13 @@ const (
 // in Run.Failed stays exact.
 const maxEntryErrors = 1000
 
-// Run syncs one source: groups first (they decide a group scope), then
-// users page by page, applying each page in one transaction, then the
-// users the directory no longer returns. Any error before the removals
-// fails the run and removes nobody. The returned error is the run's
-// failure, also recorded in Result.Run.
+// Run syncs one source: it reads the groups first (they decide a group
+// scope), then the users page by page, applying each page in one
+// transaction, then removes the users the directory no longer returns,
+// and last writes the groups and the cursor in one transaction. Any
+// error before the removals fails the run and removes nobody; any error
+// at all leaves the groups and the cursor as they were. The returned
+// error is the run's failure, also recorded in Result.Run.
 func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, dir Directory, opt Options) (*Result, error) {
 	r := &runner{e: e, src: src, dir: dir, opt: opt, start: e.Now(),
 		seen: map[string]mark{}, logins: map[string]string{}, cards: map[string]string{}}
@@ -120,7 +122,7 @@ func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, di
 			cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
 			r.run.Error = roster.ErrorMessage(cause)
 		}
-		r.run.Notes = append(r.run.Notes, "the run did not finish: nobody was disabled or deleted")
+		r.run.Notes = append(r.run.Notes, "the run did not finish: nobody was disabled or deleted, no group or membership changed, and no cursor was saved")
 	}
 	if !opt.DryRun {
 		// Record the outcome even when ctx was cancelled.
@@ -163,6 +165,13 @@ type runner struct {
 	since   roster.Cursor
 	gone    map[string]bool // incremental: the anchors the directory reports deleted
 	keepAll bool            // an incremental request read in full: no removals
+
+	// keepGroups says why this run's group and membership removals wait
+	// (the users' removals did not go ahead); empty when they may go.
+	keepGroups string
+	// noCursor says why the mark is not saved though the run succeeded:
+	// a search came back empty, which a later full read may contradict.
+	noCursor string
 }
 
 // fallBack makes an incremental request a full read that removes
@@ -243,10 +252,11 @@ func (r *runner) do(ctx context.Context) error {
 			return err
 		}
 	}
-	read := r.dir.Users
+	read, full := r.dir.Users, true
 	if scopeMoved {
 		r.fallBack("a group changed, and the source syncs the members of its scope groups only")
 	} else if r.run.Mode == roster.RunIncremental {
+		full = false
 		read = func(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
 			return r.tracker.Changed(ctx, r.since, page, bad)
 		}
@@ -264,25 +274,112 @@ func (r *runner) do(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !r.opt.DryRun && readGroups {
-		if err := r.e.Store.SyncGroups(ctx, r.run.SourceID, groups); err != nil {
-			return err
-		}
+	if full && len(r.seen) == 0 {
+		r.noCursor = "the directory returned no users"
 	}
 	if err := r.leavers(ctx); err != nil {
 		return err
 	}
-	if r.run.Status == roster.RunRunning {
-		r.run.Status = roster.RunSucceeded
-	}
-	// Every change up to the mark is now in the user base, held
+	// The groups are written last, with the cursor, in one transaction:
+	// a run that fails before changes no group and saves no cursor.
+	// Every change up to the mark is then in the user base, held
 	// removals aside: they wait for an approval or a full run.
-	if !r.opt.DryRun && !r.mark.IsZero() {
-		if err := r.e.Store.SaveCursor(ctx, r.run.SourceID, r.mark); err != nil {
+	cursor := r.mark
+	if r.opt.DryRun {
+		cursor = roster.Cursor{}
+	}
+	if readGroups {
+		if err := r.groups(ctx, groups, cursor); err != nil {
+			return err
+		}
+	} else if !cursor.IsZero() && r.noCursor == "" {
+		if err := r.e.Store.SaveCursor(ctx, r.run.SourceID, cursor); err != nil {
 			return err
 		}
 	}
+	if r.noCursor != "" && !r.mark.IsZero() && !r.opt.DryRun {
+		r.run.Notes = append(r.run.Notes, "no cursor was saved, as "+r.noCursor+": the next incremental run reads every entry")
+	}
+	if r.run.Status == roster.RunRunning {
+		r.run.Status = roster.RunSucceeded
+	}
 	return nil
+}
+
+// maxGroupNames bounds the group names a note lists.
+const maxGroupNames = 5
+
+// groups writes the groups read, last in the run, with the cursor when
+// it is not zero. It adds and updates groups and memberships; it removes
+// them only when the users' removals went ahead, the groups search
+// returned something, and the removals stay under the source's removal
+// threshold (or this run approves removals: the groups are read again
+// each run, so an approval lets this run's group removals go). Otherwise
+// they wait, and a note says why. A dry run plans the same and writes
+// nothing.
+func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, cursor roster.Cursor) error {
+	plan, err := r.e.Store.PlanGroups(ctx, r.run.SourceID, groups)
+	if err != nil {
+		return err
+	}
+	remove := plan.Removes() && r.keepGroups == ""
+	switch {
+	case len(groups) == 0 && plan.Groups > 0:
+		// Like an empty user result: more likely a wrong base DN or
+		// missing rights than a directory without groups.
+		remove, r.noCursor = false, "the directory returned no groups"
+		r.run.Notes = append(r.run.Notes, fmt.Sprintf("the directory returned no groups, though the source has %d: no group or membership was removed (check the base DN, the group filter, and that the account may read the groups)", plan.Groups))
+	case remove:
+		pol := r.src.Removal
+		switch {
+		case r.opt.ApproveRemovals:
+			r.run.Notes = append(r.run.Notes, "group removals approved: "+groupChanges(plan))
+		case pol.Trips(plan.RemoveGroups, plan.Groups) || pol.Trips(plan.RemoveMembers, plan.Members):
+			percent, count := pol.Threshold()
+			remove = false
+			r.run.Status = roster.RunHeld
+			r.run.Notes = append(r.run.Notes, fmt.Sprintf(
+				"%d of %d groups and %d of %d memberships would be removed, more than the threshold (%g%% and %d): the group removals are held, while groups and members were added and updated%s; check them with roster runs show, then run roster sync -approve-removals",
+				plan.RemoveGroups, plan.Groups, plan.RemoveMembers, plan.Members, percent, count, groupNames(plan)))
+		}
+	case plan.Removes():
+		r.run.Notes = append(r.run.Notes, fmt.Sprintf("%d groups and %d memberships the directory no longer returns were kept, as %s; they are removed by a later run that removes users",
+			plan.RemoveGroups, plan.RemoveMembers, r.keepGroups))
+	}
+	if r.opt.DryRun {
+		r.run.Notes = append(r.run.Notes, "planned for the groups: "+groupChanges(plan)+groupNames(plan))
+		return nil
+	}
+	if r.noCursor != "" {
+		cursor = roster.Cursor{}
+	}
+	return r.e.Store.SyncGroups(ctx, r.run.SourceID, groups, GroupSync{Remove: remove, Cursor: cursor})
+}
+
+// groupChanges sums up a group plan for a note.
+func groupChanges(p GroupPlan) string {
+	return fmt.Sprintf("%d groups added, %d updated, %d removed; %d memberships added, %d removed",
+		p.AddGroups, p.UpdateGroups, p.RemoveGroups, p.AddMembers, p.RemoveMembers)
+}
+
+// groupNames names the first few groups a plan removes or shrinks, for a
+// note; empty when there are none.
+func groupNames(p GroupPlan) string {
+	list := func(names []string) string {
+		s := strings.Join(names[:min(len(names), maxGroupNames)], ", ")
+		if len(names) > maxGroupNames {
+			s += fmt.Sprintf(" and %d more", len(names)-maxGroupNames)
+		}
+		return s
+	}
+	var out string
+	if len(p.Removed) > 0 {
+		out += " (groups removed: " + list(p.Removed) + ")"
+	}
+	if len(p.Shrunk) > 0 {
+		out += " (groups losing members: " + list(p.Shrunk) + ")"
+	}
+	return out
 }
 
 func (r *runner) progress(phase string) {
@@ -494,6 +591,7 @@ func (r *runner) uncount(k Kind) {
 func (r *runner) leavers(ctx context.Context) error {
 	switch {
 	case r.keepAll:
+		r.keepGroups = "this run removed nobody (an incremental request read every entry)"
 		return nil
 	case r.run.Mode == roster.RunIncremental:
 		gone, err := r.tracker.Deleted(ctx, r.since)
@@ -512,7 +610,8 @@ func (r *runner) leavers(ctx context.Context) error {
 // removals handles the stored users the directory did not return.
 func (r *runner) removals(ctx context.Context) error {
 	if len(r.seen) == 0 && r.gone == nil {
-		r.run.Notes = append(r.run.Notes, "the directory returned no users: nobody was disabled or deleted (check the base DN, the filter, and that the account may read the users)")
+		r.keepGroups = "the directory returned no users"
+		r.run.Notes = append(r.run.Notes, "the directory returned no users: nobody was disabled or deleted, and no group or membership removed (check the base DN, the filter, and that the account may read the users)")
 		return nil
 	}
 	now := r.e.Now()
@@ -596,8 +695,9 @@ func (r *runner) removals(ctx context.Context) error {
 			r.run.HeldUsers = append(r.run.HeldUsers, ch.User.ID)
 		}
 		r.run.Status = roster.RunHeld
+		r.keepGroups = "the users' removals are held"
 		r.run.Notes = append(r.run.Notes, fmt.Sprintf(
-			"%d of %d users would be removed, more than the threshold (%g%% and %d users): the removals are held; check them with roster runs show, then run roster sync -approve-removals",
+			"%d of %d users would be removed, more than the threshold (%g%% and %d users): the removals are held, and the group removals with them; check them with roster runs show, then run roster sync -approve-removals",
 			fresh, present, percent, count))
 		rest = nil
 	}

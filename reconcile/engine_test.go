@@ -22,6 +22,16 @@ type memStore struct {
 	groups       []roster.GroupRecord
 	conflictCard string // Apply refuses changes giving this card, like a card another user holds
 	cursor       roster.Cursor
+	failOn       string // the method that fails ("Users", "Apply", "SyncGroups", "SaveCursor", ...), as a store that went away
+	groupWrites  int    // calls of SyncGroups that wrote
+}
+
+// fail returns the store's outage when method is the one set to fail.
+func (s *memStore) fail(method string) error {
+	if s.failOn == method {
+		return &roster.Error{Code: roster.EUNAVAILABLE, Message: "the user base did not answer (" + method + ")"}
+	}
+	return nil
 }
 
 func newStore() *memStore { return &memStore{users: map[int64]*roster.User{}} }
@@ -58,6 +68,9 @@ func (s *memStore) LoginOwners(_ context.Context, _ int64, logins []string) (map
 }
 
 func (s *memStore) Users(_ context.Context, _ int64, fn func(*roster.User) error) error {
+	if err := s.fail("Users"); err != nil {
+		return err
+	}
 	ids := make([]int64, 0, len(s.users))
 	for id := range s.users {
 		ids = append(ids, id)
@@ -72,6 +85,9 @@ func (s *memStore) Users(_ context.Context, _ int64, fn func(*roster.User) error
 }
 
 func (s *memStore) Apply(_ context.Context, _ int64, changes []Change) error {
+	if err := s.fail("Apply"); err != nil {
+		return err
+	}
 	for _, ch := range changes {
 		for _, c := range ch.User.Cards {
 			if c.Number == s.conflictCard {
@@ -98,9 +114,113 @@ func (s *memStore) Apply(_ context.Context, _ int64, changes []Change) error {
 	return nil
 }
 
-func (s *memStore) SyncGroups(_ context.Context, _ int64, g []roster.GroupRecord) error {
-	s.groups = g
+// memberSet is a group's members as the fake store compares them.
+func memberSet(g roster.GroupRecord) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range g.MemberDNs {
+		out[strings.ToLower(m)] = true
+	}
+	return out
+}
+
+func (s *memStore) PlanGroups(_ context.Context, _ int64, groups []roster.GroupRecord) (GroupPlan, error) {
+	var p GroupPlan
+	if err := s.fail("PlanGroups"); err != nil {
+		return p, err
+	}
+	stored := map[string]roster.GroupRecord{}
+	for _, g := range s.groups {
+		stored[g.Anchor] = g
+		p.Groups++
+		p.Members += len(memberSet(g))
+	}
+	read := map[string]bool{}
+	for _, g := range groups {
+		if read[g.Anchor] {
+			return p, &roster.Error{Code: roster.EINVALID, Message: "group anchor " + g.Anchor + " appears twice"}
+		}
+		read[g.Anchor] = true
+		old, ok := stored[g.Anchor]
+		switch {
+		case !ok:
+			p.AddGroups++
+		case old.DN != g.DN || old.Name != g.Name:
+			p.UpdateGroups++
+		}
+		have, want := memberSet(old), memberSet(g)
+		for m := range want {
+			if !have[m] {
+				p.AddMembers++
+			}
+		}
+		lost := 0
+		for m := range have {
+			if !want[m] {
+				lost++
+			}
+		}
+		if lost > 0 {
+			p.RemoveMembers += lost
+			p.Shrunk = append(p.Shrunk, g.Name)
+		}
+	}
+	for _, g := range s.groups {
+		if !read[g.Anchor] {
+			p.RemoveGroups++
+			p.RemoveMembers += len(memberSet(g))
+			p.Removed = append(p.Removed, g.Name)
+		}
+	}
+	sort.Strings(p.Removed)
+	sort.Strings(p.Shrunk)
+	return p, nil
+}
+
+// SyncGroups keeps the groups as the records written, in anchor order;
+// without opt.Remove the stored groups and members stay besides.
+func (s *memStore) SyncGroups(_ context.Context, _ int64, groups []roster.GroupRecord, opt GroupSync) error {
+	if err := s.fail("SyncGroups"); err != nil {
+		return err
+	}
+	next := map[string]roster.GroupRecord{}
+	if !opt.Remove {
+		for _, g := range s.groups {
+			next[g.Anchor] = g
+		}
+	}
+	for _, g := range groups {
+		g.MemberDNs = append([]string(nil), g.MemberDNs...)
+		if old, ok := next[g.Anchor]; ok {
+			want := memberSet(g)
+			for _, m := range old.MemberDNs {
+				if !want[strings.ToLower(m)] {
+					g.MemberDNs = append(g.MemberDNs, m)
+				}
+			}
+		}
+		next[g.Anchor] = g
+	}
+	s.groups = nil
+	for _, g := range next {
+		s.groups = append(s.groups, g)
+	}
+	sort.Slice(s.groups, func(i, j int) bool { return s.groups[i].Anchor < s.groups[j].Anchor })
+	if !opt.Cursor.IsZero() {
+		s.cursor = opt.Cursor
+	}
+	s.groupWrites++
 	return nil
+}
+
+// groupState describes the stored groups as "name: member, member; ...".
+func (s *memStore) groupState() string {
+	var out []string
+	for _, g := range s.groups {
+		m := append([]string(nil), g.MemberDNs...)
+		sort.Strings(m)
+		out = append(out, g.Name+": "+strings.Join(m, ", "))
+	}
+	return strings.Join(out, "; ")
 }
 func (s *memStore) StartRun(_ context.Context, r *roster.Run) error {
 	r.ID = int64(len(s.runs) + 1)
@@ -112,6 +232,9 @@ func (s *memStore) Cursor(context.Context, int64) (roster.Cursor, error) {
 	return s.cursor, nil
 }
 func (s *memStore) SaveCursor(_ context.Context, _ int64, c roster.Cursor) error {
+	if err := s.fail("SaveCursor"); err != nil {
+		return err
+	}
 	s.cursor = c
 	return nil
 }
@@ -138,10 +261,11 @@ func (s *memStore) byLogin(l string) *roster.User {
 
 // memDir serves records in pages, and can fail after some pages.
 type memDir struct {
-	recs     []roster.Record
-	groups   []roster.GroupRecord
-	pageSize int
-	failAt   int // fail before this page (1-based); 0 never
+	recs      []roster.Record
+	groups    []roster.GroupRecord
+	pageSize  int
+	failAt    int   // fail before this page (1-based); 0 never
+	groupsErr error // Groups fails with it
 }
 
 func (d *memDir) Users(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
@@ -160,7 +284,12 @@ func (d *memDir) Users(ctx context.Context, page func([]roster.Record) error, ba
 	return nil
 }
 
-func (d *memDir) Groups(context.Context) ([]roster.GroupRecord, error) { return d.groups, nil }
+func (d *memDir) Groups(context.Context) ([]roster.GroupRecord, error) {
+	if d.groupsErr != nil {
+		return nil, d.groupsErr
+	}
+	return d.groups, nil
+}
 
 func people(n int) []roster.Record {
 	out := make([]roster.Record, n)

@@ -79,9 +79,26 @@ type Store interface {
 	// Apply writes the changes in one transaction: all or nothing.
 	Apply(ctx context.Context, sourceID int64, changes []Change) error
 
-	// SyncGroups makes the source's groups and memberships equal to
-	// groups, writing only the differences.
-	SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) error
+	// PlanGroups returns what SyncGroups with Remove would change to make
+	// the source's groups and memberships equal to groups, and writes
+	// nothing. Members are compared as SyncGroups compares them.
+	//
+	// Errors: EINVALID when two groups share an anchor.
+	PlanGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) (GroupPlan, error)
+
+	// SyncGroups writes groups as the source's groups, in one
+	// transaction, writing only the differences: a group with a new
+	// anchor is added, a group whose DN or name changed is updated, and a
+	// member a group did not have is added. With opt.Remove it also
+	// deletes the stored groups that groups does not hold (with their
+	// memberships) and the memberships a group no longer lists, so that
+	// the stored groups equal groups; without it, it deletes nothing.
+	// A non-zero opt.Cursor is saved as the source's cursor in the same
+	// transaction, so that the groups and the cursor are written together
+	// or not at all. On an error nothing is written.
+	//
+	// Errors: EINVALID when two groups share an anchor.
+	SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord, opt GroupSync) error
 
 	// StartRun stores a new run and sets its ID; FinishRun stores its end.
 	StartRun(ctx context.Context, run *roster.Run) error
@@ -96,6 +113,38 @@ type Store interface {
 	// that held removals and was not followed by an approved one.
 	HeldRemovals(ctx context.Context, sourceID int64) ([]int64, error)
 }
+
+// GroupSync says what SyncGroups may do besides adding and updating.
+type GroupSync struct {
+	// Remove deletes the groups and memberships the read no longer holds.
+	// The engine sets it only for a run whose user removals went ahead
+	// (not failed, held, empty, a dry run, nor an incremental request
+	// read in full), whose groups search returned something, and whose
+	// group removals are under the removal threshold or approved.
+	Remove bool
+	// Cursor, when not zero, is saved as the source's cursor with the
+	// groups.
+	Cursor roster.Cursor
+}
+
+// GroupPlan is how a read of the groups differs from the stored ones:
+// what SyncGroups with Remove would write.
+type GroupPlan struct {
+	Groups  int // the source's stored groups, before
+	Members int // their stored memberships, before
+
+	AddGroups, UpdateGroups, RemoveGroups int
+	// AddMembers counts the memberships to add, those of new groups
+	// included; RemoveMembers those to remove, those of removed groups
+	// included.
+	AddMembers, RemoveMembers int
+
+	Removed []string // names of the groups to remove, sorted
+	Shrunk  []string // names of the kept groups that lose members, sorted
+}
+
+// Removes reports whether the plan removes a group or a membership.
+func (p GroupPlan) Removes() bool { return p.RemoveGroups > 0 || p.RemoveMembers > 0 }
 
 // Kind is what a change does to a user.
 type Kind string

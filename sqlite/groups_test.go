@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
 )
 
 // countWrites installs triggers that count every row written to groups
@@ -62,7 +63,7 @@ func TestSyncGroups(t *testing.T) {
 	db, path, source := open(t)
 	other, _ := db.SourceID(ctx, "other")
 	r := raw(t, path)
-	if err := db.SyncGroups(ctx, other, []roster.GroupRecord{{Anchor: "g-x", DN: "CN=X", Name: "X", MemberDNs: []string{"CN=a"}}}); err != nil {
+	if err := db.SyncGroups(ctx, other, []roster.GroupRecord{{Anchor: "g-x", DN: "CN=X", Name: "X", MemberDNs: []string{"CN=a"}}}, replace); err != nil {
 		t.Fatal(err)
 	}
 	writes := countWrites(t, r)
@@ -126,7 +127,7 @@ func TestSyncGroups(t *testing.T) {
 		},
 	}
 	for _, s := range steps {
-		if err := db.SyncGroups(ctx, source, s.groups); err != nil {
+		if err := db.SyncGroups(ctx, source, s.groups, replace); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		if n := writes(); n != s.writes {
@@ -140,6 +141,39 @@ func TestSyncGroups(t *testing.T) {
 		t.Errorf("the other source's groups changed: %s", got)
 	}
 
-	err := db.SyncGroups(ctx, source, []roster.GroupRecord{printers, printers})
+	err := db.SyncGroups(ctx, source, []roster.GroupRecord{printers, printers}, replace)
 	wantCode(t, err, roster.EINVALID)
+}
+
+// replace is a groups sync that may delete: the stored groups become the
+// ones given.
+var replace = reconcile.GroupSync{Remove: true}
+
+// The groups and the cursor are one transaction: a cursor that cannot be
+// saved leaves the groups as they were.
+func TestSyncGroupsWritesTheCursorWithTheGroupsOrNothing(t *testing.T) {
+	ctx := context.Background()
+	db, path, source := open(t)
+	r := raw(t, path)
+	before := roster.Cursor{Kind: roster.CursorUSN, Server: "dc1", Value: "10"}
+	if err := db.SyncGroups(ctx, source, []roster.GroupRecord{{Anchor: "g-1", DN: "CN=Print", Name: "Print", MemberDNs: []string{"CN=a"}}},
+		reconcile.GroupSync{Remove: true, Cursor: before}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Exec(`CREATE TRIGGER refuse_cursor BEFORE UPDATE ON sync_cursors BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	after := before
+	after.Value = "20"
+	err := db.SyncGroups(ctx, source, []roster.GroupRecord{{Anchor: "g-2", DN: "CN=Scan", Name: "Scan", MemberDNs: []string{"CN=b"}}},
+		reconcile.GroupSync{Remove: true, Cursor: after})
+	if err == nil {
+		t.Fatal("the cursor could not be saved, yet SyncGroups succeeded")
+	}
+	if got := groupState(t, r, source); got != "Print(CN=Print): cn=a" {
+		t.Errorf("groups after a failed sync: %s; want them unchanged", got)
+	}
+	if c, err := db.Cursor(ctx, source); err != nil || c != before {
+		t.Errorf("cursor %+v, %v; want %+v", c, err, before)
+	}
 }

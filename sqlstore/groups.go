@@ -1,27 +1,70 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"slices"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
 )
 
-// SyncGroups makes the source's groups and memberships equal to groups, in
-// one transaction, writing only the differences: a group is inserted when
-// its anchor is new, updated when its DN or name changed, and deleted (with
-// its memberships) when groups no longer holds its anchor; a membership is
-// inserted or deleted only when it is new or gone. A call that changes
-// nothing writes no row.
+// PlanGroups returns what SyncGroups with Remove would write to make the
+// source's groups equal to groups, and writes nothing: the source's
+// stored groups and memberships, and how many of each would be added,
+// updated and removed, with the names of the groups that would be
+// removed or lose members.
+//
+// Errors: EINVALID when two groups share an anchor.
+func (db *DB) PlanGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) (reconcile.GroupPlan, error) {
+	if err := checkGroupAnchors(groups); err != nil {
+		return reconcile.GroupPlan{}, err
+	}
+	d, err := diffGroups(ctx, db.db, sourceID, groups)
+	if err != nil {
+		return reconcile.GroupPlan{}, fmt.Errorf("store: plan groups of source %d: %w", sourceID, err)
+	}
+	return d.plan, nil
+}
+
+// SyncGroups writes groups as the source's groups, in one transaction,
+// writing only the differences: a group is inserted when its anchor is
+// new and updated when its DN or name changed; a membership is inserted
+// when it is new. With opt.Remove, a stored group whose anchor groups no
+// longer holds is deleted with its memberships, and a membership a group
+// no longer lists is deleted, so that the stored groups equal groups;
+// without it, no group and no membership is deleted, whatever groups
+// holds (an empty groups deletes nothing). A non-zero opt.Cursor is saved
+// as the source's cursor (as SaveCursor does) in the same transaction. A
+// call that changes nothing writes no row; a call that fails writes
+// nothing, the cursor included.
 //
 // Members are kept by DN, compared without regard to case, and need not be
 // stored users: they join users when a user of the same source with that
 // DN exists (see UserGroups).
 //
 // Errors: EINVALID when two groups share an anchor.
-func (db *DB) SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) error {
+func (db *DB) SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord, opt reconcile.GroupSync) error {
+	if err := checkGroupAnchors(groups); err != nil {
+		return err
+	}
+	return db.inTx(ctx, "sync groups", func(tx *tx) error {
+		if err := syncGroups(ctx, tx, sourceID, groups, opt.Remove); err != nil {
+			return fmt.Errorf("store: sync groups of source %d: %w", sourceID, err)
+		}
+		if opt.Cursor.IsZero() {
+			return nil
+		}
+		if err := saveCursor(ctx, tx, sourceID, opt.Cursor, db.now()); err != nil {
+			return fmt.Errorf("store: save cursor of source %d: %w", sourceID, err)
+		}
+		return nil
+	})
+}
+
+func checkGroupAnchors(groups []roster.GroupRecord) error {
 	seen := make(map[string]bool, len(groups))
 	for _, g := range groups {
 		if seen[g.Anchor] {
@@ -29,12 +72,7 @@ func (db *DB) SyncGroups(ctx context.Context, sourceID int64, groups []roster.Gr
 		}
 		seen[g.Anchor] = true
 	}
-	return db.inTx(ctx, "sync groups", func(tx *tx) error {
-		if err := syncGroups(ctx, tx, sourceID, groups); err != nil {
-			return fmt.Errorf("store: sync groups of source %d: %w", sourceID, err)
-		}
-		return nil
-	})
+	return nil
 }
 
 type storedGroup struct {
@@ -42,25 +80,111 @@ type storedGroup struct {
 	dn, name string
 }
 
-func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.GroupRecord) error {
+// groupDiff is how a read of the groups differs from the stored ones.
+type groupDiff struct {
+	plan   reconcile.GroupPlan
+	writes []groupWrite
+	gone   []storedGroup // stored groups the read no longer holds, by ID
+}
+
+// groupWrite is what one group of the read needs.
+type groupWrite struct {
+	rec    *roster.GroupRecord
+	id     int64 // 0: a new group
+	update bool  // its DN or name changed
+	add    []string
+	drop   []any // member keys, sorted
+}
+
+// diffGroups compares groups with the source's stored groups, read
+// through q.
+func diffGroups(ctx context.Context, q querier, sourceID int64, groups []roster.GroupRecord) (*groupDiff, error) {
 	stored := map[string]storedGroup{}
-	rows, err := tx.QueryContext(ctx, `SELECT id, anchor, dn, name FROM groups WHERE source_id = ?`, sourceID)
+	rows, err := q.QueryContext(ctx, `SELECT id, anchor, dn, name FROM groups WHERE source_id = ?`, sourceID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for rows.Next() {
 		var g storedGroup
 		var anchor string
 		if err := rows.Scan(&g.id, &anchor, &g.dn, &g.name); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		stored[anchor] = g
 	}
 	if err := closeRows(rows); err != nil {
-		return err
+		return nil, err
 	}
-	members, err := sourceMembers(ctx, tx, sourceID)
+	members, err := sourceMembers(ctx, q, sourceID)
+	if err != nil {
+		return nil, err
+	}
+	d := &groupDiff{}
+	d.plan.Groups = len(stored)
+	for _, m := range members {
+		d.plan.Members += len(m)
+	}
+	for i := range groups {
+		g := &groups[i]
+		w := groupWrite{rec: g}
+		var have map[string]bool
+		if s, ok := stored[g.Anchor]; ok {
+			delete(stored, g.Anchor)
+			w.id, w.update, have = s.id, s.dn != g.DN || s.name != g.Name, members[s.id]
+			if w.update {
+				d.plan.UpdateGroups++
+			}
+		} else {
+			d.plan.AddGroups++
+		}
+		want := make(map[string]bool, len(g.MemberDNs))
+		for _, dn := range g.MemberDNs {
+			if dn != "" {
+				want[dnKey(dn)] = true
+			}
+		}
+		for _, dn := range sortedKeys(want) {
+			if !have[dn] {
+				w.add = append(w.add, dn)
+			}
+		}
+		for _, dn := range sortedKeys(have) {
+			if !want[dn] {
+				w.drop = append(w.drop, dn)
+			}
+		}
+		d.plan.AddMembers += len(w.add)
+		if len(w.drop) > 0 {
+			d.plan.RemoveMembers += len(w.drop)
+			d.plan.Shrunk = append(d.plan.Shrunk, groupName(g.Name, g.DN))
+		}
+		d.writes = append(d.writes, w)
+	}
+	for _, s := range stored {
+		d.gone = append(d.gone, s)
+		d.plan.RemoveGroups++
+		d.plan.RemoveMembers += len(members[s.id])
+		d.plan.Removed = append(d.plan.Removed, groupName(s.name, s.dn))
+	}
+	slices.SortFunc(d.gone, func(a, b storedGroup) int { return cmp.Compare(a.id, b.id) })
+	slices.Sort(d.plan.Removed)
+	slices.Sort(d.plan.Shrunk)
+	return d, nil
+}
+
+// groupName is how a note names a group: its name, else its DN.
+func groupName(name, dn string) string {
+	if name != "" {
+		return name
+	}
+	return dn
+}
+
+// syncGroups writes groups over the source's stored groups; remove lets
+// it delete what the read no longer holds.
+func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.GroupRecord, remove bool) error {
+	d, err := diffGroups(ctx, tx, sourceID, groups)
 	if err != nil {
 		return err
 	}
@@ -91,34 +215,20 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 	}
 
 	var adds []any // group ID, member DN, ...: written in batches
-	for _, g := range groups {
-		var have map[string]bool
-		s, ok := stored[g.Anchor]
+	for _, w := range d.writes {
+		g := w.rec
 		switch {
-		case !ok:
-			if err := insertGroup.QueryRowContext(ctx, sourceID, g.Anchor, g.DN, g.Name).Scan(&s.id); err != nil {
+		case w.id == 0:
+			if err := insertGroup.QueryRowContext(ctx, sourceID, g.Anchor, g.DN, g.Name).Scan(&w.id); err != nil {
 				return fmt.Errorf("group %s: %w", g.DN, err)
 			}
-		default:
-			delete(stored, g.Anchor)
-			if s.dn != g.DN || s.name != g.Name {
-				if _, err := updateGroup.ExecContext(ctx, g.DN, g.Name, s.id); err != nil {
-					return fmt.Errorf("group %s: %w", g.DN, err)
-				}
-			}
-			have = members[s.id]
-		}
-
-		want := make(map[string]bool, len(g.MemberDNs))
-		for _, dn := range g.MemberDNs {
-			if dn != "" {
-				want[dnKey(dn)] = true
+		case w.update:
+			if _, err := updateGroup.ExecContext(ctx, g.DN, g.Name, w.id); err != nil {
+				return fmt.Errorf("group %s: %w", g.DN, err)
 			}
 		}
-		for _, dn := range sortedKeys(want) {
-			if !have[dn] {
-				adds = append(adds, s.id, dn)
-			}
+		for _, dn := range w.add {
+			adds = append(adds, w.id, dn)
 		}
 		if len(adds) >= 2*memberBatch {
 			if err := addMembers(ctx, tx, adds); err != nil {
@@ -126,15 +236,12 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 			}
 			adds = adds[:0]
 		}
-		var gone []any
-		for _, dn := range sortedKeys(have) {
-			if !want[dn] {
-				gone = append(gone, dn)
-			}
+		if !remove {
+			continue
 		}
-		for chunk := range slices.Chunk(gone, memberBatch) {
+		for chunk := range slices.Chunk(w.drop, memberBatch) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_dn IN (`+placeholders(len(chunk))+`)`,
-				append([]any{s.id}, chunk...)...); err != nil {
+				append([]any{w.id}, chunk...)...); err != nil {
 				return fmt.Errorf("members of group %s: %w", g.DN, err)
 			}
 		}
@@ -142,8 +249,10 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 	if err := addMembers(ctx, tx, adds); err != nil {
 		return err
 	}
-
-	for _, s := range stored {
+	if !remove {
+		return nil
+	}
+	for _, s := range d.gone {
 		if _, err := deleteGroup.ExecContext(ctx, s.id); err != nil {
 			return fmt.Errorf("group %s: %w", s.dn, err)
 		}
@@ -166,8 +275,8 @@ func addMembers(ctx context.Context, tx *tx, pairs []any) error {
 
 // sourceMembers reads the stored members of every group of a source, by
 // group ID, in one query: one per group cost a round trip each.
-func sourceMembers(ctx context.Context, tx *tx, sourceID int64) (map[int64]map[string]bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.group_id, m.user_dn FROM group_members m
+func sourceMembers(ctx context.Context, q querier, sourceID int64) (map[int64]map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.group_id, m.user_dn FROM group_members m
 		JOIN groups g ON g.id = m.group_id WHERE g.source_id = ?`, sourceID)
 	if err != nil {
 		return nil, err

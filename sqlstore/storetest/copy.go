@@ -34,7 +34,7 @@ func RunCopy(t *testing.T, from, to Opener) {
 	if err := src.AddCard(ctx, users[1].ID, roster.Card{Number: "M-9", Kind: roster.CardTemporary, ExpiresAt: t0.Add(48 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.SyncGroups(ctx, corp, []roster.GroupRecord{{Anchor: "g1", DN: "CN=Printers", Name: "Printers", MemberDNs: []string{users[0].DN}}}); err != nil {
+	if err := src.SyncGroups(ctx, corp, []roster.GroupRecord{{Anchor: "g1", DN: "CN=Printers", Name: "Printers", MemberDNs: []string{users[0].DN}}}, reconcile.GroupSync{Remove: true}); err != nil {
 		t.Fatal(err)
 	}
 	run := &roster.Run{SourceID: corp, Mode: roster.RunFull, Notes: []string{"a note"}}

@@ -42,6 +42,7 @@ func Run(t *testing.T, o Opener) {
 		{"UserByID", testUserByID},
 		{"AddCard", testAddCard},
 		{"UserGroups", testUserGroups},
+		{"SyncGroupsRemovesOnlyWhenAsked", testSyncGroupsRemovesOnlyWhenAsked},
 		{"RunRoundTrip", testRunRoundTrip},
 		{"Runs", testRuns},
 		{"LatestRun", testLatestRun},
