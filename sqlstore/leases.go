@@ -15,6 +15,23 @@ import (
 // fence kept the node from writing after it.
 const abandoned = "the roster node running this sync stopped before it ended (its lease ran out); what it wrote until then is kept, and the next run picks up from the directory"
 
+// died starts the reason recorded on runs whose process was proved dead
+// (TakeOverLease); diedRun gives the whole reason. Users are created and
+// changed page by page as the directory is read, while removals (of
+// users, groups and memberships), new groups and the incremental cursor
+// are written only after the last page.
+const died = "the roster process running this sync ("
+
+func diedRun(holder string) string {
+	who := holder
+	if p, ok := roster.ParseProcess(holder); ok {
+		who = fmt.Sprintf("PID %d on %s", p.PID, p.Host)
+	}
+	return died + who + ") ended before the sync did (it was killed, or it crashed); " +
+		"the users it created or changed until then are kept, and it removed nobody, no group and no membership " +
+		"unless it had read the directory to the end (those changes come last); the next run picks up from the directory"
+}
+
 // fence is a sync's claim that its writes are made under a lease.
 type fence struct {
 	sourceID int64
@@ -78,51 +95,114 @@ func (db *DB) sourceName(ctx context.Context, t *tx, id int64) string {
 // Errors: ECONFLICT, naming the holder and the end of its lease, when
 // another holder has a lease that has not run out.
 func (db *DB) AcquireLease(ctx context.Context, sourceID int64, holder string, ttl time.Duration) (*roster.Lease, error) {
-	l := &roster.Lease{SourceID: sourceID, Holder: holder}
-	var now time.Time
+	var l *roster.Lease
 	err := db.inTx(withoutFence(ctx), "acquire lease", func(t *tx) error {
 		var err error
-		if now, err = db.clock(ctx, t); err != nil {
-			return err
-		}
-		l.Expires = now.Add(ttl)
-		err = t.QueryRowContext(ctx, `INSERT INTO sync_leases (source_id, holder, acquired_at, expires_at)
-			VALUES (?, ?, ?, ?)
-			ON CONFLICT (source_id) DO UPDATE SET
-				acquired_at = CASE WHEN sync_leases.holder = excluded.holder THEN sync_leases.acquired_at ELSE excluded.acquired_at END,
-				holder = excluded.holder,
-				expires_at = excluded.expires_at
-			WHERE sync_leases.holder = excluded.holder OR sync_leases.expires_at <= ?
-			RETURNING acquired_at`,
-			sourceID, holder, timeValue(now), timeValue(l.Expires), timeValue(now)).Scan(timeCol{&l.AcquiredAt})
-		if errors.Is(err, sql.ErrNoRows) {
-			var other, name string
-			var until time.Time
-			if err := t.QueryRowContext(ctx, `SELECT l.holder, l.expires_at, s.name FROM sync_leases l
-				JOIN sources s ON s.id = l.source_id WHERE l.source_id = ?`, sourceID).
-				Scan(&other, timeCol{&until}, &name); err != nil {
-				return fmt.Errorf("store: lease of source %d: %w", sourceID, err)
-			}
-			return errLeaseHeld(name, other, until)
-		}
-		if err != nil {
-			return fmt.Errorf("store: lease of source %d: %w", sourceID, err)
-		}
-		if !l.AcquiredAt.Equal(now) {
-			return nil // a renewal: the holder's own run may be going on
-		}
-		res, err := t.ExecContext(ctx, `UPDATE runs SET status = 'failed', error = ?, finished_at = ?
-			WHERE source_id = ? AND status = 'running'`, abandoned, timeValue(now), sourceID)
-		if err != nil {
-			return fmt.Errorf("store: lease of source %d: close abandoned runs: %w", sourceID, err)
-		}
-		l.Abandoned, err = res.RowsAffected()
+		l, err = db.acquire(ctx, t, sourceID, holder, ttl)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return l, nil
+}
+
+// TakeOverLease is AcquireLease for a caller that proved the process
+// dead, the lease's holder, has ended (see roster.Process): when the
+// lease still names dead, holder takes it at once, whether or not it ran
+// out, and the source's runs still recorded as running are marked failed
+// with a reason that names the dead process and what such a run may
+// have written (Lease.Abandoned counts them, Lease.TakenFrom is dead).
+// When the lease no longer names dead (it was released, or taken by
+// someone else meanwhile), it does exactly what AcquireLease does. The
+// store cannot check that dead has ended: a live holder named as dead
+// loses its lease, and its fence stops its writes.
+//
+// The take is one conditional update on the row naming dead, so of two
+// processes that take over the same dead holder at once, one wins and
+// the other is refused as by AcquireLease.
+//
+// Errors: those of AcquireLease.
+func (db *DB) TakeOverLease(ctx context.Context, sourceID int64, dead, holder string, ttl time.Duration) (*roster.Lease, error) {
+	var l *roster.Lease
+	err := db.inTx(withoutFence(ctx), "take over lease", func(t *tx) error {
+		now, err := db.clock(ctx, t)
+		if err != nil {
+			return err
+		}
+		res, err := t.ExecContext(ctx, `UPDATE sync_leases SET holder = ?, acquired_at = ?, expires_at = ?
+			WHERE source_id = ? AND holder = ? AND holder <> ?`,
+			holder, timeValue(now), timeValue(now.Add(ttl)), sourceID, dead, holder)
+		if err != nil {
+			return fmt.Errorf("store: take over the lease of source %d: %w", sourceID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: take over the lease of source %d: %w", sourceID, err)
+		} else if n == 0 {
+			l, err = db.acquire(ctx, t, sourceID, holder, ttl)
+			return err
+		}
+		l = &roster.Lease{SourceID: sourceID, Holder: holder, AcquiredAt: now, Expires: now.Add(ttl), TakenFrom: dead}
+		l.Abandoned, err = db.closeAbandoned(ctx, t, sourceID, diedRun(dead), now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// acquire is AcquireLease inside t.
+func (db *DB) acquire(ctx context.Context, t *tx, sourceID int64, holder string, ttl time.Duration) (*roster.Lease, error) {
+	l := &roster.Lease{SourceID: sourceID, Holder: holder}
+	now, err := db.clock(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	l.Expires = now.Add(ttl)
+	err = t.QueryRowContext(ctx, `INSERT INTO sync_leases (source_id, holder, acquired_at, expires_at)
+		VALUES (?, ?, ?, ?)
+		ON CONFLICT (source_id) DO UPDATE SET
+			acquired_at = CASE WHEN sync_leases.holder = excluded.holder THEN sync_leases.acquired_at ELSE excluded.acquired_at END,
+			holder = excluded.holder,
+			expires_at = excluded.expires_at
+		WHERE sync_leases.holder = excluded.holder OR sync_leases.expires_at <= ?
+		RETURNING acquired_at`,
+		sourceID, holder, timeValue(now), timeValue(l.Expires), timeValue(now)).Scan(timeCol{&l.AcquiredAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		var other, name string
+		var until time.Time
+		if err := t.QueryRowContext(ctx, `SELECT l.holder, l.expires_at, s.name FROM sync_leases l
+			JOIN sources s ON s.id = l.source_id WHERE l.source_id = ?`, sourceID).
+			Scan(&other, timeCol{&until}, &name); err != nil {
+			return nil, fmt.Errorf("store: lease of source %d: %w", sourceID, err)
+		}
+		return nil, errLeaseHeld(name, other, until)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: lease of source %d: %w", sourceID, err)
+	}
+	if !l.AcquiredAt.Equal(now) {
+		return l, nil // a renewal: the holder's own run may be going on
+	}
+	l.Abandoned, err = db.closeAbandoned(ctx, t, sourceID, abandoned, now)
+	return l, err
+}
+
+// closeAbandoned marks the runs of sourceID still recorded as running as
+// failed, for why, when a lease is taken afresh: only a lease holder runs
+// a source, so their process has ended.
+func (db *DB) closeAbandoned(ctx context.Context, t *tx, sourceID int64, why string, now time.Time) (int64, error) {
+	res, err := t.ExecContext(ctx, `UPDATE runs SET status = 'failed', error = ?, finished_at = ?
+		WHERE source_id = ? AND status = 'running'`, why, timeValue(now), sourceID)
+	if err != nil {
+		return 0, fmt.Errorf("store: lease of source %d: close abandoned runs: %w", sourceID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: lease of source %d: close abandoned runs: %w", sourceID, err)
+	}
+	return n, nil
 }
 
 // RenewLease extends holder's lease of sourceID to now+ttl.
@@ -188,7 +268,8 @@ func (db *DB) LeaseHolder(ctx context.Context, sourceID int64) (string, time.Tim
 }
 
 // LastRunStart returns when the latest run of sourceID in one of modes
-// started, not counting runs abandoned by a dead node, or the zero time
+// started, not counting runs abandoned by a dead node (a lease that ran
+// out, or TakeOverLease), or the zero time
 // when there is none. Schedulers on several
 // nodes use it to run each planned slot once.
 func (db *DB) LastRunStart(ctx context.Context, sourceID int64, modes ...roster.RunMode) (time.Time, error) {
@@ -200,11 +281,11 @@ func (db *DB) LastRunStart(ctx context.Context, sourceID int64, modes ...roster.
 		args = append(args, string(m))
 	}
 	var t time.Time
-	// A run its node abandoned did not do its slot's work: it does not
-	// count, so that another node runs the slot.
+	// A run its node abandoned, or whose process died, did not do its
+	// slot's work: it does not count, so that another node runs the slot.
 	err := db.db.QueryRowContext(ctx, `SELECT started_at FROM runs WHERE source_id = ? AND mode IN (`+placeholders(len(modes))+`)
-		AND NOT (status = 'failed' AND error = ?)
-		ORDER BY id DESC LIMIT 1`, append(args, abandoned)...).Scan(timeCol{&t})
+		AND NOT (status = 'failed' AND (error = ? OR error LIKE ?))
+		ORDER BY id DESC LIMIT 1`, append(args, abandoned, died+"%")...).Scan(timeCol{&t})
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, fmt.Errorf("store: last run of source %d: %w", sourceID, err)
 	}

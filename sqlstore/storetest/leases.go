@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -175,5 +176,130 @@ func testLastRunStart(t *testing.T, o Opener) {
 	}
 	if at, _ := db.LastRunStart(ctx, corp, roster.RunFull); !at.Equal(t0) {
 		t.Errorf("last full = %v, want %v: the abandoned run counted", at, t0)
+	}
+}
+
+// testTakeOverLease: a holder proved dead loses its lease at once, long
+// before it runs out, and its running run is closed with a reason that
+// names the process; a lease that no longer names the dead holder is
+// acquired by the usual rule.
+func testTakeOverLease(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	now := t0
+	db.Now = func() time.Time { return now }
+	const ttl = time.Minute
+	dead := roster.Process{Host: "print-1", PID: 4242, Nonce: "a1b2c3d4", Boot: "8c5f0e7a9b1d4c3e8f2a6b7c9d0e1f23", PIDNS: "4026531836", Start: 99}.String()
+
+	if _, err := db.AcquireLease(ctx, corp, dead, ttl); err != nil {
+		t.Fatal(err)
+	}
+	run := &roster.Run{SourceID: corp, Mode: roster.RunFull, StartedAt: t0}
+	if err := db.StartRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	now = t0.Add(10 * time.Second) // the lease has 50 s to go
+	l, err := db.TakeOverLease(ctx, corp, dead, "node-b", ttl)
+	if err != nil || l.Holder != "node-b" || l.TakenFrom != dead || l.Abandoned != 1 || !l.AcquiredAt.Equal(now) || !l.Expires.Equal(now.Add(ttl)) {
+		t.Fatalf("TakeOverLease = %+v, %v", l, err)
+	}
+	r, err := db.Run(ctx, run.ID)
+	if err != nil || r.Status != roster.RunFailed || !r.FinishedAt.Equal(now) {
+		t.Fatalf("the dead process's run: %+v, %v", r, err)
+	}
+	for _, want := range []string{"PID 4242 on print-1", "killed", "removed nobody", "unless it had read the directory to the end"} {
+		if !strings.Contains(r.Error, want) {
+			t.Errorf("the dead process's run says %q, without %q", r.Error, want)
+		}
+	}
+	if h, _, err := db.LeaseHolder(ctx, corp); err != nil || h != "node-b" {
+		t.Errorf("LeaseHolder = %q, %v", h, err)
+	}
+	// Its run does not fill its schedule slot: another run does the work.
+	if at, err := db.LastRunStart(ctx, corp, roster.RunFull); err != nil || !at.IsZero() {
+		t.Errorf("LastRunStart = %v, %v: the dead process's run counted", at, err)
+	}
+	// The dead holder cannot renew, and its fenced writes are refused.
+	_, err = db.RenewLease(ctx, corp, dead, ttl)
+	wantCode(t, err, roster.ECONFLICT)
+	err = db.Apply(sqlstore.WithFence(ctx, corp, dead), corp, []reconcile.Change{{Kind: reconcile.Create, Login: "late", User: NewUser("late")}})
+	wantCode(t, err, roster.ECONFLICT)
+
+	// The lease no longer names the dead holder: the usual rule. A live
+	// holder keeps it; its own take-over renews it, and closes nothing.
+	_, err = db.TakeOverLease(ctx, corp, dead, "node-c", ttl)
+	wantCode(t, err, roster.ECONFLICT)
+	if !strings.Contains(err.Error(), "node-b") {
+		t.Errorf("the refusal does not name the holder: %v", err)
+	}
+	second := &roster.Run{SourceID: corp, Mode: roster.RunFull, StartedAt: now}
+	if err := db.StartRun(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	taken := now
+	now = now.Add(time.Second)
+	if l, err := db.TakeOverLease(ctx, corp, "node-b", "node-b", ttl); err != nil || l.TakenFrom != "" || l.Abandoned != 0 || !l.AcquiredAt.Equal(taken) {
+		t.Fatalf("a holder taking over from itself = %+v, %v", l, err)
+	}
+	if r, _ := db.Run(ctx, second.ID); r.Status != roster.RunRunning {
+		t.Fatalf("a holder taking over from itself closed its own run: %s", r.Status)
+	}
+	// Released, the lease is free: a take-over from a holder long gone
+	// just acquires it.
+	if err := db.ReleaseLease(ctx, corp, "node-b"); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := db.TakeOverLease(ctx, corp, dead, "node-c", ttl); err != nil || l.Holder != "node-c" || l.TakenFrom != "" {
+		t.Fatalf("a take-over of a free lease = %+v, %v", l, err)
+	}
+	if r, _ := db.Run(ctx, second.ID); r.Status != roster.RunFailed || strings.Contains(r.Error, "PID") {
+		t.Errorf("a run left running when the lease was free is closed as abandoned: %+v", r)
+	}
+}
+
+// testTakeOverRace: of many processes that take over one dead holder's
+// lease at once, exactly one wins, and the dead holder's run is closed
+// once.
+func testTakeOverRace(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	db.Now = time.Now
+	const dead = "print-1/4242/a1b2c3d4"
+	if _, err := db.AcquireLease(ctx, corp, dead, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.StartRun(ctx, &roster.Run{SourceID: corp, Mode: roster.RunFull}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	wins := make(chan *roster.Lease, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			holder := "node-" + string(rune('a'+i))
+			if l, err := db.TakeOverLease(ctx, corp, dead, holder, time.Minute); err == nil {
+				wins <- l
+			} else if roster.ErrorCode(err) != roster.ECONFLICT {
+				t.Errorf("%s: %v", holder, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	var got []*roster.Lease
+	for l := range wins {
+		got = append(got, l)
+	}
+	if len(got) != 1 || got[0].TakenFrom != dead || got[0].Abandoned != 1 {
+		var names []string
+		for _, l := range got {
+			names = append(names, fmt.Sprintf("%s (from %q, %d runs closed)", l.Holder, l.TakenFrom, l.Abandoned))
+		}
+		t.Fatalf("winners %v, want exactly one, which took over from %s and closed its run", names, dead)
+	}
+	if h, _, err := db.LeaseHolder(ctx, corp); err != nil || h != got[0].Holder {
+		t.Fatalf("the lease is %q (%v), the winner %s", h, err, got[0].Holder)
 	}
 }

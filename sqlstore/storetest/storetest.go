@@ -51,6 +51,8 @@ func Run(t *testing.T, o Opener) {
 		{"SourcesKeepTheirPasswordSealed", testSourcesKeepTheirPasswordSealed},
 		{"Leases", testLeases},
 		{"LeaseRace", testLeaseRace},
+		{"TakeOverLease", testTakeOverLease},
+		{"TakeOverRace", testTakeOverRace},
 		{"LastRunStart", testLastRunStart},
 		{"Auth", testAuth},
 		{"Identify", testIdentify},
