@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/rosterhq/roster"
 )
@@ -69,7 +68,7 @@ func (d *Directory) markCSN(ctx context.Context) (roster.Cursor, error) {
 	for i, base := range d.src.SearchBases() {
 		nc := ""
 		for _, c := range d.rootDSE.NamingContexts {
-			if dnWithin(base, c) && len(c) > len(nc) {
+			if roster.DNWithin(base, c) && len(c) > len(nc) {
 				nc = c
 			}
 		}
@@ -99,14 +98,6 @@ func (d *Directory) markCSN(ctx context.Context) (roster.Cursor, error) {
 	return earliest, nil
 }
 
-// dnWithin reports whether dn is base or under it, ignoring case and the
-// spaces after commas.
-func dnWithin(dn, base string) bool {
-	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, ", ", ",")) }
-	dn, base = norm(dn), norm(base)
-	return dn == base || strings.HasSuffix(dn, ","+base)
-}
-
 // since is the filter term that selects entries changed after c.
 func since(c roster.Cursor) (string, error) {
 	if c.Valid() {
@@ -133,8 +124,8 @@ func (d *Directory) GroupsChanged(ctx context.Context, c roster.Cursor) (bool, e
 	}
 	filter := "(&" + term + d.groupFilter() + ")"
 	found := errors.New("found")
-	for _, base := range d.src.SearchBases() {
-		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base, Scope: ScopeSubtree, Filter: filter,
+	for _, base := range searchPlan(d.src.SearchBases()) {
+		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base.dn, Scope: ScopeSubtree, Filter: filter,
 			Attributes: []string{"1.1"}, PageSize: 1}, func(*Entry) error { return found })
 		if errors.Is(err, found) {
 			return true, nil

@@ -139,9 +139,12 @@ func (d *Directory) readUsers(ctx context.Context, filter string, send func(user
 		}
 		return nil
 	}
-	for _, base := range d.src.SearchBases() {
-		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base, Scope: ScopeSubtree,
+	for _, base := range searchPlan(d.src.SearchBases()) {
+		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base.dn, Scope: ScopeSubtree,
 			Filter: filter, Attributes: attrs}, func(e *Entry) error {
+			if base.readBefore(e.DN) {
+				return nil
+			}
 			rec, why := d.record(e)
 			if why != "" {
 				if !send(userItem{bad: &roster.EntryError{DN: e.DN, Anchor: rec.Anchor, Message: why}}) {
@@ -175,12 +178,16 @@ func (d *Directory) record(e *Entry) (roster.Record, string) {
 	} else {
 		rec.Anchor = strings.ToLower(e.Value("entryUUID"))
 	}
-	rec.Login = e.Value(string(m.Login))
+	raw := e.Value(string(m.Login))
 	if !m.KeepLoginCase {
-		rec.Login = strings.ToLower(rec.Login)
+		raw = strings.ToLower(raw)
 	}
-	if rec.Login == "" {
+	rec.Login = roster.NormalizeLogin(raw)
+	switch {
+	case raw == "":
 		return rec, fmt.Sprintf("the entry has no %s, which the login is made from", m.Login)
+	case rec.Login == "":
+		return rec, fmt.Sprintf("the entry's %s is white space only, and a login cannot be empty; give the entry a %s", m.Login, m.Login)
 	}
 	rec.Name = e.Value(m.Name)
 	rec.Email = e.Value(m.Email)
@@ -264,12 +271,13 @@ func (d *Directory) Groups(ctx context.Context) ([]roster.GroupRecord, error) {
 	type group struct {
 		rec     roster.GroupRecord
 		members []string
-		ranged  bool // AD cut the member list: read it in full with Values
+		keys    []string // roster.DNKey of each member
+		ranged  bool     // AD cut the member list: read it in full with Values
 	}
 	var groups []*group
 	byDN := map[string]*group{}
-	for _, base := range d.src.SearchBases() {
-		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base, Scope: ScopeSubtree, Filter: d.groupFilter(),
+	for _, base := range searchPlan(d.src.SearchBases()) {
+		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base.dn, Scope: ScopeSubtree, Filter: d.groupFilter(),
 			Attributes: []string{d.anchorAttr(), "cn", "sAMAccountName", "member", "uniqueMember"}}, func(e *Entry) error {
 			g := &group{rec: roster.GroupRecord{DN: e.DN, Name: e.Value("cn")}}
 			if d.src.Type.IsAD() {
@@ -285,8 +293,8 @@ func (d *Directory) Groups(ctx context.Context) ([]roster.GroupRecord, error) {
 			// serves one request at a time while paging.
 			g.ranged = !last
 			g.members = append(vals, e.Values("uniqueMember")...)
-			if _, dup := byDN[strings.ToLower(e.DN)]; !dup {
-				byDN[strings.ToLower(e.DN)] = g
+			if k := roster.DNKey(e.DN); byDN[k] == nil {
+				byDN[k] = g
 				groups = append(groups, g)
 			}
 			return nil
@@ -304,31 +312,81 @@ func (d *Directory) Groups(ctx context.Context) ([]roster.GroupRecord, error) {
 			g.members = vals
 		}
 	}
+	// Members are matched as DNs (roster.DNKey): a member written
+	// "cn=Smith\2C John, ou=People" is the entry cn=Smith\, John,ou=people.
+	for _, g := range groups {
+		g.keys = make([]string, len(g.members))
+		for i, m := range g.members {
+			g.keys[i] = roster.DNKey(m)
+		}
+	}
 	// Resolve nesting: a depth-first walk per group, with a visited set
 	// so that a cycle (A in B in C in A) ends.
 	out := make([]roster.GroupRecord, 0, len(groups))
 	for _, g := range groups {
-		seen := map[string]bool{strings.ToLower(g.rec.DN): true}
+		seen := map[string]bool{roster.DNKey(g.rec.DN): true}
 		users := map[string]bool{}
-		var walk func(members []string)
-		walk = func(members []string) {
-			for _, m := range members {
-				k := strings.ToLower(m)
+		var walk func(*group)
+		walk = func(sg *group) {
+			for i, k := range sg.keys {
 				if sub, isGroup := byDN[k]; isGroup {
 					if !seen[k] {
 						seen[k] = true
-						walk(sub.members)
+						walk(sub)
 					}
 					continue
 				}
 				if !users[k] {
 					users[k] = true
-					g.rec.MemberDNs = append(g.rec.MemberDNs, m)
+					g.rec.MemberDNs = append(g.rec.MemberDNs, sg.members[i])
 				}
 			}
 		}
-		walk(g.members)
+		walk(g)
 		out = append(out, g.rec)
 	}
 	return out, nil
+}
+
+// searchBase is one base DN to search, and the bases searched before it
+// that lie under it: their entries were read already.
+type searchBase struct {
+	dn   string
+	skip []string
+}
+
+// readBefore reports whether an entry of this base was read under an
+// earlier one.
+func (b searchBase) readBefore(dn string) bool {
+	for _, s := range b.skip {
+		if roster.DNWithin(dn, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// searchPlan orders the search of overlapping base DNs so that each entry
+// is read once: a base that lies under an earlier one (or repeats it) is
+// not searched, and a base that holds an earlier one skips that one's
+// entries. Bases are compared as DNs (roster.DNWithin).
+func searchPlan(bases []string) []searchBase {
+	var plan []searchBase
+	for _, b := range bases {
+		held := false
+		for _, p := range plan {
+			held = held || roster.DNWithin(b, p.dn)
+		}
+		if held {
+			continue
+		}
+		sb := searchBase{dn: b}
+		for _, p := range plan {
+			if roster.DNWithin(p.dn, b) {
+				sb.skip = append(sb.skip, p.dn)
+			}
+		}
+		plan = append(plan, sb)
+	}
+	return plan
 }
