@@ -122,7 +122,13 @@ func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, di
 			cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
 			r.run.Error = roster.ErrorMessage(cause)
 		}
-		r.run.Notes = append(r.run.Notes, "the run did not finish: nobody was disabled or deleted, no group or membership changed, and no cursor was saved")
+		// The removals come after every read: only the user base
+		// failing to take the groups or the cursor stops a run after them.
+		done := "nobody was disabled or deleted"
+		if r.removed > 0 {
+			done = fmt.Sprintf("it had removed %d users the directory no longer returns", r.removed)
+		}
+		r.run.Notes = append(r.run.Notes, "the run did not finish: "+done+", no group or membership changed, and no cursor was saved")
 	}
 	if !opt.DryRun {
 		// Record the outcome even when ctx was cancelled.
@@ -165,6 +171,8 @@ type runner struct {
 	since   roster.Cursor
 	gone    map[string]bool // incremental: the anchors the directory reports deleted
 	keepAll bool            // an incremental request read in full: no removals
+
+	removed int // users disabled or deleted as missing, written
 
 	// keepGroups says why this run's group and membership removals wait
 	// (the users' removals did not go ahead); empty when they may go.
@@ -277,6 +285,13 @@ func (r *runner) do(ctx context.Context) error {
 	if full && len(r.seen) == 0 {
 		r.noCursor = "the directory returned no users"
 	}
+	// Every read comes before the first removal.
+	var plan GroupPlan
+	if readGroups {
+		if plan, err = r.e.Store.PlanGroups(ctx, r.run.SourceID, groups); err != nil {
+			return err
+		}
+	}
 	if err := r.leavers(ctx); err != nil {
 		return err
 	}
@@ -289,7 +304,7 @@ func (r *runner) do(ctx context.Context) error {
 		cursor = roster.Cursor{}
 	}
 	if readGroups {
-		if err := r.groups(ctx, groups, cursor); err != nil {
+		if err := r.groups(ctx, groups, plan, cursor); err != nil {
 			return err
 		}
 	} else if !cursor.IsZero() && r.noCursor == "" {
@@ -309,19 +324,15 @@ func (r *runner) do(ctx context.Context) error {
 // maxGroupNames bounds the group names a note lists.
 const maxGroupNames = 5
 
-// groups writes the groups read, last in the run, with the cursor when
-// it is not zero. It adds and updates groups and memberships; it removes
-// them only when the users' removals went ahead, the groups search
-// returned something, and the removals stay under the source's removal
-// threshold (or this run approves removals: the groups are read again
-// each run, so an approval lets this run's group removals go). Otherwise
-// they wait, and a note says why. A dry run plans the same and writes
-// nothing.
-func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, cursor roster.Cursor) error {
-	plan, err := r.e.Store.PlanGroups(ctx, r.run.SourceID, groups)
-	if err != nil {
-		return err
-	}
+// groups writes the groups read, planned as plan, last in the run, with
+// the cursor when it is not zero. It adds and updates groups and
+// memberships; it removes them only when the users' removals went ahead,
+// the groups search returned something, and the removals stay under the
+// source's removal threshold (or this run approves removals: the groups
+// are read again each run, so an approval lets this run's group removals
+// go). Otherwise they wait, and a note says why. A dry run plans the
+// same and writes nothing.
+func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, plan GroupPlan, cursor roster.Cursor) error {
 	remove := plan.Removes() && r.keepGroups == ""
 	switch {
 	case len(groups) == 0 && plan.Groups > 0:
@@ -709,6 +720,9 @@ func (r *runner) removals(ctx context.Context) error {
 		}
 		if err := r.apply(ctx, batch); err != nil {
 			return err
+		}
+		if !r.opt.DryRun {
+			r.removed += len(batch)
 		}
 	}
 	if r.opt.DryRun {
