@@ -149,7 +149,11 @@ func (s *Server) banners(r *http.Request) []banner {
 		}
 		for _, run := range []*roster.Run{last[src.ID], full} {
 			if run != nil && run.Status == roster.RunHeld {
-				out = append(out, banner{"warning", fmt.Sprintf("%s: %d removals wait for approval (run %d)", src.Name, run.Held, run.ID)})
+				what := fmt.Sprintf("%d removals", run.Held)
+				if run.Held == 0 { // held for the groups alone
+					what = "group and membership removals"
+				}
+				out = append(out, banner{"warning", fmt.Sprintf("%s: %s wait for approval (run %d)", src.Name, what, run.ID)})
 				break
 			}
 		}
