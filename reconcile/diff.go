@@ -23,7 +23,7 @@ func validate(r *roster.Record) string {
 	case r.Anchor == "":
 		return "the entry has no identity anchor (objectGUID or entryUUID)"
 	case r.Login == "":
-		return "the entry has no login: the login attribute is empty"
+		return "the entry has no login: the login attribute is empty or white space only"
 	case len(r.Login) > maxLoginBytes:
 		return fmt.Sprintf("the login is %d bytes long, more than %d", len(r.Login), maxLoginBytes)
 	}
@@ -111,11 +111,14 @@ func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled
 		next.DisabledReason = roster.DisabledInDirectory
 	}
 	ch.Fields = fieldChanges(cur, next)
-	if cur.Login != next.Login || !strings.EqualFold(cur.DN, next.DN) {
+	if cur.Login != next.Login || roster.DNKey(cur.DN) != roster.DNKey(next.DN) {
 		if ch.Kind == "" {
 			ch.Kind = Rename
 		}
-		if cur.Login != next.Login {
+		// The old login stays reachable as a former login, unless it
+		// is the new one before normalisation (" jsmith", or in NFD),
+		// which no lookup can tell from it, or a login given up.
+		if cur.Login != next.Login && roster.NormalizeLogin(cur.Login) != next.Login && !isFormerLogin(cur) {
 			ch.OldLogin = cur.Login
 		}
 	}

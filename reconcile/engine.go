@@ -158,7 +158,15 @@ type runner struct {
 	// the first, for the run's note.
 	cardProblems     int
 	firstCardProblem string
-	scope            map[string]bool // lower-cased user DNs in the group scope; nil when unscoped
+	scope            map[string]bool // roster.DNKey of the users in the group scope; nil when unscoped
+	outOfScope       map[string]bool // anchors returned this run but out of the group scope
+
+	// waiting holds the entries whose login a stored user holds that
+	// this run has not returned (yet): whether that user gives the login
+	// up is known once every entry is read (see takeLogins). givenUp
+	// lists the logins given up, for the run's note.
+	waiting []waitingLogin
+	givenUp []string
 
 	changes []Change
 	held    []Change
@@ -276,7 +284,7 @@ func (r *runner) do(ctx context.Context) error {
 		r.progress("users")
 		return ctx.Err()
 	}, func(ee roster.EntryError) error {
-		r.entryError(ee)
+		r.badEntry(ee)
 		return nil
 	})
 	if err != nil {
@@ -293,6 +301,9 @@ func (r *runner) do(ctx context.Context) error {
 		}
 	}
 	if err := r.leavers(ctx); err != nil {
+		return err
+	}
+	if err := r.takeLogins(ctx); err != nil {
 		return err
 	}
 	// The groups are written last, with the cursor, in one transaction:
@@ -406,17 +417,51 @@ func (r *runner) entryError(ee roster.EntryError) {
 	}
 }
 
+// badEntry records an entry the directory returned but could not map.
+// Its user, if any, is kept: a broken entry is not a departed user. An
+// entry read twice (overlapping base DNs) counts once.
+func (r *runner) badEntry(ee roster.EntryError) {
+	if ee.Anchor != "" {
+		if r.seen[ee.Anchor] != 0 || r.outOfScope[ee.Anchor] {
+			return
+		}
+		if r.scope != nil && !r.scope[roster.DNKey(ee.DN)] {
+			r.skipOutOfScope(ee.Anchor)
+			return
+		}
+		r.seen[ee.Anchor] = returned
+	}
+	r.entryError(ee)
+}
+
+// skipOutOfScope skips an entry outside the group scope: the one kind of
+// entry the directory returns whose user may be removed.
+func (r *runner) skipOutOfScope(anchor string) {
+	r.run.Skipped++
+	if anchor != "" {
+		if r.outOfScope == nil {
+			r.outOfScope = map[string]bool{}
+		}
+		r.outOfScope[anchor] = true
+	}
+}
+
 // page plans and applies one page of records.
 func (r *runner) page(ctx context.Context, page []roster.Record) error {
 	var recs []*roster.Record
 	for i := range page {
 		rec := &page[i]
-		r.run.Seen++
-		if _, dup := r.seen[rec.Anchor]; dup && rec.Anchor != "" {
-			continue // the same entry under two overlapping base DNs
+		if rec.Anchor != "" {
+			if _, dup := r.seen[rec.Anchor]; dup || r.outOfScope[rec.Anchor] {
+				continue // the same entry under two overlapping base DNs: counted once
+			}
 		}
-		if r.scope != nil && !r.scope[strings.ToLower(rec.DN)] {
-			r.run.Skipped++ // out of the group scope: the one kind of entry that may be removed
+		r.run.Seen++
+		// The directory's reader normalises logins; so does the engine,
+		// whatever reads the directory.
+		rec.Login = roster.NormalizeLogin(rec.Login)
+		if r.scope != nil && !r.scope[roster.DNKey(rec.DN)] {
+			r.skipOutOfScope(rec.Anchor)
 			continue
 		}
 		if rec.Anchor != "" {
@@ -470,13 +515,19 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 	for _, rec := range recs {
 		// A login held by another stored user is a conflict, unless that
 		// user was already seen in this run under a new login: then it
-		// was renamed away, and the login is free.
-		if owner, ok := owners[rec.Login]; ok && owner != rec.Anchor {
-			if r.seen[owner] < accepted {
-				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
-					Message: fmt.Sprintf("the login %s already belongs to another roster user of this source; this entry was left unchanged", rec.Login)})
+		// was renamed away, and the login is free. A holder this run has
+		// not returned may be gone (an entry deleted and made again):
+		// that waits until every entry is read (takeLogins).
+		if owner, ok := owners[rec.Login]; ok && owner != rec.Anchor && r.seen[owner] < accepted {
+			// Left unchanged for now: not yet holding its new login, so
+			// no other entry may take its current one.
+			r.seen[rec.Anchor] = returned
+			if r.seen[owner] == 0 && !r.outOfScope[owner] {
+				r.waiting = append(r.waiting, waitingLogin{rec: *rec, owner: owner, cur: existing[rec.Anchor]})
 				continue
 			}
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
+			continue
 		}
 		rec.Cards = r.claimCards(rec)
 		ch := diff(rec, existing[rec.Anchor], r.e.HashCode, r.src.DisabledUsers)
@@ -731,25 +782,26 @@ func (r *runner) removals(ctx context.Context) error {
 	return nil
 }
 
-// scopeOf returns the lower-cased DNs of the users in the scope groups.
-// A scope group the directory did not return fails the run: otherwise a
+// scopeOf returns the keys (roster.DNKey) of the users in the scope
+// groups: DNs are compared as DNs, however the directory spells them. A
+// scope group the directory did not return fails the run: otherwise a
 // typo would remove every one of its members.
 func scopeOf(scope []string, groups []roster.GroupRecord) (map[string]bool, error) {
 	want := map[string]bool{}
 	for _, dn := range scope {
-		want[strings.ToLower(dn)] = false
+		want[roster.DNKey(dn)] = false
 	}
 	out := map[string]bool{}
 	for _, g := range groups {
-		if _, ok := want[strings.ToLower(g.DN)]; ok {
-			want[strings.ToLower(g.DN)] = true
+		if _, ok := want[roster.DNKey(g.DN)]; ok {
+			want[roster.DNKey(g.DN)] = true
 			for _, m := range g.MemberDNs {
-				out[strings.ToLower(m)] = true
+				out[roster.DNKey(m)] = true
 			}
 		}
 	}
 	for _, dn := range scope {
-		if !want[strings.ToLower(dn)] {
+		if !want[roster.DNKey(dn)] {
 			return nil, roster.Errorf(roster.EINVALID, "the scope group %s was not found under the search bases; check its DN (nobody was removed)", dn)
 		}
 	}

@@ -1,0 +1,162 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rosterhq/roster"
+)
+
+// An entry deleted and made again (an account re-created, a restore
+// without its old objectGUID or entryUUID) comes back with its login and
+// a new anchor, while the old user still holds the login. The old user
+// then gives the login up, when the directory no longer has it:
+//
+//   - this run did not return its entry (not even as a bad entry, nor
+//     outside the group scope), and
+//   - after this run's removals it is disabled as missing, or deleted.
+//
+// In a full run, a user gone from the directory is disabled as missing
+// by the removals just before, unless they are held for approval. An
+// incremental run proves no absence: there only a user that an earlier
+// run already disabled as missing gives its login up. A user an admin
+// disabled keeps its login: a sync does not touch an admin's users.
+//
+// The user giving up its login is renamed to formerLogin (its login, a
+// tilde and its anchor) and keeps the login among its former logins; the
+// new holder takes it in the same transaction.
+
+// waitingLogin is an entry whose login a user this run had not returned
+// holds: owner is that user's anchor, cur the entry's own stored user.
+type waitingLogin struct {
+	rec   roster.Record
+	owner string
+	cur   *roster.User
+}
+
+// maxNamedLogins bounds the logins a note names.
+const maxNamedLogins = 10
+
+// takeLogins settles the waiting entries, once every entry is read and
+// the removals are done: each takes its login, or is an entry error that
+// says why not.
+func (r *runner) takeLogins(ctx context.Context) error {
+	if len(r.waiting) == 0 {
+		return nil
+	}
+	var anchors []string
+	for _, w := range r.waiting {
+		anchors = append(anchors, w.owner)
+	}
+	owners, err := r.e.Store.UsersByAnchor(ctx, r.run.SourceID, anchors)
+	if err != nil {
+		return err
+	}
+	held := map[string]bool{}
+	for _, ch := range r.held {
+		held[ch.User.Anchor] = true
+	}
+	// A dry run writes nothing: its removals are in its plan only.
+	planned := map[string]Kind{}
+	if r.opt.DryRun {
+		for _, ch := range r.changes {
+			if ch.Kind == Delete || ch.Kind == Disable && ch.User.DisabledReason == roster.DisabledMissing {
+				if !held[ch.User.Anchor] {
+					planned[ch.User.Anchor] = ch.Kind
+				}
+			}
+		}
+	}
+	for _, w := range r.waiting {
+		rec, u := w.rec, owners[w.owner]
+		var changes []Change
+		switch {
+		case r.seen[w.owner] >= accepted, u == nil, u.Login != rec.Login, planned[w.owner] == Delete:
+			// Renamed away or deleted meanwhile: the login is free.
+		case r.seen[w.owner] != 0 || r.outOfScope[w.owner]:
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
+			continue
+		case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginAdmin(rec.Login, u)})
+			continue
+		case u.Disabled && u.DisabledReason == roster.DisabledMissing, planned[w.owner] == Disable:
+			changes = append(changes, giveUp(u, rec.DN))
+		case held[w.owner]:
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginHeld(rec.Login, u)})
+			continue
+		default: // an incremental run, or one that removes nobody
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginNotYet(rec.Login, u)})
+			continue
+		}
+		rec.Cards = r.claimCards(&rec)
+		ch := diff(&rec, w.cur, r.e.HashCode, r.src.DisabledUsers)
+		if ch == nil {
+			if w.cur == nil { // a disabled entry, skipped by policy: the login stays
+				r.run.Skipped++
+			}
+			continue
+		}
+		if len(changes) > 0 {
+			r.givenUp = append(r.givenUp, rec.Login)
+		}
+		changes = append(changes, *ch)
+		r.seen[rec.Anchor] = accepted
+		if ch.Kind == Create {
+			r.seen[rec.Anchor] = created
+		}
+		for _, c := range changes {
+			r.count(c.Kind)
+		}
+		// One transaction: the login changes hands, or stays.
+		if err := r.apply(ctx, changes); err != nil {
+			return err
+		}
+	}
+	if n := len(r.givenUp); n > 0 {
+		names := strings.Join(r.givenUp[:min(n, maxNamedLogins)], ", ")
+		if n > maxNamedLogins {
+			names += fmt.Sprintf(" and %d more", n-maxNamedLogins)
+		}
+		r.run.Notes = append(r.run.Notes, fmt.Sprintf(
+			"%d logins went from users the directory no longer has to entries made again with the same login (%s): the former holders keep them as former logins, and a sign-in by the login finds the new holder",
+			n, names))
+	}
+	return nil
+}
+
+// giveUp is the change by which u, gone from the directory, gives its
+// login up to the entry at dn: renamed to its formerLogin, it keeps the
+// login as a former one.
+func giveUp(u *roster.User, dn string) Change {
+	next := *u
+	next.Login = formerLogin(u)
+	return Change{Kind: Rename, Login: next.Login, OldLogin: u.Login, DN: u.DN, User: &next,
+		Reason: "gone from the directory; its login went to " + dn,
+		Fields: []FieldChange{{"login", u.Login, next.Login}}}
+}
+
+// formerLogin is the login of a user that gave its login up: unique in
+// the source (the anchor is), and shown as what it is.
+func formerLogin(u *roster.User) string { return u.Login + "~" + u.Anchor }
+
+// isFormerLogin reports whether u holds a formerLogin.
+func isFormerLogin(u *roster.User) bool { return strings.HasSuffix(u.Login, "~"+u.Anchor) }
+
+// Entry errors for a login another user holds.
+
+func errLoginTaken(login string) string {
+	return fmt.Sprintf("the login %s already belongs to another roster user of this source, whose entry the directory still returns; this entry was left unchanged", login)
+}
+
+func errLoginAdmin(login string, holder *roster.User) string {
+	return fmt.Sprintf("the login %s belongs to the roster user with ID %d, whom an admin disabled and the directory no longer returns; a sync does not change an admin's users, so this entry was left unchanged until that user is deleted or enabled again", login, holder.ID)
+}
+
+func errLoginHeld(login string, holder *roster.User) string {
+	return fmt.Sprintf("the login %s belongs to the roster user with ID %d, whom the directory no longer returns and whose removal is held for approval; this entry takes the login once the removals are approved (roster sync -approve-removals)", login, holder.ID)
+}
+
+func errLoginNotYet(login string, holder *roster.User) string {
+	return fmt.Sprintf("the login %s belongs to the roster user with ID %d, whom this run did not return but did not remove either (an incremental run cannot tell a departed entry from an unchanged one); the next full sync gives the login to this entry if that user is gone", login, holder.ID)
+}
