@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -19,17 +18,45 @@ import (
 // long after, at its scheduler's next look (-schedule-check, 30 s).
 const defaultLeaseTTL = time.Minute
 
-// nodeID names this process in leases: host, PID, and a random part, so a
-// restarted process never passes for its former self, whose runs another
-// node must close.
+// nodeID names this process in leases (roster.Process): host, PID, and a
+// random part, so a restarted process never passes for its former self,
+// whose runs another node must close; then, on Linux, the boot, the PID
+// namespace and the process's start time, so that a process of the same
+// machine can prove it dead once it is (provedDead).
 func nodeID() string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "unknown-host"
-	}
+	p := here()
 	b := make([]byte, 4)
 	rand.Read(b)
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+	p.Nonce = hex.EncodeToString(b)
+	return p.String()
+}
+
+// hostName is this host's name, as leases show it.
+func hostName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "unknown-host"
+	}
+	return host
+}
+
+// acquireLease takes the lease of sourceID for holder (AcquireLease).
+// When another holder has it, and that holder is a process of this
+// machine that has provably ended (provedDead: a kill -9, a crash), the
+// lease is taken over at once rather than when it runs out, and the dead
+// process's runs are marked failed (TakeOverLease). A holder on another
+// machine, or one that cannot be proved dead, keeps its lease until it
+// runs out.
+func acquireLease(ctx context.Context, db *sqlstore.DB, sourceID int64, holder string, ttl time.Duration) (*roster.Lease, error) {
+	l, err := db.AcquireLease(ctx, sourceID, holder, ttl)
+	if roster.ErrorCode(err) != roster.ECONFLICT {
+		return l, err
+	}
+	other, _, herr := db.LeaseHolder(ctx, sourceID)
+	if herr != nil || !provedDead(other) {
+		return nil, err
+	}
+	return db.TakeOverLease(ctx, sourceID, other, holder, ttl)
 }
 
 // heldLease is a lease this process keeps alive in the background.
@@ -48,13 +75,16 @@ type heldLease struct {
 // it logs it and cancels the lease's ctx: the caller's sync must stop,
 // since another node may run it soon. Beyond that, the caller's writes
 // carry the lease's fence, so that none lands after the lease is lost.
-// Errors: ECONFLICT when another node holds it.
+// Errors: ECONFLICT when another node holds it (see acquireLease).
 func holdLease(ctx context.Context, db *sqlstore.DB, log *slog.Logger, sourceID int64, name, holder string, ttl time.Duration) (*heldLease, error) {
-	l, err := db.AcquireLease(ctx, sourceID, holder, ttl)
+	l, err := acquireLease(ctx, db, sourceID, holder, ttl)
 	if err != nil {
 		return nil, err
 	}
-	if l.Abandoned > 0 {
+	if l.TakenFrom != "" {
+		log.Warn("the roster process that held the source has ended (killed, or crashed); its lease is taken over at once, and its runs are marked failed",
+			"source", name, "holder", l.TakenFrom, "runs", l.Abandoned)
+	} else if l.Abandoned > 0 {
 		log.Warn("runs of a roster node that stopped mid-sync are marked failed", "source", name, "runs", l.Abandoned)
 	}
 	lctx, cancel := context.WithCancelCause(ctx)
