@@ -349,8 +349,11 @@ func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, plan G
 	case len(groups) == 0 && plan.Groups > 0:
 		// Like an empty user result: more likely a wrong base DN or
 		// missing rights than a directory without groups.
-		remove, r.noCursor = false, "the directory returned no groups"
-		r.run.Notes = append(r.run.Notes, fmt.Sprintf("the directory returned no groups, though the source has %d: no group or membership was removed (check the base DN, the group filter, and that the account may read the groups)", plan.Groups))
+		remove = false
+		if r.noCursor == "" {
+			r.noCursor = "the directory returned no groups"
+		}
+		r.run.Notes = append(r.run.Notes, fmt.Sprintf("the directory returned no groups, though the source has %d: no group or membership was removed (check the base DN, and that the account may read the groups)", plan.Groups))
 	case remove:
 		pol := r.src.Removal
 		switch {
