@@ -117,6 +117,7 @@ const maxReads = 1 << 24
 // fired.
 type Report struct {
 	Conns       int        // connections accepted
+	Open        int        // connections open now
 	Boundaries  int        // response boundaries seen
 	ServerBytes int64      // server-to-client bytes the client was sent
 	ClientBytes int64      // client-to-server bytes the server was sent
@@ -132,10 +133,12 @@ type Boundary struct {
 	N      int   // its number, from 1
 	Conn   int   // its connection, from 1
 	Offset int64 // the server bytes sent before it, over all connections
-	// Answered: the server sent something after it on the same
-	// connection. A boundary that went unanswered in a clean pass is the
-	// client's goodbye (an unbind, a TLS close_notify): cutting there
-	// cannot take anything from what the client read.
+	// Answered: the server sent data after it on the same connection:
+	// bytes of a plain stream, or a TLS record other than an alert (a
+	// close_notify answering the client's own does not count). A
+	// boundary that went unanswered in a clean pass is the client's
+	// goodbye (an unbind, a TLS close_notify): cutting there cannot take
+	// anything from what the client read.
 	Answered bool
 }
 
@@ -295,6 +298,7 @@ func (p *Proxy) accept() {
 			return
 		}
 		p.rep.Conns++
+		p.rep.Open++
 		c.id = p.rep.Conns
 		p.conns[c] = true
 		p.mu.Unlock()
@@ -318,6 +322,7 @@ func (p *Proxy) serve(c *conn) {
 	c.server.Close()
 	p.mu.Lock()
 	delete(p.conns, c)
+	p.rep.Open--
 	p.mu.Unlock()
 }
 
@@ -479,9 +484,12 @@ func (p *Proxy) serverTurn(c *conn, b []byte) ([]byte, action) {
 		c.tls.turn(b)
 	}
 	c.serverSent = true
-	if c.last >= 0 {
-		p.rep.Turns[c.last].Answered = true
-	}
+	defer func() {
+		if c.tls.data && c.last >= 0 {
+			p.rep.Turns[c.last].Answered = true
+		}
+		c.tls.data = false
+	}()
 	out, act := b, forward
 	f := p.fault
 	if !p.rep.Fired && (f.Kind == CutAtByte || f.Kind == Corrupt) && p.offset < p.rep.ServerBytes+int64(len(b)) {
@@ -549,6 +557,7 @@ func (p *Proxy) write(c *conn, b []byte) bool {
 // a TLS handshake record (after StartTLS, the turn after the plain LDAP
 // answer).
 type records struct {
+	data   bool // advance passed data: plain bytes, or a record that is not an alert
 	on     bool
 	hdr    [5]byte
 	hn     int // header bytes read of the current record
@@ -565,6 +574,7 @@ func (r *records) turn(b []byte) {
 
 func (r *records) advance(b []byte) {
 	if !r.on {
+		r.data = r.data || len(b) > 0
 		return
 	}
 	for len(b) > 0 {
@@ -582,8 +592,17 @@ func (r *records) advance(b []byte) {
 			r.length = int(r.hdr[3])<<8 | int(r.hdr[4])
 			r.left = r.length
 			r.hn = 0
+			r.data = r.data || !alert(r.typ, r.length)
 		}
 	}
+}
+
+// alert reports whether a record is a TLS alert: its type says so up to
+// TLS 1.2; TLS 1.3 hides the type, but an encrypted alert is 19 bytes (a
+// 2-byte alert, the inner type, a 16-byte AEAD tag), shorter than a
+// sealed LDAP message.
+func alert(typ byte, length int) bool {
+	return typ == 21 || typ == 23 && length == 19
 }
 
 // where places the next byte of the stream.
