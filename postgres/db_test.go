@@ -10,6 +10,8 @@ import (
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
+	"github.com/rosterhq/roster/sqlstore/storetest"
 )
 
 func TestRedact(t *testing.T) {
@@ -140,4 +142,21 @@ func TestNodesStartingTogether(t *testing.T) {
 	if strings.Join(steps, " ") != strings.Join(want, " ") {
 		t.Errorf("steps %v, want %v", steps, want)
 	}
+}
+
+// TestDNKeyUpgrade: a user base written before DN keys were parsed
+// (roster.DNKey) gets its keys right when the schema step runs.
+func TestDNKeyUpgrade(t *testing.T) {
+	dsn := labenv.Require(t).PostgresDatabase(t)
+	r, err := postgres.Raw(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	r2, err := postgres.Raw(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r2.Close() })
+	storetest.RunDNKeyUpgrade(t, sqlstore.New(r, postgres.Dialect, "upgrade test"), r2, postgres.Migrations())
 }

@@ -134,3 +134,12 @@ func TestOpen(t *testing.T) {
 		db.Close()
 	})
 }
+
+// TestDNKeyUpgrade: a user base written before DN keys were parsed
+// (roster.DNKey) gets its keys right when the schema step runs.
+func TestDNKeyUpgrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	r := raw(t, path)
+	db := sqlstore.New(r, sqlite.Dialect, path)
+	storetest.RunDNKeyUpgrade(t, db, raw(t, path), sqlite.Migrations())
+}

@@ -26,7 +26,10 @@ import (
 //   - Rename also keeps c.OldLogin as an alias of the user; an alias equal
 //     to the new login is dropped.
 //   - Create and Rename take the login away from the former logins of
-//     the source's other users.
+//     the source's other users, except those disabled as missing: gone
+//     from the directory, they keep their former logins as a record (a
+//     user that gives its login up to an entry made again keeps it so),
+//     and lookups by login find the new holder first.
 //   - Delete deletes the user c.User.ID, its cards and aliases.
 //
 // Apply does the deletes first, then the updates, then the creates, and
@@ -159,7 +162,7 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 		// EXISTS, not IN (SELECT id ... source_id = ?): the IN list would
 		// be built from every user of the source, for every create.
 		{&a.dropOthersAlias, `DELETE FROM user_aliases WHERE login = ? AND user_id <> ?
-			AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_aliases.user_id AND u.source_id = ?)`},
+			AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_aliases.user_id AND u.source_id = ? AND u.disabled_reason <> ?)`},
 		{&a.directoryCards, `SELECT number, kind, expires_at FROM cards
 			WHERE user_id = ? AND origin = 'directory' ORDER BY id`},
 	} {
@@ -428,7 +431,8 @@ func (a *applier) create(changes []reconcile.Change, chunk []int, ids []int64) e
 		created = append(created, id)
 	}
 	// A login freed by a rename may now go to a new user: drop it from
-	// the aliases of the source's other users (see freeLogin).
+	// the aliases of the source's other users, gone ones aside (see
+	// freeLogin).
 	inLogins, loginArgs := a.tx.d.in("login", logins)
 	notNew, newArgs := "user_id NOT IN ("+placeholders(len(created))+")", created
 	if a.tx.d.Arrays {
@@ -439,8 +443,8 @@ func (a *applier) create(changes []reconcile.Change, chunk []int, ids []int64) e
 		notNew, newArgs = "user_id <> ALL(?)", []any{ids}
 	}
 	if _, err := a.tx.ExecContext(a.ctx, `DELETE FROM user_aliases WHERE `+inLogins+` AND `+notNew+`
-		AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_aliases.user_id AND u.source_id = ?)`,
-		append(append(loginArgs, newArgs...), a.sourceID)...); err != nil {
+		AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_aliases.user_id AND u.source_id = ? AND u.disabled_reason <> ?)`,
+		append(append(loginArgs, newArgs...), a.sourceID, string(roster.DisabledMissing))...); err != nil {
 		return fmt.Errorf("store: apply: free the logins of %d new users: %w", len(chunk), err)
 	}
 	return nil
@@ -449,8 +453,10 @@ func (a *applier) create(changes []reconcile.Change, chunk []int, ids []int64) e
 // freeLogin drops u's login from the former logins of the source's other
 // users: a login freed by a rename may go to someone else (a new jsmith
 // after the old one was renamed), and then it finds the new holder only.
+// Users disabled as missing keep theirs: they are gone from the
+// directory, and their former logins are a record, not an identity.
 func (a *applier) freeLogin(id int64, login string) error {
-	if _, err := a.dropOthersAlias.ExecContext(a.ctx, login, id, a.sourceID); err != nil {
+	if _, err := a.dropOthersAlias.ExecContext(a.ctx, login, id, a.sourceID, string(roster.DisabledMissing)); err != nil {
 		return fmt.Errorf("store: apply: alias %s: %w", login, err)
 	}
 	return nil
@@ -585,5 +591,7 @@ func columns(args []any, width int) []any {
 	return out
 }
 
-// dnKey is the form of a DN that memberships join on.
-func dnKey(dn string) string { return strings.ToLower(dn) }
+// dnKey is the form of a DN that memberships join on: users.dn_key and
+// group_members.user_dn. When roster.DNKey changes, a schema step
+// recomputes both (see RekeyDNs).
+func dnKey(dn string) string { return roster.DNKey(dn) }

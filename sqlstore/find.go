@@ -60,19 +60,29 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// loginHolders selects, for a login given twice, the users holding it
+// (h.id) with their rank: 0 as their current login, 1 as a former one,
+// and 2 as a former one of a user disabled as missing, who is gone from
+// the directory and keeps it only as a record.
+const loginHolders = `(SELECT h.id, CASE WHEN h.rank = 1 AND x.disabled_reason = '` + string(roster.DisabledMissing) + `' THEN 2 ELSE h.rank END AS rank
+	FROM (
+		SELECT 0 AS rank, id FROM users WHERE login = ?
+		UNION ALL
+		SELECT 1 AS rank, user_id FROM user_aliases WHERE login = ?
+	) AS h JOIN users x ON x.id = h.id) AS holders`
+
 // UserByLogin returns the user whose login, or else whose former login, is
-// login, exactly, in any source, complete with aliases and cards. When
-// several users match, a current login wins over an alias, and then the
-// oldest user (the lowest ID).
+// login, in any source, complete with aliases and cards. The login is
+// compared as syncs store logins: trimmed, in Unicode NFC
+// (roster.NormalizeLogin), case included. When several users match, a
+// current login wins over a former one, a former one over that of a user
+// disabled as missing, and then the oldest user (the lowest ID).
 //
 // Errors: ENOTFOUND when no user has or had this login.
 func (db *DB) UserByLogin(ctx context.Context, login string) (*roster.User, error) {
+	login = roster.NormalizeLogin(login)
 	u, err := scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = (
-		SELECT id FROM (
-			SELECT 0 AS rank, id FROM users WHERE login = ?
-			UNION ALL
-			SELECT 1 AS rank, user_id FROM user_aliases WHERE login = ?
-		) AS holders ORDER BY rank, id LIMIT 1)`, login, login))
+		SELECT id FROM `+loginHolders+` ORDER BY rank, id LIMIT 1)`, login, login))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errLoginNotFound(login)
 	}
@@ -87,18 +97,19 @@ func (db *DB) UserByLogin(ctx context.Context, login string) (*roster.User, erro
 
 // UserToSignIn returns the one user a login typed at a terminal names:
 // the user whose current login it is, or else the one whose former login
-// it is. Unlike UserByLogin, it refuses to choose: a password checked
-// against the wrong user's directory would count against that account.
+// it is, the login compared as UserByLogin does. Unlike UserByLogin, it
+// refuses to choose between equals: a password checked against the wrong
+// user's directory would count against that account. A former login of a
+// user disabled as missing (gone from the directory) yields to any other
+// holder.
 //
 // Errors: ENOTFOUND when no user has or had this login; ECONFLICT when
 // users of several sources have it (the message names them).
 func (db *DB) UserToSignIn(ctx context.Context, login string) (*roster.User, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT h.rank, u.id, u.login, s.name FROM (
-			SELECT 0 AS rank, id FROM users WHERE login = ?
-			UNION ALL
-			SELECT 1 AS rank, user_id FROM user_aliases WHERE login = ?
-		) AS h JOIN users u ON u.id = h.id JOIN sources s ON s.id = u.source_id
-		ORDER BY h.rank, u.id LIMIT 2`, login, login)
+	login = roster.NormalizeLogin(login)
+	rows, err := db.db.QueryContext(ctx, `SELECT holders.rank, u.id, u.login, s.name FROM `+loginHolders+`
+		JOIN users u ON u.id = holders.id JOIN sources s ON s.id = u.source_id
+		ORDER BY holders.rank, u.id LIMIT 2`, login, login)
 	if err != nil {
 		return nil, fmt.Errorf("store: user %s: %w", login, err)
 	}

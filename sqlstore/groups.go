@@ -41,7 +41,7 @@ func (db *DB) PlanGroups(ctx context.Context, sourceID int64, groups []roster.Gr
 // call that changes nothing writes no row; a call that fails writes
 // nothing, the cursor included.
 //
-// Members are kept by DN, compared without regard to case, and need not be
+// Members are kept by DN, compared as DNs (roster.DNKey), and need not be
 // stored users: they join users when a user of the same source with that
 // DN exists (see UserGroups).
 //

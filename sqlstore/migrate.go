@@ -13,7 +13,8 @@ import (
 // in its own transaction together with its row in that table. A step,
 // once released, is never edited: the schema changes with a new file.
 // SQLite and PostgreSQL have a step of the same name for each change, so
-// both stores list the same steps.
+// both stores list the same steps. A step may have a part written in Go
+// (goSteps), which runs after its SQL, in its transaction.
 func (db *DB) Migrate(ctx context.Context, steps fs.FS) error {
 	// Under the lock too: two nodes creating the table at once would
 	// collide on PostgreSQL's catalog.
@@ -64,11 +65,23 @@ func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 		if _, err := t.Tx.ExecContext(ctx, string(buf)); err != nil { // as written: no placeholders
 			return fmt.Errorf("store: migration %s of %s: %w", step, db, err)
 		}
+		if fn := goSteps[step]; fn != nil {
+			if err := fn(ctx, t); err != nil {
+				return fmt.Errorf("store: migration %s of %s: %w", step, db, err)
+			}
+		}
 		if _, err := t.ExecContext(ctx, `INSERT INTO migrations (name) VALUES (?)`, step); err != nil {
 			return fmt.Errorf("store: migration %s: record it: %w", step, err)
 		}
 		return nil
 	})
+}
+
+// goSteps are the parts of schema steps that SQL cannot do, such as keys
+// that roster computes: each runs after its step's SQL, in the same
+// transaction, on both stores.
+var goSteps = map[string]func(context.Context, *tx) error{
+	"009_dn_keys.sql": func(ctx context.Context, t *tx) error { _, err := rekeyDNs(ctx, t); return err },
 }
 
 // Migrations lists the schema steps this database has applied, in order.

@@ -1,0 +1,2 @@
+-- See sqlite/migration/009_dn_keys.sql.
+SELECT 1;
