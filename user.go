@@ -84,8 +84,9 @@ const (
 
 // UserFilter selects users for a listing.
 type UserFilter struct {
-	// Query matches part of a login, former login, name or email. Case
-	// is ignored for ASCII letters only.
+	// Query matches part of a login, former login, name or email. It is
+	// trimmed and put in NFC first, as logins are stored (NormalizeLogin).
+	// Case is ignored for ASCII letters only.
 	Query    string
 	Disabled *bool // when set, only disabled (true) or enabled (false) users
 	SourceID int64 // when set, only this source's users

@@ -156,7 +156,7 @@ func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret)
 	if s.CheckPassword == nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "password checks are not set up on this server")
 	}
-	if login == "" || !pw.IsSet() {
+	if roster.NormalizeLogin(login) == "" || !pw.IsSet() {
 		return nil, roster.Errorf(roster.EINVALID, "give both the login and the password")
 	}
 	// Counted per terminal (its token, or the admin), and per user found:

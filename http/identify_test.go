@@ -117,6 +117,13 @@ func TestIdentifyByPassword(t *testing.T) {
 	if status, raw := try("alice", "Alice-Right-1"); status != 200 || !strings.Contains(raw, `"method": "password"`) {
 		t.Fatalf("the right password = %d %s", status, raw)
 	}
+	// The typed login is compared as logins are stored: trimmed, NFC.
+	if status, raw := try(" alice\t", "Alice-Right-1"); status != 200 {
+		t.Fatalf("the login typed with spaces around it = %d %s", status, raw)
+	}
+	if status, _ := try("   ", "x"); status != 400 {
+		t.Fatalf("a login of spaces = %d, want 400 (no login given)", status)
+	}
 	if status, raw := try("alice", "wrong"); status != 401 || !strings.Contains(raw, "52e") {
 		t.Fatalf("a wrong password = %d %s", status, raw)
 	}

@@ -20,8 +20,9 @@ type UserFilter = roster.UserFilter
 func (db *DB) FindUsers(ctx context.Context, f UserFilter) ([]*roster.User, int, error) {
 	var where []string
 	var args []any
-	if f.Query != "" {
-		like := "%" + escapeLike(f.Query) + "%"
+	// Logins are stored trimmed and in NFC: so is what is looked for.
+	if q := roster.NormalizeLogin(f.Query); q != "" {
+		like := "%" + escapeLike(q) + "%"
 		where = append(where, strings.ReplaceAll(`(u.login LIKE ? ESCAPE '\' OR u.name LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\'
 			OR EXISTS (SELECT 1 FROM user_aliases a WHERE a.user_id = u.id AND a.login LIKE ? ESCAPE '\'))`, "LIKE", db.d.Like))
 		args = append(args, like, like, like, like)

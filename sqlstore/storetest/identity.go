@@ -148,6 +148,9 @@ func testLoginLookups(t *testing.T, o Opener) {
 	}
 	_, err := db.UserByLogin(ctx, "   ")
 	wantCode(t, err, roster.ENOTFOUND)
+	if users, _, err := db.FindUsers(ctx, sqlstore.UserFilter{Query: " jose\u0301 "}); err != nil || len(users) != 1 || users[0].ID != jose.ID {
+		t.Errorf("FindUsers(jose + combining accent) = %v, %v; want jos\u00e9", users, err)
+	}
 
 	// jsmith leaves the directory, and comes back as a new entry: the old
 	// user gives its login up in the new one's transaction.
