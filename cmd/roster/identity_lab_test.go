@@ -99,11 +99,11 @@ rootpw Root-Pw-1`)
 	}
 	groupsOf := func(login string) string { return groupsOfUser(show(login).Groups) }
 	for login, want := range map[string]string{
-		"jsmith":      "printers",       // \, and spaces after the commas against \2C
-		"caf\u00e9":   "printers",       // hex-escaped UTF-8 and upper-case types
-		"spaced":      "printers staff", // a nested group named with spaces around = and ,
-		"plain":       "printers staff",
-		"jose\u0301":  "", // typed in NFD, found in NFC
+		"jsmith":     "printers",       // \, and spaces after the commas against \2C
+		"caf\u00e9":  "printers",       // hex-escaped UTF-8 and upper-case types
+		"spaced":     "printers staff", // a nested group named with spaces around = and ,
+		"plain":      "printers staff",
+		"jose\u0301": "", // typed in NFD, found in NFC
 		" Spaced\t ": "printers staff",
 	} {
 		if got := groupsOf(login); got != want {
