@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // RekeyDNs recomputes the keys that memberships join on (dnKey, that is
@@ -76,8 +77,11 @@ func rekeyDNs(ctx context.Context, t *tx) (int, error) {
 	if err := closeRows(rows); err != nil {
 		return 0, fmt.Errorf("rekey the members' DNs: %w", err)
 	}
-	for pair := range slices.Chunk(old, 2) {
-		if _, err := t.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_dn = ?`, pair...); err != nil {
+	for chunk := range slices.Chunk(old, 2*memberBatch) {
+		// Typed, or PostgreSQL takes every parameter of VALUES for text.
+		rows := strings.TrimSuffix(strings.Repeat("(CAST(? AS BIGINT), ?), ", len(chunk)/2), ", ")
+		if _, err := t.ExecContext(ctx, `DELETE FROM group_members WHERE (group_id, user_dn) IN (VALUES `+rows+`)`,
+			chunk...); err != nil {
 			return 0, fmt.Errorf("rekey the members' DNs: %w", err)
 		}
 	}
