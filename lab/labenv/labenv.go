@@ -168,12 +168,37 @@ func (e *Env) PostgresDSN(t testing.TB) string {
 // connections the test left open do not keep it.
 func (e *Env) PostgresDatabase(t testing.TB) string {
 	t.Helper()
+	return e.newDatabase(t, func(name string) string { return "CREATE DATABASE " + pgx.Identifier{name}.Sanitize() })
+}
+
+// PostgresCopy creates a database for the test as a copy of the database
+// at dsn (one the test made with PostgresDatabase, and that nothing is
+// connected to: PostgreSQL copies a template only then), and returns its
+// URL. It is dropped when the test ends. Copying a small user base this
+// way is much cheaper than syncing it again.
+func (e *Env) PostgresCopy(t testing.TB, dsn string) string {
+	t.Helper()
+	from, err := url.Parse(dsn)
+	if err != nil || len(from.Path) < 2 {
+		t.Fatal("PostgresCopy: the database to copy is not a postgres:// URL with a database name")
+	}
+	template := from.Path[1:]
+	return e.newDatabase(t, func(name string) string {
+		return "CREATE DATABASE " + pgx.Identifier{name}.Sanitize() + " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	})
+}
+
+// newDatabase creates a database named roster_t_ and 16 random hex digits
+// with the statement create makes of its name, drops it when the test
+// ends, and returns its URL.
+func (e *Env) newDatabase(t testing.TB, create func(name string) string) string {
+	t.Helper()
 	dsn := e.PostgresDSN(t)
 	u, _ := e.postgresURL() // PostgresDSN checked it
 	var b [8]byte
 	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
 	name := "roster_t_" + hex.EncodeToString(b[:])
-	if err := postgresExec(dsn, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	if err := postgresExec(dsn, create(name)); err != nil {
 		t.Fatalf("creating database %s in the lab's PostgreSQL: %v", name, err)
 	}
 	t.Cleanup(func() {
