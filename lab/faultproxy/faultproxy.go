@@ -361,11 +361,7 @@ func (p *Proxy) clientToServer(c *conn) {
 			p.mu.Unlock()
 		}
 		if err != nil {
-			if err == io.EOF {
-				c.server.CloseWrite() // the client's FIN, passed on
-			} else {
-				p.cut(c, false)
-			}
+			p.ended(c, c.server, err) // the client's FIN, passed on
 			return
 		}
 	}
@@ -417,6 +413,16 @@ func (p *Proxy) fire(c *conn, rec Record) {
 	p.rep.At = Point{Conn: c.id, Boundary: p.rep.Boundaries, Offset: p.rep.ServerBytes, Record: rec}
 }
 
+// ended passes the end of a read on: an EOF as a FIN to the other side,
+// to; anything else as a cut of both sides.
+func (p *Proxy) ended(c *conn, to *net.TCPConn, err error) {
+	if err == io.EOF {
+		to.CloseWrite()
+	} else {
+		p.cut(c, false)
+	}
+}
+
 // cut closes both sides of c; with rst, the client's with a reset.
 func (p *Proxy) cut(c *conn, rst bool) {
 	if rst {
@@ -459,11 +465,7 @@ func (p *Proxy) serverToClient(c *conn) {
 			}
 		}
 		if err != nil {
-			if err == io.EOF {
-				c.client.CloseWrite() // the server's FIN, passed on
-			} else {
-				p.cut(c, false)
-			}
+			p.ended(c, c.client, err) // the server's FIN, passed on
 			return
 		}
 	}
