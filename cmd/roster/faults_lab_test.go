@@ -43,26 +43,22 @@ func TestFaultsAtEveryResponseBoundary(t *testing.T) {
 	} {
 		t.Run(string(tc.d)+" "+tc.store, func(t *testing.T) {
 			fl := newFaultLab(t, env, tc.d, tc.store)
-			var full *trial
+			clean := map[string]*trial{}
 			for _, mode := range []string{"full", "incremental"} {
-				t.Run(mode, func(t *testing.T) {
-					clean := fl.everyBoundary(t, mode)
-					if mode == "full" {
-						full = clean
-					}
-				})
+				t.Run(mode, func(t *testing.T) { clean[mode] = fl.everyBoundary(t, mode) })
 			}
-			if full != nil {
-				t.Run(string(tc.other), func(t *testing.T) { fl.other(t, tc.other, full.rep) })
+			if clean["full"] != nil && clean["incremental"] != nil {
+				t.Run(string(tc.other), func(t *testing.T) { fl.other(t, tc.other, clean["full"].rep, clean["incremental"].rep) })
 			}
 		})
 	}
 }
 
-// other tries a fault that is not a cut at a boundary, placed from a
-// clean full pass: the largest answer is a page of users; a byte fault
-// lands in its middle, and the stall holds the request for it.
-func (fl *faultLab) other(t *testing.T, kind faultproxy.Kind, clean faultproxy.Report) {
+// other tries a fault that is not a cut at a boundary, placed from the
+// clean passes: a byte fault lands in the middle of the largest answer (a
+// page of users); a stall holds each request of a full and of an
+// incremental sync in turn.
+func (fl *faultLab) other(t *testing.T, kind faultproxy.Kind, clean, incremental faultproxy.Report) {
 	big, size := 0, int64(0)
 	for i := 0; i+1 < len(clean.Turns); i++ {
 		if n := clean.Turns[i+1].Offset - clean.Turns[i].Offset; n > size {
@@ -96,12 +92,28 @@ func (fl *faultLab) other(t *testing.T, kind faultproxy.Kind, clean faultproxy.R
 		}
 		fl.assertClean(t, tr, "full")
 	case faultproxy.Stall:
-		const timeout = 3 * time.Second
-		tr := fl.try(t, "full", faultproxy.Fault{Kind: faultproxy.Stall, Boundary: big}, "-timeout", timeout.String())
-		t.Logf("%s", tr)
-		fl.assertFailedSafely(t, tr, "full", regexp.MustCompile(`did not answer .* within `+regexp.QuoteMeta(timeout.String())))
-		if tr.rep.Stalled > timeout+time.Minute {
-			t.Errorf("roster waited %v on a stalled connection, with a request timeout of %v", tr.rep.Stalled, timeout)
+		// Every request in turn, the sign-in and the reads of the
+		// cursor's marks included, with a short request timeout.
+		const short = time.Second
+		for _, mode := range []string{"full", "incremental"} {
+			pass := clean
+			if mode == "incremental" {
+				pass = incremental
+			}
+			for _, b := range pass.Turns {
+				t.Run(fmt.Sprintf("at boundary %d of %d of a %s sync", b.N, len(pass.Turns), mode), func(t *testing.T) {
+					tr := fl.try(t, mode, faultproxy.Fault{Kind: faultproxy.Stall, Boundary: b.N}, "-timeout", short.String(), "-connect-timeout", short.String())
+					t.Logf("%s", tr)
+					if !b.Answered {
+						fl.assertClean(t, tr, mode)
+						return
+					}
+					fl.assertFailedSafely(t, tr, mode, regexp.MustCompile(`within `+regexp.QuoteMeta(short.String())))
+					if tr.rep.Stalled > short+time.Minute {
+						t.Errorf("roster waited %v on a stalled connection, with a request timeout of %v", tr.rep.Stalled, short)
+					}
+				})
+			}
 		}
 	default:
 		t.Fatalf("no case for %s", kind)

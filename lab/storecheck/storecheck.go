@@ -130,6 +130,23 @@ func Take(ctx context.Context, db *DB) (*Snapshot, error) {
 	return s, nil
 }
 
+// RunsAfter returns the runs recorded after the run with ID id, oldest
+// first.
+func RunsAfter(ctx context.Context, db *DB, id int64) ([]Run, error) {
+	var runs []Run
+	q := "SELECT id, mode, status, error FROM runs WHERE id > " + fmt.Sprint(id) + " ORDER BY id"
+	err := each(ctx, db, q, func(r *sql.Rows) error {
+		var run Run
+		err := r.Scan(&run.ID, &run.Mode, &run.Status, &run.Error)
+		runs = append(runs, run)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storecheck: reading the runs: %w", err)
+	}
+	return runs, nil
+}
+
 func each(ctx context.Context, db *DB, q string, fn func(*sql.Rows) error) error {
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
