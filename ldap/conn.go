@@ -172,7 +172,7 @@ func (c *Conn) Bind(ctx context.Context) error {
 		// Closing the connection ends the bind; the goroutine then
 		// returns into the buffered channel and exits.
 		c.conn.Close()
-		return c.netError("sign-in as "+c.src.Login, ctx.Err())
+		return c.signInLost(ctx.Err())
 	}
 	if err != nil {
 		return c.bindError(err)
@@ -216,14 +216,31 @@ func orDefault(d, def time.Duration) time.Duration {
 // closed the connection, reset it, or its TLS failed.
 type wire struct {
 	net.Conn
-	mu  sync.Mutex
-	err error
+	mu    sync.Mutex
+	err   error
+	first byte // the first byte the directory sent; 0 before any
 }
 
 func (w *wire) Read(p []byte) (int, error) {
 	n, err := w.Conn.Read(p)
+	if n > 0 {
+		w.mu.Lock()
+		if w.first == 0 {
+			w.first = p[0]
+		}
+		w.mu.Unlock()
+	}
 	w.note(err)
 	return n, err
+}
+
+// spokeLDAP reports whether the directory's first byte opened an LDAP
+// message (a BER SEQUENCE), as a StartTLS answer does; a TLS record
+// starts otherwise.
+func (w *wire) spokeLDAP() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.first == 0x30
 }
 
 func (w *wire) Write(p []byte) (int, error) {

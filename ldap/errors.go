@@ -72,8 +72,8 @@ func ADRefusal(login, code, reason string) string {
 func (c *Conn) bindError(err error) error {
 	login := c.src.Login
 	var le *goldap.Error
-	if !errors.As(err, &le) {
-		return c.netError("bind", err)
+	if !errors.As(err, &le) || le.ResultCode >= goldap.ErrorNetwork {
+		return c.signInLost(err)
 	}
 	e := &roster.Error{Op: "ldap.Bind", Err: err}
 	switch le.ResultCode {
@@ -94,7 +94,7 @@ func (c *Conn) bindError(err error) error {
 		e.Code = roster.EUNAUTHORIZED
 		e.Message = fmt.Sprintf("the directory at %s will not let %s sign in with a password (LDAP code %d: %s)", c.addr, login, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])
 	default:
-		return c.resultError("bind as "+login, le)
+		return c.resultError("sign-in as "+login, le)
 	}
 	return e
 }
@@ -178,6 +178,18 @@ func (c *Conn) resultError(what string, le *goldap.Error) error {
 // the answer ended early. go-ldap keeps a connection's failure only as
 // text; the typed cause comes from the wire under it when it saw one.
 func (c *Conn) netError(what string, err error) error {
+	return c.lostError(what, err, c.timeout, "the request timeout: -timeout, or the source's timeout setting")
+}
+
+// signInLost explains a sign-in that got no answer: it has the connect
+// timeout, not the request timeout.
+func (c *Conn) signInLost(err error) error {
+	return c.lostError("sign-in as "+c.src.Login, err, c.connectTimeout, "the connect timeout: -connect-timeout, or the source's connect_timeout setting")
+}
+
+// lostError is netError for a request that had limit to answer, which
+// limitName names.
+func (c *Conn) lostError(what string, err error, limit time.Duration, limitName string) error {
 	e := &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap", Err: err}
 	cause := err
 	if c.wire != nil && !errors.Is(err, errSilent) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
@@ -194,7 +206,7 @@ func (c *Conn) netError(what string, err error) error {
 		e.Message = fmt.Sprintf("the %s at %s was cancelled", what, c.addr)
 	case errors.Is(err, errSilent) || errors.Is(err, context.DeadlineExceeded) || isTimeout(cause) ||
 		strings.Contains(text, "connection timed out") || strings.Contains(text, "i/o timeout"):
-		e.Message = fmt.Sprintf("the directory at %s did not answer the %s within %s (the request timeout: -timeout, or the source's timeout setting)", c.addr, what, c.timeout)
+		e.Message = fmt.Sprintf("the directory at %s did not answer the %s within %s (%s)", c.addr, what, limit, limitName)
 	case isTLSFailure(cause) || strings.Contains(text, "tls: "):
 		e.Code = roster.ETLS
 		e.Message = fmt.Sprintf("the TLS session with %s failed during the %s: %s; the data was changed or cut in transit (a faulty link, or a device between that inspects or rewrites traffic)", c.addr, what, tlsReason(text))
@@ -240,6 +252,9 @@ func (c *Conn) dialError(err error) error {
 		e.Message = fmt.Sprintf("the host name %s cannot be resolved; check the address, or use the directory's IP address", dnsErr.Name)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.Message = fmt.Sprintf("nothing accepts connections at %s (connection refused); check the address and port, and that %s is enabled on the directory (Entra DS: Secure LDAP, then Enable)", c.addr, c.src.Mode())
+	case (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)) && c.raw != nil:
+		// The TCP connection was made: no firewall is in the way.
+		e.Message = fmt.Sprintf("the directory at %s accepted the connection but did not finish setting up %s within %s (the connect timeout: -connect-timeout, or the source's connect_timeout setting); it may be overloaded, or something between stalls the traffic", c.addr, c.src.Mode(), c.connectTimeout)
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		e.Message = fmt.Sprintf("no answer from %s within %s; check the address, and that the firewall (for Entra DS, the network security group rule for port %s) lets this machine in", c.addr, c.connectTimeout, c.addr[strings.LastIndex(c.addr, ":")+1:])
 	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
@@ -297,6 +312,13 @@ func (c *Conn) startTLSError(ctx context.Context, err error) error {
 	if errors.As(err, &le) && le.ResultCode != goldap.ErrorNetwork {
 		return &roster.Error{Code: roster.ETLS, Op: "ldap.StartTLS", Err: err,
 			Message: fmt.Sprintf("the directory at %s refused StartTLS (LDAP code %d: %s); it may have no certificate configured, or use LDAPS on port 636", c.addr, le.ResultCode, goldap.LDAPResultCodeMap[le.ResultCode])}
+	}
+	if text := err.Error(); c.wire != nil && c.wire.spokeLDAP() && (strings.Contains(text, "EOF") ||
+		strings.Contains(text, "connection reset") || strings.Contains(text, "response channel closed") || strings.Contains(text, "closed")) {
+		// The directory answered in LDAP, so it does StartTLS: the
+		// connection was lost in the TLS handshake that follows.
+		return &roster.Error{Code: roster.ETLS, Op: "ldap.StartTLS", Err: err,
+			Message: fmt.Sprintf("the connection to %s was lost during StartTLS, after the directory answered: %v; try again, and check what lies between (a firewall or load balancer)", c.addr, rootCause(err))}
 	}
 	if text := err.Error(); strings.Contains(text, "EOF") || strings.Contains(text, "connection reset") ||
 		strings.Contains(text, "response channel closed") {

@@ -43,7 +43,7 @@ func TestBindErrorsSpeakToAdmins(t *testing.T) {
 		{"OpenLDAP's 49 points at the DN form", ol, goldap.NewError(49, errors.New("")), roster.EUNAUTHORIZED, "full DN"},
 		{"code 8 asks for TLS", ad, goldap.NewError(8, errors.New("00002028: LdapErr: DSID-0C090259, comment: The server requires binds to turn on integrity checking")), roster.EINVALID, "use LDAPS or StartTLS"},
 		{"code 13 asks for TLS", ol, goldap.NewError(13, errors.New("confidentiality required")), roster.EINVALID, "without TLS (LDAP code 13)"},
-		{"a dropped connection is unavailable", ad, goldap.NewError(goldap.ErrorNetwork, errors.New("ldap: connection closed")), roster.EUNAVAILABLE, "20.54.1.9:636 closed the connection during the bind"},
+		{"a dropped connection is unavailable", ad, goldap.NewError(goldap.ErrorNetwork, errors.New("ldap: connection closed")), roster.EUNAVAILABLE, "20.54.1.9:636 closed the connection during the sign-in as svc-print@corp.test"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

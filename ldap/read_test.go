@@ -4,6 +4,7 @@ import (
 	"context"
 	"go/parser"
 	"go/token"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -104,6 +105,9 @@ func fakeDirectory(t *testing.T, s script) *roster.Source {
 				if s(searches, id, w) {
 					return
 				}
+			case goldap.ApplicationExtendedRequest: // StartTLS: accepted, then the line is cut
+				w.done(id, goldap.ApplicationExtendedResponse, 0)
+				return
 			case goldap.ApplicationUnbindRequest:
 				return
 			}
@@ -257,4 +261,35 @@ func TestOnlyReadGoSearches(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestConnectionSetUpErrorsSayWhereItStopped(t *testing.T) {
+	t.Run("StartTLS accepted, then the connection lost", func(t *testing.T) {
+		src := fakeDirectory(t, func(int, int64, *fakeWire) bool { return true })
+		src.TLSMode, src.AllowInsecure = roster.StartTLS, false
+		_, err := Dial(context.Background(), src)
+		if err == nil || roster.ErrorCode(err) != roster.ETLS || !strings.Contains(err.Error(), "lost during StartTLS, after the directory answered") {
+			t.Fatalf("Dial() = %v, want the loss after StartTLS named", err)
+		}
+	})
+	t.Run("a TCP connection that never sets up TLS", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		go func() { // accepts, then says nothing until the test ends
+			if c, err := l.Accept(); err == nil {
+				defer c.Close()
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				io.Copy(io.Discard, c)
+			}
+		}()
+		src := &roster.Source{Type: roster.OpenLDAP, Address: l.Addr().String(), TLSMode: roster.LDAPS, Domain: "example.test",
+			ConnectTimeout: 300 * time.Millisecond}
+		_, err = Dial(context.Background(), src)
+		if err == nil || !strings.Contains(err.Error(), "accepted the connection but did not finish setting up ldaps within 300ms") {
+			t.Fatalf("Dial() = %v, want the stalled TLS set-up named, not a firewall", err)
+		}
+	})
 }

@@ -211,6 +211,12 @@ func (r *runner) planMode(ctx context.Context) error {
 	mark, err := cr.Mark(ctx)
 	if err != nil {
 		if r.opt.Incremental {
+			r.run.Mode = roster.RunIncremental // what was asked, and what failed
+			return err
+		}
+		// A connection that failed fails the run here, with its own
+		// reason: the next read would only meet the closed connection.
+		if c := roster.ErrorCode(err); c == roster.EUNAVAILABLE || c == roster.ETLS || ctx.Err() != nil {
 			return err
 		}
 		// A full run does not need the cursor: it goes on without one,

@@ -288,21 +288,37 @@ func TestIncrementalDisablesTheUsersTheDirectoryReportsDeleted(t *testing.T) {
 	}
 }
 
-// failingMark is a directory whose change tracking cannot be read.
-type failingMark struct{ *usnDir }
-
-func (d failingMark) Mark(context.Context) (roster.Cursor, error) {
-	return roster.Cursor{}, &roster.Error{Code: roster.EUNAVAILABLE, Message: "the rootDSE could not be read"}
+// failingMark is a directory whose change tracking cannot be read, for
+// the reason err gives.
+type failingMark struct {
+	*usnDir
+	err error
 }
+
+func (d failingMark) Mark(context.Context) (roster.Cursor, error) { return roster.Cursor{}, d.err }
 
 func TestAFullRunGoesOnWhenTheCursorCannotBeRead(t *testing.T) {
 	f, d := newFixture(0), newUSNDir(3)
-	r, err := f.runOn(t, failingMark{d}, Options{})
+	forbidden := &roster.Error{Code: roster.EFORBIDDEN, Message: "the account may not read the contextCSN"}
+	r, err := f.runOn(t, failingMark{d, forbidden}, Options{})
 	if err != nil || r.Created != 3 || !strings.Contains(strings.Join(r.Notes, "\n"), "no cursor was saved") || !f.store.cursor.IsZero() {
 		t.Fatalf("err %v, %s, notes %q, cursor %+v", err, counts(r), r.Notes, f.store.cursor)
 	}
-	if _, err := f.runOn(t, failingMark{d}, Options{Incremental: true}); err == nil {
+	r, err = f.runOn(t, failingMark{d, forbidden}, Options{Incremental: true})
+	if err == nil {
 		t.Fatal("an incremental run without its cursor succeeded")
+	}
+	if r.Mode != roster.RunIncremental {
+		t.Errorf("an incremental run that failed on its mark is recorded as %s", r.Mode)
+	}
+}
+
+func TestALostConnectionWhileReadingTheMarkFailsAFullRunWithItsReason(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(3)
+	lost := &roster.Error{Code: roster.EUNAVAILABLE, Message: "the directory did not answer the read of the root DSE within 1s"}
+	r, err := f.runOn(t, failingMark{d, lost}, Options{})
+	if err == nil || r.Status != roster.RunFailed || r.Error != lost.Message || r.Created != 0 {
+		t.Fatalf("err %v, run %s %q, %s; want failed with the mark's reason", err, r.Status, r.Error, counts(r))
 	}
 }
 
