@@ -231,6 +231,33 @@ func TestIncrementalRunsGiveUpLoginsOnlyOfUsersKnownGone(t *testing.T) {
 	}
 }
 
+// A user disabled as missing may still have its entry (outside the
+// group scope, say): an incremental run, which proves no absence, leaves
+// its login to the next full sync unless the directory reports it deleted.
+func TestAnIncrementalRunDoesNotTakeTheLoginOfAUserOnlyDisabledAsMissing(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(5)
+	if _, err := f.runOn(t, d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	d.recs = append(d.recs[:1:1], d.recs[2:]...) // user1 gone from the reads
+	if _, err := f.runOn(t, d, Options{}); err != nil || !f.store.byLogin("user1").Disabled {
+		t.Fatalf("the full run did not disable user1: %v", err)
+	}
+	d.recs = append(d.recs, roster.Record{Anchor: "anchor-new", DN: "CN=New,DC=corp,DC=test", Login: "user1"})
+	d.touch("anchor-new")
+	r, err := f.runOn(t, d, Options{Incremental: true})
+	if err != nil || r.Mode != roster.RunIncremental {
+		t.Fatalf("%v, mode %s", err, r.Mode)
+	}
+	if r.Created != 0 || r.Renamed != 0 || f.store.byLogin("user1").Anchor != "anchor-001" {
+		t.Fatalf("an incremental run took the login of a user only disabled as missing: %s\n%s", counts(r), errorsOf(r))
+	}
+	r, err = f.runOn(t, d, Options{})
+	if err != nil || r.Created != 1 || r.Renamed != 1 || f.store.byLogin("user1").Anchor != "anchor-new" {
+		t.Fatalf("the next full run did not hand the login over: %v, %s\n%s", err, counts(r), errorsOf(r))
+	}
+}
+
 func TestLoginsAreNormalised(t *testing.T) {
 	f := newFixture(3)
 	f.dir.recs[0].Login = "  user0\t"

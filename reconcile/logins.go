@@ -19,8 +19,8 @@ import (
 //
 // In a full run, a user gone from the directory is disabled as missing
 // by the removals just before, unless they are held for approval. An
-// incremental run proves no absence: there only a user that an earlier
-// run already disabled as missing gives its login up. A user an admin
+// incremental run proves no absence: there only a user the directory
+// reports deleted gives its login up; the next full sync settles the rest. A user an admin
 // disabled keeps its login: a sync does not touch an admin's users.
 //
 // The user giving up its login is renamed to formerLogin (its login, a
@@ -80,7 +80,12 @@ func (r *runner) takeLogins(ctx context.Context) error {
 		case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginAdmin(rec.Login, u)})
 			continue
-		case u.Disabled && u.DisabledReason == roster.DisabledMissing, planned[w.owner] == Disable:
+		case u.Disabled && u.DisabledReason == roster.DisabledMissing && (r.run.Mode != roster.RunIncremental || r.gone[w.owner]),
+			planned[w.owner] == Disable:
+			// An incremental run proves no absence, and "disabled as
+			// missing" is also what a user outside the group scope gets
+			// while its entry lives on: there only a deletion the
+			// directory reports frees the login.
 			changes = append(changes, giveUp(u, rec.DN))
 		case held[w.owner]:
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginHeld(rec.Login, u)})
