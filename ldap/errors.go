@@ -408,6 +408,11 @@ func errRangeBackwards(dn, attr string, low, high int) error {
 		Message: fmt.Sprintf("the directory sent a range of %s for %s that goes backwards (%d after %d)", attr, dn, high, low)}
 }
 
+func errRangeMissing(dn, attr string, low int) error {
+	return &roster.Error{Code: roster.EUNAVAILABLE, Op: "ldap.Values",
+		Message: fmt.Sprintf("the directory announced more values of %s for %s than it sent: the read from value %d on returned none; the member list would be incomplete, so the run stops (try again; if it persists, check the account's read rights on %s)", attr, dn, low, attr)}
+}
+
 func errTooManyRangeSteps(dn, attr string, n int) error {
 	return &roster.Error{Code: roster.EINTERNAL, Op: "ldap.Values",
 		Message: fmt.Sprintf("reading %s of %s took more than %d range steps; stopped", attr, dn, n)}

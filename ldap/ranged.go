@@ -43,6 +43,11 @@ func (c *Conn) Values(ctx context.Context, dn, attr string) ([]string, RangeStat
 			return nil, st, errNoEntry(dn)
 		}
 		vals, high, last, found := rangedValues(e, attr)
+		if !found && low > 0 {
+			// Earlier windows said more values follow: an answer without
+			// the attribute is not the end of the list.
+			return nil, st, errRangeMissing(dn, attr, low)
+		}
 		out = append(out, vals...)
 		if !found || last {
 			return out, st, nil

@@ -45,14 +45,19 @@ func (w *fakeWire) send(msgID int64, op *ber.Packet, controls ...goldap.Control)
 	w.conn.Write(p.Bytes())
 }
 
-func (w *fakeWire) entry(msgID int64, dn string) {
+func (w *fakeWire) entry(msgID int64, dn string) { w.entryWith(msgID, dn, "cn", dn) }
+
+// entryWith sends an entry with one attribute.
+func (w *fakeWire) entryWith(msgID int64, dn, attr string, values ...string) {
 	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "Entry")
 	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "DN"))
 	attrs := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attributes")
 	a := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attribute")
-	a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "cn", "Type"))
+	a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, attr, "Type"))
 	vals := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "Values")
-	vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "Value"))
+	for _, v := range values {
+		vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, v, "Value"))
+	}
 	a.AppendChild(vals)
 	attrs.AppendChild(a)
 	op.AppendChild(attrs)
@@ -292,4 +297,43 @@ func TestConnectionSetUpErrorsSayWhereItStopped(t *testing.T) {
 			t.Fatalf("Dial() = %v, want the stalled TLS set-up named, not a firewall", err)
 		}
 	})
+}
+
+func TestRangeRetrievalNeedsEveryWindowItAnnounced(t *testing.T) {
+	tests := []struct {
+		name    string
+		second  func(id int64, w *fakeWire) // the answer to the second window
+		want    int                         // members read; -1 for an error
+		wantErr string
+	}{
+		{"the last window ends in *", func(id int64, w *fakeWire) {
+			w.entryWith(id, "cn=g", "member;range=2-*", "cn=c")
+		}, 3, ""},
+		{"the second window comes without the attribute", func(id int64, w *fakeWire) {
+			w.entryWith(id, "cn=g", "cn", "g")
+		}, -1, "announced more values of member for cn=g than it sent: the read from value 2 on returned none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := signIn(t, fakeDirectory(t, func(n int, id int64, w *fakeWire) bool {
+				if n == 1 {
+					w.entryWith(id, "cn=g", "member;range=0-1", "cn=a", "cn=b")
+				} else {
+					tt.second(id, w)
+				}
+				w.done(id, goldap.ApplicationSearchResultDone, 0)
+				return false
+			}))
+			vals, _, err := c.Values(context.Background(), "cn=g", "member")
+			if tt.want < 0 {
+				if err == nil || roster.ErrorCode(err) != roster.EUNAVAILABLE || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Values() = %v, %v; want %q", vals, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(vals) != tt.want {
+				t.Fatalf("Values() = %v, %v; want %d members", vals, err, tt.want)
+			}
+		})
+	}
 }
