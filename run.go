@@ -42,7 +42,14 @@ type Run struct {
 	Deleted   int
 	Skipped   int // entries left out on purpose: disabled (with skip), out of the group scope
 	Failed    int // entries skipped because of an EntryError
-	Held      int // removals held for approval
+	Held      int // user removals held for approval
+
+	// HeldGroups and HeldMemberships count the group and membership
+	// removals held for approval because they passed the removal
+	// threshold; an approving run removes, past the threshold, no more
+	// than these.
+	HeldGroups      int
+	HeldMemberships int
 
 	Error       string   // admin-facing reason when Status is RunFailed
 	Notes       []string // what an admin should know, such as "empty result: nobody removed"

@@ -32,7 +32,15 @@ type Progress struct {
 type Options struct {
 	DryRun bool // plan only: write nothing, not even the run record
 	// ApproveRemovals carries out the removals that the source's last
-	// held run held, as far as they are still due.
+	// held run held (Store.HeldRemovals), as far as they are still due:
+	// its held users go, past the removal threshold. Its group and
+	// membership removals go past the threshold only when that run held
+	// some, and only while this run plans to remove no more groups and
+	// no more memberships than it held (Run.HeldGroups and
+	// Run.HeldMemberships): an approval never lets go more than an admin
+	// could review. Otherwise the threshold applies as in any run, and
+	// the group removals may be held again, with a note that says why.
+	// With nothing held, an approving run is an ordinary run.
 	ApproveRemovals bool
 	// Incremental reads only the entries changed since the source's
 	// cursor, and removes only the users the directory reports deleted.
@@ -182,6 +190,10 @@ type runner struct {
 
 	removed int // users disabled or deleted as missing, written
 
+	// hold is what the source's last held run held, read once, before
+	// any removal, by a run that approves removals; nil until read.
+	hold *Hold
+
 	// keepGroups says why this run's group and membership removals wait
 	// (the users' removals did not go ahead); empty when they may go.
 	keepGroups string
@@ -306,6 +318,9 @@ func (r *runner) do(ctx context.Context) error {
 			return err
 		}
 	}
+	if _, err := r.approval(ctx); err != nil {
+		return err
+	}
 	if err := r.leavers(ctx); err != nil {
 		return err
 	}
@@ -341,16 +356,39 @@ func (r *runner) do(ctx context.Context) error {
 // maxGroupNames bounds the group names a note lists.
 const maxGroupNames = 5
 
+// approval returns what the source's last held run held, read from the
+// store once per run; the zero Hold unless this run approves removals.
+func (r *runner) approval(ctx context.Context) (Hold, error) {
+	if !r.opt.ApproveRemovals {
+		return Hold{}, nil
+	}
+	if r.hold == nil {
+		h, err := r.e.Store.HeldRemovals(ctx, r.run.SourceID)
+		if err != nil {
+			return Hold{}, err
+		}
+		r.hold = &h
+	}
+	return *r.hold, nil
+}
+
 // groups writes the groups read, planned as plan, last in the run, with
 // the cursor when it is not zero. It adds and updates groups and
 // memberships; it removes them only when the users' removals went ahead,
 // the groups search returned something, and the removals stay under the
-// source's removal threshold (or this run approves removals: the groups
-// are read again each run, so an approval lets this run's group removals
-// go). Otherwise they wait, and a note says why. A dry run plans the
-// same and writes nothing.
+// source's removal threshold, or this run approves removals and removes
+// no more groups and no more memberships than the held run held (the
+// groups are read again each run: an approval lets this run's removals
+// go, up to what an admin could review). Otherwise they wait, and a note
+// says why; removals held at the threshold are counted in the run
+// (HeldGroups, HeldMemberships). A dry run plans the same and writes
+// nothing.
 func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, plan GroupPlan, cursor roster.Cursor) error {
 	remove := plan.Removes() && r.keepGroups == ""
+	hold, err := r.approval(ctx) // read by do before the removals
+	if err != nil {
+		return err
+	}
 	switch {
 	case len(groups) == 0 && plan.Groups > 0:
 		// Like an empty user result: more likely a wrong base DN or
@@ -363,19 +401,24 @@ func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, plan G
 	case remove:
 		pol := r.src.Removal
 		switch {
-		case r.opt.ApproveRemovals:
-			r.run.Notes = append(r.run.Notes, "group removals approved: "+groupChanges(plan))
+		case r.opt.ApproveRemovals && hold.holdsGroups() && plan.RemoveGroups <= hold.Groups && plan.RemoveMembers <= hold.Memberships:
+			r.run.Notes = append(r.run.Notes, fmt.Sprintf("group removals approved, within the %d groups and %d memberships run %d held: %s",
+				hold.Groups, hold.Memberships, hold.RunID, groupChanges(plan)))
 		case pol.Trips(plan.RemoveGroups, plan.Groups) || pol.Trips(plan.RemoveMembers, plan.Members):
 			percent, count := pol.Threshold()
 			remove = false
 			r.run.Status = roster.RunHeld
+			r.run.HeldGroups, r.run.HeldMemberships = plan.RemoveGroups, plan.RemoveMembers
+			if r.opt.ApproveRemovals {
+				r.run.Notes = append(r.run.Notes, notApproved(hold, plan))
+			}
 			r.run.Notes = append(r.run.Notes, fmt.Sprintf(
 				"%d of %d groups and %d of %d memberships would be removed, more than the threshold (%g%% and %d): the group removals are held, while groups and members were added and updated%s; check them with roster runs show, then run roster sync -approve-removals",
 				plan.RemoveGroups, plan.Groups, plan.RemoveMembers, plan.Members, percent, count, groupNames(plan)))
 		}
 	case plan.Removes():
-		r.run.Notes = append(r.run.Notes, fmt.Sprintf("%d groups and %d memberships the directory no longer returns were kept, as %s; they are removed by a later run that removes users",
-			plan.RemoveGroups, plan.RemoveMembers, r.keepGroups))
+		r.run.Notes = append(r.run.Notes, fmt.Sprintf("%d groups and %d memberships the directory no longer returns were kept, as %s; a later run that removes users removes them, under the removal threshold%s",
+			plan.RemoveGroups, plan.RemoveMembers, r.keepGroups, groupNames(plan)))
 	}
 	if r.opt.DryRun {
 		r.run.Notes = append(r.run.Notes, "planned for the groups: "+groupChanges(plan)+groupNames(plan))
@@ -385,6 +428,19 @@ func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, plan G
 		cursor = roster.Cursor{}
 	}
 	return r.e.Store.SyncGroups(ctx, r.run.SourceID, groups, GroupSync{Remove: remove, Cursor: cursor})
+}
+
+// notApproved says, for an approving run's note, why its group removals
+// met the threshold: the approval covers only what the held run held.
+func notApproved(hold Hold, plan GroupPlan) string {
+	switch {
+	case hold.RunID == 0:
+		return "no held run waits for approval: the group removals met the removal threshold as in any run"
+	case !hold.holdsGroups():
+		return fmt.Sprintf("the approval does not cover these group removals: run %d held no group or membership removals, so they met the removal threshold as in any run", hold.RunID)
+	}
+	return fmt.Sprintf("the approval does not cover these group removals: run %d held %d groups and %d memberships, and this run would remove %d groups and %d memberships, so they met the removal threshold as in any run",
+		hold.RunID, hold.Groups, hold.Memberships, plan.RemoveGroups, plan.RemoveMembers)
 }
 
 // groupChanges sums up a group plan for a note.
@@ -729,15 +785,13 @@ func (r *runner) removals(ctx context.Context) error {
 	if len(planned) == 0 {
 		return nil
 	}
+	hold, err := r.approval(ctx)
+	if err != nil {
+		return err
+	}
 	approved := map[int64]bool{}
-	if r.opt.ApproveRemovals {
-		ids, err := r.e.Store.HeldRemovals(ctx, r.run.SourceID)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			approved[id] = true
-		}
+	for _, id := range hold.Users {
+		approved[id] = true
 	}
 	var cleared, rest []Change
 	for _, ch := range planned {

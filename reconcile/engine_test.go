@@ -238,16 +238,17 @@ func (s *memStore) SaveCursor(_ context.Context, _ int64, c roster.Cursor) error
 	s.cursor = c
 	return nil
 }
-func (s *memStore) HeldRemovals(context.Context, int64) ([]int64, error) {
+func (s *memStore) HeldRemovals(context.Context, int64) (Hold, error) {
 	for i := len(s.runs) - 1; i >= 0; i-- {
-		switch s.runs[i].Status {
-		case roster.RunHeld:
-			return s.runs[i].HeldUsers, nil
-		case roster.RunSucceeded:
-			return nil, nil
+		r := s.runs[i]
+		switch {
+		case r.Status == roster.RunHeld:
+			return Hold{RunID: r.ID, Users: r.HeldUsers, Groups: r.HeldGroups, Memberships: r.HeldMemberships}, nil
+		case r.Status == roster.RunSucceeded && r.Mode == roster.RunFull:
+			return Hold{}, nil
 		}
 	}
-	return nil, nil
+	return Hold{}, nil
 }
 
 func (s *memStore) byLogin(l string) *roster.User {

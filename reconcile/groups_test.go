@@ -124,14 +124,20 @@ func TestGroupRemovalsFollowTheUsers(t *testing.T) {
 			status: roster.RunHeld, groups: 20, state: "group00: CN=U0,", note: "0 of 20 groups and 12 of 40 memberships would be removed", cursor: true, written: true,
 		},
 		{
-			name: "an approval lets this run's group removals go",
+			name: "an approval with no held run holds group removals over the threshold, as any run",
 			change: func(f *fixture, d *usnDir) {
 				d.groups = d.groups[12:]
 				d.top++
 			},
 			opt:    Options{ApproveRemovals: true},
-			status: roster.RunSucceeded, groups: 8, note: "group removals approved: 0 groups added, 0 updated, 12 removed; 0 memberships added, 24 removed",
+			status: roster.RunHeld, groups: 20, note: "no held run waits for approval: the group removals met the removal threshold as in any run",
 			cursor: true, written: true,
+		},
+		{
+			name:   "an approval with no held run removes groups under the threshold, as any run",
+			change: func(f *fixture, d *usnDir) { changeGroups(d) },
+			opt:    Options{ApproveRemovals: true},
+			status: roster.RunSucceeded, groups: 19, added: true, cursor: true, written: true,
 		},
 		{
 			name: "an approval does not let an empty groups search remove",
@@ -277,8 +283,126 @@ func TestHeldGroupRemovalsGoOnApproval(t *testing.T) {
 			t.Fatalf("run %d: %v, status %s, %d groups stored; want held and 20", i+1, err, r.Status, len(f.store.groups))
 		}
 	}
+	if last := f.store.runs[len(f.store.runs)-1]; last.HeldGroups != 12 || last.HeldMemberships != 24 {
+		t.Fatalf("the held run counts %d groups and %d memberships held, want 12 and 24", last.HeldGroups, last.HeldMemberships)
+	}
 	r, err := f.runOn(t, d, Options{ApproveRemovals: true})
 	if err != nil || r.Status != roster.RunSucceeded || len(f.store.groups) != 8 {
 		t.Fatalf("approved: %v, status %s, %d groups stored; want 8", err, r.Status, len(f.store.groups))
+	}
+}
+
+// The review's case: a run holds user removals and no group removal;
+// before the admin approves, the account loses the right to read member
+// lists. The approving run lets the held users go, but not the loss of
+// every membership, which nobody reviewed: it is held.
+func TestApprovingHeldUsersDoesNotLetEveryMembershipGo(t *testing.T) {
+	f, d := groupFixture(t, 100)
+	d.recs = d.recs[:70] // 30 users leave: more than the threshold
+	d.top++
+	held, err := f.runOn(t, d, Options{})
+	if err != nil || held.Status != roster.RunHeld || held.Held != 30 || held.HeldGroups != 0 || held.HeldMemberships != 0 {
+		t.Fatalf("run: %v, status %s, %s, %d groups and %d memberships held; want 30 users held and no group removal",
+			err, held.Status, counts(held), held.HeldGroups, held.HeldMemberships)
+	}
+	before := f.store.groupState()
+	for i := range d.groups {
+		d.groups[i].MemberDNs = nil // member can no longer be read
+	}
+	d.top++
+	r, err := f.runOn(t, d, Options{ApproveRemovals: true})
+	if err != nil || r.Status != roster.RunHeld || r.Disabled != 30 {
+		t.Fatalf("approval: %v, status %s, %s; want the 30 users disabled and the memberships held", err, r.Status, counts(r))
+	}
+	if got := f.store.groupState(); got != before {
+		t.Errorf("the approval removed memberships nobody reviewed:\n%s\nwant\n%s", got, before)
+	}
+	if r.HeldGroups != 0 || r.HeldMemberships != 40 {
+		t.Errorf("the approving run holds %d groups and %d memberships, want 0 and 40", r.HeldGroups, r.HeldMemberships)
+	}
+	want := fmt.Sprintf("the approval does not cover these group removals: run %d held no group or membership removals, so they met the removal threshold as in any run", held.ID)
+	if !strings.Contains(notes(r), want) || !strings.Contains(notes(r), "0 of 20 groups and 40 of 40 memberships would be removed") {
+		t.Errorf("notes\n%s\nwant %q and the threshold's note", notes(r), want)
+	}
+}
+
+// An approval lets go the group removals the held run held, and no more:
+// a run that would remove more groups or more memberships meets the
+// threshold as any run, and is held again for its own approval.
+func TestAnApprovalRemovesNoMoreGroupsThanWereHeld(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(d *usnDir, all []roster.GroupRecord) // after the hold, before the approval
+		status roster.RunStatus
+		groups int    // stored after the approval
+		note   string // of the approving run
+		// held again: the counts the approving run holds, and the groups
+		// stored after a second approval
+		heldGroups, heldMembers, again int
+	}{
+		{
+			name:   "the removals held go",
+			change: func(d *usnDir, all []roster.GroupRecord) {},
+			status: roster.RunSucceeded, groups: 8,
+			note: "group removals approved, within the 12 groups and 24 memberships run 2 held: 0 groups added, 0 updated, 12 removed; 0 memberships added, 24 removed",
+		},
+		{
+			name:   "fewer removals than held go",
+			change: func(d *usnDir, all []roster.GroupRecord) { d.groups = all[10:] },
+			status: roster.RunSucceeded, groups: 10,
+			note: "group removals approved, within the 12 groups and 24 memberships run 2 held: 0 groups added, 0 updated, 10 removed; 0 memberships added, 20 removed",
+		},
+		{
+			name:   "more groups than held are held again",
+			change: func(d *usnDir, all []roster.GroupRecord) { d.groups = all[16:] },
+			status: roster.RunHeld, groups: 20,
+			note:       "the approval does not cover these group removals: run 2 held 12 groups and 24 memberships, and this run would remove 16 groups and 32 memberships, so they met the removal threshold as in any run",
+			heldGroups: 16, heldMembers: 32, again: 4,
+		},
+		{
+			name: "more memberships than held are held again",
+			change: func(d *usnDir, all []roster.GroupRecord) {
+				d.groups = append([]roster.GroupRecord(nil), all[12:]...)
+				d.groups[0].MemberDNs = nil
+			},
+			status: roster.RunHeld, groups: 20,
+			note:       "run 2 held 12 groups and 24 memberships, and this run would remove 12 groups and 26 memberships",
+			heldGroups: 12, heldMembers: 26, again: 8,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, d := groupFixture(t, 100)
+			all := append([]roster.GroupRecord(nil), d.groups...)
+			d.groups = all[12:]
+			d.top++
+			if r, err := f.runOn(t, d, Options{}); err != nil || r.Status != roster.RunHeld || r.ID != 2 || r.HeldGroups != 12 || r.HeldMemberships != 24 {
+				t.Fatalf("run: %v, status %s, ID %d, %d groups and %d memberships held; want run 2 holding 12 and 24", err, r.Status, r.ID, r.HeldGroups, r.HeldMemberships)
+			}
+			before := f.store.groupState()
+			tt.change(d, all)
+			d.top++
+			r, err := f.runOn(t, d, Options{ApproveRemovals: true})
+			if err != nil || r.Status != tt.status || len(f.store.groups) != tt.groups {
+				t.Fatalf("approval: %v, status %s, %d groups stored; want %s and %d; notes %q", err, r.Status, len(f.store.groups), tt.status, tt.groups, r.Notes)
+			}
+			if !strings.Contains(notes(r), tt.note) {
+				t.Errorf("notes\n%s\nwant one with %q", notes(r), tt.note)
+			}
+			if r.HeldGroups != tt.heldGroups || r.HeldMemberships != tt.heldMembers {
+				t.Errorf("the approving run holds %d groups and %d memberships, want %d and %d", r.HeldGroups, r.HeldMemberships, tt.heldGroups, tt.heldMembers)
+			}
+			if tt.status != roster.RunHeld {
+				return
+			}
+			if got := f.store.groupState(); got != before {
+				t.Errorf("a run held again removed groups or memberships:\n%s\nwant\n%s", got, before)
+			}
+			d.top++
+			r, err = f.runOn(t, d, Options{ApproveRemovals: true})
+			if err != nil || r.Status != roster.RunSucceeded || len(f.store.groups) != tt.again {
+				t.Fatalf("second approval: %v, status %s, %d groups stored; want %d; notes %q", err, r.Status, len(f.store.groups), tt.again, r.Notes)
+			}
+		})
 	}
 }

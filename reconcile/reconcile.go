@@ -109,10 +109,27 @@ type Store interface {
 	Cursor(ctx context.Context, sourceID int64) (roster.Cursor, error)
 	SaveCursor(ctx context.Context, sourceID int64, c roster.Cursor) error
 
-	// HeldRemovals returns the user IDs held by the source's latest run
-	// that held removals and was not followed by an approved one.
-	HeldRemovals(ctx context.Context, sourceID int64) ([]int64, error)
+	// HeldRemovals returns what the source's latest run with status held
+	// held (its ID, its held users in ID order, and its counts of held
+	// group and membership removals), unless a later full run of the
+	// source succeeded, which clears the hold; the zero Hold when there
+	// is none. Incremental and preview runs do not clear a hold.
+	HeldRemovals(ctx context.Context, sourceID int64) (Hold, error)
 }
+
+// Hold is what one held run held for approval: an approving run lets go
+// only that much.
+type Hold struct {
+	RunID int64   // the held run; 0 when nothing is held
+	Users []int64 // IDs of the users whose removal was held, in ID order
+	// Groups and Memberships count the group and membership removals the
+	// run held at the removal threshold (Run.HeldGroups and
+	// Run.HeldMemberships).
+	Groups, Memberships int
+}
+
+// holdsGroups reports whether the hold held group or membership removals.
+func (h Hold) holdsGroups() bool { return h.Groups > 0 || h.Memberships > 0 }
 
 // GroupSync says what SyncGroups may do besides adding and updating.
 type GroupSync struct {
@@ -120,7 +137,8 @@ type GroupSync struct {
 	// The engine sets it only for a run whose user removals went ahead
 	// (not failed, held, empty, a dry run, nor an incremental request
 	// read in full), whose groups search returned something, and whose
-	// group removals are under the removal threshold or approved.
+	// group removals are under the removal threshold or approved within
+	// the counts the held run held (see Options.ApproveRemovals).
 	Remove bool
 	// Cursor, when not zero, is saved as the source's cursor with the
 	// groups.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
 )
 
 // StartRun stores run as a new run of run.SourceID, with status running,
@@ -35,8 +36,8 @@ func (db *DB) StartRun(ctx context.Context, run *roster.Run) error {
 	return nil
 }
 
-// FinishRun stores the end of the run run.ID: its status, counts, error
-// and notes, and replaces its entry errors and held users with those of
+// FinishRun stores the end of the run run.ID: its status, counts (the
+// held group and membership removals included), error and notes, and replaces its entry errors and held users with those of
 // run, in one transaction. A zero run.FinishedAt is set to now.
 //
 // Errors: EINVALID when run.Status is running or empty; ENOTFOUND when no
@@ -56,11 +57,11 @@ func (db *DB) FinishRun(ctx context.Context, run *roster.Run) error {
 	err = db.inTx(ctx, "finish run", func(tx *tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?,
 			seen = ?, created = ?, updated = ?, renamed = ?, disabled = ?, reenabled = ?, deleted = ?,
-			skipped = ?, failed = ?, held = ?, error = ?, notes = ?
+			skipped = ?, failed = ?, held = ?, held_groups = ?, held_memberships = ?, error = ?, notes = ?
 			WHERE id = ?`,
 			string(run.Status), timeValue(finished),
 			run.Seen, run.Created, run.Updated, run.Renamed, run.Disabled, run.Reenabled, run.Deleted,
-			run.Skipped, run.Failed, run.Held, run.Error, notes, run.ID)
+			run.Skipped, run.Failed, run.Held, run.HeldGroups, run.HeldMemberships, run.Error, notes, run.ID)
 		if err != nil {
 			return fmt.Errorf("store: finish run %d: %w", run.ID, err)
 		}
@@ -117,32 +118,33 @@ func finishRunDetails(ctx context.Context, tx *tx, run *roster.Run) error {
 	return nil
 }
 
-// HeldRemovals returns, in ID order, the users held by the source's latest
-// run with status held, unless a later full run of the source succeeded:
-// that run either applied the removals (an approval) or found them below
-// the threshold and applied them itself, so nothing is held any more.
-// Incremental and preview runs cannot find users gone, so their success
-// says nothing about a hold and does not clear it. With no such run,
-// HeldRemovals returns nil.
-func (db *DB) HeldRemovals(ctx context.Context, sourceID int64) ([]int64, error) {
-	var runID int64
-	err := db.db.QueryRowContext(ctx, `SELECT r.id FROM runs r
+// HeldRemovals returns what the source's latest run with status held
+// held: its ID, its held users in ID order, and its counts of held group
+// and membership removals (Run.HeldGroups, Run.HeldMemberships). A later
+// full run of the source that succeeded clears the hold: that run either
+// applied the removals (an approval) or found them below the threshold
+// and applied them itself, so nothing is held any more. Incremental and
+// preview runs cannot find users gone, so their success says nothing
+// about a hold and does not clear it. With no such run, HeldRemovals
+// returns the zero Hold.
+func (db *DB) HeldRemovals(ctx context.Context, sourceID int64) (reconcile.Hold, error) {
+	var h reconcile.Hold
+	err := db.db.QueryRowContext(ctx, `SELECT r.id, r.held_groups, r.held_memberships FROM runs r
 		WHERE r.source_id = ? AND r.status = ?
 		AND NOT EXISTS (SELECT 1 FROM runs later WHERE later.source_id = r.source_id
 			AND later.id > r.id AND later.status = ? AND later.mode = ?)
 		ORDER BY r.id DESC LIMIT 1`,
-		sourceID, string(roster.RunHeld), string(roster.RunSucceeded), string(roster.RunFull)).Scan(&runID)
+		sourceID, string(roster.RunHeld), string(roster.RunSucceeded), string(roster.RunFull)).Scan(&h.RunID, &h.Groups, &h.Memberships)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return reconcile.Hold{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
+		return reconcile.Hold{}, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
 	}
-	ids, err := heldUsers(ctx, db.db, runID)
-	if err != nil {
-		return nil, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
+	if h.Users, err = heldUsers(ctx, db.db, h.RunID); err != nil {
+		return reconcile.Hold{}, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
 	}
-	return ids, nil
+	return h, nil
 }
 
 func heldUsers(ctx context.Context, q querier, runID int64) ([]int64, error) {
@@ -163,14 +165,14 @@ func heldUsers(ctx context.Context, q querier, runID int64) ([]int64, error) {
 }
 
 const runColumns = `id, source_id, mode, status, started_at, finished_at, seen, created, updated,
-	renamed, disabled, reenabled, deleted, skipped, failed, held, error, notes`
+	renamed, disabled, reenabled, deleted, skipped, failed, held, held_groups, held_memberships, error, notes`
 
 func scanRun(row interface{ Scan(...any) error }) (*roster.Run, error) {
 	var r roster.Run
 	var notes sql.NullString
 	err := row.Scan(&r.ID, &r.SourceID, &r.Mode, &r.Status, timeCol{&r.StartedAt}, timeCol{&r.FinishedAt},
 		&r.Seen, &r.Created, &r.Updated, &r.Renamed, &r.Disabled, &r.Reenabled, &r.Deleted,
-		&r.Skipped, &r.Failed, &r.Held, &r.Error, &notes)
+		&r.Skipped, &r.Failed, &r.Held, &r.HeldGroups, &r.HeldMemberships, &r.Error, &notes)
 	if err != nil {
 		return nil, err
 	}

@@ -94,6 +94,10 @@ func runRunsShow(ctx context.Context, a *app, args []string) error {
 	for _, ee := range r.EntryErrors {
 		fmt.Fprintf(w, "  skipped entry %s: %s\n", ee.DN, ee.Message)
 	}
+	if r.HeldGroups > 0 || r.HeldMemberships > 0 {
+		fmt.Fprintf(w, "  held group removals: %d groups and %d memberships (the notes name the groups); roster sync -approve-removals lets them go, unless the directory then has more to remove\n",
+			r.HeldGroups, r.HeldMemberships)
+	}
 	if len(r.HeldUsers) > 0 {
 		fmt.Fprintf(w, "  held removals (%d users); roster sync -approve-removals carries them out:\n", len(r.HeldUsers))
 		for _, id := range r.HeldUsers {

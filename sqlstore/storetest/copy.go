@@ -44,6 +44,7 @@ func RunCopy(t *testing.T, from, to Opener) {
 	run.Status, run.Created, run.Failed = roster.RunHeld, 3, 1
 	run.EntryErrors = []roster.EntryError{{DN: "CN=x", Message: "bad"}}
 	run.HeldUsers = []int64{users[2].ID}
+	run.HeldGroups, run.HeldMemberships = 2, 9
 	if err := src.FinishRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,11 @@ func RunCopy(t *testing.T, from, to Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out += fmt.Sprintf("\nrun %d %s %s %v %v %d %v %v %v", r.ID, r.Mode, r.Status, r.StartedAt, r.FinishedAt, r.Created, r.Notes, r.EntryErrors, r.HeldUsers)
+		out += fmt.Sprintf("\nrun %d %s %s %v %v %d %v %v %v %d %d", r.ID, r.Mode, r.Status, r.StartedAt, r.FinishedAt, r.Created, r.Notes, r.EntryErrors, r.HeldUsers,
+			r.HeldGroups, r.HeldMemberships)
+		if r.HeldGroups != 2 || r.HeldMemberships != 9 {
+			t.Errorf("%s: run %d holds %d groups and %d memberships, want 2 and 9", db, r.ID, r.HeldGroups, r.HeldMemberships)
+		}
 		s, err := db.Source(ctx, stored.ID)
 		if err != nil {
 			t.Fatal(err)

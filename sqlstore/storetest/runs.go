@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
 )
 
 func testRunRoundTrip(t *testing.T, o Opener) {
@@ -31,6 +32,7 @@ func testRunRoundTrip(t *testing.T, o Opener) {
 	run.Status = roster.RunHeld
 	run.Seen, run.Created, run.Updated, run.Renamed = 100, 1, 2, 3
 	run.Disabled, run.Reenabled, run.Deleted, run.Skipped, run.Failed, run.Held = 4, 5, 6, 7, 8, 12
+	run.HeldGroups, run.HeldMemberships = 11, 7624
 	run.Notes = []string{"removals held: 12 of 100"}
 	run.EntryErrors = []roster.EntryError{
 		{DN: "CN=x,DC=corp", Anchor: "a-x", Message: "no login"},
@@ -118,66 +120,83 @@ func testRuns(t *testing.T, o Opener) {
 
 func testHeldRemovals(t *testing.T, o Opener) {
 	type run struct {
-		other  bool // a run of another source
-		mode   roster.RunMode
-		status roster.RunStatus
-		held   []int64
+		other          bool // a run of another source
+		mode           roster.RunMode
+		status         roster.RunStatus
+		held           []int64
+		groups, member int // group and membership removals held
+	}
+	// want is the hold expected: run is the 1-based index of the held
+	// run in runs, 0 for none.
+	type want struct {
+		run            int
+		users          []int64
+		groups, member int
 	}
 	full, incr, prev := roster.RunFull, roster.RunIncremental, roster.RunPreview
 	tests := []struct {
 		name string
 		runs []run
-		want []int64
+		want want
 	}{
-		{"no runs hold nothing", nil, nil},
-		{"a held run holds its users", []run{{mode: full, status: roster.RunHeld, held: []int64{7, 3}}}, []int64{3, 7}},
+		{"no runs hold nothing", nil, want{}},
+		{"a held run holds its users", []run{{mode: full, status: roster.RunHeld, held: []int64{7, 3}}}, want{1, []int64{3, 7}, 0, 0}},
+		{"a held run holds its group and membership removals", []run{
+			{mode: full, status: roster.RunHeld, groups: 11, member: 7624},
+		}, want{1, nil, 11, 7624}},
+		{"users and group removals of the same run", []run{
+			{mode: full, status: roster.RunHeld, held: []int64{4}, groups: 2, member: 30},
+		}, want{1, []int64{4}, 2, 30}},
 		{"a later successful full run clears the hold", []run{
-			{mode: full, status: roster.RunHeld, held: []int64{3}},
+			{mode: full, status: roster.RunHeld, held: []int64{3}, groups: 1, member: 12},
 			{mode: full, status: roster.RunSucceeded},
-		}, nil},
+		}, want{}},
 		{"a later successful incremental run does not", []run{
 			{mode: full, status: roster.RunHeld, held: []int64{3}},
 			{mode: incr, status: roster.RunSucceeded},
-		}, []int64{3}},
+		}, want{1, []int64{3}, 0, 0}},
 		{"a later successful preview does not", []run{
-			{mode: full, status: roster.RunHeld, held: []int64{3}},
+			{mode: full, status: roster.RunHeld, held: []int64{3}, member: 12},
 			{mode: prev, status: roster.RunSucceeded},
-		}, []int64{3}},
+		}, want{1, []int64{3}, 0, 12}},
 		{"a later failed or running full run does not", []run{
 			{mode: full, status: roster.RunHeld, held: []int64{3}},
 			{mode: full, status: roster.RunFailed},
 			{mode: full, status: roster.RunRunning},
-		}, []int64{3}},
-		{"the latest hold wins", []run{
-			{mode: full, status: roster.RunHeld, held: []int64{1, 2}},
+		}, want{1, []int64{3}, 0, 0}},
+		{"the latest hold wins, counts and users alike", []run{
+			{mode: full, status: roster.RunHeld, held: []int64{1, 2}, groups: 12, member: 24},
 			{mode: full, status: roster.RunHeld, held: []int64{3}},
-		}, []int64{3}},
+		}, want{2, []int64{3}, 0, 0}},
 		{"a hold after a cleared one counts", []run{
 			{mode: full, status: roster.RunHeld, held: []int64{1}},
 			{mode: full, status: roster.RunSucceeded},
-			{mode: full, status: roster.RunHeld, held: []int64{2}},
-		}, []int64{2}},
+			{mode: full, status: roster.RunHeld, held: []int64{2}, groups: 3, member: 5},
+		}, want{3, []int64{2}, 3, 5}},
 		{"another source's hold does not count", []run{
-			{other: true, mode: full, status: roster.RunHeld, held: []int64{1}},
-		}, nil},
+			{other: true, mode: full, status: roster.RunHeld, held: []int64{1}, groups: 4, member: 4},
+		}, want{}},
 		{"another source's success does not clear", []run{
 			{mode: full, status: roster.RunHeld, held: []int64{1}},
 			{other: true, mode: full, status: roster.RunSucceeded},
-		}, []int64{1}},
+		}, want{1, []int64{1}, 0, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			db, _, source := open(t, o)
 			other, _ := db.SourceID(ctx, "other")
+			var ids []int64
 			for _, r := range tt.runs {
-				run := &roster.Run{SourceID: source, Mode: r.mode, HeldUsers: r.held, Held: len(r.held)}
+				run := &roster.Run{SourceID: source, Mode: r.mode, HeldUsers: r.held, Held: len(r.held),
+					HeldGroups: r.groups, HeldMemberships: r.member}
 				if r.other {
 					run.SourceID = other
 				}
 				if err := db.StartRun(ctx, run); err != nil {
 					t.Fatal(err)
 				}
+				ids = append(ids, run.ID)
 				if r.status != roster.RunRunning {
 					run.Status = r.status
 					if err := db.FinishRun(ctx, run); err != nil {
@@ -189,8 +208,12 @@ func testHeldRemovals(t *testing.T, o Opener) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
-				t.Errorf("HeldRemovals = %v, want %v", got, tt.want)
+			var w reconcile.Hold
+			if tt.want.run > 0 {
+				w = reconcile.Hold{RunID: ids[tt.want.run-1], Users: tt.want.users, Groups: tt.want.groups, Memberships: tt.want.member}
+			}
+			if !reflect.DeepEqual(got, w) {
+				t.Errorf("HeldRemovals = %+v, want %+v", got, w)
 			}
 		})
 	}
