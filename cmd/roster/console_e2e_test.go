@@ -66,9 +66,12 @@ func TestConsoleInABrowser(t *testing.T) {
 		}
 		return s
 	}
+	// Each step waits for its condition; the bound only stops a hang. It
+	// is wide: giving a thousand users print codes under -race took over
+	// a minute on a loaded 2-core machine.
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
 		if err := chromedp.Do(sctx, actions...); err != nil {
 			t.Fatalf("%s: %v", step, err)
