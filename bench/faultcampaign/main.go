@@ -218,7 +218,7 @@ func args(dir, tls, addr, data, db, mode string, extra ...string) []string {
 			"-server-name", os.Getenv("LAB_OL_SERVER_NAME"))
 	}
 	if db != "" {
-		a = append(a, "-db", db)
+		a = append(a, "-db", db) // moved into the environment by command
 	}
 	if mode == "incremental" {
 		a = append(a, "-incremental")
@@ -265,11 +265,29 @@ func lastLine(s string) string {
 	return s
 }
 
+// command is roster with args, the -db URL (password and all) moved from
+// the command line, which ps shows every user, into ROSTER_DB.
+func (c *campaign) command(ctx context.Context, a []string) *exec.Cmd {
+	env := os.Environ()
+	var args []string
+	for i := 0; i < len(a); i++ {
+		if a[i] == "-db" && i+1 < len(a) {
+			env = append(env, "ROSTER_DB="+a[i+1])
+			i++
+			continue
+		}
+		args = append(args, a[i])
+	}
+	cmd := exec.CommandContext(ctx, c.roster, args...)
+	cmd.Env = env
+	return cmd
+}
+
 // sync runs roster once, bounded by runLimit.
 func (c *campaign) sync(ctx context.Context, a []string) ran {
 	ctx, cancel := context.WithTimeout(ctx, runLimit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.roster, a...)
+	cmd := c.command(ctx, a)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -587,8 +605,8 @@ func (c *campaign) kill(ctx context.Context, o outcome, rng *rand.Rand, b *basel
 	at := time.Duration(rng.Int64N(int64(cp.took)))
 	o.what = fmt.Sprintf("sigkill %v after the start of a %v run, %s", at.Round(time.Millisecond), cp.took.Round(time.Millisecond), where)
 	a := args(b.dir, tls, target(b.dir, tls), data, db, syncMode)
-	cmd := exec.Command(c.roster, a...)
-	cmd.Env = append(os.Environ(), "ROSTER_LOG_LEVEL=info")
+	cmd := c.command(context.Background(), a) // ended by the kill below
+	cmd.Env = append(cmd.Env, "ROSTER_LOG_LEVEL=info")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return o, err
@@ -633,8 +651,8 @@ func (c *campaign) kill(ctx context.Context, o outcome, rng *rand.Rand, b *basel
 	// The next sync, at once; its log says when it started.
 	nctx, cancel := context.WithTimeout(ctx, runLimit)
 	defer cancel()
-	next := exec.CommandContext(nctx, c.roster, a...)
-	next.Env = append(os.Environ(), "ROSTER_LOG_LEVEL=info")
+	next := c.command(nctx, a)
+	next.Env = append(next.Env, "ROSTER_LOG_LEVEL=info")
 	var out strings.Builder
 	next.Stdout = &out
 	nextErr, err := next.StderrPipe()

@@ -109,8 +109,18 @@ func TestASyncAfterAKilledSyncStartsAtOnce(t *testing.T) {
 					slow[i+1] = loopbackProxy(t, strings.TrimPrefix(env.Get("LAB_AD_LDAPS_URL"), "ldaps://"), 0, 40*time.Millisecond)
 				}
 			}
+			// The PostgreSQL URL, password and all, goes in the child's
+			// environment, not on its command line where ps shows it.
+			childEnv := []string{"ROSTER_TEST_MAIN=1", "PATH=" + os.Getenv("PATH")}
+			for i := 0; i+1 < len(slow); i++ {
+				if slow[i] == "-db" {
+					childEnv = append(childEnv, "ROSTER_DB="+slow[i+1])
+					slow = append(slow[:i], slow[i+2:]...)
+					break
+				}
+			}
 			cmd := exec.Command(exe, slow...)
-			cmd.Env = []string{"ROSTER_TEST_MAIN=1", "PATH=" + os.Getenv("PATH")}
+			cmd.Env = childEnv
 			var out lockedBuffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
