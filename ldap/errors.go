@@ -72,7 +72,7 @@ func ADRefusal(login, code, reason string) string {
 func (c *Conn) bindError(err error) error {
 	login := c.src.Login
 	var le *goldap.Error
-	if !errors.As(err, &le) || le.ResultCode >= goldap.ErrorNetwork {
+	if !errors.As(err, &le) || clientSide(le) {
 		return c.signInLost(err)
 	}
 	e := &roster.Error{Op: "ldap.Bind", Err: err}
@@ -104,10 +104,17 @@ func (c *Conn) bindError(err error) error {
 // result codes get searchError's advice; anything else is a lost read.
 func (c *Conn) readError(base, what string, err error) error {
 	var le *goldap.Error
-	if errors.As(err, &le) && le.ResultCode < goldap.ErrorNetwork {
+	if errors.As(err, &le) && !clientSide(le) {
 		return c.searchError(base, what, le)
 	}
 	return c.netError(what, err)
+}
+
+// clientSide reports whether go-ldap made the error itself (codes 200 to
+// 206: the network, a filter, an unexpected message) rather than passing
+// on the directory's result code, which may be any number (4096, say).
+func clientSide(le *goldap.Error) bool {
+	return le.ResultCode >= goldap.ErrorNetwork && le.ResultCode <= goldap.ErrorEmptyPassword
 }
 
 // What a read was doing, for its error: "page 3 of the search of
@@ -166,7 +173,7 @@ func (c *Conn) searchError(base, what string, le *goldap.Error) error {
 }
 
 func (c *Conn) resultError(what string, le *goldap.Error) error {
-	if le.ResultCode >= goldap.ErrorNetwork {
+	if clientSide(le) {
 		return c.netError(what, le)
 	}
 	return &roster.Error{Code: roster.EINTERNAL, Op: "ldap", Err: le,

@@ -72,6 +72,7 @@ func TestSearchErrorsSpeakToAdmins(t *testing.T) {
 		{goldap.LDAPResultBusy, roster.EUNAVAILABLE, "LDAP code 51: Busy); try again later"},
 		{goldap.LDAPResultReferral, roster.ENOTFOUND, "not held by this directory"},
 		{goldap.LDAPResultUnwillingToPerform, roster.EINTERNAL, "LDAP code 53 (Unwilling To Perform)"},
+		{goldap.LDAPResultSyncRefreshRequired, roster.EINTERNAL, "refused the first page of the search of OU=X: LDAP code 4096"},
 	}
 	for _, tt := range tests {
 		t.Run(goldap.LDAPResultCodeMap[tt.code], func(t *testing.T) {
