@@ -120,6 +120,38 @@ func startSlapd(t *testing.T, slapd, dir, urls string, port int) {
 	waitPort(t, port, &out)
 }
 
+// corpSlapd is a private slapd for dc=corp,dc=test over LDAPS on
+// loopback, whose admin cn=admin,dc=corp,dc=test signs in with the
+// password in pwFile; its certificate is dir/corp.test.cer.
+type corpSlapd struct {
+	port   int
+	dir    string
+	pwFile string
+	cert   *pfx.Contents
+}
+
+// startCorpSlapd loads ldif (the suffix entry included) into a private
+// slapd with the cosine and inetOrgPerson schemas and runs it until the
+// test ends. It skips where slapd is not installed, as lab tests do.
+func startCorpSlapd(t *testing.T, ldif string) corpSlapd {
+	t.Helper()
+	tools := labenv.RequireCommands(t, "slapd", "slapadd")
+	s := corpSlapd{dir: t.TempDir()}
+	s.cert = slapdCertificate(t, s.dir, "Root-Pw-1")
+	s.pwFile = filepath.Join(s.dir, "pw")
+	writeSlapdConf(t, s.dir, []string{"cosine", "inetorgperson"}, `rootdn "cn=admin,dc=corp,dc=test"
+rootpw Root-Pw-1`)
+	if err := os.WriteFile(filepath.Join(s.dir, "data.ldif"), []byte(ldif), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(tools["slapadd"], "-f", filepath.Join(s.dir, "slapd.conf"), "-l", filepath.Join(s.dir, "data.ldif")).CombinedOutput(); err != nil {
+		t.Fatalf("slapadd: %v\n%s", err, out)
+	}
+	s.port = freePort(t)
+	startSlapd(t, tools["slapd"], s.dir, fmt.Sprintf("ldaps://127.0.0.1:%d/", s.port), s.port)
+	return s
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

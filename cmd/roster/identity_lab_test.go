@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/lab/labenv"
 )
 
 // TestIdentityAsTheDirectorySeesIt runs a private slapd loaded with the
@@ -27,12 +24,6 @@ import (
 // around them, in NFD and NFC, or as spaces only; the base DNs overlap;
 // and an entry is deleted and made again with its login.
 func TestIdentityAsTheDirectorySeesIt(t *testing.T) {
-	tools := labenv.RequireCommands(t, "slapd", "slapadd")
-	dir := t.TempDir()
-	c := slapdCertificate(t, dir, "Root-Pw-1")
-	pw := filepath.Join(dir, "pw")
-	writeSlapdConf(t, dir, []string{"cosine", "inetorgperson"}, `rootdn "cn=admin,dc=corp,dc=test"
-rootpw Root-Pw-1`)
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	person := func(dn, cn, uid string) string {
 		return fmt.Sprintf("dn:: %s\nobjectClass: inetOrgPerson\ncn:: %s\nsn: x\nuid:: %s\n\n", b64(dn), b64(cn), b64(uid))
@@ -61,12 +52,8 @@ rootpw Root-Pw-1`)
 		group("cn=staff,ou=groups,dc=corp,dc=test",
 			"cn=spaced,ou=people,dc=corp,dc=test",
 			"CN=Plain, OU=People, DC=corp, DC=test")
-	os.WriteFile(filepath.Join(dir, "data.ldif"), []byte(ldif), 0o600)
-	if out, err := exec.Command(tools["slapadd"], "-f", filepath.Join(dir, "slapd.conf"), "-l", filepath.Join(dir, "data.ldif")).CombinedOutput(); err != nil {
-		t.Fatalf("slapadd: %v\n%s", err, out)
-	}
-	port := freePort(t)
-	startSlapd(t, tools["slapd"], dir, fmt.Sprintf("ldaps://127.0.0.1:%d/", port), port)
+	sl := startCorpSlapd(t, ldif)
+	port, dir, pw, c := sl.port, sl.dir, sl.pwFile, sl.cert
 
 	data := t.TempDir()
 	args := []string{"sync", "-data", data, "-name", "hostile", "-type", "openldap", "-address", fmt.Sprintf("127.0.0.1:%d", port), "-tls", "ldaps",

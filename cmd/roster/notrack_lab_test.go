@@ -4,8 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +11,6 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/lab/labenv"
 )
 
 // TestIncrementalWithoutSyncprov runs a private slapd without the
@@ -21,12 +18,6 @@ import (
 // modifyTimestamp. Its users are loaded with a modifyTimestamp of 2020,
 // so a run that reads them was not incremental.
 func TestIncrementalWithoutSyncprov(t *testing.T) {
-	tools := labenv.RequireCommands(t, "slapd", "slapadd")
-	dir := t.TempDir()
-	c := slapdCertificate(t, dir, "Root-Pw-1")
-	pw := filepath.Join(dir, "pw")
-	writeSlapdConf(t, dir, []string{"cosine", "inetorgperson"}, `rootdn "cn=admin,dc=corp,dc=test"
-rootpw Root-Pw-1`)
 	var ldif strings.Builder
 	ldif.WriteString("dn: dc=corp,dc=test\nobjectClass: dcObject\nobjectClass: organization\ndc: corp\no: corp\n\n")
 	ldif.WriteString("dn: ou=people,dc=corp,dc=test\nobjectClass: organizationalUnit\nou: people\n\n")
@@ -34,13 +25,8 @@ rootpw Root-Pw-1`)
 		fmt.Fprintf(&ldif, "dn: uid=u%d,ou=people,dc=corp,dc=test\nobjectClass: inetOrgPerson\nuid: u%d\ncn: User %d\nsn: %d\n"+
 			"displayName: User %d\nmail: u%d@corp.test\ncreateTimestamp: 20200101000000Z\nmodifyTimestamp: 20200101000000Z\n\n", i, i, i, i, i, i)
 	}
-	os.WriteFile(filepath.Join(dir, "data.ldif"), []byte(ldif.String()), 0o600)
-	if out, err := exec.Command(tools["slapadd"], "-f", filepath.Join(dir, "slapd.conf"), "-l", filepath.Join(dir, "data.ldif")).CombinedOutput(); err != nil {
-		t.Fatalf("slapadd: %v\n%s", err, out)
-	}
-
-	port := freePort(t)
-	startSlapd(t, tools["slapd"], dir, fmt.Sprintf("ldaps://127.0.0.1:%d/", port), port)
+	sl := startCorpSlapd(t, ldif.String())
+	port, dir, pw, c := sl.port, sl.dir, sl.pwFile, sl.cert
 
 	roots := x509.NewCertPool()
 	roots.AddCert(c.Leaf)
