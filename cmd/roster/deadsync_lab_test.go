@@ -201,3 +201,45 @@ func TestASyncAfterAKilledServerStartsAtOnce(t *testing.T) {
 type stringer func() string
 
 func (s stringer) String() string { return s() }
+
+// kill -9 of roster serve mid-sync, then the server started again: its
+// first look closes the killed run as failed, with the reason, though no
+// sync of the source follows and the dead server's lease (10 minutes
+// here) has long to run.
+func TestARestartedServerClosesTheRunsOfItsKilledSelf(t *testing.T) {
+	env := labenv.Require(t)
+	if !here().Located() {
+		t.Skipf("this machine does not say where its PIDs live (%+v): leases only run out", here())
+	}
+	const adminPW = "Killed-Server-Admin-Password-1"
+	data := t.TempDir()
+	n := startNode(t, "node", []string{"ROSTER_ADMIN_PASSWORD=" + adminPW}, "-data", data, "-lease", "10m")
+	api := signIn(t, n.url, adminPW)
+	source := createSlowSource(t, env, api, "slow", 40*time.Millisecond, nil)
+	if code, body := api.call("POST", fmt.Sprintf("/api/v1/sources/%d/sync", source), nil); code != 202 {
+		t.Fatalf("sync = %d %v", code, body)
+	}
+	db, err := openSQLite(filepath.Join(data, "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	runID, _ := killedWhileSyncing(t, db, source, n.cmd, stringer(n.logs))
+
+	startNode(t, "again", []string{"ROSTER_ADMIN_PASSWORD=" + adminPW}, "-data", data)
+	// Bounded far below the dead lease's 10 minutes, which is what the
+	// run would otherwise wait for.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		r, err := db.Run(context.Background(), runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != roster.RunRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed run is still running 2 minutes after the server started again")
+		}
+	}
+	checkDiedRun(t, db, runID, n.cmd.Process.Pid)
+}

@@ -59,6 +59,38 @@ func acquireLease(ctx context.Context, db *sqlstore.DB, sourceID int64, holder s
 	return db.TakeOverLease(ctx, sourceID, other, holder, ttl)
 }
 
+// freeDeadLeases takes back, and at once releases, the lease of every
+// source whose holder is a roster process of this machine that died (a
+// kill -9, a crash): taking it over closes the dead process's runs with
+// the reason, so a restarted server shows them failed at its first look,
+// not when the next sync of the source comes. It holds each such lease
+// under a holder of its own for that moment, so that a sync this node
+// starts meanwhile is never released by it. Failures are left to the
+// next look.
+func freeDeadLeases(ctx context.Context, db *sqlstore.DB, log *slog.Logger, ttl time.Duration) {
+	srcs, err := db.Sources(ctx)
+	if err != nil {
+		return
+	}
+	sweeper := nodeID()
+	for _, src := range srcs {
+		other, _, err := db.LeaseHolder(ctx, src.ID)
+		if err != nil || !provedDead(other) {
+			continue
+		}
+		l, err := db.TakeOverLease(ctx, src.ID, other, sweeper, ttl)
+		if err != nil || l.TakenFrom == "" {
+			if err == nil {
+				db.ReleaseLease(context.WithoutCancel(ctx), src.ID, sweeper)
+			}
+			continue
+		}
+		db.ReleaseLease(context.WithoutCancel(ctx), src.ID, sweeper)
+		log.Warn("the roster process that held the source has ended (killed, or crashed); its runs are marked failed",
+			"source", src.Name, "holder", l.TakenFrom, "runs", l.Abandoned)
+	}
+}
+
 // heldLease is a lease this process keeps alive in the background.
 type heldLease struct {
 	*roster.Lease

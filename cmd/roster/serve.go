@@ -77,11 +77,14 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	syncs.sched = newScheduler(db.Sources, syncs.Start, a.log)
 	syncs.sched.every = *check
 	// At start and at every look (the scheduler's first look is at
-	// once): a run the record calls running, whose source no node holds,
+	// once): a run the record calls running, whose source no node holds
+	// or whose holder is a dead process of this machine,
 	// was cut short by a crash or a kill, and maybe no sync of that source
 	// follows soon to close it. Runs that another node sharing the
 	// database is doing hold a lease, and are left alone.
 	syncs.sched.sweep = func(ctx context.Context) {
+		// A process of this machine that died frees its sources at once.
+		freeDeadLeases(ctx, db, a.log, syncs.leaseTTL)
 		if n, err := db.AbandonRunning(ctx); err == nil && n > 0 {
 			a.log.Warn("runs cut short by a stopped roster node are marked failed", "runs", n)
 		}
