@@ -105,12 +105,21 @@ func connect(ctx context.Context, a *app, src *roster.Source) (*connectReport, e
 		attrs = []string{"userAccountControl"}
 		r.Disabled = new(int)
 	}
+	// Overlapping bases (one inside another) count an entry under each,
+	// but once in the total, as a sync reads it once.
+	counted := map[string]bool{}
 	for _, base := range src.SearchBases() {
 		bc := baseCount{DN: base}
 		st, err := c.Search(ctx, ldap.SearchRequest{
 			BaseDN: base, Scope: ldap.ScopeSubtree, Filter: ldap.UserFilter(src.Type, src.UserFilter), Attributes: attrs,
 		}, func(e *ldap.Entry) error {
 			bc.Users++
+			k := roster.DNKey(e.DN)
+			if counted[k] {
+				return nil
+			}
+			counted[k] = true
+			r.Users++
 			if r.Disabled != nil {
 				if uac, err := strconv.Atoi(e.Value("userAccountControl")); err == nil && uac&ldap.UACDisabled != 0 {
 					*r.Disabled++
@@ -123,7 +132,6 @@ func connect(ctx context.Context, a *app, src *roster.Source) (*connectReport, e
 		}
 		bc.Pages = st.Pages
 		r.Bases = append(r.Bases, bc)
-		r.Users += bc.Users
 	}
 	if r.Users == 0 {
 		r.Warnings = append(r.Warnings, "no users found: check the base DN and the filter, and that the account may read the users (a bind that may not read sees nothing and gets no error)")

@@ -138,6 +138,21 @@ func TestConnectToTheLabWithTheArticlesForm(t *testing.T) {
 			if code != exitOK || json.Unmarshal([]byte(out), &r) != nil || r.Users != wantUsers || r.Verified != "chain" {
 				t.Fatalf("connect -json = %d, users %d, verified %q; want %d users verified by chain\n%s", code, r.Users, r.Verified, wantUsers, out)
 			}
+
+			// The users' base twice, the second spelt otherwise: each base
+			// counts its users, the total counts each user once.
+			base := env.Get("LAB_OL_USERS_DN")
+			args := labArgs(env, d)
+			if d == labenv.AD {
+				base = env.Get("LAB_AD_USERS_DN")
+				args = append(args, "-base-dn", base)
+			}
+			args = append(args, "-base-dn", strings.ReplaceAll(strings.ToUpper(base), ",", ", "))
+			code, out, _ = runCLI(t, nil, append([]string{"connect", "-json"}, args...)...)
+			r = connectReport{}
+			if code != exitOK || json.Unmarshal([]byte(out), &r) != nil || r.Users != wantUsers || len(r.Bases) != 2 || r.Bases[1].Users != wantUsers {
+				t.Fatalf("connect -json with the base twice = %d, %d users, bases %+v; want %d in each and in all\n%s", code, r.Users, r.Bases, wantUsers, out)
+			}
 		})
 	}
 }
