@@ -359,11 +359,18 @@ func berString(b []byte) (string, bool) {
 }
 
 // foldDNValue puts a value in NFC and lower case, as the directories'
-// case-ignoring matching rules compare it. Bytes that are not UTF-8 are
-// left as they are.
+// case-ignoring matching rules compare it. In a value that is not UTF-8,
+// only ASCII letters are lower-cased; the other bytes stay. Inner spaces
+// stay as they are: AD tells "John  Smith" from "John Smith".
 func foldDNValue(v string) string {
 	if !utf8.ValidString(v) {
-		return v
+		b := []byte(v)
+		for i, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
+		}
+		return string(b)
 	}
 	return norm.NFC.String(strings.ToLower(norm.NFC.String(v)))
 }

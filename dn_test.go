@@ -36,6 +36,7 @@ func TestDNKey(t *testing.T) {
 		{"an escaped equals sign needs no escape", `cn=a\=b,dc=x`, `cn=a=b,dc=x`},
 		{"a control character is written in hex", `cn=a\0Ab,dc=x`, `cn=a\0ab,dc=x`},
 		{"a byte that is not UTF-8 is written in hex", `cn=\FF,dc=x`, `cn=\ff,dc=x`},
+		{"ASCII letters beside bytes that are not UTF-8 are lower-cased", `CN=Caf\E9,DC=x`, `cn=caf\e9,dc=x`},
 		{"an empty value", "cn=,dc=x", "cn=,dc=x"},
 		{"the empty DN", "", ""},
 		{"spaces only", "   ", ""},
