@@ -208,6 +208,16 @@ func (p RemovalPolicy) Trips(n, total int) bool {
 // needed to find. It returns an *Error with code EINVALID whose message
 // names the field and the fix.
 func (s *Source) Validate() error {
+	if err := s.ValidateSettings(); err != nil {
+		return err
+	}
+	return s.ValidatePassword()
+}
+
+// ValidateSettings is Validate without the password, for a source saved
+// while its password is dropped (see TrustChanges): it cannot sync until
+// the password is entered again.
+func (s *Source) ValidateSettings() error {
 	if !s.Type.valid() {
 		return Errorf(EINVALID, "directory type %q is not one of ad, entra-ds, openldap, ldap", s.Type)
 	}
@@ -227,9 +237,6 @@ func (s *Source) Validate() error {
 		return Errorf(EINVALID, "give a domain or a base DN, so roster knows where to search")
 	}
 	if _, err := s.BindName(); err != nil {
-		return err
-	}
-	if err := s.ValidatePassword(); err != nil {
 		return err
 	}
 	if s.Trust.PinSHA256 != "" {

@@ -492,22 +492,38 @@ func TestSourcesPasswordIsWriteOnly(t *testing.T) {
 	if stored, err := f.db.Source(context.Background(), int64(mustAtoi(id))); err != nil || stored.Password.Reveal() != bindPassword || stored.UserFilter != "(department=*)" {
 		t.Fatalf("stored source: %+v, %v", stored, err)
 	}
-	// ...but the stored password never goes to a new place: a new
-	// address, SSL mode or weaker checks need it typed again, for an
-	// update and for a test alike.
-	for field, value := range map[string]any{"address": "203.0.113.9", "tls": "none", "login": "someone-else", "insecure_skip_verify": true} {
+	// ...but the stored password never goes to a new place: a test with
+	// a new address, SSL mode, login or certificate checks needs it typed
+	// again, and an update drops it, and says why.
+	for field, value := range map[string]any{"address": "203.0.113.9", "tls": "none", "login": "someone-else", "insecure_skip_verify": true,
+		"ca_pem": "-----BEGIN CERTIFICATE-----\nRXZpbA==\n-----END CERTIFICATE-----\n", "pin_sha256": strings.Repeat("ab", 32), "server_name": "dc.evil.test"} {
 		moved := articleSource()
 		delete(moved, "password")
 		moved[field] = value
 		if field == "tls" {
 			moved["allow_insecure"] = true
 		}
-		if code, body, _ := c.do("PUT", "/api/v1/sources/"+id, moved); code != 400 || !strings.Contains(f.responses[len(f.responses)-1], "enter the password again") {
+		moved["id"] = mustAtoi(id)
+		tested := len(f.syncer.tested)
+		if code, body, _ := c.do("POST", "/api/v1/sources/test", moved); code != 400 || !strings.Contains(f.responses[len(f.responses)-1], "enter the password again") {
+			t.Errorf("test with a new %s and the stored password = %d %v, want 400", field, code, body)
+		}
+		if len(f.syncer.tested) != tested {
+			t.Errorf("a test with a new %s reached the directory with the stored password", field)
+		}
+		code, body, _ := c.do("PUT", "/api/v1/sources/"+id, moved)
+		note, _ := body["password_note"].(string)
+		if code != 200 || body["password_set"] != false || !strings.Contains(note, field) || !strings.Contains(note, "enter the password again") {
 			t.Errorf("update of %s without the password = %d %v", field, code, body)
 		}
-		moved["id"] = mustAtoi(id)
-		if code, _, _ := c.do("POST", "/api/v1/sources/test", moved); code != 400 {
-			t.Errorf("test with a new %s and the stored password = %d, want 400", field, code)
+		if stored, err := f.db.Source(context.Background(), int64(mustAtoi(id))); err != nil || stored.Password.IsSet() {
+			t.Errorf("after an update of %s without the password, the stored password is kept (%v)", field, err)
+		}
+		if !logged(f.logs.String(), "source address or trust settings changed", `"`+field+`"`, `"password":"dropped"`) {
+			t.Errorf("the change of %s is not in the log", field)
+		}
+		if code, body, _ := c.do("PUT", "/api/v1/sources/"+id, articleSource()); code != 200 || body["password_set"] != true || body["password_note"] != nil {
+			t.Fatalf("putting the article's settings back with the password = %d %v", code, body)
 		}
 	}
 	moved := articleSource()
@@ -551,6 +567,20 @@ func TestSourcesPasswordIsWriteOnly(t *testing.T) {
 	if strings.Contains(all, bindPassword) {
 		t.Fatal("the bind password appears in a response or the log")
 	}
+}
+
+// logged reports whether one line of the log holds every part.
+func logged(log string, parts ...string) bool {
+	for _, line := range strings.Split(log, "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 func TestReadTokensCannotUseTheBindPassword(t *testing.T) {

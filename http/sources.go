@@ -73,6 +73,9 @@ type sourceJSON struct {
 	IncrementalInterval string     `json:"incremental_interval,omitempty"`
 	NextIncrementalSync *time.Time `json:"next_incremental_sync,omitempty"` // read-only
 	Warnings            []string   `json:"warnings,omitempty"`
+	// PasswordNote says why password_set is false after an update that
+	// changed the address or trust settings; read-only.
+	PasswordNote string `json:"password_note,omitempty"`
 }
 
 func toJSON(s *roster.Source) sourceJSON {
@@ -133,20 +136,16 @@ func (j *sourceJSON) source() (*roster.Source, error) {
 	return s, nil
 }
 
-// sameEndpoint reports whether two versions of a source would send the
-// bind password to the same place, the same way: same type, address,
-// TLS mode, names and login, and no weaker verification. Only then may a
-// request that leaves the password out use the stored one: otherwise an
-// admin token could point the stored password at a server of its choice.
-func sameEndpoint(a, b *roster.Source) bool {
-	return a.Type == b.Type && a.Address == b.Address && a.Mode() == b.Mode() && a.AllowInsecure == b.AllowInsecure &&
-		strings.EqualFold(a.Domain, b.Domain) && a.Login == b.Login && a.ServerName() == b.ServerName() &&
-		(a.Trust.SkipVerify || !b.Trust.SkipVerify)
+// errPasswordAgain refuses to send the stored password with settings it
+// was not stored with.
+func errPasswordAgain(changed []string) error {
+	return roster.Errorf(roster.EINVALID, "the address or trust settings changed (%s): enter the password again, so that the stored one never goes to a server it was not entered for",
+		strings.Join(changed, ", "))
 }
 
-// errPasswordAgain refuses to reuse a stored password for new settings.
-func errPasswordAgain() error {
-	return roster.Errorf(roster.EINVALID, "the address, SSL mode, login or certificate checks changed: enter the password again, so that the stored one never goes anywhere new")
+// passwordDropped says why an update dropped the stored password.
+func passwordDropped(changed []string) string {
+	return fmt.Sprintf("the address or trust settings changed (%s): the stored password was dropped; enter the password again", strings.Join(changed, ", "))
 }
 
 // readSource decodes a source from the body. For an existing source, an
@@ -203,28 +202,35 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := http.StatusCreated
+	var changed []string // the address and trust settings an update changes
 	if r.Method == http.MethodPut {
 		if src.ID, err = s.pathID(r); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		status = http.StatusOK
-		if !src.Password.IsSet() {
-			old, err := s.Sources.Source(r.Context(), src.ID)
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			if !sameEndpoint(old, src) {
-				s.writeError(w, r, errPasswordAgain())
-				return
-			}
+		// With a new password, an old one that cannot be read (the secret
+		// key changed) is no obstacle; without, it is needed.
+		old, err := s.Sources.Source(r.Context(), src.ID)
+		if err != nil && !src.Password.IsSet() {
+			s.writeError(w, r, err)
+			return
+		}
+		if old != nil {
+			changed = roster.TrustChanges(old, src)
+		}
+		if !src.Password.IsSet() && len(changed) == 0 {
 			src.Password = old.Password // for Validate; SaveSource keeps the sealed one
 		}
 	} else {
 		src.ID = 0
 	}
-	if err := src.Validate(); err != nil {
+	dropped := len(changed) > 0 && !src.Password.IsSet() // SaveSource drops it
+	validate := src.Validate
+	if dropped {
+		validate = src.ValidateSettings
+	}
+	if err := validate(); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -233,10 +239,22 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Log.Info("source saved", "source", src.Name, "id", src.ID, "by", who(r).name())
+	if len(changed) > 0 {
+		password := "entered again"
+		if dropped {
+			password = "dropped"
+		}
+		s.Log.Warn("source address or trust settings changed", "source", src.Name, "id", src.ID, "changed", changed,
+			"password", password, "by", who(r).name())
+	}
 	for _, warn := range src.Warnings() {
 		s.Log.Warn(warn, "source", src.Name)
 	}
-	writeJSON(w, status, s.sourceView(src))
+	view := s.sourceView(src)
+	if dropped {
+		view.PasswordNote = passwordDropped(changed)
+	}
+	writeJSON(w, status, view)
 }
 
 // sourceView is toJSON with the next planned sync.
@@ -266,7 +284,9 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) {
 }
 
 // testSource tests settings from the body, before or without saving
-// them. With an id and no password, the stored password is used.
+// them. With an id and no password, the stored password is used, and
+// only with the stored address and trust settings: a test that changes
+// them must bring the password, and is refused before any connection.
 func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
 	src, err := s.readSource(w, r)
 	if err != nil {
@@ -279,11 +299,14 @@ func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
+		changed := roster.TrustChanges(old, src)
 		switch {
-		case !sameEndpoint(old, src) && !src.Password.IsSet():
-			s.writeError(w, r, errPasswordAgain())
+		case len(changed) > 0 && !src.Password.IsSet():
+			s.Log.Warn("connection test refused: the stored password is not sent with changed address or trust settings",
+				"source", old.Name, "id", old.ID, "changed", changed, "by", who(r).name())
+			s.writeError(w, r, errPasswordAgain(changed))
 			return
-		case !sameEndpoint(old, src):
+		case len(changed) > 0:
 			src.ID = 0 // another endpoint: what it shows is not the stored source's
 		case !src.Password.IsSet():
 			src.Password = old.Password

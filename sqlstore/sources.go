@@ -55,7 +55,9 @@ var sealLabel = []byte("roster source password v1")
 // SaveSource stores a source's settings, creating it when src.ID is 0
 // (and setting src.ID). The password is sealed with db.Sealer; an empty
 // password on an existing source keeps the stored one, so a form need
-// not send it back.
+// not send it back, unless the address or trust settings changed
+// (roster.TrustChanges): then the stored password is dropped, and the
+// source has none until it is entered again.
 //
 // Errors: ECONFLICT when another source has the name; ENOTFOUND when
 // src.ID names no source; EINTERNAL when there is a password to seal and
@@ -101,8 +103,20 @@ func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
 				src.Name, now, string(b), sealed, now).Scan(&src.ID)
 			return err
 		}
+		keep := `COALESCE(?, password_sealed)`
+		if sealed == nil {
+			var stored sql.NullString
+			err := tx.QueryRowContext(ctx, `SELECT settings FROM sources WHERE id = ?`, src.ID).Scan(&stored)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			var old roster.Source
+			if stored.Valid && (json.Unmarshal([]byte(stored.String), &old) != nil || len(roster.TrustChanges(&old, src)) > 0) {
+				keep = `?` // the stored password never goes anywhere new
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE sources SET name = ?, settings = ?, updated_at = ?,
-			password_sealed = COALESCE(?, password_sealed) WHERE id = ? AND settings IS NOT NULL`,
+			password_sealed = `+keep+` WHERE id = ? AND settings IS NOT NULL`,
 			src.Name, string(b), now, sealed, src.ID)
 		if err != nil {
 			return err

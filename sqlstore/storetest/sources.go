@@ -57,13 +57,41 @@ func testSourcesKeepTheirPasswordSealed(t *testing.T, o Opener) {
 			t.Fatalf("after SetSourceCertificate(%s): %v, %v", notAfter, again.CertificateNotAfter, err)
 		}
 	}
-	// An update without a password keeps the stored one.
-	got.Password, got.Address = "", "10.0.0.4"
+	// An update without a password keeps the stored one...
+	got.Password, got.UserFilter = "", "(department=*)"
 	if err := db.SaveSource(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := db.Source(ctx, src.ID); again.Password.Reveal() != pw || again.Address != "10.0.0.4" {
-		t.Fatalf("after an update without password: %q at %s", again.Password.Reveal(), again.Address)
+	if again, _ := db.Source(ctx, src.ID); again.Password.Reveal() != pw || again.UserFilter != "(department=*)" {
+		t.Fatalf("after an update without password: %q, filter %s", again.Password.Reveal(), again.UserFilter)
+	}
+	// ...unless the address or the trust settings change: then it is
+	// dropped, so that it never goes to a server it was not entered for.
+	for _, change := range []func(s *roster.Source){
+		func(s *roster.Source) {
+			s.Trust.CAPEM = []byte("-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n")
+		},
+		func(s *roster.Source) { s.Address = "10.0.0.4" },
+	} {
+		moved, err := db.Source(ctx, src.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(moved)
+		moved.Password = ""
+		if err := db.SaveSource(ctx, moved); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := db.Source(ctx, src.ID); again.Password.IsSet() {
+			t.Fatalf("the stored password was kept for new trust settings: %s %s", again.Address, again.Trust.CAPEM)
+		}
+		moved.Password = pw // entered again
+		if err := db.SaveSource(ctx, moved); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := db.Source(ctx, src.ID); again.Password.Reveal() != pw {
+			t.Fatal("a password entered again was not stored")
+		}
 	}
 	// Another key cannot open it, and says what to do.
 	db.Sealer = sealer(t, 2)
