@@ -218,6 +218,9 @@ func (s *Source) Validate() error {
 // while its password is dropped (see TrustChanges): it cannot sync until
 // the password is entered again.
 func (s *Source) ValidateSettings() error {
+	if err := CheckText("source name", s.Name); err != nil {
+		return err
+	}
 	if !s.Type.valid() {
 		return Errorf(EINVALID, "directory type %q is not one of ad, entra-ds, openldap, ldap", s.Type)
 	}

@@ -152,6 +152,8 @@ func TestSourceValidate(t *testing.T) {
 		{"an incremental interval of 5 minutes passes", func(s *roster.Source) { s.IncrementalInterval = 5 * time.Minute }, ""},
 		{"a negative timeout is refused", func(s *roster.Source) { s.RequestTimeout = -1 }, "negative"},
 		{"the print code kept in clear as an extra is refused", func(s *roster.Source) { s.Mapping.Extra = []string{"EmployeeNumber"} }, "kept in clear"},
+		{"a source name with a newline is refused", func(s *roster.Source) { s.Name = "corp\nfake" }, "source name holds a control character"},
+		{"a source name with accents passes", func(s *roster.Source) { s.Name = "Zürich" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -147,6 +147,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "give the token a name of 1 to 100 characters, saying who uses it"))
 		return
 	}
+	if err := roster.CheckText("token name", req.Name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if req.Scope != roster.ScopeRead && req.Scope != roster.ScopeAdmin && req.Scope != roster.ScopeTerminal {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "the scope must be read, admin, or terminal (print terminals: identify users, nothing else)"))
 		return

@@ -76,6 +76,10 @@ func (s *Server) addCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Number = strings.TrimSpace(req.Number)
+	if err := roster.CheckText("card number", req.Number); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	switch req.Kind {
 	case "":
 		req.Kind = roster.CardSecondary

@@ -2,8 +2,10 @@ package http
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/rosterhq/roster"
 )
@@ -21,6 +23,26 @@ var statusOf = map[string]int{
 	roster.EINTERNAL:     http.StatusInternalServerError,
 }
 
+// waitError is a refusal by a rate limit: its answer carries
+// Retry-After, the limiter's own wait in whole seconds, rounded up.
+type waitError struct {
+	err  *roster.Error
+	wait time.Duration
+}
+
+func (e *waitError) Error() string { return e.err.Error() }
+func (e *waitError) Unwrap() error { return e.err }
+
+// errTooMany is an ETOOMANY error whose answer says to retry after wait.
+func errTooMany(wait time.Duration, format string, args ...any) error {
+	return &waitError{err: roster.Errorf(roster.ETOOMANY, format, args...), wait: wait}
+}
+
+// retrySeconds is wait in whole seconds, rounded up, at least 1.
+func retrySeconds(wait time.Duration) int {
+	return max(1, int((wait+time.Second-1)/time.Second))
+}
+
 // apiError is the one shape of every error the API returns.
 type apiError struct {
 	Error struct {
@@ -34,6 +56,9 @@ type apiError struct {
 // and may carry detail that does not belong in a response.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.errorAnswer(r, err)
+	if we := (*waitError)(nil); errors.As(err, &we) {
+		w.Header().Set("Retry-After", itoa(retrySeconds(we.wait)))
+	}
 	writeJSON(w, status, body)
 }
 

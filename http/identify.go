@@ -134,7 +134,7 @@ func (s *Server) userByCode(r *http.Request, code string) (*roster.User, error) 
 	}
 	key := "code:" + terminalKey(r)
 	if wait := s.codeLimiter.blocked(key); wait > 0 {
-		return nil, roster.Errorf(roster.ETOOMANY, "too many unknown print codes from this terminal; try again in %s", wait.Round(time.Second))
+		return nil, errTooMany(wait, "too many unknown print codes from this terminal; try again in %s", wait.Round(time.Second))
 	}
 	users, err := s.Store.UsersByPrintCodeHash(r.Context(), s.HashCode(strings.TrimSpace(code)))
 	switch {
@@ -163,7 +163,7 @@ func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret)
 	// a user's aliases and login share one count.
 	clientKey := "pw-client:" + terminalKey(r)
 	if wait := s.pwClientLimiter.blocked(clientKey); wait > 0 {
-		return nil, roster.Errorf(roster.ETOOMANY, "too many wrong passwords from this terminal; try again in %s", wait.Round(time.Second))
+		return nil, errTooMany(wait, "too many wrong passwords from this terminal; try again in %s", wait.Round(time.Second))
 	}
 	u, err := s.Store.UserToSignIn(r.Context(), login)
 	if roster.ErrorCode(err) == roster.ECONFLICT {
@@ -182,7 +182,7 @@ func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret)
 	}
 	userKey := fmt.Sprintf("pw-user:%d", u.ID)
 	if wait := s.pwUserLimiter.blocked(userKey); wait > 0 {
-		return nil, roster.Errorf(roster.ETOOMANY, "too many wrong passwords for %s; try again in %s (roster stops before the directory would lock the account)", u.Login, wait.Round(time.Second))
+		return nil, errTooMany(wait, "too many wrong passwords for %s; try again in %s (roster stops before the directory would lock the account)", u.Login, wait.Round(time.Second))
 	}
 	if u.Disabled {
 		s.pwClientLimiter.fail(clientKey)

@@ -86,6 +86,10 @@ type Server struct {
 	// WriteBack writes print codes and cards roster sets to directories
 	// whose sources ask for it; nil: never.
 	WriteBack WriteBacker
+	// CheckFilter refuses a source's user filter that the directory
+	// client cannot compile, with the parser's reason (an EINVALID
+	// error); nil: filters are not checked until a sync sends them.
+	CheckFilter func(filter string) error
 
 	limiter         *limiter
 	codeLimiter     *limiter
@@ -188,12 +192,18 @@ func logPath(p string) string {
 }
 
 // accessLog logs one structured line per request: method, path, status,
-// duration and client. Never headers, bodies or query strings, which may
+// duration and client, and sets the headers every answer carries. Never headers, bodies or query strings, which may
 // carry secrets or searches for people.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.Now()
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if r.TLS != nil {
+			// Served over TLS (roster serve -tls-cert): browsers keep to
+			// HTTPS for a year. Never over plain HTTP, where it would pin
+			// a site that may not have TLS (RFC 6797 §7.2).
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		s.Log.Info("http", "method", r.Method, "path", logPath(r.URL.Path), "status", sw.status,

@@ -151,6 +151,14 @@ func newFixture(t *testing.T) *fixture {
 				return nil
 			}
 			return roster.Errorf(roster.EUNAUTHORIZED, "the directory rejected the login %s: wrong password (AD code 52e)", u.DN)
+		},
+		// What cmd/roster wires (ldap.CheckFilter), faked: http does
+		// not import ldap.
+		CheckFilter: func(filter string) error {
+			if strings.Count(filter, "(") != strings.Count(filter, ")") {
+				return roster.Errorf(roster.EINVALID, "the user filter %q is not a valid LDAP filter: unexpected end of filter", filter)
+			}
+			return nil
 		}}
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)

@@ -230,7 +230,11 @@ func (s *Server) saveSource(w http.ResponseWriter, r *http.Request) {
 	if dropped {
 		validate = src.ValidateSettings
 	}
-	if err := validate(); err != nil {
+	err = validate()
+	if err == nil && s.CheckFilter != nil {
+		err = s.CheckFilter(src.UserFilter)
+	}
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -406,6 +406,14 @@ func errTooManyPages(base string, n int) error {
 		Message: fmt.Sprintf("the directory returned more than %d pages for %s; the search was stopped", n, base)}
 }
 
+func errBadFilter(extra string, err error) error {
+	reason := err.Error()
+	if le := (*goldap.Error)(nil); errors.As(err, &le) && le.Err != nil {
+		reason = strings.TrimPrefix(le.Err.Error(), "ldap: ")
+	}
+	return roster.Errorf(roster.EINVALID, "the user filter %q is not a valid LDAP filter: %s; write it as in (department=Sales) or (&(department=Sales)(title=*))", extra, reason)
+}
+
 func errNoEntry(dn string) error {
 	return &roster.Error{Code: roster.ENOTFOUND, Op: "ldap.Values", Message: fmt.Sprintf("the entry %s does not exist", dn)}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/ldap"
 )
 
 // config is roster's configuration file (JSON). Secrets do not have to be
@@ -142,7 +143,11 @@ func (sc *sourceConfig) source(a *app) (*roster.Source, error) {
 		}
 		src.Trust.CAPEM = b
 	}
-	if err := src.Validate(); err != nil {
+	err := src.Validate()
+	if err == nil {
+		err = ldap.CheckFilter(src.UserFilter)
+	}
+	if err != nil {
 		return nil, usageErrorf("source %s: %s", sc.Name, roster.ErrorMessage(err))
 	}
 	return src, nil

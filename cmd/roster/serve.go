@@ -12,6 +12,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	rhttp "github.com/rosterhq/roster/http"
+	"github.com/rosterhq/roster/ldap"
 	"github.com/rosterhq/roster/pfx"
 	"github.com/rosterhq/roster/sqlstore"
 )
@@ -91,7 +92,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	}
 	go syncs.sched.run(ctx, a.now)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies,
-		HashCode: hash, CheckPassword: syncs.CheckPassword, WriteBack: syncs}
+		HashCode: hash, CheckPassword: syncs.CheckPassword, WriteBack: syncs, CheckFilter: ldap.CheckFilter}
 	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	l, err := net.Listen("tcp", *listen)
