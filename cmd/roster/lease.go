@@ -60,18 +60,15 @@ func acquireLease(ctx context.Context, db *sqlstore.DB, sourceID int64, holder s
 }
 
 // freeDeadLeases takes back, and at once releases, the lease of every
-// source whose holder is a roster process of this machine that died (a
-// kill -9, a crash): taking it over closes the dead process's runs with
+// source of srcs (those the scheduler read at this look) whose holder is
+// a roster process of this machine that died (a kill -9, a crash):
+// taking it over closes the dead process's runs with
 // the reason, so a restarted server shows them failed at its first look,
 // not when the next sync of the source comes. It holds each such lease
 // under a holder of its own for that moment, so that a sync this node
 // starts meanwhile is never released by it. Failures are left to the
 // next look.
-func freeDeadLeases(ctx context.Context, db *sqlstore.DB, log *slog.Logger, ttl time.Duration) {
-	srcs, err := db.Sources(ctx)
-	if err != nil {
-		return
-	}
+func freeDeadLeases(ctx context.Context, db *sqlstore.DB, log *slog.Logger, srcs []*roster.Source, ttl time.Duration) {
 	sweeper := nodeID()
 	for _, src := range srcs {
 		other, _, err := db.LeaseHolder(ctx, src.ID)

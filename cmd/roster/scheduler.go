@@ -19,9 +19,10 @@ type scheduler struct {
 	start   func(sourceID int64, req roster.SyncRequest) (int64, error)
 	log     *slog.Logger
 	every   time.Duration // how often it looks (tick)
-	// sweep, when set, runs at every tick before anything starts: it
-	// closes the runs of nodes that died (see AbandonRunning).
-	sweep func(context.Context)
+	// sweep, when set, runs at every tick before anything starts, with
+	// the sources that tick read: it closes the runs of nodes that died
+	// (see AbandonRunning and freeDeadLeases).
+	sweep func(context.Context, []*roster.Source)
 
 	mu   sync.Mutex
 	plan map[planKey]planned
@@ -68,13 +69,13 @@ func (s *scheduler) run(ctx context.Context, now func() time.Time) {
 // Syncs are started without the plan's lock held: starting one connects
 // and signs in, and the console reads the plan meanwhile.
 func (s *scheduler) tick(ctx context.Context, now time.Time) {
-	if s.sweep != nil {
-		s.sweep(ctx)
-	}
 	sources, err := s.sources(ctx)
 	if err != nil {
 		s.log.Warn("the scheduler cannot read the sources", "err", err)
 		return
+	}
+	if s.sweep != nil {
+		s.sweep(ctx, sources)
 	}
 	type due struct {
 		key  planKey

@@ -83,9 +83,9 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	// was cut short by a crash or a kill, and maybe no sync of that source
 	// follows soon to close it. Runs that another node sharing the
 	// database is doing hold a lease, and are left alone.
-	syncs.sched.sweep = func(ctx context.Context) {
+	syncs.sched.sweep = func(ctx context.Context, sources []*roster.Source) {
 		// A process of this machine that died frees its sources at once.
-		freeDeadLeases(ctx, db, a.log, syncs.leaseTTL)
+		freeDeadLeases(ctx, db, a.log, sources, syncs.leaseTTL)
 		if n, err := db.AbandonRunning(ctx); err == nil && n > 0 {
 			a.log.Warn("runs cut short by a stopped roster node are marked failed", "runs", n)
 		}
