@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labenv"
@@ -150,6 +153,23 @@ rootpw Root-Pw-1`)
 	s.port = freePort(t)
 	startSlapd(t, tools["slapd"], s.dir, fmt.Sprintf("ldaps://127.0.0.1:%d/", s.port), s.port)
 	return s
+}
+
+// admin signs in to the slapd as its admin, for a test that changes its
+// entries; the connection closes with the test.
+func (s corpSlapd) admin(t *testing.T) *goldap.Conn {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AddCert(s.cert.Leaf)
+	conn, err := goldap.DialURL(fmt.Sprintf("ldaps://127.0.0.1:%d", s.port), goldap.DialWithTLSConfig(&tls.Config{RootCAs: roots, ServerName: "ldaps.corp.test"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.Bind("cn=admin,dc=corp,dc=test", "Root-Pw-1"); err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }
 
 func freePort(t *testing.T) int {

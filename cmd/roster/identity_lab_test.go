@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -53,7 +51,7 @@ func TestIdentityAsTheDirectorySeesIt(t *testing.T) {
 			"cn=spaced,ou=people,dc=corp,dc=test",
 			"CN=Plain, OU=People, DC=corp, DC=test")
 	sl := startCorpSlapd(t, ldif)
-	port, dir, pw, c := sl.port, sl.dir, sl.pwFile, sl.cert
+	port, dir, pw := sl.port, sl.dir, sl.pwFile
 
 	data := t.TempDir()
 	args := []string{"sync", "-data", data, "-name", "hostile", "-type", "openldap", "-address", fmt.Sprintf("127.0.0.1:%d", port), "-tls", "ldaps",
@@ -103,16 +101,7 @@ func TestIdentityAsTheDirectorySeesIt(t *testing.T) {
 
 	// jsmith's entry is deleted and made again: a new entryUUID.
 	old := show("jsmith").User
-	roots := x509.NewCertPool()
-	roots.AddCert(c.Leaf)
-	conn, err := goldap.DialURL(fmt.Sprintf("ldaps://127.0.0.1:%d", port), goldap.DialWithTLSConfig(&tls.Config{RootCAs: roots, ServerName: "ldaps.corp.test"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.Bind("cn=admin,dc=corp,dc=test", "Root-Pw-1"); err != nil {
-		t.Fatal(err)
-	}
+	conn := sl.admin(t)
 	dn := `cn=Smith\2C John,ou=people,dc=corp,dc=test`
 	if err := conn.Del(goldap.NewDelRequest(dn, nil)); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -26,18 +24,9 @@ func TestIncrementalWithoutSyncprov(t *testing.T) {
 			"displayName: User %d\nmail: u%d@corp.test\ncreateTimestamp: 20200101000000Z\nmodifyTimestamp: 20200101000000Z\n\n", i, i, i, i, i, i)
 	}
 	sl := startCorpSlapd(t, ldif.String())
-	port, dir, pw, c := sl.port, sl.dir, sl.pwFile, sl.cert
+	port, dir, pw := sl.port, sl.dir, sl.pwFile
 
-	roots := x509.NewCertPool()
-	roots.AddCert(c.Leaf)
-	conn, err := goldap.DialURL(fmt.Sprintf("ldaps://127.0.0.1:%d", port), goldap.DialWithTLSConfig(&tls.Config{RootCAs: roots, ServerName: "ldaps.corp.test"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.Bind("cn=admin,dc=corp,dc=test", "Root-Pw-1"); err != nil {
-		t.Fatal(err)
-	}
+	conn := sl.admin(t)
 
 	data := t.TempDir()
 	args := []string{"sync", "-data", data, "-name", "plain", "-type", "openldap", "-address", fmt.Sprintf("127.0.0.1:%d", port), "-tls", "ldaps",
