@@ -38,11 +38,10 @@ func TestIdentifyTooManyCarriesRetryAfter(t *testing.T) {
 	f := newFixture(t)
 	admin := f.client()
 	admin.signIn()
-	_, body, _ := admin.do("POST", "/api/v1/tokens", map[string]string{"name": "station", "scope": "terminal"})
-	term := f.client()
-	term.bearer, _ = body["secret"].(string)
+	term := f.terminal(admin)
 	for _, req := range []map[string]string{{"code": "0000"}, {"login": "nobody", "password": "x"}} {
 		var status int
+		var body map[string]any
 		var hdr map[string][]string
 		for i := 0; i < 40 && status != 429; i++ {
 			status, body, hdr = term.do("POST", "/api/v1/identify", req)

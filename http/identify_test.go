@@ -107,9 +107,7 @@ func TestIdentifyByPassword(t *testing.T) {
 	f := newFixture(t)
 	admin := f.client()
 	admin.signIn()
-	_, body, _ := admin.do("POST", "/api/v1/tokens", map[string]string{"name": "station", "scope": "terminal"})
-	term := f.client()
-	term.bearer, _ = body["secret"].(string)
+	term := f.terminal(admin)
 	try := func(login, pw string) (int, string) {
 		status, _, _ := term.do("POST", "/api/v1/identify", map[string]string{"login": login, "password": pw})
 		return status, f.responses[len(f.responses)-1]

@@ -60,9 +60,7 @@ func TestBulkPrintCodes(t *testing.T) {
 		t.Errorf("disabled bob got a code")
 	}
 
-	_, tok, _ := admin.do("POST", "/api/v1/tokens", map[string]string{"name": "station", "scope": "terminal"})
-	term := f.client()
-	term.bearer, _ = tok["secret"].(string)
+	term := f.terminal(admin)
 	for login, code := range codes {
 		status, body, _ := term.do("POST", "/api/v1/identify", map[string]string{"code": code})
 		if user, _ := body["user"].(map[string]any); status != 200 || user["login"] != login {

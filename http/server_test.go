@@ -179,6 +179,15 @@ func (f *fixture) client() *client {
 	return &client{f: f, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 }
 
+// terminal returns a client holding a new terminal token, which the
+// signed-in admin makes.
+func (f *fixture) terminal(admin *client) *client {
+	_, body, _ := admin.do("POST", "/api/v1/tokens", map[string]string{"name": "station", "scope": "terminal"})
+	term := f.client()
+	term.bearer, _ = body["secret"].(string)
+	return term
+}
+
 // signIn signs the client in as the admin and keeps the CSRF token.
 // page fetches a console page with the client's session, as a browser.
 func (c *client) page(t *testing.T, path string) string {
