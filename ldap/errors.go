@@ -221,9 +221,9 @@ func (c *Conn) lostError(what string, err error, limit time.Duration, limitName 
 		e.Message = fmt.Sprintf("the connection to %s was reset during the %s, by the directory or by a firewall or load balancer between (check their idle timeouts)", c.addr, what)
 	case errors.Is(cause, io.EOF) || errors.Is(cause, io.ErrUnexpectedEOF) || errors.Is(cause, net.ErrClosed) ||
 		strings.Contains(text, "EOF") || strings.Contains(text, "closed") || (errors.Is(err, errIncomplete) && c.conn.IsClosing()):
-		e.Message = fmt.Sprintf("the directory at %s closed the connection during the %s, before it said the answer was complete", c.addr, what)
+		e.Message = fmt.Sprintf("the directory at %s closed the connection during the %s, before it said the answer was complete; try again, and if it repeats, look at the directory's log and at the idle timeouts of firewalls or load balancers between", c.addr, what)
 	case errors.Is(err, errIncomplete):
-		e.Message = fmt.Sprintf("the directory at %s ended the %s without the answer that proves it complete (a SearchResultDone with the control roster asked for); roster does not take a partial answer for a whole one", c.addr, what)
+		e.Message = fmt.Sprintf("the directory at %s ended the %s without the answer that proves it complete (a SearchResultDone with the control roster asked for); roster does not take a partial answer for a whole one: try again, and if it repeats, check that the directory supports paged results (LDAP control 1.2.840.113556.1.4.319) and that nothing between rewrites LDAP traffic", c.addr, what)
 	default:
 		e.Message = fmt.Sprintf("the connection to %s failed during the %s: %v", c.addr, what, rootCause(cause))
 	}
