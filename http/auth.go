@@ -216,13 +216,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "send {\"name\": ..., \"password\": ...} as JSON"))
 		return
 	}
-	// Failures count per client address, and per address and name: never
-	// per name alone, or anyone could keep the admin locked out.
-	ip := clientIP(r)
-	keys := []string{"ip:" + ip, "ip+name:" + ip + "/" + strings.ToLower(req.Name)}
-	if wait := s.limiter.blocked(keys...); wait > 0 {
-		w.Header().Set("Retry-After", itoa(int(wait.Seconds())+1))
-		s.writeError(w, r, roster.Errorf(roster.ETOOMANY, "too many failed sign-ins; try again in %d seconds", int(wait.Seconds())+1))
+	// Failures count per client address, and per admin name from any
+	// address (a stored lockout, which `roster lockouts` shows and
+	// clears).
+	if err := s.signInWait(r, req.Name); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	admin, hash, err := s.Store.AdminByName(r.Context(), req.Name)
@@ -234,18 +232,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		hash = dummyHash() // spend the same time as for a real name
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password.Reveal())) != nil || admin == nil {
-		s.limiter.fail(keys...)
-		// The typed name is logged only when it is an admin's: a password
-		// typed into the name field must not reach the log.
-		name := "(unknown name)"
-		if admin != nil {
-			name = admin.Name
-		}
-		s.Log.Warn("sign-in refused", "name", name, "client", ip)
+		s.signInFailed(r, admin)
 		s.writeError(w, r, roster.Errorf(roster.EUNAUTHORIZED, "wrong name or password"))
 		return
 	}
-	s.limiter.reset(keys...)
+	s.signInSucceeded(r, admin)
 	id, csrf := NewSecret(), NewSecret()
 	if err := s.Store.CreateSession(r.Context(), HashSecret(id), admin.ID, csrf, s.Now().Add(SessionLifetime)); err != nil {
 		s.writeError(w, r, err)
@@ -293,9 +284,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "send {\"current\": ..., \"new\": ...} as JSON"))
 		return
 	}
-	keys := []string{"ip:" + clientIP(r), "ip+name:" + clientIP(r) + "/" + strings.ToLower(p.admin.Name)}
-	if wait := s.limiter.blocked(keys...); wait > 0 {
-		s.writeError(w, r, roster.Errorf(roster.ETOOMANY, "too many failed attempts; try again in %d seconds", int(wait.Seconds())+1))
+	if err := s.signInWait(r, p.admin.Name); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	_, hash, err := s.Store.AdminByName(r.Context(), p.admin.Name)
@@ -304,10 +294,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Current.Reveal())) != nil {
-		s.limiter.fail(keys...)
+		s.signInFailed(r, p.admin)
 		s.writeError(w, r, roster.Errorf(roster.EUNAUTHORIZED, "the current password is wrong"))
 		return
 	}
+	s.signInSucceeded(r, p.admin)
 	if n := len([]rune(req.New.Reveal())); n < MinPasswordLength {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "the new password has %d characters; use at least %d", n, MinPasswordLength))
 		return
@@ -324,77 +315,55 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// limiter counts failed sign-ins per key (client address, admin name)
-// over a sliding window, and blocks a key after too many.
-type limiter struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	fails  map[string][]time.Time
-	max    int           // failures a key may have within window
-	window time.Duration // how long a failure counts
-}
-
-const (
-	limitFailures = 5
-	limitWindow   = 5 * time.Minute
-	limitKeys     = 10000 // bound on the memory an attacker can make it use
-)
-
-func newLimiter(now func() time.Time, max int, window time.Duration) *limiter {
-	return &limiter{now: now, fails: map[string][]time.Time{}, max: max, window: window}
-}
-
-// blocked returns how long the first blocked key must still wait, or 0.
-func (l *limiter) blocked(keys ...string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	for _, k := range keys {
-		recent := l.prune(k, now)
-		if len(recent) >= l.max {
-			return recent[0].Add(l.window).Sub(now)
-		}
+// signInWait refuses a sign-in while the client's address, or the
+// admin name from any address, is locked after failed sign-ins. The
+// name's lock holds the right password too: otherwise the guessing
+// would go on. It is looked up only for names that are admins', so
+// that a flood of made-up names stores nothing.
+func (s *Server) signInWait(r *http.Request, name string) error {
+	now := s.Now()
+	if wait := s.addresses.wait(addressKey(clientIP(r)), now); wait > 0 {
+		return errTooMany(wait, "too many failed sign-ins from this address; try again in %s", wait.Round(time.Second))
 	}
-	return 0
+	l, err := s.Store.Lockout(r.Context(), roster.AdminLockoutKey(name))
+	if err != nil {
+		return err
+	}
+	if wait := l.Wait(now); wait > 0 {
+		s.Log.Warn("sign-in refused: the name is locked", "client", clientIP(r), "locked_until", l.Until.UTC().Format(time.RFC3339))
+		return errTooMany(wait, "too many failed sign-ins for this name; try again in %s, or clear the lock on the server: roster lockouts clear %s",
+			wait.Round(time.Second), roster.AdminLockoutKey(name))
+	}
+	return nil
 }
 
-func (l *limiter) fail(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) > limitKeys {
-		for k := range l.fails { // drop the stale ones
-			l.prune(k, l.now())
-		}
+// signInFailed counts a failed sign-in against the address, and against
+// the admin's name when the name is an admin's.
+func (s *Server) signInFailed(r *http.Request, admin *roster.Admin) {
+	now, ip := s.Now(), clientIP(r)
+	s.addresses.fail(addressKey(ip), ip, now)
+	// The typed name is logged only when it is an admin's: a password
+	// typed into the name field must not reach the log.
+	if admin == nil {
+		s.Log.Warn("sign-in refused", "name", "(unknown name)", "client", ip)
+		return
 	}
-	for _, k := range keys {
-		if _, known := l.fails[k]; !known && len(l.fails) > limitKeys {
-			continue // full of fresh keys: count no new ones rather than grow without bound
-		}
-		l.fails[k] = append(l.fails[k], l.now())
+	l, err := s.Store.FailLockout(r.Context(), roster.AdminLockoutKey(admin.Name), admin.Name, adminName, now)
+	if err != nil {
+		s.Log.Error("a failed sign-in could not be counted", "name", admin.Name, "err", err)
+	}
+	s.Log.Warn("sign-in refused", "name", admin.Name, "client", ip)
+	if l.Wait(now) > 0 && l.Failures == 0 {
+		s.Log.Warn("admin sign-in locked after failed sign-ins", "name", admin.Name, "locked_until", l.Until.UTC().Format(time.RFC3339),
+			"locks_in_a_row", l.Trips, "clear", "roster lockouts clear "+l.Key)
 	}
 }
 
-func (l *limiter) reset(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		delete(l.fails, k)
+func (s *Server) signInSucceeded(r *http.Request, admin *roster.Admin) {
+	s.addresses.clear(addressKey(clientIP(r)))
+	if _, err := s.Store.ClearLockout(r.Context(), roster.AdminLockoutKey(admin.Name)); err != nil {
+		s.Log.Error("a sign-in could not clear the count of failed ones", "name", admin.Name, "err", err)
 	}
-}
-
-func (l *limiter) prune(k string, now time.Time) []time.Time {
-	ts := l.fails[k]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.window {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.fails, k)
-	} else {
-		l.fails[k] = ts
-	}
-	return ts
 }
 
 // clientIP is the peer address. X-Forwarded-For is not trusted: any

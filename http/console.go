@@ -127,6 +127,7 @@ func (s *Server) banners(r *http.Request) []banner {
 	if err != nil {
 		return nil
 	}
+	out = append(out, s.guessingBanners(r)...)
 	last, lastFull := s.latestRuns(r, sources)
 	for _, src := range sources {
 		for _, w := range src.Warnings() {

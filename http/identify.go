@@ -1,7 +1,9 @@
 package http
 
 import (
+	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,23 +17,6 @@ import (
 // logged for audit, without the code; a card number is logged by its
 // last four characters only.
 
-// Codes are short: a client that keeps typing wrong ones is slowed down
-// before it can walk the code space. A terminal where people mistype now
-// and then stays well under the limit.
-const (
-	codeFailures = 20
-	codeWindow   = 5 * time.Minute
-)
-
-// Password checks are a bind to the user's directory, which locks an
-// account after a few wrong passwords (Entra DS: 5 in 2 minutes). roster
-// lets through fewer than that per user, and never retries a bind.
-const (
-	passwordUserFailures   = 3
-	passwordClientFailures = 10
-	passwordWindow         = 5 * time.Minute
-)
-
 type identifyRequest struct {
 	Card     string        `json:"card,omitempty"`
 	Code     string        `json:"code,omitempty"`
@@ -39,22 +24,40 @@ type identifyRequest struct {
 	Password roster.Secret `json:"password,omitempty"`
 }
 
+// The ways of identifying a person at a terminal.
+const (
+	byCard         = "card"       // a badge alone
+	byCode         = "code"       // a print code alone
+	byPassword     = "password"   // a login and the directory password
+	byLoginAndCode = "login+code" // a login and the user's own print code
+	byCardAndCode  = "card+code"  // a badge and its holder's print code
+)
+
 // method is the one way of identifying the request asks for, or "".
 func (q identifyRequest) method() string {
-	var ms []string
-	if q.Card != "" {
-		ms = append(ms, "card")
+	card, code, login, pw := q.Card != "", q.Code != "", q.Login != "", q.Password.IsSet()
+	switch {
+	case pw && !card && !code:
+		return byPassword
+	case login && code && !card && !pw:
+		return byLoginAndCode
+	case card && code && !login && !pw:
+		return byCardAndCode
+	case login && !card && !code && !pw:
+		return byPassword // a login without a password: refused as such
+	case card && !code && !login && !pw:
+		return byCard
+	case code && !card && !login && !pw:
+		return byCode
 	}
-	if q.Code != "" {
-		ms = append(ms, "code")
-	}
-	if q.Login != "" || q.Password.IsSet() {
-		ms = append(ms, "password")
-	}
-	if len(ms) != 1 {
-		return ""
-	}
-	return ms[0]
+	return ""
+}
+
+// named reports whether the method names a person (by login or card) and
+// then checks a secret of theirs: its refusals must not tell whether the
+// person exists, and its wrong secrets count against that person.
+func named(method string) bool {
+	return method == byPassword || method == byLoginAndCode || method == byCardAndCode
 }
 
 // identity is what a terminal learns of a user.
@@ -74,42 +77,74 @@ type identifyResponse struct {
 	Card   *roster.Card `json:"card,omitempty"`
 }
 
-// identify answers POST /api/v1/identify with {"card": …} or {"code": …}.
-// A disabled user, an expired card, and a code that several users share
-// are refused (403, 403, 409), so that a terminal never lets in the wrong
-// person; an unknown card or code is 404.
+// refusal is a terminal's refusal of a named person: the terminal gets
+// one answer for every reason (an unknown login, a wrong secret, a
+// disabled or locked account), and the log gets the reason.
+type refusal struct {
+	reason string // for the log
+	metric string // for roster_terminal_refusals_total
+	user   *roster.User
+}
+
+func (r *refusal) Error() string { return r.reason }
+
+func refuse(metric string, u *roster.User, format string, args ...any) error {
+	return &refusal{reason: fmt.Sprintf(format, args...), metric: metric, user: u}
+}
+
+// identify answers POST /api/v1/identify. By card or code alone: a
+// disabled user, an expired card, and a code that several users share
+// are refused (403, 403, 409), so that a terminal never lets in the
+// wrong person, and an unknown card or code is 404. By a login or card
+// with a secret: every refusal is the same 401, given no sooner than the
+// slowest recent check, so that the terminal learns nothing of who
+// exists; the log says why.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
+	started := time.Now()
 	var req identifyRequest
 	err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<12)).Decode(&req)
 	method := req.method()
 	if err != nil || method == "" {
-		s.writeError(w, r, roster.Errorf(roster.EINVALID, `send exactly one of {"card": "…"}, {"code": "…"} or {"login": "…", "password": "…"} as JSON`))
+		s.writeError(w, r, roster.Errorf(roster.EINVALID, `send exactly one of {"card": "…"}, {"code": "…"}, {"login": "…", "password": "…"}, {"login": "…", "code": "…"} or {"card": "…", "code": "…"} as JSON`))
 		return
 	}
-	audit := []any{"method", method, "client", clientIP(r), "by", who(r).name()}
+	terminal, name := terminalKey(r), who(r).name()
+	audit := []any{"method", method, "client", clientIP(r), "by", name}
 	if req.Card != "" {
 		audit = append(audit, "card", maskCard(req.Card))
+	}
+	kind := s.guessKindOf(method)
+	if wait, whose := kind.wait(terminal, s.Now()); wait > 0 {
+		s.refusals.add("rate_limited")
+		s.Log.Warn("identify refused: guessing budget spent", append(audit, "budget", whose, "wait", wait.Round(time.Second).String())...)
+		s.writeError(w, r, errTooMany(wait, "too many %s from %s; try again in %s", kind.what, whose, wait.Round(time.Second)))
+		return
 	}
 	var u *roster.User
 	var card *roster.Card
 	switch method {
-	case "card":
+	case byCard:
 		if u, err = s.Store.UserByCard(r.Context(), strings.TrimSpace(req.Card)); err == nil {
 			card = &u.Cards[0] // the card asked for, and only it
+		} else if roster.ErrorCode(err) == roster.ENOTFOUND {
+			s.guessed(kind, terminal, name, "unknown_card")
 		}
-	case "code":
-		u, err = s.userByCode(r, req.Code)
-	case "password":
+	case byCode:
+		u, err = s.userByCode(r, kind, terminal, name, req.Code)
+	case byPassword:
 		// The typed login is not logged: a password typed into the login
 		// field would land in the log. The user found is (see below).
-		u, err = s.userByPassword(r, req.Login, req.Password)
+		u, err = s.userByPassword(r, kind, terminal, name, req.Login, req.Password)
+	case byLoginAndCode, byCardAndCode:
+		u, card, err = s.userByOwnCode(r, kind, terminal, name, req)
 	}
 	if err == nil {
-		err = s.mayPass(u, card)
+		if err = s.mayPass(u, card); err != nil && named(method) {
+			err = refuse("disabled", u, "%s", roster.ErrorMessage(err))
+		}
 	}
 	if err != nil {
-		s.Log.Info("identify refused", append(audit, "user", loginOf(u), "reason", roster.ErrorMessage(err))...)
-		s.writeError(w, r, err)
+		s.refuseIdentify(w, r, err, method, started, audit)
 		return
 	}
 	groups, err := s.Store.UserGroups(r.Context(), u.ID)
@@ -126,85 +161,207 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// userByCode finds the one user with this print code, counting failures
-// per client.
-func (s *Server) userByCode(r *http.Request, code string) (*roster.User, error) {
+// refuseIdentify logs the real reason of a refusal and answers the
+// terminal: a named person's refusal as one uniform 401, held until the
+// slowest recent check would have answered.
+func (s *Server) refuseIdentify(w http.ResponseWriter, r *http.Request, err error, method string, started time.Time, audit []any) {
+	var ref *refusal
+	if !errors.As(err, &ref) {
+		switch roster.ErrorCode(err) {
+		case roster.EFORBIDDEN:
+			s.refusals.add(map[bool]string{true: "expired_card", false: "disabled"}[strings.Contains(roster.ErrorMessage(err), "expired")])
+		case roster.ECONFLICT:
+			s.refusals.add("shared_code")
+		}
+		s.Log.Info("identify refused", append(audit, "reason", roster.ErrorMessage(err))...)
+		s.writeError(w, r, err)
+		return
+	}
+	s.refusals.add(ref.metric)
+	s.Log.Info("identify refused", append(audit, "user", loginOf(ref.user), "reason", ref.reason)...)
+	s.holdRefusal(r, started)
+	what := map[string]string{byPassword: "login or password", byLoginAndCode: "login or print code", byCardAndCode: "card or print code"}[method]
+	s.writeError(w, r, roster.Errorf(roster.EUNAUTHORIZED, "wrong %s, or this account may not sign in here now; ask an administrator if it goes on", what))
+}
+
+// guessKindOf is the budget a method's wrong guesses spend.
+func (s *Server) guessKindOf(method string) *guessKind {
+	switch method {
+	case byCard:
+		return s.cards
+	case byCode:
+		return s.codes
+	}
+	return s.secrets
+}
+
+// guessed counts a wrong guess from a terminal, and warns when it spent
+// a budget: a burst the console shows and the log names.
+func (s *Server) guessed(kind *guessKind, terminal, name, reason string) {
+	now := s.Now()
+	s.refusals.add(reason)
+	for _, l := range kind.fail(terminal, name, now) {
+		scope := name
+		if l.Key == allKey {
+			scope = allKey
+		}
+		s.refusals.burst(burst{At: now, What: kind.what, Terminal: scope, Until: l.Until})
+		s.Log.Warn("terminal guessing budget spent: "+kind.what, "terminal", name, "budget", scope,
+			"locked_until", l.Until.UTC().Format(time.RFC3339), "lock", l.Wait(now).String())
+	}
+}
+
+// userByCode finds the one user with this print code.
+func (s *Server) userByCode(r *http.Request, kind *guessKind, terminal, name, code string) (*roster.User, error) {
 	if s.HashCode == nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "print codes are not set up on this server")
-	}
-	key := "code:" + terminalKey(r)
-	if wait := s.codeLimiter.blocked(key); wait > 0 {
-		return nil, errTooMany(wait, "too many unknown print codes from this terminal; try again in %s", wait.Round(time.Second))
 	}
 	users, err := s.Store.UsersByPrintCodeHash(r.Context(), s.HashCode(strings.TrimSpace(code)))
 	switch {
 	case err != nil:
 		return nil, err
 	case len(users) == 0:
-		s.codeLimiter.fail(key)
+		s.guessed(kind, terminal, name, "wrong_code")
 		return nil, roster.Errorf(roster.ENOTFOUND, "no user has this print code")
 	case len(users) > 1:
+		// A code that works for several people was still a good guess:
+		// it counts, so that finding shared codes costs like any other.
+		s.guessed(kind, terminal, name, "shared_code")
 		return nil, roster.Errorf(roster.ECONFLICT, "this print code belongs to %d users, so it identifies nobody; give them new codes", len(users))
 	}
 	return users[0], nil
 }
 
+// namedUser finds the person a login or card names; a refusal when there
+// is none, or several.
+func (s *Server) namedUser(r *http.Request, kind *guessKind, terminal, name string, req identifyRequest) (*roster.User, *roster.Card, error) {
+	if req.Card != "" {
+		u, err := s.Store.UserByCard(r.Context(), strings.TrimSpace(req.Card))
+		switch roster.ErrorCode(err) {
+		case "":
+			return u, &u.Cards[0], nil
+		case roster.ENOTFOUND:
+			s.guessed(kind, terminal, name, "unknown_card")
+			return nil, nil, refuse("unknown_card", nil, "no user holds the card %s", maskCard(req.Card))
+		}
+		return nil, nil, err
+	}
+	if roster.NormalizeLogin(req.Login) == "" {
+		return nil, nil, roster.Errorf(roster.EINVALID, "give both the login and the %s", map[bool]string{true: "password", false: "print code"}[req.Code == ""])
+	}
+	u, err := s.Store.UserToSignIn(r.Context(), req.Login)
+	switch roster.ErrorCode(err) {
+	case "":
+		return u, nil, nil
+	case roster.ECONFLICT:
+		// Which directory to ask is unknown, and asking the wrong one
+		// counts against someone else's account: no bind at all.
+		s.guessed(kind, terminal, name, "wrong_password")
+		return nil, nil, refuse("wrong_password", nil, "the login names users of several sources; no directory was asked: %s", roster.ErrorMessage(err))
+	case roster.ENOTFOUND:
+		s.guessed(kind, terminal, name, "wrong_password")
+		return nil, nil, refuse("wrong_password", nil, "no user has this login")
+	}
+	return nil, nil, err // the user base did not answer: not the person's fault
+}
+
+// userLocked refuses a user whose code or password is locked at
+// terminals; a refusal like a wrong secret, so a guesser cannot tell
+// that the lock is what answers.
+func (s *Server) userLocked(r *http.Request, u *roster.User, key, what string) error {
+	l, err := s.Store.Lockout(r.Context(), key)
+	if err != nil {
+		return err
+	}
+	if wait := l.Wait(s.Now()); wait > 0 {
+		return refuse("locked", u, "the %s of %s is locked at terminals for %s more, after %d locks in a row of wrong tries; an admin can clear it (roster lockouts clear %s)",
+			what, u.Login, wait.Round(time.Second), l.Trips, key)
+	}
+	return nil
+}
+
+// failUser counts a wrong secret against the user, and warns when it
+// locks.
+func (s *Server) failUser(r *http.Request, u *roster.User, key, what string, p roster.LockoutPolicy) {
+	now := s.Now()
+	l, err := s.Store.FailLockout(r.Context(), key, u.Login, p, now)
+	if err != nil {
+		s.Log.Error("a wrong "+what+" could not be counted", "user", u.Login, "err", err)
+		return
+	}
+	if l.Wait(now) > 0 && l.Failures == 0 {
+		s.Log.Warn("terminal "+what+" locked after wrong tries", "user", u.Login, "locked_until", l.Until.UTC().Format(time.RFC3339), "locks_in_a_row", l.Trips)
+	}
+}
+
+// userByOwnCode checks the print code of the person a login or card
+// names: a wrong one counts against that person, whose code locks at
+// every terminal after a few.
+func (s *Server) userByOwnCode(r *http.Request, kind *guessKind, terminal, name string, req identifyRequest) (*roster.User, *roster.Card, error) {
+	if s.HashCode == nil {
+		return nil, nil, roster.Errorf(roster.EUNAVAILABLE, "print codes are not set up on this server")
+	}
+	u, card, err := s.namedUser(r, kind, terminal, name, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	key := roster.CodeLockoutKey(u.ID)
+	if err := s.userLocked(r, u, key, "print code"); err != nil {
+		return nil, nil, err
+	}
+	got := s.HashCode(strings.TrimSpace(req.Code))
+	if u.PrintCodeHash == "" || subtle.ConstantTimeCompare([]byte(got), []byte(u.PrintCodeHash)) != 1 {
+		s.guessed(kind, terminal, name, "wrong_code")
+		s.failUser(r, u, key, "print code", userCode)
+		return nil, nil, refuse("wrong_code", u, "wrong print code for %s", u.Login)
+	}
+	if _, err := s.Store.ClearLockout(r.Context(), key); err != nil {
+		s.Log.Error("a good print code could not clear the count of wrong ones", "user", u.Login, "err", err)
+	}
+	return u, card, nil
+}
+
 // userByPassword checks a login and password with one bind to the user's
-// directory, within the per-user and per-client limits. A disabled user
-// is refused before any bind: it would only count against the account.
-func (s *Server) userByPassword(r *http.Request, login string, pw roster.Secret) (*roster.User, error) {
+// directory. A disabled or locked user is refused before any bind: it
+// would only count against the account.
+func (s *Server) userByPassword(r *http.Request, kind *guessKind, terminal, name, login string, pw roster.Secret) (*roster.User, error) {
 	if s.CheckPassword == nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "password checks are not set up on this server")
 	}
 	if roster.NormalizeLogin(login) == "" || !pw.IsSet() {
 		return nil, roster.Errorf(roster.EINVALID, "give both the login and the password")
 	}
-	// Counted per terminal (its token, or the admin), and per user found:
-	// a user's aliases and login share one count.
-	clientKey := "pw-client:" + terminalKey(r)
-	if wait := s.pwClientLimiter.blocked(clientKey); wait > 0 {
-		return nil, errTooMany(wait, "too many wrong passwords from this terminal; try again in %s", wait.Round(time.Second))
-	}
-	u, err := s.Store.UserToSignIn(r.Context(), login)
-	if roster.ErrorCode(err) == roster.ECONFLICT {
-		s.pwClientLimiter.fail(clientKey) // no probing for such logins
-		// Which directory to ask is unknown, and asking the wrong one
-		// counts against someone else's account: no bind at all.
-		s.Log.Warn("a terminal sign-in names users of several sources; no directory was asked", "err", roster.ErrorMessage(err))
-		return nil, roster.Errorf(roster.ECONFLICT, "this login belongs to several people in roster; ask an administrator")
-	}
-	if roster.ErrorCode(err) == roster.ENOTFOUND {
-		s.pwClientLimiter.fail(clientKey)
-		return nil, errWrongLogin()
-	}
+	u, _, err := s.namedUser(r, kind, terminal, name, identifyRequest{Login: login})
 	if err != nil {
-		return nil, err // the user base did not answer: not the person's fault
+		return nil, err
 	}
-	userKey := fmt.Sprintf("pw-user:%d", u.ID)
-	if wait := s.pwUserLimiter.blocked(userKey); wait > 0 {
-		return nil, errTooMany(wait, "too many wrong passwords for %s; try again in %s (roster stops before the directory would lock the account)", u.Login, wait.Round(time.Second))
+	key := roster.PasswordLockoutKey(u.ID)
+	if err := s.userLocked(r, u, key, "password"); err != nil {
+		return nil, err
 	}
 	if u.Disabled {
-		s.pwClientLimiter.fail(clientKey)
+		s.guessed(kind, terminal, name, "disabled")
 		return u, nil // mayPass refuses it, without a bind
 	}
-	if err := s.CheckPassword(r.Context(), u, pw); err != nil {
-		switch roster.ErrorCode(err) {
-		case roster.EUNAUTHORIZED:
-			s.pwUserLimiter.fail(userKey)
-			s.pwClientLimiter.fail(clientKey)
-		case roster.EINVALID: // a user made in roster: no directory to ask
-			s.pwClientLimiter.fail(clientKey)
-			s.Log.Info("a terminal sign-in named a user who has no directory to check a password against", "user", u.Login)
-			return nil, errWrongLogin()
+	checked := time.Now()
+	err = s.CheckPassword(r.Context(), u, pw)
+	s.checks.add(time.Since(checked))
+	switch roster.ErrorCode(err) {
+	case "":
+		if _, err := s.Store.ClearLockout(r.Context(), key); err != nil {
+			s.Log.Error("a good password could not clear the count of wrong ones", "user", u.Login, "err", err)
 		}
-		return u, err
+		return u, nil
+	case roster.EUNAUTHORIZED:
+		s.guessed(kind, terminal, name, "wrong_password")
+		s.failUser(r, u, key, "password", userPassword)
+		return nil, refuse("wrong_password", u, "%s", roster.ErrorMessage(err))
+	case roster.EINVALID: // a user made in roster: no directory to ask
+		s.guessed(kind, terminal, name, "wrong_password")
+		return nil, refuse("wrong_password", u, "%s has no directory to check a password against", u.Login)
 	}
-	s.pwUserLimiter.reset(userKey)
-	return u, nil
+	return nil, err // the directory did not answer: not the person's fault
 }
-
-func errWrongLogin() error { return roster.Errorf(roster.EUNAUTHORIZED, "wrong login or password") }
 
 // terminalKey names the caller for rate limits: its token (by ID: two
 // tokens may share a name), else the signed-in admin. Not its address: a

@@ -53,7 +53,8 @@ func TestIdentify(t *testing.T) {
 		{"an unknown code", term, map[string]string{"code": "000000"}, 404, "no user has this print code"},
 		{"an expired card", term, map[string]string{"card": "TEMP-1"}, 403, "expired"},
 		{"a disabled user", term, map[string]string{"card": "BOB-1"}, 403, "bob is disabled"},
-		{"both card and code", term, map[string]string{"card": "0001", "code": pin}, 400, "exactly one"},
+		{"card and its holder's code", term, map[string]string{"card": "0001", "code": pin}, 200, `"method": "card+code"`},
+		{"card, code and login", term, map[string]string{"card": "0001", "code": pin, "login": "alice"}, 400, "exactly one"},
 		{"an admin in the console may test", admin, map[string]string{"card": "0001"}, 200, `"name": "Alice Martin"`},
 	}
 	for _, tt := range tests {
@@ -79,13 +80,13 @@ func TestIdentify(t *testing.T) {
 		t.Errorf("a read token identifying = %d, want 403", status)
 	}
 
-	// Guessing codes is slowed down: after 20 unknown codes in 5
-	// minutes, even the right one waits.
-	for range 20 {
+	// Guessing codes is slowed down: after 10 unknown codes in 5
+	// minutes (one above), even the right one waits.
+	for range 9 {
 		term.do("POST", "/api/v1/identify", map[string]string{"code": "111111"})
 	}
-	if status, _, _ := term.do("POST", "/api/v1/identify", map[string]string{"code": pin}); status != 429 {
-		t.Errorf("after 20 unknown codes = %d, want 429", status)
+	if status, _, h := term.do("POST", "/api/v1/identify", map[string]string{"code": pin}); status != 429 || h.Get("Retry-After") == "" {
+		t.Errorf("after 10 unknown codes = %d (Retry-After %q), want 429 with Retry-After", status, h.Get("Retry-After"))
 	}
 
 	// The audit log has every request, with neither the code nor the
@@ -122,26 +123,56 @@ func TestIdentifyByPassword(t *testing.T) {
 	if status, _ := try("   ", "x"); status != 400 {
 		t.Fatalf("a login of spaces = %d, want 400 (no login given)", status)
 	}
-	if status, raw := try("alice", "wrong"); status != 401 || !strings.Contains(raw, "52e") {
-		t.Fatalf("a wrong password = %d %s", status, raw)
+	// Every refusal of a named person is the same answer: the terminal
+	// cannot tell a wrong password from an unknown login or a disabled
+	// account. The log keeps the reason.
+	_, refused := try("nobody", "x")
+	if !strings.Contains(refused, "wrong login or password") {
+		t.Fatalf("an unknown login = %s", refused)
+	}
+	same := func(what, login, pw string) {
+		t.Helper()
+		if status, raw := try(login, pw); status != 401 || raw != refused {
+			t.Fatalf("%s = %d %s; want the same 401 as an unknown login: %s", what, status, raw, refused)
+		}
+	}
+	same("a wrong password", "alice", "wrong")
+	if !strings.Contains(f.logs.String(), "52e") {
+		t.Errorf("the log lacks the directory's reason:\n%s", f.logs.String())
 	}
 	// bob is disabled: refused without a bind, which would only count
 	// against his directory account.
 	before := f.binds.Load()
-	if status, raw := try("bob", "anything"); status != 403 || !strings.Contains(raw, "bob is disabled") || f.binds.Load() != before {
-		t.Fatalf("a disabled user = %d %s, binds %d -> %d", status, raw, before, f.binds.Load())
+	same("a disabled user", "bob", "anything")
+	if f.binds.Load() != before || !strings.Contains(f.logs.String(), "bob is disabled") {
+		t.Fatalf("a disabled user: binds %d -> %d, log:\n%s", before, f.binds.Load(), f.logs.String())
 	}
-	if status, _ := try("nobody", "x"); status != 401 {
-		t.Fatalf("an unknown login = %d", status)
-	}
-	// Three wrong passwords for alice in 5 minutes (one above): roster
-	// stops before the directory would lock her out, even for the right
-	// password, and makes no bind.
+	// Three wrong passwords for alice (one above): her password locks at
+	// every terminal before the directory would lock her out, even for
+	// the right password, with no bind; and the answer is the same.
 	try("alice", "wrong")
 	try("alice", "wrong")
 	before = f.binds.Load()
-	if status, raw := try("alice", "Alice-Right-1"); status != 429 || !strings.Contains(raw, "lock") || f.binds.Load() != before {
-		t.Fatalf("after 3 wrong passwords = %d %s", status, raw)
+	same("the right password while locked", "alice", "Alice-Right-1")
+	if f.binds.Load() != before {
+		t.Fatalf("a locked password was checked with the directory")
+	}
+	other := f.terminal(admin)
+	if status, _, _ := other.do("POST", "/api/v1/identify", map[string]string{"login": "alice", "password": "Alice-Right-1"}); status != 401 {
+		t.Fatalf("the lock must hold at another terminal: %d", status)
+	}
+	// The admin sees the lock, and clears it.
+	_, body, _ := admin.do("GET", "/api/v1/lockouts", nil)
+	alice, _ := f.db.UserByLogin(context.Background(), "alice")
+	key := roster.PasswordLockoutKey(alice.ID)
+	if !strings.Contains(f.responses[len(f.responses)-1], `"key": "`+key+`"`) || !strings.Contains(f.responses[len(f.responses)-1], `"locked": true`) {
+		t.Fatalf("GET /api/v1/lockouts does not show alice's lock: %v", body)
+	}
+	if status, _, _ := admin.do("DELETE", "/api/v1/lockouts/"+key, nil); status != 204 {
+		t.Fatalf("clearing the lock = %d", status)
+	}
+	if status, raw := try("alice", "Alice-Right-1"); status != 200 {
+		t.Fatalf("after the admin cleared the lock = %d %s", status, raw)
 	}
 	// A login that two sources hold: which directory to ask is unknown,
 	// and asking the wrong one would count against the other person.
@@ -155,8 +186,9 @@ func TestIdentifyByPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = f.binds.Load()
-	if status, raw := try("carol", "Carol-1"); status != 409 || !strings.Contains(raw, "several people") || f.binds.Load() != before {
-		t.Fatalf("a login of two sources = %d %s, binds %d -> %d", status, raw, before, f.binds.Load())
+	same("a login of two sources", "carol", "Carol-1")
+	if f.binds.Load() != before {
+		t.Fatalf("a login of two sources was checked with a directory")
 	}
 	if !strings.Contains(f.logs.String(), "the source lab") || !strings.Contains(f.logs.String(), "the source corp") {
 		t.Errorf("the log does not name both sources:\n%s", f.logs.String())

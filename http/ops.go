@@ -82,6 +82,10 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	b.WriteString("# HELP roster_terminal_refusals_total Terminal identifications refused since this node started, by reason.\n# TYPE roster_terminal_refusals_total counter\n")
+	for _, reason := range refusalReasons {
+		fmt.Fprintf(&b, "roster_terminal_refusals_total{reason=%q} %d\n", reason, s.refusals.count(reason))
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	fmt.Fprint(w, b.String())
 }

@@ -51,6 +51,8 @@ type Store interface {
 	SetPrintCodeHash(ctx context.Context, userID int64, hash string) error
 	AddCard(ctx context.Context, userID int64, card roster.Card) error
 	RemoveCard(ctx context.Context, userID int64, number string) error
+
+	roster.LockoutStore
 }
 
 // WriteBacker writes what roster sets back to the directory (see
@@ -91,10 +93,16 @@ type Server struct {
 	// error); nil: filters are not checked until a sync sends them.
 	CheckFilter func(filter string) error
 
-	limiter         *limiter
-	codeLimiter     *limiter
-	pwUserLimiter   *limiter
-	pwClientLimiter *limiter
+	// RefusalFloor is the least time a terminal waits for a refusal of a
+	// named person (see DefaultRefusalFloor); 0: the default.
+	RefusalFloor time.Duration
+
+	addresses *budget     // console sign-in failures per client address
+	cards     *guessKind  // unknown cards at terminals
+	codes     *guessKind  // wrong print codes typed alone
+	secrets   *guessKind  // wrong passwords, and codes given with a login or card
+	refusals  *refusals   // terminal refusals by reason, and recent bursts
+	checks    *checkTimes // the latest password checks' durations
 	mux             *http.ServeMux
 }
 
@@ -106,10 +114,11 @@ func (s *Server) Handler() http.Handler {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	s.limiter = newLimiter(s.Now, limitFailures, limitWindow)
-	s.codeLimiter = newLimiter(s.Now, codeFailures, codeWindow)
-	s.pwUserLimiter = newLimiter(s.Now, passwordUserFailures, passwordWindow)
-	s.pwClientLimiter = newLimiter(s.Now, passwordClientFailures, passwordWindow)
+	s.addresses = newBudget(adminAddress, budgetKeys)
+	s.cards = newGuessKind("unknown_card", "unknown cards", cardTerminal, cardAll)
+	s.codes = newGuessKind("wrong_code", "wrong print codes", codeTerminal, codeAll)
+	s.secrets = newGuessKind("wrong_password", "wrong passwords or codes", passwordTerminal, passwordAll)
+	s.refusals, s.checks = &refusals{}, &checkTimes{}
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
@@ -126,6 +135,8 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("POST /api/v1/users/{login}/print-code", s.write(s.newPrintCode))
 	m.HandleFunc("POST /api/v1/sources/{id}/print-codes", s.write(s.newPrintCodes))
 	m.HandleFunc("POST /api/v1/identify", s.terminal(s.identify))
+	m.HandleFunc("GET /api/v1/lockouts", s.read(s.listLockouts))
+	m.HandleFunc("DELETE /api/v1/lockouts/{key...}", s.write(s.clearLockout))
 	m.HandleFunc("POST /api/v1/cards/test", s.write(s.testCards))
 	m.HandleFunc("POST /api/v1/sources/{id}/write-test", s.write(s.testWrite))
 	m.HandleFunc("POST /api/v1/users/{login}/cards", s.write(s.addCard))

@@ -15,7 +15,7 @@ import (
 var copyTables = []string{
 	"sources", "users", "user_aliases", "cards", "groups", "group_members",
 	"runs", "run_entry_errors", "run_held_users",
-	"admins", "sessions", "api_tokens", "sync_cursors",
+	"admins", "sessions", "api_tokens", "sync_cursors", "lockouts",
 }
 
 // idTables have an id column that other rows point to; their IDs are

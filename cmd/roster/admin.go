@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/rosterhq/roster"
 )
 
 // runAdmin is the way back in for an admin who lost the password: it
@@ -38,6 +40,10 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 	}
 	// Every session of the admin ends: "" matches none to keep.
 	if err := db.SetAdminPassword(ctx, admin.ID, hash, ""); err != nil {
+		return err
+	}
+	// A guesser may have locked the name: the new password must work.
+	if _, err := db.ClearLockout(ctx, roster.AdminLockoutKey(admin.Name)); err != nil {
 		return err
 	}
 	a.log.Info("admin password reset", "admin", admin.Name)

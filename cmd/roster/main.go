@@ -61,6 +61,7 @@ func commands() []command {
 		{"serve", "serve the web console and the REST API on 127.0.0.1:8080", runServe},
 		{"migrate", "update the user base's schema, or move it: roster migrate -from roster.db -db postgres://...", runMigrate},
 		{"admin", "roster admin reset-password: a new password for a console admin who lost it", runAdmin},
+		{"lockouts", "list the sign-ins locked after wrong tries (admin names, users' codes and passwords at terminals), or clear one: roster lockouts clear KEY", runLockouts},
 		{"cert", "make, check and probe secure LDAP certificates: roster cert new | check | probe", runCert},
 		{"print-codes", "give every enabled user of a source without a print code a new one, printed once as CSV", runPrintCodes},
 		{"card", "the card test bench: roster card test -step hex-to-dec -step pad=10 VALUE shows each step's output", runCard},

@@ -64,6 +64,10 @@ func RunCopy(t *testing.T, from, to Opener) {
 		t.Fatal(err)
 	}
 
+	if _, err := src.FailLockout(ctx, roster.AdminLockoutKey("admin"), "admin", lockPolicy, t0); err != nil {
+		t.Fatal(err)
+	}
+
 	stats, err := sqlstore.Copy(ctx, dst, src)
 	if err != nil {
 		t.Fatalf("Copy: %v", err)
@@ -104,7 +108,11 @@ func RunCopy(t *testing.T, from, to Opener) {
 		c, _ := db.Cursor(ctx, corp)
 		a, hash, _ := db.AdminByName(ctx, "admin")
 		tok, _ := db.TokenBySecretHash(ctx, "token-hash")
-		return out + fmt.Sprintf("\ncursor %+v\nadmin %d %s\ntoken %d %s", c, a.ID, hash, tok.ID, tok.Scope)
+		lock, _ := db.Lockout(ctx, roster.AdminLockoutKey("admin"))
+		if lock.Failures != 1 {
+			t.Errorf("%s: the admin's lockout counts %d failures, want 1", db, lock.Failures)
+		}
+		return out + fmt.Sprintf("\ncursor %+v\nadmin %d %s\ntoken %d %s\nlockout %+v", c, a.ID, hash, tok.ID, tok.Scope, lock)
 	}
 	if a, b := show(src), show(dst); a != b {
 		t.Errorf("after Copy the stores differ:\n--- from\n%s\n--- to\n%s", a, b)

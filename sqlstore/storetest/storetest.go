@@ -61,6 +61,8 @@ func Run(t *testing.T, o Opener) {
 		{"Identify", testIdentify},
 		{"RemoveCard", testRemoveCard},
 		{"ApplyKeepsAPrintCodeSetMeanwhile", testApplyKeepsAPrintCodeSetMeanwhile},
+		{"Lockouts", testLockouts},
+		{"LockoutRace", testLockoutRace},
 		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},
 	}
 	for _, tt := range tests {
