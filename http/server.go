@@ -103,7 +103,7 @@ type Server struct {
 	secrets   *guessKind  // wrong passwords, and codes given with a login or card
 	refusals  *refusals   // terminal refusals by reason, and recent bursts
 	checks    *checkTimes // the latest password checks' durations
-	mux             *http.ServeMux
+	mux       *http.ServeMux
 }
 
 // SessionLifetime is how long a console session lasts.
