@@ -10,9 +10,14 @@ import (
 // them when the directory holds none, and keeps only a keyed hash of each
 // (see Record.PrintCode): a lookup by code hashes what was typed.
 
-// Print code lengths roster makes.
+// Print code lengths roster makes. The terminals' guessing budgets let
+// through about 360 wrong codes a day from all terminals together (see
+// the README's Security section): a 4-digit code then falls in about two
+// weeks and a 5-digit one in about four months, while a 6-digit one
+// takes years. Codes shorter than 6 are therefore not made; a code a
+// directory attribute holds is taken as it is.
 const (
-	MinPrintCodeLength     = 4
+	MinPrintCodeLength     = 6
 	MaxPrintCodeLength     = 12
 	DefaultPrintCodeLength = 6
 )

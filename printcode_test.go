@@ -22,20 +22,20 @@ func TestGeneratePrintCode(t *testing.T) {
 	seen := map[string]bool{}
 	taken := func(c string) (bool, error) { return seen[c], nil }
 	for range 2000 {
-		c, err := GeneratePrintCode(4, taken)
+		c, err := GeneratePrintCode(6, taken)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(c) != 4 || strings.Trim(c, "0123456789") != "" || TrivialPrintCode(c) || seen[c] {
+		if len(c) != 6 || strings.Trim(c, "0123456789") != "" || TrivialPrintCode(c) || seen[c] {
 			t.Fatalf("GeneratePrintCode gave %q", c)
 		}
 		seen[c] = true
 	}
-	// A full space: every 4-digit code taken.
-	if _, err := GeneratePrintCode(4, func(string) (bool, error) { return true, nil }); ErrorCode(err) != EUNAVAILABLE {
+	// A full space: every code taken.
+	if _, err := GeneratePrintCode(6, func(string) (bool, error) { return true, nil }); ErrorCode(err) != EUNAVAILABLE {
 		t.Fatalf("a full code space = %v", err)
 	}
-	if _, err := GeneratePrintCode(3, taken); ErrorCode(err) != EINVALID {
-		t.Fatalf("length 3 = %v", err)
+	if _, err := GeneratePrintCode(5, taken); ErrorCode(err) != EINVALID {
+		t.Fatalf("length 5 = %v", err)
 	}
 }

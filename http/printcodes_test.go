@@ -34,10 +34,10 @@ func TestBulkPrintCodes(t *testing.T) {
 		t.Fatalf("codes for a source that does not exist = %d, want 404", status)
 	}
 
-	if status, _, _ := admin.do("POST", path, map[string]int{"length": 3}); status != 400 {
-		t.Fatalf("a 3-digit code = %d, want 400", status)
+	if status, _, _ := admin.do("POST", path, map[string]int{"length": 5}); status != 400 {
+		t.Fatalf("a 5-digit code = %d, want 400: too short to hold against guessing", status)
 	}
-	status, body, _ := admin.do("POST", path, map[string]int{"length": 5})
+	status, body, _ := admin.do("POST", path, map[string]int{"length": 7})
 	if status != 200 || body["generated"] != 2.0 {
 		t.Fatalf("bulk codes = %d %v", status, body)
 	}
@@ -45,8 +45,8 @@ func TestBulkPrintCodes(t *testing.T) {
 	for _, c := range body["codes"].([]any) {
 		m := c.(map[string]any)
 		code := m["code"].(string)
-		if len(code) != 5 || roster.TrivialPrintCode(code) {
-			t.Errorf("the code of %v is not 5 non-trivial digits", m)
+		if len(code) != 7 || roster.TrivialPrintCode(code) {
+			t.Errorf("the code of %v is not 7 non-trivial digits", m)
 		}
 		codes[m["login"].(string)] = code
 	}

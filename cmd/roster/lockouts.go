@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -24,13 +25,23 @@ func runLockouts(ctx context.Context, a *app, args []string) error {
 	} else if len(args) > 0 && args[0] == "list" {
 		args = args[1:]
 	}
+	// The key may come before the flags or after them.
+	var key string
+	if clear && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		key, args = args[0], args[1:]
+	}
 	fs := newFlagSet(a, "lockouts", "[clear KEY] [-data DIR]")
 	data := fs.String("data", "", dataHelp)
 	dbf := fs.String("db", "", dbHelp)
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if clear != (fs.NArg() == 1) || fs.NArg() > 1 {
+	if key == "" && fs.NArg() == 1 {
+		key = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return usageErrorf("%s", use)
+	}
+	if clear != (key != "") {
 		return usageErrorf("%s", use)
 	}
 	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
@@ -39,7 +50,6 @@ func runLockouts(ctx context.Context, a *app, args []string) error {
 	}
 	defer db.Close()
 	if clear {
-		key := fs.Arg(0)
 		ok, err := db.ClearLockout(ctx, key)
 		if err != nil {
 			return err
