@@ -175,8 +175,10 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 		{map[string]string{"card": "0000000001"}, 200, `"login": "test-user"`},
 		{map[string]string{"code": "2580"}, 200, `"login": "test-user"`},
 		{map[string]string{"login": "test-user", "password": env.Get("LAB_TEST_PASSWORD")}, 200, `"method": "password"`},
-		{map[string]string{"login": "test-user", "password": "Not-The-Password-1"}, 401, "(AD code 52e)"},
-		{map[string]string{"login": "test-disabled", "password": env.Get("LAB_TEST_PASSWORD")}, 403, "test-disabled is disabled"},
+		// A wrong password and a disabled user get the terminal's one
+		// refusal; the log has the reasons (below).
+		{map[string]string{"login": "test-user", "password": "Not-The-Password-1"}, 401, "wrong login or password"},
+		{map[string]string{"login": "test-disabled", "password": env.Get("LAB_TEST_PASSWORD")}, 401, "wrong login or password"},
 		{map[string]string{"card": "0000000002x"}, 404, "no user holds this card"},
 	} {
 		if status, raw := identify(tc.req); status != tc.status || !strings.Contains(raw, tc.want) {
@@ -223,6 +225,11 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "sync started") {
 		t.Fatal("the log does not record the sync")
+	}
+	for _, reason := range []string{"(AD code 52e)", "test-disabled is disabled"} {
+		if !strings.Contains(logs.String(), reason) {
+			t.Errorf("the log lacks the reason %q of a refusal", reason)
+		}
 	}
 }
 
