@@ -346,6 +346,14 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, p page) {
 			source = src.Name
 		}
 	}
+	// The user's stored lockouts at terminals, for the admin to see and
+	// clear.
+	var locks []lockoutView
+	for _, key := range []string{roster.CodeLockoutKey(u.ID), roster.PasswordLockoutKey(u.ID)} {
+		if l, err := s.Store.Lockout(r.Context(), key); err == nil && (l.Failures > 0 || l.Locked(s.Now())) {
+			locks = append(locks, s.view(l, false))
+		}
+	}
 	p.Title = u.Name
-	s.render(w, r, "user", p, map[string]any{"User": u, "Groups": groups, "Source": source})
+	s.render(w, r, "user", p, map[string]any{"User": u, "Groups": groups, "Source": source, "Locks": locks})
 }

@@ -159,7 +159,11 @@ func TestUserCodeLocksAtEveryTerminal(t *testing.T) {
 	if !strings.Contains(f.logs.String(), "the print code of alice is locked at terminals") {
 		t.Errorf("the log lacks the reason:\n%s", f.logs.String())
 	}
-	if status, _, _ := admin.do("DELETE", "/api/v1/lockouts/"+l.Key, nil); status != 204 {
+	if page := admin.page(t, "/console/users/alice"); !strings.Contains(page, "print code at terminals, given with a login or card: locked until") ||
+		!strings.Contains(page, `data-key="`+l.Key+`"`) {
+		t.Errorf("the user's page does not show the lock and its Clear button:\n%s", page)
+	}
+	if status, _, _ := admin.do("DELETE", "/api/v1/lockouts/"+strings.ReplaceAll(l.Key, ":", "%3A"), nil); status != 204 {
 		t.Fatalf("clear = %d", status)
 	}
 	if status, _, _ := f.terminal(admin).do("POST", "/api/v1/identify", map[string]string{"login": "alice", "code": pin}); status != 200 {

@@ -296,6 +296,16 @@ document.getElementById("new-print-code")?.addEventListener("click", async (ev) 
   } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
 });
 
+// A user's lockout at terminals, cleared by the admin.
+for (const b of document.querySelectorAll(".clear-lockout")) {
+  b.addEventListener("click", async () => {
+    try {
+      await api("DELETE", "/api/v1/lockouts/" + encodeURIComponent(b.dataset.key));
+      location.reload();
+    } catch (e) { b.replaceWith(el("span", { class: "error" }, e.message)); }
+  });
+}
+
 // The source page's bulk print codes: shown this once, as a table and a
 // CSV file for a mail merge.
 document.getElementById("bulk-codes")?.addEventListener("click", async () => {
