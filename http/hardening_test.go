@@ -113,4 +113,9 @@ func TestSourceWithABadUserFilterIsRefused(t *testing.T) {
 	if got := body["user_filter"]; got != "(department=Sales)" {
 		t.Errorf("after the refused update, user_filter = %v, want the one saved", got)
 	}
+	// The connection test says so too, before it asks the directory.
+	tested := len(f.syncer.tested)
+	if status, body, _ = admin.do("POST", "/api/v1/sources/test", src); status != 400 || errCode(body) != roster.EINVALID || len(f.syncer.tested) != tested {
+		t.Fatalf("testing a source with an unclosed filter = %d %v (tests made %d -> %d), want 400 and no test", status, body, tested, len(f.syncer.tested))
+	}
 }

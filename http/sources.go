@@ -316,6 +316,12 @@ func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
 			src.Password = old.Password
 		}
 	}
+	if s.CheckFilter != nil {
+		if err := s.CheckFilter(src.UserFilter); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 	defer cancel()
 	writeJSON(w, http.StatusOK, s.Syncer.Test(ctx, src))
