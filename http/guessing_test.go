@@ -176,11 +176,13 @@ func TestUserCodeLocksAtEveryTerminal(t *testing.T) {
 
 // An unknown login, a wrong password and a disabled account take the
 // same time to refuse, within noise: 50 tries of each, by median. The
-// fake directory takes 30 ms to refuse a password, as a real one over a
-// network might; before, an unknown login answered at once.
+// fake directory takes 100 ms to refuse a password, as a slow one over a
+// network might; before, an unknown login answered at once. The kinds
+// take turns, so that each meets the same recent checks and the same
+// load of the machine.
 func TestTerminalRefusalsTakeTheSameTime(t *testing.T) {
 	f := newFixture(t)
-	f.bindTime.Store(int64(30 * time.Millisecond))
+	f.bindTime.Store(int64(100 * time.Millisecond))
 	admin := f.client()
 	admin.signIn()
 	term := f.terminal(admin)
@@ -199,24 +201,27 @@ func TestTerminalRefusalsTakeTheSameTime(t *testing.T) {
 	kinds := []struct{ name, login, pw string }{
 		{"unknown login", "nobody", "x"}, {"wrong password", "alice", "wrong"}, {"disabled", "bob", "x"},
 	}
-	medians := map[string]time.Duration{}
-	for _, k := range kinds {
-		var ds []time.Duration
-		for i := 0; i < 50; i++ {
-			ds = append(ds, try(k.login, k.pw))
+	times := map[string][]time.Duration{}
+	for i := 0; i < 50; i++ {
+		for _, k := range kinds {
+			times[k.name] = append(times[k.name], try(k.login, k.pw))
 		}
+	}
+	medians := map[string]time.Duration{}
+	for name, ds := range times {
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		medians[k.name] = ds[len(ds)/2]
+		medians[name] = ds[len(ds)/2]
 	}
 	lo, hi := medians["unknown login"], medians["unknown login"]
 	for _, m := range medians {
 		lo, hi = min(lo, m), max(hi, m)
 	}
-	// Noise: a few milliseconds of scheduling under -race on 2 cores.
-	// The difference before was the whole 30 ms check.
-	if hi-lo > 10*time.Millisecond || lo < 30*time.Millisecond {
-		t.Fatalf("medians %v: they differ by %v (want under 10ms), and the shortest is %v (want at least the 30ms check)", medians, hi-lo, lo)
+	// Noise: scheduling on a loaded machine, a fifth of the time at
+	// most. The difference before was the whole 100 ms check.
+	if tolerance := max(15*time.Millisecond, lo/5); hi-lo > tolerance || lo < 100*time.Millisecond {
+		t.Fatalf("medians %v: they differ by %v (want at most %v), and the shortest is %v (want at least the 100ms check)", medians, hi-lo, tolerance, lo)
 	}
+	t.Logf("medians of 50 refusals each: %v", medians)
 }
 
 // A console admin's name is locked after 5 failures from any mix of

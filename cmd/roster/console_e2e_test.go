@@ -16,7 +16,7 @@ import (
 
 // screenshotDir is where the browser test leaves its pictures, for people
 // to look at; git ignores it.
-const screenshotDir = "../../artifacts/screenshots"
+func screenshotDir() string { return filepath.Join(sourceDir, "..", "..", "artifacts", "screenshots") }
 
 // The founding article's flow in a real browser (Debian's chromium,
 // headless, driven by chromedp) against the lab's Samba AD: sign in, fill
@@ -29,7 +29,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	var logs lockedBuffer
 	base, _, stop := serveLogged(t, map[string]string{"ROSTER_ADMIN_PASSWORD": adminPW}, t.TempDir(), &logs)
 	defer stop()
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	if err := os.MkdirAll(screenshotDir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
 
@@ -53,7 +53,7 @@ func TestConsoleInABrowser(t *testing.T) {
 			if err != nil {
 				return chromedp.Void{}, err
 			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(screenshotDir, name), png, 0o644)
+			return chromedp.Void{}, os.WriteFile(filepath.Join(screenshotDir(), name), png, 0o644)
 		}
 	}
 	text := func(sel string) string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,15 +18,41 @@ import (
 // TestMain lets a test start roster as a process of its own: the test
 // binary, run with ROSTER_TEST_MAIN=1, is roster.
 func TestMain(m *testing.M) {
-	if os.Getenv("ROSTER_TEST_MAIN") == "1" {
+	// go test -fuzz starts the test binary again as its fuzzing worker,
+	// with this process's environment: that one must run the tests, not
+	// roster (it ran roster, and FuzzConfig never started).
+	if os.Getenv("ROSTER_TEST_MAIN") == "1" && !slices.Contains(os.Args[1:], "-test.fuzzworker") {
 		main()
 		return
 	}
 	// A roster serve under test runs its syncs in processes of their own:
 	// the test binary again, which must then be roster too.
 	os.Setenv("ROSTER_TEST_MAIN", "1")
-	os.Exit(m.Run())
+	// Every test runs in a temporary working folder, so that a command
+	// given a relative path (a data folder, a -db that is not a URL)
+	// writes there and never into the source tree.
+	var err error
+	if sourceDir, err = os.Getwd(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	work, err := os.MkdirTemp("", "roster-cmd-test-")
+	if err == nil {
+		err = os.Chdir(work)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot work in a temporary folder:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.Chdir(sourceDir)
+	os.RemoveAll(work)
+	os.Exit(code)
 }
+
+// sourceDir is the package's folder, where go test started: tests that
+// need a file of the tree find it from here.
+var sourceDir string
 
 // runCLI runs the command line in-process and returns its exit status and
 // output, with the given environment only.
