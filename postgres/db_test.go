@@ -160,3 +160,19 @@ func TestDNKeyUpgrade(t *testing.T) {
 	t.Cleanup(func() { r2.Close() })
 	storetest.RunDNKeyUpgrade(t, sqlstore.New(r, postgres.Dialect, "upgrade test"), r2, postgres.Migrations())
 }
+
+// TestRefusesANewerSchema: a downgrade is refused with the step named.
+func TestRefusesANewerSchema(t *testing.T) {
+	dsn := labenv.Require(t).PostgresDatabase(t)
+	db, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r, err := postgres.Raw(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	storetest.RunRefusesANewerSchema(t, db, r, postgres.Migrations())
+}

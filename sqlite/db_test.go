@@ -143,3 +143,14 @@ func TestDNKeyUpgrade(t *testing.T) {
 	db := sqlstore.New(r, sqlite.Dialect, path)
 	storetest.RunDNKeyUpgrade(t, db, raw(t, path), sqlite.Migrations())
 }
+
+// TestRefusesANewerSchema: a downgrade is refused with the step named.
+func TestRefusesANewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	storetest.RunRefusesANewerSchema(t, db, raw(t, path), sqlite.Migrations())
+}

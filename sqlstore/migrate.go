@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+
+	"github.com/rosterhq/roster"
 )
 
 // Migrate brings the schema up to date: it applies, in name order, the
@@ -35,9 +37,37 @@ func (db *DB) Migrate(ctx context.Context, steps fs.FS) error {
 		return fmt.Errorf("store: list migrations: %w", err)
 	}
 	sort.Strings(names)
+	if err := db.refuseNewer(ctx, names); err != nil {
+		return err
+	}
 	for _, name := range names {
 		if err := db.migrateFile(ctx, steps, name); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// refuseNewer refuses a user base that a newer roster brought past the
+// steps this one knows: this one would not know what those steps keep,
+// and could lose it. Nothing is changed.
+func (db *DB) refuseNewer(ctx context.Context, known []string) error {
+	applied, err := db.Migrations(ctx)
+	if err != nil {
+		return err
+	}
+	knows := map[string]bool{}
+	for _, name := range known {
+		knows[path.Base(name)] = true
+	}
+	for _, step := range applied {
+		if !knows[step] {
+			last := "none"
+			if len(known) > 0 {
+				last = path.Base(known[len(known)-1])
+			}
+			return rosterError("Migrate", roster.EINVALID,
+				"the user base %s was brought to the schema step %s by a newer roster; this roster knows the steps up to %s and would not know what the newer ones keep. Run the newer roster again, or restore the backup taken before the upgrade (roster restore) into a new data folder", db, step, last)
 		}
 	}
 	return nil

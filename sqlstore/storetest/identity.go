@@ -249,3 +249,17 @@ func RunDNKeyUpgrade(t *testing.T, db *sqlstore.DB, r *sql.DB, steps fs.FS) {
 		t.Errorf("the users' keys are %s", got)
 	}
 }
+
+// RunRefusesANewerSchema checks that a store a newer roster brought past
+// the steps this one knows is refused, not used: a downgrade is refused
+// with the step named. db is a store with its schema, r a plain
+// connection to it, steps the store's schema steps.
+func RunRefusesANewerSchema(t *testing.T, db *sqlstore.DB, r *sql.DB, steps fs.FS) {
+	if _, err := r.Exec(`INSERT INTO migrations (name) VALUES ('999_from_the_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Migrate(context.Background(), steps)
+	if roster.ErrorCode(err) != roster.EINVALID || !strings.Contains(roster.ErrorMessage(err), "999_from_the_future.sql by a newer roster") {
+		t.Fatalf("a user base with a step from a newer roster: %v", err)
+	}
+}
