@@ -70,7 +70,13 @@ func parseCronField(s string, min, max int) (uint64, error) {
 			if err != nil || n < 1 {
 				return 0, fmt.Errorf("the step %q is not a positive number", stepText)
 			}
+			// A step past the field's range allows its start alone; kept
+			// within it, v += step below cannot overflow (59/9223372036854775807
+			// wrapped v negative, and 1<<v panicked).
 			step = n
+			if step > max-min {
+				step = max - min + 1
+			}
 		}
 		lo, hi := min, max
 		switch {
@@ -93,7 +99,9 @@ func parseCronField(s string, min, max int) (uint64, error) {
 				hi = max
 			}
 		}
-		if lo < min || hi > max {
+		// lo > max too: 27/1 in the hour field starts past it, and gave a
+		// field that allows no hour at all, a schedule that never fires.
+		if lo < min || hi > max || lo > max {
 			return 0, fmt.Errorf("values must be from %d to %d", min, max)
 		}
 		for v := lo; v <= hi; v += step {
@@ -110,21 +118,37 @@ func (c *Cron) String() string { return c.spec }
 // allows, in t's location, or the zero time when none comes within five
 // years (a schedule such as "0 0 31 2 *" never fires).
 func (c *Cron) Next(t time.Time) time.Time {
-	t = t.Truncate(time.Minute).Add(time.Minute)
+	// The next minute of t's clock. (Truncate cuts in absolute time, off
+	// the minute of a clock whose offset has seconds.)
+	t = t.Add(-time.Duration(t.Second())*time.Second - time.Duration(t.Nanosecond())).Add(time.Minute)
 	end := t.AddDate(5, 0, 0)
 	for t.Before(end) {
+		var next time.Time
 		switch {
 		case c.month&(1<<uint(t.Month())) == 0:
-			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, t.Location())
+			next = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, t.Location())
 		case !c.dayMatches(t):
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, t.Location())
+			next = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, t.Location())
 		case c.hour&(1<<uint(t.Hour())) == 0:
-			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour()+1, 0, 0, 0, t.Location())
+			// The rest of the hour, in absolute time: time.Date of the
+			// next hour may lie before t when the clocks skip it (02:00
+			// on the night New York's go forward is 01:00 EST), and then
+			// Next never returned. Every minute passed over is of this
+			// hour, whatever the clocks do.
+			next = t.Add(time.Duration(60-t.Minute()) * time.Minute)
 		case c.minute&(1<<uint(t.Minute())) == 0:
-			t = t.Add(time.Minute)
+			next = t.Add(time.Minute)
 		default:
 			return t
 		}
+		if !next.After(t) {
+			// time.Date put a midnight the clocks skip before t (São
+			// Paulo's 4 November 2018 began at 01:00, and its midnight
+			// is 23:00 the day before; Apia skipped 30 December 2011
+			// whole): go a minute at a time until the clocks have changed.
+			next = t.Add(time.Minute)
+		}
+		t = next
 	}
 	return time.Time{}
 }

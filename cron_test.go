@@ -70,3 +70,43 @@ func TestCronRefusesBadSchedules(t *testing.T) {
 		}
 	}
 }
+
+// Found by FuzzCron: a schedule must never hang Next or panic the parse,
+// whatever the clocks of its location do.
+func TestCronFuzzFindings(t *testing.T) {
+	for spec, want := range map[string]string{
+		"0 27/1 1 1 0": "hour field", // starts past 23: allowed no hour, never fired
+		"0 24/2 * * *": "hour field",
+	} {
+		if _, err := roster.ParseCron(spec); roster.ErrorCode(err) != roster.EINVALID || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseCron(%q) = %v, want EINVALID naming the %s", spec, err, want)
+		}
+	}
+	huge, err := roster.ParseCron("59/9223372036854775807 * * * *") // overflowed v += step
+	if err != nil || huge.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).Minute() != 59 {
+		t.Errorf("a step past the range: %v", err)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	for spec, want := range map[string]string{
+		"0 3 * * *":    "2024-03-10 03:00 EDT", // 02:00 does not exist that night: time.Date gave 01:00, before t
+		"0 2 * * *":    "2024-03-11 02:00 EDT",
+		"30 1 * * *":   "2024-03-10 01:30 EST",
+		"*/20 * * * *": "2024-03-10 01:20 EST",
+	} {
+		c, _ := roster.ParseCron(spec)
+		from := time.Date(2024, 3, 10, 1, 5, 0, 0, ny)
+		done := make(chan time.Time, 1)
+		go func() { done <- c.Next(from) }()
+		select {
+		case got := <-done:
+			if s := got.Format("2006-01-02 15:04 MST"); s != want {
+				t.Errorf("%q: Next(%v) = %s, want %s", spec, from, s, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%q: Next(%v) never returned", spec, from)
+		}
+	}
+}
