@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unicode"
 )
 
 // CardOp is one kind of step in a card transform pipeline. Badge readers
@@ -127,6 +129,14 @@ func (s CardStep) validate(n int) error {
 	}
 	switch s.Op {
 	case CardExtract:
+		// A step is shown and edited as one line of text (String, the
+		// console's textarea, -step), which ends at a line break and is
+		// trimmed: an expression holding a control character or ending
+		// in white space changed when saved again ("extract= " came back
+		// as "extract", refused). Regexp syntax has \n, \t and \x20.
+		if strings.ContainsFunc(s.Arg, unicode.IsControl) || strings.TrimRightFunc(s.Arg, unicode.IsSpace) != s.Arg {
+			return Errorf(EINVALID, "%s (extract): the expression %q holds a control character or ends in white space, which the step written as a line of text loses; write them as \\n, \\t or \\x20", where, s.Arg)
+		}
 		if _, err := regexp.Compile(s.Arg); err != nil {
 			return Errorf(EINVALID, "%s (extract): the expression %q does not compile: %v", where, s.Arg, err)
 		}
@@ -193,8 +203,16 @@ func (s CardStep) apply(v string) (string, error) {
 }
 
 // patterns caches the compiled expressions of extract steps: a sync
-// applies the same few to every card.
-var patterns sync.Map // string -> *regexp.Regexp
+// applies the same few to every card. It is emptied when it holds
+// maxPatterns: the card test bench (POST /api/v1/cards/test) compiles
+// whatever expression it is sent, and a cache that only grew kept every
+// one for the life of the server (seen fuzzing the card steps).
+var (
+	patterns     sync.Map // string -> *regexp.Regexp
+	patternCount atomic.Int64
+)
+
+const maxPatterns = 256
 
 func compiled(expr string) (*regexp.Regexp, error) {
 	if re, ok := patterns.Load(expr); ok {
@@ -202,6 +220,10 @@ func compiled(expr string) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile(expr)
 	if err == nil {
+		if patternCount.Add(1) > maxPatterns {
+			patterns.Clear()
+			patternCount.Store(1)
+		}
 		patterns.Store(expr, re)
 	}
 	return re, err

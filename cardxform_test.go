@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -107,6 +108,9 @@ func TestCardPipelineValidate(t *testing.T) {
 		{CardPipeline{{Op: CardPad, Arg: "99"}}, "not a number from 1 to 64"},
 		{CardPipeline{{Op: CardUpper, Arg: "1"}}, "takes no argument"},
 		{CardPipeline{{Op: CardExtract, Arg: "("}}, "does not compile"},
+		// Found by FuzzCardStep: these did not survive being written as text.
+		{CardPipeline{{Op: CardExtract, Arg: " "}}, "ends in white space"},
+		{CardPipeline{{Op: CardExtract, Arg: "[0-9]+\n"}}, "control character"},
 		{CardPipeline{{Op: CardAddFacility, Arg: "12-3"}}, "only letters and digits"},
 		{make(CardPipeline, MaxCardSteps+1), "at most"},
 	}
@@ -115,5 +119,21 @@ func TestCardPipelineValidate(t *testing.T) {
 		if ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Validate(%v) = %v, want EINVALID with %q", tt.p, err, tt.want)
 		}
+	}
+}
+
+// The cache of compiled expressions stays bounded, whatever the test
+// bench is sent.
+func TestCardPatternCacheIsBounded(t *testing.T) {
+	for i := range 3 * maxPatterns {
+		p := CardPipeline{{Op: CardExtract, Arg: "^" + strings.Repeat("x", i%7) + "([0-9]+)" + strconv.Itoa(i)}}
+		if _, err := p.Apply("x1" + strconv.Itoa(i)); err != nil && ErrorCode(err) != EINVALID {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	patterns.Range(func(any, any) bool { n++; return true })
+	if n > maxPatterns {
+		t.Fatalf("the cache holds %d expressions, more than %d", n, maxPatterns)
 	}
 }
