@@ -61,6 +61,8 @@ func commands() []command {
 		{"serve", "serve the web console and the REST API on 127.0.0.1:8080", runServe},
 		{"migrate", "update the user base's schema, or move it: roster migrate -from roster.db -db postgres://...", runMigrate},
 		{"admin", "roster admin reset-password: a new password for a console admin who lost it", runAdmin},
+		{"backup", "write a backup file while roster runs: the user base and its keys, sealed under a passphrase: roster backup FILE", runBackup},
+		{"restore", "make a new data folder (or fill an empty PostgreSQL) from a backup file; never overwrites: roster restore FILE", runRestore},
 		{"lockouts", "list the sign-ins locked after wrong tries (admin names, users' codes and passwords at terminals), or clear one: roster lockouts clear KEY", runLockouts},
 		{"cert", "make, check and probe secure LDAP certificates: roster cert new | check | probe", runCert},
 		{"print-codes", "give every enabled user of a source without a print code a new one, printed once as CSV", runPrintCodes},
