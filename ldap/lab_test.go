@@ -37,7 +37,7 @@ var labCases = []struct {
 
 func connect(t *testing.T, src *roster.Source) *ldap.Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), labenv.Budget(30*time.Second))
 	defer cancel()
 	c, err := ldap.Dial(ctx, src)
 	if err != nil {
@@ -54,7 +54,7 @@ func connect(t *testing.T, src *roster.Source) *ldap.Conn {
 // must fail.
 func bindErr(t *testing.T, src *roster.Source) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), labenv.Budget(30*time.Second))
 	defer cancel()
 	c, err := ldap.Dial(ctx, src)
 	if err != nil {

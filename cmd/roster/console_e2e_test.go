@@ -58,7 +58,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	text := func(sel string) string {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, labenv.Budget(30*time.Second))
 		defer cancel()
 		s, err := chromedp.Run(sctx, chromedp.Text(css(sel)))
 		if err != nil {
@@ -71,7 +71,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	// a minute on a loaded 2-core machine.
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		sctx, cancel := context.WithTimeout(ctx, labenv.Budget(5*time.Minute))
 		defer cancel()
 		if err := chromedp.Do(sctx, actions...); err != nil {
 			t.Fatalf("%s: %v", step, err)

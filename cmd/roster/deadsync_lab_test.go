@@ -25,7 +25,7 @@ func killedWhileSyncing(t *testing.T, db *sqlstore.DB, source int64, cmd *exec.C
 	t.Helper()
 	ctx := context.Background()
 	var run *roster.Run
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(labenv.Budget(60 * time.Second))
 	for run == nil && time.Now().Before(deadline) {
 		runs, err := db.Runs(ctx, source, 1)
 		if err != nil {
@@ -229,7 +229,7 @@ func TestARestartedServerClosesTheRunsOfItsKilledSelf(t *testing.T) {
 	startNode(t, "again", []string{"ROSTER_ADMIN_PASSWORD=" + adminPW}, "-data", data)
 	// Bounded far below the dead lease's 10 minutes, which is what the
 	// run would otherwise wait for.
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(labenv.Budget(2 * time.Minute)); ; time.Sleep(100 * time.Millisecond) {
 		r, err := db.Run(context.Background(), runID)
 		if err != nil {
 			t.Fatal(err)

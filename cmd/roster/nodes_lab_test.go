@@ -73,7 +73,7 @@ func startNode(t *testing.T, name string, env []string, args ...string) *node {
 	}()
 	select {
 	case n.url = <-found:
-	case <-time.After(30 * time.Second):
+	case <-time.After(labenv.Budget(30 * time.Second)):
 		t.Fatalf("node %s did not start:\n%s", name, n.logs())
 	}
 	return n
@@ -169,7 +169,7 @@ func TestSeveralNodesShareOnePostgres(t *testing.T) {
 	}
 	waitFor := func(what string, limit time.Duration, ok func([]runRow) bool) []runRow {
 		t.Helper()
-		deadline := time.Now().Add(limit)
+		deadline := time.Now().Add(labenv.Budget(limit))
 		for time.Now().Before(deadline) {
 			if rs := runs(); ok(rs) {
 				return rs

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/lab/labenv"
 )
 
 type lockedBuffer struct {
@@ -43,7 +45,7 @@ func serveLogged(t *testing.T, env map[string]string, data string, logs *lockedB
 		done <- run(ctx, []string{"serve", "-listen", "127.0.0.1:0", "-data", data}, &stdout, stderr, func(k string) string { return env[k] })
 	}()
 	addr := regexp.MustCompile(`listening on (http://\S+)`)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(labenv.Budget(20 * time.Second))
 	for time.Now().Before(deadline) {
 		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
 			var once sync.Once
@@ -53,7 +55,7 @@ func serveLogged(t *testing.T, env map[string]string, data string, logs *lockedB
 					cancel()
 					select {
 					case code = <-done:
-					case <-time.After(20 * time.Second):
+					case <-time.After(labenv.Budget(20 * time.Second)):
 						t.Fatal("serve did not stop within 20 s of SIGTERM")
 					}
 				})

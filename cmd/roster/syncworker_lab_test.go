@@ -58,7 +58,7 @@ func startSlowSync(t *testing.T, a *apiClient, sourceID string) (string, int) {
 		t.Fatalf("sync = %d %v", code, body)
 	}
 	runID := fmt.Sprint(int(body["run_id"].(float64)))
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(labenv.Budget(30 * time.Second))
 	for time.Now().Before(deadline) {
 		_, p := a.call("GET", "/api/v1/runs/"+runID+"/progress", nil)
 		if seen, _ := p["seen"].(float64); seen > 0 && p["done"] == false {
@@ -155,7 +155,7 @@ func TestSyncRunsInALowPriorityProcess(t *testing.T) {
 	if code, body := a.call("POST", "/api/v1/runs/"+runID+"/cancel", nil); code != 202 && code != 200 {
 		t.Fatalf("cancel = %d %v", code, body)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(labenv.Budget(20 * time.Second))
 	for time.Now().Before(deadline) && len(workerPIDs(t)) > 0 {
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -185,7 +185,7 @@ func TestAKilledSyncProcessIsRecordedAsFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	var run map[string]any
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(labenv.Budget(20 * time.Second))
 	for time.Now().Before(deadline) {
 		_, run = a.call("GET", "/api/v1/runs/"+runID, nil)
 		if run["Status"] != string(roster.RunRunning) {
