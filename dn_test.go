@@ -1,10 +1,6 @@
 package roster
 
-import (
-	"strings"
-	"testing"
-	"unicode/utf8"
-)
+import "testing"
 
 func TestDNKey(t *testing.T) {
 	for _, tt := range []struct {
@@ -94,36 +90,4 @@ func TestDNWithin(t *testing.T) {
 			}
 		})
 	}
-}
-
-func FuzzDNKey(f *testing.F) {
-	for _, s := range []string{
-		"CN=John Smith,OU=People,DC=corp,DC=test", `cn=Smith\2C John, dc=x`, `cn="a, b";dc=x`,
-		`cn=caf\c3\a9+uid=x,dc=y`, "cn=#04024869,dc=x", "2.5.4.3=a", `cn=a\ ,dc=x`, `cn=\#1`, `cn=\ff`,
-		"cn=cafe\u0301", "", " ", "x,y", "a=b=c", `\`, "OID.1.2=x",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		k := DNKey(s) // never panics
-		// The key of a DN is a DN with the same key. (Text that is not
-		// a DN may parse once trimmed and lower-cased: no promise there.)
-		if _, ok := parseDN(s); ok {
-			if again := DNKey(k); again != k {
-				t.Errorf("DNKey is not stable: %q -> %q -> %q", s, k, again)
-			}
-		}
-		if plain, ok := plainDNKey(s); ok {
-			rdns, parsed := parseDN(s)
-			if !parsed || strings.Join(rdns, ",") != plain {
-				t.Errorf("the plain key of %q is %q, the parsed one %q (parsed: %v)", s, plain, strings.Join(rdns, ","), parsed)
-			}
-		}
-		if !DNWithin(s, s) || !DNWithin(s, "") {
-			t.Errorf("%q is not within itself or the root", s)
-		}
-		if utf8.ValidString(s) && !utf8.ValidString(k) {
-			t.Errorf("the key of valid UTF-8 %q is not: %q", s, k)
-		}
-	})
 }

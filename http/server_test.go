@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 // fixture is a server on a real SQLite store in a temporary folder, with
 // one admin and two users, and a log captured for inspection.
 type fixture struct {
-	t         *testing.T
+	t         testing.TB
 	srv       *httptest.Server
 	db        *sqlstore.DB
 	logs      *syncBuffer
@@ -100,7 +100,7 @@ func (f *fakeSyncer) Cancel(id int64) error {
 	return roster.Errorf(roster.ENOTFOUND, "run %d is not running", id)
 }
 
-func testSealer(t *testing.T) cipher.AEAD {
+func testSealer(t testing.TB) cipher.AEAD {
 	b, _ := aes.NewCipher(bytes.Repeat([]byte{7}, 32))
 	g, err := cipher.NewGCM(b)
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {

@@ -32,7 +32,7 @@ var (
 	keyEC          *ecdsa.PrivateKey
 )
 
-func keys(t *testing.T) {
+func keys(t testing.TB) {
 	t.Helper()
 	keysOnce.Do(func() {
 		key2048, _ = rsa.GenerateKey(rand.Reader, 2048)
@@ -67,7 +67,7 @@ func good() spec {
 	}
 }
 
-func (s spec) make(t *testing.T) *x509.Certificate {
+func (s spec) make(t testing.TB) *x509.Certificate {
 	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: s.cn}, DNSNames: s.sans,
@@ -90,7 +90,7 @@ func (s spec) make(t *testing.T) *x509.Certificate {
 }
 
 // caAndLeaf returns a root CA and a good server certificate it issued.
-func caAndLeaf(t *testing.T) (ca, leaf *x509.Certificate) {
+func caAndLeaf(t testing.TB) (ca, leaf *x509.Certificate) {
 	t.Helper()
 	ca = spec{key: keyOther, cn: "Corp Root CA", ku: x509.KeyUsageCertSign, notBefore: now.Add(-time.Hour),
 		notAfter: now.AddDate(5, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true}.make(t)
@@ -99,7 +99,7 @@ func caAndLeaf(t *testing.T) (ca, leaf *x509.Certificate) {
 	return ca, s.make(t)
 }
 
-func encode(t *testing.T, enc *pkcs12.Encoder, key crypto.PrivateKey, cert *x509.Certificate, ca []*x509.Certificate, pw roster.Secret) []byte {
+func encode(t testing.TB, enc *pkcs12.Encoder, key crypto.PrivateKey, cert *x509.Certificate, ca []*x509.Certificate, pw roster.Secret) []byte {
 	t.Helper()
 	der, err := enc.Encode(key, cert, ca, pw.Reveal())
 	if err != nil {

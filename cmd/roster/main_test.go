@@ -40,6 +40,14 @@ func TestMain(m *testing.M) {
 	if err == nil {
 		err = os.Chdir(work)
 	}
+	// The testing package reads the fuzz corpus from testdata/fuzz, and
+	// writes an input that fails there, in the working folder: the tree's
+	// testdata is linked in, or FuzzConfig's kept inputs never ran, and
+	// the ones it found went with the temporary folder. (Where no link
+	// can be made, Windows without the right, they do not run.)
+	if err == nil {
+		os.Symlink(filepath.Join(sourceDir, "testdata"), filepath.Join(work, "testdata"))
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cannot work in a temporary folder:", err)
 		os.Exit(1)
