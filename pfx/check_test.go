@@ -8,7 +8,9 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"strings"
 	"sync"
@@ -326,5 +328,52 @@ func TestCheckChainOrder(t *testing.T) {
 	}
 	if r := CheckChain(nil, Options{Now: now}); !r.Failed() {
 		t.Error("an empty chain did not fail")
+	}
+}
+
+// withMACIterations gives a PFX whose MAC asks for n iterations (its
+// own count when n is 0).
+func withMACIterations(t *testing.T, der []byte, n int) []byte {
+	t.Helper()
+	var pdu pfxPDU
+	var md macData
+	if err := unmarshalAll(der, &pdu); err != nil {
+		t.Fatal(err)
+	}
+	if err := unmarshalAll(pdu.MacData.FullBytes, &md); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		md.Iterations = n
+	}
+	b, err := asn1.Marshal(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdu.MacData = asn1.RawValue{FullBytes: b}
+	if der, err = asn1.Marshal(pdu); err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// A file that asks for billions of iterations is refused before any are
+// run: go-pkcs12 ran them, for hours.
+func TestHugeIterationCountsAreRefused(t *testing.T) {
+	keys(t)
+	der := encode(t, pkcs12.LegacyDES, key2048, good().make(t), nil, testPassword)
+	if r := CheckFile(withMACIterations(t, der, 0), Options{Password: testPassword, Now: now}); r.Failed() {
+		t.Fatalf("the file re-encoded with its own count fails: %+v", r.Results)
+	}
+	start := time.Now()
+	r := CheckFile(withMACIterations(t, der, 1<<31-1), Options{Password: testPassword, Now: now})
+	if res := status(r, "PFX-01"); res.Status != Fail || !strings.Contains(res.Message, "2147483647 iterations") || res.Fix == "" {
+		t.Fatalf("PFX-01 = %s %q", res.Status, res.Message)
+	}
+	if _, err := Decode(withMACIterations(t, der, MaxIterations+1), testPassword); failedRule(err) != "PFX-01" || !errors.Is(err, errUnsupported) {
+		t.Fatalf("Decode = %v, want PFX-01, unsupported", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("refusing took %s", took)
 	}
 }

@@ -119,6 +119,41 @@ type pbkdf2Params struct {
 
 var errNotPFX = errors.New("not a PKCS#12 file")
 
+// MaxIterations bounds the iteration count of a PFX's key derivations
+// (its MAC, its key's and its certificates' encryption) that roster runs.
+// go-pkcs12 runs whatever count the file gives, so a file asking for two
+// billion kept a CPU busy for hours, in roster cert check and behind the
+// console's upload alike. Windows and OpenSSL write about 2,000, Java's
+// keytool 10,000.
+const MaxIterations = 1_000_000
+
+// oidPKCS12PBE is the arc of PKCS#12's own PBE algorithms
+// (pbeWithSHAAnd3-KeyTripleDES-CBC is 1.2.840.113549.1.12.1.3).
+var oidPKCS12PBE = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1}
+
+// iterations is the iteration count of an algorithm's key derivation:
+// PKCS#12's own PBE (a salt and a count), or PBKDF2's under PBES2 and
+// PBMAC1; 0 for any other algorithm, or parameters that do not read.
+func iterations(a pkix.AlgorithmIdentifier) int {
+	switch {
+	case a.Algorithm.Equal(oidPBES2), a.Algorithm.Equal(oidPBMAC1):
+		var p pbes2Params
+		var kdf pbkdf2Params
+		if unmarshalAll(a.Parameters.FullBytes, &p) == nil && unmarshalAll(p.KDF.Parameters.FullBytes, &kdf) == nil {
+			return kdf.Iterations
+		}
+	case len(a.Algorithm) == len(oidPKCS12PBE)+1 && a.Algorithm[:len(oidPKCS12PBE)].Equal(oidPKCS12PBE):
+		var p struct {
+			Salt       []byte
+			Iterations int
+		}
+		if unmarshalAll(a.Parameters.FullBytes, &p) == nil {
+			return p.Iterations
+		}
+	}
+	return 0
+}
+
 // ReadStructure reads the outer layers of a PFX.
 func ReadStructure(der []byte) (*Structure, error) {
 	var pdu pfxPDU
@@ -129,6 +164,7 @@ func ReadStructure(der []byte) (*Structure, error) {
 		return nil, fmt.Errorf("%w: the authenticated safe is %v, not data (public-key integrity mode is not supported)", errNotPFX, pdu.AuthSafe.ContentType)
 	}
 	st := &Structure{Version: pdu.Version}
+	most := 0 // the largest iteration count of a key derivation
 	var authSafe []byte
 	if err := unmarshalAll(pdu.AuthSafe.Content.Bytes, &authSafe); err != nil {
 		return nil, fmt.Errorf("%w: authenticated safe: %v", errNotPFX, err)
@@ -158,6 +194,7 @@ func ReadStructure(der []byte) (*Structure, error) {
 						return nil, fmt.Errorf("%w: shrouded key bag: %v", errNotPFX, err)
 					}
 					st.ShroudedKeys = append(st.ShroudedKeys, algorithmName(k.Algorithm))
+					most = max(most, iterations(k.Algorithm))
 				}
 			}
 		case ci.ContentType.Equal(oidEncryptedData):
@@ -166,6 +203,7 @@ func ReadStructure(der []byte) (*Structure, error) {
 				return nil, fmt.Errorf("%w: encrypted safe: %v", errNotPFX, err)
 			}
 			st.EncryptedSafes = append(st.EncryptedSafes, algorithmName(ed.Info.Algorithm))
+			most = max(most, iterations(ed.Info.Algorithm))
 		default:
 			return nil, fmt.Errorf("%w: unsupported content type %v", errNotPFX, ci.ContentType)
 		}
@@ -176,6 +214,13 @@ func ReadStructure(der []byte) (*Structure, error) {
 			return nil, fmt.Errorf("%w: MAC: %v", errNotPFX, err)
 		}
 		st.MAC = name(md.Mac.Algorithm.Algorithm)
+		most = max(most, md.Iterations, iterations(md.Mac.Algorithm))
+	}
+	if most > MaxIterations {
+		// Before go-pkcs12 runs them. (A key bag inside an encrypted safe
+		// is out of sight without the password; the MAC, checked first,
+		// is not.)
+		return nil, &decodeFailure{"PFX-01", fmt.Errorf("%w: a key derivation of %d iterations, more than the %d roster runs", errUnsupported, most, MaxIterations)}
 	}
 	return st, nil
 }
