@@ -4,7 +4,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: demo test lab lab-down build check
+.PHONY: demo test lab lab-down build check release deb nfpm goinstall-check test-deb image
 
 build:
 	$(GO) build -o bin/roster ./cmd/roster
@@ -31,3 +31,50 @@ test: lab check
 	# and the fault suite syncs every response boundary of the lab (about
 	# 4 minutes on 2 cores): cmd/roster's tests take about 12 minutes.
 	ROSTER_REQUIRE_LAB=1 $(GO) test -race -count=1 -timeout 45m ./...
+
+# ---- Releases (packaging/README-install.md) ----
+#
+# make release: static binaries of the commit HEAD (no cgo, paths
+# trimmed, version and commit stamped) for PLATFORMS, into dist/, with
+# dist/SHA256SUMS (packaging/release says how).
+# make deb: the Debian package (nfpm) for DEB_ARCH, into dist/ too.
+# Give COMMIT=... (and VERSION=v1.2.3) to build another commit.
+DIST ?= dist
+ifeq ($(origin COMMIT),undefined)
+COMMIT := $(shell git rev-parse HEAD)
+endif
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell packaging/version $(COMMIT))
+endif
+PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64
+DEB_ARCH ?= amd64
+NFPM_VERSION ?= v2.45.2
+NFPM ?= $(shell command -v nfpm 2>/dev/null || echo $$($(GO) env GOPATH)/bin/nfpm)
+export DIST COMMIT VERSION GO
+
+release:
+	packaging/release $(PLATFORMS)
+
+nfpm:
+	@test -x "$(NFPM)" || $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+
+deb: nfpm
+	packaging/release linux/$(DEB_ARCH)
+	ROSTER_VERSION=$(VERSION) ROSTER_ARCH=$(DEB_ARCH) ROSTER_BINARY=$(DIST)/roster_$(VERSION)_linux_$(DEB_ARCH) \
+		$(NFPM) package --config packaging/nfpm.yaml --packager deb --target $(DIST)/
+	packaging/sums $(DIST)
+
+# Installs the package on this machine, runs it as the unit would, syncs
+# from the lab, removes it: root only, and it changes the machine.
+test-deb: lab deb
+	packaging/test-deb $$(ls -t $(DIST)/roster_*_$(DEB_ARCH).deb | head -1)
+
+# go install github.com/rosterhq/roster/cmd/roster@latest, through a
+# module proxy made of this repository's COMMIT.
+goinstall-check:
+	packaging/goinstall-check $(COMMIT)
+
+# The container image (Dockerfile); needs a Docker daemon.
+IMAGE ?= roster:$(VERSION)
+image:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .

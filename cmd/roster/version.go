@@ -7,8 +7,14 @@ import (
 	"runtime/debug"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = ""
+// version and commit are stamped at build time (make release):
+//
+//	-ldflags "-X main.version=v1.2.3 -X main.commit=0123456789ab..."
+//
+// Without them, the module's version (go install ...@v1.2.3) and the
+// revision Go records from the repository's checkout are used. commit
+// matters where Go sees no repository (a container build without .git).
+var version, commit = "", ""
 
 func runVersion(_ context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "version", "")
@@ -21,26 +27,43 @@ func runVersion(_ context.Context, a *app, args []string) error {
 
 // versionString names the release, or the commit for a development build.
 func versionString() string {
-	v, commit, dirty := version, "", false
+	var settings []debug.BuildSetting
+	mainVersion := ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
+		settings, mainVersion = bi.Settings, bi.Main.Version
+	}
+	return formatVersion(version, commit, mainVersion, settings)
+}
+
+// formatVersion builds roster version's line from the stamped version and
+// commit (either may be empty) and what Go recorded in the binary: the
+// main module's version and the build settings (vcs.revision,
+// vcs.modified). A stamped value wins; "modified" is said only of the
+// revision Go recorded, the one whose checkout it saw.
+func formatVersion(stampedVersion, stampedCommit, mainVersion string, settings []debug.BuildSetting) string {
+	v, c, dirty := stampedVersion, stampedCommit, false
+	if v == "" && mainVersion != "" && mainVersion != "(devel)" {
+		v = mainVersion
+	}
+	revision, modified := "", false
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
 		}
 	}
+	if c == "" {
+		c = revision
+	}
+	dirty = modified && revision != "" && revision == c
 	if v == "" {
 		v = "dev"
 	}
 	out := "roster " + v
-	if commit != "" {
-		out += " (commit " + commit[:min(12, len(commit))]
+	if c != "" {
+		out += " (commit " + c[:min(12, len(c))]
 		if dirty {
 			out += ", modified"
 		}
