@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,18 +40,7 @@ func testBackupMidSync(t *testing.T, store string) {
 	id := fmt.Sprint(createSlowSource(t, env, a, "corp", 20*time.Millisecond, nil))
 
 	// A first full sync, to its end.
-	code, body := a.call("POST", "/api/v1/sources/"+id+"/sync", nil)
-	if code != 202 {
-		t.Fatalf("sync = %d %v", code, body)
-	}
-	req, _ := http.NewRequest("GET", url+"/api/v1/runs/"+fmt.Sprint(int(body["run_id"].(float64)))+"/events", nil)
-	resp, err := a.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(events), `"status":"succeeded"`) {
+	if _, events := a.syncToEnd(id, ""); !strings.Contains(events, `"status":"succeeded"`) {
 		t.Fatalf("the first sync did not succeed:\n%s", events)
 	}
 	// What roster makes itself: a print code and a card by hand, for a
@@ -69,7 +56,7 @@ func testBackupMidSync(t *testing.T, store string) {
 	if chosen == "" {
 		t.Fatal("the lab has no enabled person without a print code")
 	}
-	code, body = a.call("POST", "/api/v1/users/"+chosen+"/print-code", map[string]int{"length": 6})
+	code, body := a.call("POST", "/api/v1/users/"+chosen+"/print-code", map[string]int{"length": 6})
 	made, _ := body["code"].(string)
 	if code != 200 || made == "" {
 		t.Fatalf("a print code for %s = %d %v", chosen, code, body)
@@ -90,12 +77,7 @@ func testBackupMidSync(t *testing.T, store string) {
 	if code, _, errOut := runCLI(t, cliEnv, "backup", "-data", data, file); code == exitOK || !strings.Contains(errOut, "exists already") {
 		t.Fatalf("a second backup onto the same file = %d %s; want a refusal", code, errOut)
 	}
-	req, _ = http.NewRequest("GET", url+"/api/v1/runs/"+runID+"/events", nil)
-	if resp, err = a.c.Do(req); err != nil {
-		t.Fatal(err)
-	}
-	io.ReadAll(resp.Body)
-	resp.Body.Close()
+	a.events(runID)
 	stop()
 
 	// A live data folder is never overwritten.

@@ -43,19 +43,7 @@ func TestSecuritySuite(t *testing.T) {
 	if code != 201 {
 		t.Fatalf("create the source = %d %v", code, body)
 	}
-	id := fmt.Sprint(int(body["id"].(float64)))
-	if code, body = a.call("POST", "/api/v1/sources/"+id+"/sync", nil); code != 202 {
-		t.Fatalf("sync = %d %v", code, body)
-	}
-	runID := fmt.Sprint(int(body["run_id"].(float64)))
-	req, _ := http.NewRequest("GET", url+"/api/v1/runs/"+runID+"/events", nil)
-	resp, err := a.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, _ := io.ReadAll(resp.Body) // ends when the run is done
-	resp.Body.Close()
-	if !strings.Contains(string(events), `"status":"succeeded"`) {
+	if _, events := a.syncToEnd(fmt.Sprint(int(body["id"].(float64))), ""); !strings.Contains(events, `"status":"succeeded"`) {
 		t.Fatalf("the sync did not succeed:\n%s", events)
 	}
 

@@ -118,19 +118,8 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 		t.Fatalf("preview = %d %v", code, body["run"])
 	}
 
-	code, body = a.call("POST", "/api/v1/sources/"+id+"/sync", nil)
-	if code != 202 {
-		t.Fatalf("sync = %d %v", code, body)
-	}
-	runID := fmt.Sprint(int(body["run_id"].(float64)))
-	req, _ := http.NewRequest("GET", url+"/api/v1/runs/"+runID+"/events", nil)
-	resp, err := a.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, _ := io.ReadAll(resp.Body) // ends when the run is done
-	resp.Body.Close()
-	if !strings.Contains(string(events), `"done":true`) || !strings.Contains(string(events), `"status":"succeeded"`) {
+	runID, events := a.syncToEnd(id, "")
+	if !strings.Contains(events, `"done":true`) || !strings.Contains(events, `"status":"succeeded"`) {
 		t.Fatalf("events:\n%s", events)
 	}
 	code, body = a.call("GET", "/api/v1/runs/"+runID, nil)
@@ -187,17 +176,7 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 	}
 
 	// Synchronize the changes only: the first full run left a cursor.
-	code, body = a.call("POST", "/api/v1/sources/"+id+"/sync?mode=incremental", nil)
-	if code != 202 {
-		t.Fatalf("incremental sync = %d %v", code, body)
-	}
-	incID := fmt.Sprint(int(body["run_id"].(float64)))
-	req, _ = http.NewRequest("GET", url+"/api/v1/runs/"+incID+"/events", nil)
-	if resp, err = a.c.Do(req); err != nil {
-		t.Fatal(err)
-	}
-	io.ReadAll(resp.Body)
-	resp.Body.Close()
+	incID, _ := a.syncToEnd(id, "?mode=incremental")
 	// Other test packages may change the lab meanwhile, in their own
 	// OUs: a few entries may be read, never the whole directory.
 	code, body = a.call("GET", "/api/v1/runs/"+incID, nil)
@@ -205,8 +184,8 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 		t.Fatalf("incremental run = %d %v", code, body)
 	}
 
-	req, _ = http.NewRequest("GET", url+"/metrics", nil)
-	resp, err = a.c.Do(req)
+	req, _ := http.NewRequest("GET", url+"/metrics", nil)
+	resp, err := a.c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +210,31 @@ func TestServeTheArticlesFlowAgainstTheLab(t *testing.T) {
 			t.Errorf("the log lacks the reason %q of a refusal", reason)
 		}
 	}
+}
+
+// events follows a run's events to the run's end, and returns them.
+func (a *apiClient) events(runID string) string {
+	a.t.Helper()
+	req, _ := http.NewRequest("GET", a.base+"/api/v1/runs/"+runID+"/events", nil)
+	resp, err := a.c.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body) // ends when the run is done
+	return string(b)
+}
+
+// syncToEnd starts a sync of the source (query: "" or "?mode=…"), follows
+// it to its end, and returns the run's ID and its events.
+func (a *apiClient) syncToEnd(sourceID, query string) (string, string) {
+	a.t.Helper()
+	code, body := a.call("POST", "/api/v1/sources/"+sourceID+"/sync"+query, nil)
+	if code != 202 {
+		a.t.Fatalf("sync = %d %v", code, body)
+	}
+	runID := fmt.Sprint(int(body["run_id"].(float64)))
+	return runID, a.events(runID)
 }
 
 func mustFloat(s string) float64 {
