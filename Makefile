@@ -65,9 +65,12 @@ deb: nfpm
 	packaging/sums $(DIST)
 
 # Installs the package on this machine, runs it as the unit would, syncs
-# from the lab, removes it: root only, and it changes the machine.
+# from the lab, removes it: root only, and it changes the machine. Once
+# more on the same machine: make test-deb TEST_DEB_FLAGS=-clean (deletes
+# /var/lib/roster).
+TEST_DEB_FLAGS ?=
 test-deb: lab deb
-	packaging/test-deb $$(ls -t $(DIST)/roster_*_$(DEB_ARCH).deb | head -1)
+	packaging/test-deb $(TEST_DEB_FLAGS) $$(ls -t $(DIST)/roster_*_$(DEB_ARCH).deb | head -1)
 
 # go install github.com/rosterhq/roster/cmd/roster@latest, through a
 # module proxy made of this repository's COMMIT.
