@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -272,8 +271,9 @@ func openToBackUp(ctx context.Context, a *app, dbFlag, dir string) (*sqlstore.DB
 	return openSQLite(loc)
 }
 
-// readKeys reads the data folder's keys; the secret key comes from
-// ROSTER_SECRET_KEY where that is set, as roster uses it. A key that was
+// readKeys reads the data folder's keys; the secret key comes from its
+// setting (ROSTER_SECRET_KEY, its file, its credential) where that is
+// set, as roster uses it. A key that was
 // never made (no stored password yet, say) is left out.
 func readKeys(a *app, dir string) (backup.Keys, error) {
 	keys := backup.Keys{}
@@ -289,12 +289,13 @@ func readKeys(a *app, dir string) (backup.Keys, error) {
 		}
 		keys[name] = b
 	}
-	if v := a.getenv("ROSTER_SECRET_KEY"); v != "" {
-		k, err := base64.StdEncoding.DecodeString(v)
-		if err != nil || len(k) != 32 {
-			return nil, usageErrorf("ROSTER_SECRET_KEY must be 32 bytes in base64 (openssl rand -base64 32)")
+	// A secret key given as a setting is the one roster uses.
+	if v, _, err := secretSetting(a, "ROSTER_SECRET_KEY", "secret-key"); err != nil {
+		return nil, err
+	} else if v != "" {
+		if keys["secret.key"], err = secretKey(a, dir, false); err != nil {
+			return nil, err
 		}
-		keys["secret.key"] = k
 	}
 	return keys, nil
 }

@@ -185,24 +185,32 @@ func keyFile(path, what string, create bool) ([]byte, error) {
 	return key, nil
 }
 
+// secretKey returns the key that seals source passwords at rest: from
+// ROSTER_SECRET_KEY (32 bytes, base64; or the file ROSTER_SECRET_KEY_FILE
+// names, or the systemd credential secret-key), else secret.key in the
+// data folder, made on first use (mode 0600) when create is set. Keep the
+// key apart from database backups: together they open the passwords.
+func secretKey(a *app, dir string, create bool) ([]byte, error) {
+	v, from, err := secretSetting(a, "ROSTER_SECRET_KEY", "secret-key")
+	if err != nil {
+		return nil, err
+	}
+	if v == "" {
+		return keyFile(filepath.Join(dir, "secret.key"), "secret key", create)
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+	if err != nil || len(k) != 32 {
+		return nil, usageErrorf("the secret key from %s must be 32 bytes in base64 (openssl rand -base64 32)", from)
+	}
+	return k, nil
+}
+
 // secretSealer returns the AES-GCM cipher that seals source passwords at
-// rest. Its key comes from ROSTER_SECRET_KEY (32 bytes, base64), or from
-// secret.key in the data folder, made on first use with mode 0600. Keep
-// the key apart from database backups: together they open the passwords.
+// rest, under secretKey.
 func secretSealer(a *app, dir string) (cipher.AEAD, error) {
-	var key []byte
-	if v := a.getenv("ROSTER_SECRET_KEY"); v != "" {
-		k, err := base64.StdEncoding.DecodeString(v)
-		if err != nil || len(k) != 32 {
-			return nil, usageErrorf("ROSTER_SECRET_KEY must be 32 bytes in base64 (openssl rand -base64 32)")
-		}
-		key = k
-	} else {
-		k, err := keyFile(filepath.Join(dir, "secret.key"), "secret key", true)
-		if err != nil {
-			return nil, err
-		}
-		key = k
+	key, err := secretKey(a, dir, true)
+	if err != nil {
+		return nil, err
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {

@@ -138,18 +138,23 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// newAdminPassword takes an admin password from ROSTER_ADMIN_PASSWORD, or
-// makes one (generated is then true: the caller shows it once), and
-// hashes it.
+// newAdminPassword takes an admin password from ROSTER_ADMIN_PASSWORD
+// (or the file ROSTER_ADMIN_PASSWORD_FILE names, or the systemd
+// credential admin-password), or makes one (generated is then true: the
+// caller shows it once), and hashes it.
 func newAdminPassword(a *app) (pw roster.Secret, hash string, generated bool, err error) {
-	pw = roster.Secret(a.getenv("ROSTER_ADMIN_PASSWORD"))
+	v, from, err := secretSetting(a, "ROSTER_ADMIN_PASSWORD", "admin-password")
+	if err != nil {
+		return "", "", false, err
+	}
+	pw = roster.Secret(v)
 	generated = !pw.IsSet()
 	if generated {
 		if pw, err = pfx.GeneratePassword(nil); err != nil {
 			return "", "", false, err
 		}
 	} else if len([]rune(pw.Reveal())) < rhttp.MinPasswordLength {
-		return "", "", false, usageErrorf("ROSTER_ADMIN_PASSWORD has fewer than %d characters", rhttp.MinPasswordLength)
+		return "", "", false, usageErrorf("the admin password from %s has fewer than %d characters", from, rhttp.MinPasswordLength)
 	}
 	hash, err = rhttp.HashPassword(pw)
 	return pw, hash, generated, err
@@ -173,7 +178,7 @@ func bootstrapAdmin(ctx context.Context, a *app, db *sqlstore.DB) error {
 		fmt.Fprintf(a.stdout, "roster serve: created the admin account \"admin\" with the password %s\n", pw.Reveal())
 		fmt.Fprintln(a.stdout, "              it is shown this once; sign in and change it")
 	} else {
-		fmt.Fprintln(a.stdout, "roster serve: created the admin account \"admin\" with the password from ROSTER_ADMIN_PASSWORD")
+		fmt.Fprintln(a.stdout, "roster serve: created the admin account \"admin\" with the password given (ROSTER_ADMIN_PASSWORD, its _FILE, or the systemd credential admin-password)")
 	}
 	a.log.Info("admin account created", "name", "admin")
 	return nil
