@@ -60,18 +60,14 @@ func TrivialPrintCode(code string) bool {
 // 1,000 tries, which only a nearly full code space causes: use longer
 // codes then.
 func GeneratePrintCode(length int, taken func(code string) (bool, error)) (string, error) {
-	if length < MinPrintCodeLength || length > MaxPrintCodeLength {
-		return "", Errorf(EINVALID, "a print code has %d to %d digits, not %d", MinPrintCodeLength, MaxPrintCodeLength, length)
+	draw, err := printCodeDrawer(length)
+	if err != nil {
+		return "", err
 	}
-	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(length)), nil)
-	for range 1000 {
-		n, err := rand.Int(rand.Reader, limit)
+	for range printCodeTries {
+		code, err := draw()
 		if err != nil {
 			return "", err
-		}
-		code := n.Text(10)
-		for len(code) < length {
-			code = "0" + code
 		}
 		if TrivialPrintCode(code) {
 			continue
@@ -84,7 +80,36 @@ func GeneratePrintCode(length int, taken func(code string) (bool, error)) (strin
 			return code, nil
 		}
 	}
-	return "", Errorf(EUNAVAILABLE, "no free %d-digit print code was found in 1,000 tries; use longer codes", length)
+	return "", errCodeSpaceFull(length)
+}
+
+// printCodeTries is how many codes are drawn for one user before the
+// code space counts as full.
+const printCodeTries = 1000
+
+// printCodeDrawer returns a function that draws a random code of length
+// digits, trivial ones included; EINVALID for a length roster does not
+// make.
+func printCodeDrawer(length int) (func() (string, error), error) {
+	if length < MinPrintCodeLength || length > MaxPrintCodeLength {
+		return nil, Errorf(EINVALID, "a print code has %d to %d digits, not %d", MinPrintCodeLength, MaxPrintCodeLength, length)
+	}
+	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(length)), nil)
+	return func() (string, error) {
+		n, err := rand.Int(rand.Reader, limit)
+		if err != nil {
+			return "", err
+		}
+		code := n.Text(10)
+		for len(code) < length {
+			code = "0" + code
+		}
+		return code, nil
+	}, nil
+}
+
+func errCodeSpaceFull(length int) *Error {
+	return Errorf(EUNAVAILABLE, "no free %d-digit print code was found in 1,000 tries; use longer codes", length)
 }
 
 // PrintCodeStore is what AssignPrintCode needs of the user base.
@@ -92,9 +117,6 @@ type PrintCodeStore interface {
 	UsersByPrintCodeHash(ctx context.Context, hash string) ([]*User, error)
 	// SetPrintCodeHash fails with ECONFLICT when another user has the hash.
 	SetPrintCodeHash(ctx context.Context, userID int64, hash string) error
-	// SetFirstPrintCodeHash sets only when the user has no code, and
-	// says whether it did.
-	SetFirstPrintCodeHash(ctx context.Context, userID int64, hash string) (bool, error)
 }
 
 // AssignPrintCode gives the user a new generated code of length digits,
@@ -102,22 +124,7 @@ type PrintCodeStore interface {
 // this once. Another admin may take the same code between the check and
 // the write; the store then refuses it, and a new one is drawn.
 func AssignPrintCode(ctx context.Context, st PrintCodeStore, hash func(string) string, userID int64, length int) (string, error) {
-	return assignPrintCode(ctx, st, hash, length, func(h string) (bool, error) {
-		return true, st.SetPrintCodeHash(ctx, userID, h)
-	})
-}
-
-// AssignFirstPrintCode is AssignPrintCode for a user who has no code, as a
-// bulk generation makes them: it returns "" and sets nothing when the
-// user has a code by now (another admin, or a sync, gave one).
-func AssignFirstPrintCode(ctx context.Context, st PrintCodeStore, hash func(string) string, userID int64, length int) (string, error) {
-	return assignPrintCode(ctx, st, hash, length, func(h string) (bool, error) {
-		return st.SetFirstPrintCodeHash(ctx, userID, h)
-	})
-}
-
-func assignPrintCode(ctx context.Context, st PrintCodeStore, hash func(string) string, length int, set func(hash string) (bool, error)) (string, error) {
-	for range 5 {
+	for range writeRounds {
 		code, err := GeneratePrintCode(length, func(c string) (bool, error) {
 			users, err := st.UsersByPrintCodeHash(ctx, hash(c))
 			return len(users) > 0, err
@@ -125,16 +132,22 @@ func assignPrintCode(ctx context.Context, st PrintCodeStore, hash func(string) s
 		if err != nil {
 			return "", err
 		}
-		ok, err := set(hash(code))
+		err = st.SetPrintCodeHash(ctx, userID, hash(code))
 		switch {
 		case ErrorCode(err) == ECONFLICT:
 			continue // taken between the check and the write: draw again
 		case err != nil:
 			return "", err
-		case !ok:
-			return "", nil
 		}
 		return code, nil
 	}
-	return "", Errorf(ECONFLICT, "every print code drawn was taken by another user meanwhile; try again")
+	return "", errTakenMeanwhile()
+}
+
+// writeRounds is how many times a code taken between the check and the
+// write is drawn again.
+const writeRounds = 5
+
+func errTakenMeanwhile() *Error {
+	return Errorf(ECONFLICT, "every print code drawn was taken by another user meanwhile; try again")
 }

@@ -141,22 +141,23 @@ func (s *Server) newPrintCodes(w http.ResponseWriter, r *http.Request) {
 	// meanwhile: a code set and never shown would have to be made again.
 	ctx := context.WithoutCancel(r.Context())
 	issued := []issuedCode{}
-	for _, u := range users {
-		code, err := roster.AssignFirstPrintCode(ctx, s.Store, s.HashCode, u.ID, length)
-		if err != nil {
-			s.Log.Warn("print codes set in bulk, then stopped", "source", src.Name, "set", len(issued), "by", who(r).name(), "err", roster.ErrorMessage(err))
-			status, body := s.errorAnswer(r, err)
-			writeJSON(w, status, map[string]any{"error": body.Error,
-				"source": src.Name, "generated": len(issued), "codes": issued,
-				"note": "the codes listed were set before the error and are shown this once; the other users still have none"})
-			return
+	skipped, err := roster.AssignFirstPrintCodes(ctx, s.Store, s.HashCode, users, length, func(set []roster.IssuedPrintCode) error {
+		for _, c := range set {
+			issued = append(issued, issuedCode{Login: c.User.Login, Name: c.User.Name, Email: c.User.Email, Code: c.Code})
 		}
-		if code == "" {
-			continue // given a code meanwhile, by another admin or a sync
-		}
-		issued = append(issued, issuedCode{Login: u.Login, Name: u.Name, Email: u.Email, Code: code})
+		return nil
+	})
+	if err != nil {
+		s.Log.Warn("print codes set in bulk, then stopped", "source", src.Name, "set", len(issued), "skipped", len(skipped), "by", who(r).name(), "err", roster.ErrorMessage(err))
+		status, body := s.errorAnswer(r, err)
+		writeJSON(w, status, map[string]any{"error": body.Error,
+			"source": src.Name, "generated": len(issued), "codes": issued,
+			"note": "the codes listed were set before the error and are shown this once; the other users still have none"})
+		return
 	}
-	s.Log.Info("print codes set in bulk", "source", src.Name, "set", len(issued), "by", who(r).name())
+	// The users skipped got a code meanwhile (another admin, a sync), or
+	// were deleted.
+	s.Log.Info("print codes set in bulk", "source", src.Name, "set", len(issued), "skipped", len(skipped), "by", who(r).name())
 	out := map[string]any{"source": src.Name, "generated": len(issued), "codes": issued,
 		"note": "these codes are shown once; roster keeps only their keyed hashes. Users who had a code kept it."}
 	if src.WriteBack.PrintCode != "" {

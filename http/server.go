@@ -37,7 +37,6 @@ type Store interface {
 	UserByLogin(ctx context.Context, login string) (*roster.User, error)
 	UserToSignIn(ctx context.Context, login string) (*roster.User, error)
 	UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*roster.User, error)
-	SetFirstPrintCodeHash(ctx context.Context, userID int64, hash string) (bool, error)
 	UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error)
 	Groups(ctx context.Context) ([]*roster.GroupSummary, error)
 	Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error)
@@ -52,6 +51,7 @@ type Store interface {
 	AddCard(ctx context.Context, userID int64, card roster.Card) error
 	RemoveCard(ctx context.Context, userID int64, number string) error
 
+	roster.BulkPrintCodeStore
 	roster.LockoutStore
 }
 

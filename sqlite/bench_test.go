@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"testing"
 
@@ -37,4 +38,14 @@ func BenchmarkApplyCreate(b *testing.B) {
 	if _, total, err := db.FindUsers(ctx, sqlstore.UserFilter{Limit: 1}); err != nil || total != n {
 		b.Fatalf("%d users stored, %v; want %d", total, err, n)
 	}
+}
+
+// BenchmarkBulkPrintCodes gives 10,000 users of a fresh file a print code
+// each, batched as roster does and one user a transaction as it did
+// (storetest.BenchBulkPrintCodes).
+func BenchmarkBulkPrintCodes(b *testing.B) {
+	storetest.BenchBulkPrintCodes(b, func(t testing.TB) (*sqlstore.DB, *sql.DB) {
+		db, path, _ := open(t)
+		return db, raw(t, path)
+	})
 }

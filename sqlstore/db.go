@@ -81,10 +81,20 @@ type Dialect struct {
 }
 
 // in returns "col IN (?, ?, ...)" with vals as arguments, or, where the
-// database takes arrays, "col = ANY(?)" with one text array.
+// database takes arrays, "col = ANY(?)" with one array: of integers when
+// vals are int64, else of text.
 func (d *Dialect) in(col string, vals []any) (string, []any) {
 	if !d.Arrays {
 		return col + " IN (" + placeholders(len(vals)) + ")", vals
+	}
+	if len(vals) > 0 {
+		if _, ok := vals[0].(int64); ok {
+			arr := make([]int64, len(vals))
+			for i, v := range vals {
+				arr[i] = v.(int64)
+			}
+			return col + " = ANY(?)", []any{arr}
+		}
 	}
 	arr := make([]string, len(vals))
 	for i, v := range vals {

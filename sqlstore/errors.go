@@ -76,3 +76,15 @@ func errLeaseLost(source, holder string) *roster.Error {
 	return rosterError("RenewLease", roster.ECONFLICT,
 		"the roster node %s lost its lease of the source %s (it ran out, and another node may have taken over); this sync stops", holder, source)
 }
+
+func errNoPrintCodeHash(id int64) *roster.Error {
+	return rosterError("SetFirstPrintCodeHashes", roster.EINVALID, "the print code of user %d is empty", id)
+}
+
+func errPrintCodeUserTwice(id int64) *roster.Error {
+	return rosterError("SetFirstPrintCodeHashes", roster.EINVALID, "user %d is given two print codes in one batch", id)
+}
+
+func errPrintCodeTwice() *roster.Error {
+	return rosterError("SetFirstPrintCodeHashes", roster.EINVALID, "two users are given the same print code in one batch")
+}

@@ -44,11 +44,16 @@ func (a alsoScan) Scan(dest ...any) error { return a.row.Scan(append(dest, a.mor
 // UsersByPrintCodeHash returns the users whose print code has this keyed
 // hash: one, normally. Codes from a directory may repeat, and the caller
 // must then refuse rather than pick one. Aliases and cards are not loaded.
+//
+// The index of print codes holds only codes that are set. The query says
+// that the code is not empty, so that SQLite's planner, which cannot see
+// that of a parameter, uses the index instead of reading every user.
 func (db *DB) UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.User, error) {
 	if hash == "" {
 		return nil, nil
 	}
-	users, err := queryUsersOnly(ctx, hotQuerier{db.db}, `SELECT `+userColumns+` FROM users u WHERE u.print_code_hash = ? ORDER BY u.id LIMIT 10`, hash)
+	users, err := queryUsersOnly(ctx, hotQuerier{db.db}, `SELECT `+userColumns+` FROM users u
+		WHERE u.print_code_hash = ? AND u.print_code_hash <> '' ORDER BY u.id LIMIT 10`, hash)
 	if err != nil {
 		return nil, fmt.Errorf("store: users by print code: %w", err)
 	}
@@ -61,70 +66,28 @@ func (db *DB) UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.
 // Errors: ENOTFOUND when no user has the ID; ECONFLICT when another user
 // has the same code.
 func (db *DB) SetPrintCodeHash(ctx context.Context, userID int64, hash string) error {
-	_, err := db.setPrintCodeHash(ctx, userID, hash, false)
-	return err
-}
-
-// SetFirstPrintCodeHash gives a user who has no print code one, as its
-// keyed hash: a bulk generation. It sets nothing, and says so (false),
-// when the user has a code by now, from another admin or a sync.
-//
-// Errors: ENOTFOUND when no user has the ID; ECONFLICT when another user
-// has the same code.
-func (db *DB) SetFirstPrintCodeHash(ctx context.Context, userID int64, hash string) (bool, error) {
-	return db.setPrintCodeHash(ctx, userID, hash, true)
-}
-
-func (db *DB) setPrintCodeHash(ctx context.Context, userID int64, hash string, first bool) (set bool, err error) {
-	err = db.inTx(ctx, "set print code", func(t *tx) error {
+	return db.inTx(ctx, "set print code", func(t *tx) error {
 		if db.d.PrintCodeLock != "" {
 			if _, err := t.ExecContext(ctx, db.d.PrintCodeLock); err != nil {
 				return fmt.Errorf("store: set print code: %w", err)
 			}
 		}
 		var n int
-		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE print_code_hash = ? AND id <> ?`, hash, userID).Scan(&n); err != nil {
+		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM users
+			WHERE print_code_hash = ? AND print_code_hash <> '' AND id <> ?`, hash, userID).Scan(&n); err != nil {
 			return fmt.Errorf("store: set print code: %w", err)
 		}
 		if n > 0 {
 			return roster.Errorf(roster.ECONFLICT, "another user has this print code")
 		}
-		res, err := t.ExecContext(ctx, `UPDATE users SET print_code_hash = ?, updated_at = ? WHERE id = ? AND (? = 0 OR print_code_hash = '')`,
-			hash, timeValue(db.now()), userID, boolInt(first))
+		res, err := t.ExecContext(ctx, `UPDATE users SET print_code_hash = ?, updated_at = ? WHERE id = ?`,
+			hash, timeValue(db.now()), userID)
 		if err != nil {
 			return fmt.Errorf("store: set print code: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			set = true
-			return nil
-		}
-		var exists int
-		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&exists); err != nil {
-			return fmt.Errorf("store: set print code: %w", err)
-		}
-		if exists == 0 {
+		if n, _ := res.RowsAffected(); n == 0 {
 			return errUserNotFound("SetPrintCodeHash", userID)
 		}
-		return nil // it has a code by now
+		return nil
 	})
-	return set, err
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// UsersWithoutPrintCode returns the enabled users of a source that have no
-// print code, by login: those a bulk generation gives one. Cards and
-// aliases are not loaded.
-func (db *DB) UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*roster.User, error) {
-	users, err := queryUsersOnly(ctx, db.db, `SELECT `+userColumns+` FROM users u
-		WHERE u.source_id = ? AND u.print_code_hash = '' AND u.disabled = ? ORDER BY u.login, u.id`, sourceID, false)
-	if err != nil {
-		return nil, fmt.Errorf("store: users without a print code: %w", err)
-	}
-	return users, nil
 }

@@ -51,25 +51,43 @@ func runPrintCodes(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("cannot write the codes, so none was set: %w", w.Error())
 	}
 	set := 0
-	for _, u := range users {
-		// Written as soon as it is set: a code set and never shown would
-		// have to be made again. Output that fails stops the run.
-		code, err := roster.AssignFirstPrintCode(ctx, db, hash, u.ID, *length)
-		if err != nil {
-			return fmt.Errorf("%d print codes were set and printed above; then: %w", set, err)
+	var unshown error // the output's failure, which the codes of a batch met
+	// Each batch is printed as soon as it is set: a code set and never
+	// shown would have to be made again. Output that fails stops the run.
+	skipped, err := roster.AssignFirstPrintCodes(ctx, db, hash, users, *length, func(batch []roster.IssuedPrintCode) error {
+		for _, c := range batch {
+			w.Write([]string{spreadsheetSafe(c.User.Login), spreadsheetSafe(c.User.Name), spreadsheetSafe(c.User.Email), c.Code})
 		}
-		if code == "" {
-			continue // given a code meanwhile
-		}
-		w.Write([]string{spreadsheetSafe(u.Login), spreadsheetSafe(u.Name), spreadsheetSafe(u.Email), code})
 		if w.Flush(); w.Error() != nil {
-			return fmt.Errorf("the code of %s was set but could not be written (%v); give that user a new code: roster stopped after %d codes", u.Login, w.Error(), set)
+			unshown = errCodesNotShown(batch, w.Error(), set)
+			return unshown
 		}
-		set++
+		set += len(batch)
+		return nil
+	})
+	switch {
+	case unshown != nil:
+		return unshown
+	case err != nil:
+		return fmt.Errorf("%d print codes were set and printed above; then: %w", set, err)
 	}
-	a.log.Info("print codes set", "source", *source, "set", set)
+	a.log.Info("print codes set", "source", *source, "set", set, "skipped", len(skipped))
 	fmt.Fprintf(a.stderr, "roster print-codes: %d users of %s got a print code; users who had one kept it. The codes are printed this once.\n", set, *source)
 	return nil
+}
+
+// errCodesNotShown says which users got a code that could not be
+// printed: each needs a new one, by hand (a bulk run passes over them now).
+func errCodesNotShown(batch []roster.IssuedPrintCode, err error, before int) error {
+	if len(batch) == 1 {
+		return fmt.Errorf("the code of %s was set but could not be written (%v); give that user a new code: roster stopped after %d codes", batch[0].User.Login, err, before)
+	}
+	logins := make([]string, len(batch))
+	for i, c := range batch {
+		logins[i] = c.User.Login
+	}
+	return fmt.Errorf("the codes of %d users were set but could not be written (%v); give each a new code: roster stopped after %d codes. They are: %s",
+		len(batch), err, before, strings.Join(logins, ", "))
 }
 
 // spreadsheetSafe keeps a spreadsheet from reading a directory value as a

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,5 +74,51 @@ func TestPrintCodesForASource(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, nil, "print-codes", "-data", data, "-source", "corp", "-length", "3"); code != exitUsage {
 		t.Errorf("-length 3 = %d, want a usage error", code)
+	}
+}
+
+// failAfter is an output that takes its first n writes, then fails.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if f.n == 0 {
+		return 0, errors.New("no space left on device")
+	}
+	f.n--
+	return len(p), nil
+}
+
+// Codes set whose output fails are named, so that the admin can give
+// those users new codes: a second bulk run passes over them.
+func TestPrintCodesNameTheUsersWhoseCodesWereNotPrinted(t *testing.T) {
+	data := t.TempDir()
+	db, err := sqlite.Open(filepath.Join(data, "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	corp, _ := db.SourceID(ctx, "corp")
+	var changes []reconcile.Change
+	for _, login := range []string{"ann", "dan"} {
+		changes = append(changes, reconcile.Change{Kind: reconcile.Create, User: &roster.User{Anchor: login, DN: "CN=" + login, Login: login}})
+	}
+	if err := db.Apply(ctx, corp, changes); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	var stderr bytes.Buffer
+	code := run(ctx, []string{"print-codes", "-data", data, "-source", "corp"}, &failAfter{n: 1}, &stderr, func(string) string { return "" })
+	if code != exitFailure || !strings.Contains(stderr.String(), "the codes of 2 users were set but could not be written (no space left on device)") ||
+		!strings.Contains(stderr.String(), "They are: ann, dan") {
+		t.Fatalf("print-codes into a full disk = %d\n%s", code, stderr.String())
+	}
+	db, err = sqlite.Open(filepath.Join(data, "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if without, _ := db.UsersWithoutPrintCode(ctx, corp); len(without) != 0 {
+		t.Fatalf("%d users without a code; the message says both have one", len(without))
 	}
 }

@@ -56,25 +56,6 @@ func testIdentify(t *testing.T, o Opener) {
 	}
 	wantCode(t, db.SetPrintCodeHash(ctx, 999999, "hash-z"), roster.ENOTFOUND)
 
-	// A first code (bulk generation): only for a user who has none.
-	if set, err := db.SetFirstPrintCodeHash(ctx, carol.ID, "hash-first"); err != nil || set {
-		t.Fatalf("a first code for carol, who has one = %v, %v; want nothing set", set, err)
-	}
-	if us, _ := db.UsersByPrintCodeHash(ctx, "hash-c"); len(us) != 1 || us[0].ID != carol.ID {
-		t.Fatalf("carol's code after a refused first code finds %v", us)
-	}
-	dave := Create(t, db, corp, NewUser("dave"))[0]
-	_, err = db.SetFirstPrintCodeHash(ctx, dave.ID, "hash-c")
-	wantCode(t, err, roster.ECONFLICT)
-	if set, err := db.SetFirstPrintCodeHash(ctx, dave.ID, "hash-d"); err != nil || !set {
-		t.Fatalf("a first code for dave = %v, %v", set, err)
-	}
-	if set, _ := db.SetFirstPrintCodeHash(ctx, dave.ID, "hash-d2"); set {
-		t.Fatal("a second first code replaced dave's")
-	}
-	_, err = db.SetFirstPrintCodeHash(ctx, 999999, "hash-y")
-	wantCode(t, err, roster.ENOTFOUND)
-
 	// Terminal tokens can be made.
 	if tok, err := db.CreateToken(ctx, "release station 1", "term-hash", roster.ScopeTerminal); err != nil || tok.Scope != roster.ScopeTerminal {
 		t.Fatalf("CreateToken(terminal) = %+v, %v", tok, err)

@@ -61,6 +61,8 @@ func Run(t *testing.T, o Opener) {
 		{"Identify", testIdentify},
 		{"RemoveCard", testRemoveCard},
 		{"ApplyKeepsAPrintCodeSetMeanwhile", testApplyKeepsAPrintCodeSetMeanwhile},
+		{"SetFirstPrintCodeHashes", testSetFirstPrintCodeHashes},
+		{"AssignFirstPrintCodes", testAssignFirstPrintCodes},
 		{"Lockouts", testLockouts},
 		{"LockoutRace", testLockoutRace},
 		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},

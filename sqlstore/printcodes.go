@@ -1,0 +1,235 @@
+package sqlstore
+
+// Print codes in bulk (roster.AssignFirstPrintCodes): the users without
+// one, the check of many candidate codes at once, and the write of a
+// batch in one transaction.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rosterhq/roster"
+)
+
+var _ roster.BulkPrintCodeStore = (*DB)(nil)
+
+// UsersWithoutPrintCode returns the enabled users of a source that have no
+// print code, by login: those a bulk generation gives one. Cards and
+// aliases are not loaded.
+func (db *DB) UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*roster.User, error) {
+	users, err := queryUsersOnly(ctx, db.db, `SELECT `+userColumns+` FROM users u
+		WHERE u.source_id = ? AND u.print_code_hash = '' AND u.disabled = ? ORDER BY u.login, u.id`, sourceID, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: users without a print code: %w", err)
+	}
+	return users, nil
+}
+
+// PrintCodeHashesTaken returns those of hashes that some user has, of any
+// source, disabled or not, as a set: a bulk generation checks its
+// candidate codes with it, many in one query.
+func (db *DB) PrintCodeHashesTaken(ctx context.Context, hashes []string) (map[string]bool, error) {
+	taken := make(map[string]bool)
+	for start := 0; start < len(hashes); start += db.d.listBatch() {
+		holders, err := printCodeHolders(ctx, db.db, &db.d, hashes[start:min(start+db.d.listBatch(), len(hashes))])
+		if err != nil {
+			return nil, fmt.Errorf("store: print codes taken: %w", err)
+		}
+		for h := range holders {
+			taken[h] = true
+		}
+	}
+	return taken, nil
+}
+
+// SetFirstPrintCodeHashes gives each user who has no print code the hash
+// paired with it, all in one transaction (a bulk generation's batch), and
+// returns what became of each, in the order of codes:
+//
+//   - FirstCodeSet: the user had no code, and has this one now;
+//   - FirstCodeKept: the user has a code by now, from a sync or an admin,
+//     and keeps it;
+//   - FirstCodeTaken: another user has this hash; nothing is set, and the
+//     caller draws another code;
+//   - FirstCodeNoUser: no user has the ID (deleted meanwhile).
+//
+// Where the dialect has a PrintCodeLock, the transaction takes it first,
+// so that a code cannot be found free by two writers at once.
+//
+// Errors: EINVALID, and nothing set, when a hash is empty or a user ID or
+// a hash is listed twice.
+func (db *DB) SetFirstPrintCodeHashes(ctx context.Context, codes []roster.FirstPrintCode) ([]roster.FirstCodeResult, error) {
+	users := make(map[int64]bool, len(codes))
+	hashes := make(map[string]bool, len(codes))
+	for _, c := range codes {
+		switch {
+		case c.Hash == "":
+			return nil, errNoPrintCodeHash(c.UserID)
+		case users[c.UserID]:
+			return nil, errPrintCodeUserTwice(c.UserID)
+		case hashes[c.Hash]:
+			return nil, errPrintCodeTwice()
+		}
+		users[c.UserID], hashes[c.Hash] = true, true
+	}
+	out := make([]roster.FirstCodeResult, len(codes))
+	if len(codes) == 0 {
+		return out, nil
+	}
+	now := timeValue(db.now())
+	err := db.inTx(ctx, "set print codes", func(t *tx) error {
+		if db.d.PrintCodeLock != "" {
+			if _, err := t.ExecContext(ctx, db.d.PrintCodeLock); err != nil {
+				return fmt.Errorf("store: set print codes: %w", err)
+			}
+		}
+		n := db.d.listBatch()
+		for start := 0; start < len(codes); start += n {
+			end := min(start+n, len(codes))
+			if err := setFirstCodes(ctx, t, codes[start:end], out[start:end], now); err != nil {
+				return fmt.Errorf("store: set print codes: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// setFirstCodes writes codes, at most a listBatch, inside SetFirstPrintCodeHashes'
+// transaction, and records in out what became of each.
+func setFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode, out []roster.FirstCodeResult, now any) error {
+	hashes := make([]string, len(codes))
+	for i, c := range codes {
+		hashes[i] = c.Hash
+	}
+	holders, err := printCodeHolders(ctx, t, t.d, hashes)
+	if err != nil {
+		return err
+	}
+	var write []int // indexes of codes no other user has
+	for i, c := range codes {
+		for _, id := range holders[c.Hash] {
+			if id != c.UserID {
+				out[i] = roster.FirstCodeTaken
+			}
+		}
+		if out[i] == 0 {
+			write = append(write, i)
+		}
+	}
+	if len(write) == 0 {
+		return nil
+	}
+	set, err := updateFirstCodes(ctx, t, codes, write, now)
+	if err != nil {
+		return err
+	}
+	var unset []any
+	for _, i := range write {
+		if set[codes[i].UserID] {
+			out[i] = roster.FirstCodeSet
+		} else {
+			unset = append(unset, codes[i].UserID)
+		}
+	}
+	if len(unset) == 0 {
+		return nil
+	}
+	// Not set: the user has a code by now, or is gone.
+	cond, args := t.d.in("id", unset)
+	exists, err := queryIDs(ctx, t, `SELECT id FROM users WHERE `+cond, args...)
+	if err != nil {
+		return err
+	}
+	for _, i := range write {
+		switch {
+		case out[i] != 0:
+		case exists[codes[i].UserID]:
+			out[i] = roster.FirstCodeKept
+		default:
+			out[i] = roster.FirstCodeNoUser
+		}
+	}
+	return nil
+}
+
+// updateFirstCodes sets the hashes of codes[write] on the users that have
+// no code, in one statement, and returns the IDs of the users it set.
+// Where the database takes arrays, the pairs go as two arrays (unnest).
+func updateFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode, write []int, now any) (map[int64]bool, error) {
+	if t.d.Arrays {
+		ids, hashes := make([]int64, len(write)), make([]string, len(write))
+		for j, i := range write {
+			ids[j], hashes[j] = codes[i].UserID, codes[i].Hash
+		}
+		return queryIDs(ctx, t, `UPDATE users SET print_code_hash = v.hash, updated_at = ?
+			FROM unnest(?::bigint[], ?::text[]) AS v(id, hash)
+			WHERE users.id = v.id AND users.print_code_hash = '' RETURNING users.id`, now, ids, hashes)
+	}
+	args := make([]any, 0, 2*len(write)+1)
+	for _, i := range write {
+		args = append(args, codes[i].UserID, codes[i].Hash)
+	}
+	return queryIDs(ctx, t, `WITH v(id, hash) AS (VALUES `+values(len(write), 2)+`)
+		UPDATE users SET print_code_hash = v.hash, updated_at = ?
+		FROM v WHERE users.id = v.id AND users.print_code_hash = '' RETURNING users.id`, append(args, now)...)
+}
+
+// printCodeHolders returns, for each of hashes that users have, the IDs of
+// those users (a directory may give two users one code).
+func printCodeHolders(ctx context.Context, q querier, d *Dialect, hashes []string) (map[string][]int64, error) {
+	vals := make([]any, len(hashes))
+	for i, h := range hashes {
+		vals[i] = h
+	}
+	cond, args := d.in("print_code_hash", vals)
+	// Not empty: the index holds only codes that are set (see
+	// UsersByPrintCodeHash).
+	rows, err := q.QueryContext(ctx, `SELECT id, print_code_hash FROM users WHERE `+cond+` AND print_code_hash <> ''`, args...)
+	if err != nil {
+		return nil, err
+	}
+	holders := make(map[string][]int64)
+	for rows.Next() {
+		var id int64
+		var h string
+		if err := rows.Scan(&id, &h); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		holders[h] = append(holders[h], id)
+	}
+	return holders, closeRows(rows)
+}
+
+// queryIDs runs a query whose rows are one ID each, and returns them as a
+// set.
+func queryIDs(ctx context.Context, q querier, query string, args ...any) (map[int64]bool, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[int64]bool)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids[id] = true
+	}
+	return ids, closeRows(rows)
+}
+
+// listBatch is how many values one statement takes in a list: maxParams
+// bound one by one, or, where the database takes arrays, as many as a
+// batched write (the list is one parameter).
+func (d *Dialect) listBatch() int {
+	if d.Arrays {
+		return arrayBatch
+	}
+	return maxParams
+}
