@@ -32,7 +32,7 @@ test: lab check
 	# 4 minutes on 2 cores): cmd/roster's tests take about 12 minutes.
 	ROSTER_REQUIRE_LAB=1 $(GO) test -race -count=1 -timeout 45m ./...
 
-# ---- Releases (packaging/README-install.md) ----
+# ---- Releases (the README's Install section) ----
 #
 # make release: static binaries of the commit HEAD (no cgo, paths
 # trimmed, version and commit stamped) for PLATFORMS, into dist/, with

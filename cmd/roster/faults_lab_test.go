@@ -123,7 +123,9 @@ func (fl *faultLab) other(t *testing.T, kind faultproxy.Kind, clean, incremental
 // What a failed run's reason must say for each fault: what happened to
 // the connection.
 var (
-	causeFIN = regexp.MustCompile(`(?i)closed|hung up|EOF|ended`)
+	// A FIN can come back as a reset: the client writes on after the
+	// directory closed its side, and the kernel answers that with RST.
+	causeFIN = regexp.MustCompile(`(?i)closed|hung up|EOF|ended|reset`)
 	causeRST = regexp.MustCompile(`(?i)reset|hung up`)
 	causeCut = regexp.MustCompile(`(?i)closed|hung up|EOF|ended|TLS`)
 	causeTLS = regexp.MustCompile(`TLS`)
