@@ -17,9 +17,13 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +36,13 @@ import (
 //
 // Errors: EINVALID when the data holds no readable certificate.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	return parseCertificates(data, x509.ParseCertificate)
+}
+
+// parseCertificates is ParseCertificates with the parser of each
+// certificate given: x509.ParseCertificate, or parseCertificate to check
+// a certificate whose serial is negative.
+func parseCertificates(data []byte, parse func([]byte) (*x509.Certificate, error)) ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
 	rest := data
 	for {
@@ -43,7 +54,7 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
-		c, err := x509.ParseCertificate(block.Bytes)
+		c, err := parse(block.Bytes)
 		if err != nil {
 			return nil, &roster.Error{Code: roster.EINVALID, Op: "pfx.ParseCertificates", Err: err,
 				Message: "the file holds a certificate that cannot be read: " + certParseReason(err)}
@@ -51,7 +62,7 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 		out = append(out, c)
 	}
 	if len(out) == 0 && !bytes.Contains(data, []byte("-----BEGIN")) {
-		if c, err := x509.ParseCertificate(data); err == nil {
+		if c, err := parse(data); err == nil {
 			out = append(out, c)
 		}
 	}
@@ -67,6 +78,74 @@ func certParseReason(err error) string {
 		return "its serial number is negative, which current software refuses; issue a new certificate"
 	}
 	return err.Error()
+}
+
+// parseCertificate reads a certificate as x509.ParseCertificate does,
+// and also one whose serial number is negative, which Go refuses since
+// 1.23 but Windows and older tools wrote. Go's own switch for those,
+// GODEBUG=x509negativeserial=1, holds for a whole process, and would let
+// roster's LDAP client and console trust such certificates too; so only
+// the checks read them, here: the serial is set aside for the parse, and
+// put back. CRT-14 then fails the certificate, and every other rule runs.
+func parseCertificate(der []byte) (*x509.Certificate, error) {
+	c, err := x509.ParseCertificate(der)
+	if err == nil || !strings.Contains(err.Error(), "negative serial") {
+		return c, err
+	}
+	serial, positive, err2 := withPositiveSerial(der)
+	if err2 != nil {
+		return nil, err
+	}
+	c, err = x509.ParseCertificate(positive)
+	if err != nil {
+		return nil, err
+	}
+	// Raw and RawTBSCertificate are what the issuer signed and what the
+	// fingerprints are of: the original bytes.
+	var cert struct{ TBS asn1.RawValue }
+	if _, err := asn1.Unmarshal(der, &cert); err != nil {
+		return nil, err
+	}
+	c.Raw, c.RawTBSCertificate, c.SerialNumber = der, cert.TBS.FullBytes, serial
+	return c, nil
+}
+
+// withPositiveSerial returns a certificate's serial number, and the
+// certificate re-encoded with the serial 1 in its place.
+func withPositiveSerial(der []byte) (*big.Int, []byte, error) {
+	var cert struct {
+		TBS       asn1.RawValue
+		Algorithm asn1.RawValue
+		Signature asn1.RawValue
+	}
+	if rest, err := asn1.Unmarshal(der, &cert); err != nil || len(rest) > 0 {
+		return nil, nil, errors.New("not a certificate")
+	}
+	fields := cert.TBS.Bytes
+	var head []byte // the explicit [0] version, when present
+	var first asn1.RawValue
+	rest, err := asn1.Unmarshal(fields, &first)
+	if err != nil {
+		return nil, nil, err
+	}
+	if first.Class == asn1.ClassContextSpecific && first.Tag == 0 {
+		head = first.FullBytes
+		fields = rest
+	}
+	var serial *big.Int
+	rest, err = asn1.Unmarshal(fields, &serial)
+	if err != nil {
+		return nil, nil, err
+	}
+	one, _ := asn1.Marshal(1)
+	tbs, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true,
+		Bytes: slices.Concat(head, one, rest)})
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true,
+		Bytes: slices.Concat(tbs, cert.Algorithm.FullBytes, cert.Signature.FullBytes)})
+	return serial, out, err
 }
 
 // Fingerprint returns a certificate's SHA-256 fingerprint as upper-case
@@ -124,10 +203,22 @@ func Summarize(c *x509.Certificate, now time.Time) *Summary {
 	}
 }
 
-// DaysLeft is the number of whole days until c expires; negative once it
-// has.
+// DaysLeft counts the calendar days (UTC) from now to the day c expires:
+// 0 on its last day, negative once that day has passed. It counts dates,
+// not a time.Duration, which ends in 2262: a certificate valid to 3014
+// has about 360,000 days left, not the 106,751 a Duration holds.
 func DaysLeft(c *x509.Certificate, now time.Time) int {
-	return int(c.NotAfter.Sub(now).Hours() / 24)
+	return dayNumber(c.NotAfter) - dayNumber(now)
+}
+
+// dayNumber numbers the UTC calendar day of t, from 1970-01-01.
+func dayNumber(t time.Time) int {
+	s := t.Unix()
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
+	}
+	return int(d)
 }
 
 // KeyDescription names the key type and size, such as "RSA 2048".

@@ -119,7 +119,7 @@ func asCertificates(data []byte) ([]*x509.Certificate, error, bool) {
 		if !bytes.Contains(data, []byte("-----BEGIN CERTIFICATE-----")) {
 			return nil, errPEMWithoutCertificate, true
 		}
-		certs, err := ParseCertificates(data)
+		certs, err := parseCertificates(data, parseCertificate)
 		return certs, err, true
 	}
 	var shape struct {
@@ -129,7 +129,7 @@ func asCertificates(data []byte) ([]*x509.Certificate, error, bool) {
 	if _, err := asn1.Unmarshal(data, &shape); err != nil || shape.TBS.Tag != asn1.TagSequence {
 		return nil, nil, false // not a certificate: read it as a PFX
 	}
-	c, err := x509.ParseCertificate(data)
+	c, err := parseCertificate(data)
 	if err != nil {
 		return nil, errors.New(certParseReason(err)), true
 	}
@@ -147,71 +147,76 @@ func checkPFX(data []byte, opt Options) *Report {
 		r.skipRest("the file could not be read (PFX-01)")
 		return r
 	}
-	r.add("PFX-06", rulePFX06(st))
-
+	r.add("PFX-09", rulePFX09(st))
+	der, _, _ := splitPFX(data)
 	// PFX-02 is about the file, not about what the admin typed: a file
 	// that opens with an empty password is not protected.
-	c, err := Decode(data, "")
+	o, err := openPFX(der, "")
 	switch {
-	case err == nil:
+	case err == nil || passwordAccepted(err):
 		r.add("PFX-02", rulePFX02(false))
-		r.add("PFX-07", skip("the file has no password"))
+		r.add("PFX-07", skip("the file has no password, so there are no password characters to check"))
 		r.add("PFX-03", pass("the file opens, without a password"))
 	case failedRule(err) != "PFX-03":
-		// Unreadable for another reason than the password.
-		r.add("PFX-02", skip("the file could not be opened"))
-		return r.decodeFailed(err)
+		// Not even an empty password can be tried: the file is damaged,
+		// or protected in a way roster does not read.
+		r.Results[0] = result("PFX-01", rulePFX01(err))
+		r.add("PFX-06", rulePFX06(st, nil))
+		r.skipRest("the file could not be opened to see inside (PFX-01)")
+		return r
 	default:
 		r.add("PFX-02", rulePFX02(true))
 		if !bmpOnly(pw.Reveal()) {
 			r.add("PFX-07", rulePFX07(false))
-			r.skipRest("the password cannot be used (PFX-07)")
+			r.add("PFX-06", rulePFX06(st, nil))
+			r.skipRest("the password cannot be used (PFX-07), and the file cannot be opened without it")
 			return r
 		}
 		r.add("PFX-07", rulePFX07(true))
-		if c, err = Decode(data, pw); err != nil {
-			if failedRule(err) == "PFX-03" {
-				r.add("PFX-03", rulePFX03(err, pw.IsSet()))
-				r.skipRest("the password does not open the file (PFX-03)")
-				return r
-			}
-			r.add("PFX-03", rulePFX03(nil, true))
-			return r.decodeFailed(err)
+		if o, err = openPFX(der, pw); err != nil && failedRule(err) == "PFX-03" {
+			r.add("PFX-03", rulePFX03(err, pw.IsSet()))
+			r.add("PFX-06", rulePFX06(st, nil))
+			r.skipRest("the password does not open the file (PFX-03), and what it protects cannot be read without it")
+			return r
 		}
 		r.add("PFX-03", rulePFX03(nil, true))
 	}
-	r.add("PFX-04", rulePFX04(nil))
-	r.add("PFX-05", rulePFX05(c))
-	if c.KeyMatches {
-		r.add("PFX-08", rulePFX08(c))
-	} else {
-		r.add("PFX-08", skip("no certificate matches the key (PFX-05)"))
+	var f *found
+	if err == nil {
+		f, err = o.sort()
 	}
-	certRules(r, c.Leaf, c.Others, opt, false)
-	return r
-}
-
-// decodeFailed reports a decode failure under the rule it breaks.
-func (r *Report) decodeFailed(err error) *Report {
-	switch failedRule(err) {
-	case "PFX-04":
-		r.add("PFX-04", rulePFX04(err))
-	default:
+	if err != nil {
 		r.Results[0] = result("PFX-01", rulePFX01(err))
+		r.add("PFX-06", rulePFX06(st, nil))
+		r.skipRest("the PFX could not be opened (PFX-01)")
+		return r
 	}
-	r.skipRest("the PFX could not be opened")
+	r.add("PFX-06", rulePFX06(st, o))
+	r.add("PFX-04", rulePFX04(f))
+	ci, ki := f.server()
+	switch {
+	case len(f.keys) == 0:
+		r.add("PFX-05", skip("the file holds no private key (PFX-04)"))
+		r.add("PFX-08", skip("the file holds no private key to tell the server certificate by (PFX-04)"))
+	case ci < 0:
+		r.add("PFX-05", skip("the file holds no certificate"))
+		r.add("PFX-08", skip("the file holds no certificate"))
+	case ki < 0:
+		r.add("PFX-05", rulePFX05(f.certs[ci], false))
+		r.add("PFX-08", skip("no certificate matches the key (PFX-05)"))
+	default:
+		r.add("PFX-05", rulePFX05(f.certs[ci], true))
+		r.add("PFX-08", rulePFX08(f.certs[ci], f.certs, ci == 0))
+	}
+	if ci < 0 {
+		r.skipRest("the file holds no certificate")
+		return r
+	}
+	certRules(r, f.certs[ci], slices.Delete(slices.Clone(f.certs), ci, ci+1), opt, false)
 	return r
 }
 
-func failedRule(err error) string {
-	var df *decodeFailure
-	if errors.As(err, &df) {
-		return df.rule
-	}
-	return "PFX-01"
-}
-
-// certRules runs CRT-01 to CRT-13 and the domain rules on a leaf.
+// certRules runs CRT-01 to CRT-14 and the domain rules on a leaf.
 func certRules(r *Report, leaf *x509.Certificate, others []*x509.Certificate, opt Options, served bool) {
 	r.Certificate = Summarize(leaf, opt.Now)
 	for _, o := range others {
@@ -237,10 +242,11 @@ func certRules(r *Report, leaf *x509.Certificate, others []*x509.Certificate, op
 	r.add("CRT-11", ruleCRT11(leaf))
 	r.add("CRT-12", ruleCRT12(leaf))
 	if served {
-		r.add("CRT-13", ruleCRT13Chain(append([]*x509.Certificate{leaf}, others...)))
+		r.add("CRT-13", ruleCRT13Chain(append([]*x509.Certificate{leaf}, others...), opt.Now))
 	} else {
 		r.add("CRT-13", ruleCRT13File(leaf, others, opt.Now))
 	}
+	r.add("CRT-14", ruleCRT14(leaf))
 	r.add("DOM-01", ruleDOM01(r.Domain))
 	r.add("DOM-03", ruleDOM03(r.Domain))
 	r.sort()

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -186,9 +187,10 @@ func TestBadInputsFailTheirOwnRule(t *testing.T) {
 		{"a key that belongs to another certificate", pfxOf(good().make(t), keyOther), Options{Password: testPassword}, "PFX-05", "does not belong", ""},
 		{"an AES-encrypted PFX", encode(t, pkcs12.Modern2023, key2048, good().make(t), nil, testPassword), Options{Password: testPassword}, "PFX-06", "AES256-SHA256", ""},
 		{"an ECDSA key", pfxOf(with(func(s *spec) { s.key, s.sigAlg = keyEC, x509.ECDSAWithSHA256 }), keyEC), Options{Password: testPassword}, "CRT-01", "ECDSA P-256", ""},
-		{"a SHA-1 signature", pfxOf(with(func(s *spec) { s.sigAlg = x509.SHA1WithRSA }), key2048), Options{Password: testPassword}, "CRT-11", "SHA1-RSA", ""},
+		{"a CA-issued SHA-1 signature", pfxOf(with(func(s *spec) { s.sigAlg, s.issuer, s.issuerKey = x509.SHA1WithRSA, ca, keyOther }), key2048), Options{Password: testPassword}, "CRT-11", "SHA1-RSA, a broken hash", ""},
+		{"a self-signed SHA-1 signature", pfxOf(with(func(s *spec) { s.sigAlg = x509.SHA1WithRSA }), key2048), Options{Password: testPassword}, "CRT-11", "self-signed with SHA1-RSA", Warn},
 		{"a chain stored root first", encode(t, pkcs12.LegacyDES, key2048, ca, []*x509.Certificate{leaf}, testPassword), Options{Password: testPassword}, "PFX-08", "stored CA first", ""},
-		{"a CA-issued certificate without its CA", pfxOf(leaf, key2048), Options{Password: testPassword}, "CRT-13", "chain is incomplete", Warn},
+		{"a CA-issued certificate without its CA", pfxOf(leaf, key2048), Options{Password: testPassword}, "CRT-13", "the chain is missing", Warn},
 		{"an onmicrosoft.com domain", pfxOf(with(func(s *spec) { s.cn, s.sans = "*.contoso.onmicrosoft.com", []string{"*.contoso.onmicrosoft.com"} }), key2048), Options{Password: testPassword}, "DOM-01", "no public CA will issue", Warn},
 		{"a domain prefix over 15 characters", pfxOf(with(func(s *spec) { s.cn, s.sans = "*.averyveryverylongname.com", []string{"*.averyveryverylongname.com"} }), key2048), Options{Password: testPassword}, "DOM-03", "at most 15", Warn},
 		{"no DNS name for the domain itself", pfxOf(with(func(s *spec) { s.sans = []string{"*.corp.test"} }), key2048), Options{Password: testPassword}, "CRT-05", "do not include corp.test itself", Warn},
@@ -375,5 +377,119 @@ func TestHugeIterationCountsAreRefused(t *testing.T) {
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("refusing took %s", took)
+	}
+}
+
+// chainOf returns a root CA, an issuing CA it signed and a server
+// certificate the issuing CA signed; change adjusts the issuing CA.
+func chainOf(t *testing.T, change func(*spec)) (root, inter, leaf *x509.Certificate) {
+	t.Helper()
+	root = spec{key: keyOther, cn: "Corp Root CA", ku: x509.KeyUsageCertSign, notBefore: now.AddDate(-1, 0, 0),
+		notAfter: now.AddDate(5, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true}.make(t)
+	is := spec{key: keyEC, cn: "Corp Issuing CA", ku: x509.KeyUsageCertSign, notBefore: now.AddDate(-1, 0, 0),
+		notAfter: now.AddDate(3, 0, 0), sigAlg: x509.SHA256WithRSA, isCA: true, issuer: root, issuerKey: keyOther}
+	if change != nil {
+		change(&is)
+	}
+	inter = is.make(t)
+	s := good()
+	s.sigAlg, s.issuer, s.issuerKey = x509.ECDSAWithSHA256, inter, keyEC
+	return root, inter, s.make(t)
+}
+
+// CRT-13 tells a missing chain from one that is there and does not
+// verify, and says why.
+func TestCertCRT13NamesTheCause(t *testing.T) {
+	keys(t)
+	root, inter, leaf := chainOf(t, nil)
+	oldRoot, oldInter, oldLeaf := chainOf(t, func(s *spec) { s.notBefore, s.notAfter = now.AddDate(-3, 0, 0), now.AddDate(0, 0, -1) })
+	sha1Leaf := func() *x509.Certificate {
+		s := good()
+		s.sigAlg, s.issuer, s.issuerKey = x509.SHA1WithRSA, root, keyOther
+		return s.make(t)
+	}()
+	served := []struct {
+		name  string
+		chain []*x509.Certificate
+		st    Status
+		want  string
+	}{
+		{"a chain sent in order", []*x509.Certificate{leaf, inter, root}, Pass, "each signed by the next"},
+		{"a chain without its root, which clients hold", []*x509.Certificate{leaf, inter}, Pass, "each signed by the next"},
+		{"a chain sent in the wrong order", []*x509.Certificate{leaf, root, inter}, Warn, "wrong order: *.corp.test was issued by Corp Issuing CA, which it sends in position 3"},
+		{"a certificate alone", []*x509.Certificate{leaf}, Warn, "sends only its own certificate"},
+		{"a chain with a stranger", []*x509.Certificate{leaf, good().make(t)}, Warn, "is not signed by the next certificate"},
+		{"an expired issuing CA", []*x509.Certificate{oldLeaf, oldInter, oldRoot}, Warn, "the CA certificate Corp Issuing CA expired on 2026-11-24"},
+		{"a SHA-1 CA signature", []*x509.Certificate{sha1Leaf, root}, Warn, "*.corp.test (SHA1-RSA) use a broken hash"},
+		{"a self-signed certificate alone", []*x509.Certificate{good().make(t)}, Pass, "chain of 1"},
+	}
+	for _, tt := range served {
+		t.Run("served: "+tt.name, func(t *testing.T) {
+			res := status(CheckChain(tt.chain, Options{Now: now}), "CRT-13")
+			if res.Status != tt.st || !strings.Contains(res.Message, tt.want) || (tt.st != Pass && res.Fix == "") {
+				t.Fatalf("CRT-13 = %s %q (fix %q), want %s with %q", res.Status, res.Message, res.Fix, tt.st, tt.want)
+			}
+		})
+	}
+	files := []struct {
+		name  string
+		certs []*x509.Certificate // after the leaf
+		leaf  *x509.Certificate
+		key   crypto.PrivateKey
+		st    Status
+		want  string
+	}{
+		{"the whole chain", []*x509.Certificate{inter, root}, leaf, key2048, Pass, "the chain up to Corp Root CA is in the file, and verifies"},
+		{"the whole chain, root first", []*x509.Certificate{root, inter}, leaf, key2048, Pass, "verifies"},
+		{"no CA at all", nil, leaf, key2048, Warn, "the chain is missing: the file holds no certificate of *.corp.test's issuer Corp Issuing CA"},
+		{"no root", []*x509.Certificate{inter}, leaf, key2048, Warn, "the chain is incomplete: the file holds it up to Corp Issuing CA, but not Corp Root CA"},
+		{"an expired issuing CA", []*x509.Certificate{oldInter, oldRoot}, oldLeaf, key2048, Warn, "is in the file, but does not verify: the CA certificate Corp Issuing CA expired on 2026-11-24"},
+		{"a SHA-1 CA signature", []*x509.Certificate{root}, sha1Leaf, key2048, Warn, "is in the file, but does not verify: the CA signatures on *.corp.test (SHA1-RSA)"},
+	}
+	for _, tt := range files {
+		t.Run("in a file: "+tt.name, func(t *testing.T) {
+			r := CheckFile(encode(t, pkcs12.LegacyDES, tt.key, tt.leaf, tt.certs, testPassword), Options{Password: testPassword, Now: now})
+			res := status(r, "CRT-13")
+			if res.Status != tt.st || !strings.Contains(res.Message, tt.want) || (tt.st != Pass && res.Fix == "") {
+				t.Fatalf("CRT-13 = %s %q (fix %q), want %s with %q", res.Status, res.Message, res.Fix, tt.st, tt.want)
+			}
+		})
+	}
+}
+
+// Days left are counted in calendar days, far beyond what a
+// time.Duration holds.
+func TestCertDaysLeftCountsCalendarDays(t *testing.T) {
+	tests := []struct {
+		name     string
+		now, end time.Time
+		want     int
+	}{
+		{"valid to 3014", now, time.Date(3014, 7, 25, 22, 34, 49, 0, time.UTC), 360736},
+		{"later today", time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC), 0},
+		{"just after midnight tomorrow", time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC), time.Date(2026, 11, 26, 0, 30, 0, 0, time.UTC), 1},
+		{"yesterday", now, now.AddDate(0, 0, -1), -1},
+		{"a year, across a leap day", time.Date(2027, 11, 25, 12, 0, 0, 0, time.UTC), time.Date(2028, 11, 25, 12, 0, 0, 0, time.UTC), 366},
+		{"before 1970", time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), time.Date(1970, 1, 1, 1, 0, 0, 0, time.UTC), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DaysLeft(&x509.Certificate{NotAfter: tt.end}, tt.now); got != tt.want {
+				t.Fatalf("DaysLeft = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// The README's rule table lists every rule roster checks.
+func TestPFXReadmeTableListsEveryRule(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skipf("no README: %v", err)
+	}
+	for _, ti := range titles {
+		if ti.id != "CER-01" && !strings.Contains(string(b), "| "+ti.id+" | ") {
+			t.Errorf("the README's table of `roster cert check` rules lacks %s (%s)", ti.id, ti.title)
+		}
 	}
 }

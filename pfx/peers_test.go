@@ -109,13 +109,24 @@ func TestOpenSSLFiles(t *testing.T) {
 	}
 }
 
-func TestOpenSSLSHA1CertificateFailsCRT11(t *testing.T) {
+// SHA-1 fails on a CA-issued certificate, whose CA's signature clients
+// check, and warns on a self-signed one, which they trust as it is.
+func TestOpenSSLSHA1CertificatesCRT11(t *testing.T) {
 	labenv.RequireCommands(t, "openssl")
 	dir := t.TempDir()
 	opensslCert(t, dir, "-sha1")
 	r := checkFile(t, filepath.Join(dir, "c.pem"))
-	if res := result(r, "CRT-11"); res.Status != pfx.Fail || !strings.Contains(res.Message, "SHA1") {
-		t.Fatalf("CRT-11 = %s %q, want a SHA-1 failure", res.Status, res.Message)
+	if res := result(r, "CRT-11"); res.Status != pfx.Warn || !strings.Contains(res.Message, "self-signed with SHA1-RSA") {
+		t.Fatalf("self-signed: CRT-11 = %s %q, want a SHA-1 warning", res.Status, res.Message)
+	}
+	run(t, dir, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+		"-days", "365", "-subj", "/CN=Corp SHA-1 CA", "-sha1")
+	run(t, dir, "openssl", "req", "-new", "-key", "k.pem", "-subj", "/CN=*.corp.test", "-out", "leaf.csr")
+	run(t, dir, "openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "7",
+		"-days", "200", "-sha1", "-out", "leaf.pem")
+	r = checkFile(t, filepath.Join(dir, "leaf.pem"))
+	if res := result(r, "CRT-11"); res.Status != pfx.Fail || !strings.Contains(res.Message, "SHA1-RSA, a broken hash") {
+		t.Fatalf("CA-issued: CRT-11 = %s %q, want a SHA-1 failure", res.Status, res.Message)
 	}
 }
 

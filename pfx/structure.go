@@ -5,6 +5,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -63,6 +64,11 @@ type Structure struct {
 	ShroudedKeys   []string // encryption of each shrouded key bag in plain data safes
 	EncryptedSafes []string // encryption of each encrypted safe (usually the certificates)
 	MAC            string   // MAC digest, or "" when the file has none
+	// Trailing is how many bytes follow the PKCS#12 structure. Windows'
+	// export can leave zeros there; Windows, OpenSSL and keytool ignore
+	// them, and so does roster.
+	Trailing     int
+	TrailingZero bool // every trailing byte is zero (true when there are none)
 }
 
 type pfxPDU struct {
@@ -154,8 +160,24 @@ func iterations(a pkix.AlgorithmIdentifier) int {
 	return 0
 }
 
-// ReadStructure reads the outer layers of a PFX.
-func ReadStructure(der []byte) (*Structure, error) {
+// splitPFX cuts a file after its outer DER structure: the PFX, and what
+// follows it.
+func splitPFX(data []byte) (der, trailing []byte, err error) {
+	var outer asn1.RawValue
+	rest, err := asn1.Unmarshal(data, &outer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errNotPFX, err)
+	}
+	return data[:len(data)-len(rest)], rest, nil
+}
+
+// ReadStructure reads the outer layers of a PFX. Bytes after the outer
+// DER structure are cut off first, and counted in Trailing.
+func ReadStructure(data []byte) (*Structure, error) {
+	der, trailing, err := splitPFX(data)
+	if err != nil {
+		return nil, err
+	}
 	var pdu pfxPDU
 	if err := unmarshalAll(der, &pdu); err != nil {
 		return nil, fmt.Errorf("%w: %v", errNotPFX, err)
@@ -163,7 +185,7 @@ func ReadStructure(der []byte) (*Structure, error) {
 	if !pdu.AuthSafe.ContentType.Equal(oidData) {
 		return nil, fmt.Errorf("%w: the authenticated safe is %v, not data (public-key integrity mode is not supported)", errNotPFX, pdu.AuthSafe.ContentType)
 	}
-	st := &Structure{Version: pdu.Version}
+	st := &Structure{Version: pdu.Version, Trailing: len(trailing), TrailingZero: !slices.ContainsFunc(trailing, func(b byte) bool { return b != 0 })}
 	most := 0 // the largest iteration count of a key derivation
 	var authSafe []byte
 	if err := unmarshalAll(pdu.AuthSafe.Content.Bytes, &authSafe); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -157,7 +158,7 @@ func TestCertCheckExitStatusAndJSON(t *testing.T) {
 		Kind    string
 		Results []pfx.Result
 	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitFailure || r.Kind != "pfx" || len(r.Results) != 23 {
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitFailure || r.Kind != "pfx" || len(r.Results) != 25 {
 		t.Fatalf("check -json = %d, %v, %d results\n%s", code, err, len(r.Results), out)
 	}
 	if code, _, errOut := runCLI(t, env, "cert", "check", filepath.Join(dir, "missing.pfx")); code != exitUsage || !strings.Contains(errOut, "cannot read") {
@@ -166,6 +167,60 @@ func TestCertCheckExitStatusAndJSON(t *testing.T) {
 	if code, _, _ := runCLI(t, env, "cert", "check"); code != exitUsage {
 		t.Fatalf("check without a file = %d, want %d", code, exitUsage)
 	}
+}
+
+// The founding article exports its certificate from Windows as
+// TripleDES-SHA1. roster cert new writes that encoding, and so does
+// OpenSSL 3 with -legacy -descert: both files pass every rule.
+func TestCertNewAndItsOpenSSLLegacyReexportPassEveryRule(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte("Article-Flow-7\n"), 0o600)
+	if code, out, errOut := runCLI(t, nil, "cert", "new", "-domain", "aaddscontoso.com", "-out", dir, "-password-file", pwFile); code != exitOK {
+		t.Fatalf("cert new = %d\n%s%s", code, out, errOut)
+	}
+	passesEveryRule := func(t *testing.T, path string) {
+		t.Helper()
+		code, out, errOut := runCLI(t, nil, "cert", "check", path, "-domain", "aaddscontoso.com", "-password-file", pwFile, "-json")
+		var r pfx.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitOK {
+			t.Fatalf("cert check %s = %d, %v\n%s%s", path, code, err, out, errOut)
+		}
+		if len(r.Results) != 25 {
+			t.Errorf("%d rules reported", len(r.Results))
+		}
+		for _, res := range r.Results {
+			if res.Status != pfx.Pass {
+				t.Errorf("%s: %s %s: %s", filepath.Base(path), res.Rule, res.Status, res.Message)
+			}
+		}
+	}
+	pfxPath := filepath.Join(dir, "aaddscontoso.com.pfx")
+	passesEveryRule(t, pfxPath)
+
+	labenv.RequireCommands(t, "openssl")
+	if out, err := exec.Command("openssl", "list", "-providers", "-provider", "legacy").CombinedOutput(); err != nil {
+		if labenv.Required() {
+			t.Fatalf("openssl has no legacy provider, which -legacy needs: %v\n%s", err, out)
+		}
+		t.Skipf("openssl has no legacy provider, which -legacy needs (install OpenSSL 3's legacy module): %v", err)
+	}
+	pem, again := filepath.Join(dir, "all.pem"), filepath.Join(dir, "again.pfx")
+	for _, args := range [][]string{
+		{"pkcs12", "-in", pfxPath, "-passin", "file:" + pwFile, "-nodes", "-out", pem},
+		{"pkcs12", "-export", "-legacy", "-descert", "-in", pem, "-out", again, "-passout", "file:" + pwFile},
+	} {
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	info, err := exec.Command("openssl", "pkcs12", "-in", again, "-passin", "file:"+pwFile, "-info", "-noout").CombinedOutput()
+	for _, want := range []string{"MAC: sha1", "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC", "PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC"} {
+		if err != nil || !strings.Contains(string(info), want) {
+			t.Errorf("the re-export is not what -legacy -descert should write: no %q (%v)\n%s", want, err, info)
+		}
+	}
+	passesEveryRule(t, again)
 }
 
 func TestCertProbeTheLab(t *testing.T) {
