@@ -46,6 +46,9 @@ var errWrongPassword = errors.New("the password does not open the file")
 type password struct {
 	bmp  []byte
 	utf8 []byte
+	// budget is what is left of the iterations all the file's key
+	// derivations may run (maxTotalIterations), shared by the forms.
+	budget *int
 }
 
 // passwordForms gives the ways a file may have been keyed with pw. An
@@ -56,9 +59,10 @@ func passwordForms(pw string) []password {
 	for _, u := range utf16.Encode([]rune(pw)) {
 		bmp = append(bmp, byte(u>>8), byte(u))
 	}
-	forms := []password{{bmp: append(bmp, 0, 0), utf8: []byte(pw)}}
+	budget := maxTotalIterations
+	forms := []password{{bmp: append(bmp, 0, 0), utf8: []byte(pw), budget: &budget}}
 	if pw == "" {
-		forms = append(forms, password{})
+		forms = append(forms, password{budget: &budget})
 	}
 	return forms
 }
@@ -90,17 +94,30 @@ func unsupported(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errUnsupported, fmt.Sprintf(format, args...))
 }
 
-// checkIterations refuses a key derivation roster will not run: none at
-// all, or more than MaxIterations (see structure.go).
-func checkIterations(n int) error {
+// maxTotalIterations bounds the iterations of all of a file's key
+// derivations together, each hash block counted: a file of a thousand key
+// bags, each under MaxIterations, would otherwise keep a CPU busy for
+// hours. Windows' and OpenSSL's files spend about 20,000.
+const maxTotalIterations = 8 * MaxIterations
+
+// spend refuses a key derivation roster will not run: none at all, more
+// than MaxIterations (see structure.go), or more than what is left of the
+// file's budget, blocks being the hash blocks it derives.
+func (pw password) spend(iterations, blocks int) error {
 	switch {
-	case n < 1:
-		return fmt.Errorf("%w: a key derivation of %d iterations", errNotPFX, n)
-	case n > MaxIterations:
-		return unsupported("a key derivation of %d iterations, more than the %d roster runs", n, MaxIterations)
+	case iterations < 1:
+		return fmt.Errorf("%w: a key derivation of %d iterations", errNotPFX, iterations)
+	case iterations > MaxIterations:
+		return unsupported("a key derivation of %d iterations, more than the %d roster runs", iterations, MaxIterations)
+	case iterations*blocks > *pw.budget:
+		return unsupported("key derivations of more than %d iterations in all", maxTotalIterations)
 	}
+	*pw.budget -= iterations * blocks
 	return nil
 }
+
+// blocksOf is how many hash outputs of size make n bytes.
+func blocksOf(n, size int) int { return (n + size - 1) / size }
 
 // pkcs12Key derives size bytes from a password as RFC 7292 appendix B.2
 // does: id 1 for a cipher key, 2 for its IV, 3 for a MAC key.
@@ -156,7 +173,7 @@ func pkcs12Key(d digest, pw, salt []byte, id byte, iterations, size int) []byte 
 
 // pbkdf2Key runs PBKDF2 as its parameters say; keyLen is the length the
 // cipher or MAC needs, or 0 to take the parameters' own.
-func pbkdf2Key(kdf pkix.AlgorithmIdentifier, pw []byte, keyLen int) ([]byte, error) {
+func pbkdf2Key(kdf pkix.AlgorithmIdentifier, pw password, keyLen int) ([]byte, error) {
 	if !kdf.Algorithm.Equal(oidPBKDF2) {
 		return nil, unsupported("the key derivation %v (only PBKDF2 is defined for PKCS#12)", kdf.Algorithm)
 	}
@@ -166,9 +183,6 @@ func pbkdf2Key(kdf pkix.AlgorithmIdentifier, pw []byte, keyLen int) ([]byte, err
 	}
 	if p.Salt.Class != asn1.ClassUniversal || p.Salt.Tag != asn1.TagOctetString {
 		return nil, unsupported("a PBKDF2 salt that is not an octet string")
-	}
-	if err := checkIterations(p.Iterations); err != nil {
-		return nil, err
 	}
 	switch {
 	case keyLen == 0 && (p.KeyLength < 20 || p.KeyLength > 64):
@@ -185,7 +199,10 @@ func pbkdf2Key(kdf pkix.AlgorithmIdentifier, pw []byte, keyLen int) ([]byte, err
 			return nil, unsupported("the PBKDF2 function %v", p.PRF.Algorithm)
 		}
 	}
-	return pbkdf2.Key(prf.new, string(pw), p.Salt.Bytes, p.Iterations, keyLen)
+	if err := pw.spend(p.Iterations, blocksOf(keyLen, prf.new().Size())); err != nil {
+		return nil, err
+	}
+	return pbkdf2.Key(prf.new, string(pw.utf8), p.Salt.Bytes, p.Iterations, keyLen)
 }
 
 // verifyMAC checks a PFX's MAC over its authenticated safe.
@@ -205,7 +222,7 @@ func verifyMAC(md *macData, content []byte, pw password) error {
 			return unsupported("the PBMAC1 MAC %v", p.Scheme.Algorithm)
 		}
 		var err error
-		if key, err = pbkdf2Key(p.KDF, pw.utf8, 0); err != nil {
+		if key, err = pbkdf2Key(p.KDF, pw, 0); err != nil {
 			return err
 		}
 	} else {
@@ -213,7 +230,7 @@ func verifyMAC(md *macData, content []byte, pw password) error {
 		if d, ok = digestOf(md.Mac.Algorithm.Algorithm); !ok {
 			return unsupported("the MAC digest %v", md.Mac.Algorithm.Algorithm)
 		}
-		if err := checkIterations(md.Iterations); err != nil {
+		if err := pw.spend(md.Iterations, 1); err != nil {
 			return err
 		}
 		key = pkcs12Key(d, pw.bmp, md.Salt, 3, md.Iterations, d.new().Size())
@@ -270,33 +287,26 @@ func pkcs12Cipher(alg pkix.AlgorithmIdentifier, pw password) (cipher.Block, []by
 	if err := unmarshalAll(alg.Parameters.FullBytes, &p); err != nil {
 		return nil, nil, fmt.Errorf("%w: PBE parameters: %v", errNotPFX, err)
 	}
-	if err := checkIterations(p.Iterations); err != nil {
-		return nil, nil, err
-	}
-	sha := digest{sha1.New, 64}
-	derive := func(n int) (key, iv []byte) {
-		return pkcs12Key(sha, pw.bmp, p.Salt, 1, p.Iterations, n), pkcs12Key(sha, pw.bmp, p.Salt, 2, p.Iterations, 8)
-	}
-	var block cipher.Block
-	var key, iv []byte
-	var err error
+	var keyLen int
+	var newBlock func(key []byte) (cipher.Block, error)
 	switch alg.Algorithm[len(alg.Algorithm)-1] {
 	case 3: // pbeWithSHAAnd3-KeyTripleDES-CBC
-		key, iv = derive(24)
-		block, err = des.NewTripleDESCipher(key)
+		keyLen, newBlock = 24, des.NewTripleDESCipher
 	case 4: // pbeWithSHAAnd2-KeyTripleDES-CBC: K1 K2 K1
-		key, iv = derive(16)
-		block, err = des.NewTripleDESCipher(append(key, key[:8]...))
+		keyLen, newBlock = 16, func(k []byte) (cipher.Block, error) { return des.NewTripleDESCipher(append(k, k[:8]...)) }
 	case 5: // pbeWithSHAAnd128BitRC2-CBC
-		key, iv = derive(16)
-		block, err = newRC2(key, 128)
+		keyLen, newBlock = 16, func(k []byte) (cipher.Block, error) { return newRC2(k, 128) }
 	case 6: // pbewithSHAAnd40BitRC2-CBC
-		key, iv = derive(5)
-		block, err = newRC2(key, 40)
+		keyLen, newBlock = 5, func(k []byte) (cipher.Block, error) { return newRC2(k, 40) }
 	default:
 		return nil, nil, unsupported("the encryption %s", name(alg.Algorithm))
 	}
-	return block, iv, err
+	if err := pw.spend(p.Iterations, blocksOf(keyLen, sha1.Size)+1); err != nil {
+		return nil, nil, err
+	}
+	sha := digest{sha1.New, 64}
+	block, err := newBlock(pkcs12Key(sha, pw.bmp, p.Salt, 1, p.Iterations, keyLen))
+	return block, pkcs12Key(sha, pw.bmp, p.Salt, 2, p.Iterations, 8), err
 }
 
 // pbes2Cipher sets up PBES2: PBKDF2 and a CBC cipher.
@@ -325,7 +335,7 @@ func pbes2Cipher(alg pkix.AlgorithmIdentifier, pw password) (cipher.Block, []byt
 	default:
 		return nil, nil, unsupported("the PBES2 cipher %s", name(s))
 	}
-	key, err := pbkdf2Key(p.KDF, pw.utf8, keyLen)
+	key, err := pbkdf2Key(p.KDF, pw, keyLen)
 	if err != nil {
 		return nil, nil, err
 	}

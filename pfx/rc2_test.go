@@ -3,6 +3,8 @@ package pfx
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
+	"strings"
 	"testing"
 )
 
@@ -39,5 +41,38 @@ func TestPFXRC2MatchesRFC2268(t *testing.T) {
 		if !bytes.Equal(got, plain) {
 			t.Errorf("RC2 key %s (%d bits) decrypts to %x, want %s", tt.key, tt.effective, got, tt.plain)
 		}
+	}
+}
+
+// A file's key derivations share one budget: many key bags, each within
+// MaxIterations, cannot keep a CPU busy for hours.
+func TestPFXKeyDerivationsShareOneBudget(t *testing.T) {
+	der := readCorpus(t, "windows-rc2.pfx")
+	var pdu pfxPDU
+	var authSafe []byte
+	if err := unmarshalAll(der, &pdu); err != nil {
+		t.Fatal(err)
+	}
+	if err := unmarshalAll(pdu.AuthSafe.Content.Bytes, &authSafe); err != nil {
+		t.Fatal(err)
+	}
+	pw := passwordForms("testcertificate")[0]
+	// The file derives, 2,000 iterations a hash block, its key's
+	// TripleDES key (2 blocks) and IV (1), and its certificates' RC2-40
+	// key and IV (1 each).
+	for _, tt := range []struct {
+		budget int
+		ok     bool
+	}{{maxTotalIterations, true}, {5 * 2000, true}, {5*2000 - 1, false}} {
+		budget := tt.budget
+		pw.budget = &budget
+		var o opened
+		err := o.readAuthSafe(authSafe, pw)
+		if (err == nil) != tt.ok || (err != nil && !strings.Contains(err.Error(), "iterations in all")) {
+			t.Errorf("a budget of %d: %v", tt.budget, err)
+		}
+	}
+	if err := (password{budget: new(int)}).spend(MaxIterations+1, 1); err == nil || !errors.Is(err, errUnsupported) {
+		t.Errorf("one derivation over MaxIterations: %v", err)
 	}
 }
