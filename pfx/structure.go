@@ -9,10 +9,11 @@ import (
 	"strings"
 )
 
-// go-pkcs12 decodes a PFX but does not say how it was encrypted, and Entra
-// DS accepts only TripleDES-SHA1. So the outer layers of the file are read
-// here with encoding/asn1: PFX -> authenticated safe -> content infos ->
-// (for plain data) safe bags. Nothing here needs the password.
+// Entra DS accepts only TripleDES-SHA1, so roster must say how a PFX is
+// encrypted, even when the password is wrong. The outer layers of the
+// file are read here with encoding/asn1: PFX -> authenticated safe ->
+// content infos -> (for plain data) safe bags. Nothing here needs the
+// password; safes.go opens the rest with it.
 
 var (
 	oidData           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
@@ -126,11 +127,13 @@ type pbkdf2Params struct {
 var errNotPFX = errors.New("not a PKCS#12 file")
 
 // MaxIterations bounds the iteration count of a PFX's key derivations
-// (its MAC, its key's and its certificates' encryption) that roster runs.
-// go-pkcs12 runs whatever count the file gives, so a file asking for two
-// billion kept a CPU busy for hours, in roster cert check and behind the
-// console's upload alike. Windows and OpenSSL write about 2,000, Java's
-// keytool 10,000.
+// (its MAC, its key's and its certificates' encryption) that roster runs,
+// each one; all of them together are bounded too (maxTotalIterations,
+// pbe.go). go-pkcs12, which decoded PFX files for roster before, ran
+// whatever count the file gave, so a file asking for two billion kept a
+// CPU busy for hours, in roster cert check and behind the console's
+// upload alike. Windows and OpenSSL write about 2,000, Java's keytool
+// 10,000.
 const MaxIterations = 1_000_000
 
 // oidPKCS12PBE is the arc of PKCS#12's own PBE algorithms
@@ -239,9 +242,9 @@ func ReadStructure(data []byte) (*Structure, error) {
 		most = max(most, md.Iterations, iterations(md.Mac.Algorithm))
 	}
 	if most > MaxIterations {
-		// Before go-pkcs12 runs them. (A key bag inside an encrypted safe
-		// is out of sight without the password; the MAC, checked first,
-		// is not.)
+		// Refused before any runs, and before the password is asked for.
+		// (A key bag inside an encrypted safe is out of sight here; the
+		// decryption refuses its count, pbe.go.)
 		return nil, &decodeFailure{"PFX-01", fmt.Errorf("%w: a key derivation of %d iterations, more than the %d roster runs", errUnsupported, most, MaxIterations)}
 	}
 	return st, nil
