@@ -138,7 +138,7 @@ func rulePFX04(f *found) Result {
 	// Windows writes such a file when the key is held by both a CAPI and
 	// a CNG provider; its own import pairs each copy with its certificate
 	// and keeps one key.
-	return pass("the file holds one private key, stored %d times%s: the copies are the same key, as Windows exports a key that both a CAPI and a CNG provider hold; Windows' import, which Entra DS relies on, takes them as one key, so Entra DS does not mind",
+	return pass("the file holds one private key, stored %d times%s: the copies are the same key, as Windows exports a key that both a CAPI and a CNG provider hold; Windows' own import takes them as one key, and Entra DS takes what Windows exports, so Entra DS does not mind",
 		len(bags), by)
 }
 
@@ -519,7 +519,7 @@ func ruleCRT14(c *x509.Certificate) Result {
 	switch c.SerialNumber.Sign() {
 	case -1:
 		return fail("Make a new certificate (roster cert new gives it a positive serial) and upload it: Secure LDAP, Change certificate",
-			"the serial number %s is negative: RFC 5280 wants a positive one, and current software refuses such a certificate, Go since 1.23 (and so roster's own LDAP client) among it; Windows still takes it. roster read it anyway, to check every other rule",
+			"the serial number %s is negative: RFC 5280 wants a positive one, and current software refuses such a certificate (Go since 1.23, and so roster's own LDAP client, among others), though Windows still takes it; roster read it anyway, to check every other rule",
 			strings.ToUpper(c.SerialNumber.Text(16)))
 	case 0:
 		return warn("Make a new certificate (roster cert new gives it a random positive serial)",
