@@ -203,7 +203,7 @@ func rulePFX06(st *Structure, o *opened) Result {
 	case len(keys) == 0:
 		return pass("no private key is in sight without the password; as for the rest, %s, as in Windows' TripleDES-SHA1 export", rest)
 	case !keyOK:
-		return fail(reexport, "the private key is encrypted with %s; Entra DS expects TripleDES-SHA1 (%s)", strings.Join(keys, ", "), desc)
+		return fail(reexport, "the private key is encrypted with %s; Entra DS expects TripleDES-SHA1 (%s)", counted(keys), desc)
 	case !certsOK || st.MAC != "SHA1":
 		return warn(reexport, "the file is encrypted with %s; Windows' TripleDES-SHA1 export encrypts the certificates with TripleDES too and uses a SHA-1 MAC, which is what Entra DS is known to accept", desc)
 	}
@@ -218,7 +218,7 @@ const tripleDES = "TripleDES-SHA1"
 func describeEncryption(keys []string, st *Structure) string {
 	certs := "certificates unencrypted"
 	if len(st.EncryptedSafes) > 0 {
-		certs = "certificates " + strings.Join(st.EncryptedSafes, ", ")
+		certs = "certificates " + counted(st.EncryptedSafes)
 	}
 	mac := "no MAC"
 	if st.MAC != "" {
@@ -227,7 +227,7 @@ func describeEncryption(keys []string, st *Structure) string {
 	if keys == nil {
 		certs = "the certificates are unencrypted"
 		if len(st.EncryptedSafes) > 0 {
-			certs = "the certificates are encrypted with " + strings.Join(st.EncryptedSafes, ", ")
+			certs = "the certificates are encrypted with " + counted(st.EncryptedSafes)
 		}
 		if st.MAC == "" {
 			return certs + " and the file has no MAC"
@@ -236,9 +236,25 @@ func describeEncryption(keys []string, st *Structure) string {
 	}
 	key := "no key"
 	if len(keys) > 0 {
-		key = "key " + strings.Join(keys, ", ")
+		key = "key " + counted(keys)
 	}
 	return key + "; " + certs + "; " + mac
+}
+
+// counted lists names, each once, with how many times it comes when it
+// comes more than once: "TripleDES-SHA1 (2 bags), RC2-40-SHA1".
+func counted(names []string) string {
+	var out []string
+	for i, n := range names {
+		if slices.Index(names, n) < i {
+			continue
+		}
+		if c := len(slices.DeleteFunc(slices.Clone(names), func(m string) bool { return m != n })); c > 1 {
+			n = fmt.Sprintf("%s (%d bags)", n, c)
+		}
+		out = append(out, n)
+	}
+	return strings.Join(out, ", ")
 }
 
 func rulePFX07(ok bool) Result {

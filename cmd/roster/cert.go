@@ -101,7 +101,11 @@ func printSummary(a *app, indent string, s *pfx.Summary) {
 	}
 	fmt.Fprintf(w, "%sissuer      %s\n", indent, s.Issuer)
 	fmt.Fprintf(w, "%skey         %s, signed with %s\n", indent, s.Key, s.Signature)
-	fmt.Fprintf(w, "%svalid       %s to %s (%d days left)\n", indent, s.NotBefore.Format("2006-01-02"), s.NotAfter.Format("2006-01-02"), s.DaysLeft)
+	left := fmt.Sprintf("%d days left", s.DaysLeft)
+	if s.DaysLeft < 0 {
+		left = fmt.Sprintf("expired %d days ago", -s.DaysLeft)
+	}
+	fmt.Fprintf(w, "%svalid       %s to %s (%s)\n", indent, s.NotBefore.Format("2006-01-02"), s.NotAfter.Format("2006-01-02"), left)
 	fmt.Fprintf(w, "%sSHA-256     %s\n", indent, s.SHA256)
 	fmt.Fprintf(w, "%sSHA-1       %s (thumbprint, as Azure shows it)\n", indent, s.SHA1)
 }
