@@ -213,9 +213,13 @@ func TestSyncFollowsRenamesDisablesAndDeletes(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			c := env.Admin(t, d)
 			base := testBase(t, env, c, d)
+			// Logins are unique in the whole domain (AD): each run's carry
+			// its OU's random name, so that runs sharing a lab never meet.
+			sfx := strings.TrimPrefix(strings.SplitN(base, ",", 2)[0][3:], "rt-")[:4]
+			login := func(name string) string { return name + "-" + sfx }
 			var dns []string
 			for i := 0; i < 12; i++ {
-				dns = append(dns, addUser(t, c, d, base, fmt.Sprintf("mover%02d", i)))
+				dns = append(dns, addUser(t, c, d, base, login(fmt.Sprintf("mover%02d", i))))
 			}
 			data := t.TempDir()
 			args := syncArgs(env, d, data, "moves", base)
@@ -224,16 +228,16 @@ func TestSyncFollowsRenamesDisablesAndDeletes(t *testing.T) {
 			}
 
 			// A rename: a new RDN and, on AD, a new sAMAccountName too.
-			rdn := "CN=renamed00"
+			rdn := "CN=" + login("renamed00")
 			if d == labenv.OpenLDAP {
-				rdn = "uid=renamed00"
+				rdn = "uid=" + login("renamed00")
 			}
 			if err := c.ModifyDN(goldap.NewModifyDNRequest(dns[0], rdn, true, "")); err != nil {
 				t.Fatal(err)
 			}
 			if d == labenv.AD {
 				m := goldap.NewModifyRequest(rdn+","+base, nil)
-				m.Replace("sAMAccountName", []string{"renamed00"})
+				m.Replace("sAMAccountName", []string{login("renamed00")})
 				if err := c.Modify(m); err != nil {
 					t.Fatal(err)
 				}
@@ -257,19 +261,19 @@ func TestSyncFollowsRenamesDisablesAndDeletes(t *testing.T) {
 			if r.Run.Renamed != 1 || r.Run.Created != 0 || r.Run.Disabled != wantDisabled || r.Run.Deleted != 0 {
 				t.Fatalf("second sync: %s", counts(r.Run))
 			}
-			code, out, _ := runCLI(t, nil, "users", "show", "-data", data, "renamed00")
-			if code != exitOK || !strings.Contains(out, "former logins  mover00") {
+			code, out, _ := runCLI(t, nil, "users", "show", "-data", data, login("renamed00"))
+			if code != exitOK || !strings.Contains(out, "former logins  "+login("mover00")) {
 				t.Fatalf("the renamed user is not the same roster user with its old login as alias:\n%s", out)
 			}
-			if code, out, _ = runCLI(t, nil, "users", "show", "-data", data, "mover00"); code != exitOK || !strings.Contains(out, "renamed00") {
+			if code, out, _ = runCLI(t, nil, "users", "show", "-data", data, login("mover00")); code != exitOK || !strings.Contains(out, login("renamed00")) {
 				t.Fatalf("the old login does not find the user:\n%s", out)
 			}
-			code, out, _ = runCLI(t, nil, "users", "show", "-data", data, "mover02")
+			code, out, _ = runCLI(t, nil, "users", "show", "-data", data, login("mover02"))
 			if code != exitOK || !strings.Contains(out, "disabled: missing, missing from the directory since") {
 				t.Fatalf("the deleted user is not disabled as missing:\n%s", out)
 			}
 			if d == labenv.AD {
-				if _, out, _ = runCLI(t, nil, "users", "show", "-data", data, "mover01"); !strings.Contains(out, "disabled: directory") {
+				if _, out, _ = runCLI(t, nil, "users", "show", "-data", data, login("mover01")); !strings.Contains(out, "disabled: directory") {
 					t.Fatalf("the user disabled in AD is not disabled in roster:\n%s", out)
 				}
 			}
