@@ -30,8 +30,9 @@ func testIncremental(t *testing.T, env *labenv.Env, d labenv.Directory) {
 	c := env.Admin(t, d)
 	base := testBase(t, env, c, d)
 	var dns []string
+	login := runLogins(base)
 	for i := 0; i < 8; i++ {
-		dns = append(dns, addUser(t, c, d, base, fmt.Sprintf("inc%02d", i)))
+		dns = append(dns, addUser(t, c, d, base, login(fmt.Sprintf("inc%02d", i))))
 	}
 	// OpenLDAP's cursor is the CSN of the last change, and the entry
 	// changed by it is read again: let that be a change outside the
@@ -69,7 +70,7 @@ func testIncremental(t *testing.T, env *labenv.Env, d labenv.Directory) {
 	if err := c.Modify(m); err != nil {
 		t.Fatal(err)
 	}
-	addUser(t, c, d, base, "inc-new")
+	addUser(t, c, d, base, login("inc-new"))
 	if err := c.Del(goldap.NewDelRequest(dns[5], nil)); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func testIncremental(t *testing.T, env *labenv.Env, d labenv.Directory) {
 	if r.Run.Mode != roster.RunIncremental || r.Run.Seen != 2 || r.Run.Updated != 1 || r.Run.Created != 1 || r.Run.Disabled != deletedNow {
 		t.Fatalf("incremental: mode %s, %s; want 2 seen, 1 updated, 1 created, %d disabled", r.Run.Mode, counts(r.Run), deletedNow)
 	}
-	if _, out, _ := runCLI(t, nil, "users", "show", "-data", data, "inc03"); !strings.Contains(out, "Changed Name") {
+	if _, out, _ := runCLI(t, nil, "users", "show", "-data", data, login("inc03")); !strings.Contains(out, "Changed Name") {
 		t.Fatalf("the change did not arrive:\n%s", out)
 	}
 
@@ -93,7 +94,7 @@ func testIncremental(t *testing.T, env *labenv.Env, d labenv.Directory) {
 	g := goldap.NewAddRequest("CN=inc-group,"+base, nil)
 	if d == labenv.AD {
 		g.Attribute("objectClass", []string{"group"})
-		g.Attribute("sAMAccountName", []string{"inc-group"})
+		g.Attribute("sAMAccountName", []string{login("inc-group")})
 	} else {
 		g = goldap.NewAddRequest("cn=inc-group,"+base, nil)
 		g.Attribute("objectClass", []string{"groupOfNames"})
@@ -108,7 +109,7 @@ func testIncremental(t *testing.T, env *labenv.Env, d labenv.Directory) {
 	if r = sync(args...); r.Run.Mode != roster.RunIncremental || r.Run.Seen != 0 {
 		t.Fatalf("after a group change: mode %s, %s", r.Run.Mode, counts(r.Run))
 	}
-	if _, out, _ := runCLI(t, nil, "users", "show", "-data", data, "inc00"); !strings.Contains(out, "inc-group") {
+	if _, out, _ := runCLI(t, nil, "users", "show", "-data", data, login("inc00")); !strings.Contains(out, "inc-group") {
 		t.Fatalf("the new membership did not arrive:\n%s", out)
 	}
 
@@ -142,7 +143,7 @@ func testIncremental(t *testing.T, env *labenv.Env, d labenv.Directory) {
 	if r.Run.Mode != roster.RunFull || r.Run.Disabled != 1-deletedNow {
 		t.Fatalf("full: mode %s, %s; want %d disabled", r.Run.Mode, counts(r.Run), 1-deletedNow)
 	}
-	if _, out, _ := runCLI(t, nil, "users", "show", "-data", data, "inc05"); !strings.Contains(out, "disabled") {
+	if _, out, _ := runCLI(t, nil, "users", "show", "-data", data, login("inc05")); !strings.Contains(out, "disabled") {
 		t.Fatalf("the deleted user is not disabled:\n%s", out)
 	}
 

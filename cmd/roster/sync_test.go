@@ -180,6 +180,15 @@ func testBase(t *testing.T, env *labenv.Env, c *goldap.Conn, d labenv.Directory)
 	return dn
 }
 
+// runLogins makes a test's logins its own: logins are unique in a whole
+// AD domain, so each carries part of the random name of the test's OU
+// (testBase), and runs that share a lab never meet.
+func runLogins(base string) func(name string) string {
+	ou, _, _ := strings.Cut(base, ",")
+	sfx := strings.TrimPrefix(ou[3:], "rt-")[:4]
+	return func(name string) string { return name + "-" + sfx }
+}
+
 func addUser(t *testing.T, c *goldap.Conn, d labenv.Directory, base, login string) string {
 	t.Helper()
 	var dn string
@@ -213,10 +222,7 @@ func TestSyncFollowsRenamesDisablesAndDeletes(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			c := env.Admin(t, d)
 			base := testBase(t, env, c, d)
-			// Logins are unique in the whole domain (AD): each run's carry
-			// its OU's random name, so that runs sharing a lab never meet.
-			sfx := strings.TrimPrefix(strings.SplitN(base, ",", 2)[0][3:], "rt-")[:4]
-			login := func(name string) string { return name + "-" + sfx }
+			login := runLogins(base)
 			var dns []string
 			for i := 0; i < 12; i++ {
 				dns = append(dns, addUser(t, c, d, base, login(fmt.Sprintf("mover%02d", i))))
