@@ -135,10 +135,13 @@ func (b *budget) recent(key string, now time.Time) bool {
 	return ok && (l.Locked(now) || now.Sub(l.LastFailure) < b.policy.Window)
 }
 
-func (b *budget) clear(key string) {
+// clear forgets key, and reports whether it was counted.
+func (b *budget) clear(key string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	_, had := b.m[key]
 	delete(b.m, key)
+	return had
 }
 
 // locked lists the keys locked at now.

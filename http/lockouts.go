@@ -108,11 +108,7 @@ func (s *Server) clearKey(r *http.Request, key string) (bool, error) {
 	budgets := s.memoryBudgets()
 	for name, b := range budgets {
 		if rest, ok := strings.CutPrefix(key, name+":"); ok {
-			b.mu.Lock()
-			_, had := b.m[rest]
-			delete(b.m, rest)
-			b.mu.Unlock()
-			return had, nil
+			return b.clear(rest), nil
 		}
 	}
 	return s.Store.ClearLockout(r.Context(), key)
