@@ -139,8 +139,16 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 		u, card, err = s.userByOwnCode(r, kind, terminal, name, req)
 	}
 	if err == nil {
-		if err = s.mayPass(u, card); err != nil && named(method) {
-			err = refuse("disabled", u, "%s", roster.ErrorMessage(err))
+		if err = s.mayPass(u, card); err != nil {
+			metric := "expired_card"
+			if u.Disabled {
+				metric = "disabled"
+			}
+			if named(method) {
+				err = refuse(metric, u, "%s", roster.ErrorMessage(err))
+			} else {
+				s.refusals.add(metric)
+			}
 		}
 	}
 	if err != nil {
@@ -167,12 +175,8 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 func (s *Server) refuseIdentify(w http.ResponseWriter, r *http.Request, err error, method string, started time.Time, audit []any) {
 	var ref *refusal
 	if !errors.As(err, &ref) {
-		switch roster.ErrorCode(err) {
-		case roster.EFORBIDDEN:
-			s.refusals.add(map[bool]string{true: "expired_card", false: "disabled"}[strings.Contains(roster.ErrorMessage(err), "expired")])
-		case roster.ECONFLICT:
-			s.refusals.add("shared_code")
-		}
+		// Counted where it arose: guessed (unknown card or code, shared
+		// code) or the mayPass check above.
 		s.Log.Info("identify refused", append(audit, "reason", roster.ErrorMessage(err))...)
 		s.writeError(w, r, err)
 		return
