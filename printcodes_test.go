@@ -15,6 +15,7 @@ type codeStore struct {
 	has    map[int64]bool   // users with a code
 	gone   map[int64]bool
 	checks int // PrintCodeHashesTaken calls
+	hits   int // of those, the calls that found a candidate taken
 	writes [][]FirstPrintCode
 
 	// taken, when set, reports a hash taken besides those held.
@@ -35,6 +36,9 @@ func (s *codeStore) PrintCodeHashesTaken(_ context.Context, hashes []string) (ma
 		if _, ok := s.codes[h]; ok || (s.taken != nil && s.taken(h)) {
 			out[h] = true
 		}
+	}
+	if len(out) > 0 {
+		s.hits++
 	}
 	return out, nil
 }
@@ -96,8 +100,11 @@ func TestAssignFirstPrintCodes(t *testing.T) {
 		if len(st.writes) != 3 || len(st.writes[0]) != PrintCodeBatch || len(st.writes[2]) != 100 {
 			t.Fatalf("%d writes; want 3, of %d, %d and 100 codes", len(st.writes), PrintCodeBatch, PrintCodeBatch)
 		}
-		if st.checks != 3 {
-			t.Errorf("%d checks of candidate codes, want one a batch", st.checks)
+		// A later batch's random draw can meet a code an earlier batch
+		// wrote (about 3 runs in 100 at this size); only such a hit may
+		// cost a second check. CI run 4 failed on a bare 3.
+		if st.checks-st.hits != 3 {
+			t.Errorf("%d checks of candidate codes, %d of them finding a code taken; want one clean check a batch", st.checks, st.hits)
 		}
 		var got []*User
 		seen := map[string]bool{}
