@@ -16,7 +16,7 @@ import (
 // longer follows on. On other directories it is the contextCSN of the
 // suffix that holds the search bases (see markLDAP).
 func (d *Directory) Mark(ctx context.Context) (roster.Cursor, error) {
-	if !d.src.Type.IsAD() {
+	if d.dialect().Cursor != roster.CursorUSN {
 		return d.markLDAP(ctx)
 	}
 	rd, err := d.conn.RootDSE(ctx)
@@ -122,7 +122,7 @@ func (d *Directory) GroupsChanged(ctx context.Context, c roster.Cursor) (bool, e
 	if err != nil {
 		return true, nil // cannot tell: read them
 	}
-	filter := "(&" + term + d.groupFilter() + ")"
+	filter := "(&" + term + d.dialect().Groups + ")"
 	found := errors.New("found")
 	for _, base := range searchPlan(d.src.SearchBases()) {
 		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base.dn, Scope: ScopeSubtree, Filter: filter,
@@ -147,7 +147,7 @@ func (d *Directory) Changed(ctx context.Context, c roster.Cursor, page func([]ro
 	}
 	// The change term comes first: Samba evaluates the terms in order and
 	// scans less that way (0.21 s against 0.32 s for 20,000 users).
-	return d.users(ctx, "(&"+term+UserFilter(d.src.Type, d.src.UserFilter)+")", page, bad)
+	return d.users(ctx, "(&"+term+d.dialect().UserFilter(d.src.UserFilter)+")", page, bad)
 }
 
 // Deleted returns the anchors of the users deleted since the cursor.
@@ -195,7 +195,7 @@ func (d *Directory) deletedLDAP(ctx context.Context, c roster.Cursor) ([]string,
 	var deleted []string
 	changed := map[string]bool{}
 	for _, base := range d.src.SearchBases() {
-		res, err := d.conn.ContentSyncDeleted(ctx, base, UserFilter(d.src.Type, d.src.UserFilter), syncCookie(c.Value))
+		res, err := d.conn.ContentSyncDeleted(ctx, base, d.dialect().UserFilter(d.src.UserFilter), syncCookie(c.Value))
 		if err != nil {
 			return nil, err
 		}

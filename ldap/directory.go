@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +39,7 @@ func (dl Dialer) Open(ctx context.Context, src *roster.Source, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if src.Type.IsAD() != dse.IsAD {
+	if !DialectOf(src.Type).Serves(dse) {
 		log.Warn("the directory type does not match the server", "type", src.Type, "server", dse.Vendor)
 	}
 	return &Directory{src: src, mapping: src.Mapping.WithDefaults(src.Type), conn: c, rootDSE: dse, log: log, now: c.now}, nil
@@ -55,13 +54,9 @@ func (d *Directory) RootDSE() *RootDSE { return d.rootDSE }
 // Close closes the connection.
 func (d *Directory) Close() error { return d.conn.Close() }
 
-// anchorAttr is the attribute that identifies an entry for life.
-func (d *Directory) anchorAttr() string {
-	if d.src.Type.IsAD() {
-		return "objectGUID"
-	}
-	return "entryUUID"
-}
+// dialect is the source's dialect: every decision that depends on the
+// directory type asks it.
+func (d *Directory) dialect() Dialect { return DialectOf(d.src.Type) }
 
 // Users streams the users under every search base, a page of records at a
 // time. An entry that cannot be mapped goes to bad. It returns nil only
@@ -72,7 +67,7 @@ func (d *Directory) anchorAttr() string {
 // engine's store lookups and writes). page and bad are always called from
 // the caller's goroutine, in directory order.
 func (d *Directory) Users(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
-	return d.users(ctx, UserFilter(d.src.Type, d.src.UserFilter), page, bad)
+	return d.users(ctx, d.dialect().UserFilter(d.src.UserFilter), page, bad)
 }
 
 func (d *Directory) users(ctx context.Context, filter string, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
@@ -123,10 +118,9 @@ type userItem struct {
 // records and bad entries through send, which reports false once the
 // consumer has stopped.
 func (d *Directory) readUsers(ctx context.Context, filter string, send func(userItem) bool) error {
-	attrs := append([]string{d.anchorAttr()}, d.mapping.Attributes()...)
-	if d.src.Type.IsAD() {
-		attrs = append(attrs, "userAccountControl", "accountExpires")
-	}
+	dl := d.dialect()
+	attrs := append([]string{dl.Anchor}, d.mapping.Attributes()...)
+	attrs = append(attrs, dl.DisabledAttrs...)
 	batch := make([]roster.Record, 0, MaxPageSize)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -168,16 +162,13 @@ func (d *Directory) readUsers(ctx context.Context, filter string, send func(user
 // record maps an entry, or says why it cannot be.
 func (d *Directory) record(e *Entry) (roster.Record, string) {
 	m := d.mapping
+	dl := d.dialect()
 	rec := roster.Record{DN: e.DN}
-	if d.src.Type.IsAD() {
-		raw := e.Raw("objectGUID")
-		if len(raw) != 16 {
-			return rec, fmt.Sprintf("the objectGUID is %d bytes, not 16", len(raw))
-		}
-		rec.Anchor = GUIDString(raw)
-	} else {
-		rec.Anchor = strings.ToLower(e.Value("entryUUID"))
+	anchor, err := dl.AnchorOf(e)
+	if err != nil {
+		return rec, err.Error()
 	}
+	rec.Anchor = anchor
 	raw := e.Value(string(m.Login))
 	if !m.KeepLoginCase {
 		raw = strings.ToLower(raw)
@@ -219,28 +210,8 @@ func (d *Directory) record(e *Entry) (roster.Record, string) {
 			rec.Extra[attr] = vs
 		}
 	}
-	if d.src.Type.IsAD() {
-		rec.Disabled = adDisabled(e.Value("userAccountControl"), e.Value("accountExpires"), d.now())
-	}
+	rec.Disabled = dl.Disabled(e, d.now())
 	return rec, ""
-}
-
-// adDisabled reads AD's account state: the ACCOUNTDISABLE bit, or an
-// accountExpires in the past. accountExpires counts 100 ns ticks since
-// 1601; 0 and the largest int64 mean "never".
-func adDisabled(uac, expires string, now time.Time) bool {
-	if n, err := strconv.ParseInt(uac, 10, 64); err == nil && n&UACDisabled != 0 {
-		return true
-	}
-	ticks, err := strconv.ParseInt(expires, 10, 64)
-	if err != nil || ticks <= 0 || ticks == 1<<63-1 {
-		return false
-	}
-	const epochDiff = 116444736000000000 // ticks from 1601 to 1970
-	// Seconds and remainder apart: nanoseconds since 1970 in an int64 end
-	// in 2262, and AD writes dates as far as year 30828.
-	t := ticks - epochDiff
-	return time.Unix(t/1e7, t%1e7*100).Before(now)
 }
 
 // GUIDString renders AD's 16-byte objectGUID in the canonical form AD
@@ -256,14 +227,6 @@ func GUIDString(b []byte) string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// groupFilter selects groups in each kind of directory.
-func (d *Directory) groupFilter() string {
-	if d.src.Type.IsAD() {
-		return "(objectClass=group)"
-	}
-	return "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"
-}
-
 // Groups reads every group in one paged pass per base, fetches the
 // member lists that AD cut at 1,500 values with range retrieval, and
 // resolves nesting on the client, cycles included.
@@ -276,18 +239,14 @@ func (d *Directory) Groups(ctx context.Context) ([]roster.GroupRecord, error) {
 	}
 	var groups []*group
 	byDN := map[string]*group{}
+	dl := d.dialect()
 	for _, base := range searchPlan(d.src.SearchBases()) {
-		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base.dn, Scope: ScopeSubtree, Filter: d.groupFilter(),
-			Attributes: []string{d.anchorAttr(), "cn", "sAMAccountName", "member", "uniqueMember"}}, func(e *Entry) error {
-			g := &group{rec: roster.GroupRecord{DN: e.DN, Name: e.Value("cn")}}
-			if d.src.Type.IsAD() {
-				g.rec.Anchor = GUIDString(e.Raw("objectGUID"))
-				if n := e.Value("sAMAccountName"); n != "" {
-					g.rec.Name = n
-				}
-			} else {
-				g.rec.Anchor = strings.ToLower(e.Value("entryUUID"))
-			}
+		_, err := d.conn.Search(ctx, SearchRequest{BaseDN: base.dn, Scope: ScopeSubtree, Filter: dl.Groups,
+			Attributes: []string{dl.Anchor, "cn", "sAMAccountName", "member", "uniqueMember"}}, func(e *Entry) error {
+			// A group without a valid objectGUID keeps an empty anchor,
+			// as it always has; only a user's is refused.
+			anchor, _ := dl.AnchorOf(e)
+			g := &group{rec: roster.GroupRecord{DN: e.DN, Name: dl.GroupName(e), Anchor: anchor}}
 			vals, _, last, _ := rangedValues(e, "member")
 			// A cut list is read after this search: one connection
 			// serves one request at a time while paging.
