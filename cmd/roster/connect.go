@@ -2,38 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/ldap"
-	"github.com/rosterhq/roster/pfx"
 )
 
-// connectReport is what roster connect found, for people and for -json.
+// connectReport is what roster connect found, for people and for -json:
+// the directory's survey and how long it took.
 type connectReport struct {
-	Type        roster.DirectoryType `json:"type"`
-	URL         string               `json:"url"`
-	TLSVersion  string               `json:"tls_version,omitempty"`
-	Verified    string               `json:"certificate_verified_by"` // chain, pin or none
-	Certificate *pfx.Summary         `json:"certificate,omitempty"`
-	Login       string               `json:"login"`
-	Directory   string               `json:"directory"`
-	Host        string               `json:"directory_host,omitempty"`
-	Bases       []baseCount          `json:"bases"`
-	Users       int                  `json:"users"`
-	Disabled    *int                 `json:"disabled_users,omitempty"` // AD only
-	Warnings    []string             `json:"warnings,omitempty"`
-	Seconds     float64              `json:"seconds"`
-}
-
-type baseCount struct {
-	DN    string `json:"dn"`
-	Users int    `json:"users"`
-	Pages int    `json:"pages"`
+	*ldap.Survey
+	Seconds float64 `json:"seconds"`
 }
 
 func runConnect(ctx context.Context, a *app, args []string) error {
@@ -63,80 +44,15 @@ func runConnect(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// connect dials, binds, reads the rootDSE and counts the users under each
-// base DN with a paged search that fetches no attributes but the one that
-// says whether an AD account is disabled.
+// connect surveys the source's directory (see ldap.Dialer.Survey): the
+// TLS session, the sign-in, and the users and disabled users under each
+// base DN, counted as a sync counts them.
 func connect(ctx context.Context, a *app, src *roster.Source) (*connectReport, error) {
-	url, _ := src.URL()
-	r := &connectReport{Type: src.Type, URL: url, Warnings: src.Warnings()}
-	c, err := ldap.Dialer{Now: a.now}.Dial(ctx, src)
+	s, err := ldap.Dialer{Now: a.now}.Survey(ctx, src, a.log)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	r.Verified = c.Verified()
-	if st := c.TLS(); st != nil {
-		r.TLSVersion = tls.VersionName(st.Version)
-		if len(st.PeerCertificates) > 0 {
-			r.Certificate = pfx.Summarize(st.PeerCertificates[0], a.now())
-			if r.Certificate.DaysLeft < 30 {
-				r.Warnings = append(r.Warnings, fmt.Sprintf("the directory's certificate expires in %d days, on %s; renew it (Entra DS: Secure LDAP, then Change certificate)",
-					r.Certificate.DaysLeft, r.Certificate.NotAfter.Format("2006-01-02")))
-			}
-		}
-	}
-	if err := c.Bind(ctx); err != nil {
-		return nil, err
-	}
-	r.Login, _ = src.BindName()
-	a.log.Info("signed in", "url", url, "login", r.Login, "verified", r.Verified)
-
-	dse, err := c.RootDSE(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.Directory, r.Host = dse.Vendor, dse.DNSHostName
-	if src.Type.IsAD() != dse.IsAD {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("the source is set up as %s but the server says it is %s; pick the matching directory type", src.Type, dse.Vendor))
-	}
-
-	attrs := []string{"1.1"}
-	if dse.IsAD {
-		attrs = []string{"userAccountControl"}
-		r.Disabled = new(int)
-	}
-	// Overlapping bases (one inside another) count an entry under each,
-	// but once in the total, as a sync reads it once.
-	counted := map[string]bool{}
-	for _, base := range src.SearchBases() {
-		bc := baseCount{DN: base}
-		st, err := c.Search(ctx, ldap.SearchRequest{
-			BaseDN: base, Scope: ldap.ScopeSubtree, Filter: ldap.UserFilter(src.Type, src.UserFilter), Attributes: attrs,
-		}, func(e *ldap.Entry) error {
-			bc.Users++
-			k := roster.DNKey(e.DN)
-			if counted[k] {
-				return nil
-			}
-			counted[k] = true
-			r.Users++
-			if r.Disabled != nil {
-				if uac, err := strconv.Atoi(e.Value("userAccountControl")); err == nil && uac&ldap.UACDisabled != 0 {
-					*r.Disabled++
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		bc.Pages = st.Pages
-		r.Bases = append(r.Bases, bc)
-	}
-	if r.Users == 0 {
-		r.Warnings = append(r.Warnings, "no users found: check the base DN and the filter, and that the account may read the users (a bind that may not read sees nothing and gets no error)")
-	}
-	return r, nil
+	return &connectReport{Survey: s}, nil
 }
 
 func printConnectReport(a *app, r *connectReport) {
