@@ -31,23 +31,6 @@ type Mapping struct {
 	Extra          []string     `json:"extra,omitempty"` // attributes kept as they come
 }
 
-// DefaultMapping is the preset for a directory type: what the lab, and
-// most sites, use.
-func DefaultMapping(t DirectoryType) Mapping {
-	if t.IsAD() {
-		return Mapping{
-			Login: LoginSAM, Name: "displayName", Email: "mail", Department: "department",
-			CostCenter: "division", Cards: []string{"pager", "otherPager"}, CardSeparators: ";,",
-			PrintCode: "employeeNumber",
-		}
-	}
-	return Mapping{
-		Login: LoginUID, Name: "displayName", Email: "mail", Department: "ou",
-		CostCenter: "departmentNumber", Cards: []string{"printCardNumber"}, CardSeparators: ";,",
-		PrintCode: "printCode",
-	}
-}
-
 // WithDefaults fills the empty fields of m from the preset for t.
 func (m Mapping) WithDefaults(t DirectoryType) Mapping {
 	d := DefaultMapping(t)
