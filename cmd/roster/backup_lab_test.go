@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/sqlstore"
 )
@@ -127,7 +128,7 @@ func checkRestored(t *testing.T, env *labenv.Env, dir, dbURL, sourceID, chosen, 
 	if db.Sealer, err = secretSealer(a, dir); err != nil {
 		t.Fatal(err)
 	}
-	hash, err := printCodeHasher(dir, false)
+	hash, err := datadir.PrintCodeHasher(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}

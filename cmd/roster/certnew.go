@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/pfx"
 )
 
@@ -114,47 +115,13 @@ Next steps
 	return nil
 }
 
-// writeFileAtomic writes through a temporary file in the same folder and
-// moves it into place, so a crash never leaves half a key file. The
-// temporary file has the final mode from the start, so a key is never
-// readable by others, not even for a moment. Unless replace is set, an
-// existing file is never overwritten, even one created a moment ago by
-// another run: the move is a hard link, which fails if the name exists.
+// writeFileAtomic writes a file whole or not at all (datadir.WriteFile);
+// a file that exists, when replace is not set, is the admin's to move:
+// a usage error.
 func writeFileAtomic(path string, data []byte, mode os.FileMode, replace bool) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".roster-*")
-	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", dir, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op after the rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if replace {
-		err = os.Rename(tmp, path)
-	} else if err = os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+	err := datadir.WriteFile(path, data, mode, replace)
+	if errors.Is(err, fs.ErrExist) {
 		return usageErrorf("%s already exists; not replacing it", path)
 	}
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	// Make the new name itself durable.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return err
 }

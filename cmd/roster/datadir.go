@@ -2,13 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/sqlite"
 	"github.com/rosterhq/roster/sqlstore"
@@ -125,66 +121,6 @@ func openForDryRun(ctx context.Context, a *app, dbFlag, dir string) (*sqlstore.D
 	return openSQLite(loc)
 }
 
-// lockDataDir makes sure one sync at a time works on a data folder: two
-// runs of the same source would race over the same users. The lock is
-// released when the process ends, however it ends.
-func lockDataDir(dir string) (release func(), err error) {
-	f, err := os.OpenFile(filepath.Join(dir, "sync.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("cannot create the lock in %s: %w", dir, err)
-	}
-	if err := lockFile(f); err != nil {
-		f.Close()
-		return nil, usageErrorf("another roster sync is running on the data folder %s; wait for it to finish", dir)
-	}
-	return func() { unlockFile(f); f.Close() }, nil
-}
-
-// printCodeHasher returns the keyed hash print codes are stored under.
-// The key is 32 random bytes in the data folder (mode 0600), made on
-// first use: without it a stolen database does not reveal any code, and
-// a lookup by code still works.
-func printCodeHasher(dir string, create bool) (func(string) string, error) {
-	key, err := keyFile(filepath.Join(dir, "print-code.key"), "print code key", create)
-	if err != nil {
-		return nil, err
-	}
-	return func(code string) string {
-		m := hmac.New(sha256.New, key)
-		m.Write([]byte(code))
-		return hex.EncodeToString(m.Sum(nil))
-	}, nil
-}
-
-// keyFile reads a 32-byte key, or makes one (mode 0600) when there is
-// none. Without create, a missing key gives a throwaway one and nothing is
-// written (a dry run on a new folder: no stored value can match anyway).
-// When two processes make the key at once, both end with the first one's.
-func keyFile(path, what string, create bool) ([]byte, error) {
-	key, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		if !create {
-			return key, nil
-		}
-		if err := writeFileAtomic(path, key, 0o600, false); err != nil {
-			if key, err = os.ReadFile(path); err != nil {
-				return nil, err
-			}
-		}
-	case err != nil:
-		return nil, fmt.Errorf("cannot read the %s: %w", what, err)
-	}
-	if len(key) != 32 {
-		return nil, fmt.Errorf("the %s %s is damaged (%d bytes, want 32)", what, path, len(key))
-	}
-	return key, nil
-}
-
 // secretKey returns the key that seals source passwords at rest: from
 // ROSTER_SECRET_KEY (32 bytes, base64; or the file ROSTER_SECRET_KEY_FILE
 // names, or the systemd credential secret-key), else secret.key in the
@@ -196,7 +132,7 @@ func secretKey(a *app, dir string, create bool) ([]byte, error) {
 		return nil, err
 	}
 	if v == "" {
-		return keyFile(filepath.Join(dir, "secret.key"), "secret key", create)
+		return datadir.KeyFile(filepath.Join(dir, datadir.SecretKeyName), "secret key", create)
 	}
 	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
 	if err != nil || len(k) != 32 {
@@ -212,9 +148,5 @@ func secretSealer(a *app, dir string) (cipher.AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
+	return datadir.Sealer(key)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/postgres"
+	"github.com/rosterhq/roster/runner"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -72,8 +73,8 @@ func checkDiedRun(t *testing.T, db *sqlstore.DB, runID int64, pid int) {
 // the work, removing nobody; on SQLite and on PostgreSQL.
 func TestASyncAfterAKilledSyncStartsAtOnce(t *testing.T) {
 	env := labenv.Require(t)
-	if !here().Located() {
-		t.Skipf("this machine does not say where its PIDs live (%+v): leases only run out", here())
+	if !runner.Here().Located() {
+		t.Skipf("this machine does not say where its PIDs live (%+v): leases only run out", runner.Here())
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -164,8 +165,8 @@ func TestASyncAfterAKilledSyncStartsAtOnce(t *testing.T) {
 // starts at once, closing the run as failed with the reason.
 func TestASyncAfterAKilledServerStartsAtOnce(t *testing.T) {
 	env := labenv.Require(t)
-	if !here().Located() {
-		t.Skipf("this machine does not say where its PIDs live (%+v): leases only run out", here())
+	if !runner.Here().Located() {
+		t.Skipf("this machine does not say where its PIDs live (%+v): leases only run out", runner.Here())
 	}
 	const adminPW = "Killed-Server-Admin-Password-1"
 	data := t.TempDir()
@@ -208,8 +209,8 @@ func (s stringer) String() string { return s() }
 // here) has long to run.
 func TestARestartedServerClosesTheRunsOfItsKilledSelf(t *testing.T) {
 	env := labenv.Require(t)
-	if !here().Located() {
-		t.Skipf("this machine does not say where its PIDs live (%+v): leases only run out", here())
+	if !runner.Here().Located() {
+		t.Skipf("this machine does not say where its PIDs live (%+v): leases only run out", runner.Here())
 	}
 	const adminPW = "Killed-Server-Admin-Password-1"
 	data := t.TempDir()

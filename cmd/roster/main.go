@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/runner"
 )
 
 // Exit statuses, the same for every command.
@@ -99,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		name = "help"
 	}
 	// roster serve's sync processes run a command that help does not list.
-	all := append(commands(), command{workerCommand, "one sync in a process of its own, started by roster serve", runSyncWorker})
+	all := append(commands(), command{runner.WorkerCommand, "one sync in a process of its own, started by roster serve", runSyncWorker})
 	for _, c := range all {
 		if c.name != name {
 			continue

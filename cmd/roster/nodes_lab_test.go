@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/postgres"
 )
@@ -102,7 +103,7 @@ func TestSeveralNodesShareOnePostgres(t *testing.T) {
 	if _, err := secretSealer(a, dirs[0]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := printCodeHasher(dirs[0], true); err != nil {
+	if _, err := datadir.PrintCodeHasher(dirs[0], true); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range dirs[1:] {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/datadir"
 )
 
 // runPrintCodes gives every enabled user of a source without a print code
@@ -33,7 +34,7 @@ func runPrintCodes(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer db.Close()
-	hash, err := printCodeHasher(dir, true)
+	hash, err := datadir.PrintCodeHasher(dir, true)
 	if err != nil {
 		return err
 	}

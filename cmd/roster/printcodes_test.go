@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
 )
@@ -45,7 +46,7 @@ func TestPrintCodesForASource(t *testing.T) {
 	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != "login,name,email,code" {
 		t.Fatalf("CSV: %q, %v", out, err)
 	}
-	hash, err := printCodeHasher(data, false)
+	hash, err := datadir.PrintCodeHasher(data, false)
 	if err != nil {
 		t.Fatal(err)
 	}

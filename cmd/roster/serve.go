@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/datadir"
 	rhttp "github.com/rosterhq/roster/http"
 	"github.com/rosterhq/roster/ldap"
 	"github.com/rosterhq/roster/pfx"
+	"github.com/rosterhq/roster/runner"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -24,10 +26,10 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	keyFile := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP too (behind a TLS proxy)")
 	data := fs.String("data", "", dataHelp)
-	check := fs.Duration("schedule-check", schedulerTick, "how often the scheduler looks for due syncs; a scheduled sync starts at most this late")
-	leaseTTL := fs.Duration("lease", defaultLeaseTTL, "how long this node's hold on a syncing source lasts without renewal: another node takes over at most this long after this one dies (at least 3s)")
+	check := fs.Duration("schedule-check", runner.DefaultScheduleCheck, "how often the scheduler looks for due syncs; a scheduled sync starts at most this late")
+	leaseTTL := fs.Duration("lease", runner.DefaultLeaseTTL, "how long this node's hold on a syncing source lasts without renewal: another node takes over at most this long after this one dies (at least 3s)")
 	dbf := fs.String("db", "", dbHelp)
-	syncPriority := fs.String("sync-priority", string(priorityIdle), "the CPU priority of sync processes: idle (they run when nothing else wants the CPU), low (niceness 19) or normal (as the server): print terminals' lookups go first")
+	syncPriority := fs.String("sync-priority", string(runner.PriorityIdle), "the CPU priority of sync processes: idle (they run when nothing else wants the CPU), low (niceness 19) or normal (as the server): print terminals' lookups go first")
 	inProcess := fs.Bool("sync-in-process", false, "run syncs inside the server instead of in a process of their own (lookups then wait behind them)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -38,7 +40,8 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if *leaseTTL < 3*time.Second {
 		return usageErrorf("-lease must be at least 3s, so that renewals (every third of it) keep up")
 	}
-	if _, err := parsePriority(*syncPriority); err != nil {
+	priority, err := runner.ParsePriority(*syncPriority)
+	if err != nil {
 		return usageErrorf("-sync-priority: %v", err)
 	}
 	if (*certFile == "") != (*keyFile == "") {
@@ -64,7 +67,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if db.Sealer, err = secretSealer(a, dir); err != nil {
 		return err
 	}
-	hash, err := printCodeHasher(dir, true)
+	hash, err := datadir.PrintCodeHasher(dir, true)
 	if err != nil {
 		return err
 	}
@@ -72,25 +75,21 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 
-	syncs := newSyncService(ctx, a, db, hash, dir)
-	syncs.leaseTTL = *leaseTTL
-	syncs.inProcess, syncs.priority, syncs.dbLocation = *inProcess, syncPriorityLevel(*syncPriority), storeLocation(a, *dbf, dir)
-	syncs.sched = newScheduler(db.Sources, syncs.Start, a.log)
-	syncs.sched.every = *check
-	// At start and at every look (the scheduler's first look is at
-	// once): a run the record calls running, whose source no node holds
-	// or whose holder is a dead process of this machine,
-	// was cut short by a crash or a kill, and maybe no sync of that source
-	// follows soon to close it. Runs that another node sharing the
-	// database is doing hold a lease, and are left alone.
-	syncs.sched.sweep = func(ctx context.Context, sources []*roster.Source) {
-		// A process of this machine that died frees its sources at once.
-		freeDeadLeases(ctx, db, a.log, sources, syncs.leaseTTL)
-		if n, err := db.AbandonRunning(ctx); err == nil && n > 0 {
-			a.log.Warn("runs cut short by a stopped roster node are marked failed", "runs", n)
+	syncs := runner.NewService(ctx, &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log}, dir)
+	syncs.LeaseTTL, syncs.InProcess, syncs.Priority = *leaseTTL, *inProcess, priority
+	syncs.DBLocation, syncs.Stderr, syncs.Getenv = storeLocation(a, *dbf, dir), a.stderr, a.getenv
+	syncs.Connect = func(ctx context.Context, src *roster.Source) (*roster.ConnectionTest, error) {
+		rep, err := connect(ctx, a, src)
+		if err != nil {
+			return nil, err
 		}
+		t := &roster.ConnectionTest{TLSVersion: rep.TLSVersion, Verified: rep.Verified, Login: rep.Login, Directory: rep.Directory, Users: rep.Users, Warnings: rep.Warnings}
+		if rep.Disabled != nil {
+			t.Disabled = *rep.Disabled
+		}
+		return t, nil
 	}
-	go syncs.sched.run(ctx, a.now)
+	syncs.Schedule(*check)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies,
 		HashCode: hash, CheckPassword: syncs.CheckPassword, WriteBack: syncs, CheckFilter: ldap.CheckFilter}
 	hs := &http.Server{Handler: srv.Handler(), TLSConfig: tlsConfig,

@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/ldap"
+	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/runner"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -24,12 +25,6 @@ const exitHeld = 3
 
 // errHeld makes sync exit with exitHeld after its summary.
 var errHeld = errors.New("removals held for approval")
-
-var _ reconcile.Store = (*sqlstore.DB)(nil)
-var (
-	_ reconcile.Directory    = (*ldap.Directory)(nil)
-	_ reconcile.ChangeReader = (*ldap.Directory)(nil)
-)
 
 func runSync(ctx context.Context, a *app, args []string) error {
 	var sf sourceFlags
@@ -149,14 +144,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if !*dryRun {
-		release, err := lockDataDir(dir)
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
-	hash, err := printCodeHasher(dir, !*dryRun)
+	hash, err := datadir.PrintCodeHasher(dir, !*dryRun)
 	if err != nil {
 		return err
 	}
@@ -170,7 +158,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 
 	var failed, held bool
 	for _, src := range sources {
-		err := syncOne(ctx, a, db, hash, src, reconcile.Options{DryRun: *dryRun, ApproveRemovals: *approve, Incremental: *incremental}, *asJSON)
+		err := syncOne(ctx, a, &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log}, dir, src, reconcile.Options{DryRun: *dryRun, ApproveRemovals: *approve, Incremental: *incremental}, *asJSON)
 		switch {
 		case errors.Is(err, errHeld):
 			held = true
@@ -210,7 +198,11 @@ func storedSource(ctx context.Context, a *app, db *sqlstore.DB, dir, name string
 	return nil, err
 }
 
-func syncOne(ctx context.Context, a *app, db *sqlstore.DB, hash func(string) string, src *roster.Source, opt reconcile.Options, asJSON bool) error {
+// syncOne syncs one source from the command line: under the data
+// folder's lock and the source's lease, the same as roster serve's nodes
+// take, so that a sync from the command line never runs beside another.
+func syncOne(ctx context.Context, a *app, r *runner.Runner, dir string, src *roster.Source, opt reconcile.Options, asJSON bool) error {
+	db := r.Store
 	var sourceID int64
 	var err error
 	if opt.DryRun {
@@ -225,33 +217,19 @@ func syncOne(ctx context.Context, a *app, db *sqlstore.DB, hash func(string) str
 		return err
 	}
 	if !opt.DryRun {
-		// The same lease as roster serve's nodes take: a sync from the
-		// command line never runs beside a node's sync of the source.
-		lease, err := holdLease(ctx, db, a.log, sourceID, src.Name, nodeID(), defaultLeaseTTL)
+		claim, err := runner.ClaimSource(ctx, db, a.log, dir, sourceID, src.Name, runner.NodeID(), runner.DefaultLeaseTTL)
+		if errors.Is(err, datadir.ErrLocked) {
+			return usageErrorf("another roster sync is running on the data folder %s; wait for it to finish", dir)
+		}
 		if err != nil {
 			return err
 		}
-		defer lease.stop()
-		ctx = lease.ctx
+		defer claim.Release()
+		ctx = claim.Ctx
 	}
 	url, _ := src.URL()
-	for _, w := range src.Warnings() {
-		a.log.Warn(w, "source", src.Name)
-	}
-	start := a.now()
-	dirConn, err := ldap.Dialer{Now: a.now}.Open(ctx, src, a.log)
-	if err != nil {
-		if !opt.DryRun {
-			recordFailure(ctx, a, db, sourceID, opt.Incremental, start, err)
-		}
-		return err
-	}
-	defer dirConn.Close()
-	a.log.Info("sync started", "source", src.Name, "url", url, "verified", dirConn.Conn().Verified(), "dry_run", opt.DryRun)
-
 	prog := newProgress(a, src.Name)
-	e := &reconcile.Engine{Store: db, Now: a.now, Log: a.log, HashCode: hash, Progress: prog.update}
-	res, runErr := e.Run(ctx, src, sourceID, dirConn, opt)
+	res, runErr := r.Sync(ctx, src, sourceID, opt, runner.Hooks{Progress: prog.update})
 	prog.done()
 	if res == nil {
 		return runErr
@@ -278,8 +256,6 @@ func syncOne(ctx context.Context, a *app, db *sqlstore.DB, hash func(string) str
 			printChanges(a, "held removals", res.Held)
 		}
 	}
-	a.log.Info("sync finished", "source", src.Name, "status", res.Run.Status, "seen", res.Run.Seen,
-		"created", res.Run.Created, "updated", res.Run.Updated, "disabled", res.Run.Disabled, "failed", res.Run.Failed)
 	if runErr != nil {
 		return runErr
 	}
@@ -398,22 +374,4 @@ func (p *progress) done() {
 	if p.shown {
 		fmt.Fprint(p.a.stderr, "\r\033[K")
 	}
-}
-
-// recordFailure records a run that failed before the engine started (no
-// connection, no sign-in), so that the history shows every attempt, in
-// the mode that was asked for.
-func recordFailure(ctx context.Context, a *app, db *sqlstore.DB, sourceID int64, incremental bool, start time.Time, err error) *roster.Run {
-	mode := roster.RunFull
-	if incremental {
-		mode = roster.RunIncremental
-	}
-	run := &roster.Run{SourceID: sourceID, Mode: mode, StartedAt: start}
-	if db.StartRun(ctx, run) != nil {
-		return nil
-	}
-	run.Status, run.FinishedAt, run.Error = roster.RunFailed, a.now(), roster.ErrorMessage(err)
-	run.Notes = []string{"the run did not finish: nobody was disabled or deleted"}
-	db.FinishRun(context.WithoutCancel(ctx), run)
-	return run
 }

@@ -13,6 +13,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/lab/labenv"
 )
 
@@ -428,7 +429,7 @@ func TestSyncRefusesFlagsBesideAConfigAndConcurrentRuns(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, "-removal cannot be combined with -config") {
 		t.Fatalf("sync -config -removal = %d %q", code, errOut)
 	}
-	release, err := lockDataDir(dir)
+	release, err := datadir.Lock(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,324 +1,51 @@
 package main
 
-// roster serve runs each sync in a child process of its own, "roster
-// sync-worker", at a lower CPU priority. Inside one Go process, a sync's
-// goroutines and a print terminal's lookup share the same few threads
-// without priorities, so a lookup waits behind the sync (a p99 of about
-// 5 ms on two cores, against under 1 ms alone). In a child at a lower CPU
-// priority (-sync-priority: Linux's idle class by default), the kernel
-// lets the lookups go first; the sync also keeps its
-// memory and its garbage collection to itself, and a crash in it leaves
-// the server standing.
-//
-// The parent keeps everything that must outlive the child or answer the
-// console: the data folder's lock, the source's lease and its renewal, the
-// run's live progress, and cancellation. The child writes under the
-// parent's lease (its fence names the parent as holder), so a child that
-// outlives its lease writes nothing, exactly as a sync inside serve.
-//
-// The two talk in JSON lines: the child reports on its stdout (the run's
-// ID, its progress, its end); the parent sends a cancellation, with its
-// cause, on the child's stdin, and closing stdin cancels too. The child's
-// log goes to the parent's log.
-
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"runtime"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
 
-	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
-	"github.com/rosterhq/roster/sqlstore"
+	"github.com/rosterhq/roster/datadir"
+	"github.com/rosterhq/roster/runner"
 )
 
-// workerCommand is the hidden command a sync worker runs.
-const workerCommand = "sync-worker"
-
-// syncPriorityLevel is how a sync worker yields the CPU to the server.
-// A sync is never in a hurry; a person waits at the printer.
-type syncPriorityLevel string
-
-const (
-	priorityIdle   syncPriorityLevel = "idle"   // SCHED_IDLE and niceness 19: it runs when nothing else wants the CPU
-	priorityLow    syncPriorityLevel = "low"    // niceness 19
-	priorityNormal syncPriorityLevel = "normal" // as the server
-)
-
-func parsePriority(s string) (syncPriorityLevel, error) {
-	switch p := syncPriorityLevel(s); p {
-	case priorityIdle, priorityLow, priorityNormal:
-		return p, nil
-	}
-	return "", fmt.Errorf("%q is not idle, low or normal", s)
-}
-
-// workerEvent is one line from a sync worker.
-type workerEvent struct {
-	RunID   int64            `json:"run_id,omitempty"`  // the run is recorded
-	Phase   string           `json:"phase,omitempty"`   // progress
-	Seen    int              `json:"seen,omitempty"`    // progress
-	Elapsed float64          `json:"elapsed,omitempty"` // progress, in seconds
-	End     bool             `json:"end,omitempty"`     // the last line
-	Status  roster.RunStatus `json:"status,omitempty"`  // with End: the run's status, "" when none was recorded
-	Error   string           `json:"error,omitempty"`   // with End: why the sync failed, for the log
-}
-
-// workerCancel is the one line a parent may send: stop, for this reason
-// ("" when an admin cancelled or roster serve is stopping).
-type workerCancel struct {
-	Cancel string `json:"cancel"`
-}
-
-// workerDropsEnv lists what of the server's environment a worker does not
-// get: passwords it has no use for (the bind password comes sealed from
-// the user base), the server's profile file, which a worker would
-// truncate, and ROSTER_DB, which the server sets as it resolved it.
-var workerDropsEnv = map[string]bool{
-	"ROSTER_ADMIN_PASSWORD": true, "ROSTER_BIND_PASSWORD": true, "ROSTER_PFX_PASSWORD": true,
-	"ROSTER_CPU_PROFILE": true, "ROSTER_DB": true,
-}
-
-// maxWorkerLine bounds a worker's report line; the worker cuts the one
-// field that could grow (an error's text) well below it.
-const maxWorkerLine = 1 << 20
-
-// workerStopGrace is how long a cancelled worker has to record its run as
-// cancelled before it is killed.
-const workerStopGrace = 30 * time.Second
-
-// syncInChild runs one sync of src in a sync worker process and relays its
-// reports to h. It returns when the worker has exited.
-func (s *syncService) syncInChild(ctx context.Context, src *roster.Source, req roster.SyncRequest, h syncHooks) (status roster.RunStatus, err error) {
-	exe, err := workerExecutable()
-	if err != nil {
-		return "", fmt.Errorf("cannot find roster's own program to run the sync in: %w (roster serve -sync-in-process runs syncs inside the server)", err)
-	}
-	args := []string{workerCommand, "-data", s.dataDir, "-source-id", strconv.FormatInt(src.ID, 10),
-		"-holder", s.holder, "-priority", string(s.priority)}
-	if req.Incremental {
-		args = append(args, "-incremental")
-	}
-	if req.ApproveRemovals {
-		args = append(args, "-approve-removals")
-	}
-	cmd := exec.Command(exe, args...)
-	// The user base's location goes in the environment, never on the
-	// command line, which every local user can read: a PostgreSQL URL may
-	// carry a password.
-	cmd.Env = []string{"ROSTER_DB=" + s.dbLocation}
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); !workerDropsEnv[name] {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	for _, k := range []string{"ROSTER_LOG_LEVEL", "ROSTER_SECRET_KEY", "GOGC", "GOMEMLIMIT"} {
-		if v := s.a.getenv(k); v != "" { // this server's settings, as it sees them
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
-	cmd.Stderr = s.a.stderr
-	cmd.SysProcAttr = workerProcAttr()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return "", err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		stdin.Close()
-		return "", err
-	}
-	// The worker is killed when the thread that started it ends
-	// (workerProcAttr): keep this goroutine on its thread until then.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("cannot start the sync process %s: %w (roster serve -sync-in-process runs syncs inside the server)", exe, err)
-	}
-
-	exited := make(chan struct{})
-	var stopper sync.WaitGroup
-	stopper.Add(1)
-	go func() { // cancellation: ask, then insist
-		defer stopper.Done()
-		select {
-		case <-exited:
-			stdin.Close()
-			return
-		case <-ctx.Done():
-		}
-		why := ""
-		if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
-			why = roster.ErrorMessage(c)
-		}
-		json.NewEncoder(stdin).Encode(workerCancel{Cancel: why})
-		stdin.Close()
-		select {
-		case <-exited:
-		case <-time.After(workerStopGrace):
-			s.a.log.Error("the sync process did not stop when asked; it is killed", "source", src.Name, "pid", cmd.Process.Pid)
-			cmd.Process.Kill()
-		}
-	}()
-
-	var runID int64
-	var end *workerEvent
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 0, 64<<10), maxWorkerLine)
-	for sc.Scan() {
-		var ev workerEvent
-		if json.Unmarshal(sc.Bytes(), &ev) != nil {
-			continue // not ours: a stray line must not stop the sync
-		}
-		switch {
-		case ev.End:
-			end = &ev
-		case ev.RunID != 0 && runID == 0:
-			runID = ev.RunID
-			h.started(runID)
-		case ev.Phase != "":
-			h.progress(reconcile.Progress{Phase: ev.Phase, Seen: ev.Seen, Elapsed: time.Duration(ev.Elapsed * float64(time.Second))})
-		}
-	}
-	io.Copy(io.Discard, stdout)
-	waitErr := cmd.Wait()
-	close(exited)
-	stopper.Wait()
-
-	if end != nil {
-		if end.Error != "" {
-			err = errors.New(end.Error)
-		}
-		return end.Status, err
-	}
-	// The worker died without its last word: a crash, or a kill. Its run
-	// must not stay "running"; what it wrote is kept.
-	err = fmt.Errorf("the sync process ended before the sync did (%v); roster serve's log holds what it wrote", waitErr)
-	if runID != 0 {
-		if ferr := closeCrashedRun(ctx, s.a, s.db, runID, err); ferr != nil {
-			s.a.log.Warn("cannot record the end of a sync whose process died", "run", runID, "err", ferr)
-		}
-		return roster.RunFailed, err
-	}
-	return "", err
-}
-
-// closeCrashedRun records as failed a run whose sync process died.
-func closeCrashedRun(ctx context.Context, a *app, db *sqlstore.DB, runID int64, cause error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	run, err := db.Run(ctx, runID)
-	if err != nil {
-		return err
-	}
-	if run.Status != roster.RunRunning {
-		return nil // it recorded its end before dying
-	}
-	run.Status, run.FinishedAt, run.Error = roster.RunFailed, a.now(), cause.Error()
-	run.Notes = append(run.Notes, "the run did not finish; what it wrote until then is kept, and the next run picks up from the directory")
-	return db.FinishRun(ctx, run)
-}
-
-// runSyncWorker is the sync worker's side: one sync of a stored source,
-// under the lease its parent holds.
+// runSyncWorker is the sync worker's command: roster serve starts it to
+// run one sync in a process of its own (see package runner's worker.go).
 func runSyncWorker(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet(a, workerCommand, "-source-id ID -holder LEASE-HOLDER (started by roster serve)")
+	fs := newFlagSet(a, runner.WorkerCommand, "-source-id ID -holder LEASE-HOLDER (started by roster serve)")
 	data := fs.String("data", "", dataHelp)
 	dbf := fs.String("db", "", dbHelp)
-	sourceID := fs.Int64("source-id", 0, "the source to sync")
-	holder := fs.String("holder", "", "the lease holder (the roster serve node) whose lease this sync runs under")
-	incremental := fs.Bool("incremental", false, "an incremental sync")
-	approve := fs.Bool("approve-removals", false, "carry out the removals the last run held")
-	priority := fs.String("priority", string(priorityIdle), "the CPU priority to run at: idle, low or normal")
+	var w runner.WorkerRequest
+	fs.Int64Var(&w.SourceID, "source-id", 0, "the source to sync")
+	fs.StringVar(&w.Holder, "holder", "", "the lease holder (the roster serve node) whose lease this sync runs under")
+	fs.BoolVar(&w.Incremental, "incremental", false, "an incremental sync")
+	fs.BoolVar(&w.ApproveRemovals, "approve-removals", false, "carry out the removals the last run held")
+	priority := fs.String("priority", string(runner.PriorityIdle), "the CPU priority to run at: idle, low or normal")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *sourceID <= 0 || *holder == "" {
-		return usageErrorf("%s is started by roster serve, with -source-id and -holder", workerCommand)
+	if w.SourceID <= 0 || w.Holder == "" {
+		return usageErrorf("%s is started by roster serve, with -source-id and -holder", runner.WorkerCommand)
 	}
-	level, err := parsePriority(*priority)
-	if err != nil {
+	var err error
+	if w.Priority, err = runner.ParsePriority(*priority); err != nil {
 		return usageErrorf("-priority: %v", err)
 	}
-	if err := lowerPriority(level); err != nil {
-		a.log.Warn("the sync runs at normal priority", "err", err)
-	}
 	defer collectLess(a, syncMemoryLimit)()
-
-	var mu sync.Mutex
-	out := json.NewEncoder(a.stdout)
-	report := func(ev workerEvent) {
-		mu.Lock()
-		defer mu.Unlock()
-		out.Encode(ev)
-	}
-	status, err := workerSync(ctx, a, *dbf, dataDir(a, *data, ""), *sourceID, *holder,
-		roster.SyncRequest{Incremental: *incremental, ApproveRemovals: *approve}, report)
-	end := workerEvent{End: true, Status: status}
-	if err != nil {
-		end.Error = message(err)
-		if len(end.Error) > maxWorkerLine/4 {
-			end.Error = end.Error[:maxWorkerLine/4] + "…"
+	dir := dataDir(a, *data, "")
+	return runner.Work(ctx, os.Stdin, a.stdout, a.log, w, func(ctx context.Context) (*runner.Runner, func(), error) {
+		db, err := openStore(ctx, a, *dbf, dir)
+		if err != nil {
+			return nil, nil, err
 		}
-	}
-	report(end)
-	return nil // the parent reads the outcome above
-}
-
-// workerSync opens the user base and runs the sync, reporting through
-// report. The parent's cancellation arrives on stdin.
-func workerSync(ctx context.Context, a *app, dbFlag, dir string, sourceID int64, holder string, req roster.SyncRequest,
-	report func(workerEvent)) (roster.RunStatus, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go func() {
-		var c workerCancel
-		if err := json.NewDecoder(os.Stdin).Decode(&c); err != nil {
-			cancel(roster.Errorf(roster.EUNAVAILABLE, "the roster serve process that started this sync stopped"))
-			return
+		if db.Sealer, err = secretSealer(a, dir); err != nil {
+			db.Close()
+			return nil, nil, err
 		}
-		if c.Cancel == "" {
-			cancel(context.Canceled)
-			return
+		hash, err := datadir.PrintCodeHasher(dir, true) // the server's key; never a throwaway one
+		if err != nil {
+			db.Close()
+			return nil, nil, err
 		}
-		cancel(roster.Errorf(roster.ECONFLICT, "%s", c.Cancel))
-	}()
-
-	db, err := openStore(ctx, a, dbFlag, dir)
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	if db.Sealer, err = secretSealer(a, dir); err != nil {
-		return "", err
-	}
-	hash, err := printCodeHasher(dir, true) // the server's key; never a throwaway one
-	if err != nil {
-		return "", err
-	}
-	src, err := db.Source(ctx, sourceID)
-	if err != nil {
-		return "", err
-	}
-	var last time.Time
-	var lastPhase string
-	return syncSource(sqlstore.WithFence(ctx, sourceID, holder), a, db, hash, src, req, syncHooks{
-		started: func(id int64) { report(workerEvent{RunID: id}) },
-		progress: func(p reconcile.Progress) {
-			// A few reports a second are plenty for a progress bar.
-			if now := time.Now(); now.Sub(last) >= 250*time.Millisecond || p.Phase != lastPhase {
-				last, lastPhase = now, p.Phase
-				report(workerEvent{Phase: p.Phase, Seen: p.Seen, Elapsed: p.Elapsed.Seconds()})
-			}
-		},
+		return &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log}, func() { db.Close() }, nil
 	})
 }

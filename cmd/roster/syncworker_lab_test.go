@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labenv"
+	"github.com/rosterhq/roster/runner"
 	"github.com/rosterhq/roster/sqlite"
 )
 
@@ -87,7 +88,7 @@ func workerPIDs(t *testing.T) []int {
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(cmdline), "\x00"+workerCommand+"\x00") {
+		if err != nil || !strings.Contains(string(cmdline), "\x00"+runner.WorkerCommand+"\x00") {
 			continue
 		}
 		if ppid, _ := procStat(pid, 4); ppid == os.Getpid() {
@@ -118,6 +119,10 @@ func procStat(pid int, n int, task ...int) (int, error) {
 // scheduling class at niceness 19 on every thread, reports its progress to the
 // server, and stops when an admin cancels it: the run is recorded as
 // cancelled, by the worker, which then exits.
+// schedIdle is Linux's SCHED_IDLE scheduling class (sched(7)), written
+// here apart from package runner's, so that the test checks it.
+const schedIdle = 5
+
 func TestSyncRunsInALowPriorityProcess(t *testing.T) {
 	var logs lockedBuffer
 	a, _, sourceID, stop := slowSyncServer(t, &logs)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/datadir"
+	"github.com/rosterhq/roster/runner"
 )
 
 // A sync whose worker fails before it can record a run (here: the user
@@ -30,12 +32,13 @@ func TestAWorkerThatCannotStartSaysWhy(t *testing.T) {
 	if err := db.SaveSource(ctx, src); err != nil {
 		t.Fatal(err)
 	}
-	hash, err := printCodeHasher(data, true)
+	hash, err := datadir.PrintCodeHasher(data, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSyncService(ctx, a, db, hash, data)
-	s.dbLocation = filepath.Join(data, "secret.key", "roster.db") // under a file
+	s := runner.NewService(ctx, &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log}, data)
+	s.Stderr, s.Getenv = a.stderr, a.getenv
+	s.DBLocation = filepath.Join(data, "secret.key", "roster.db") // under a file
 	id, err := s.Start(src.ID, roster.SyncRequest{})
 	s.Wait()
 	if id != 0 || err == nil || !strings.Contains(roster.ErrorMessage(err), "cannot open the user base") {

@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"context"
@@ -6,36 +6,49 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/ldap"
 	"github.com/rosterhq/roster/pfx"
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
-// syncService runs directory operations for roster serve: test a
+// Service runs directory operations for roster serve: test a
 // connection, preview, and syncs in the background, one at a time per
-// source, with live progress and cancellation.
-type syncService struct {
-	a       *app
+// source, with live progress and cancellation. Make it with NewService;
+// set its exported fields before the first Start.
+type Service struct {
+	r       *Runner
 	db      *sqlstore.DB
-	hash    func(string) string
 	dataDir string          // locked for the length of each sync, as roster sync does
 	base    context.Context // ends at shutdown: running syncs stop and are recorded as cancelled
 
 	sched *scheduler
 
 	holder string // this process, in sync leases
-	// Syncs run in a child process (syncworker.go) at this priority,
-	// unless inProcess; dbLocation is the user base the child opens.
-	inProcess  bool
-	priority   syncPriorityLevel
-	dbLocation string
-	leaseTTL   time.Duration // how long a lease lasts without renewal
+
+	// InProcess runs syncs inside this process; by default each runs in
+	// a sync worker, a child process (worker.go), at Priority.
+	InProcess bool
+	Priority  Priority
+	// DBLocation is the user base a worker opens: a file or a URL,
+	// passed in the environment, never on the command line.
+	DBLocation string
+	// LeaseTTL is how long a lease lasts without renewal.
+	LeaseTTL time.Duration
+	// Stderr takes the workers' logs; Getenv gives the settings a worker
+	// inherits as this server sees them.
+	Stderr io.Writer
+	Getenv func(string) string
+	// Connect signs in to a source and counts its users: the last step
+	// of Test.
+	Connect func(context.Context, *roster.Source) (*roster.ConnectionTest, error)
 
 	mu       sync.Mutex
 	jobs     map[int64]*job  // by run ID, running or finished
@@ -49,14 +62,16 @@ type job struct {
 	p      roster.RunProgress
 }
 
-func newSyncService(base context.Context, a *app, db *sqlstore.DB, hash func(string) string, dataDir string) *syncService {
-	return &syncService{a: a, db: db, hash: hash, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{},
-		holder: nodeID(), leaseTTL: defaultLeaseTTL, priority: priorityIdle}
+// NewService returns the service of r's user base, whose syncs lock the
+// data folder dataDir and stop when base ends.
+func NewService(base context.Context, r *Runner, dataDir string) *Service {
+	return &Service{r: r, db: r.Store, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{},
+		holder: NodeID(), LeaseTTL: DefaultLeaseTTL, Priority: PriorityIdle, Stderr: io.Discard, Getenv: func(string) string { return "" }}
 }
 
 // Test probes the TLS endpoint (so an untrusted certificate is shown, with
 // what to trust), then signs in and counts the users.
-func (s *syncService) Test(ctx context.Context, src *roster.Source) *roster.ConnectionTest {
+func (s *Service) Test(ctx context.Context, src *roster.Source) *roster.ConnectionTest {
 	url, _ := src.URL()
 	t := &roster.ConnectionTest{URL: url, Warnings: src.Warnings()}
 	if err := src.Validate(); err != nil {
@@ -64,7 +79,7 @@ func (s *syncService) Test(ctx context.Context, src *roster.Source) *roster.Conn
 		return t
 	}
 	if src.Mode() != roster.Plain {
-		probe, err := ldap.Dialer{Now: s.a.now}.Probe(ctx, src)
+		probe, err := ldap.Dialer{Now: s.r.Now}.Probe(ctx, src)
 		if err != nil {
 			t.Error, t.ErrorCode = roster.ErrorMessage(err), roster.ErrorCode(err)
 			return t
@@ -74,7 +89,7 @@ func (s *syncService) Test(ctx context.Context, src *roster.Source) *roster.Conn
 			s.db.SetSourceCertificate(ctx, src.ID, probe.Chain[0].NotAfter)
 		}
 		if len(probe.Chain) > 0 {
-			sum := pfx.Summarize(probe.Chain[0], s.a.now())
+			sum := pfx.Summarize(probe.Chain[0], s.r.Now())
 			top := probe.Chain[len(probe.Chain)-1]
 			t.Certificate = &roster.CertificateInfo{Subject: sum.Subject, SANs: sum.SANs, Issuer: sum.Issuer, NotAfter: sum.NotAfter,
 				DaysLeft: sum.DaysLeft, SHA256: sum.SHA256, SHA1: sum.SHA1, Trusted: probe.Problem == nil,
@@ -86,15 +101,12 @@ func (s *syncService) Test(ctx context.Context, src *roster.Source) *roster.Conn
 			return t
 		}
 	}
-	rep, err := connect(ctx, s.a, src)
+	rep, err := s.Connect(ctx, src)
 	if err != nil {
 		t.Error, t.ErrorCode = roster.ErrorMessage(err), roster.ErrorCode(err)
 		return t
 	}
-	t.OK, t.TLSVersion, t.Verified, t.Login, t.Directory, t.Users = true, rep.TLSVersion, rep.Verified, rep.Login, rep.Directory, rep.Users
-	if rep.Disabled != nil {
-		t.Disabled = *rep.Disabled
-	}
+	t.OK, t.TLSVersion, t.Verified, t.Login, t.Directory, t.Users, t.Disabled = true, rep.TLSVersion, rep.Verified, rep.Login, rep.Directory, rep.Users, rep.Disabled
 	t.Warnings = rep.Warnings
 	return t
 }
@@ -103,18 +115,12 @@ func (s *syncService) Test(ctx context.Context, src *roster.Source) *roster.Conn
 const maxPreviewChanges = 2000
 
 // Preview plans a sync of a stored source and writes nothing.
-func (s *syncService) Preview(ctx context.Context, sourceID int64) (*roster.Preview, error) {
+func (s *Service) Preview(ctx context.Context, sourceID int64) (*roster.Preview, error) {
 	src, err := s.db.Source(ctx, sourceID)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := ldap.Dialer{Now: s.a.now}.Open(ctx, src, s.a.log)
-	if err != nil {
-		return nil, err
-	}
-	defer dir.Close()
-	e := &reconcile.Engine{Store: s.db, Now: s.a.now, Log: s.a.log, HashCode: s.hash}
-	res, err := e.Run(ctx, src, sourceID, dir, reconcile.Options{DryRun: true})
+	res, err := s.r.Sync(ctx, src, sourceID, reconcile.Options{DryRun: true}, Hooks{})
 	if res == nil {
 		return nil, err
 	}
@@ -138,7 +144,7 @@ func (s *syncService) Preview(ctx context.Context, sourceID int64) (*roster.Prev
 // as a failed run too).
 //
 // Errors: ECONFLICT when the source is already syncing; ENOTFOUND.
-func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, error) {
+func (s *Service) Start(sourceID int64, req roster.SyncRequest) (int64, error) {
 	src, err := s.db.Source(s.base, sourceID)
 	if err != nil {
 		return 0, err
@@ -150,33 +156,27 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 	}
 	s.bySource[sourceID] = 0
 	s.mu.Unlock()
-	// One sync at a time per data folder, console and command line alike.
-	release, err := lockDataDir(s.dataDir)
-	if err != nil {
-		s.mu.Lock()
-		delete(s.bySource, sourceID)
-		s.mu.Unlock()
-		return 0, roster.Errorf(roster.ECONFLICT, "another sync is running on this data folder (a roster sync from the command line, or another source); try again when it ends")
-	}
-	// One node at a time per source, across all nodes sharing the
-	// database; a node that loses its lease stops its sync.
+	// One sync at a time per data folder, console and command line
+	// alike; one node at a time per source, across all nodes sharing the
+	// database: a node that loses its lease stops its sync.
 	ctx, cancel := context.WithCancelCause(s.base)
-	lease, err := holdLease(ctx, s.db, s.a.log, sourceID, src.Name, s.holder, s.leaseTTL)
+	claim, err := ClaimSource(ctx, s.db, s.r.Log, s.dataDir, sourceID, src.Name, s.holder, s.LeaseTTL)
+	if errors.Is(err, datadir.ErrLocked) {
+		err = roster.Errorf(roster.ECONFLICT, "another sync is running on this data folder (a roster sync from the command line, or another source); try again when it ends")
+	}
 	if err == nil && !req.Slot.IsZero() {
-		err = s.slotTaken(src, req)
-		if err != nil {
-			lease.stop()
+		if err = s.slotTaken(src, req); err != nil {
+			claim.Release()
 		}
 	}
 	if err != nil {
 		cancel(nil)
-		release()
 		s.mu.Lock()
 		delete(s.bySource, sourceID)
 		s.mu.Unlock()
 		return 0, err
 	}
-	ctx = lease.ctx
+	ctx = claim.Ctx
 	j := &job{cancel: func() { cancel(context.Canceled) }}
 	// The run's ID once recorded, or why the sync ended before it was.
 	type outcome struct {
@@ -188,12 +188,11 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 	go func() {
 		defer s.wg.Done()
 		defer cancel(nil)
-		defer release()
-		defer lease.stop()
+		defer claim.Release()
 		var runID int64
 		defer func() {
 			if p := recover(); p != nil {
-				s.a.log.Error("a sync crashed", "source", src.Name, "panic", p)
+				s.r.Log.Error("a sync crashed", "source", src.Name, "panic", p)
 				select {
 				case started <- outcome{runID, nil}: // Start must not wait forever
 				default:
@@ -207,8 +206,8 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 			j.mu.Unlock()
 		}()
 		sent := false
-		h := syncHooks{
-			started: func(id int64) {
+		h := Hooks{
+			Started: func(id int64) {
 				runID = id
 				s.track(id, j, roster.RunRunning)
 				if !sent {
@@ -216,14 +215,14 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 					started <- outcome{id, nil}
 				}
 			},
-			progress: func(p reconcile.Progress) {
+			Progress: func(p reconcile.Progress) {
 				j.mu.Lock()
 				j.p.Phase, j.p.Seen, j.p.Elapsed = p.Phase, p.Seen, p.Elapsed.Seconds()
 				j.mu.Unlock()
 			},
 		}
 		run := s.syncInChild
-		if s.inProcess {
+		if s.InProcess {
 			run = s.syncHere
 		}
 		status, err := run(ctx, src, req, h)
@@ -237,7 +236,7 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 			started <- outcome{0, err}
 		}
 		if err != nil {
-			s.a.log.Warn("sync failed", "source", src.Name, "err", err)
+			s.r.Log.Warn("sync failed", "source", src.Name, "err", err)
 		}
 	}()
 	o := <-started
@@ -252,12 +251,19 @@ func (s *syncService) Start(sourceID int64, req roster.SyncRequest) (int64, erro
 	return 0, roster.Errorf(roster.EINTERNAL, "the sync of %s could not start; roster serve's log says why", src.Name)
 }
 
+// syncHere runs one sync of src inside this process: roster serve
+// -sync-in-process, and the work of a sync worker. It returns the run's
+// status ("" when no run could be recorded) and the sync's error.
+func (s *Service) syncHere(ctx context.Context, src *roster.Source, req roster.SyncRequest, h Hooks) (roster.RunStatus, error) {
+	return s.r.syncStored(ctx, src, req, h)
+}
+
 // CheckPassword signs in to the user's directory as the user (its DN),
 // over the source's TLS settings: the terminal API's password check. One
 // bind, never retried: the directory locks accounts after a few wrong
 // passwords, and its reason (wrong, locked, expired, must change) comes
 // back translated.
-func (s *syncService) CheckPassword(ctx context.Context, u *roster.User, pw roster.Secret) error {
+func (s *Service) CheckPassword(ctx context.Context, u *roster.User, pw roster.Secret) error {
 	if u.SourceID == 0 || u.DN == "" {
 		return roster.Errorf(roster.EINVALID, "%s was made in roster, not read from a directory: there is no directory to check the password with", u.Login)
 	}
@@ -270,7 +276,7 @@ func (s *syncService) CheckPassword(ctx context.Context, u *roster.User, pw rost
 	}
 	as := *src
 	as.Login, as.Password = u.DN, pw
-	c, err := ldap.Dialer{Now: s.a.now}.SignIn(ctx, &as)
+	c, err := ldap.Dialer{Now: s.r.Now}.SignIn(ctx, &as)
 	if err != nil {
 		return forTerminal(err, u)
 	}
@@ -297,7 +303,7 @@ func forTerminal(err error, u *roster.User) error {
 // that attribute, or "" when the source writes nothing back. A value the
 // entry holds already is not written again. Each write is recorded as a
 // run of the source (mode write-back), without the value.
-func (s *syncService) WriteBack(ctx context.Context, u *roster.User, field roster.WriteField, value string) (string, error) {
+func (s *Service) WriteBack(ctx context.Context, u *roster.User, field roster.WriteField, value string) (string, error) {
 	if u.SourceID == 0 || u.DN == "" {
 		return "", nil
 	}
@@ -312,7 +318,7 @@ func (s *syncService) WriteBack(ctx context.Context, u *roster.User, field roste
 	if attr == "" {
 		return "", nil
 	}
-	start := s.a.now()
+	start := s.r.Now()
 	changed, err := s.writeAttr(ctx, src, u.DN, attr, field, value)
 	what := strings.ReplaceAll(string(field), "_", " ")
 	run := &roster.Run{SourceID: u.SourceID, Mode: roster.RunWriteBack, StartedAt: start}
@@ -335,7 +341,7 @@ func (s *syncService) WriteBack(ctx context.Context, u *roster.User, field roste
 // TestWrite tries, on one user of the source, to write each write-back
 // attribute with the value it holds: the directory checks the right, and
 // nothing changes.
-func (s *syncService) TestWrite(ctx context.Context, sourceID int64) (*roster.WriteTest, error) {
+func (s *Service) TestWrite(ctx context.Context, sourceID int64) (*roster.WriteTest, error) {
 	src, err := s.db.Source(ctx, sourceID)
 	if err != nil {
 		return nil, err
@@ -353,7 +359,7 @@ func (s *syncService) TestWrite(ctx context.Context, sourceID int64) (*roster.Wr
 	if len(users) == 0 {
 		return nil, roster.Errorf(roster.EINVALID, "the source %s has no enabled users yet to try a write on: sync it first", src.Name)
 	}
-	c, err := ldap.Dialer{Now: s.a.now}.SignIn(ctx, src)
+	c, err := ldap.Dialer{Now: s.r.Now}.SignIn(ctx, src)
 	if err != nil {
 		return nil, err
 	}
@@ -382,12 +388,12 @@ func (s *syncService) TestWrite(ctx context.Context, sourceID int64) (*roster.Wr
 		}
 		t.Checks = append(t.Checks, check)
 	}
-	s.a.log.Info("write-back tested", "source", src.Name, "entry", t.User, "checks", len(t.Checks))
+	s.r.Log.Info("write-back tested", "source", src.Name, "entry", t.User, "checks", len(t.Checks))
 	return t, nil
 }
 
-func (s *syncService) writeAttr(ctx context.Context, src *roster.Source, dn, attr string, field roster.WriteField, value string) (bool, error) {
-	c, err := ldap.Dialer{Now: s.a.now}.SignIn(ctx, src)
+func (s *Service) writeAttr(ctx context.Context, src *roster.Source, dn, attr string, field roster.WriteField, value string) (bool, error) {
+	c, err := ldap.Dialer{Now: s.r.Now}.SignIn(ctx, src)
 	if err != nil {
 		return false, err
 	}
@@ -406,7 +412,7 @@ var errSlotTaken = errors.New("a run of this kind started in this slot already")
 // no longer needed: a run of its kind started at or after the slot, on
 // any node. Called under the source's lease, so two nodes cannot both
 // find the slot free.
-func (s *syncService) slotTaken(src *roster.Source, req roster.SyncRequest) error {
+func (s *Service) slotTaken(src *roster.Source, req roster.SyncRequest) error {
 	modes := []roster.RunMode{roster.RunFull}
 	if req.Incremental {
 		modes = append(modes, roster.RunIncremental)
@@ -424,7 +430,7 @@ func (s *syncService) slotTaken(src *roster.Source, req roster.SyncRequest) erro
 // keepJobs bounds how many finished syncs' progress stays in memory.
 const keepJobs = 100
 
-func (s *syncService) track(runID int64, j *job, status roster.RunStatus) {
+func (s *Service) track(runID int64, j *job, status roster.RunStatus) {
 	j.mu.Lock()
 	j.p.RunID, j.p.Status = runID, status
 	j.mu.Unlock()
@@ -445,7 +451,7 @@ func (s *syncService) track(runID int64, j *job, status roster.RunStatus) {
 
 // Progress returns a run's live progress, or nil for a run this process
 // did not start.
-func (s *syncService) Progress(runID int64) *roster.RunProgress {
+func (s *Service) Progress(runID int64) *roster.RunProgress {
 	s.mu.Lock()
 	j := s.jobs[runID]
 	s.mu.Unlock()
@@ -460,7 +466,7 @@ func (s *syncService) Progress(runID int64) *roster.RunProgress {
 
 // Cancel stops a running sync; it is recorded as cancelled and removes
 // nobody. Errors: ENOTFOUND when the run is not running here.
-func (s *syncService) Cancel(runID int64) error {
+func (s *Service) Cancel(runID int64) error {
 	s.mu.Lock()
 	j := s.jobs[runID]
 	s.mu.Unlock()
@@ -483,8 +489,31 @@ func (s *syncService) Cancel(runID int64) error {
 	return roster.Errorf(roster.ENOTFOUND, "run %d is not running", runID)
 }
 
+// Schedule starts the syncs that the sources plan, looking every every
+// (DefaultScheduleCheck when zero), until the service's base context
+// ends. At every look, before anything starts (the first look is at
+// once): a run that the record calls running, whose source no node holds
+// or whose holder is a dead process of this machine, was cut short by a
+// crash or a kill, and maybe no sync of that source follows soon to
+// close it; it is marked failed. Runs that another node sharing the
+// database is doing hold a lease, and are left alone. Call it once.
+func (s *Service) Schedule(every time.Duration) {
+	s.sched = newScheduler(s.db.Sources, s.Start, s.r.Log)
+	if every > 0 {
+		s.sched.every = every
+	}
+	s.sched.sweep = func(ctx context.Context, sources []*roster.Source) {
+		// A process of this machine that died frees its sources at once.
+		freeDeadLeases(ctx, s.db, s.r.Log, sources, s.LeaseTTL)
+		if n, err := s.db.AbandonRunning(ctx); err == nil && n > 0 {
+			s.r.Log.Warn("runs cut short by a stopped roster node are marked failed", "runs", n)
+		}
+	}
+	go s.sched.run(s.base, s.r.Now)
+}
+
 // NextRun is when the source's next scheduled syncs are planned.
-func (s *syncService) NextRun(sourceID int64) roster.NextRuns {
+func (s *Service) NextRun(sourceID int64) roster.NextRuns {
 	if s.sched == nil {
 		return roster.NextRuns{}
 	}
@@ -492,4 +521,4 @@ func (s *syncService) NextRun(sourceID int64) roster.NextRuns {
 }
 
 // Wait waits for the running syncs to stop, after base ended.
-func (s *syncService) Wait() { s.wg.Wait() }
+func (s *Service) Wait() { s.wg.Wait() }

@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/sqlite"
 )
 
 // child starts a process that waits, and returns it and its lease holder.
@@ -25,23 +26,23 @@ func child(t *testing.T) (*exec.Cmd, string) {
 	if err != nil {
 		t.Fatalf("the child's start time: %v", err)
 	}
-	p := here()
+	p := Here()
 	p.PID, p.Nonce, p.Start = cmd.Process.Pid, "0badc0de", start
 	return cmd, p.String()
 }
 
 func TestProvedDead(t *testing.T) {
-	if !here().Located() {
-		t.Skipf("this machine does not say where its PIDs live: %+v", here())
+	if !Here().Located() {
+		t.Skipf("this machine does not say where its PIDs live: %+v", Here())
 	}
-	me, ok := roster.ParseProcess(nodeID())
-	if !ok || me.PID != os.Getpid() || !me.SamePIDs(here()) {
-		t.Fatalf("nodeID() = %+v, %v", me, ok)
+	me, ok := roster.ParseProcess(NodeID())
+	if !ok || me.PID != os.Getpid() || !me.SamePIDs(Here()) {
+		t.Fatalf("NodeID() = %+v, %v", me, ok)
 	}
 
 	t.Run("a live process is not dead", func(t *testing.T) {
 		_, holder := child(t)
-		if provedDead(holder) || provedDead(nodeID()) {
+		if provedDead(holder) || provedDead(NodeID()) {
 			t.Fatal("a live process proved dead")
 		}
 	})
@@ -95,7 +96,7 @@ func TestProvedDead(t *testing.T) {
 				t.Errorf("%s proved dead", name)
 			}
 		}
-		for _, h := range []string{"", "node-a", "h/1", "h/0/x/" + here().Boot + ":" + here().PIDNS + ":5"} {
+		for _, h := range []string{"", "node-a", "h/1", "h/0/x/" + Here().Boot + ":" + Here().PIDNS + ":5"} {
 			if provedDead(h) {
 				t.Errorf("%q proved dead", h)
 			}
@@ -107,11 +108,11 @@ func TestProvedDead(t *testing.T) {
 // this machine that died, and closes its run with the reason; a live
 // holder, or one of another machine, keeps its lease.
 func TestALeaseOfADeadProcessIsTakenOverAtOnce(t *testing.T) {
-	if !here().Located() {
-		t.Skipf("this machine does not say where its PIDs live: %+v", here())
+	if !Here().Located() {
+		t.Skipf("this machine does not say where its PIDs live: %+v", Here())
 	}
 	ctx := context.Background()
-	db, err := openSQLite(filepath.Join(t.TempDir(), "roster.db"))
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestALeaseOfADeadProcessIsTakenOverAtOnce(t *testing.T) {
 	if _, err := db.AcquireLease(ctx, id, liveHolder, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acquireLease(ctx, db, id, nodeID(), time.Minute); roster.ErrorCode(err) != roster.ECONFLICT {
+	if _, err := acquireLease(ctx, db, id, NodeID(), time.Minute); roster.ErrorCode(err) != roster.ECONFLICT {
 		t.Fatalf("the lease of a live process was taken: %v", err)
 	}
 	db.ReleaseLease(ctx, id, liveHolder)
@@ -139,12 +140,12 @@ func TestALeaseOfADeadProcessIsTakenOverAtOnce(t *testing.T) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	l, err := acquireLease(ctx, db, id, nodeID(), time.Minute)
+	l, err := acquireLease(ctx, db, id, NodeID(), time.Minute)
 	if err != nil || l.TakenFrom != holder || l.Abandoned != 1 {
 		t.Fatalf("the lease of a dead process = %+v, %v", l, err)
 	}
 	r, err := db.Run(ctx, run.ID)
-	if err != nil || r.Status != roster.RunFailed || !strings.Contains(r.Error, "PID "+strings.Split(holder, "/")[1]+" on "+here().Host) {
+	if err != nil || r.Status != roster.RunFailed || !strings.Contains(r.Error, "PID "+strings.Split(holder, "/")[1]+" on "+Here().Host) {
 		t.Fatalf("the dead process's run: %+v, %v", r, err)
 	}
 
@@ -156,7 +157,7 @@ func TestALeaseOfADeadProcessIsTakenOverAtOnce(t *testing.T) {
 	if _, err := db.AcquireLease(ctx, id, p.String(), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acquireLease(ctx, db, id, nodeID(), time.Minute); roster.ErrorCode(err) != roster.ECONFLICT {
+	if _, err := acquireLease(ctx, db, id, NodeID(), time.Minute); roster.ErrorCode(err) != roster.ECONFLICT {
 		t.Fatalf("the lease of another machine's process was taken: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"fmt"
@@ -29,13 +29,13 @@ func workerExecutable() (string, error) {
 // schedIdle is Linux's SCHED_IDLE scheduling class.
 const schedIdle = 5
 
-// lowerPriority lowers this process's CPU priority to level: niceness 19
+// LowerPriority lowers this process's CPU priority to level: niceness 19
 // (when it is not lower already), and for idle the SCHED_IDLE class,
 // whose threads a waking normal thread always preempts. Linux keeps both
 // per thread, and a new thread takes its creator's: setting them on every
 // thread there is makes the whole process yield, for good.
-func lowerPriority(level syncPriorityLevel) error {
-	if level == priorityNormal {
+func LowerPriority(level Priority) error {
+	if level == PriorityNormal {
 		return nil
 	}
 	const nice = 19
@@ -55,7 +55,7 @@ func lowerPriority(level syncPriorityLevel) error {
 			if err != nil {
 				continue // the thread ended
 			}
-			if level == priorityIdle {
+			if level == PriorityIdle {
 				var param struct{ priority int32 } // must be 0 for SCHED_IDLE
 				if _, _, errno := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(tid), schedIdle, uintptr(unsafe.Pointer(&param))); errno != 0 && errno != syscall.ESRCH {
 					return fmt.Errorf("cannot put the sync in the idle scheduling class: %w", errno)

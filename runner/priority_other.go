@@ -1,6 +1,6 @@
 //go:build !linux
 
-package main
+package runner
 
 import (
 	"os"
@@ -14,6 +14,6 @@ func workerExecutable() (string, error) { return os.Executable() }
 // parent's end when its stdin closes.
 func workerProcAttr() *syscall.SysProcAttr { return nil }
 
-// lowerPriority: elsewhere than on Linux, the sync keeps the server's
+// LowerPriority: elsewhere than on Linux, the sync keeps the server's
 // priority.
-func lowerPriority(level syncPriorityLevel) error { return nil }
+func LowerPriority(level Priority) error { return nil }

@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"errors"
@@ -11,10 +11,10 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// here is where this process's PIDs live: its host, the kernel's boot ID
+// Here is where this process's PIDs live: its host, the kernel's boot ID
 // and its PID namespace, read once; any of them unknown leaves Boot or
 // PIDNS empty, and then no lease is ever taken over early.
-var here = sync.OnceValue(func() roster.Process {
+var Here = sync.OnceValue(func() roster.Process {
 	p := roster.Process{Host: hostName(), PID: os.Getpid()}
 	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
 		id := strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
@@ -70,7 +70,7 @@ func procState(pid int) (state byte, start uint64, err error) {
 // another machine or container, /proc unreadable) is not proof.
 func provedDead(holder string) bool {
 	p, ok := roster.ParseProcess(holder)
-	if !ok || !p.SamePIDs(here()) || p.PID <= 0 {
+	if !ok || !p.SamePIDs(Here()) || p.PID <= 0 {
 		return false
 	}
 	switch err := syscall.Kill(p.PID, 0); {

@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"context"
@@ -13,18 +13,18 @@ import (
 	"github.com/rosterhq/roster/sqlstore"
 )
 
-// defaultLeaseTTL is how long a node's hold on a source lasts without
+// DefaultLeaseTTL is how long a node's hold on a source lasts without
 // renewal: when a node dies mid-sync, another takes over at most this
 // long after, at its scheduler's next look (-schedule-check, 30 s).
-const defaultLeaseTTL = time.Minute
+const DefaultLeaseTTL = time.Minute
 
-// nodeID names this process in leases (roster.Process): host, PID, and a
+// NodeID names this process in leases (roster.Process): host, PID, and a
 // random part, so a restarted process never passes for its former self,
 // whose runs another node must close; then, on Linux, the boot, the PID
 // namespace and the process's start time, so that a process of the same
 // machine can prove it dead once it is (provedDead).
-func nodeID() string {
-	p := here()
+func NodeID() string {
+	p := Here()
 	b := make([]byte, 4)
 	rand.Read(b)
 	p.Nonce = hex.EncodeToString(b)
@@ -69,7 +69,7 @@ func acquireLease(ctx context.Context, db *sqlstore.DB, sourceID int64, holder s
 // starts meanwhile is never released by it. Failures are left to the
 // next look.
 func freeDeadLeases(ctx context.Context, db *sqlstore.DB, log *slog.Logger, srcs []*roster.Source, ttl time.Duration) {
-	sweeper := nodeID()
+	sweeper := NodeID()
 	for _, src := range srcs {
 		other, _, err := db.LeaseHolder(ctx, src.ID)
 		if err != nil || !provedDead(other) {

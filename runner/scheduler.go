@@ -1,4 +1,4 @@
-package main
+package runner
 
 import (
 	"context"
@@ -40,10 +40,10 @@ type planned struct {
 	next time.Time
 }
 
-const schedulerTick = 30 * time.Second
+const DefaultScheduleCheck = 30 * time.Second
 
 func newScheduler(sources func(context.Context) ([]*roster.Source, error), start func(int64, roster.SyncRequest) (int64, error), log *slog.Logger) *scheduler {
-	return &scheduler{sources: sources, start: start, log: log, every: schedulerTick, plan: map[planKey]planned{}}
+	return &scheduler{sources: sources, start: start, log: log, every: DefaultScheduleCheck, plan: map[planKey]planned{}}
 }
 
 // run ticks until ctx ends.

@@ -1,0 +1,152 @@
+package runner
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/ldap"
+	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/sqlstore"
+)
+
+var (
+	_ reconcile.Store        = (*sqlstore.DB)(nil)
+	_ reconcile.Directory    = (*ldap.Directory)(nil)
+	_ reconcile.ChangeReader = (*ldap.Directory)(nil)
+)
+
+// Runner runs syncs against one user base.
+type Runner struct {
+	Store *sqlstore.DB
+	// Hash is the keyed hash print codes are stored under
+	// (datadir.PrintCodeHasher).
+	Hash func(code string) string
+	Now  func() time.Time
+	Log  *slog.Logger
+}
+
+// Hooks is what a sync reports while it runs; either may be nil. Both are
+// called from the goroutine that runs the sync.
+type Hooks struct {
+	// Started is called once the run is recorded, with its ID: by the
+	// engine, or, when the connection failed, with the failed run.
+	Started func(runID int64)
+	// Progress is called after each page the engine handles.
+	Progress func(reconcile.Progress)
+}
+
+// Sync connects to src's directory and runs the engine on it for the
+// stored source sourceID (-1, for a dry run of a source never synced,
+// matches no user). It is the only caller of the engine's Run.
+//
+// Unless opt.DryRun:
+//   - a connection that fails is recorded as a failed run, so that the
+//     history shows every attempt; Hooks.Started then gets its ID;
+//   - the expiry of the certificate the directory showed is recorded on
+//     the source, for the console's expiry warning.
+//
+// ctx should carry the source's lease fence (Claim, or sqlstore.WithFence
+// in a worker) for anything but a dry run.
+//
+// It returns the engine's result, nil when the engine never ran (the
+// connection failed), and the sync's error: any error means that nobody
+// was removed on the strength of a partial read.
+func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, opt reconcile.Options, h Hooks) (*reconcile.Result, error) {
+	for _, w := range src.Warnings() { // verification off, plain LDAP: said at every run
+		r.Log.Warn(w, "source", src.Name)
+	}
+	start := r.Now()
+	dir, err := ldap.Dialer{Now: r.Now}.Open(ctx, src, r.Log)
+	if err != nil {
+		if !opt.DryRun {
+			if run := r.recordFailure(ctx, sourceID, opt.Incremental, start, err); run != nil && h.Started != nil {
+				h.Started(run.ID)
+			}
+		}
+		return nil, err
+	}
+	defer dir.Close()
+	url, _ := src.URL()
+	r.Log.Info("sync started", "source", src.Name, "url", url, "verified", dir.Conn().Verified(), "dry_run", opt.DryRun, "incremental", opt.Incremental)
+	if !opt.DryRun {
+		r.noteCertificate(ctx, sourceID, dir)
+	}
+	e := &reconcile.Engine{Store: r.Store, Now: r.Now, Log: r.Log, HashCode: r.Hash, Progress: h.Progress}
+	if h.Started != nil {
+		e.Started = func(run *roster.Run) { h.Started(run.ID) }
+	}
+	res, err := e.Run(ctx, src, sourceID, dir, opt)
+	if res != nil {
+		r.Log.Info("sync finished", "source", src.Name, "status", res.Run.Status, "seen", res.Run.Seen,
+			"created", res.Run.Created, "updated", res.Run.Updated, "disabled", res.Run.Disabled, "failed", res.Run.Failed)
+	}
+	return res, err
+}
+
+// noteCertificate records the expiry of the certificate a sync saw.
+func (r *Runner) noteCertificate(ctx context.Context, sourceID int64, dir *ldap.Directory) {
+	if st := dir.Conn().TLS(); st != nil && len(st.PeerCertificates) > 0 {
+		if err := r.Store.SetSourceCertificate(ctx, sourceID, st.PeerCertificates[0].NotAfter); err != nil {
+			r.Log.Warn("recording the directory certificate's expiry failed", "source_id", sourceID, "err", err)
+		}
+	}
+}
+
+// recordFailure records a run that failed before the engine started (no
+// connection, no sign-in), in the mode that was asked for. It returns
+// nil when the run could not be recorded either.
+func (r *Runner) recordFailure(ctx context.Context, sourceID int64, incremental bool, start time.Time, err error) *roster.Run {
+	mode := roster.RunFull
+	if incremental {
+		mode = roster.RunIncremental
+	}
+	run := &roster.Run{SourceID: sourceID, Mode: mode, StartedAt: start}
+	if r.Store.StartRun(ctx, run) != nil {
+		return nil
+	}
+	run.Status, run.FinishedAt, run.Error = roster.RunFailed, r.Now(), roster.ErrorMessage(err)
+	run.Notes = []string{"the run did not finish: nobody was disabled or deleted"}
+	r.Store.FinishRun(context.WithoutCancel(ctx), run)
+	return run
+}
+
+// closeCrashedRun records as failed a run whose sync process died, unless
+// it recorded its end before dying.
+func (r *Runner) closeCrashedRun(ctx context.Context, runID int64, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	run, err := r.Store.Run(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if run.Status != roster.RunRunning {
+		return nil
+	}
+	run.Status, run.FinishedAt, run.Error = roster.RunFailed, r.Now(), cause.Error()
+	run.Notes = append(run.Notes, "the run did not finish; what it wrote until then is kept, and the next run picks up from the directory")
+	return r.Store.FinishRun(ctx, run)
+}
+
+// syncStored runs a sync of the stored source src as roster serve asks
+// for one, and returns the run's status: the engine's, failed when only
+// the failed connection was recorded, and "" when no run was recorded.
+func (r *Runner) syncStored(ctx context.Context, src *roster.Source, req roster.SyncRequest, h Hooks) (roster.RunStatus, error) {
+	recorded := false
+	started := h.Started
+	h.Started = func(id int64) {
+		recorded = true
+		if started != nil {
+			started(id)
+		}
+	}
+	res, err := r.Sync(ctx, src, src.ID, reconcile.Options{ApproveRemovals: req.ApproveRemovals, Incremental: req.Incremental}, h)
+	switch {
+	case res != nil:
+		return res.Run.Status, err
+	case recorded:
+		return roster.RunFailed, err
+	}
+	return "", err
+}
