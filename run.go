@@ -67,3 +67,14 @@ type EntryError struct {
 
 // Done reports whether the run has finished, whatever the outcome.
 func (r *Run) Done() bool { return r.Status != RunRunning }
+
+// Hold is what one held run held for approval: an approving run lets go
+// only that much.
+type Hold struct {
+	RunID int64   // the held run; 0 when nothing is held
+	Users []int64 // IDs of the users whose removal was held, in ID order
+	// Groups and Memberships count the group and membership removals the
+	// run held at the removal threshold (Run.HeldGroups and
+	// Run.HeldMemberships).
+	Groups, Memberships int
+}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 func TestIdentify(t *testing.T) {
@@ -178,11 +177,11 @@ func TestIdentifyByPassword(t *testing.T) {
 	// and asking the wrong one would count against the other person.
 	ctx := context.Background()
 	lab, _ := f.db.SourceID(ctx, "lab")
-	if err := f.db.Apply(ctx, lab, []reconcile.Change{{Kind: reconcile.Create, User: &roster.User{Anchor: "c9", DN: "CN=Carol,DC=lab,DC=test", Login: "carol", Name: "Carol Lab"}}}); err != nil {
+	if _, err := f.db.Apply(ctx, lab, []roster.Change{{Kind: roster.Create, User: &roster.User{Anchor: "c9", DN: "CN=Carol,DC=lab,DC=test", Login: "carol", Name: "Carol Lab"}}}); err != nil {
 		t.Fatal(err)
 	}
 	corp, _ := f.db.SourceID(ctx, "corp")
-	if err := f.db.Apply(ctx, corp, []reconcile.Change{{Kind: reconcile.Create, User: &roster.User{Anchor: "c1", DN: "CN=Carol,DC=corp,DC=test", Login: "carol", Name: "Carol Corp"}}}); err != nil {
+	if _, err := f.db.Apply(ctx, corp, []roster.Change{{Kind: roster.Create, User: &roster.User{Anchor: "c1", DN: "CN=Carol,DC=corp,DC=test", Login: "carol", Name: "Carol Corp"}}}); err != nil {
 		t.Fatal(err)
 	}
 	before = f.binds.Load()

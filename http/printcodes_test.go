@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 // Codes for every enabled user of a source without one, shown once: users
@@ -17,9 +16,9 @@ func TestBulkPrintCodes(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	corp, _ := f.db.SourceID(ctx, "corp")
-	if err := f.db.Apply(ctx, corp, []reconcile.Change{
-		{Kind: reconcile.Create, User: &roster.User{Anchor: "c1", DN: "CN=Carol,DC=corp,DC=test", Login: "carol", Name: "Carol Jones", Email: "carol@corp.test"}},
-		{Kind: reconcile.Create, User: &roster.User{Anchor: "d1", DN: "CN=Dave,DC=corp,DC=test", Login: "dave", Name: "Dave Brown"}},
+	if _, err := f.db.Apply(ctx, corp, []roster.Change{
+		{Kind: roster.Create, User: &roster.User{Anchor: "c1", DN: "CN=Carol,DC=corp,DC=test", Login: "carol", Name: "Carol Jones", Email: "carol@corp.test"}},
+		{Kind: roster.Create, User: &roster.User{Anchor: "d1", DN: "CN=Dave,DC=corp,DC=test", Login: "dave", Name: "Dave Brown"}},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,6 @@ import (
 
 	"github.com/rosterhq/roster"
 	rhttp "github.com/rosterhq/roster/http"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
 	"github.com/rosterhq/roster/sqlstore"
 )
@@ -137,10 +136,10 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	src, _ := db.SourceID(ctx, "corp")
-	err = db.Apply(ctx, src, []reconcile.Change{
-		{Kind: reconcile.Create, User: &roster.User{Anchor: "a1", DN: "CN=Alice,DC=corp,DC=test", Login: "alice", Name: "Alice Martin", PrintCodeHash: "deadbeef",
+	_, err = db.Apply(ctx, src, []roster.Change{
+		{Kind: roster.Create, User: &roster.User{Anchor: "a1", DN: "CN=Alice,DC=corp,DC=test", Login: "alice", Name: "Alice Martin", PrintCodeHash: "deadbeef",
 			Cards: []roster.Card{{Number: "0001", Kind: roster.CardPrimary, Origin: roster.CardFromDirectory}}}},
-		{Kind: reconcile.Create, User: &roster.User{Anchor: "b1", DN: "CN=Bob,DC=corp,DC=test", Login: "bob", Name: "Bob Smith", Disabled: true, DisabledReason: roster.DisabledInDirectory}},
+		{Kind: roster.Create, User: &roster.User{Anchor: "b1", DN: "CN=Bob,DC=corp,DC=test", Login: "bob", Name: "Bob Smith", Disabled: true, DisabledReason: roster.DisabledInDirectory}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,7 @@ func validate(r *roster.Record) string {
 // when the user is up to date. hash turns a print code into its stored
 // keyed hash. It never touches local data: manual cards, aliases, an
 // admin's disable.
-func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled roster.DisabledUsers) *Change {
+func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled roster.DisabledUsers) *roster.Change {
 	// A directory without a code for this user leaves a code set in
 	// roster alone: print codes are often given out locally.
 	codeHash := ""
@@ -77,15 +77,20 @@ func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled
 	next.MissingSince = time.Time{}
 	next.Cards = mergeCards(cur, r.Cards)
 
-	ch := &Change{Login: r.Login, DN: r.DN, User: next}
+	ch := &roster.Change{Login: r.Login, DN: r.DN, User: next}
+	var stored []roster.Card
 	if cur != nil {
 		ch.PrintCodeWas = cur.PrintCodeHash
+		stored = cur.Cards
 	}
+	// The stored cards came with the user: the store need not read them
+	// again to learn whether to write them.
+	ch.CardsChanged = !sameDirectoryCards(stored, next.Cards)
 	if cur == nil {
 		if r.Disabled && disabled == roster.SkipDisabled {
 			return nil
 		}
-		ch.Kind = Create
+		ch.Kind = roster.Create
 		if r.Disabled {
 			next.Disabled, next.DisabledReason = true, roster.DisabledInDirectory
 		}
@@ -96,10 +101,10 @@ func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled
 	switch {
 	case r.Disabled && !cur.Disabled:
 		next.Disabled, next.DisabledReason = true, roster.DisabledInDirectory
-		ch.Kind, ch.Reason = Disable, "disabled in the directory"
+		ch.Kind, ch.Reason = roster.Disable, "disabled in the directory"
 	case !r.Disabled && cur.Disabled && cur.DisabledReason != roster.DisabledByAdmin:
 		next.Disabled, next.DisabledReason = false, ""
-		ch.Kind = Reenable
+		ch.Kind = roster.Reenable
 		if cur.DisabledReason == roster.DisabledMissing {
 			ch.Reason = "back in the directory"
 		} else {
@@ -113,7 +118,7 @@ func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled
 	ch.Fields = fieldChanges(cur, next)
 	if cur.Login != next.Login || roster.DNKey(cur.DN) != roster.DNKey(next.DN) {
 		if ch.Kind == "" {
-			ch.Kind = Rename
+			ch.Kind = roster.Rename
 		}
 		// The old login stays reachable as a former login, unless it
 		// is the new one before normalisation (" jsmith", or in NFD),
@@ -123,10 +128,10 @@ func diff(r *roster.Record, cur *roster.User, hash func(string) string, disabled
 		}
 	}
 	if ch.Kind == "" && len(ch.Fields) > 0 {
-		ch.Kind = Update
+		ch.Kind = roster.Update
 	}
 	if ch.Kind == "" && !cur.MissingSince.IsZero() {
-		ch.Kind = Update // clear the missing mark quietly
+		ch.Kind = roster.Update // clear the missing mark quietly
 	}
 	if ch.Kind == "" {
 		return nil
@@ -155,6 +160,31 @@ func mergeCards(cur *roster.User, dir []string) []roster.Card {
 	return out
 }
 
+// sameDirectoryCards reports whether two card lists hold the same
+// directory cards (those not added by hand), with the same numbers,
+// kinds and expiry, in the same order. It is what the store would find
+// comparing the stored cards with the planned ones, so that a change
+// whose cards are the same leaves them unwritten (Change.CardsChanged).
+// The order counts: the first directory card is the primary.
+func sameDirectoryCards(a, b []roster.Card) bool {
+	a, b = nonManual(a), nonManual(b)
+	return slices.EqualFunc(a, b, func(x, y roster.Card) bool {
+		return x.Number == y.Number && x.Kind == y.Kind && x.ExpiresAt.Equal(y.ExpiresAt)
+	})
+}
+
+// nonManual returns the cards not added by hand: a card without an
+// Origin counts as a directory card, as the store counts it.
+func nonManual(cards []roster.Card) []roster.Card {
+	var out []roster.Card
+	for _, c := range cards {
+		if c.Origin != roster.CardManual {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func directoryCards(u *roster.User) []string {
 	var out []string
 	for _, c := range u.Cards {
@@ -167,11 +197,11 @@ func directoryCards(u *roster.User) []string {
 
 // fieldChanges lists the fields that differ, as an admin reads them.
 // A print code is never shown, only whether it is set or changed.
-func fieldChanges(a, b *roster.User) []FieldChange {
-	var out []FieldChange
+func fieldChanges(a, b *roster.User) []roster.FieldChange {
+	var out []roster.FieldChange
 	add := func(field, before, after string) {
 		if before != after {
-			out = append(out, FieldChange{field, before, after})
+			out = append(out, roster.FieldChange{Field: field, Before: before, After: after})
 		}
 	}
 	add("login", a.Login, b.Login)
@@ -182,7 +212,7 @@ func fieldChanges(a, b *roster.User) []FieldChange {
 	add("cost center", a.CostCenter, b.CostCenter)
 	add("cards", strings.Join(directoryCards(a), ", "), strings.Join(directoryCards(b), ", "))
 	if a.PrintCodeHash != b.PrintCodeHash {
-		out = append(out, FieldChange{"print code", codeState(a.PrintCodeHash), codeState(b.PrintCodeHash)})
+		out = append(out, roster.FieldChange{Field: "print code", Before: codeState(a.PrintCodeHash), After: codeState(b.PrintCodeHash)})
 		if a.PrintCodeHash != "" && b.PrintCodeHash != "" {
 			out[len(out)-1].After = "(changed)"
 		}

@@ -54,8 +54,8 @@ type Options struct {
 // Result is a run's record and, for a dry run, its plan.
 type Result struct {
 	Run     *roster.Run
-	Changes []Change // every planned change, in order; only for a dry run
-	Held    []Change // removals held for approval
+	Changes []roster.Change // every planned change, in order; only for a dry run
+	Held    []roster.Change // removals held for approval
 }
 
 // mark is what a run knows of an anchor it saw, in increasing order.
@@ -176,8 +176,8 @@ type runner struct {
 	waiting []waitingLogin
 	givenUp []string
 
-	changes []Change
-	held    []Change
+	changes []roster.Change
+	held    []roster.Change
 
 	// mark is where the directory stood before the search, saved as
 	// the source's cursor when the run succeeds; since is the cursor an
@@ -192,7 +192,7 @@ type runner struct {
 
 	// hold is what the source's last held run held, read once, before
 	// any removal, by a run that approves removals; nil until read.
-	hold *Hold
+	hold *roster.Hold
 
 	// keepGroups says why this run's group and membership removals wait
 	// (the users' removals did not go ahead); empty when they may go.
@@ -312,7 +312,7 @@ func (r *runner) do(ctx context.Context) error {
 		r.noCursor = "the directory returned no users"
 	}
 	// Every read comes before the first removal.
-	var plan GroupPlan
+	var plan roster.GroupPlan
 	if readGroups {
 		if plan, err = r.e.Store.PlanGroups(ctx, r.run.SourceID, groups); err != nil {
 			return err
@@ -358,14 +358,14 @@ const maxGroupNames = 5
 
 // approval returns what the source's last held run held, read from the
 // store once per run; the zero Hold unless this run approves removals.
-func (r *runner) approval(ctx context.Context) (Hold, error) {
+func (r *runner) approval(ctx context.Context) (roster.Hold, error) {
 	if !r.opt.ApproveRemovals {
-		return Hold{}, nil
+		return roster.Hold{}, nil
 	}
 	if r.hold == nil {
 		h, err := r.e.Store.HeldRemovals(ctx, r.run.SourceID)
 		if err != nil {
-			return Hold{}, err
+			return roster.Hold{}, err
 		}
 		r.hold = &h
 	}
@@ -383,7 +383,7 @@ func (r *runner) approval(ctx context.Context) (Hold, error) {
 // says why; removals held at the threshold are counted in the run
 // (HeldGroups, HeldMemberships). A dry run plans the same and writes
 // nothing.
-func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, plan GroupPlan, cursor roster.Cursor) error {
+func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, plan roster.GroupPlan, cursor roster.Cursor) error {
 	remove := plan.Removes() && r.keepGroups == ""
 	hold, err := r.approval(ctx) // read by do before the removals
 	if err != nil {
@@ -401,7 +401,7 @@ func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, plan G
 	case remove:
 		pol := r.src.Removal
 		switch {
-		case r.opt.ApproveRemovals && hold.holdsGroups() && plan.RemoveGroups <= hold.Groups && plan.RemoveMembers <= hold.Memberships:
+		case r.opt.ApproveRemovals && holdsGroups(hold) && plan.RemoveGroups <= hold.Groups && plan.RemoveMembers <= hold.Memberships:
 			r.run.Notes = append(r.run.Notes, fmt.Sprintf("group removals approved, within the %d groups and %d memberships run %d held: %s",
 				hold.Groups, hold.Memberships, hold.RunID, groupChanges(plan)))
 		case pol.Trips(plan.RemoveGroups, plan.Groups) || pol.Trips(plan.RemoveMembers, plan.Members):
@@ -427,16 +427,16 @@ func (r *runner) groups(ctx context.Context, groups []roster.GroupRecord, plan G
 	if r.noCursor != "" {
 		cursor = roster.Cursor{}
 	}
-	return r.e.Store.SyncGroups(ctx, r.run.SourceID, groups, GroupSync{Remove: remove, Cursor: cursor})
+	return r.e.Store.SyncGroups(ctx, r.run.SourceID, groups, roster.GroupSync{Remove: remove, Cursor: cursor})
 }
 
 // notApproved says, for an approving run's note, why its group removals
 // met the threshold: the approval covers only what the held run held.
-func notApproved(hold Hold, plan GroupPlan) string {
+func notApproved(hold roster.Hold, plan roster.GroupPlan) string {
 	switch {
 	case hold.RunID == 0:
 		return "no held run waits for approval: the group removals met the removal threshold as in any run"
-	case !hold.holdsGroups():
+	case !holdsGroups(hold):
 		return fmt.Sprintf("the approval does not cover these group removals: run %d held no group or membership removals, so they met the removal threshold as in any run", hold.RunID)
 	}
 	return fmt.Sprintf("the approval does not cover these group removals: run %d held %d groups and %d memberships, and this run would remove %d groups and %d memberships, so they met the removal threshold as in any run",
@@ -444,14 +444,14 @@ func notApproved(hold Hold, plan GroupPlan) string {
 }
 
 // groupChanges sums up a group plan for a note.
-func groupChanges(p GroupPlan) string {
+func groupChanges(p roster.GroupPlan) string {
 	return fmt.Sprintf("%d groups added, %d updated, %d removed; %d memberships added, %d removed",
 		p.AddGroups, p.UpdateGroups, p.RemoveGroups, p.AddMembers, p.RemoveMembers)
 }
 
 // groupNames names the first few groups a plan removes or shrinks, for a
 // note; empty when there are none.
-func groupNames(p GroupPlan) string {
+func groupNames(p roster.GroupPlan) string {
 	list := func(names []string) string {
 		s := strings.Join(names[:min(len(names), maxGroupNames)], ", ")
 		if len(names) > maxGroupNames {
@@ -576,7 +576,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			return err
 		}
 	}
-	var changes []Change
+	var changes []roster.Change
 	for _, rec := range recs {
 		// A login held by another stored user is a conflict, unless that
 		// user was already seen in this run under a new login: then it
@@ -602,7 +602,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			}
 			continue
 		}
-		if ch.Kind == Create {
+		if ch.Kind == roster.Create {
 			r.seen[rec.Anchor] = created
 		}
 		r.count(ch.Kind)
@@ -627,19 +627,19 @@ func (r *runner) claimCards(rec *roster.Record) []string {
 	return out
 }
 
-func (r *runner) count(k Kind) {
+func (r *runner) count(k roster.Kind) {
 	switch k {
-	case Create:
+	case roster.Create:
 		r.run.Created++
-	case Update:
+	case roster.Update:
 		r.run.Updated++
-	case Rename:
+	case roster.Rename:
 		r.run.Renamed++
-	case Disable:
+	case roster.Disable:
 		r.run.Disabled++
-	case Reenable:
+	case roster.Reenable:
 		r.run.Reenabled++
-	case Delete:
+	case roster.Delete:
 		r.run.Deleted++
 	}
 }
@@ -650,7 +650,7 @@ func (r *runner) count(k Kind) {
 // refused for its cards is then made with the user's cards as they were
 // (none for a new user), so that a disable or a rename still happens and
 // neither holder of the card changes silently.
-func (r *runner) apply(ctx context.Context, changes []Change) error {
+func (r *runner) apply(ctx context.Context, changes []roster.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
@@ -658,12 +658,14 @@ func (r *runner) apply(ctx context.Context, changes []Change) error {
 		r.changes = append(r.changes, changes...)
 		return nil
 	}
-	err := r.e.Store.Apply(ctx, r.run.SourceID, changes)
+	// The new users' IDs are not needed: the run finds its users again
+	// by anchor.
+	_, err := r.e.Store.Apply(ctx, r.run.SourceID, changes)
 	if roster.ErrorCode(err) != roster.ECONFLICT {
 		return err
 	}
 	for _, ch := range changes {
-		err := r.e.Store.Apply(ctx, r.run.SourceID, []Change{ch})
+		_, err := r.e.Store.Apply(ctx, r.run.SourceID, []roster.Change{ch})
 		if roster.ErrorCode(err) != roster.ECONFLICT {
 			if err != nil {
 				return err
@@ -674,7 +676,7 @@ func (r *runner) apply(ctx context.Context, changes []Change) error {
 			Message: roster.ErrorMessage(err) + "; the entry's cards were left as they were"})
 		next := *ch.User
 		next.Cards = nil
-		if ch.Kind != Create {
+		if ch.Kind != roster.Create {
 			cur, lerr := r.e.Store.UsersByAnchor(ctx, r.run.SourceID, []string{ch.User.Anchor})
 			if lerr != nil {
 				return lerr
@@ -683,8 +685,9 @@ func (r *runner) apply(ctx context.Context, changes []Change) error {
 				next.Cards = u.Cards
 			}
 		}
-		ch.User = &next
-		if err := r.e.Store.Apply(ctx, r.run.SourceID, []Change{ch}); err != nil {
+		// The cards as they were, none for a new user: nothing to write.
+		ch.User, ch.CardsChanged = &next, false
+		if _, err := r.e.Store.Apply(ctx, r.run.SourceID, []roster.Change{ch}); err != nil {
 			if roster.ErrorCode(err) != roster.ECONFLICT {
 				return err
 			}
@@ -694,19 +697,19 @@ func (r *runner) apply(ctx context.Context, changes []Change) error {
 	return nil
 }
 
-func (r *runner) uncount(k Kind) {
+func (r *runner) uncount(k roster.Kind) {
 	switch k {
-	case Create:
+	case roster.Create:
 		r.run.Created--
-	case Update:
+	case roster.Update:
 		r.run.Updated--
-	case Rename:
+	case roster.Rename:
 		r.run.Renamed--
-	case Disable:
+	case roster.Disable:
 		r.run.Disabled--
-	case Reenable:
+	case roster.Reenable:
 		r.run.Reenabled--
-	case Delete:
+	case roster.Delete:
 		r.run.Deleted--
 	}
 }
@@ -743,7 +746,7 @@ func (r *runner) removals(ctx context.Context) error {
 	}
 	now := r.e.Now()
 	pol := r.src.Removal
-	var planned []Change
+	var planned []roster.Change
 	// The threshold compares the new removals with the users present
 	// before this run: created users are not counted, nor users already
 	// disabled as missing (their deletion follows a removal that already
@@ -763,19 +766,19 @@ func (r *runner) removals(ctx context.Context) error {
 		case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
 			return nil // an admin's decision; a sync does not touch it
 		case pol.Delete && missing && !u.MissingSince.IsZero() && now.Sub(u.MissingSince) >= pol.Grace:
-			planned = append(planned, Change{Kind: Delete, Login: u.Login, DN: u.DN, User: u,
+			planned = append(planned, roster.Change{Kind: roster.Delete, Login: u.Login, DN: u.DN, User: u,
 				Reason: fmt.Sprintf("missing from the directory since %s", u.MissingSince.UTC().Format("2006-01-02"))})
 		case missing:
 			return nil
 		case pol.Delete && pol.Grace == 0:
 			fresh++
-			planned = append(planned, Change{Kind: Delete, Login: u.Login, DN: u.DN, User: u, Reason: "missing from the directory"})
+			planned = append(planned, roster.Change{Kind: roster.Delete, Login: u.Login, DN: u.DN, User: u, Reason: "missing from the directory"})
 		default:
 			fresh++
 			next := *u
 			next.Disabled, next.DisabledReason, next.MissingSince = true, roster.DisabledMissing, now
-			planned = append(planned, Change{Kind: Disable, Login: u.Login, DN: u.DN, User: &next, Reason: "missing from the directory",
-				Fields: []FieldChange{{"disabled", fmt.Sprint(u.Disabled), "true"}}})
+			planned = append(planned, roster.Change{Kind: roster.Disable, Login: u.Login, DN: u.DN, User: &next, Reason: "missing from the directory",
+				Fields: []roster.FieldChange{{Field: "disabled", Before: fmt.Sprint(u.Disabled), After: "true"}}})
 		}
 		return nil
 	})
@@ -793,19 +796,19 @@ func (r *runner) removals(ctx context.Context) error {
 	for _, id := range hold.Users {
 		approved[id] = true
 	}
-	var cleared, rest []Change
+	var cleared, rest []roster.Change
 	for _, ch := range planned {
 		switch {
-		case approved[ch.User.ID] && ch.Kind == Delete && !(ch.User.Disabled && ch.User.DisabledReason == roster.DisabledMissing):
+		case approved[ch.User.ID] && ch.Kind == roster.Delete && !(ch.User.Disabled && ch.User.DisabledReason == roster.DisabledMissing):
 			// An approval lets held users go, as a disable: a deletion
 			// still waits for its grace period.
 			next := *ch.User
 			next.Disabled, next.DisabledReason, next.MissingSince = true, roster.DisabledMissing, now
-			cleared = append(cleared, Change{Kind: Disable, Login: ch.Login, DN: ch.DN, User: &next, Reason: ch.Reason + " (approved)"})
+			cleared = append(cleared, roster.Change{Kind: roster.Disable, Login: ch.Login, DN: ch.DN, User: &next, Reason: ch.Reason + " (approved)"})
 			fresh--
 		case approved[ch.User.ID]:
 			cleared = append(cleared, ch)
-			if ch.Kind == Disable {
+			if ch.Kind == roster.Disable {
 				fresh--
 			}
 		default:

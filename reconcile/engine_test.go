@@ -84,34 +84,47 @@ func (s *memStore) Users(_ context.Context, _ int64, fn func(*roster.User) error
 	return nil
 }
 
-func (s *memStore) Apply(_ context.Context, _ int64, changes []Change) error {
+func (s *memStore) Apply(_ context.Context, _ int64, changes []roster.Change) ([]int64, error) {
 	if err := s.fail("Apply"); err != nil {
-		return err
+		return nil, err
 	}
 	for _, ch := range changes {
+		if ch.Kind != roster.Create && !ch.CardsChanged {
+			continue // cards left as stored: none are written
+		}
 		for _, c := range ch.User.Cards {
 			if c.Number == s.conflictCard {
-				return &roster.Error{Code: roster.ECONFLICT, Message: "card " + c.Number + " belongs to someone else"}
+				return nil, &roster.Error{Code: roster.ECONFLICT, Message: "card " + c.Number + " belongs to someone else"}
 			}
 		}
 	}
 	s.applies++
-	for _, ch := range changes {
+	ids := make([]int64, len(changes))
+	for i, ch := range changes {
 		u := clone(ch.User)
 		switch ch.Kind {
-		case Create:
+		case roster.Create:
 			s.nextID++
 			u.ID = s.nextID
-		case Delete:
+		case roster.Delete:
 			delete(s.users, u.ID)
+			ids[i] = u.ID
 			continue
+		default:
+			// Like the real store, an update writes the cards only when
+			// the change says they changed: a change that forgets to say
+			// so loses its cards here too.
+			if old := s.users[u.ID]; old != nil && !ch.CardsChanged {
+				u.Cards = append([]roster.Card(nil), old.Cards...)
+			}
 		}
 		if ch.OldLogin != "" {
 			u.Aliases = append(u.Aliases, ch.OldLogin)
 		}
 		s.users[u.ID] = u
+		ids[i] = u.ID
 	}
-	return nil
+	return ids, nil
 }
 
 // memberSet is a group's members as the fake store compares them.
@@ -123,8 +136,8 @@ func memberSet(g roster.GroupRecord) map[string]bool {
 	return out
 }
 
-func (s *memStore) PlanGroups(_ context.Context, _ int64, groups []roster.GroupRecord) (GroupPlan, error) {
-	var p GroupPlan
+func (s *memStore) PlanGroups(_ context.Context, _ int64, groups []roster.GroupRecord) (roster.GroupPlan, error) {
+	var p roster.GroupPlan
 	if err := s.fail("PlanGroups"); err != nil {
 		return p, err
 	}
@@ -178,7 +191,7 @@ func (s *memStore) PlanGroups(_ context.Context, _ int64, groups []roster.GroupR
 
 // SyncGroups keeps the groups as the records written, in anchor order;
 // without opt.Remove the stored groups and members stay besides.
-func (s *memStore) SyncGroups(_ context.Context, _ int64, groups []roster.GroupRecord, opt GroupSync) error {
+func (s *memStore) SyncGroups(_ context.Context, _ int64, groups []roster.GroupRecord, opt roster.GroupSync) error {
 	if err := s.fail("SyncGroups"); err != nil {
 		return err
 	}
@@ -238,17 +251,17 @@ func (s *memStore) SaveCursor(_ context.Context, _ int64, c roster.Cursor) error
 	s.cursor = c
 	return nil
 }
-func (s *memStore) HeldRemovals(context.Context, int64) (Hold, error) {
+func (s *memStore) HeldRemovals(context.Context, int64) (roster.Hold, error) {
 	for i := len(s.runs) - 1; i >= 0; i-- {
 		r := s.runs[i]
 		switch {
 		case r.Status == roster.RunHeld:
-			return Hold{RunID: r.ID, Users: r.HeldUsers, Groups: r.HeldGroups, Memberships: r.HeldMemberships}, nil
+			return roster.Hold{RunID: r.ID, Users: r.HeldUsers, Groups: r.HeldGroups, Memberships: r.HeldMemberships}, nil
 		case r.Status == roster.RunSucceeded && r.Mode == roster.RunFull:
-			return Hold{}, nil
+			return roster.Hold{}, nil
 		}
 	}
-	return Hold{}, nil
+	return roster.Hold{}, nil
 }
 
 func (s *memStore) byLogin(l string) *roster.User {
@@ -698,7 +711,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Changes) != 5 || res.Changes[0].Kind != Create || len(f.store.users) != 0 || len(f.store.runs) != 0 || f.store.applies != 0 {
+	if len(res.Changes) != 5 || res.Changes[0].Kind != roster.Create || len(f.store.users) != 0 || len(f.store.runs) != 0 || f.store.applies != 0 {
 		t.Fatalf("%d changes, %d users, %d runs, %d applies", len(res.Changes), len(f.store.users), len(f.store.runs), f.store.applies)
 	}
 }

@@ -58,10 +58,10 @@ func (r *runner) takeLogins(ctx context.Context) error {
 		held[ch.User.Anchor] = true
 	}
 	// A dry run writes nothing: its removals are in its plan only.
-	planned := map[string]Kind{}
+	planned := map[string]roster.Kind{}
 	if r.opt.DryRun {
 		for _, ch := range r.changes {
-			if ch.Kind == Delete || ch.Kind == Disable && ch.User.DisabledReason == roster.DisabledMissing {
+			if ch.Kind == roster.Delete || ch.Kind == roster.Disable && ch.User.DisabledReason == roster.DisabledMissing {
 				if !held[ch.User.Anchor] {
 					planned[ch.User.Anchor] = ch.Kind
 				}
@@ -70,9 +70,9 @@ func (r *runner) takeLogins(ctx context.Context) error {
 	}
 	for _, w := range r.waiting {
 		rec, u := w.rec, owners[w.owner]
-		var changes []Change
+		var changes []roster.Change
 		switch {
-		case r.seen[w.owner] >= accepted, u == nil, u.Login != rec.Login, planned[w.owner] == Delete:
+		case r.seen[w.owner] >= accepted, u == nil, u.Login != rec.Login, planned[w.owner] == roster.Delete:
 			// Renamed away or deleted meanwhile: the login is free.
 		case r.seen[w.owner] != 0 || r.outOfScope[w.owner]:
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
@@ -81,7 +81,7 @@ func (r *runner) takeLogins(ctx context.Context) error {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginAdmin(rec.Login, u)})
 			continue
 		case u.Disabled && u.DisabledReason == roster.DisabledMissing && (r.run.Mode != roster.RunIncremental || r.gone[w.owner]),
-			planned[w.owner] == Disable:
+			planned[w.owner] == roster.Disable:
 			// An incremental run proves no absence, and "disabled as
 			// missing" is also what a user outside the group scope gets
 			// while its entry lives on: there only a deletion the
@@ -107,7 +107,7 @@ func (r *runner) takeLogins(ctx context.Context) error {
 		}
 		changes = append(changes, *ch)
 		r.seen[rec.Anchor] = accepted
-		if ch.Kind == Create {
+		if ch.Kind == roster.Create {
 			r.seen[rec.Anchor] = created
 		}
 		for _, c := range changes {
@@ -133,12 +133,12 @@ func (r *runner) takeLogins(ctx context.Context) error {
 // giveUp is the change by which u, gone from the directory, gives its
 // login up to the entry at dn: renamed to its formerLogin, it keeps the
 // login as a former one.
-func giveUp(u *roster.User, dn string) Change {
+func giveUp(u *roster.User, dn string) roster.Change {
 	next := *u
 	next.Login = formerLogin(u)
-	return Change{Kind: Rename, Login: next.Login, OldLogin: u.Login, DN: u.DN, User: &next,
+	return roster.Change{Kind: roster.Rename, Login: next.Login, OldLogin: u.Login, DN: u.DN, User: &next,
 		Reason: "gone from the directory; its login went to " + dn,
-		Fields: []FieldChange{{"login", u.Login, next.Login}}}
+		Fields: []roster.FieldChange{{Field: "login", Before: u.Login, After: next.Login}}}
 }
 
 // formerLogin is the login of a user that gave its login up: unique in

@@ -76,15 +76,20 @@ type Store interface {
 	// Users calls fn for every stored user of the source, in ID order.
 	Users(ctx context.Context, sourceID int64, fn func(*roster.User) error) error
 
-	// Apply writes the changes in one transaction: all or nothing.
-	Apply(ctx context.Context, sourceID int64, changes []Change) error
+	// Apply writes the changes in one transaction: all or nothing. It
+	// returns one user ID per change, in the order of changes: the new
+	// user's for a Create, c.User.ID for the others; on an error, none.
+	// It never writes into the changes or their users. An updated user's
+	// directory cards are replaced only when c.CardsChanged says they
+	// changed (see roster.Change).
+	Apply(ctx context.Context, sourceID int64, changes []roster.Change) ([]int64, error)
 
 	// PlanGroups returns what SyncGroups with Remove would change to make
 	// the source's groups and memberships equal to groups, and writes
 	// nothing. Members are compared as SyncGroups compares them.
 	//
 	// Errors: EINVALID when two groups share an anchor.
-	PlanGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) (GroupPlan, error)
+	PlanGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) (roster.GroupPlan, error)
 
 	// SyncGroups writes groups as the source's groups, in one
 	// transaction, writing only the differences: a group with a new
@@ -98,7 +103,7 @@ type Store interface {
 	// or not at all. On an error nothing is written.
 	//
 	// Errors: EINVALID when two groups share an anchor.
-	SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord, opt GroupSync) error
+	SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord, opt roster.GroupSync) error
 
 	// StartRun stores a new run and sets its ID; FinishRun stores its end.
 	StartRun(ctx context.Context, run *roster.Run) error
@@ -114,90 +119,8 @@ type Store interface {
 	// group and membership removals), unless a later full run of the
 	// source succeeded, which clears the hold; the zero Hold when there
 	// is none. Incremental and preview runs do not clear a hold.
-	HeldRemovals(ctx context.Context, sourceID int64) (Hold, error)
+	HeldRemovals(ctx context.Context, sourceID int64) (roster.Hold, error)
 }
 
-// Hold is what one held run held for approval: an approving run lets go
-// only that much.
-type Hold struct {
-	RunID int64   // the held run; 0 when nothing is held
-	Users []int64 // IDs of the users whose removal was held, in ID order
-	// Groups and Memberships count the group and membership removals the
-	// run held at the removal threshold (Run.HeldGroups and
-	// Run.HeldMemberships).
-	Groups, Memberships int
-}
-
-// holdsGroups reports whether the hold held group or membership removals.
-func (h Hold) holdsGroups() bool { return h.Groups > 0 || h.Memberships > 0 }
-
-// GroupSync says what SyncGroups may do besides adding and updating.
-type GroupSync struct {
-	// Remove deletes the groups and memberships the read no longer holds.
-	// The engine sets it only for a run whose user removals went ahead
-	// (not failed, held, empty, a dry run, nor an incremental request
-	// read in full), whose groups search returned something, and whose
-	// group removals are under the removal threshold or approved within
-	// the counts the held run held (see Options.ApproveRemovals).
-	Remove bool
-	// Cursor, when not zero, is saved as the source's cursor with the
-	// groups.
-	Cursor roster.Cursor
-}
-
-// GroupPlan is how a read of the groups differs from the stored ones:
-// what SyncGroups with Remove would write.
-type GroupPlan struct {
-	Groups  int // the source's stored groups, before
-	Members int // their stored memberships, before
-
-	AddGroups, UpdateGroups, RemoveGroups int
-	// AddMembers counts the memberships to add, those of new groups
-	// included; RemoveMembers those to remove, those of removed groups
-	// included.
-	AddMembers, RemoveMembers int
-
-	Removed []string // names of the groups to remove, sorted
-	Shrunk  []string // names of the kept groups that lose members, sorted
-}
-
-// Removes reports whether the plan removes a group or a membership.
-func (p GroupPlan) Removes() bool { return p.RemoveGroups > 0 || p.RemoveMembers > 0 }
-
-// Kind is what a change does to a user.
-type Kind string
-
-const (
-	Create   Kind = "create"
-	Update   Kind = "update"
-	Rename   Kind = "rename" // login or DN changed; may change other fields too
-	Disable  Kind = "disable"
-	Reenable Kind = "re-enable"
-	Delete   Kind = "delete"
-)
-
-// FieldChange is one field's value before and after.
-type FieldChange struct {
-	Field  string `json:"field"`
-	Before string `json:"before"`
-	After  string `json:"after"`
-}
-
-// Change is what the engine does to one user.
-type Change struct {
-	Kind     Kind          `json:"kind"`
-	Login    string        `json:"login"`
-	OldLogin string        `json:"old_login,omitempty"` // rename: kept as an alias
-	DN       string        `json:"dn"`
-	Reason   string        `json:"reason,omitempty"` // disable and delete: why
-	Fields   []FieldChange `json:"fields,omitempty"`
-	// User is the user as it is to be stored: ID 0 for a create. For a
-	// delete only ID and Anchor matter.
-	User *roster.User `json:"-"`
-	// PrintCodeWas is the stored print code hash an update was planned
-	// from. The store writes User.PrintCodeHash only over that value, so
-	// that a code an admin sets while the sync runs is not overwritten
-	// with the one the sync read before; the next sync sees it. Left
-	// empty, the code is written only to a user who has none.
-	PrintCodeWas string `json:"-"`
-}
+// holdsGroups reports whether h held group or membership removals.
+func holdsGroups(h roster.Hold) bool { return h.Groups > 0 || h.Memberships > 0 }

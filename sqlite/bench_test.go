@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/sqlstore"
 	"github.com/rosterhq/roster/sqlstore/storetest"
 )
@@ -21,16 +21,16 @@ func BenchmarkApplyCreate(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
-		changes := make([]reconcile.Change, batch)
+		changes := make([]roster.Change, batch)
 		for i := range changes {
 			u := storetest.NewUser(fmt.Sprintf("user%07d", n), fmt.Sprintf("A%07d", n), fmt.Sprintf("B%07d", n))
 			u.Department, u.CostCenter = "Finance", "CC-7"
 			u.Extra = map[string][]string{"title": {"Clerk"}}
-			changes[i] = reconcile.Change{Kind: reconcile.Create, Login: u.Login, User: u}
+			changes[i] = roster.Change{Kind: roster.Create, Login: u.Login, User: u}
 			n++
 		}
 		b.StartTimer()
-		if err := db.Apply(ctx, source, changes); err != nil {
+		if _, err := db.Apply(ctx, source, changes); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
 	"github.com/rosterhq/roster/sqlstore"
 	"github.com/rosterhq/roster/sqlstore/storetest"
@@ -58,8 +57,8 @@ func TestOpen(t *testing.T) {
 		db, path, source := open(t)
 		u := storetest.Create(t, db, source, storetest.NewUser("alice", "1001", "1002"))[0]
 		u.Login = "alice2"
-		storetest.MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: u})
-		storetest.MustApply(t, db, source, reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: u.ID}})
+		storetest.MustApply(t, db, source, roster.Change{Kind: roster.Rename, OldLogin: "alice", User: u})
+		storetest.MustApply(t, db, source, roster.Change{Kind: roster.Delete, User: &roster.User{ID: u.ID}})
 		r := raw(t, path)
 		if n := count(t, r, `SELECT COUNT(*) FROM cards`) + count(t, r, `SELECT COUNT(*) FROM user_aliases`); n != 0 {
 			t.Fatalf("%d cards and aliases outlive their user", n)
@@ -103,12 +102,12 @@ func TestOpen(t *testing.T) {
 		for w := range 4 {
 			wg.Go(func() {
 				for b := range 5 {
-					var changes []reconcile.Change
+					var changes []roster.Change
 					for i := range 20 {
 						u := storetest.NewUser(fmt.Sprintf("w%d-b%d-u%d", w, b, i))
-						changes = append(changes, reconcile.Change{Kind: reconcile.Create, User: u})
+						changes = append(changes, roster.Change{Kind: roster.Create, User: u})
 					}
-					if err := db.Apply(ctx, source, changes); err != nil {
+					if _, err := db.Apply(ctx, source, changes); err != nil {
 						errs <- err
 						return
 					}

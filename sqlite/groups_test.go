@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 // countWrites installs triggers that count every row written to groups
@@ -147,7 +146,7 @@ func TestSyncGroups(t *testing.T) {
 
 // replace is a groups sync that may delete: the stored groups become the
 // ones given.
-var replace = reconcile.GroupSync{Remove: true}
+var replace = roster.GroupSync{Remove: true}
 
 // The groups and the cursor are one transaction: a cursor that cannot be
 // saved leaves the groups as they were.
@@ -157,7 +156,7 @@ func TestSyncGroupsWritesTheCursorWithTheGroupsOrNothing(t *testing.T) {
 	r := raw(t, path)
 	before := roster.Cursor{Kind: roster.CursorUSN, Server: "dc1", Value: "10"}
 	if err := db.SyncGroups(ctx, source, []roster.GroupRecord{{Anchor: "g-1", DN: "CN=Print", Name: "Print", MemberDNs: []string{"CN=a"}}},
-		reconcile.GroupSync{Remove: true, Cursor: before}); err != nil {
+		roster.GroupSync{Remove: true, Cursor: before}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Exec(`CREATE TRIGGER refuse_cursor BEFORE UPDATE ON sync_cursors BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
@@ -166,7 +165,7 @@ func TestSyncGroupsWritesTheCursorWithTheGroupsOrNothing(t *testing.T) {
 	after := before
 	after.Value = "20"
 	err := db.SyncGroups(ctx, source, []roster.GroupRecord{{Anchor: "g-2", DN: "CN=Scan", Name: "Scan", MemberDNs: []string{"CN=b"}}},
-		reconcile.GroupSync{Remove: true, Cursor: after})
+		roster.GroupSync{Remove: true, Cursor: after})
 	if err == nil {
 		t.Fatal("the cursor could not be saved, yet SyncGroups succeeded")
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 // Apply writes changes to the source's users in one transaction: all of
@@ -18,11 +17,13 @@ import (
 //
 //   - Create inserts c.User and its directory cards, under sourceID.
 //   - Update, Rename, Reenable and Disable overwrite the user c.User.ID
-//     with c.User's fields (not its anchor or creation time) and replace
-//     its directory cards with those in c.User.Cards, in their order
-//     (cards equal to the stored ones are left as they are). Cards added by hand
-//     are never touched: cards in c.User.Cards with Origin manual are
-//     ignored, and a card with no Origin counts as a directory card.
+//     with c.User's fields (not its anchor or creation time). When
+//     c.CardsChanged is set they replace its directory cards with those
+//     in c.User.Cards, in their order; otherwise they leave the stored
+//     cards as they are, unread: the planner compared them already.
+//     Cards added by hand are never touched: cards in c.User.Cards with
+//     Origin manual are ignored, and a card with no Origin counts as a
+//     directory card.
 //   - Rename also keeps c.OldLogin as an alias of the user; an alias equal
 //     to the new login is dropped.
 //   - Create and Rename take the login away from the former logins of
@@ -36,22 +37,26 @@ import (
 // writes the cards last, so a card may move from one user to another
 // within one batch, whatever the order of changes.
 //
-// Errors: EINVALID for a change without a user, of an unknown kind, or
-// with an empty card number; ENOTFOUND when a user to change or delete is
-// not (or no longer) a user of the source; ECONFLICT when a create's
-// anchor is taken, or when a card number belongs to another user, naming
-// both logins.
+// On success Apply returns one user ID per change, in the order of
+// changes: the new user's ID for a Create, c.User.ID for the others. It
+// writes nothing into changes or their users: a caller that keeps them
+// takes the new IDs from the result, and reads the stored times back if
+// it needs them.
 //
-// On success Apply sets ID, SourceID, CreatedAt and UpdatedAt of the
-// created users, and UpdatedAt of the changed ones.
-func (db *DB) Apply(ctx context.Context, sourceID int64, changes []reconcile.Change) error {
+// Errors: EINVALID for a change without a user, of an unknown kind, or
+// with an empty card number among the cards it writes; ENOTFOUND when a
+// user to change or delete is not (or no longer) a user of the source;
+// ECONFLICT when a create's anchor is taken, or when a card number
+// belongs to another user, naming both logins. On an error it returns no
+// IDs.
+func (db *DB) Apply(ctx context.Context, sourceID int64, changes []roster.Change) ([]int64, error) {
 	for i, c := range changes {
 		if err := checkChange(i, c); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(changes) == 0 {
-		return nil
+		return nil, nil
 	}
 	now := db.now()
 	ids := make([]int64, len(changes))
@@ -64,20 +69,10 @@ func (db *DB) Apply(ctx context.Context, sourceID int64, changes []reconcile.Cha
 		return a.run(changes, ids)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	db.noteGrowth(ctx, changes)
-	for i, c := range changes {
-		switch c.Kind {
-		case reconcile.Create:
-			c.User.ID, c.User.SourceID = ids[i], sourceID
-			c.User.CreatedAt, c.User.UpdatedAt = now, now
-		case reconcile.Delete:
-		default:
-			c.User.UpdatedAt = now
-		}
-	}
-	return nil
+	return ids, nil
 }
 
 // noteGrowth counts the users created, and refreshes the statistics
@@ -85,13 +80,13 @@ func (db *DB) Apply(ctx context.Context, sourceID int64, changes []reconcile.Cha
 // (ANALYZE of 100,000 users takes 0.2 s: four of them, not seven, in a
 // first sync of that size). Best
 // effort: a refused ANALYZE only leaves the plans as they were.
-func (db *DB) noteGrowth(ctx context.Context, changes []reconcile.Change) {
+func (db *DB) noteGrowth(ctx context.Context, changes []roster.Change) {
 	if db.d.Analyze == "" {
 		return
 	}
 	n := int64(0)
 	for _, c := range changes {
-		if c.Kind == reconcile.Create {
+		if c.Kind == roster.Create {
 			n++
 		}
 	}
@@ -108,13 +103,13 @@ func (db *DB) noteGrowth(ctx context.Context, changes []reconcile.Change) {
 	}
 }
 
-func checkChange(i int, c reconcile.Change) error {
+func checkChange(i int, c roster.Change) error {
 	if c.User == nil {
 		return errBadChange(i, "it has no user")
 	}
 	switch c.Kind {
-	case reconcile.Create:
-	case reconcile.Update, reconcile.Rename, reconcile.Reenable, reconcile.Disable, reconcile.Delete:
+	case roster.Create:
+	case roster.Update, roster.Rename, roster.Reenable, roster.Disable, roster.Delete:
 		if c.User.ID == 0 {
 			return errBadChange(i, fmt.Sprintf("%s of %s has no user ID", c.Kind, c.User.Login))
 		}
@@ -135,15 +130,11 @@ type applier struct {
 	updateUser, deleteUser                  *lazyStmt
 	dropDirectoryCards, owner               *lazyStmt
 	insertAlias, dropAlias, dropOthersAlias *lazyStmt
-	directoryCards                          *lazyStmt
 	stmts                                   []*lazyStmt
-
-	// keepCards holds the users whose directory cards are unchanged.
-	keepCards map[int64]bool
 }
 
 func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*applier, error) {
-	a := &applier{ctx: ctx, tx: tx, sourceID: sourceID, now: timeValue(now), keepCards: map[int64]bool{}}
+	a := &applier{ctx: ctx, tx: tx, sourceID: sourceID, now: timeValue(now)}
 	for _, p := range []struct {
 		stmt  **lazyStmt
 		query string
@@ -163,8 +154,6 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 		// be built from every user of the source, for every create.
 		{&a.dropOthersAlias, `DELETE FROM user_aliases WHERE login = ? AND user_id <> ?
 			AND EXISTS (SELECT 1 FROM users u WHERE u.id = user_aliases.user_id AND u.source_id = ? AND u.disabled_reason <> ?)`},
-		{&a.directoryCards, `SELECT number, kind, expires_at FROM cards
-			WHERE user_id = ? AND origin = 'directory' ORDER BY id`},
 	} {
 		*p.stmt = &lazyStmt{tx: tx, query: p.query}
 		a.stmts = append(a.stmts, *p.stmt)
@@ -219,17 +208,22 @@ func (l *lazyStmt) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
 }
 
 // run applies changes in four passes (deletes, updates, creates, cards)
-// and records the IDs of created users in ids.
-func (a *applier) run(changes []reconcile.Change, ids []int64) error {
+// and records in ids the ID of each change's user.
+func (a *applier) run(changes []roster.Change, ids []int64) error {
+	for i, c := range changes {
+		if c.Kind != roster.Create {
+			ids[i] = c.User.ID // a create's comes from its insert
+		}
+	}
 	for _, c := range changes {
-		if c.Kind == reconcile.Delete {
+		if c.Kind == roster.Delete {
 			if err := a.delete(c); err != nil {
 				return err
 			}
 		}
 	}
 	for _, c := range changes {
-		if c.Kind != reconcile.Create && c.Kind != reconcile.Delete {
+		if c.Kind != roster.Create && c.Kind != roster.Delete {
 			if err := a.update(c); err != nil {
 				return err
 			}
@@ -237,7 +231,7 @@ func (a *applier) run(changes []reconcile.Change, ids []int64) error {
 	}
 	var creates []int
 	for i, c := range changes {
-		if c.Kind == reconcile.Create {
+		if c.Kind == roster.Create {
 			creates = append(creates, i)
 		}
 	}
@@ -252,16 +246,13 @@ func (a *applier) run(changes []reconcile.Change, ids []int64) error {
 	}
 	var cards []cardRow
 	for i, c := range changes {
-		id := c.User.ID
-		switch c.Kind {
-		case reconcile.Delete:
+		switch {
+		case c.Kind == roster.Delete:
 			continue
-		case reconcile.Create:
-			id = ids[i]
+		case c.Kind != roster.Create && !c.CardsChanged:
+			continue // the update left them as they are
 		}
-		if a.keepCards[id] {
-			continue
-		}
+		id := ids[i]
 		for _, card := range c.User.Cards {
 			if card.Origin == roster.CardManual {
 				continue
@@ -294,7 +285,7 @@ func values(rows, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
 }
 
-func (a *applier) delete(c reconcile.Change) error {
+func (a *applier) delete(c roster.Change) error {
 	u := c.User
 	res, err := a.deleteUser.ExecContext(a.ctx, u.ID, a.sourceID, u.Anchor, u.Anchor)
 	if err != nil {
@@ -303,7 +294,7 @@ func (a *applier) delete(c reconcile.Change) error {
 	return a.mustHit(res, c)
 }
 
-func (a *applier) update(c reconcile.Change) error {
+func (a *applier) update(c roster.Change) error {
 	u := c.User
 	extra, err := extraValue(u.Extra)
 	if err != nil {
@@ -319,16 +310,14 @@ func (a *applier) update(c reconcile.Change) error {
 	if err := a.mustHit(res, c); err != nil {
 		return err
 	}
-	same, err := a.sameCards(u)
-	if err != nil {
-		return fmt.Errorf("store: apply: cards of %s: %w", u.Login, err)
+	// Unchanged cards are neither read nor written: most updates change
+	// other fields, and the planner compared the cards already.
+	if c.CardsChanged {
+		if _, err := a.dropDirectoryCards.ExecContext(a.ctx, u.ID); err != nil {
+			return fmt.Errorf("store: apply: cards of %s: %w", u.Login, err)
+		}
 	}
-	if same {
-		a.keepCards[u.ID] = true
-	} else if _, err := a.dropDirectoryCards.ExecContext(a.ctx, u.ID); err != nil {
-		return fmt.Errorf("store: apply: cards of %s: %w", u.Login, err)
-	}
-	if c.Kind == reconcile.Rename {
+	if c.Kind == roster.Rename {
 		if c.OldLogin != "" && c.OldLogin != u.Login {
 			if _, err := a.insertAlias.ExecContext(a.ctx, u.ID, c.OldLogin); err != nil {
 				return fmt.Errorf("store: apply: alias %s of %s: %w", c.OldLogin, u.Login, err)
@@ -342,36 +331,8 @@ func (a *applier) update(c reconcile.Change) error {
 	return nil
 }
 
-// sameCards reports whether the stored directory cards of u are those in
-// u.Cards, in the same order. Rewriting equal cards would only cost time:
-// most updates change other fields.
-func (a *applier) sameCards(u *roster.User) (bool, error) {
-	var want []roster.Card
-	for _, c := range u.Cards {
-		if c.Origin != roster.CardManual {
-			want = append(want, c)
-		}
-	}
-	rows, err := a.directoryCards.QueryContext(a.ctx, u.ID)
-	if err != nil {
-		return false, err
-	}
-	defer rows.Close()
-	i := 0
-	for ; rows.Next(); i++ {
-		var c roster.Card
-		if err := rows.Scan(&c.Number, &c.Kind, timeCol{&c.ExpiresAt}); err != nil {
-			return false, err
-		}
-		if i >= len(want) || c.Number != want[i].Number || c.Kind != want[i].Kind || !c.ExpiresAt.Equal(want[i].ExpiresAt) {
-			return false, rows.Err()
-		}
-	}
-	return i == len(want), rows.Err()
-}
-
 // mustHit turns a write that found no row into ENOTFOUND.
-func (a *applier) mustHit(res sql.Result, c reconcile.Change) error {
+func (a *applier) mustHit(res sql.Result, c roster.Change) error {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return fmt.Errorf("store: apply: %s %s: %w", c.Kind, c.User.Login, err)
@@ -384,7 +345,7 @@ func (a *applier) mustHit(res sql.Result, c reconcile.Change) error {
 
 // create inserts the users of changes[chunk] in one statement and records
 // their IDs in ids, then frees their logins from other users' aliases.
-func (a *applier) create(changes []reconcile.Change, chunk []int, ids []int64) error {
+func (a *applier) create(changes []roster.Change, chunk []int, ids []int64) error {
 	args := make([]any, 0, len(chunk)*17)
 	seen := make(map[string]bool, len(chunk))
 	for _, i := range chunk {

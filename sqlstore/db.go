@@ -5,6 +5,10 @@
 //
 // A DB implements reconcile.Store for the sync engine, and adds the
 // queries the CLI and the API need (FindUsers, UserByLogin, Runs, ...).
+// It takes the engine's plan as root types (roster.Change) and does not
+// import the engine: dependencies point from the engine to the domain,
+// not from the store to the engine (imports_test.go in the root checks
+// it). The store's tests check that a DB is a reconcile.Store.
 // Errors that an admin can act on are *roster.Error with code ENOTFOUND,
 // ECONFLICT or EINVALID; the rest are wrapped with "store: <what>".
 //
@@ -22,11 +26,7 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/rosterhq/roster/reconcile"
 )
-
-var _ reconcile.Store = (*DB)(nil)
 
 // noLimit is "no LIMIT" said in a way every database takes (SQLite's -1
 // is an error in PostgreSQL).

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 // PlanGroups returns what SyncGroups with Remove would write to make the
@@ -18,13 +17,13 @@ import (
 // removed or lose members.
 //
 // Errors: EINVALID when two groups share an anchor.
-func (db *DB) PlanGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) (reconcile.GroupPlan, error) {
+func (db *DB) PlanGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord) (roster.GroupPlan, error) {
 	if err := checkGroupAnchors(groups); err != nil {
-		return reconcile.GroupPlan{}, err
+		return roster.GroupPlan{}, err
 	}
 	d, err := diffGroups(ctx, db.db, sourceID, groups)
 	if err != nil {
-		return reconcile.GroupPlan{}, fmt.Errorf("store: plan groups of source %d: %w", sourceID, err)
+		return roster.GroupPlan{}, fmt.Errorf("store: plan groups of source %d: %w", sourceID, err)
 	}
 	return d.plan, nil
 }
@@ -46,7 +45,7 @@ func (db *DB) PlanGroups(ctx context.Context, sourceID int64, groups []roster.Gr
 // DN exists (see UserGroups).
 //
 // Errors: EINVALID when two groups share an anchor.
-func (db *DB) SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord, opt reconcile.GroupSync) error {
+func (db *DB) SyncGroups(ctx context.Context, sourceID int64, groups []roster.GroupRecord, opt roster.GroupSync) error {
 	if err := checkGroupAnchors(groups); err != nil {
 		return err
 	}
@@ -82,7 +81,7 @@ type storedGroup struct {
 
 // groupDiff is how a read of the groups differs from the stored ones.
 type groupDiff struct {
-	plan   reconcile.GroupPlan
+	plan   roster.GroupPlan
 	writes []groupWrite
 	gone   []storedGroup // stored groups the read no longer holds, by ID
 }

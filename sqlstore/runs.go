@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 // StartRun stores run as a new run of run.SourceID, with status running,
@@ -127,8 +126,8 @@ func finishRunDetails(ctx context.Context, tx *tx, run *roster.Run) error {
 // preview runs cannot find users gone, so their success says nothing
 // about a hold and does not clear it. With no such run, HeldRemovals
 // returns the zero Hold.
-func (db *DB) HeldRemovals(ctx context.Context, sourceID int64) (reconcile.Hold, error) {
-	var h reconcile.Hold
+func (db *DB) HeldRemovals(ctx context.Context, sourceID int64) (roster.Hold, error) {
+	var h roster.Hold
 	err := db.db.QueryRowContext(ctx, `SELECT r.id, r.held_groups, r.held_memberships FROM runs r
 		WHERE r.source_id = ? AND r.status = ?
 		AND NOT EXISTS (SELECT 1 FROM runs later WHERE later.source_id = r.source_id
@@ -136,13 +135,13 @@ func (db *DB) HeldRemovals(ctx context.Context, sourceID int64) (reconcile.Hold,
 		ORDER BY r.id DESC LIMIT 1`,
 		sourceID, string(roster.RunHeld), string(roster.RunSucceeded), string(roster.RunFull)).Scan(&h.RunID, &h.Groups, &h.Memberships)
 	if errors.Is(err, sql.ErrNoRows) {
-		return reconcile.Hold{}, nil
+		return roster.Hold{}, nil
 	}
 	if err != nil {
-		return reconcile.Hold{}, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
+		return roster.Hold{}, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
 	}
 	if h.Users, err = heldUsers(ctx, db.db, h.RunID); err != nil {
-		return reconcile.Hold{}, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
+		return roster.Hold{}, fmt.Errorf("store: held removals of source %d: %w", sourceID, err)
 	}
 	return h, nil
 }

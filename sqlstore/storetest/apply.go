@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 func testApplyCreate(t *testing.T, o Opener) {
@@ -62,17 +61,17 @@ func testApplyChanges(t *testing.T, o Opener) {
 		name string
 		// batches are applied one after the other, each to a copy of
 		// alice as stored before it.
-		batches []func(u roster.User) reconcile.Change
+		batches []func(u roster.User) roster.Change
 		check   func(t *testing.T, u *roster.User)
 	}{
 		{
 			name: "an update overwrites the fields and replaces only the directory cards",
-			batches: []func(roster.User) reconcile.Change{func(u roster.User) reconcile.Change {
+			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
 				was := u.PrintCodeHash
 				u.Name, u.Email, u.PrintCodeHash = "Alice Smith", "asmith@corp.test", "hmac:new"
 				u.Extra = map[string][]string{"title": {"Boss"}}
 				u.Cards = []roster.Card{{Number: "2001", Kind: roster.CardPrimary, Origin: roster.CardFromDirectory}}
-				return reconcile.Change{Kind: reconcile.Update, User: &u, PrintCodeWas: was}
+				return roster.Change{Kind: roster.Update, User: &u, PrintCodeWas: was, CardsChanged: true}
 			}},
 			check: func(t *testing.T, u *roster.User) {
 				if u.Name != "Alice Smith" || u.Email != "asmith@corp.test" || u.PrintCodeHash != "hmac:new" || fmt.Sprint(u.Extra) != "map[title:[Boss]]" {
@@ -85,9 +84,9 @@ func testApplyChanges(t *testing.T, o Opener) {
 		},
 		{
 			name: "an update whose cards hold no manual card still leaves the manual card alone",
-			batches: []func(roster.User) reconcile.Change{func(u roster.User) reconcile.Change {
+			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
 				u.Cards = nil
-				return reconcile.Change{Kind: reconcile.Update, User: &u}
+				return roster.Change{Kind: roster.Update, User: &u, CardsChanged: true}
 			}},
 			check: func(t *testing.T, u *roster.User) {
 				if got := fmt.Sprint(numbers(u)); got != "[9001/manual]" {
@@ -97,9 +96,9 @@ func testApplyChanges(t *testing.T, o Opener) {
 		},
 		{
 			name: "an update that changes only a card's kind or expiry rewrites it",
-			batches: []func(roster.User) reconcile.Change{func(u roster.User) reconcile.Change {
+			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
 				u.Cards = []roster.Card{{Number: "1001", Kind: roster.CardTemporary, ExpiresAt: t1, Origin: roster.CardFromDirectory}}
-				return reconcile.Change{Kind: reconcile.Update, User: &u}
+				return roster.Change{Kind: roster.Update, User: &u, CardsChanged: true}
 			}},
 			check: func(t *testing.T, u *roster.User) {
 				if c := u.Cards[0]; c.Number != "1001" || c.Kind != roster.CardTemporary || !c.ExpiresAt.Equal(t1) {
@@ -108,10 +107,46 @@ func testApplyChanges(t *testing.T, o Opener) {
 			},
 		},
 		{
+			name: "an update that says its cards changed writes them, in their order, kinds and all",
+			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
+				u.Cards = []roster.Card{
+					{Number: "3001", Kind: roster.CardPrimary, Origin: roster.CardFromDirectory},
+					{Number: "1001", Kind: roster.CardSecondary, Origin: roster.CardFromDirectory},
+				}
+				return roster.Change{Kind: roster.Update, User: &u, CardsChanged: true}
+			}},
+			check: func(t *testing.T, u *roster.User) {
+				if got := fmt.Sprint(numbers(u)); got != "[3001/directory 1001/directory 9001/manual]" {
+					t.Errorf("cards = %s, want the new directory cards in their order, then the manual card", got)
+				}
+				if got := fmt.Sprint(u.Cards[0].Kind, " ", u.Cards[1].Kind); got != "primary secondary" {
+					t.Errorf("card kinds = %s, want primary secondary", got)
+				}
+			},
+		},
+		{
+			// The planner compared the cards already: the store takes its
+			// word for it and neither reads nor writes them.
+			name: "an update that does not say its cards changed leaves the stored ones",
+			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
+				u.Name = "Alice Smith"
+				u.Cards = []roster.Card{{Number: "2001", Kind: roster.CardPrimary, Origin: roster.CardFromDirectory}}
+				return roster.Change{Kind: roster.Update, User: &u}
+			}},
+			check: func(t *testing.T, u *roster.User) {
+				if u.Name != "Alice Smith" {
+					t.Errorf("name = %q, want the update written", u.Name)
+				}
+				if got := fmt.Sprint(numbers(u)); got != "[1001/directory 9001/manual]" {
+					t.Errorf("cards = %s, want the stored ones", got)
+				}
+			},
+		},
+		{
 			name: "a rename keeps the old login as an alias",
-			batches: []func(roster.User) reconcile.Change{func(u roster.User) reconcile.Change {
+			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
 				u.Login, u.DN = "alicia", "CN=alicia,OU=Finance,DC=corp,DC=test"
-				return reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: &u}
+				return roster.Change{Kind: roster.Rename, OldLogin: "alice", User: &u}
 			}},
 			check: func(t *testing.T, u *roster.User) {
 				if u.Login != "alicia" || u.DN != "CN=alicia,OU=Finance,DC=corp,DC=test" || fmt.Sprint(u.Aliases) != "[alice]" {
@@ -121,18 +156,18 @@ func testApplyChanges(t *testing.T, o Opener) {
 		},
 		{
 			name: "renaming twice keeps both old logins, and renaming back drops the alias now in use",
-			batches: []func(roster.User) reconcile.Change{
-				func(u roster.User) reconcile.Change {
+			batches: []func(roster.User) roster.Change{
+				func(u roster.User) roster.Change {
 					u.Login = "alicia"
-					return reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: &u}
+					return roster.Change{Kind: roster.Rename, OldLogin: "alice", User: &u}
 				},
-				func(u roster.User) reconcile.Change {
+				func(u roster.User) roster.Change {
 					u.Login = "ali"
-					return reconcile.Change{Kind: reconcile.Rename, OldLogin: "alicia", User: &u}
+					return roster.Change{Kind: roster.Rename, OldLogin: "alicia", User: &u}
 				},
-				func(u roster.User) reconcile.Change {
+				func(u roster.User) roster.Change {
 					u.Login = "alice"
-					return reconcile.Change{Kind: reconcile.Rename, OldLogin: "ali", User: &u}
+					return roster.Change{Kind: roster.Rename, OldLogin: "ali", User: &u}
 				},
 			},
 			check: func(t *testing.T, u *roster.User) {
@@ -143,9 +178,9 @@ func testApplyChanges(t *testing.T, o Opener) {
 		},
 		{
 			name: "a disable stores the reason and the time it went missing",
-			batches: []func(roster.User) reconcile.Change{func(u roster.User) reconcile.Change {
+			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
 				u.Disabled, u.DisabledReason, u.MissingSince = true, roster.DisabledMissing, t1
-				return reconcile.Change{Kind: reconcile.Disable, User: &u}
+				return roster.Change{Kind: roster.Disable, User: &u}
 			}},
 			check: func(t *testing.T, u *roster.User) {
 				if !u.Disabled || u.DisabledReason != roster.DisabledMissing || !u.MissingSince.Equal(t1) {
@@ -158,14 +193,14 @@ func testApplyChanges(t *testing.T, o Opener) {
 		},
 		{
 			name: "a re-enable clears the disable",
-			batches: []func(roster.User) reconcile.Change{
-				func(u roster.User) reconcile.Change {
+			batches: []func(roster.User) roster.Change{
+				func(u roster.User) roster.Change {
 					u.Disabled, u.DisabledReason, u.MissingSince = true, roster.DisabledMissing, t1
-					return reconcile.Change{Kind: reconcile.Disable, User: &u}
+					return roster.Change{Kind: roster.Disable, User: &u}
 				},
-				func(u roster.User) reconcile.Change {
+				func(u roster.User) roster.Change {
 					u.Disabled, u.DisabledReason, u.MissingSince = false, "", time.Time{}
-					return reconcile.Change{Kind: reconcile.Reenable, User: &u}
+					return roster.Change{Kind: roster.Reenable, User: &u}
 				},
 			},
 			check: func(t *testing.T, u *roster.User) {
@@ -176,8 +211,8 @@ func testApplyChanges(t *testing.T, o Opener) {
 		},
 		{
 			name: "a delete removes the user",
-			batches: []func(roster.User) reconcile.Change{func(u roster.User) reconcile.Change {
-				return reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: u.ID, Anchor: u.Anchor}}
+			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
+				return roster.Change{Kind: roster.Delete, User: &roster.User{ID: u.ID, Anchor: u.Anchor}}
 			}},
 			check: func(t *testing.T, u *roster.User) {
 				if u != nil {
@@ -212,71 +247,73 @@ func testApplyCards(t *testing.T, o Opener) {
 	// holding manual card 9002.
 	tests := []struct {
 		name     string
-		changes  func(alice, bob roster.User) []reconcile.Change
+		changes  func(alice, bob roster.User) []roster.Change
 		conflict []string // logins the ECONFLICT message names; nil for success
 		want     map[string]string
 	}{
 		{
 			name: "a create whose card another user holds fails, and so does the rest of the batch",
-			changes: func(alice, bob roster.User) []reconcile.Change {
-				return []reconcile.Change{
-					{Kind: reconcile.Create, User: NewUser("carol", "3001")},
-					{Kind: reconcile.Create, User: NewUser("dave", "1001")},
+			changes: func(alice, bob roster.User) []roster.Change {
+				return []roster.Change{
+					{Kind: roster.Create, User: NewUser("carol", "3001")},
+					{Kind: roster.Create, User: NewUser("dave", "1001")},
 				}
 			},
 			conflict: []string{"dave", "alice"},
 		},
 		{
 			name: "an update taking another user's manual card fails, with its other fields",
-			changes: func(alice, bob roster.User) []reconcile.Change {
+			changes: func(alice, bob roster.User) []roster.Change {
 				alice.Name = "changed"
 				alice.Cards = []roster.Card{{Number: "9002", Origin: roster.CardFromDirectory}}
-				return []reconcile.Change{{Kind: reconcile.Update, User: &alice}}
+				return []roster.Change{{Kind: roster.Update, User: &alice, CardsChanged: true}}
 			},
 			conflict: []string{"alice", "bob"},
 		},
 		{
 			name: "two creates claiming one card fail",
-			changes: func(alice, bob roster.User) []reconcile.Change {
-				return []reconcile.Change{
-					{Kind: reconcile.Create, User: NewUser("carol", "3001")},
-					{Kind: reconcile.Create, User: NewUser("dave", "3001")},
+			changes: func(alice, bob roster.User) []roster.Change {
+				return []roster.Change{
+					{Kind: roster.Create, User: NewUser("carol", "3001")},
+					{Kind: roster.Create, User: NewUser("dave", "3001")},
 				}
 			},
 			conflict: []string{"dave", "carol"},
 		},
 		{
 			name: "a card moves from one user to another in one batch, listed first",
-			changes: func(alice, bob roster.User) []reconcile.Change {
+			changes: func(alice, bob roster.User) []roster.Change {
 				bob.Cards = []roster.Card{{Number: "1001", Origin: roster.CardFromDirectory}}
 				alice.Cards = nil
-				return []reconcile.Change{{Kind: reconcile.Update, User: &bob}, {Kind: reconcile.Update, User: &alice}}
+				return []roster.Change{{Kind: roster.Update, User: &bob, CardsChanged: true}, {Kind: roster.Update, User: &alice, CardsChanged: true}}
 			},
 			want: map[string]string{"alice": "[]", "bob": "[1001/directory 9002/manual]"},
 		},
 		{
 			name: "a card moves from a deleted user to a new one in one batch",
-			changes: func(alice, bob roster.User) []reconcile.Change {
-				return []reconcile.Change{
-					{Kind: reconcile.Create, User: NewUser("carol", "1001")},
-					{Kind: reconcile.Delete, User: &roster.User{ID: alice.ID}},
+			changes: func(alice, bob roster.User) []roster.Change {
+				return []roster.Change{
+					{Kind: roster.Create, User: NewUser("carol", "1001")},
+					{Kind: roster.Delete, User: &roster.User{ID: alice.ID}},
 				}
 			},
 			want: map[string]string{"carol": "[1001/directory]"},
 		},
 		{
 			name: "a directory card equal to the user's own manual card stays manual",
-			changes: func(alice, bob roster.User) []reconcile.Change {
+			changes: func(alice, bob roster.User) []roster.Change {
 				bob.Cards = []roster.Card{{Number: "9002", Origin: roster.CardFromDirectory}, {Number: "2002"}}
-				return []reconcile.Change{{Kind: reconcile.Update, User: &bob}}
+				return []roster.Change{{Kind: roster.Update, User: &bob, CardsChanged: true}}
 			},
 			want: map[string]string{"bob": "[2002/directory 9002/manual]", "alice": "[1001/directory]"},
 		},
 		{
 			name: "manual cards in a change are ignored",
-			changes: func(alice, bob roster.User) []reconcile.Change {
+			changes: func(alice, bob roster.User) []roster.Change {
 				alice.Cards = append(alice.Cards, roster.Card{Number: "7777", Origin: roster.CardManual})
-				return []reconcile.Change{{Kind: reconcile.Update, User: &alice}}
+				// Said changed, so that the store writes the cards and
+				// must pass over the manual one.
+				return []roster.Change{{Kind: roster.Update, User: &alice, CardsChanged: true}}
 			},
 			want: map[string]string{"alice": "[1001/directory]"},
 		},
@@ -293,7 +330,7 @@ func testApplyCards(t *testing.T, o Opener) {
 			bob = Stored(t, db, source, "anchor-bob")
 			usersBefore := count(t, r, `SELECT COUNT(*) FROM users`)
 
-			err := db.Apply(ctx, source, tt.changes(*alice, *bob))
+			_, err := db.Apply(ctx, source, tt.changes(*alice, *bob))
 			if tt.conflict != nil {
 				wantCode(t, err, roster.ECONFLICT)
 				for _, login := range tt.conflict {
@@ -337,22 +374,23 @@ func testApplyRefuses(t *testing.T, o Opener) {
 
 	tests := []struct {
 		name   string
-		change reconcile.Change
+		change roster.Change
 		code   string
 	}{
-		{"an update of another source's user", reconcile.Change{Kind: reconcile.Update, User: outsider}, roster.ENOTFOUND},
-		{"a delete of another source's user", reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: outsider.ID}}, roster.ENOTFOUND},
-		{"a delete of a user that is gone", reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: 999}}, roster.ENOTFOUND},
-		{"a delete whose anchor does not match", reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: alice.ID, Anchor: "other"}}, roster.ENOTFOUND},
-		{"a create of an anchor already stored", reconcile.Change{Kind: reconcile.Create, User: NewUser("alice")}, roster.ECONFLICT},
-		{"a change without a user", reconcile.Change{Kind: reconcile.Update}, roster.EINVALID},
-		{"an update without a user ID", reconcile.Change{Kind: reconcile.Update, User: NewUser("x")}, roster.EINVALID},
-		{"a change of unknown kind", reconcile.Change{Kind: "merge", User: alice}, roster.EINVALID},
-		{"a card without a number", reconcile.Change{Kind: reconcile.Create, User: &roster.User{Anchor: "z", Login: "z", Cards: []roster.Card{{}}}}, roster.EINVALID},
+		{"an update of another source's user", roster.Change{Kind: roster.Update, User: outsider}, roster.ENOTFOUND},
+		{"a delete of another source's user", roster.Change{Kind: roster.Delete, User: &roster.User{ID: outsider.ID}}, roster.ENOTFOUND},
+		{"a delete of a user that is gone", roster.Change{Kind: roster.Delete, User: &roster.User{ID: 999}}, roster.ENOTFOUND},
+		{"a delete whose anchor does not match", roster.Change{Kind: roster.Delete, User: &roster.User{ID: alice.ID, Anchor: "other"}}, roster.ENOTFOUND},
+		{"a create of an anchor already stored", roster.Change{Kind: roster.Create, User: NewUser("alice")}, roster.ECONFLICT},
+		{"a change without a user", roster.Change{Kind: roster.Update}, roster.EINVALID},
+		{"an update without a user ID", roster.Change{Kind: roster.Update, User: NewUser("x")}, roster.EINVALID},
+		{"a change of unknown kind", roster.Change{Kind: "merge", User: alice}, roster.EINVALID},
+		{"a card without a number", roster.Change{Kind: roster.Create, User: &roster.User{Anchor: "z", Login: "z", Cards: []roster.Card{{}}}}, roster.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantCode(t, db.Apply(ctx, source, []reconcile.Change{tt.change}), tt.code)
+			_, err := db.Apply(ctx, source, []roster.Change{tt.change})
+			wantCode(t, err, tt.code)
 		})
 	}
 	if u := Stored(t, db, other, "anchor-olga"); u == nil || u.Name != outsider.Name {
@@ -360,5 +398,51 @@ func testApplyRefuses(t *testing.T, o Opener) {
 	}
 	if u := Stored(t, db, source, "anchor-alice"); u == nil {
 		t.Error("alice is gone")
+	}
+}
+
+// Apply returns the user's ID for each change, in order, the new ones
+// for creates, and writes nothing into the changes it was given: the
+// caller's structs are the caller's.
+func testApplyReturnsIDs(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, source := open(t, o)
+	alice, bob := Create(t, db, source, NewUser("alice", "1001"), NewUser("bob"))[0], Stored(t, db, source, "anchor-bob")
+	update := *alice
+	update.Name = "Alice Smith"
+	carol, dave := NewUser("carol", "3001"), NewUser("dave")
+	changes := []roster.Change{
+		{Kind: roster.Create, User: carol},
+		{Kind: roster.Update, User: &update},
+		{Kind: roster.Delete, User: &roster.User{ID: bob.ID}},
+		{Kind: roster.Create, User: dave},
+	}
+	before := fmt.Sprintf("%+v %+v %+v", *carol, update, *dave)
+	ids, err := db.Apply(ctx, source, changes)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if after := fmt.Sprintf("%+v %+v %+v", *carol, update, *dave); after != before {
+		t.Errorf("Apply wrote into the changes' users:\n before %s\n after  %s", before, after)
+	}
+	stored := func(anchor string) int64 {
+		if u := Stored(t, db, source, anchor); u != nil {
+			return u.ID
+		}
+		return -1
+	}
+	want := []int64{stored("anchor-carol"), alice.ID, bob.ID, stored("anchor-dave")}
+	if !slices.Equal(ids, want) {
+		t.Errorf("Apply returned %v, want %v (carol, alice, bob, dave)", ids, want)
+	}
+	if slices.Contains(want, -1) || want[0] == want[3] {
+		t.Errorf("carol and dave stored as %d and %d", want[0], want[3])
+	}
+
+	// A refused batch returns no IDs.
+	ids, err = db.Apply(ctx, source, []roster.Change{{Kind: roster.Create, User: NewUser("erin")}, {Kind: roster.Create, User: NewUser("carol")}})
+	wantCode(t, err, roster.ECONFLICT)
+	if ids != nil {
+		t.Errorf("a refused Apply returned IDs %v", ids)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -25,8 +24,8 @@ func RunCopy(t *testing.T, from, to Opener) {
 	// Fill the source store with one of everything.
 	users := Create(t, src, corp, NewUser("alice", "1001", "1002"), NewUser("bob"), NewUser("carol", "3003"))
 	users[1].Disabled, users[1].DisabledReason = true, roster.DisabledInDirectory
-	MustApply(t, src, corp, reconcile.Change{Kind: reconcile.Update, User: users[1]})
-	MustApply(t, src, corp, reconcile.Change{Kind: reconcile.Rename, OldLogin: "carol", User: func() *roster.User {
+	MustApply(t, src, corp, roster.Change{Kind: roster.Update, User: users[1]})
+	MustApply(t, src, corp, roster.Change{Kind: roster.Rename, OldLogin: "carol", User: func() *roster.User {
 		u := *Stored(t, src, corp, "anchor-carol")
 		u.Login = "carol.new"
 		return &u
@@ -34,7 +33,7 @@ func RunCopy(t *testing.T, from, to Opener) {
 	if err := src.AddCard(ctx, users[1].ID, roster.Card{Number: "M-9", Kind: roster.CardTemporary, ExpiresAt: t0.Add(48 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.SyncGroups(ctx, corp, []roster.GroupRecord{{Anchor: "g1", DN: "CN=Printers", Name: "Printers", MemberDNs: []string{users[0].DN}}}, reconcile.GroupSync{Remove: true}); err != nil {
+	if err := src.SyncGroups(ctx, corp, []roster.GroupRecord{{Anchor: "g1", DN: "CN=Printers", Name: "Printers", MemberDNs: []string{users[0].DN}}}, roster.GroupSync{Remove: true}); err != nil {
 		t.Fatal(err)
 	}
 	run := &roster.Run{SourceID: corp, Mode: roster.RunFull, Notes: []string{"a note"}}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 func testUserGroups(t *testing.T, o Opener) {
@@ -27,7 +26,7 @@ func testUserGroups(t *testing.T, o Opener) {
 		{Anchor: "g-1", DN: "CN=Printers", Name: "Printers", MemberDNs: []string{"cn=alice,ou=staff,dc=corp"}},
 		{Anchor: "g-2", DN: "CN=Admins", Name: "Admins", MemberDNs: []string{"CN=ALICE,OU=STAFF,DC=CORP"}},
 		{Anchor: "g-3", DN: "CN=Empty", Name: "Empty"},
-	}, reconcile.GroupSync{})
+	}, roster.GroupSync{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,25 +120,25 @@ func testSyncGroupsRemovesOnlyWhenAsked(t *testing.T, o Opener) {
 	steps := []struct {
 		name   string
 		groups []roster.GroupRecord
-		opt    reconcile.GroupSync
+		opt    roster.GroupSync
 		plan   string
 		state  string
 		cursor roster.Cursor
 	}{
-		{"a first sync adds every group and member", []roster.GroupRecord{printers, admins}, reconcile.GroupSync{},
+		{"a first sync adds every group and member", []roster.GroupRecord{printers, admins}, roster.GroupSync{},
 			"stored 0/0 groups +2 ~0 -0 members +3 -0 removed [] shrunk []",
 			"Admins: cn=a; Printers: cn=a cn=b", roster.Cursor{}},
 		{"without Remove a group gone and a member gone stay, and the rest is written with the cursor",
-			[]roster.GroupRecord{renamed, scan}, reconcile.GroupSync{Cursor: cursor},
+			[]roster.GroupRecord{renamed, scan}, roster.GroupSync{Cursor: cursor},
 			"stored 2/3 groups +1 ~1 -1 members +2 -2 removed [Admins] shrunk [Print]",
 			"Admins: cn=a; Print: cn=a cn=b cn=d; Scan: cn=c", cursor},
-		{"without Remove an empty read deletes nothing", nil, reconcile.GroupSync{},
+		{"without Remove an empty read deletes nothing", nil, roster.GroupSync{},
 			"stored 3/5 groups +0 ~0 -3 members +0 -5 removed [Admins Print Scan] shrunk []",
 			"Admins: cn=a; Print: cn=a cn=b cn=d; Scan: cn=c", cursor},
-		{"with Remove the stored groups become the read", []roster.GroupRecord{renamed, scan}, reconcile.GroupSync{Remove: true},
+		{"with Remove the stored groups become the read", []roster.GroupRecord{renamed, scan}, roster.GroupSync{Remove: true},
 			"stored 3/5 groups +0 ~0 -1 members +0 -2 removed [Admins] shrunk [Print]",
 			"Print: cn=b cn=d; Scan: cn=c", cursor},
-		{"with Remove an empty read deletes every group", nil, reconcile.GroupSync{Remove: true},
+		{"with Remove an empty read deletes every group", nil, roster.GroupSync{Remove: true},
 			"stored 2/3 groups +0 ~0 -2 members +0 -3 removed [Print Scan] shrunk []",
 			"", cursor},
 	}
@@ -164,7 +163,7 @@ func testSyncGroupsRemovesOnlyWhenAsked(t *testing.T, o Opener) {
 	}
 
 	// A refused sync writes nothing, the cursor included.
-	err := db.SyncGroups(ctx, source, []roster.GroupRecord{scan, scan}, reconcile.GroupSync{Cursor: roster.Cursor{Kind: roster.CursorUSN, Server: "dc1", Value: "8"}})
+	err := db.SyncGroups(ctx, source, []roster.GroupRecord{scan, scan}, roster.GroupSync{Cursor: roster.Cursor{Kind: roster.CursorUSN, Server: "dc1", Value: "8"}})
 	wantCode(t, err, roster.EINVALID)
 	_, err = db.PlanGroups(ctx, source, []roster.GroupRecord{scan, scan})
 	wantCode(t, err, roster.EINVALID)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 func testIdentify(t *testing.T, o Opener) {
@@ -95,7 +94,7 @@ func testApplyKeepsAPrintCodeSetMeanwhile(t *testing.T, o Opener) {
 	}
 	next := *read
 	next.Name = "Dave Renamed"
-	MustApply(t, db, corp, reconcile.Change{Kind: reconcile.Update, Login: next.Login, DN: next.DN, User: &next, PrintCodeWas: read.PrintCodeHash})
+	MustApply(t, db, corp, roster.Change{Kind: roster.Update, Login: next.Login, DN: next.DN, User: &next, PrintCodeWas: read.PrintCodeHash})
 	got := Stored(t, db, corp, dave.Anchor)
 	if got.Name != "Dave Renamed" || got.PrintCodeHash != "hash-admin" {
 		t.Fatalf("after a sync's update planned before the admin's code: name %q, code hash %q; want the new name and the admin's code", got.Name, got.PrintCodeHash)
@@ -104,7 +103,7 @@ func testApplyKeepsAPrintCodeSetMeanwhile(t *testing.T, o Opener) {
 	// Planned from the code as stored, the directory's code is written.
 	next = *got
 	next.PrintCodeHash = "hash-directory"
-	MustApply(t, db, corp, reconcile.Change{Kind: reconcile.Update, Login: next.Login, DN: next.DN, User: &next, PrintCodeWas: got.PrintCodeHash})
+	MustApply(t, db, corp, roster.Change{Kind: roster.Update, Login: next.Login, DN: next.DN, User: &next, PrintCodeWas: got.PrintCodeHash})
 	if got := Stored(t, db, corp, dave.Anchor); got.PrintCodeHash != "hash-directory" {
 		t.Fatalf("an update planned from the stored code left %q, want hash-directory", got.PrintCodeHash)
 	}

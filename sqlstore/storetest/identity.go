@@ -11,7 +11,6 @@ import (
 	"testing/fstest"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -43,7 +42,7 @@ func testMembersMatchAsDNs(t *testing.T, o Opener) {
 		{Anchor: "g-1", DN: "CN=G1", Name: "G1", MemberDNs: []string{`cn=Smith\2C Alice, ou=staff, dc=corp, dc=test`, `CN=CAF\C3\A9,OU=Staff,DC=corp,DC=test`}},
 		{Anchor: "g-2", DN: "CN=G2", Name: "G2", MemberDNs: []string{`cn="smith, alice",ou=STAFF,dc=corp,dc=test`, "cn = carol , ou = staff, dc = corp, dc = test"}},
 	}
-	if err := db.SyncGroups(ctx, source, groups, reconcile.GroupSync{}); err != nil {
+	if err := db.SyncGroups(ctx, source, groups, roster.GroupSync{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -83,7 +82,7 @@ func testMembersMatchAsDNs(t *testing.T, o Opener) {
 	}
 	// A user whose DN the directory now spells otherwise stays a member.
 	alice.DN = `cn=SMITH\2c ALICE, ou=Staff, dc=corp, dc=test`
-	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Update, User: alice})
+	MustApply(t, db, source, roster.Change{Kind: roster.Update, User: alice})
 	if got := groupNamesOf(t, db, alice.ID); got != "[G1 G2]" {
 		t.Errorf("after a respelt DN, groups = %s", got)
 	}
@@ -97,7 +96,7 @@ func testRekeyDNs(t *testing.T, o Opener) {
 	alice := NewUser("alice")
 	alice.DN = `CN=Smith\2C Alice, OU=Staff,DC=corp,DC=test`
 	Create(t, db, source, alice)
-	if err := db.SyncGroups(ctx, source, []roster.GroupRecord{{Anchor: "g-1", DN: "CN=G1", Name: "G1"}}, reconcile.GroupSync{}); err != nil {
+	if err := db.SyncGroups(ctx, source, []roster.GroupRecord{{Anchor: "g-1", DN: "CN=G1", Name: "G1"}}, roster.GroupSync{}); err != nil {
 		t.Fatal(err)
 	}
 	// The keys as roster wrote them before: the DN in lower case.
@@ -155,14 +154,15 @@ func testLoginLookups(t *testing.T, o Opener) {
 	// jsmith leaves the directory, and comes back as a new entry: the old
 	// user gives its login up in the new one's transaction.
 	old.Disabled, old.DisabledReason, old.MissingSince = true, roster.DisabledMissing, t0
-	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Disable, User: old})
+	MustApply(t, db, source, roster.Change{Kind: roster.Disable, User: old})
 	gone := *old
 	gone.Login = "jsmith~anchor-old"
 	fresh := NewUser("jsmith")
 	fresh.Anchor = "anchor-new"
-	MustApply(t, db, source,
-		reconcile.Change{Kind: reconcile.Rename, OldLogin: "jsmith", User: &gone},
-		reconcile.Change{Kind: reconcile.Create, User: fresh})
+	ids := MustApply(t, db, source,
+		roster.Change{Kind: roster.Rename, OldLogin: "jsmith", User: &gone},
+		roster.Change{Kind: roster.Create, User: fresh})
+	fresh.ID = ids[1]
 	if u := Stored(t, db, source, "anchor-old"); u.Login != "jsmith~anchor-old" || !slices.Contains(u.Aliases, "jsmith") {
 		t.Fatalf("the old user is %+v; want jsmith kept as its former login", u)
 	}
@@ -180,7 +180,7 @@ func testLoginLookups(t *testing.T, o Opener) {
 	// login, and the one still in the directory comes first.
 	renamed := *fresh
 	renamed.Login = "john.smith"
-	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "jsmith", User: &renamed})
+	MustApply(t, db, source, roster.Change{Kind: roster.Rename, OldLogin: "jsmith", User: &renamed})
 	check("both hold it as a former login")
 }
 

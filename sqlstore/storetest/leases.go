@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -78,7 +77,7 @@ func testLeases(t *testing.T, o Opener) {
 	// The fence: node-a's writes, still under way, are refused and write
 	// nothing; node-b's go through.
 	fencedA := sqlstore.WithFence(ctx, corp, "node-a")
-	err = db.Apply(fencedA, corp, []reconcile.Change{{Kind: reconcile.Create, Login: "late", User: NewUser("late")}})
+	_, err = db.Apply(fencedA, corp, []roster.Change{{Kind: roster.Create, Login: "late", User: NewUser("late")}})
 	wantCode(t, err, roster.ECONFLICT)
 	if msg := roster.ErrorMessage(err); !strings.Contains(msg, "node-a lost its lease of the source corp") {
 		t.Errorf("a fenced write's refusal: %s", msg)
@@ -92,7 +91,7 @@ func testLeases(t *testing.T, o Opener) {
 	if r, _ := db.Run(ctx, run.ID); r.Status != roster.RunFailed {
 		t.Fatalf("the dead node's late finish overwrote the run: %s", r.Status)
 	}
-	if err := db.Apply(sqlstore.WithFence(ctx, corp, "node-b"), corp, []reconcile.Change{{Kind: reconcile.Create, Login: "late", User: NewUser("late")}}); err != nil {
+	if _, err := db.Apply(sqlstore.WithFence(ctx, corp, "node-b"), corp, []roster.Change{{Kind: roster.Create, Login: "late", User: NewUser("late")}}); err != nil {
 		t.Fatalf("the holder's fenced write: %v", err)
 	}
 
@@ -222,7 +221,7 @@ func testTakeOverLease(t *testing.T, o Opener) {
 	// The dead holder cannot renew, and its fenced writes are refused.
 	_, err = db.RenewLease(ctx, corp, dead, ttl)
 	wantCode(t, err, roster.ECONFLICT)
-	err = db.Apply(sqlstore.WithFence(ctx, corp, dead), corp, []reconcile.Change{{Kind: reconcile.Create, Login: "late", User: NewUser("late")}})
+	_, err = db.Apply(sqlstore.WithFence(ctx, corp, dead), corp, []roster.Change{{Kind: roster.Create, Login: "late", User: NewUser("late")}})
 	wantCode(t, err, roster.ECONFLICT)
 
 	// The lease no longer names the dead holder: the usual rule. A live

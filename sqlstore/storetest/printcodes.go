@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -54,8 +53,8 @@ func testSetFirstPrintCodeHashes(t *testing.T, o Opener) {
 	}
 	erin := *Stored(t, db, corp, "anchor-erin")
 	erin.PrintCodeHash = "hash-sync"
-	MustApply(t, db, corp, reconcile.Change{Kind: reconcile.Update, Login: erin.Login, DN: erin.DN, User: &erin})
-	MustApply(t, db, corp, reconcile.Change{Kind: reconcile.Delete, Login: gone.Login, DN: gone.DN, User: gone})
+	MustApply(t, db, corp, roster.Change{Kind: roster.Update, Login: erin.Login, DN: erin.DN, User: &erin})
+	MustApply(t, db, corp, roster.Change{Kind: roster.Delete, Login: gone.Login, DN: gone.DN, User: gone})
 
 	t.Run("codes already in use are reported taken, in one query", func(t *testing.T) {
 		taken, err := db.PrintCodeHashesTaken(ctx, []string{"hash-a", "hash-o", "hash-admin", "hash-free", ""})
@@ -245,12 +244,12 @@ func fillWithoutCodes(b *testing.B, o Opener, n int) (*sqlstore.DB, []*roster.Us
 	if err != nil {
 		b.Fatal(err)
 	}
-	var changes []reconcile.Change
+	var changes []roster.Change
 	for i := range n {
 		u := NewUser(fmt.Sprintf("user%07d", i))
-		changes = append(changes, reconcile.Change{Kind: reconcile.Create, Login: u.Login, User: u})
+		changes = append(changes, roster.Change{Kind: roster.Create, Login: u.Login, User: u})
 	}
-	if err := db.Apply(ctx, source, changes); err != nil {
+	if _, err := db.Apply(ctx, source, changes); err != nil {
 		b.Fatal(err)
 	}
 	without, err := db.UsersWithoutPrintCode(ctx, source)

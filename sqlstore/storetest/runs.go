@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 )
 
 func testRunRoundTrip(t *testing.T, o Opener) {
@@ -208,9 +207,9 @@ func testHeldRemovals(t *testing.T, o Opener) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var w reconcile.Hold
+			var w roster.Hold
 			if tt.want.run > 0 {
-				w = reconcile.Hold{RunID: ids[tt.want.run-1], Users: tt.want.users, Groups: tt.want.groups, Memberships: tt.want.member}
+				w = roster.Hold{RunID: ids[tt.want.run-1], Users: tt.want.users, Groups: tt.want.groups, Memberships: tt.want.member}
 			}
 			if !reflect.DeepEqual(got, w) {
 				t.Errorf("HeldRemovals = %+v, want %+v", got, w)

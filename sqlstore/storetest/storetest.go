@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -33,6 +32,7 @@ func Run(t *testing.T, o Opener) {
 		{"ApplyChanges", testApplyChanges},
 		{"ApplyCards", testApplyCards},
 		{"ApplyRefuses", testApplyRefuses},
+		{"ApplyReturnsIDs", testApplyReturnsIDs},
 		{"UsersByAnchor", testUsersByAnchor},
 		{"LoginOwners", testLoginOwners},
 		{"Users", testUsers},
@@ -116,25 +116,48 @@ func NewUser(login string, cards ...string) *roster.User {
 	return u
 }
 
-// Create stores users through Apply and returns them with their IDs.
+// Create stores users through Apply and returns them with their IDs,
+// source and times. Apply returns the IDs only; the rest is read back,
+// and a stored user whose ID is not the one Apply returned fails the
+// test.
 func Create(t testing.TB, db *sqlstore.DB, source int64, users ...*roster.User) []*roster.User {
 	t.Helper()
-	var changes []reconcile.Change
-	for _, u := range users {
-		changes = append(changes, reconcile.Change{Kind: reconcile.Create, Login: u.Login, DN: u.DN, User: u})
+	var changes []roster.Change
+	anchors := make([]string, len(users))
+	for i, u := range users {
+		changes = append(changes, roster.Change{Kind: roster.Create, Login: u.Login, DN: u.DN, User: u})
+		anchors[i] = u.Anchor
 	}
-	if err := db.Apply(context.Background(), source, changes); err != nil {
+	ids, err := db.Apply(context.Background(), source, changes)
+	if err != nil {
 		t.Fatalf("Apply create: %v", err)
+	}
+	if len(ids) != len(users) {
+		t.Fatalf("Apply created %d users and returned %d IDs", len(users), len(ids))
+	}
+	stored, err := db.UsersByAnchor(context.Background(), source, anchors)
+	if err != nil {
+		t.Fatalf("UsersByAnchor: %v", err)
+	}
+	for i, u := range users {
+		got := stored[u.Anchor]
+		if got == nil || got.ID != ids[i] {
+			t.Fatalf("Apply returned ID %d for %s, stored as %+v", ids[i], u.Login, got)
+		}
+		u.ID, u.SourceID, u.CreatedAt, u.UpdatedAt = ids[i], got.SourceID, got.CreatedAt, got.UpdatedAt
 	}
 	return users
 }
 
-// MustApply applies changes, failing the test on an error.
-func MustApply(t testing.TB, db *sqlstore.DB, source int64, changes ...reconcile.Change) {
+// MustApply applies changes, failing the test on an error, and returns
+// the IDs Apply returned: one per change, the new ones for creates.
+func MustApply(t testing.TB, db *sqlstore.DB, source int64, changes ...roster.Change) []int64 {
 	t.Helper()
-	if err := db.Apply(context.Background(), source, changes); err != nil {
+	ids, err := db.Apply(context.Background(), source, changes)
+	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
+	return ids
 }
 
 // Stored reads back the user with this anchor.

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -63,10 +62,10 @@ func testLoginOwners(t *testing.T, o Opener) {
 	// which leaves zed's aliases. Former logins are not owners.
 	zed := Create(t, db, source, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
 	zed.Login = "zed"
-	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
+	MustApply(t, db, source, roster.Change{Kind: roster.Rename, OldLogin: "bob", User: zed})
 	alice := Create(t, db, source, NewUser("alice"), NewUser("bob"))[0]
 	alice.Login = "alicia"
-	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: alice})
+	MustApply(t, db, source, roster.Change{Kind: roster.Rename, OldLogin: "alice", User: alice})
 	Create(t, db, other, NewUser("carol"))
 
 	got, err := db.LoginOwners(ctx, source, []string{"alice", "alicia", "bob", "zed", "carol", "nobody", "ALICIA"})
@@ -144,7 +143,7 @@ func testFindUsers(t *testing.T, o Opener) {
 	under := NewUser("ann_b")
 	Create(t, db, source, alice, bob, under)
 	alice.Login = "asmith"
-	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "alice", User: alice})
+	MustApply(t, db, source, roster.Change{Kind: roster.Rename, OldLogin: "alice", User: alice})
 	Create(t, db, other, NewUser("annie"))
 	yes, no := true, false
 
@@ -194,7 +193,7 @@ func testUserByLogin(t *testing.T, o Opener) {
 	db, _, source := open(t, o)
 	zed := Create(t, db, source, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
 	zed.Login = "zed"
-	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
+	MustApply(t, db, source, roster.Change{Kind: roster.Rename, OldLogin: "bob", User: zed})
 	Create(t, db, source, NewUser("bob", "1001"))
 
 	tests := []struct {
@@ -213,7 +212,7 @@ func testUserByLogin(t *testing.T, o Opener) {
 	if fmt.Sprint(numbers(u)) != "[1001/directory]" {
 		t.Errorf("UserByLogin does not return cards: %v", numbers(u))
 	}
-	MustApply(t, db, source, reconcile.Change{Kind: reconcile.Delete, User: &roster.User{ID: u.ID}})
+	MustApply(t, db, source, roster.Change{Kind: roster.Delete, User: &roster.User{ID: u.ID}})
 	if u, err := db.UserByLogin(ctx, "bob"); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("with the new bob gone, UserByLogin(bob) = %+v, %v; want not found: the alias went to the new bob", u, err)
 	}
@@ -268,7 +267,7 @@ func testUserToSignIn(t *testing.T, o Opener) {
 	db, _, corp := open(t, o)
 	zed := Create(t, db, corp, &roster.User{Anchor: "anchor-zed", Login: "bob"})[0]
 	zed.Login = "zed"
-	MustApply(t, db, corp, reconcile.Change{Kind: reconcile.Rename, OldLogin: "bob", User: zed})
+	MustApply(t, db, corp, roster.Change{Kind: roster.Rename, OldLogin: "bob", User: zed})
 	Create(t, db, corp, NewUser("alice", "1001"))
 	lab, err := db.SourceID(ctx, "lab")
 	if err != nil {
