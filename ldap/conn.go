@@ -2,6 +2,11 @@
 // Entra Domain Services and OpenLDAP over LDAPS or StartTLS with the
 // certificate verified, binds, and streams paged searches.
 //
+// What differs between types of directory on the wire (the anchor
+// attribute, the user and group filters, what "disabled" means, the kind
+// of change tracking) is each type's Dialect, in dialect.go: the sync's
+// Directory and the connection test's Survey both read entries through it.
+//
 // Every error it returns is a *roster.Error whose message an admin can act
 // on; the LDAP result codes and AD's "data 52e" sub-codes are translated in
 // errors.go.
