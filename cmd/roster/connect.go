@@ -13,7 +13,7 @@ import (
 // connectReport is what roster connect found, for people and for -json:
 // the directory's survey and how long it took.
 type connectReport struct {
-	*ldap.Survey
+	ldap.Survey
 	Seconds float64 `json:"seconds"`
 }
 
@@ -52,7 +52,7 @@ func connect(ctx context.Context, a *app, src *roster.Source) (*connectReport, e
 	if err != nil {
 		return nil, err
 	}
-	return &connectReport{Survey: s}, nil
+	return &connectReport{Survey: *s}, nil
 }
 
 func printConnectReport(a *app, r *connectReport) {
