@@ -93,6 +93,8 @@ var dialects = map[roster.DirectoryType]Dialect{
 // DialectOf returns the dialect of a directory type. A type that
 // roster.Source.Validate refuses gets the standard LDAP dialect, as every
 // type but AD's did before dialects were named.
+// Its DisabledAttrs are shared with every caller: read them, never
+// change them.
 func DialectOf(t roster.DirectoryType) Dialect {
 	if d, ok := dialects[t]; ok {
 		return d

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/pfx"
@@ -106,7 +107,7 @@ func (d *Directory) count(ctx context.Context, s *Survey) error {
 	dl := d.dialect()
 	attrs := []string{"1.1"} // no attributes: the DN is enough to count
 	if dl.HasDisabled() {
-		attrs = dl.DisabledAttrs
+		attrs = slices.Clone(dl.DisabledAttrs)
 		s.Disabled = new(int)
 	}
 	counted := map[string]bool{}
