@@ -55,7 +55,7 @@ const certWarnDays = 30
 // certificate that expires within 30 days, a type that does not match
 // the server, and a search that found nobody.
 //
-// Errors: as Dial, Bind and Conn.Search.
+// Errors: as Dial, Bind, Conn.RootDSE and Conn.Search.
 func (dl Dialer) Survey(ctx context.Context, src *roster.Source, log *slog.Logger) (*Survey, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
