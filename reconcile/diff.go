@@ -161,28 +161,32 @@ func mergeCards(cur *roster.User, dir []string) []roster.Card {
 }
 
 // sameDirectoryCards reports whether two card lists hold the same
-// directory cards (those not added by hand), with the same numbers,
-// kinds and expiry, in the same order. It is what the store would find
-// comparing the stored cards with the planned ones, so that a change
-// whose cards are the same leaves them unwritten (Change.CardsChanged).
-// The order counts: the first directory card is the primary.
+// directory cards, with the same numbers, kinds and expiry, in the same
+// order; cards added by hand are passed over, and a card without an
+// Origin counts as a directory card, as the store counts it. It is what
+// the store would find comparing the stored cards with the planned ones,
+// so that a change whose cards are the same leaves them unwritten
+// (Change.CardsChanged). The order counts: the first directory card is
+// the primary. diff calls it for every entry of every sync, so it
+// allocates nothing.
 func sameDirectoryCards(a, b []roster.Card) bool {
-	a, b = nonManual(a), nonManual(b)
-	return slices.EqualFunc(a, b, func(x, y roster.Card) bool {
-		return x.Number == y.Number && x.Kind == y.Kind && x.ExpiresAt.Equal(y.ExpiresAt)
-	})
-}
-
-// nonManual returns the cards not added by hand: a card without an
-// Origin counts as a directory card, as the store counts it.
-func nonManual(cards []roster.Card) []roster.Card {
-	var out []roster.Card
-	for _, c := range cards {
-		if c.Origin != roster.CardManual {
-			out = append(out, c)
+	i, j := 0, 0
+	for {
+		for i < len(a) && a[i].Origin == roster.CardManual {
+			i++
 		}
+		for j < len(b) && b[j].Origin == roster.CardManual {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		x, y := a[i], b[j]
+		if x.Number != y.Number || x.Kind != y.Kind || !x.ExpiresAt.Equal(y.ExpiresAt) {
+			return false
+		}
+		i, j = i+1, j+1
 	}
-	return out
 }
 
 func directoryCards(u *roster.User) []string {
