@@ -31,7 +31,11 @@ func jsSecret(desc string) jsonSchema {
 	return jsDescribe(jsonSchema{"type": "string", "format": "password", "writeOnly": true}, desc)
 }
 func jsReadOnly(s jsonSchema) jsonSchema { s["readOnly"] = true; return s }
-func jsRef(name string) jsonSchema       { return jsonSchema{"$ref": "#/components/schemas/" + name} }
+
+// jsDeprecated marks a field that is still read but no longer written.
+func jsDeprecated(s jsonSchema) jsonSchema { s["deprecated"] = true; return s }
+
+func jsRef(name string) jsonSchema { return jsonSchema{"$ref": "#/components/schemas/" + name} }
 func jsStrings(desc string) jsonSchema {
 	return jsDescribe(jsonSchema{"type": "array", "items": jsonSchema{"type": "string"}}, desc)
 }
@@ -171,14 +175,23 @@ func openAPISchemas() map[string]any {
 				"print_code": jsString(""),
 				"card":       jsString(""),
 			}),
-			"disabled_users":        jsEnum("Accounts disabled in the directory: keep (default) syncs them as disabled users, skip leaves them out", roster.KeepDisabled, roster.SkipDisabled),
-			"removal_action":        jsEnum("Users who leave the directory: disable (default) or delete", "disable", "delete"),
-			"removal_grace":         jsString("With delete: how long a user stays disabled first, a duration such as 720h"),
-			"threshold_percent":     jsNumber("Hold removals for approval past this share of users"),
-			"threshold_count":       jsInt("Hold removals for approval past this many users"),
+			"disabled_users": jsEnum("Accounts disabled in the directory: keep (default) syncs them as disabled users, skip leaves them out", roster.KeepDisabled, roster.SkipDisabled),
+			"removal": jsObject("What happens to users who leave the directory", jsonSchema{
+				"action":            jsEnum("disable (default) or delete", "disable", "delete"),
+				"grace":             jsString("With delete: how long a user stays disabled first, a duration such as 720h"),
+				"threshold_percent": jsNumber("Hold removals for approval past this share of users (default 5)"),
+				"threshold_count":   jsInt("Hold removals for approval past this many users (default 10)"),
+			}),
+			"removal_action":        jsDeprecated(jsEnum("The earlier name of removal.action, still read", "disable", "delete")),
+			"removal_grace":         jsDeprecated(jsString("The earlier name of removal.grace, still read")),
+			"threshold_percent":     jsDeprecated(jsNumber("The earlier name of removal.threshold_percent, still read")),
+			"threshold_count":       jsDeprecated(jsInt("The earlier name of removal.threshold_count, still read")),
+			"connect_timeout":       jsString("Time allowed to connect, set up TLS and sign in, a duration such as 30s; empty: the default"),
+			"timeout":               jsString("Time allowed for each search page, a duration such as 2m; empty: the default"),
+			"run_timeout":           jsString("Time allowed for a whole sync, a duration such as 4h; empty: the default"),
 			"full_schedule":         jsString("When to run a full sync: five cron fields, such as 0 2 * * *"),
 			"next_full_sync":        jsReadOnly(jsTime("The next planned full sync")),
-			"incremental_interval":  jsString("How often to read what changed, a duration such as 5m; empty: never"),
+			"incremental_interval":  jsString("How often to read what changed, a duration such as 5m; absent: never"),
 			"next_incremental_sync": jsReadOnly(jsTime("The next planned incremental sync")),
 			"warnings":              jsReadOnly(jsStrings("Risky settings")),
 		}, "name", "type", "address", "tls", "login"),

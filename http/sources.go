@@ -40,99 +40,57 @@ type Syncer interface {
 	Cancel(runID int64) error
 }
 
-// sourceJSON is a source as the API reads and writes it. The password is
-// write-only: it is never sent back, only whether one is set.
+// sourceJSON is a source as the API reads and writes it: roster's one
+// written format for a source (roster.SourceSettings), with its ID and
+// what only the API shows. The password is write-only: it is never sent
+// back, only whether one is set.
 type sourceJSON struct {
-	ID                 int64            `json:"id,omitempty"`
-	Name               string           `json:"name"`
-	Type               string           `json:"type"`
-	Address            string           `json:"address"`
-	TLS                string           `json:"tls"`
-	AllowInsecure      bool             `json:"allow_insecure,omitempty"`
-	Domain             string           `json:"domain"`
-	BaseDNs            []string         `json:"base_dns,omitempty"`
-	Login              string           `json:"login"`
-	Password           roster.Secret    `json:"password,omitempty"`
-	PasswordSet        bool             `json:"password_set"`
-	CAPEM              string           `json:"ca_pem,omitempty"`
-	PinSHA256          string           `json:"pin_sha256,omitempty"`
-	ServerName         string           `json:"server_name,omitempty"`
-	InsecureSkipVerify bool             `json:"insecure_skip_verify,omitempty"`
-	UserFilter         string           `json:"user_filter,omitempty"`
-	GroupScope         []string         `json:"group_scope,omitempty"`
-	Mapping            roster.Mapping   `json:"mapping"`
-	WriteBack          roster.WriteBack `json:"write_back,omitzero"`
-	DisabledUsers      string           `json:"disabled_users,omitempty"`
-	RemovalAction      string           `json:"removal_action,omitempty"`
-	RemovalGrace       string           `json:"removal_grace,omitempty"`
-	ThresholdPercent   float64          `json:"threshold_percent,omitempty"`
-	ThresholdCount     int              `json:"threshold_count,omitempty"`
-	FullSchedule       string           `json:"full_schedule,omitempty"`
-	NextFullSync       *time.Time       `json:"next_full_sync,omitempty"` // read-only
-	// IncrementalInterval is a duration such as "5m"; empty: none.
-	IncrementalInterval string     `json:"incremental_interval,omitempty"`
+	ID int64 `json:"id,omitempty"`
+	roster.SourceSettings
+	PasswordSet         bool       `json:"password_set"`                    // read-only
+	NextFullSync        *time.Time `json:"next_full_sync,omitempty"`        // read-only
 	NextIncrementalSync *time.Time `json:"next_incremental_sync,omitempty"` // read-only
-	Warnings            []string   `json:"warnings,omitempty"`
+	Warnings            []string   `json:"warnings,omitempty"`              // read-only
 	// PasswordNote says why password_set is false after an update that
 	// changed the address or trust settings; read-only.
 	PasswordNote string `json:"password_note,omitempty"`
+
+	legacyRemoval
+}
+
+// legacyRemoval holds the removal settings' earlier, flat names, still
+// read so that scripts written for them keep working; answers carry only
+// "removal". Given beside "removal", they must agree with it.
+type legacyRemoval struct {
+	RemovalAction    string          `json:"removal_action,omitempty"`
+	RemovalGrace     roster.Duration `json:"removal_grace,omitzero"`
+	ThresholdPercent float64         `json:"threshold_percent,omitempty"`
+	ThresholdCount   int             `json:"threshold_count,omitempty"`
 }
 
 func toJSON(s *roster.Source) sourceJSON {
-	out := sourceJSON{ID: s.ID, Name: s.Name, Type: string(s.Type), Address: s.Address, TLS: string(s.TLSMode),
-		AllowInsecure: s.AllowInsecure, Domain: s.Domain, BaseDNs: s.BaseDNs, Login: s.Login, PasswordSet: s.Password.IsSet(),
-		CAPEM: string(s.Trust.CAPEM), PinSHA256: s.Trust.PinSHA256, ServerName: s.Trust.ServerName,
-		InsecureSkipVerify: s.Trust.SkipVerify, UserFilter: s.UserFilter, GroupScope: s.GroupScope, Mapping: s.Mapping,
-		DisabledUsers: string(s.DisabledUsers), RemovalAction: "disable",
-		ThresholdPercent: s.Removal.ThresholdPercent, ThresholdCount: s.Removal.ThresholdCount, Warnings: s.Warnings(),
-		FullSchedule: s.FullSchedule, WriteBack: s.WriteBack}
-	if s.IncrementalInterval > 0 {
-		out.IncrementalInterval = s.IncrementalInterval.String()
-	}
-	if s.Removal.Delete {
-		out.RemovalAction, out.RemovalGrace = "delete", s.Removal.Grace.String()
-	}
-	return out
+	return sourceJSON{ID: s.ID, SourceSettings: roster.SettingsOf(s), PasswordSet: s.Password.IsSet(), Warnings: s.Warnings()}
 }
 
 func (j *sourceJSON) source() (*roster.Source, error) {
-	s := &roster.Source{ID: j.ID, Name: j.Name, Type: roster.DirectoryType(j.Type), Address: j.Address,
-		TLSMode: roster.TLSMode(j.TLS), AllowInsecure: j.AllowInsecure, Domain: j.Domain, BaseDNs: j.BaseDNs,
-		Login: j.Login, Password: j.Password,
-		Trust:      roster.Trust{CAPEM: []byte(j.CAPEM), PinSHA256: j.PinSHA256, ServerName: j.ServerName, SkipVerify: j.InsecureSkipVerify},
-		UserFilter: j.UserFilter, GroupScope: j.GroupScope, Mapping: j.Mapping, DisabledUsers: roster.DisabledUsers(j.DisabledUsers),
-		FullSchedule: j.FullSchedule, WriteBack: j.WriteBack,
-		Removal: roster.RemovalPolicy{ThresholdPercent: j.ThresholdPercent, ThresholdCount: j.ThresholdCount}}
-	if len(s.Trust.CAPEM) == 0 {
-		s.Trust.CAPEM = nil
-	}
-	if j.IncrementalInterval != "" {
-		d, err := time.ParseDuration(j.IncrementalInterval)
-		if err != nil {
-			return nil, roster.Errorf(roster.EINVALID, "incremental_interval %q is not a duration such as 5m", j.IncrementalInterval)
+	if l := j.legacyRemoval; l != (legacyRemoval{}) {
+		old := roster.RemovalSettings{Action: l.RemovalAction, Grace: l.RemovalGrace, ThresholdPercent: l.ThresholdPercent, ThresholdCount: l.ThresholdCount}
+		switch j.Removal {
+		case roster.RemovalSettings{}:
+			j.Removal = old
+		case old:
+		default:
+			return nil, roster.Errorf(roster.EINVALID, "removal_action, removal_grace, threshold_percent and threshold_count are the earlier names of removal's fields, and disagree with it; send removal alone")
 		}
-		s.IncrementalInterval = d
 	}
-	if s.DisabledUsers == "" {
-		s.DisabledUsers = roster.KeepDisabled
-	}
-	switch j.RemovalAction {
-	case "", "disable":
-	case "delete":
-		s.Removal.Delete = true
-		if j.RemovalGrace != "" {
-			g, err := time.ParseDuration(j.RemovalGrace)
-			if err != nil {
-				return nil, roster.Errorf(roster.EINVALID, "removal_grace %q is not a duration such as 720h", j.RemovalGrace)
-			}
-			s.Removal.Grace = g
-		}
-	default:
-		return nil, roster.Errorf(roster.EINVALID, "removal_action must be disable or delete")
-	}
-	if s.Name == "" {
+	if j.Name == "" {
 		return nil, roster.Errorf(roster.EINVALID, "give the source a name")
 	}
+	s, err := j.SourceSettings.Source()
+	if err != nil {
+		return nil, err
+	}
+	s.ID = j.ID
 	return s, nil
 }
 

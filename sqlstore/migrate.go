@@ -111,7 +111,8 @@ func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 // that roster computes: each runs after its step's SQL, in the same
 // transaction, on both stores.
 var goSteps = map[string]func(context.Context, *tx) error{
-	"009_dn_keys.sql": func(ctx context.Context, t *tx) error { _, err := rekeyDNs(ctx, t); return err },
+	"009_dn_keys.sql":        func(ctx context.Context, t *tx) error { _, err := rekeyDNs(ctx, t); return err },
+	"012_settings_names.sql": renameSettings,
 }
 
 // Migrations lists the schema steps this database has applied, in order.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -63,11 +62,9 @@ var sealLabel = []byte("roster source password v1")
 // src.ID names no source; EINTERNAL when there is a password to seal and
 // no Sealer.
 func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
-	settings := *src
-	settings.Password, settings.CertificateNotAfter = "", time.Time{}
-	b, err := json.Marshal(&settings)
+	b, err := encodeSettings(src)
 	if err != nil {
-		return fmt.Errorf("store: source settings: %w", err)
+		return err
 	}
 	var sealed []byte
 	if src.Password.IsSet() {
@@ -93,14 +90,14 @@ func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
 			// deleted: settings given now take it over, with its users.
 			src.ID = other
 			_, err := tx.ExecContext(ctx, `UPDATE sources SET settings = ?, password_sealed = ?, updated_at = ? WHERE id = ?`,
-				string(b), sealed, now, other)
+				b, sealed, now, other)
 			return err
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 		if src.ID == 0 {
 			err := tx.QueryRowContext(ctx, `INSERT INTO sources (name, created_at, settings, password_sealed, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-				src.Name, now, string(b), sealed, now).Scan(&src.ID)
+				src.Name, now, b, sealed, now).Scan(&src.ID)
 			return err
 		}
 		keep := `COALESCE(?, password_sealed)`
@@ -110,14 +107,15 @@ func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			var old roster.Source
-			if stored.Valid && (json.Unmarshal([]byte(stored.String), &old) != nil || len(roster.TrustChanges(&old, src)) > 0) {
-				keep = `?` // the stored password never goes anywhere new
+			if stored.Valid {
+				if old, err := decodeSettings(src.ID, stored.String); err != nil || len(roster.TrustChanges(old, src)) > 0 {
+					keep = `?` // the stored password never goes anywhere new
+				}
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE sources SET name = ?, settings = ?, updated_at = ?,
 			password_sealed = `+keep+` WHERE id = ? AND settings IS NOT NULL`,
-			src.Name, string(b), now, sealed, src.ID)
+			src.Name, b, now, sealed, src.ID)
 		if err != nil {
 			return err
 		}
@@ -178,11 +176,10 @@ func (db *DB) Sources(ctx context.Context) ([]*roster.Source, error) {
 }
 
 func (db *DB) openSource(id int64, settings string, sealed []byte) (*roster.Source, error) {
-	src := &roster.Source{}
-	if err := json.Unmarshal([]byte(settings), src); err != nil {
-		return nil, fmt.Errorf("store: settings of source %d: %w", id, err)
+	src, err := decodeSettings(id, settings)
+	if err != nil {
+		return nil, err
 	}
-	src.ID = id
 	if len(sealed) > 0 {
 		if db.Sealer == nil || len(sealed) < db.Sealer.NonceSize() {
 			return nil, roster.Errorf(roster.EINTERNAL, "the password of source %s cannot be read: no secret key is configured", src.Name)

@@ -44,22 +44,31 @@ func (f *sourceFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.requestTimeout, "timeout", roster.DefaultRequestTimeout, "time allowed for each search page")
 }
 
-// source builds and validates the source. The password comes from
+// settings are the flags as roster's written format for a source: the
+// command line maps onto the same settings as a configuration file and
+// the API, and is normalised by the same code (SourceSettings.Source).
+func (f *sourceFlags) settings() roster.SourceSettings {
+	return roster.SourceSettings{
+		Type: f.typ, Address: f.address, TLS: f.tlsMode, AllowInsecure: f.allowInsecure,
+		Domain: f.domain, BaseDNs: f.baseDNs, Login: f.login, UserFilter: f.filter,
+		PinSHA256: f.pin, ServerName: f.serverName, InsecureSkipVerify: f.skipVerify,
+		ConnectTimeout: roster.Duration(f.connectTimeout), Timeout: roster.Duration(f.requestTimeout),
+	}
+}
+
+// source builds and validates the source the flags describe.
+func (f *sourceFlags) source(a *app) (*roster.Source, error) {
+	return f.sourceWith(a, f.settings())
+}
+
+// sourceWith builds and validates the source of settings s (the flags'
+// settings, which a command may complete). The password comes from
 // -password-file or $ROSTER_BIND_PASSWORD; there is no password flag, as
 // a command line is visible to every user of the machine.
-func (f *sourceFlags) source(a *app) (*roster.Source, error) {
-	src := &roster.Source{
-		Type:           roster.DirectoryType(strings.ToLower(f.typ)),
-		Address:        f.address,
-		TLSMode:        roster.TLSMode(strings.ToLower(f.tlsMode)),
-		AllowInsecure:  f.allowInsecure,
-		Domain:         f.domain,
-		BaseDNs:        f.baseDNs,
-		Login:          f.login,
-		UserFilter:     f.filter,
-		ConnectTimeout: f.connectTimeout,
-		RequestTimeout: f.requestTimeout,
-		Trust:          roster.Trust{PinSHA256: f.pin, ServerName: f.serverName, SkipVerify: f.skipVerify},
+func (f *sourceFlags) sourceWith(a *app, s roster.SourceSettings) (*roster.Source, error) {
+	src, err := s.Source()
+	if err != nil {
+		return nil, usageErrorf("%s", roster.ErrorMessage(err))
 	}
 	switch {
 	case f.passwordFile != "":

@@ -100,31 +100,25 @@ func runSync(ctx context.Context, a *app, args []string) error {
 			return usageErrorf("the configuration has no source named %q", *only)
 		}
 	} else {
-		src, err := sf.source(a)
-		if err != nil {
-			return err
+		set := sf.settings()
+		set.Name, set.RunTimeout, set.DisabledUsers = *name, roster.Duration(*runTimeout), *disabled
+		if set.Name == "" {
+			set.Name = strings.ToLower(set.Domain)
 		}
-		src.Name = *name
-		src.RunTimeout = *runTimeout
-		if src.Name == "" {
-			src.Name = strings.ToLower(src.Domain)
-		}
-		if src.Name == "" {
+		if set.Name == "" {
 			return usageErrorf("give the source a -name")
 		}
-		src.DisabledUsers = roster.DisabledUsers(*disabled)
-		if src.DisabledUsers != roster.KeepDisabled && src.DisabledUsers != roster.SkipDisabled {
-			return usageErrorf("-disabled-users must be keep or skip")
+		set.Removal.Action = *removal
+		if *removal == "delete" {
+			set.Removal.Grace = roster.Duration(*grace)
 		}
-		switch *removal {
-		case "disable":
-		case "delete":
-			src.Removal.Delete, src.Removal.Grace = true, *grace
-		default:
-			return usageErrorf("-removal must be disable or delete")
+		set.Mapping.Login = roster.LoginFormat(*loginFormat)
+		var err error
+		if set.Mapping.CardTransforms, err = parseCardSteps(cardSteps, "card-step"); err != nil {
+			return err
 		}
-		src.Mapping.Login = roster.LoginFormat(*loginFormat)
-		if src.Mapping.CardTransforms, err = parseCardSteps(cardSteps, "card-step"); err != nil {
+		src, err := sf.sourceWith(a, set)
+		if err != nil {
 			return err
 		}
 		sources = []*roster.Source{src}

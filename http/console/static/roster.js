@@ -51,10 +51,12 @@ function sourceBody() {
     base_dns: f.base_dns.value.split("\n").map((s) => s.trim()).filter(Boolean),
     user_filter: f.user_filter.value, server_name: f.server_name.value, ca_pem: f.ca_pem.value,
     full_schedule: f.full_schedule.value.trim(),
-    incremental_interval: f.incremental_interval.value.trim(),
+    incremental_interval: f.incremental_interval.value.trim() || undefined,
     pin_sha256: f.pin_sha256.value, disabled_users: f.disabled_users.value,
-    removal_action: f.removal_action.value, removal_grace: f.removal_grace.value,
-    threshold_percent: parseFloat(f.threshold_percent.value) || 0, threshold_count: parseInt(f.threshold_count.value, 10) || 0,
+    removal: {
+      action: f.removal_action.value, grace: f.removal_action.value === "delete" ? f.removal_grace.value.trim() : undefined,
+      threshold_percent: parseFloat(f.threshold_percent.value) || 0, threshold_count: parseInt(f.threshold_count.value, 10) || 0,
+    },
     mapping: {},
   };
   const list = (v) => v.split(",").map((s) => s.trim()).filter(Boolean);
