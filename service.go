@@ -37,29 +37,12 @@ type CertificateInfo struct {
 	PEM string `json:"pem,omitempty"`
 }
 
-// PlannedChange is one change of a preview, as the API shows it.
-type PlannedChange struct {
-	Kind     string         `json:"kind"`
-	Login    string         `json:"login"`
-	OldLogin string         `json:"old_login,omitempty"`
-	DN       string         `json:"dn"`
-	Reason   string         `json:"reason,omitempty"`
-	Fields   []ChangedField `json:"fields,omitempty"`
-}
-
-// ChangedField is one field's value before and after.
-type ChangedField struct {
-	Field  string `json:"field"`
-	Before string `json:"before"`
-	After  string `json:"after"`
-}
-
 // Preview is a dry run's plan.
 type Preview struct {
-	Run     *Run            `json:"run"`
-	Changes []PlannedChange `json:"changes"`
-	More    int             `json:"more,omitempty"` // changes left out of Changes
-	Held    int             `json:"held"`
+	Run     *Run     `json:"run"`
+	Changes []Change `json:"changes"`
+	More    int      `json:"more,omitempty"` // changes left out of Changes
+	Held    int      `json:"held"`
 }
 
 // RunProgress is where a running sync stands.

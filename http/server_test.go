@@ -71,7 +71,7 @@ func (f *fakeSyncer) Test(_ context.Context, src *roster.Source) *roster.Connect
 	return &roster.ConnectionTest{OK: true, URL: "ldaps://" + src.Address, Users: 42}
 }
 func (f *fakeSyncer) Preview(context.Context, int64) (*roster.Preview, error) {
-	return &roster.Preview{Run: &roster.Run{Created: 1}, Changes: []roster.PlannedChange{{Kind: "create", Login: "carol"}}}, nil
+	return &roster.Preview{Run: &roster.Run{Created: 1}, Changes: []roster.Change{{Kind: roster.Create, Login: "carol"}}}, nil
 }
 func (f *fakeSyncer) Start(id int64, req roster.SyncRequest) (int64, error) {
 	f.mu.Lock()

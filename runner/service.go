@@ -46,9 +46,6 @@ type Service struct {
 	// inherits as this server sees them.
 	Stderr io.Writer
 	Getenv func(string) string
-	// Connect signs in to a source and counts its users: the last step
-	// of Test.
-	Connect func(context.Context, *roster.Source) (*roster.ConnectionTest, error)
 
 	mu       sync.Mutex
 	jobs     map[int64]*job  // by run ID, running or finished
@@ -101,12 +98,15 @@ func (s *Service) Test(ctx context.Context, src *roster.Source) *roster.Connecti
 			return t
 		}
 	}
-	rep, err := s.Connect(ctx, src)
+	rep, err := ldap.Dialer{Now: s.r.Now}.Survey(ctx, src, s.r.Log)
 	if err != nil {
 		t.Error, t.ErrorCode = roster.ErrorMessage(err), roster.ErrorCode(err)
 		return t
 	}
-	t.OK, t.TLSVersion, t.Verified, t.Login, t.Directory, t.Users, t.Disabled = true, rep.TLSVersion, rep.Verified, rep.Login, rep.Directory, rep.Users, rep.Disabled
+	t.OK, t.TLSVersion, t.Verified, t.Login, t.Directory, t.Users = true, rep.TLSVersion, rep.Verified, rep.Login, rep.Directory, rep.Users
+	if rep.Disabled != nil {
+		t.Disabled = *rep.Disabled
+	}
 	t.Warnings = rep.Warnings
 	return t
 }
@@ -124,17 +124,9 @@ func (s *Service) Preview(ctx context.Context, sourceID int64) (*roster.Preview,
 	if res == nil {
 		return nil, err
 	}
-	p := &roster.Preview{Run: res.Run, Held: len(res.Held)}
-	for i, ch := range res.Changes {
-		if i == maxPreviewChanges {
-			p.More = len(res.Changes) - i
-			break
-		}
-		pc := roster.PlannedChange{Kind: string(ch.Kind), Login: ch.Login, OldLogin: ch.OldLogin, DN: ch.DN, Reason: ch.Reason}
-		for _, f := range ch.Fields {
-			pc.Fields = append(pc.Fields, roster.ChangedField{Field: f.Field, Before: f.Before, After: f.After})
-		}
-		p.Changes = append(p.Changes, pc)
+	p := &roster.Preview{Run: res.Run, Held: len(res.Held), Changes: res.Changes}
+	if len(p.Changes) > maxPreviewChanges {
+		p.Changes, p.More = p.Changes[:maxPreviewChanges], len(p.Changes)-maxPreviewChanges
 	}
 	return p, err
 }

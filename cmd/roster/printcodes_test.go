@@ -11,7 +11,6 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/datadir"
-	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
 )
 
@@ -26,14 +25,14 @@ func TestPrintCodesForASource(t *testing.T) {
 	ctx := context.Background()
 	corp, _ := db.SourceID(ctx, "corp")
 	other, _ := db.SourceID(ctx, "other")
-	mk := func(login string, disabled bool, hash string) reconcile.Change {
-		return reconcile.Change{Kind: reconcile.Create, User: &roster.User{Anchor: login, DN: "CN=" + login, Login: login,
+	mk := func(login string, disabled bool, hash string) roster.Change {
+		return roster.Change{Kind: roster.Create, User: &roster.User{Anchor: login, DN: "CN=" + login, Login: login,
 			Name: "=HYPERLINK(\"x\") " + login, Disabled: disabled, PrintCodeHash: hash}}
 	}
-	if err := db.Apply(ctx, corp, []reconcile.Change{mk("ann", false, ""), mk("ben", false, "kept"), mk("cat", true, ""), mk("dan", false, "")}); err != nil {
+	if _, err := db.Apply(ctx, corp, []roster.Change{mk("ann", false, ""), mk("ben", false, "kept"), mk("cat", true, ""), mk("dan", false, "")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Apply(ctx, other, []reconcile.Change{mk("eve", false, "")}); err != nil {
+	if _, err := db.Apply(ctx, other, []roster.Change{mk("eve", false, "")}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -99,11 +98,11 @@ func TestPrintCodesNameTheUsersWhoseCodesWereNotPrinted(t *testing.T) {
 	}
 	ctx := context.Background()
 	corp, _ := db.SourceID(ctx, "corp")
-	var changes []reconcile.Change
+	var changes []roster.Change
 	for _, login := range []string{"ann", "dan"} {
-		changes = append(changes, reconcile.Change{Kind: reconcile.Create, User: &roster.User{Anchor: login, DN: "CN=" + login, Login: login}})
+		changes = append(changes, roster.Change{Kind: roster.Create, User: &roster.User{Anchor: login, DN: "CN=" + login, Login: login}})
 	}
-	if err := db.Apply(ctx, corp, changes); err != nil {
+	if _, err := db.Apply(ctx, corp, changes); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

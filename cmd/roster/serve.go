@@ -78,17 +78,6 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	syncs := runner.NewService(ctx, &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log}, dir)
 	syncs.LeaseTTL, syncs.InProcess, syncs.Priority = *leaseTTL, *inProcess, priority
 	syncs.DBLocation, syncs.Stderr, syncs.Getenv = storeLocation(a, *dbf, dir), a.stderr, a.getenv
-	syncs.Connect = func(ctx context.Context, src *roster.Source) (*roster.ConnectionTest, error) {
-		rep, err := connect(ctx, a, src)
-		if err != nil {
-			return nil, err
-		}
-		t := &roster.ConnectionTest{TLSVersion: rep.TLSVersion, Verified: rep.Verified, Login: rep.Login, Directory: rep.Directory, Users: rep.Users, Warnings: rep.Warnings}
-		if rep.Disabled != nil {
-			t.Disabled = *rep.Disabled
-		}
-		return t, nil
-	}
 	syncs.Schedule(*check)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies,
 		HashCode: hash, CheckPassword: syncs.CheckPassword, WriteBack: syncs, CheckFilter: ldap.CheckFilter}

@@ -230,11 +230,11 @@ func syncOne(ctx context.Context, a *app, r *runner.Runner, dir string, src *ros
 	}
 	if asJSON {
 		out := struct {
-			Source  string             `json:"source"`
-			DryRun  bool               `json:"dry_run"`
-			Run     *roster.Run        `json:"run"`
-			Changes []reconcile.Change `json:"changes,omitempty"`
-			Held    []reconcile.Change `json:"held,omitempty"`
+			Source  string          `json:"source"`
+			DryRun  bool            `json:"dry_run"`
+			Run     *roster.Run     `json:"run"`
+			Changes []roster.Change `json:"changes,omitempty"`
+			Held    []roster.Change `json:"held,omitempty"`
 		}{src.Name, opt.DryRun, res.Run, res.Changes, res.Held}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
@@ -290,15 +290,15 @@ func printRunSummary(a *app, src *roster.Source, url string, r *roster.Run) {
 
 // printPlan prints a dry run's plan: counts, then the changes by kind.
 func printPlan(a *app, res *reconcile.Result) {
-	byKind := map[reconcile.Kind][]reconcile.Change{}
+	byKind := map[roster.Kind][]roster.Change{}
 	for _, ch := range res.Changes {
 		byKind[ch.Kind] = append(byKind[ch.Kind], ch)
 	}
 	fmt.Fprintln(a.stdout, "PLAN (dry run: nothing is written)")
-	for _, k := range []reconcile.Kind{reconcile.Create, reconcile.Update, reconcile.Rename, reconcile.Disable, reconcile.Reenable, reconcile.Delete} {
+	for _, k := range []roster.Kind{roster.Create, roster.Update, roster.Rename, roster.Disable, roster.Reenable, roster.Delete} {
 		fmt.Fprintf(a.stdout, "  %-9s %d\n", k, len(byKind[k]))
 	}
-	for _, k := range []reconcile.Kind{reconcile.Create, reconcile.Update, reconcile.Rename, reconcile.Disable, reconcile.Reenable, reconcile.Delete} {
+	for _, k := range []roster.Kind{roster.Create, roster.Update, roster.Rename, roster.Disable, roster.Reenable, roster.Delete} {
 		if len(byKind[k]) > 0 {
 			printChanges(a, string(k), byKind[k])
 		}
@@ -308,21 +308,21 @@ func printPlan(a *app, res *reconcile.Result) {
 	}
 }
 
-func printChanges(a *app, title string, changes []reconcile.Change) {
+func printChanges(a *app, title string, changes []roster.Change) {
 	fmt.Fprintf(a.stdout, "%s (%d):\n", strings.ToUpper(title[:1])+title[1:], len(changes))
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 	for _, ch := range changes {
 		detail := ch.Reason
 		switch ch.Kind {
-		case reconcile.Create:
+		case roster.Create:
 			detail = ch.User.Name + "  " + ch.DN
-		case reconcile.Rename:
+		case roster.Rename:
 			if ch.OldLogin != "" {
 				detail = ch.OldLogin + " -> " + ch.Login
 			}
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", ch.Kind, ch.Login, detail)
-		if ch.Kind != reconcile.Create {
+		if ch.Kind != roster.Create {
 			for _, f := range ch.Fields {
 				fmt.Fprintf(tw, "  \t\t%s: %q -> %q\n", f.Field, f.Before, f.After)
 			}
