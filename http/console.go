@@ -133,11 +133,8 @@ func (s *Server) banners(r *http.Request) []banner {
 		for _, w := range src.Warnings() {
 			out = append(out, banner{"warning", src.Name + ": " + w})
 		}
-		if na := src.CertificateNotAfter; !na.IsZero() {
-			if days := int(na.Sub(s.Now()).Hours() / 24); days < 30 {
-				out = append(out, banner{"danger", fmt.Sprintf("%s: the directory's certificate expires in %d days, on %s; renew it (Entra DS: Secure LDAP, Change certificate; roster can make one under Certificates)",
-					src.Name, days, na.Format("2006-01-02"))})
-			}
+		if w := roster.DirectoryCertificateWarning(src.CertificateNotAfter, s.Now()); w != "" {
+			out = append(out, banner{"danger", src.Name + ": " + w + "; roster can make one under Certificates"})
 		}
 		if run := last[src.ID]; run != nil && run.Status == roster.RunFailed {
 			out = append(out, banner{"danger", fmt.Sprintf("%s: the last sync failed: %s", src.Name, run.Error)})

@@ -38,10 +38,6 @@ type BaseCount struct {
 	Pages int    `json:"pages"`
 }
 
-// certWarnDays is how close to its expiry a directory's certificate is
-// reported.
-const certWarnDays = 30
-
 // Survey dials, binds, reads the rootDSE and counts the users under each
 // of src's search bases with a paged search that fetches no attributes
 // but those the source's dialect reads to tell a disabled account. A user
@@ -72,9 +68,8 @@ func (dl Dialer) Survey(ctx context.Context, src *roster.Source, log *slog.Logge
 		s.TLSVersion = tls.VersionName(st.Version)
 		if len(st.PeerCertificates) > 0 {
 			s.Certificate = pfx.Summarize(st.PeerCertificates[0], c.now())
-			if s.Certificate.DaysLeft < certWarnDays {
-				s.Warnings = append(s.Warnings, fmt.Sprintf("the directory's certificate expires in %d days, on %s; renew it (Entra DS: Secure LDAP, then Change certificate)",
-					s.Certificate.DaysLeft, s.Certificate.NotAfter.Format("2006-01-02")))
+			if w := roster.DirectoryCertificateWarning(s.Certificate.NotAfter, c.now()); w != "" {
+				s.Warnings = append(s.Warnings, w)
 			}
 		}
 	}

@@ -208,17 +208,7 @@ func Summarize(c *x509.Certificate, now time.Time) *Summary {
 // not a time.Duration, which ends in 2262: a certificate valid to 3014
 // has about 360,000 days left, not the 106,751 a Duration holds.
 func DaysLeft(c *x509.Certificate, now time.Time) int {
-	return dayNumber(c.NotAfter) - dayNumber(now)
-}
-
-// dayNumber numbers the UTC calendar day of t, from 1970-01-01.
-func dayNumber(t time.Time) int {
-	s := t.Unix()
-	d := s / 86400
-	if s%86400 < 0 {
-		d--
-	}
-	return int(d)
+	return roster.DaysLeft(c.NotAfter, now)
 }
 
 // KeyDescription names the key type and size, such as "RSA 2048".

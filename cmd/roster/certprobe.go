@@ -91,8 +91,11 @@ func runCertProbe(ctx context.Context, a *app, args []string) error {
 		}
 		r.SavedCer = *saveCer
 	}
-	if c := r.Check.Certificate; c != nil && c.DaysLeft < 30 && c.NotAfter.After(a.now()) {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("the certificate expires in %d days; secure LDAP stops that day", r.Check.Certificate.DaysLeft))
+	// An expired certificate fails a rule of the check already.
+	if c := r.Check.Certificate; c != nil && c.NotAfter.After(a.now()) {
+		if w := roster.DirectoryCertificateWarning(c.NotAfter, a.now()); w != "" {
+			r.Warnings = append(r.Warnings, w)
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)

@@ -94,7 +94,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		if b, err := os.ReadFile(*certFile); err != nil {
 			return err
 		} else if c, err := pfx.ParseCertificates(b); err == nil {
-			if days := pfx.DaysLeft(c[0], a.now()); days < 30 {
+			if days, soon := roster.ExpiresSoon(c[0].NotAfter, a.now()); soon {
 				a.log.Warn("the HTTPS certificate expires soon", "days_left", days)
 			}
 		}
