@@ -47,6 +47,12 @@ var importRules = []importRule{
 		why: "the directory client only reads directories: the engine decides what the records become, and the store keeps them"},
 	{pkg: "http", not: []string{"ldap", "sqlstore", "sqlite", "postgres", "reconcile"},
 		why: "the API declares the interfaces it needs, and cmd/roster hands it their implementations"},
+	{pkg: "pfx", only: []string{"", "software.sslmate.com/src/go-pkcs12"},
+		why: "certificates are made and checked from bytes: no directory, no store, no server"},
+	{pkg: "datadir", only: []string{"", "golang.org/x/sys/windows"},
+		why: "the data folder's lock and keys are files, read by every command: nothing heavier may come with them"},
+	{pkg: "backup", only: []string{"", "golang.org/x/crypto/scrypt"},
+		why: "the backup format is a file of its own: the caller hands it the copy and the keys"},
 	{pkg: "runner", not: []string{"http", "cmd/..."},
 		why: "the sync runtime is called by the CLI, serve and the API, and calls none of them"},
 }
