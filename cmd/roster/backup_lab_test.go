@@ -120,14 +120,7 @@ func checkRestored(t *testing.T, env *labenv.Env, dir, dbURL, sourceID, chosen, 
 		}
 		return ""
 	}}
-	db, err := openStore(ctx, a, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if db.Sealer, err = secretSealer(a, dir); err != nil {
-		t.Fatal(err)
-	}
+	db := sealedStore(t, a, dir)
 	hash, err := datadir.PrintCodeHasher(dir, false)
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func TestASourceReadsTheSameFromAFileTheAPIAndTheStore(t *testing.T) {
 	b, _ := json.Marshal(map[string]any{"sources": []any{with(map[string]any{"password_file": pwFile})}})
 	writeFile(t, cfgPath, string(b))
 	var logs lockedBuffer
-	a := &app{stdout: &logs, stderr: &logs, getenv: func(string) string { return "" }, log: newLogger(&logs, "info"), now: time.Now}
+	a := quietApp(&logs)
 	cfg, err := loadConfig(a, cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -85,15 +85,7 @@ func TestASourceReadsTheSameFromAFileTheAPIAndTheStore(t *testing.T) {
 	}
 	stop()
 
-	db, err := openStore(ctx, a, "", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if db.Sealer, err = secretSealer(a, data); err != nil {
-		t.Fatal(err)
-	}
-	fromStore, err := db.Source(ctx, int64(body["id"].(float64)))
+	fromStore, err := sealedStore(t, a, data).Source(ctx, int64(body["id"].(float64)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestCommandLineSyncRecordsTheDirectoryCertificatesExpiry(t *testing.T) {
 			// article's form over LDAPS; cron then runs roster sync
 			// -source.
 			var logs lockedBuffer
-			a := &app{stdout: &logs, stderr: &logs, getenv: func(string) string { return "" }, log: newLogger(&logs, "info"), now: time.Now}
+			a := quietApp(&logs)
 			var sf sourceFlags
 			fs := newFlagSet(a, "test", "")
 			sf.register(fs)
@@ -36,14 +36,7 @@ func TestCommandLineSyncRecordsTheDirectoryCertificatesExpiry(t *testing.T) {
 				t.Fatal(err)
 			}
 			src.Name = "lab"
-			db, err := openStore(ctx, a, "", data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if db.Sealer, err = secretSealer(a, data); err != nil {
-				t.Fatal(err)
-			}
+			db := sealedStore(t, a, data)
 			if err := db.SaveSource(ctx, src); err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/datadir"
@@ -19,15 +18,8 @@ func TestAWorkerThatCannotStartSaysWhy(t *testing.T) {
 	ctx := context.Background()
 	data := t.TempDir()
 	var logs lockedBuffer
-	a := &app{stdout: &logs, stderr: &logs, getenv: func(string) string { return "" }, log: newLogger(&logs, "info"), now: time.Now}
-	db, err := openStore(ctx, a, "", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if db.Sealer, err = secretSealer(a, data); err != nil {
-		t.Fatal(err)
-	}
+	a := quietApp(&logs)
+	db := sealedStore(t, a, data)
 	src := &roster.Source{Name: "corp", Type: roster.EntraDS, Address: "127.0.0.1", TLSMode: roster.LDAPS, Domain: "corp.test", Login: "svc", Password: "x"}
 	if err := db.SaveSource(ctx, src); err != nil {
 		t.Fatal(err)
