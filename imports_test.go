@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -17,8 +18,9 @@ import (
 // package under it. Packages from outside the module are named in full.
 //
 // Only the packages' own files count: a test may import more (a test
-// binary is not part of the layering), and so may files built for
-// another system than the one the test runs on.
+// binary is not part of the layering). Files built for one platform only
+// (lock_windows.go) count on that platform: the rules are checked on
+// every platform roster is released for.
 type importRule struct {
 	pkg string
 	// only, when not nil, is all the package may import beside the
@@ -69,18 +71,52 @@ type listedPackage struct {
 	Error *struct{ Err string }
 }
 
+// releasePlatforms are those roster is built for (the Makefile's
+// PLATFORMS), as its releases are built: without cgo.
+var releasePlatforms = []string{"linux/amd64", "linux/arm64", "windows/amd64"}
+
 func TestImportRules(t *testing.T) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go command is not installed: the import rules are not checked")
 	}
-	out, err := exec.Command(goCmd, "list", "-e", "-deps", "-json=ImportPath,Standard,Imports,Module,Error", "./...").Output()
+	// A breach found on several platforms is reported once, naming them.
+	var msgs []string
+	where := map[string][]string{}
+	for _, platform := range releasePlatforms {
+		module, pkgs := listPackages(t, goCmd, platform)
+		for _, msg := range checkImports(module, pkgs, importRules) {
+			if where[msg] == nil {
+				msgs = append(msgs, msg)
+			}
+			where[msg] = append(where[msg], platform)
+		}
+	}
+	for _, msg := range msgs {
+		on := "every platform"
+		if len(where[msg]) < len(releasePlatforms) {
+			on = strings.Join(where[msg], ", ")
+		}
+		t.Errorf("%s (on %s)", msg, on)
+	}
+}
+
+// listPackages runs go list on the module for a platform ("linux/amd64")
+// and returns the module's path and every package it lists (the
+// module's and their dependencies, standard library included), by import
+// path.
+func listPackages(t *testing.T, goCmd, platform string) (string, map[string]*listedPackage) {
+	t.Helper()
+	goos, goarch, _ := strings.Cut(platform, "/")
+	cmd := exec.Command(goCmd, "list", "-e", "-deps", "-json=ImportPath,Standard,Imports,Module,Error", "./...")
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
+	out, err := cmd.Output()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			t.Fatalf("go list: %v\n%s", err, ee.Stderr)
+			t.Fatalf("go list for %s: %v\n%s", platform, err, ee.Stderr)
 		}
-		t.Fatalf("go list: %v", err)
+		t.Fatalf("go list for %s: %v", platform, err)
 	}
 	pkgs := map[string]*listedPackage{}
 	module := ""
@@ -90,7 +126,7 @@ func TestImportRules(t *testing.T) {
 		if err := dec.Decode(p); err == io.EOF {
 			break
 		} else if err != nil {
-			t.Fatalf("go list's output: %v", err)
+			t.Fatalf("go list's output for %s: %v", platform, err)
 		}
 		pkgs[p.ImportPath] = p
 		if p.Module != nil && p.Module.Main && (module == "" || len(p.ImportPath) < len(module)) {
@@ -98,11 +134,9 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 	if module == "" {
-		t.Fatal("go list named no package of this module")
+		t.Fatalf("go list for %s named no package of this module", platform)
 	}
-	for _, msg := range checkImports(module, pkgs, importRules) {
-		t.Error(msg)
-	}
+	return module, pkgs
 }
 
 // checkImports returns a message for each breach of rules among pkgs
