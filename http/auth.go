@@ -19,6 +19,84 @@ import (
 	"github.com/rosterhq/roster"
 )
 
+// AuthStore is what sign-in, sessions and API tokens need of the user
+// base: the console's admins and their sessions, the tokens that
+// scripts and print terminals present, and the lockout of an admin name
+// after failed sign-ins (roster.LockoutStore, under
+// roster.AdminLockoutKey). Session IDs and token secrets reach it only
+// as their hashes (HashSecret), so that a copy of the database opens
+// nothing.
+type AuthStore interface {
+	// AdminByName returns the admin with this name, compared exactly as
+	// stored, and the admin's bcrypt password hash.
+	//
+	// Errors: ENOTFOUND when no admin has the name.
+	AdminByName(ctx context.Context, name string) (*roster.Admin, string, error)
+
+	// SetAdminPassword replaces the password hash of the admin adminID
+	// and, in the same transaction, ends every session of that admin but
+	// the one stored under keepSessionHash: the one that made the change.
+	// An adminID that names no admin changes nothing.
+	//
+	// Errors: none with a roster code.
+	SetAdminPassword(ctx context.Context, adminID int64, passwordHash, keepSessionHash string) error
+
+	// CreateSession stores a session of the admin adminID under idHash,
+	// the hash of its ID, with its CSRF token, live until expires.
+	//
+	// Errors: none with a roster code (an idHash stored already fails
+	// as the database's error).
+	CreateSession(ctx context.Context, idHash string, adminID int64, csrf string, expires time.Time) error
+
+	// Session returns the admin of the session stored under idHash, and
+	// the session's CSRF token, while the session is live: until its
+	// expiry, by the store's clock.
+	//
+	// Errors: ENOTFOUND when no session is stored under idHash, or it
+	// has expired.
+	Session(ctx context.Context, idHash string) (*roster.Admin, string, error)
+
+	// DeleteSession ends the session stored under idHash, and with it
+	// every session past its expiry. Ending a session that does not
+	// exist is not an error.
+	//
+	// Errors: none with a roster code.
+	DeleteSession(ctx context.Context, idHash string) error
+
+	// CreateToken stores a new API token, named name and of scope, under
+	// secretHash, the hash of its secret, and returns it with its ID and
+	// creation time. Names need not be unique. The caller checks the
+	// name and the scope: the store refuses an unknown scope only as
+	// the database's error.
+	//
+	// Errors: none with a roster code (a secretHash stored already
+	// fails as the database's error).
+	CreateToken(ctx context.Context, name, secretHash string, scope roster.Scope) (*roster.Token, error)
+
+	// TokenBySecretHash returns the live (not revoked) token stored
+	// under secretHash, and notes its use: in the background, best
+	// effort, at most once a minute per token, so that a terminal
+	// calling many times a second does not write at every call. The
+	// token's LastUsedAt is the use noted before.
+	//
+	// Errors: ENOTFOUND when no token has the hash, or it is revoked.
+	TokenBySecretHash(ctx context.Context, secretHash string) (*roster.Token, error)
+
+	// Tokens lists every token, revoked ones included, newest first.
+	//
+	// Errors: none with a roster code.
+	Tokens(ctx context.Context) ([]*roster.Token, error)
+
+	// RevokeToken revokes the token id at once: TokenBySecretHash no
+	// longer finds it, and Tokens shows when it was revoked.
+	//
+	// Errors: ENOTFOUND when no live token has the ID (a revoked one
+	// included).
+	RevokeToken(ctx context.Context, id int64) error
+
+	roster.LockoutStore
+}
+
 const (
 	sessionCookie = "roster_session"
 	csrfHeader    = "X-CSRF-Token"
@@ -84,7 +162,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		if !ok || !strings.HasPrefix(secret, tokenPrefix) {
 			return nil, roster.Errorf(roster.EUNAUTHORIZED, "the Authorization header must be: Bearer <roster API token>")
 		}
-		t, err := s.Store.TokenBySecretHash(r.Context(), HashSecret(secret))
+		t, err := s.auth.TokenBySecretHash(r.Context(), HashSecret(secret))
 		if err != nil {
 			return nil, roster.Errorf(roster.EUNAUTHORIZED, "the API token is unknown or revoked; make a new one in the console")
 		}
@@ -95,7 +173,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "sign in first, or send an API token as Authorization: Bearer <token>")
 	}
 	id := HashSecret(c.Value)
-	admin, csrf, err := s.Store.Session(r.Context(), id)
+	admin, csrf, err := s.auth.Session(r.Context(), id)
 	if err != nil {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the session has ended; sign in again")
 	}
@@ -223,7 +301,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	admin, hash, err := s.Store.AdminByName(r.Context(), req.Name)
+	admin, hash, err := s.auth.AdminByName(r.Context(), req.Name)
 	if err != nil && roster.ErrorCode(err) != roster.ENOTFOUND {
 		s.writeError(w, r, err)
 		return
@@ -238,7 +316,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.signInSucceeded(r, admin)
 	id, csrf := NewSecret(), NewSecret()
-	if err := s.Store.CreateSession(r.Context(), HashSecret(id), admin.ID, csrf, s.Now().Add(SessionLifetime)); err != nil {
+	if err := s.auth.CreateSession(r.Context(), HashSecret(id), admin.ID, csrf, s.Now().Add(SessionLifetime)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -256,7 +334,7 @@ var dummyHash = sync.OnceValue(func() string {
 })
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if err := s.Store.DeleteSession(r.Context(), who(r).sessionID); err != nil {
+	if err := s.auth.DeleteSession(r.Context(), who(r).sessionID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -288,7 +366,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	_, hash, err := s.Store.AdminByName(r.Context(), p.admin.Name)
+	_, hash, err := s.auth.AdminByName(r.Context(), p.admin.Name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -305,7 +383,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	h, err := HashPassword(req.New)
 	if err == nil {
-		err = s.Store.SetAdminPassword(r.Context(), p.admin.ID, h, p.sessionID)
+		err = s.auth.SetAdminPassword(r.Context(), p.admin.ID, h, p.sessionID)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -325,7 +403,7 @@ func (s *Server) signInWait(r *http.Request, name string) error {
 	if wait := s.addresses.wait(addressKey(clientIP(r)), now); wait > 0 {
 		return errTooMany(wait, "too many failed sign-ins from this address; try again in %s", wait.Round(time.Second))
 	}
-	l, err := s.Store.Lockout(r.Context(), roster.AdminLockoutKey(name))
+	l, err := s.auth.Lockout(r.Context(), roster.AdminLockoutKey(name))
 	if err != nil {
 		return err
 	}
@@ -348,7 +426,7 @@ func (s *Server) signInFailed(r *http.Request, admin *roster.Admin) {
 		s.Log.Warn("sign-in refused", "name", "(unknown name)", "client", ip)
 		return
 	}
-	l, err := s.Store.FailLockout(r.Context(), roster.AdminLockoutKey(admin.Name), admin.Name, adminName, now)
+	l, err := s.auth.FailLockout(r.Context(), roster.AdminLockoutKey(admin.Name), admin.Name, adminName, now)
 	if err != nil {
 		s.Log.Error("a failed sign-in could not be counted", "name", admin.Name, "err", err)
 	}
@@ -361,7 +439,7 @@ func (s *Server) signInFailed(r *http.Request, admin *roster.Admin) {
 
 func (s *Server) signInSucceeded(r *http.Request, admin *roster.Admin) {
 	s.addresses.clear(addressKey(clientIP(r)))
-	if _, err := s.Store.ClearLockout(r.Context(), roster.AdminLockoutKey(admin.Name)); err != nil {
+	if _, err := s.auth.ClearLockout(r.Context(), roster.AdminLockoutKey(admin.Name)); err != nil {
 		s.Log.Error("a sign-in could not clear the count of failed ones", "name", admin.Name, "err", err)
 	}
 }

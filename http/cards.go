@@ -98,14 +98,14 @@ func (s *Server) addCard(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.pathUser(r)
 	if err == nil {
-		err = s.Store.AddCard(r.Context(), u.ID, roster.Card{Number: req.Number, Kind: req.Kind, ExpiresAt: req.ExpiresAt})
+		err = s.users.AddCard(r.Context(), u.ID, roster.Card{Number: req.Number, Kind: req.Kind, ExpiresAt: req.ExpiresAt})
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.Log.Info("card added", "user", u.Login, "card", maskCard(req.Number), "kind", req.Kind, "by", who(r).name())
-	if u, err = s.Store.UserByID(r.Context(), u.ID); err != nil {
+	if u, err = s.users.UserByID(r.Context(), u.ID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -120,7 +120,7 @@ func (s *Server) addCard(w http.ResponseWriter, r *http.Request) {
 func (s *Server) removeCard(w http.ResponseWriter, r *http.Request) {
 	u, err := s.pathUser(r)
 	if err == nil {
-		err = s.Store.RemoveCard(r.Context(), u.ID, r.PathValue("number"))
+		err = s.users.RemoveCard(r.Context(), u.ID, r.PathValue("number"))
 	}
 	if err != nil {
 		s.writeError(w, r, err)

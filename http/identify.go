@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,57 @@ import (
 // person in front of them by badge or print code. Every request is
 // logged for audit, without the code; a card number is logged by its
 // last four characters only.
+
+// TerminalStore is what the terminal API needs of the user base: the
+// one user that a badge, a print code or a login names, that user's
+// groups, and the lockouts of a user's print code and password after
+// wrong guesses (roster.LockoutStore, under roster.CodeLockoutKey and
+// roster.PasswordLockoutKey). A terminal asks at every badge: the
+// lookups by card and by code are one query each, and load nothing the
+// answer does not show.
+type TerminalStore interface {
+	// UserByCard returns the user holding the card number, with that
+	// card (its kind, origin and expiry) as its only card; aliases are
+	// not loaded. Numbers match exactly, as the source's card transform
+	// left them. A disabled user and an expired card are returned too:
+	// the caller decides who may pass.
+	//
+	// Errors: ENOTFOUND when no user holds the card.
+	UserByCard(ctx context.Context, number string) (*roster.User, error)
+
+	// UsersByPrintCodeHash returns the users whose print code has this
+	// keyed hash, by ID, at most 10, without aliases and cards. It is
+	// one user, normally; codes from a directory may repeat, and the
+	// caller then refuses rather than pick one. An empty hash matches
+	// nobody.
+	//
+	// Errors: none with a roster code.
+	UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.User, error)
+
+	// UserToSignIn returns the one user that a login typed at a terminal
+	// names, complete with aliases and cards: the user whose current
+	// login it is, or else the one whose former login it is, compared as
+	// UserStore.UserByLogin compares (trimmed, NFC, case included). A
+	// former login of a user disabled as missing yields to any other
+	// holder. Unlike UserByLogin, it never chooses between equals: a
+	// password checked against the wrong user's directory would count
+	// against that account.
+	//
+	// Errors: ENOTFOUND when no user has or had the login; ECONFLICT
+	// when two users hold it alike, both as their login or both as a
+	// former one, as users of two sources may (the message names their
+	// sources).
+	UserToSignIn(ctx context.Context, login string) (*roster.User, error)
+
+	// UserGroups returns the groups of the user's own source that list
+	// the user among their members, by name, with Members left empty:
+	// none for a user in no group.
+	//
+	// Errors: ENOTFOUND when no user has the ID.
+	UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error)
+
+	roster.LockoutStore
+}
 
 type identifyRequest struct {
 	Card     string        `json:"card,omitempty"`
@@ -124,7 +176,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 	var card *roster.Card
 	switch method {
 	case byCard:
-		if u, err = s.Store.UserByCard(r.Context(), strings.TrimSpace(req.Card)); err == nil {
+		if u, err = s.term.UserByCard(r.Context(), strings.TrimSpace(req.Card)); err == nil {
 			card = &u.Cards[0] // the card asked for, and only it
 		} else if roster.ErrorCode(err) == roster.ENOTFOUND {
 			s.guessed(kind, terminal, name, "unknown_card")
@@ -155,7 +207,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) {
 		s.refuseIdentify(w, r, err, method, started, audit)
 		return
 	}
-	groups, err := s.Store.UserGroups(r.Context(), u.ID)
+	groups, err := s.term.UserGroups(r.Context(), u.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -220,7 +272,7 @@ func (s *Server) userByCode(r *http.Request, kind *guessKind, terminal, name, co
 	if s.HashCode == nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "print codes are not set up on this server")
 	}
-	users, err := s.Store.UsersByPrintCodeHash(r.Context(), s.HashCode(strings.TrimSpace(code)))
+	users, err := s.term.UsersByPrintCodeHash(r.Context(), s.HashCode(strings.TrimSpace(code)))
 	switch {
 	case err != nil:
 		return nil, err
@@ -240,7 +292,7 @@ func (s *Server) userByCode(r *http.Request, kind *guessKind, terminal, name, co
 // is none, or several.
 func (s *Server) namedUser(r *http.Request, kind *guessKind, terminal, name string, req identifyRequest) (*roster.User, *roster.Card, error) {
 	if req.Card != "" {
-		u, err := s.Store.UserByCard(r.Context(), strings.TrimSpace(req.Card))
+		u, err := s.term.UserByCard(r.Context(), strings.TrimSpace(req.Card))
 		switch roster.ErrorCode(err) {
 		case "":
 			return u, &u.Cards[0], nil
@@ -253,7 +305,7 @@ func (s *Server) namedUser(r *http.Request, kind *guessKind, terminal, name stri
 	if roster.NormalizeLogin(req.Login) == "" {
 		return nil, nil, roster.Errorf(roster.EINVALID, "give both the login and the %s", map[bool]string{true: "password", false: "print code"}[req.Code == ""])
 	}
-	u, err := s.Store.UserToSignIn(r.Context(), req.Login)
+	u, err := s.term.UserToSignIn(r.Context(), req.Login)
 	switch roster.ErrorCode(err) {
 	case "":
 		return u, nil, nil
@@ -273,7 +325,7 @@ func (s *Server) namedUser(r *http.Request, kind *guessKind, terminal, name stri
 // terminals; a refusal like a wrong secret, so a guesser cannot tell
 // that the lock is what answers.
 func (s *Server) userLocked(r *http.Request, u *roster.User, key, what string) error {
-	l, err := s.Store.Lockout(r.Context(), key)
+	l, err := s.term.Lockout(r.Context(), key)
 	if err != nil {
 		return err
 	}
@@ -288,7 +340,7 @@ func (s *Server) userLocked(r *http.Request, u *roster.User, key, what string) e
 // locks.
 func (s *Server) failUser(r *http.Request, u *roster.User, key, what string, p roster.LockoutPolicy) {
 	now := s.Now()
-	l, err := s.Store.FailLockout(r.Context(), key, u.Login, p, now)
+	l, err := s.term.FailLockout(r.Context(), key, u.Login, p, now)
 	if err != nil {
 		s.Log.Error("a wrong "+what+" could not be counted", "user", u.Login, "err", err)
 		return
@@ -319,7 +371,7 @@ func (s *Server) userByOwnCode(r *http.Request, kind *guessKind, terminal, name 
 		s.failUser(r, u, key, "print code", userCode)
 		return nil, nil, refuse("wrong_code", u, "wrong print code for %s", u.Login)
 	}
-	if _, err := s.Store.ClearLockout(r.Context(), key); err != nil {
+	if _, err := s.term.ClearLockout(r.Context(), key); err != nil {
 		s.Log.Error("a good print code could not clear the count of wrong ones", "user", u.Login, "err", err)
 	}
 	return u, card, nil
@@ -352,7 +404,7 @@ func (s *Server) userByPassword(r *http.Request, kind *guessKind, terminal, name
 	s.checks.add(time.Since(checked))
 	switch roster.ErrorCode(err) {
 	case "":
-		if _, err := s.Store.ClearLockout(r.Context(), key); err != nil {
+		if _, err := s.term.ClearLockout(r.Context(), key); err != nil {
 			s.Log.Error("a good password could not clear the count of wrong ones", "user", u.Login, "err", err)
 		}
 		return u, nil

@@ -63,7 +63,7 @@ func (s *Server) memoryBudgets() map[string]*budget {
 // listLockouts answers GET /api/v1/lockouts: the stored lockouts (admin
 // names, users' codes and passwords), and this node's locked budgets.
 func (s *Server) listLockouts(w http.ResponseWriter, r *http.Request) {
-	stored, err := s.Store.Lockouts(r.Context(), lockoutsShown)
+	stored, err := s.lockouts.Lockouts(r.Context(), lockoutsShown)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -111,7 +111,7 @@ func (s *Server) clearKey(r *http.Request, key string) (bool, error) {
 			return b.clear(rest), nil
 		}
 	}
-	return s.Store.ClearLockout(r.Context(), key)
+	return s.lockouts.ClearLockout(r.Context(), key)
 }
 
 // guessingBanners warns in the console of the bursts of wrong guesses in
@@ -127,7 +127,7 @@ func (s *Server) guessingBanners(r *http.Request) []banner {
 		out = append(out, banner{"warning", fmt.Sprintf("At %s, %s sent too many %s; they wait until %s. Someone may be trying numbers: check the terminals, and revoke a token that should not be in use (Settings, API tokens).",
 			b.At.Local().Format("2006-01-02 15:04"), who, b.What, b.Until.Local().Format("15:04"))})
 	}
-	stored, err := s.Store.Lockouts(r.Context(), lockoutsShown)
+	stored, err := s.lockouts.Lockouts(r.Context(), lockoutsShown)
 	if err != nil {
 		return out
 	}

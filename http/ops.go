@@ -10,6 +10,15 @@ import (
 	"github.com/rosterhq/roster"
 )
 
+// Pinger is what the readiness check needs of the user base.
+type Pinger interface {
+	// Ping returns nil when the database answers within ctx's deadline.
+	//
+	// Errors: none with a roster code; the driver's own when the
+	// database does not answer.
+	Ping(ctx context.Context) error
+}
+
 // healthz says the process answers; it needs no sign-in.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -21,7 +30,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.Store.Ping(ctx); err != nil {
+	if err := s.health.Ping(ctx); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "the user base does not answer")
 		return
@@ -35,12 +44,12 @@ const metricsRuns = 1000
 // metrics serves Prometheus' text format, from the recorded runs. It
 // needs a sign-in (a read token will do): run history is not public.
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
-	runs, err := s.Store.Runs(r.Context(), 0, metricsRuns)
+	runs, err := s.runs.Runs(r.Context(), 0, metricsRuns)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	byStatus, err := s.Store.RunCounts(r.Context())
+	byStatus, err := s.runs.RunCounts(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

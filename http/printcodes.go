@@ -49,7 +49,7 @@ func (s *Server) newPrintCode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	code, err := roster.AssignPrintCode(r.Context(), s.Store, s.HashCode, u.ID, length)
+	code, err := roster.AssignPrintCode(r.Context(), s.users, s.HashCode, u.ID, length)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -132,7 +132,7 @@ func (s *Server) newPrintCodes(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	users, err := s.Store.UsersWithoutPrintCode(r.Context(), id)
+	users, err := s.users.UsersWithoutPrintCode(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -141,7 +141,7 @@ func (s *Server) newPrintCodes(w http.ResponseWriter, r *http.Request) {
 	// meanwhile: a code set and never shown would have to be made again.
 	ctx := context.WithoutCancel(r.Context())
 	issued := []issuedCode{}
-	skipped, err := roster.AssignFirstPrintCodes(ctx, s.Store, s.HashCode, users, length, func(set []roster.IssuedPrintCode) error {
+	skipped, err := roster.AssignFirstPrintCodes(ctx, s.users, s.HashCode, users, length, func(set []roster.IssuedPrintCode) error {
 		for _, c := range set {
 			issued = append(issued, issuedCode{Login: c.User.Login, Name: c.User.Name, Email: c.User.Email, Code: c.Code})
 		}

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,41 @@ import (
 
 	"github.com/rosterhq/roster"
 )
+
+// RunStore is what the runs API, the metrics and a run's progress need
+// of the record of runs: every sync, and every write-back and write
+// test, is recorded as a roster.Run of its source.
+type RunStore interface {
+	// Runs returns up to limit runs, newest (highest ID) first: those of
+	// the source sourceID, or of every source when sourceID is 0. A
+	// limit of 0 or less means all. The runs carry their counts, status,
+	// error and notes, not their entry errors or held users: Run returns
+	// those.
+	//
+	// Errors: none with a roster code.
+	Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error)
+
+	// LatestRun returns the newest run of the source sourceID whose mode
+	// is one of modes, without its entry errors and held users, or nil
+	// (and no error) when there is none. Give at least one mode.
+	//
+	// Errors: none with a roster code.
+	LatestRun(ctx context.Context, sourceID int64, modes ...roster.RunMode) (*roster.Run, error)
+
+	// Run returns the run with this ID, with its entry errors, in the
+	// order they were recorded, and its held users, by ID. A run not
+	// finished has status running.
+	//
+	// Errors: ENOTFOUND when no run has the ID.
+	Run(ctx context.Context, id int64) (*roster.Run, error)
+
+	// RunCounts returns how many runs are recorded with each status, of
+	// every source, over all time, running ones included. A status no
+	// run has is absent from the map (and so reads as 0).
+	//
+	// Errors: none with a roster code.
+	RunCounts(ctx context.Context) (map[roster.RunStatus]int, error)
+}
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	limit := 50
@@ -20,7 +56,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	runs, err := s.Store.Runs(r.Context(), 0, limit)
+	runs, err := s.runs.Runs(r.Context(), 0, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -34,7 +70,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "%q is not a run ID", r.PathValue("id")))
 		return
 	}
-	run, err := s.Store.Run(r.Context(), id)
+	run, err := s.runs.Run(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -52,7 +88,7 @@ func (s *Server) runProgress(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, p)
 		return
 	}
-	run, err := s.Store.Run(r.Context(), id)
+	run, err := s.runs.Run(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -84,7 +120,7 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 	for {
 		p := s.Syncer.Progress(id)
 		if p == nil {
-			run, err := s.Store.Run(r.Context(), id)
+			run, err := s.runs.Run(r.Context(), id)
 			if err != nil {
 				fmt.Fprintf(w, "event: error\ndata: %q\n\n", roster.ErrorMessage(err))
 				fl.Flush()

@@ -18,41 +18,24 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// Store is what the HTTP layer needs of the user base.
+// Store is all the server needs of the user base: the union of the
+// narrow interfaces that the handler groups declare beside their
+// handlers (AuthStore in auth.go, UserStore in users.go, RunStore in
+// runs.go, TerminalStore in identify.go, Pinger in ops.go). One value
+// serves them all (roster serve passes its *sqlstore.DB), yet each
+// group reaches it only through its own interface (the views in
+// Server), so that a reader of a handler file sees what it may touch.
+//
+// The contracts are on those interfaces. Besides the errors a contract
+// names, any method may fail with the database's own error, which
+// carries no roster code: roster.ErrorCode reports it as EINTERNAL, and
+// the API answers 500 and logs its text instead of sending it.
 type Store interface {
-	Ping(ctx context.Context) error
-
-	AdminByName(ctx context.Context, name string) (*roster.Admin, string, error)
-	SetAdminPassword(ctx context.Context, adminID int64, passwordHash, keepSessionHash string) error
-	CreateSession(ctx context.Context, idHash string, adminID int64, csrf string, expires time.Time) error
-	Session(ctx context.Context, idHash string) (*roster.Admin, string, error)
-	DeleteSession(ctx context.Context, idHash string) error
-
-	CreateToken(ctx context.Context, name, secretHash string, scope roster.Scope) (*roster.Token, error)
-	TokenBySecretHash(ctx context.Context, secretHash string) (*roster.Token, error)
-	Tokens(ctx context.Context) ([]*roster.Token, error)
-	RevokeToken(ctx context.Context, id int64) error
-
-	FindUsers(ctx context.Context, f roster.UserFilter) ([]*roster.User, int, error)
-	UserByLogin(ctx context.Context, login string) (*roster.User, error)
-	UserToSignIn(ctx context.Context, login string) (*roster.User, error)
-	UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*roster.User, error)
-	UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error)
-	Groups(ctx context.Context) ([]*roster.GroupSummary, error)
-	Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Run, error)
-	LatestRun(ctx context.Context, sourceID int64, modes ...roster.RunMode) (*roster.Run, error)
-	RunCounts(ctx context.Context) (map[roster.RunStatus]int, error)
-	UserByID(ctx context.Context, id int64) (*roster.User, error)
-	Run(ctx context.Context, id int64) (*roster.Run, error)
-
-	UserByCard(ctx context.Context, number string) (*roster.User, error)
-	UsersByPrintCodeHash(ctx context.Context, hash string) ([]*roster.User, error)
-	SetPrintCodeHash(ctx context.Context, userID int64, hash string) error
-	AddCard(ctx context.Context, userID int64, card roster.Card) error
-	RemoveCard(ctx context.Context, userID int64, number string) error
-
-	roster.BulkPrintCodeStore
-	roster.LockoutStore
+	AuthStore
+	UserStore
+	RunStore
+	TerminalStore
+	Pinger
 }
 
 // WriteBacker writes what roster sets back to the directory (see
@@ -60,10 +43,19 @@ type Store interface {
 type WriteBacker interface {
 	// WriteBack writes value to the user's entry, to the attribute the
 	// user's source names for field, and returns that attribute; "" when
-	// the source writes nothing back.
+	// the source writes nothing back. Each write it tries, done or not,
+	// is recorded as a run of the source, without the value.
+	//
+	// Errors: the directory's, when the write fails.
 	WriteBack(ctx context.Context, u *roster.User, field roster.WriteField, value string) (string, error)
+
 	// TestWrite checks, without changing anything, that the source's
 	// account may write each write-back attribute.
+	//
+	// Errors: ENOTFOUND when no source with settings has the ID;
+	// EINVALID when the source writes nothing back, or has no enabled
+	// user yet to try a write on; the directory's when it cannot be
+	// signed in to.
 	TestWrite(ctx context.Context, sourceID int64) (*roster.WriteTest, error)
 }
 
@@ -97,6 +89,16 @@ type Server struct {
 	// named person (see DefaultRefusalFloor); 0: the default.
 	RefusalFloor time.Duration
 
+	// The store as each handler group sees it, set from Store by
+	// Handler. A group's handlers use their own view, never Store
+	// (console.go does not yet: see TestHandlersUseTheirGroupsStore).
+	auth     AuthStore           // sign-in, sessions, tokens (auth.go, tokens.go)
+	users    UserStore           // users, groups, cards, print codes (users.go, cards.go, printcodes.go)
+	runs     RunStore            // the record of runs (runs.go, ops.go)
+	term     TerminalStore       // the terminal API (identify.go)
+	lockouts roster.LockoutStore // the lockouts API and banners (lockouts.go)
+	health   Pinger              // the readiness check (ops.go)
+
 	addresses *budget     // console sign-in failures per client address
 	cards     *guessKind  // unknown cards at terminals
 	codes     *guessKind  // wrong print codes typed alone
@@ -114,6 +116,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	s.auth, s.users, s.runs, s.term, s.lockouts, s.health = s.Store, s.Store, s.Store, s.Store, s.Store, s.Store
 	s.addresses = newBudget(adminAddress, budgetKeys)
 	s.cards = newGuessKind("unknown_card", "unknown cards", cardTerminal, cardAll)
 	s.codes = newGuessKind("wrong_code", "wrong print codes", codeTerminal, codeAll)

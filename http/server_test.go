@@ -37,6 +37,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// The tests run on the store that roster serve wires as Server.Store:
+// it must keep meeting every handler group's interface.
+var _ rhttp.Store = (*sqlstore.DB)(nil)
+
 // fixture is a server on a real SQLite store in a temporary folder, with
 // one admin and two users, and a log captured for inspection.
 type fixture struct {

@@ -12,31 +12,88 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// Sources is the store's side of source management.
+// Sources is the store's side of source management: the sources whose
+// settings are stored, with their passwords sealed. The row of a source
+// that only the command line has synced, or that was deleted, has no
+// settings: it is none of these, though its users and runs stay.
 type Sources interface {
+	// SaveSource stores src's settings as given (the caller validates
+	// them): a new source when src.ID is 0, whose ID it then sets. The
+	// password is sealed. An empty password on an existing source keeps
+	// the stored one, so that a form need not send it back, unless the
+	// address or the trust settings changed (roster.TrustChanges): then
+	// the stored one is dropped, since it never goes to a server it was
+	// not entered for. A new source whose name is that of a row without
+	// settings takes that row over, with its users, and its ID.
+	//
+	// Errors: ECONFLICT when another source has the name, unless src is
+	// new and that row has no settings; ENOTFOUND when src.ID names no
+	// source with settings; EINTERNAL when there is a password to seal
+	// and no secret key.
 	SaveSource(ctx context.Context, src *roster.Source) error
+
+	// Source returns the settings of the source id, with its password
+	// unsealed and the expiry of its directory's certificate as last
+	// seen (zero when never seen).
+	//
+	// Errors: ENOTFOUND when no source with settings has the ID;
+	// EINTERNAL when the password cannot be unsealed (no secret key, or
+	// not the one it was sealed with).
 	Source(ctx context.Context, id int64) (*roster.Source, error)
+
+	// Sources returns every source with settings, by name, as Source
+	// returns one.
+	//
+	// Errors: EINTERNAL, and no list, when a password cannot be
+	// unsealed.
 	Sources(ctx context.Context) ([]*roster.Source, error)
+
+	// DeleteSource erases the settings and the password of the source
+	// id. Its users and runs stay, for the record; a source saved later
+	// under the same name takes them over.
+	//
+	// Errors: ENOTFOUND when no source with settings has the ID.
 	DeleteSource(ctx context.Context, id int64) error
 }
 
 // Syncer runs the directory operations; cmd/roster implements it with
 // the ldap client, the sync engine and the store.
 type Syncer interface {
-	// Test signs in with the settings and counts users. A directory
-	// failure is reported in the result, not as an error.
+	// Test signs in with the settings, stored or not, and counts users.
+	// A directory failure is reported in the result, not as an error.
 	Test(ctx context.Context, src *roster.Source) *roster.ConnectionTest
-	// Preview plans a sync of a stored source and writes nothing.
+
+	// Preview plans a sync of the stored source sourceID and writes
+	// nothing. When the engine ran but ended in an error, it returns
+	// both the preview and the error, and the caller shows the preview.
+	//
+	// Errors: ENOTFOUND when no source with settings has the ID; the
+	// directory's (EUNAVAILABLE, EUNAUTHORIZED, ETLS ...) when it cannot
+	// be read.
 	Preview(ctx context.Context, sourceID int64) (*roster.Preview, error)
-	// Start begins a sync in the background and returns its run's ID.
-	// Errors: ECONFLICT when the source is syncing already.
+
+	// Start begins a sync of the stored source sourceID in the
+	// background and returns its run's ID once the run is recorded (a
+	// failure to connect is recorded as a failed run).
+	//
+	// Errors: ENOTFOUND when no source with settings has the ID;
+	// ECONFLICT when the source is syncing already, on this node or
+	// another, or another sync holds this node's data folder.
 	Start(sourceID int64, req roster.SyncRequest) (int64, error)
+
 	// NextRun is when the source's next scheduled syncs are planned,
 	// zero times for kinds it has no schedule for.
 	NextRun(sourceID int64) roster.NextRuns
-	// Progress is a run's live progress, nil when not run here.
+
+	// Progress is a run's live progress, or nil for a run this process
+	// did not start: the caller then reads the run's record.
 	Progress(runID int64) *roster.RunProgress
-	// Cancel stops a running sync. Errors: ENOTFOUND.
+
+	// Cancel stops a running sync; it is recorded as cancelled and
+	// removes nobody.
+	//
+	// Errors: ENOTFOUND when the run is not running here; ECONFLICT
+	// when it is running on another node, where it must be cancelled.
 	Cancel(runID int64) error
 }
 

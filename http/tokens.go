@@ -10,7 +10,7 @@ import (
 )
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
-	tokens, err := s.Store.Tokens(r.Context())
+	tokens, err := s.auth.Tokens(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -43,7 +43,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret := tokenPrefix + NewSecret()
-	t, err := s.Store.CreateToken(r.Context(), req.Name, HashSecret(secret), req.Scope)
+	t, err := s.auth.CreateToken(r.Context(), req.Name, HashSecret(secret), req.Scope)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -59,7 +59,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, roster.Errorf(roster.EINVALID, "%q is not a token ID", r.PathValue("id")))
 		return
 	}
-	if err := s.Store.RevokeToken(r.Context(), id); err != nil {
+	if err := s.auth.RevokeToken(r.Context(), id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
