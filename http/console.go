@@ -62,7 +62,7 @@ func (s *Server) consoleRoutes(m *http.ServeMux) {
 }
 
 func (s *Server) groupsPage(w http.ResponseWriter, r *http.Request, p page) {
-	groups, err := s.Store.Groups(r.Context())
+	groups, err := s.users.Groups(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -96,7 +96,7 @@ func (s *Server) cardsPage(w http.ResponseWriter, r *http.Request, p page) {
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, p page) {
-	tokens, err := s.Store.Tokens(r.Context())
+	tokens, err := s.auth.Tokens(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -165,10 +165,10 @@ func (s *Server) banners(r *http.Request) []banner {
 func (s *Server) latestRuns(r *http.Request, sources []*roster.Source) (last, full map[int64]*roster.Run) {
 	last, full = map[int64]*roster.Run{}, map[int64]*roster.Run{}
 	for _, src := range sources {
-		if run, err := s.Store.LatestRun(r.Context(), src.ID, roster.RunFull, roster.RunIncremental); err == nil && run != nil {
+		if run, err := s.runs.LatestRun(r.Context(), src.ID, roster.RunFull, roster.RunIncremental); err == nil && run != nil {
 			last[src.ID] = run
 		}
-		if run, err := s.Store.LatestRun(r.Context(), src.ID, roster.RunFull); err == nil && run != nil {
+		if run, err := s.runs.LatestRun(r.Context(), src.ID, roster.RunFull); err == nil && run != nil {
 			full[src.ID] = run
 		}
 	}
@@ -241,7 +241,7 @@ type chartBar struct {
 const chartWidth = 8 + 12*60
 
 func (s *Server) runsPage(w http.ResponseWriter, r *http.Request, p page) {
-	runs, err := s.Store.Runs(r.Context(), 0, 100)
+	runs, err := s.runs.Runs(r.Context(), 0, 100)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -280,7 +280,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, p page) {
 	id, err := s.pathID(r)
 	var run *roster.Run
 	if err == nil {
-		run, err = s.Store.Run(r.Context(), id)
+		run, err = s.runs.Run(r.Context(), id)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -291,7 +291,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, p page) {
 		if i == 500 {
 			break // the count says how many more
 		}
-		if u, err := s.Store.UserByID(r.Context(), id); err == nil {
+		if u, err := s.users.UserByID(r.Context(), id); err == nil {
 			held = append(held, u)
 		}
 	}
@@ -310,7 +310,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, p page) {
 		d := state == "disabled"
 		f.Disabled = &d
 	}
-	users, total, err := s.Store.FindUsers(r.Context(), f)
+	users, total, err := s.users.FindUsers(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -347,7 +347,7 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, p page) {
 	// clear.
 	var locks []lockoutView
 	for _, key := range []string{roster.CodeLockoutKey(u.ID), roster.PasswordLockoutKey(u.ID)} {
-		if l, err := s.Store.Lockout(r.Context(), key); err == nil && (l.Failures > 0 || l.Locked(s.Now())) {
+		if l, err := s.lockouts.Lockout(r.Context(), key); err == nil && (l.Failures > 0 || l.Locked(s.Now())) {
 			locks = append(locks, s.view(l, false))
 		}
 	}
