@@ -82,6 +82,11 @@ type Store interface {
 	// It never writes into the changes or their users. An updated user's
 	// directory cards are replaced only when c.CardsChanged says they
 	// changed (see roster.Change).
+	//
+	// Errors: ECONFLICT when a card it is to write belongs to another
+	// user (the engine then retries the batch change by change);
+	// ENOTFOUND when a user to change or delete is not a user of the
+	// source.
 	Apply(ctx context.Context, sourceID int64, changes []roster.Change) ([]int64, error)
 
 	// PlanGroups returns what SyncGroups with Remove would change to make
