@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -12,18 +13,46 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// memStore is an in-memory Store for testing the engine's logic. The real
-// store has its own tests against SQLite.
+// memStore is an in-memory Store for testing the engine's logic. It keeps
+// the contracts of Store as the real store does: the conformance suite
+// the SQL stores pass runs on it too (store_conformance_test.go), so what
+// the engine's tests show holds on the real store.
 type memStore struct {
-	users        map[int64]*roster.User
+	users        map[int64]*roster.User // of every source, each with its SourceID
 	nextID       int64
 	applies      int
-	runs         []*roster.Run
+	runs         []*roster.Run // of every source, as StartRun and FinishRun stored them
 	groups       []roster.GroupRecord
 	conflictCard string // Apply refuses changes giving this card, like a card another user holds
 	cursor       roster.Cursor
 	failOn       string // the method that fails ("Users", "Apply", "SyncGroups", "SaveCursor", ...), as a store that went away
 	groupWrites  int    // calls of SyncGroups that wrote
+
+	// groups and cursor above are those of the source home, the one the
+	// engine's tests sync, so that the tests read them at hand; the
+	// other sources' are in others.
+	home   int64
+	others map[int64]*sourceState
+}
+
+// sourceState is a source's groups and cursor, kept apart from the other
+// sources' as the contracts want.
+type sourceState struct {
+	groups []roster.GroupRecord
+	cursor roster.Cursor
+}
+
+// of returns where the groups and cursor of source are kept.
+func (s *memStore) of(source int64) (*[]roster.GroupRecord, *roster.Cursor) {
+	if source == s.home {
+		return &s.groups, &s.cursor
+	}
+	o := s.others[source]
+	if o == nil {
+		o = &sourceState{}
+		s.others[source] = o
+	}
+	return &o.groups, &o.cursor
 }
 
 // fail returns the store's outage when method is the one set to fail.
@@ -34,7 +63,11 @@ func (s *memStore) fail(method string) error {
 	return nil
 }
 
-func newStore() *memStore { return &memStore{users: map[int64]*roster.User{}} }
+// newStore returns an empty store whose home source is 1, the source the
+// engine's tests run.
+func newStore() *memStore {
+	return &memStore{users: map[int64]*roster.User{}, home: 1, others: map[int64]*sourceState{}}
+}
 
 func clone(u *roster.User) *roster.User {
 	c := *u
@@ -43,11 +76,11 @@ func clone(u *roster.User) *roster.User {
 	return &c
 }
 
-func (s *memStore) UsersByAnchor(_ context.Context, _ int64, anchors []string) (map[string]*roster.User, error) {
+func (s *memStore) UsersByAnchor(_ context.Context, source int64, anchors []string) (map[string]*roster.User, error) {
 	out := map[string]*roster.User{}
 	for _, a := range anchors {
 		for _, u := range s.users {
-			if u.Anchor == a {
+			if u.SourceID == source && u.Anchor == a {
 				out[a] = clone(u)
 			}
 		}
@@ -55,11 +88,11 @@ func (s *memStore) UsersByAnchor(_ context.Context, _ int64, anchors []string) (
 	return out, nil
 }
 
-func (s *memStore) LoginOwners(_ context.Context, _ int64, logins []string) (map[string]string, error) {
+func (s *memStore) LoginOwners(_ context.Context, source int64, logins []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, l := range logins {
 		for _, u := range s.users {
-			if u.Login == l {
+			if u.SourceID == source && u.Login == l {
 				out[l] = u.Anchor
 			}
 		}
@@ -67,13 +100,15 @@ func (s *memStore) LoginOwners(_ context.Context, _ int64, logins []string) (map
 	return out, nil
 }
 
-func (s *memStore) Users(_ context.Context, _ int64, fn func(*roster.User) error) error {
+func (s *memStore) Users(_ context.Context, source int64, fn func(*roster.User) error) error {
 	if err := s.fail("Users"); err != nil {
 		return err
 	}
 	ids := make([]int64, 0, len(s.users))
-	for id := range s.users {
-		ids = append(ids, id)
+	for id, u := range s.users {
+		if u.SourceID == source {
+			ids = append(ids, id)
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
@@ -84,47 +119,139 @@ func (s *memStore) Users(_ context.Context, _ int64, fn func(*roster.User) error
 	return nil
 }
 
-func (s *memStore) Apply(_ context.Context, _ int64, changes []roster.Change) ([]int64, error) {
+// writesCards reports whether Apply writes the directory cards of ch.
+func writesCards(ch roster.Change) bool {
+	return ch.Kind == roster.Create || ch.Kind != roster.Delete && ch.CardsChanged
+}
+
+// refuse returns the error Apply gives for changes, checked before
+// anything is written so that a refused batch writes nothing: a user to
+// change that is not the source's, or a card that would belong to two
+// users once the batch is written.
+func (s *memStore) refuse(source int64, changes []roster.Change) error {
+	holders := map[string]int64{} // card number -> user ID
+	for id, u := range s.users {
+		for _, c := range u.Cards {
+			holders[c.Number] = id
+		}
+	}
+	for _, ch := range changes {
+		if ch.Kind == roster.Create {
+			continue
+		}
+		old := s.users[ch.User.ID]
+		if old == nil || old.SourceID != source || ch.User.Anchor != "" && ch.User.Anchor != old.Anchor {
+			return &roster.Error{Code: roster.ENOTFOUND, Message: fmt.Sprintf("user %d is not a user of the source", ch.User.ID)}
+		}
+		// Like the real store, deletes and card replacements come before
+		// the cards are written: a card may move within a batch.
+		for _, c := range old.Cards {
+			if ch.Kind == roster.Delete || ch.CardsChanged && c.Origin != roster.CardManual {
+				delete(holders, c.Number)
+			}
+		}
+	}
+	for i, ch := range changes {
+		if !writesCards(ch) {
+			continue // cards left as stored: none are written
+		}
+		id := ch.User.ID
+		if ch.Kind == roster.Create {
+			id = -int64(i) - 1 // not stored yet: no other user's ID
+		}
+		for _, c := range ch.User.Cards {
+			if c.Origin == roster.CardManual {
+				continue
+			}
+			if c.Number == s.conflictCard {
+				return &roster.Error{Code: roster.ECONFLICT, Message: "card " + c.Number + " belongs to someone else"}
+			}
+			if h, ok := holders[c.Number]; ok && h != id {
+				return &roster.Error{Code: roster.ECONFLICT, Message: "card " + c.Number + " of " + ch.User.Login + " belongs to another user"}
+			}
+			holders[c.Number] = id
+		}
+	}
+	return nil
+}
+
+// cardsToWrite returns the cards of u that Apply writes: those not
+// manual, as directory cards.
+func cardsToWrite(u *roster.User) []roster.Card {
+	var out []roster.Card
+	for _, c := range u.Cards {
+		if c.Origin != roster.CardManual {
+			c.Origin = roster.CardFromDirectory
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (s *memStore) Apply(_ context.Context, source int64, changes []roster.Change) ([]int64, error) {
 	if err := s.fail("Apply"); err != nil {
 		return nil, err
 	}
-	for _, ch := range changes {
-		if ch.Kind != roster.Create && !ch.CardsChanged {
-			continue // cards left as stored: none are written
-		}
-		for _, c := range ch.User.Cards {
-			if c.Number == s.conflictCard {
-				return nil, &roster.Error{Code: roster.ECONFLICT, Message: "card " + c.Number + " belongs to someone else"}
-			}
-		}
+	if err := s.refuse(source, changes); err != nil {
+		return nil, err
 	}
 	s.applies++
 	ids := make([]int64, len(changes))
 	for i, ch := range changes {
 		u := clone(ch.User)
+		u.SourceID = source
 		switch ch.Kind {
 		case roster.Create:
 			s.nextID++
 			u.ID = s.nextID
+			u.Aliases, u.Cards = nil, cardsToWrite(ch.User)
 		case roster.Delete:
 			delete(s.users, u.ID)
 			ids[i] = u.ID
 			continue
 		default:
-			// Like the real store, an update writes the cards only when
-			// the change says they changed: a change that forgets to say
-			// so loses its cards here too.
-			if old := s.users[u.ID]; old != nil && !ch.CardsChanged {
-				u.Cards = append([]roster.Card(nil), old.Cards...)
+			old := s.users[u.ID]
+			u.Anchor, u.Aliases = old.Anchor, append([]string(nil), old.Aliases...)
+			// An update writes the cards only when the change says they
+			// changed, and keeps the manual ones: a change that forgets
+			// to say so loses its cards here too.
+			u.Cards = append([]roster.Card(nil), old.Cards...)
+			if ch.CardsChanged {
+				u.Cards = cardsToWrite(ch.User)
+				for _, c := range old.Cards {
+					if c.Origin == roster.CardManual {
+						u.Cards = append(u.Cards, c)
+					}
+				}
 			}
-		}
-		if ch.OldLogin != "" {
-			u.Aliases = append(u.Aliases, ch.OldLogin)
+			// The code is written only over the one the change was
+			// planned from, not over one an admin set meanwhile.
+			if old.PrintCodeHash != ch.PrintCodeWas {
+				u.PrintCodeHash = old.PrintCodeHash
+			}
+			if ch.Kind == roster.Rename && ch.OldLogin != "" && ch.OldLogin != u.Login && !slices.Contains(u.Aliases, ch.OldLogin) {
+				u.Aliases = append(u.Aliases, ch.OldLogin)
+			}
+			u.Aliases = slices.DeleteFunc(u.Aliases, func(a string) bool { return a == u.Login })
 		}
 		s.users[u.ID] = u
 		ids[i] = u.ID
+		if ch.Kind == roster.Create || ch.Kind == roster.Rename {
+			s.freeLogin(u)
+		}
 	}
 	return ids, nil
+}
+
+// freeLogin takes u's login out of the aliases of the source's other
+// users, as the real store does: a login freed by a rename goes to its
+// new holder. Users gone from the directory keep theirs, as a record.
+func (s *memStore) freeLogin(u *roster.User) {
+	for _, o := range s.users {
+		if o.ID != u.ID && o.SourceID == u.SourceID && o.DisabledReason != roster.DisabledMissing {
+			o.Aliases = slices.DeleteFunc(o.Aliases, func(a string) bool { return a == u.Login })
+		}
+	}
 }
 
 // memberSet is a group's members as the fake store compares them.
@@ -136,22 +263,36 @@ func memberSet(g roster.GroupRecord) map[string]bool {
 	return out
 }
 
-func (s *memStore) PlanGroups(_ context.Context, _ int64, groups []roster.GroupRecord) (roster.GroupPlan, error) {
+// twice returns the EINVALID of groups that share an anchor, nil when
+// none do.
+func twice(groups []roster.GroupRecord) error {
+	read := map[string]bool{}
+	for _, g := range groups {
+		if read[g.Anchor] {
+			return &roster.Error{Code: roster.EINVALID, Message: "group anchor " + g.Anchor + " appears twice"}
+		}
+		read[g.Anchor] = true
+	}
+	return nil
+}
+
+func (s *memStore) PlanGroups(_ context.Context, source int64, groups []roster.GroupRecord) (roster.GroupPlan, error) {
 	var p roster.GroupPlan
 	if err := s.fail("PlanGroups"); err != nil {
 		return p, err
 	}
+	if err := twice(groups); err != nil {
+		return p, err
+	}
+	have, _ := s.of(source)
 	stored := map[string]roster.GroupRecord{}
-	for _, g := range s.groups {
+	for _, g := range *have {
 		stored[g.Anchor] = g
 		p.Groups++
 		p.Members += len(memberSet(g))
 	}
 	read := map[string]bool{}
 	for _, g := range groups {
-		if read[g.Anchor] {
-			return p, &roster.Error{Code: roster.EINVALID, Message: "group anchor " + g.Anchor + " appears twice"}
-		}
 		read[g.Anchor] = true
 		old, ok := stored[g.Anchor]
 		switch {
@@ -177,7 +318,7 @@ func (s *memStore) PlanGroups(_ context.Context, _ int64, groups []roster.GroupR
 			p.Shrunk = append(p.Shrunk, g.Name)
 		}
 	}
-	for _, g := range s.groups {
+	for _, g := range *have {
 		if !read[g.Anchor] {
 			p.RemoveGroups++
 			p.RemoveMembers += len(memberSet(g))
@@ -191,13 +332,17 @@ func (s *memStore) PlanGroups(_ context.Context, _ int64, groups []roster.GroupR
 
 // SyncGroups keeps the groups as the records written, in anchor order;
 // without opt.Remove the stored groups and members stay besides.
-func (s *memStore) SyncGroups(_ context.Context, _ int64, groups []roster.GroupRecord, opt roster.GroupSync) error {
+func (s *memStore) SyncGroups(_ context.Context, source int64, groups []roster.GroupRecord, opt roster.GroupSync) error {
 	if err := s.fail("SyncGroups"); err != nil {
 		return err
 	}
+	if err := twice(groups); err != nil {
+		return err // before anything is written
+	}
+	stored, cursor := s.of(source)
 	next := map[string]roster.GroupRecord{}
 	if !opt.Remove {
-		for _, g := range s.groups {
+		for _, g := range *stored {
 			next[g.Anchor] = g
 		}
 	}
@@ -213,13 +358,13 @@ func (s *memStore) SyncGroups(_ context.Context, _ int64, groups []roster.GroupR
 		}
 		next[g.Anchor] = g
 	}
-	s.groups = nil
+	*stored = nil
 	for _, g := range next {
-		s.groups = append(s.groups, g)
+		*stored = append(*stored, g)
 	}
-	sort.Slice(s.groups, func(i, j int) bool { return s.groups[i].Anchor < s.groups[j].Anchor })
+	sort.Slice(*stored, func(i, j int) bool { return (*stored)[i].Anchor < (*stored)[j].Anchor })
 	if !opt.Cursor.IsZero() {
-		s.cursor = opt.Cursor
+		*cursor = opt.Cursor
 	}
 	s.groupWrites++
 	return nil
@@ -235,28 +380,56 @@ func (s *memStore) groupState() string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// storedRun is the store's copy of r: the caller's run goes on changing
+// until FinishRun stores its end.
+func storedRun(r *roster.Run) *roster.Run {
+	c := *r
+	c.Notes = slices.Clone(r.Notes)
+	c.EntryErrors = slices.Clone(r.EntryErrors)
+	c.HeldUsers = slices.Compact(slices.Sorted(slices.Values(r.HeldUsers)))
+	return &c
+}
+
 func (s *memStore) StartRun(_ context.Context, r *roster.Run) error {
 	r.ID = int64(len(s.runs) + 1)
-	s.runs = append(s.runs, r)
+	stored := storedRun(r)
+	stored.Status = roster.RunRunning
+	s.runs = append(s.runs, stored)
 	return nil
 }
-func (s *memStore) FinishRun(context.Context, *roster.Run) error { return nil }
-func (s *memStore) Cursor(context.Context, int64) (roster.Cursor, error) {
-	return s.cursor, nil
+
+func (s *memStore) FinishRun(_ context.Context, r *roster.Run) error {
+	for i, old := range s.runs {
+		if old.ID == r.ID {
+			s.runs[i] = storedRun(r)
+			return nil
+		}
+	}
+	return &roster.Error{Code: roster.ENOTFOUND, Message: fmt.Sprintf("no run has the ID %d", r.ID)}
 }
-func (s *memStore) SaveCursor(_ context.Context, _ int64, c roster.Cursor) error {
+
+func (s *memStore) Cursor(_ context.Context, source int64) (roster.Cursor, error) {
+	_, c := s.of(source)
+	return *c, nil
+}
+
+func (s *memStore) SaveCursor(_ context.Context, source int64, c roster.Cursor) error {
 	if err := s.fail("SaveCursor"); err != nil {
 		return err
 	}
-	s.cursor = c
+	_, cursor := s.of(source)
+	*cursor = c
 	return nil
 }
-func (s *memStore) HeldRemovals(context.Context, int64) (roster.Hold, error) {
+
+func (s *memStore) HeldRemovals(_ context.Context, source int64) (roster.Hold, error) {
 	for i := len(s.runs) - 1; i >= 0; i-- {
 		r := s.runs[i]
 		switch {
+		case r.SourceID != source:
 		case r.Status == roster.RunHeld:
-			return roster.Hold{RunID: r.ID, Users: r.HeldUsers, Groups: r.HeldGroups, Memberships: r.HeldMemberships}, nil
+			return roster.Hold{RunID: r.ID, Users: slices.Clone(r.HeldUsers), Groups: r.HeldGroups, Memberships: r.HeldMemberships}, nil
 		case r.Status == roster.RunSucceeded && r.Mode == roster.RunFull:
 			return roster.Hold{}, nil
 		}
