@@ -28,6 +28,7 @@ func Run(t *testing.T, o Opener) {
 		fn   func(*testing.T, Opener)
 	}{
 		{"SourceID", testSourceID},
+		{"LookupSourceID", testLookupSourceID},
 		{"ApplyCreate", testApplyCreate},
 		{"ApplyChanges", testApplyChanges},
 		{"ApplyCards", testApplyCards},
@@ -49,6 +50,7 @@ func Run(t *testing.T, o Opener) {
 		{"RunRoundTrip", testRunRoundTrip},
 		{"Runs", testRuns},
 		{"LatestRun", testLatestRun},
+		{"RunCounts", testRunCounts},
 		{"HeldRemovals", testHeldRemovals},
 		{"CursorsAreKeptPerSource", testCursorsAreKeptPerSource},
 		{"SourcesKeepTheirPasswordSealed", testSourcesKeepTheirPasswordSealed},
@@ -58,6 +60,8 @@ func Run(t *testing.T, o Opener) {
 		{"TakeOverRace", testTakeOverRace},
 		{"LastRunStart", testLastRunStart},
 		{"Auth", testAuth},
+		{"DeleteSession", testDeleteSession},
+		{"Ping", testPing},
 		{"Identify", testIdentify},
 		{"RemoveCard", testRemoveCard},
 		{"ApplyKeepsAPrintCodeSetMeanwhile", testApplyKeepsAPrintCodeSetMeanwhile},
