@@ -239,6 +239,20 @@ func engineFreedLogin(t *testing.T, s EngineStore) {
 	if u := s.user(t, s.Source, zed.Anchor); slices.Contains(u.Aliases, "bob") {
 		t.Errorf("zed keeps the alias bob after the new bob took it: %v", u.Aliases)
 	}
+
+	// A rename takes a freed login as a create does: ann was alice, and
+	// dave becomes alice.
+	users := s.create(t, s.Source, NewUser("alice"), NewUser("dave"))
+	ann, dave := *users[0], *users[1]
+	ann.Login, dave.Login = "ann", "alice"
+	s.apply(t, s.Source, roster.Change{Kind: roster.Rename, Login: "ann", OldLogin: "alice", DN: ann.DN, User: &ann})
+	s.apply(t, s.Source, roster.Change{Kind: roster.Rename, Login: "alice", OldLogin: "dave", DN: dave.DN, User: &dave})
+	if got, err := s.Store.LoginOwners(ctx, s.Source, []string{"alice"}); err != nil || got["alice"] != dave.Anchor {
+		t.Fatalf("LoginOwners(alice) = %v, %v; want the renamed dave", got, err)
+	}
+	if u := s.user(t, s.Source, ann.Anchor); slices.Contains(u.Aliases, "alice") {
+		t.Errorf("ann keeps the alias alice after dave was renamed to it: %v", u.Aliases)
+	}
 }
 
 func engineUsers(t *testing.T, s EngineStore) {
