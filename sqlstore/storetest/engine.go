@@ -14,10 +14,10 @@ import (
 )
 
 // EngineStore is a store as the sync engine sees it, opened for one test.
-// The engine's tests run on an in-memory fake of reconcile.Store, the
-// product on a SQL store: both are held to the same contracts by
-// RunEngineStore, which goes through Store only, and through
-// AddManualCard for what that interface cannot write.
+// The engine's tests run on an in-memory fake of reconcile.Store, and
+// roster runs on a SQL store: RunEngineStore holds both to the same
+// contracts, going through Store only, and through AddManualCard for what
+// that interface cannot write.
 type EngineStore struct {
 	Store reconcile.Store
 	// Source and Other are two sources of the store, distinct, with no
@@ -108,8 +108,8 @@ func (s EngineStore) apply(t *testing.T, source int64, changes ...roster.Change)
 	return ids
 }
 
-// create stores users in source and sets their IDs from what Apply
-// returned; they are the callers' own copies from then on.
+// create stores users in source and sets their IDs to those Apply
+// returned, so that later changes can name them.
 func (s EngineStore) create(t *testing.T, source int64, users ...*roster.User) []*roster.User {
 	t.Helper()
 	for i, id := range s.apply(t, source, creates(users...)...) {
