@@ -15,8 +15,8 @@ import (
 
 // memStore is an in-memory Store for testing the engine's logic. It keeps
 // the contracts of Store as the real store does: the conformance suite
-// the SQL stores pass runs on it too (store_conformance_test.go), so what
-// the engine's tests show holds on the real store.
+// the SQL stores pass runs on it too (store_conformance_test.go), so
+// that the engine's tests do not rest on behaviour the real store lacks.
 type memStore struct {
 	users        map[int64]*roster.User // of every source, each with its SourceID
 	nextID       int64
