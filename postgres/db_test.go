@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"os/user"
 	"strings"
 	"testing"
@@ -147,6 +148,14 @@ func TestNodesStartingTogether(t *testing.T) {
 // TestDNKeyUpgrade: a user base written before DN keys were parsed
 // (roster.DNKey) gets its keys right when the schema step runs.
 func TestDNKeyUpgrade(t *testing.T) {
+	db, r := schemaless(t)
+	storetest.RunDNKeyUpgrade(t, db, r, postgres.Migrations())
+}
+
+// schemaless returns a store on a new, empty lab database, without its
+// schema, for the tests of a schema step, and a plain connection to it.
+func schemaless(t *testing.T) (*sqlstore.DB, *sql.DB) {
+	t.Helper()
 	dsn := labenv.Require(t).PostgresDatabase(t)
 	r, err := postgres.Raw(dsn)
 	if err != nil {
@@ -158,7 +167,7 @@ func TestDNKeyUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r2.Close() })
-	storetest.RunDNKeyUpgrade(t, sqlstore.New(r, postgres.Dialect, "upgrade test"), r2, postgres.Migrations())
+	return sqlstore.New(r, postgres.Dialect, "upgrade test"), r2
 }
 
 // TestRefusesANewerSchema: a downgrade is refused with the step named.
