@@ -77,8 +77,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 }
 
 // Source turns the settings into a Source: names lower-cased where case
-// does not matter, defaults filled in (LDAPS, keep disabled accounts,
-// disable leavers), and the removal action read. It does not validate
+// does not matter, defaults filled in (LDAPS for an address that is not
+// a URL, keep disabled accounts, disable leavers), and the removal action
+// read. It does not validate
 // the result (Source.Validate does), so that a stored source written
 // under older rules still opens, to be corrected.
 //
@@ -99,7 +100,10 @@ func (s *SourceSettings) Source() (*Source, error) {
 	if s.CAPEM != "" {
 		src.Trust.CAPEM = []byte(s.CAPEM)
 	}
-	if src.TLSMode == "" {
+	// LDAPS unless said otherwise; an ldap:// or ldaps:// URL in the
+	// address says it itself (an ldap:// URL means StartTLS), as the
+	// API has always read it.
+	if src.TLSMode == "" && !strings.Contains(s.Address, "://") {
 		src.TLSMode = LDAPS
 	}
 	switch src.DisabledUsers {

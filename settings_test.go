@@ -77,6 +77,21 @@ func TestSourceSettings(t *testing.T) {
 			t.Fatalf("defaults: %+v", src)
 		}
 	})
+	t.Run("an ldap:// URL in the address chooses StartTLS when no mode is given", func(t *testing.T) {
+		src, err := (&SourceSettings{Name: "x", Type: "ad", Address: "ldap://dc.corp.test", Domain: "corp.test", Login: "svc"}).Source()
+		if err != nil || src.TLSMode != "" || src.Mode() != StartTLS || src.ValidateSettings() != nil {
+			t.Fatalf("%+v, %v; mode %s, %v", src, err, src.Mode(), src.ValidateSettings())
+		}
+		if got := SettingsOf(src); got.TLS != "" {
+			t.Fatalf("written back as tls %q", got.TLS)
+		}
+	})
+	t.Run("the removal action is read without regard to case, with its grace", func(t *testing.T) {
+		src, err := (&SourceSettings{Name: "x", Removal: RemovalSettings{Action: "DELETE", Grace: Duration(720 * time.Hour)}}).Source()
+		if err != nil || !src.Removal.Delete || src.Removal.Grace != 720*time.Hour {
+			t.Fatalf("%+v, %v", src.Removal, err)
+		}
+	})
 	t.Run("a grace period without delete is ignored, as leavers are disabled at once", func(t *testing.T) {
 		src, err := (&SourceSettings{Name: "x", Removal: RemovalSettings{Action: "disable", Grace: Duration(time.Hour)}}).Source()
 		if err != nil || src.Removal.Delete || src.Removal.Grace != 0 {

@@ -117,12 +117,30 @@ type sourceJSON struct {
 
 // legacyRemoval holds the removal settings' earlier, flat names, still
 // read so that scripts written for them keep working; answers carry only
-// "removal". Given beside "removal", they must agree with it.
+// "removal". A script that reads a source, sets a flat name and sends it
+// all back holds both: each flat name it gives wins over the field of
+// "removal" it names.
 type legacyRemoval struct {
-	RemovalAction    string          `json:"removal_action,omitempty"`
-	RemovalGrace     roster.Duration `json:"removal_grace,omitzero"`
-	ThresholdPercent float64         `json:"threshold_percent,omitempty"`
-	ThresholdCount   int             `json:"threshold_count,omitempty"`
+	RemovalAction    *string          `json:"removal_action,omitempty"`
+	RemovalGrace     *roster.Duration `json:"removal_grace,omitempty"`
+	ThresholdPercent *float64         `json:"threshold_percent,omitempty"`
+	ThresholdCount   *int             `json:"threshold_count,omitempty"`
+}
+
+// apply sets the fields of r that the flat names give.
+func (l legacyRemoval) apply(r *roster.RemovalSettings) {
+	if l.RemovalAction != nil {
+		r.Action = *l.RemovalAction
+	}
+	if l.RemovalGrace != nil {
+		r.Grace = *l.RemovalGrace
+	}
+	if l.ThresholdPercent != nil {
+		r.ThresholdPercent = *l.ThresholdPercent
+	}
+	if l.ThresholdCount != nil {
+		r.ThresholdCount = *l.ThresholdCount
+	}
 }
 
 func toJSON(s *roster.Source) sourceJSON {
@@ -130,16 +148,7 @@ func toJSON(s *roster.Source) sourceJSON {
 }
 
 func (j *sourceJSON) source() (*roster.Source, error) {
-	if l := j.legacyRemoval; l != (legacyRemoval{}) {
-		old := roster.RemovalSettings{Action: l.RemovalAction, Grace: l.RemovalGrace, ThresholdPercent: l.ThresholdPercent, ThresholdCount: l.ThresholdCount}
-		switch j.Removal {
-		case roster.RemovalSettings{}:
-			j.Removal = old
-		case old:
-		default:
-			return nil, roster.Errorf(roster.EINVALID, "removal_action, removal_grace, threshold_percent and threshold_count are the earlier names of removal's fields, and disagree with it; send removal alone")
-		}
-	}
+	j.legacyRemoval.apply(&j.Removal)
 	if j.Name == "" {
 		return nil, roster.Errorf(roster.EINVALID, "give the source a name")
 	}

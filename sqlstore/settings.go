@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -26,6 +27,12 @@ func decodeSettings(id int64, settings string) (*roster.Source, error) {
 	var s roster.SourceSettings
 	if err := json.Unmarshal([]byte(settings), &s); err != nil {
 		return nil, fmt.Errorf("store: settings of source %d: %w", id, err)
+	}
+	// Before step 012 the API stored disabled_users unchecked, and the
+	// engine read anything but skip as keep: such a row opens as keep,
+	// rather than failing the list of sources, and with it the schedule.
+	if d := strings.ToLower(s.DisabledUsers); d != string(roster.SkipDisabled) {
+		s.DisabledUsers = string(roster.KeepDisabled)
 	}
 	src, err := s.Source()
 	if err != nil {

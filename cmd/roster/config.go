@@ -63,6 +63,12 @@ func (sc *sourceConfig) source(a *app) (*roster.Source, error) {
 	if err != nil {
 		return nil, usageErrorf("source %s: %s", sc.Name, roster.ErrorMessage(err))
 	}
+	// The written format has them, for roster serve; a sync from a
+	// configuration neither schedules nor writes back, and says so
+	// rather than seem to honour them.
+	if src.FullSchedule != "" || src.IncrementalInterval != 0 || !src.WriteBack.IsZero() {
+		a.log.Warn("full_schedule, incremental_interval and write_back take effect for sources set up in roster serve; roster sync from a configuration file does not schedule or write back", "source", sc.Name)
+	}
 	switch {
 	case sc.PasswordFile != "":
 		pw, err := readSecretFile(a, sc.PasswordFile)

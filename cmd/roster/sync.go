@@ -108,10 +108,10 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		if set.Name == "" {
 			return usageErrorf("give the source a -name")
 		}
-		set.Removal.Action = *removal
-		if *removal == "delete" {
-			set.Removal.Grace = roster.Duration(*grace)
-		}
+		// The grace goes in whatever the action's spelling: Source reads
+		// the action without regard to case, and ignores the grace for
+		// disable.
+		set.Removal.Action, set.Removal.Grace = *removal, roster.Duration(*grace)
 		set.Mapping.Login = roster.LoginFormat(*loginFormat)
 		var err error
 		if set.Mapping.CardTransforms, err = parseCardSteps(cardSteps, "card-step"); err != nil {
@@ -138,6 +138,18 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if !*dryRun {
+		// One lock for the whole run, as for one source: a sync of roster
+		// serve must not slip in between two sources of a configuration.
+		release, err := datadir.Lock(dir)
+		if errors.Is(err, datadir.ErrLocked) {
+			return usageErrorf("another roster sync is running on the data folder %s; wait for it to finish", dir)
+		}
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	hash, err := datadir.PrintCodeHasher(dir, !*dryRun)
 	if err != nil {
 		return err
@@ -152,7 +164,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 
 	var failed, held bool
 	for _, src := range sources {
-		err := syncOne(ctx, a, &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log}, dir, src, reconcile.Options{DryRun: *dryRun, ApproveRemovals: *approve, Incremental: *incremental}, *asJSON)
+		err := syncOne(ctx, a, &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log}, src, reconcile.Options{DryRun: *dryRun, ApproveRemovals: *approve, Incremental: *incremental}, *asJSON)
 		switch {
 		case errors.Is(err, errHeld):
 			held = true
@@ -192,10 +204,11 @@ func storedSource(ctx context.Context, a *app, db *sqlstore.DB, dir, name string
 	return nil, err
 }
 
-// syncOne syncs one source from the command line: under the data
-// folder's lock and the source's lease, the same as roster serve's nodes
-// take, so that a sync from the command line never runs beside another.
-func syncOne(ctx context.Context, a *app, r *runner.Runner, dir string, src *roster.Source, opt reconcile.Options, asJSON bool) error {
+// syncOne syncs one source from the command line, under the data
+// folder's lock (taken by runSync) and the source's lease, the same as
+// roster serve's nodes take, so that a sync from the command line never
+// runs beside another.
+func syncOne(ctx context.Context, a *app, r *runner.Runner, src *roster.Source, opt reconcile.Options, asJSON bool) error {
 	db := r.Store
 	var sourceID int64
 	var err error
@@ -211,10 +224,8 @@ func syncOne(ctx context.Context, a *app, r *runner.Runner, dir string, src *ros
 		return err
 	}
 	if !opt.DryRun {
-		claim, err := runner.ClaimSource(ctx, db, a.log, dir, sourceID, src.Name, runner.NodeID(), runner.DefaultLeaseTTL)
-		if errors.Is(err, datadir.ErrLocked) {
-			return usageErrorf("another roster sync is running on the data folder %s; wait for it to finish", dir)
-		}
+		// The folder is locked already (runSync): the claim is the lease.
+		claim, err := runner.ClaimSource(ctx, db, a.log, "", sourceID, src.Name, runner.NodeID(), runner.DefaultLeaseTTL)
 		if err != nil {
 			return err
 		}
