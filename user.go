@@ -41,6 +41,18 @@ type User struct {
 	SeenAt    time.Time // last run that found the entry in the directory
 }
 
+// UserState is what a removal check reads of a stored user: which entry
+// it stands for, and whether, why and since when it is disabled. A sync
+// reads it for every user of a source, so it holds nothing else: the
+// whole user is loaded only for those the check removes.
+type UserState struct {
+	ID             int64
+	Anchor         string
+	Disabled       bool
+	DisabledReason DisabledReason
+	MissingSince   time.Time
+}
+
 // CardKind says how a card is used at the printer.
 type CardKind string
 

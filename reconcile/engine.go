@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -746,13 +747,22 @@ func (r *runner) removals(ctx context.Context) error {
 	}
 	now := r.e.Now()
 	pol := r.src.Removal
-	var planned []roster.Change
 	// The threshold compares the new removals with the users present
 	// before this run: created users are not counted, nor users already
 	// disabled as missing (their deletion follows a removal that already
 	// passed the threshold).
+	//
+	// The check reads every user's state, and loads whole users only for
+	// those it removes: an unchanged directory loads nobody here.
+	type removal struct {
+		state  roster.UserState
+		delete bool   // else disable
+		reason string // with delete: since when missing
+		fresh  bool   // a new removal, counted against the threshold
+	}
+	var found []removal
 	present, fresh := 0, 0
-	err := r.e.Store.Users(ctx, r.run.SourceID, func(u *roster.User) error {
+	err := r.e.Store.UserStates(ctx, r.run.SourceID, func(u roster.UserState) error {
 		m := r.seen[u.Anchor]
 		missing := u.Disabled && u.DisabledReason == roster.DisabledMissing
 		if m != created && !missing {
@@ -766,24 +776,50 @@ func (r *runner) removals(ctx context.Context) error {
 		case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
 			return nil // an admin's decision; a sync does not touch it
 		case pol.Delete && missing && !u.MissingSince.IsZero() && now.Sub(u.MissingSince) >= pol.Grace:
-			planned = append(planned, roster.Change{Kind: roster.Delete, Login: u.Login, DN: u.DN, User: u,
-				Reason: fmt.Sprintf("missing from the directory since %s", u.MissingSince.UTC().Format("2006-01-02"))})
+			found = append(found, removal{u, true, fmt.Sprintf("missing from the directory since %s", u.MissingSince.UTC().Format("2006-01-02")), false})
 		case missing:
 			return nil
 		case pol.Delete && pol.Grace == 0:
 			fresh++
-			planned = append(planned, roster.Change{Kind: roster.Delete, Login: u.Login, DN: u.DN, User: u, Reason: "missing from the directory"})
+			found = append(found, removal{u, true, "missing from the directory", true})
 		default:
 			fresh++
-			next := *u
-			next.Disabled, next.DisabledReason, next.MissingSince = true, roster.DisabledMissing, now
-			planned = append(planned, roster.Change{Kind: roster.Disable, Login: u.Login, DN: u.DN, User: &next, Reason: "missing from the directory",
-				Fields: []roster.FieldChange{{Field: "disabled", Before: fmt.Sprint(u.Disabled), After: "true"}}})
+			found = append(found, removal{state: u, fresh: true})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	var planned []roster.Change
+	for batch := range slices.Chunk(found, 1000) {
+		anchors := make([]string, len(batch))
+		for i, rm := range batch {
+			anchors[i] = rm.state.Anchor
+		}
+		users, err := r.e.Store.UsersByAnchor(ctx, r.run.SourceID, anchors)
+		if err != nil {
+			return err
+		}
+		for _, rm := range batch {
+			u := users[rm.state.Anchor]
+			if u == nil || u.ID != rm.state.ID {
+				// Gone or replaced since its state was read (an admin
+				// deleted it): nothing to remove.
+				if rm.fresh {
+					fresh--
+				}
+				continue
+			}
+			if rm.delete {
+				planned = append(planned, roster.Change{Kind: roster.Delete, Login: u.Login, DN: u.DN, User: u, Reason: rm.reason})
+				continue
+			}
+			next := *u
+			next.Disabled, next.DisabledReason, next.MissingSince = true, roster.DisabledMissing, now
+			planned = append(planned, roster.Change{Kind: roster.Disable, Login: u.Login, DN: u.DN, User: &next, Reason: "missing from the directory",
+				Fields: []roster.FieldChange{{Field: "disabled", Before: fmt.Sprint(u.Disabled), After: "true"}}})
+		}
 	}
 	if len(planned) == 0 {
 		return nil

@@ -25,7 +25,7 @@ type memStore struct {
 	groups       []roster.GroupRecord
 	conflictCard string // Apply refuses changes giving this card, like a card another user holds
 	cursor       roster.Cursor
-	failOn       string // the method that fails ("Users", "Apply", "SyncGroups", "SaveCursor", ...), as a store that went away
+	failOn       string // the method that fails ("UserStates", "Apply", "SyncGroups", "SaveCursor", ...), as a store that went away
 	groupWrites  int    // calls of SyncGroups that wrote
 
 	// groups and cursor above are those of the source home, the one the
@@ -100,10 +100,16 @@ func (s *memStore) LoginOwners(_ context.Context, source int64, logins []string)
 	return out, nil
 }
 
-func (s *memStore) Users(_ context.Context, source int64, fn func(*roster.User) error) error {
-	if err := s.fail("Users"); err != nil {
+func (s *memStore) UserStates(ctx context.Context, source int64, fn func(roster.UserState) error) error {
+	if err := s.fail("UserStates"); err != nil {
 		return err
 	}
+	return s.Users(ctx, source, func(u *roster.User) error {
+		return fn(roster.UserState{ID: u.ID, Anchor: u.Anchor, Disabled: u.Disabled, DisabledReason: u.DisabledReason, MissingSince: u.MissingSince})
+	})
+}
+
+func (s *memStore) Users(_ context.Context, source int64, fn func(*roster.User) error) error {
 	ids := make([]int64, 0, len(s.users))
 	for id, u := range s.users {
 		if u.SourceID == source {

@@ -73,8 +73,9 @@ type Store interface {
 	// takes it out of the former holder's aliases.
 	LoginOwners(ctx context.Context, sourceID int64, logins []string) (map[string]string, error)
 
-	// Users calls fn for every stored user of the source, in ID order.
-	Users(ctx context.Context, sourceID int64, fn func(*roster.User) error) error
+	// UserStates calls fn with the state of every stored user of the
+	// source, in ID order. An error from fn stops it and is returned.
+	UserStates(ctx context.Context, sourceID int64, fn func(roster.UserState) error) error
 
 	// Apply writes the changes in one transaction: all or nothing. It
 	// returns one user ID per change, in the order of changes: the new

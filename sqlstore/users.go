@@ -217,6 +217,47 @@ func (db *DB) Users(ctx context.Context, sourceID int64, fn func(*roster.User) e
 	}
 }
 
+// UserStates calls fn with the state of every user of the source, in ID
+// order: the removal check's read, which loads no cards and no fields
+// but the state. It reads a page at a time, so fn may write meanwhile.
+func (db *DB) UserStates(ctx context.Context, sourceID int64, fn func(roster.UserState) error) error {
+	var after int64
+	for {
+		rows, err := db.db.QueryContext(ctx, `SELECT id, anchor, disabled, disabled_reason, missing_since FROM users
+			WHERE source_id = ? AND id > ? ORDER BY id LIMIT ?`, sourceID, after, statesPage)
+		if err != nil {
+			return fmt.Errorf("store: user states of source %d: %w", sourceID, err)
+		}
+		states := make([]roster.UserState, 0, statesPage)
+		for rows.Next() {
+			var st roster.UserState
+			var reason string
+			if err := rows.Scan(&st.ID, &st.Anchor, &st.Disabled, &reason, timeCol{&st.MissingSince}); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: user states of source %d: %w", sourceID, err)
+			}
+			st.DisabledReason = roster.DisabledReason(reason)
+			states = append(states, st)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: user states of source %d: %w", sourceID, err)
+		}
+		for _, st := range states {
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+		if len(states) < statesPage {
+			return nil
+		}
+		after = states[len(states)-1].ID
+	}
+}
+
+// statesPage is how many user states UserStates reads a query.
+const statesPage = 5000
+
 // uniqueArgs returns the distinct values of s, in first-seen order, as
 // query arguments.
 func uniqueArgs(s []string) []any {

@@ -266,13 +266,25 @@ func engineUsers(t *testing.T, s EngineStore) {
 		want = append(want, u.ID)
 	}
 	slices.Sort(want)
+	// One of them disabled as missing, since a given time: its state
+	// says so.
+	missing := *s.user(t, s.Source, "anchor-a")
+	since := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	missing.Disabled, missing.DisabledReason, missing.MissingSince = true, roster.DisabledMissing, since
+	s.apply(t, s.Source, roster.Change{Kind: roster.Disable, Login: missing.Login, User: &missing})
 	var got []int64
-	err := s.Store.Users(ctx, s.Source, func(u *roster.User) error {
-		got = append(got, u.ID)
+	err := s.Store.UserStates(ctx, s.Source, func(st roster.UserState) error {
+		got = append(got, st.ID)
+		if st.ID == missing.ID && (!st.Disabled || st.DisabledReason != roster.DisabledMissing || !st.MissingSince.Equal(since) || st.Anchor != "anchor-a") {
+			t.Errorf("the state of the missing user: %+v", st)
+		}
+		if st.ID != missing.ID && (st.Disabled || st.Anchor == "") {
+			t.Errorf("the state of a present user: %+v", st)
+		}
 		return nil
 	})
 	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("Users visited %v, %v; want %v, each of the source's users once in ID order", got, err, want)
+		t.Errorf("UserStates visited %v, %v; want %v, each of the source's users once in ID order", got, err, want)
 	}
 }
 
