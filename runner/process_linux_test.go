@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/sqlite"
 )
 
@@ -57,7 +58,7 @@ func TestProvedDead(t *testing.T) {
 	t.Run("a killed process not yet reaped (a zombie) is dead", func(t *testing.T) {
 		cmd, holder := child(t)
 		cmd.Process.Signal(syscall.SIGKILL)
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(labenv.Budget(10 * time.Second))
 		for time.Now().Before(deadline) {
 			if state, _, err := procState(cmd.Process.Pid); err != nil || state == 'Z' {
 				break
