@@ -198,65 +198,64 @@ const usersPage = 500
 // snapshot. A user created while Users runs is seen if its ID lies beyond
 // the current page; a user deleted before its page is read is not seen.
 func (db *DB) Users(ctx context.Context, sourceID int64, fn func(*roster.User) error) error {
-	var after int64
-	for {
-		users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
+	return inIDPages(fmt.Sprintf("users of source %d", sourceID), usersPage, func(after int64) ([]*roster.User, error) {
+		return queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
 			WHERE u.source_id = ? AND u.id > ? ORDER BY u.id LIMIT ?`, sourceID, after, usersPage)
-		if err != nil {
-			return fmt.Errorf("store: users of source %d: %w", sourceID, err)
-		}
-		for _, u := range users {
-			if err := fn(u); err != nil {
-				return err
-			}
-		}
-		if len(users) < usersPage {
-			return nil
-		}
-		after = users[len(users)-1].ID
-	}
+	}, func(u *roster.User) int64 { return u.ID }, fn)
 }
 
 // UserStates calls fn with the state of every user of the source, in ID
 // order: the removal check's read, which loads no cards and no fields
-// but the state. It reads a page at a time, so fn may write meanwhile.
+// but the state. It reads a page at a time, as Users does, so fn may
+// write meanwhile.
 func (db *DB) UserStates(ctx context.Context, sourceID int64, fn func(roster.UserState) error) error {
-	var after int64
-	for {
+	return inIDPages(fmt.Sprintf("user states of source %d", sourceID), statesPage, func(after int64) ([]roster.UserState, error) {
 		rows, err := db.db.QueryContext(ctx, `SELECT id, anchor, disabled, disabled_reason, missing_since FROM users
 			WHERE source_id = ? AND id > ? ORDER BY id LIMIT ?`, sourceID, after, statesPage)
 		if err != nil {
-			return fmt.Errorf("store: user states of source %d: %w", sourceID, err)
+			return nil, err
 		}
+		defer rows.Close()
 		states := make([]roster.UserState, 0, statesPage)
 		for rows.Next() {
 			var st roster.UserState
 			var reason string
 			if err := rows.Scan(&st.ID, &st.Anchor, &st.Disabled, &reason, timeCol{&st.MissingSince}); err != nil {
-				rows.Close()
-				return fmt.Errorf("store: user states of source %d: %w", sourceID, err)
+				return nil, err
 			}
 			st.DisabledReason = roster.DisabledReason(reason)
 			states = append(states, st)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store: user states of source %d: %w", sourceID, err)
-		}
-		for _, st := range states {
-			if err := fn(st); err != nil {
-				return err
-			}
-		}
-		if len(states) < statesPage {
-			return nil
-		}
-		after = states[len(states)-1].ID
-	}
+		return states, rows.Err()
+	}, func(st roster.UserState) int64 { return st.ID }, fn)
 }
 
 // statesPage is how many user states UserStates reads a query.
 const statesPage = 5000
+
+// inIDPages reads rows a page at a time, in ID order (read returns the
+// page after the ID it is given, at most size rows), and calls fn for
+// each row once its page is read and closed, so that fn may use the
+// database. A page shorter than size is the last. A read's error comes
+// back naming what (as "store: users of source 3: ..."); fn's, as it is.
+func inIDPages[T any](what string, size int, read func(after int64) ([]T, error), id func(T) int64, fn func(T) error) error {
+	var after int64
+	for {
+		page, err := read(after)
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		for _, row := range page {
+			if err := fn(row); err != nil {
+				return err
+			}
+		}
+		if len(page) < size {
+			return nil
+		}
+		after = id(page[len(page)-1])
+	}
+}
 
 // uniqueArgs returns the distinct values of s, in first-seen order, as
 // query arguments.
