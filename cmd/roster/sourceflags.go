@@ -99,9 +99,10 @@ func (f *sourceFlags) sourceWith(a *app, s roster.SourceSettings) (*roster.Sourc
 	if err := src.Validate(); err != nil {
 		return nil, usageErrorf("%s", roster.ErrorMessage(err))
 	}
+	// On the terminal at once; the log has them from each sync's start
+	// (runner.Sync), and roster connect's report lists them too.
 	for _, w := range src.Warnings() {
 		fmt.Fprintln(a.stderr, "WARNING:", w)
-		a.log.Warn(w, "address", src.Address)
 	}
 	return src, nil
 }
