@@ -16,7 +16,6 @@ import (
 	"github.com/rosterhq/roster/ldap"
 	"github.com/rosterhq/roster/pfx"
 	"github.com/rosterhq/roster/reconcile"
-	"github.com/rosterhq/roster/sqlstore"
 )
 
 // Service runs directory operations for roster serve: test a
@@ -25,7 +24,6 @@ import (
 // set its exported fields before the first Start.
 type Service struct {
 	r       *Runner
-	db      *sqlstore.DB
 	dataDir string          // locked for the length of each sync, as roster sync does
 	base    context.Context // ends at shutdown: running syncs stop and are recorded as cancelled
 
@@ -62,7 +60,7 @@ type job struct {
 // NewService returns the service of r's user base, whose syncs lock the
 // data folder dataDir and stop when base ends.
 func NewService(base context.Context, r *Runner, dataDir string) *Service {
-	return &Service{r: r, db: r.Store, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{},
+	return &Service{r: r, dataDir: dataDir, base: base, jobs: map[int64]*job{}, bySource: map[int64]int64{},
 		holder: NodeID(), LeaseTTL: DefaultLeaseTTL, Priority: PriorityIdle, Stderr: io.Discard, Getenv: func(string) string { return "" }}
 }
 
@@ -83,7 +81,7 @@ func (s *Service) Test(ctx context.Context, src *roster.Source) *roster.Connecti
 		}
 		t.TLSVersion = tls.VersionName(probe.TLSVersion)
 		if len(probe.Chain) > 0 && src.ID != 0 {
-			s.db.SetSourceCertificate(ctx, src.ID, probe.Chain[0].NotAfter)
+			s.r.Store.SetSourceCertificate(ctx, src.ID, probe.Chain[0].NotAfter)
 		}
 		if len(probe.Chain) > 0 {
 			sum := pfx.Summarize(probe.Chain[0], s.r.Now())
@@ -116,7 +114,7 @@ const maxPreviewChanges = 2000
 
 // Preview plans a sync of a stored source and writes nothing.
 func (s *Service) Preview(ctx context.Context, sourceID int64) (*roster.Preview, error) {
-	src, err := s.db.Source(ctx, sourceID)
+	src, err := s.r.Store.Source(ctx, sourceID)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +135,7 @@ func (s *Service) Preview(ctx context.Context, sourceID int64) (*roster.Preview,
 //
 // Errors: ECONFLICT when the source is already syncing; ENOTFOUND.
 func (s *Service) Start(sourceID int64, req roster.SyncRequest) (int64, error) {
-	src, err := s.db.Source(s.base, sourceID)
+	src, err := s.r.Store.Source(s.base, sourceID)
 	if err != nil {
 		return 0, err
 	}
@@ -152,7 +150,7 @@ func (s *Service) Start(sourceID int64, req roster.SyncRequest) (int64, error) {
 	// alike; one node at a time per source, across all nodes sharing the
 	// database: a node that loses its lease stops its sync.
 	ctx, cancel := context.WithCancelCause(s.base)
-	claim, err := ClaimSource(ctx, s.db, s.r.Log, s.dataDir, sourceID, src.Name, s.holder, s.LeaseTTL)
+	claim, err := ClaimSource(ctx, s.r.Store, s.r.Log, s.dataDir, sourceID, src.Name, s.holder, s.LeaseTTL)
 	if errors.Is(err, datadir.ErrLocked) {
 		err = roster.Errorf(roster.ECONFLICT, "another sync is running on this data folder (a roster sync from the command line, or another source); try again when it ends")
 	}
@@ -259,7 +257,7 @@ func (s *Service) CheckPassword(ctx context.Context, u *roster.User, pw roster.S
 	if u.SourceID == 0 || u.DN == "" {
 		return roster.Errorf(roster.EINVALID, "%s was made in roster, not read from a directory: there is no directory to check the password with", u.Login)
 	}
-	src, err := s.db.Source(ctx, u.SourceID)
+	src, err := s.r.Store.Source(ctx, u.SourceID)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return roster.Errorf(roster.EUNAVAILABLE, "the source of %s is not set up in the console, so roster has no directory settings to check its password with", u.Login)
 	}
@@ -299,7 +297,7 @@ func (s *Service) WriteBack(ctx context.Context, u *roster.User, field roster.Wr
 	if u.SourceID == 0 || u.DN == "" {
 		return "", nil
 	}
-	src, err := s.db.Source(ctx, u.SourceID)
+	src, err := s.r.Store.Source(ctx, u.SourceID)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return "", nil // a source from the command line's configuration: no write-back settings
 	}
@@ -314,7 +312,7 @@ func (s *Service) WriteBack(ctx context.Context, u *roster.User, field roster.Wr
 	changed, err := s.writeAttr(ctx, src, u.DN, attr, field, value)
 	what := strings.ReplaceAll(string(field), "_", " ")
 	run := &roster.Run{SourceID: u.SourceID, Mode: roster.RunWriteBack, StartedAt: start}
-	if s.db.StartRun(ctx, run) == nil {
+	if s.r.Store.StartRun(ctx, run) == nil {
 		run.Status = roster.RunSucceeded
 		switch {
 		case err != nil:
@@ -325,7 +323,7 @@ func (s *Service) WriteBack(ctx context.Context, u *roster.User, field roster.Wr
 		default:
 			run.Notes = []string{fmt.Sprintf("the %s of %s was in %s already: nothing written", what, u.Login, attr)}
 		}
-		s.db.FinishRun(context.WithoutCancel(ctx), run)
+		s.r.Store.FinishRun(context.WithoutCancel(ctx), run)
 	}
 	return attr, err
 }
@@ -334,7 +332,7 @@ func (s *Service) WriteBack(ctx context.Context, u *roster.User, field roster.Wr
 // attribute with the value it holds: the directory checks the right, and
 // nothing changes.
 func (s *Service) TestWrite(ctx context.Context, sourceID int64) (*roster.WriteTest, error) {
-	src, err := s.db.Source(ctx, sourceID)
+	src, err := s.r.Store.Source(ctx, sourceID)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +342,7 @@ func (s *Service) TestWrite(ctx context.Context, sourceID int64) (*roster.WriteT
 	// Enabled users that are still in the directory; for each attribute
 	// the first whose entry holds a value (an empty one is not tried).
 	enabled := false
-	users, _, err := s.db.FindUsers(ctx, roster.UserFilter{SourceID: sourceID, Disabled: &enabled, Limit: 50})
+	users, _, err := s.r.Store.FindUsers(ctx, roster.UserFilter{SourceID: sourceID, Disabled: &enabled, Limit: 50})
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +407,7 @@ func (s *Service) slotTaken(src *roster.Source, req roster.SyncRequest) error {
 	if req.Incremental {
 		modes = append(modes, roster.RunIncremental)
 	}
-	last, err := s.db.LastRunStart(s.base, src.ID, modes...)
+	last, err := s.r.Store.LastRunStart(s.base, src.ID, modes...)
 	if err != nil {
 		return err
 	}
@@ -472,8 +470,8 @@ func (s *Service) Cancel(runID int64) error {
 		}
 	}
 	// Not here: another node sharing the database may be running it.
-	if run, err := s.db.Run(s.base, runID); err == nil && run.Status == roster.RunRunning {
-		if holder, until, err := s.db.LeaseHolder(s.base, run.SourceID); err == nil && holder != s.holder {
+	if run, err := s.r.Store.Run(s.base, runID); err == nil && run.Status == roster.RunRunning {
+		if holder, until, err := s.r.Store.LeaseHolder(s.base, run.SourceID); err == nil && holder != s.holder {
 			return roster.Errorf(roster.ECONFLICT, "run %d is running on another roster node (%s, its lease runs until %s); cancel it on that node",
 				runID, holder, until.Format(time.RFC3339))
 		}
@@ -490,14 +488,14 @@ func (s *Service) Cancel(runID int64) error {
 // close it; it is marked failed. Runs that another node sharing the
 // database is doing hold a lease, and are left alone. Call it once.
 func (s *Service) Schedule(every time.Duration) {
-	s.sched = newScheduler(s.db.Sources, s.Start, s.r.Log)
+	s.sched = newScheduler(s.r.Store.Sources, s.Start, s.r.Log)
 	if every > 0 {
 		s.sched.every = every
 	}
 	s.sched.sweep = func(ctx context.Context, sources []*roster.Source) {
 		// A process of this machine that died frees its sources at once.
-		freeDeadLeases(ctx, s.db, s.r.Log, sources, s.LeaseTTL)
-		if n, err := s.db.AbandonRunning(ctx); err == nil && n > 0 {
+		freeDeadLeases(ctx, s.r.Store, s.r.Log, sources, s.LeaseTTL)
+		if n, err := s.r.Store.AbandonRunning(ctx); err == nil && n > 0 {
 			s.r.Log.Warn("runs cut short by a stopped roster node are marked failed", "runs", n)
 		}
 	}
