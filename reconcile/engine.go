@@ -180,6 +180,11 @@ type runner struct {
 	changes []roster.Change
 	held    []roster.Change
 
+	// pending holds the planned changes of the pages read so far, not
+	// yet written: they are written in batches of applyBatch (and once
+	// every entry is read), as if the pages were one larger page.
+	pending []roster.Change
+
 	// mark is where the directory stood before the search, saved as
 	// the source's cursor when the run succeeds; since is the cursor an
 	// incremental run resumes from.
@@ -306,6 +311,12 @@ func (r *runner) do(ctx context.Context) error {
 		r.badEntry(ee)
 		return nil
 	})
+	// The entries planned before a failed read are written all the same,
+	// as a page is: they came whole from the directory, and the run's
+	// counts include them. A failed read removes nobody.
+	if ferr := r.flush(ctx); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		return err
 	}
@@ -577,7 +588,6 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			return err
 		}
 	}
-	var changes []roster.Change
 	for _, rec := range recs {
 		// A login held by another stored user is a conflict, unless that
 		// user was already seen in this run under a new login: then it
@@ -607,9 +617,29 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			r.seen[rec.Anchor] = created
 		}
 		r.count(ch.Kind)
-		changes = append(changes, *ch)
+		r.pending = append(r.pending, *ch)
 	}
-	return r.apply(ctx, changes)
+	if len(r.pending) >= applyBatch {
+		return r.flush(ctx)
+	}
+	return nil
+}
+
+// applyBatch is how many planned changes are written in one transaction
+// while the entries are read. Larger batches write each index page fewer
+// times (a first sync of 100,000 users touches most of the anchor index's
+// pages in every batch) and commit less often; the batch is held in
+// memory, and a conflict retries it change by change.
+const applyBatch = 5000
+
+// flush writes the pending changes.
+func (r *runner) flush(ctx context.Context) error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	err := r.apply(ctx, r.pending)
+	r.pending = nil
+	return err
 }
 
 // claimCards drops, with an entry error naming both users, any card that

@@ -128,6 +128,7 @@ type applier struct {
 	tx *tx // for the batched writes, whose statements vary in length
 
 	updateUser, deleteUser                  *lazyStmt
+	insertUser, insertCard                  *lazyStmt // one row each, where there are no arrays
 	dropDirectoryCards, owner               *lazyStmt
 	insertAlias, dropAlias, dropOthersAlias *lazyStmt
 	stmts                                   []*lazyStmt
@@ -146,6 +147,13 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 			missing_since = ?, seen_at = ?, extra = ?, updated_at = ?
 			WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},
 		{&a.deleteUser, `DELETE FROM users WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},
+		// One row a statement: a statement that writes several rows and
+		// may fail half-way needs a statement journal, which made SQLite
+		// copy every page it touched (a fifth of a first sync's time).
+		{&a.insertUser, `INSERT INTO users (` + userCols + `) VALUES (` + placeholders(17) + `)
+			ON CONFLICT (source_id, anchor) DO NOTHING`},
+		{&a.insertCard, `INSERT INTO cards (user_id, number, kind, origin, expires_at) VALUES (?, ?, ?, 'directory', ?)
+			ON CONFLICT (number) DO NOTHING`},
 		{&a.dropDirectoryCards, `DELETE FROM cards WHERE user_id = ? AND origin = 'directory'`},
 		{&a.owner, `SELECT c.user_id, u.login FROM cards c JOIN users u ON u.id = c.user_id WHERE c.number = ?`},
 		{&a.insertAlias, `INSERT INTO user_aliases (user_id, login) VALUES (?, ?) ON CONFLICT DO NOTHING`},
@@ -235,11 +243,7 @@ func (a *applier) run(changes []roster.Change, ids []int64) error {
 			creates = append(creates, i)
 		}
 	}
-	createN, cardN := createBatch, cardBatch
-	if a.tx.d.Arrays { // a batch is a few arrays: its size costs no parameters
-		createN, cardN = arrayBatch, arrayBatch
-	}
-	for chunk := range slices.Chunk(creates, createN) {
+	for chunk := range slices.Chunk(creates, createBatch) {
 		if err := a.create(changes, chunk, ids); err != nil {
 			return err
 		}
@@ -263,7 +267,7 @@ func (a *applier) run(changes []roster.Change, ids []int64) error {
 			cards = append(cards, cardRow{id, c.User, card})
 		}
 	}
-	for chunk := range slices.Chunk(cards, cardN) {
+	for chunk := range slices.Chunk(cards, createBatch) {
 		if err := a.cards(chunk); err != nil {
 			return err
 		}
@@ -271,13 +275,14 @@ func (a *applier) run(changes []roster.Change, ids []int64) error {
 	return nil
 }
 
-// Batches: each INSERT writes up to this many rows, in one round trip,
-// and binds fewer values (17 a user, 4 a card) than any database limits.
-const (
-	createBatch = 200
-	cardBatch   = 500
-	arrayBatch  = 2000 // rows a statement, with one array a column
-)
+// createBatch is how many users, or cards, go in one batch: one INSERT
+// where the database takes arrays (one array a column, so the size costs
+// no parameters), and one freeing of the new logins.
+const createBatch = arrayBatch
+
+// arrayBatch is how many rows one statement writes where the database
+// takes arrays: one array a column, so the size costs no parameters.
+const arrayBatch = 2000
 
 // values returns "(?, ?), (?, ?)" for rows rows of cols values each.
 func values(rows, cols int) string {
@@ -362,21 +367,8 @@ func (a *applier) create(changes []roster.Change, chunk []int, ids []int64) erro
 			u.Name, u.Email, u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled,
 			string(u.DisabledReason), timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now, a.now)
 	}
-	rows, err := a.insertUsers(len(chunk), args)
+	got, err := a.insertUsers(args)
 	if err != nil {
-		return fmt.Errorf("store: apply: create %d users: %w", len(chunk), err)
-	}
-	got := make(map[string]int64, len(chunk))
-	for rows.Next() {
-		var id int64
-		var anchor string
-		if err := rows.Scan(&id, &anchor); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: apply: create %d users: %w", len(chunk), err)
-		}
-		got[anchor] = id
-	}
-	if err := closeRows(rows); err != nil {
 		return fmt.Errorf("store: apply: create %d users: %w", len(chunk), err)
 	}
 	logins := make([]any, 0, len(chunk))
@@ -438,28 +430,12 @@ func (a *applier) cards(batch []cardRow) error {
 	for _, r := range batch {
 		args = append(args, r.id, r.card.Number, string(r.card.Kind), timeValue(r.card.ExpiresAt))
 	}
-	rows, err := a.insertCards(len(batch), args)
+	stored, err := a.insertCards(args)
 	if err != nil {
 		return fmt.Errorf("store: apply: store %d cards: %w", len(batch), err)
 	}
-	type key struct {
-		id     int64
-		number string
-	}
-	stored := make(map[key]bool, len(batch))
-	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.id, &k.number); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: apply: store %d cards: %w", len(batch), err)
-		}
-		stored[k] = true
-	}
-	if err := closeRows(rows); err != nil {
-		return fmt.Errorf("store: apply: store %d cards: %w", len(batch), err)
-	}
 	for _, r := range batch {
-		if stored[key{r.id, r.card.Number}] {
+		if stored[cardKey{r.id, r.card.Number}] {
 			continue
 		}
 		var ownerID int64
@@ -482,17 +458,32 @@ const userCols = `source_id, anchor, dn, dn_key, login, name, email, department,
 	cost_center, print_code_hash, disabled, disabled_reason, missing_since, seen_at, extra,
 	created_at, updated_at`
 
-// insertUsers inserts n users whose 17 values each are flattened in args,
-// skipping anchors the source has, and returns the new rows' id and
+// insertUsers inserts the users whose 17 values each are flattened in
+// args, skipping anchors the source has, and returns the new rows' IDs by
 // anchor. Where the database takes arrays, the values go as one array a
-// column (unnest): 17 parameters, not 17 a user.
-func (a *applier) insertUsers(n int, args []any) (*sql.Rows, error) {
+// column (unnest): one statement of 17 parameters. Elsewhere (SQLite) a
+// statement prepared once inserts one row at a time: in process, a
+// statement costs no round trip.
+func (a *applier) insertUsers(args []any) (map[string]int64, error) {
+	got := make(map[string]int64, len(args)/17)
 	if !a.tx.d.Arrays {
-		return a.tx.QueryContext(a.ctx, `INSERT INTO users (`+userCols+`) VALUES `+values(n, 17)+`
-			ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, args...)
+		for row := range slices.Chunk(args, 17) {
+			res, err := a.insertUser.ExecContext(a.ctx, row...)
+			if err != nil {
+				return nil, err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				continue // the anchor is taken: the caller says so
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return nil, err
+			}
+			got[row[1].(string)] = id
+		}
+		return got, nil
 	}
-	cols := columns(args, 17)
-	return a.tx.QueryContext(a.ctx, `INSERT INTO users (`+userCols+`)
+	rows, err := a.tx.QueryContext(a.ctx, `INSERT INTO users (`+userCols+`)
 		SELECT t.source_id, t.anchor, t.dn, t.dn_key, t.login, t.name, t.email, t.department,
 			t.cost_center, t.print_code_hash, t.disabled, t.disabled_reason,
 			t.missing_since::timestamptz, t.seen_at::timestamptz, t.extra,
@@ -500,23 +491,62 @@ func (a *applier) insertUsers(n int, args []any) (*sql.Rows, error) {
 		FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
 			?::text[], ?::text[], ?::bool[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
 			AS t(`+userCols+`)
-		ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, cols...)
+		ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, columns(args, 17)...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id int64
+		var anchor string
+		if err := rows.Scan(&id, &anchor); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		got[anchor] = id
+	}
+	return got, closeRows(rows)
 }
 
-// insertCards inserts n directory cards whose 4 values each (user ID,
+// cardKey is a card number held by a user.
+type cardKey struct {
+	id     int64
+	number string
+}
+
+// insertCards inserts the directory cards whose 4 values each (user ID,
 // number, kind, expiry) are flattened in args, skipping numbers already
-// held, and returns the new rows' user_id and number.
-func (a *applier) insertCards(n int, args []any) (*sql.Rows, error) {
+// held, and returns those it stored; as insertUsers, with arrays or one
+// row at a time.
+func (a *applier) insertCards(args []any) (map[cardKey]bool, error) {
+	stored := make(map[cardKey]bool, len(args)/4)
 	if !a.tx.d.Arrays {
-		row := "(?, ?, ?, 'directory', ?)"
-		return a.tx.QueryContext(a.ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at) VALUES `+
-			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")+`
-			ON CONFLICT (number) DO NOTHING RETURNING user_id, number`, args...)
+		for row := range slices.Chunk(args, 4) {
+			res, err := a.insertCard.ExecContext(a.ctx, row...)
+			if err != nil {
+				return nil, err
+			}
+			if n, err := res.RowsAffected(); err == nil && n == 1 {
+				stored[cardKey{row[0].(int64), row[1].(string)}] = true
+			}
+		}
+		return stored, nil
 	}
-	return a.tx.QueryContext(a.ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at)
+	rows, err := a.tx.QueryContext(a.ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at)
 		SELECT t.user_id, t.number, t.kind, 'directory', t.expires_at::timestamptz
 		FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS t(user_id, number, kind, expires_at)
 		ON CONFLICT (number) DO NOTHING RETURNING user_id, number`, columns(args, 4)...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k cardKey
+		if err := rows.Scan(&k.id, &k.number); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		stored[k] = true
+	}
+	return stored, closeRows(rows)
 }
 
 // columns turns rows of width values, flattened in args, into one typed
