@@ -57,4 +57,11 @@ type Change struct {
 	// has read them already. A create writes its cards whatever it says;
 	// a delete ignores it.
 	CardsChanged bool `json:"-"`
+	// Fingerprint sums up the directory entry the change was planned from
+	// (see UserDigest), its lowest bit set. A store keeps it with a
+	// created or updated user, so that the next sync knows the entry
+	// unchanged from a digest; 0, as for a removal, means none. Where a
+	// store keeps an admin's print code over the planned one
+	// (PrintCodeWas), it keeps 0.
+	Fingerprint uint64 `json:"-"`
 }

@@ -53,6 +53,38 @@ type UserState struct {
 	MissingSince   time.Time
 }
 
+// UserDigest is what a sync reads of a stored user to learn that its
+// directory entry left it unchanged, without loading the user whole: a
+// sync of an unchanged directory reads one digest a user and writes
+// nothing.
+//
+// Fingerprint is the one a sync stored with the user (Change.Fingerprint),
+// whose lowest bit is always set. A fingerprint with that bit clear
+// matches no entry: 0 for a user stored before fingerprints existed or
+// that a sync wrote without one, and a new random even value each time
+// something else changes what a sync compares (a print code, a card set
+// or taken by hand), so that a sync that read the user before can tell
+// (UserFingerprint.Was).
+type UserDigest struct {
+	ID             int64
+	Anchor         string
+	Login          string
+	Fingerprint    uint64
+	Disabled       bool
+	DisabledReason DisabledReason
+	Missing        bool // MissingSince is set
+}
+
+// UserFingerprint asks a store to keep a fingerprint for a user that a
+// sync compared whole and found unchanged (its stored fingerprint was
+// none or stale), unless the user's fingerprint changed since the sync
+// read it: Was is the one the sync read.
+type UserFingerprint struct {
+	ID          int64
+	Fingerprint uint64
+	Was         uint64
+}
+
 // CardKind says how a card is used at the printer.
 type CardKind string
 

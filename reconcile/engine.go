@@ -184,6 +184,9 @@ type runner struct {
 	// yet written: they are written in batches of applyBatch (and once
 	// every entry is read), as if the pages were one larger page.
 	pending []roster.Change
+	// fingerprints are those of users found unchanged whose stored one
+	// was missing or stale, written with the pending changes.
+	fingerprints []roster.UserFingerprint
 
 	// mark is where the directory stood before the search, saved as
 	// the source's cursor when the run succeeds; since is the cursor an
@@ -570,7 +573,9 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 	for i, rec := range recs {
 		anchors[i] = rec.Anchor
 	}
-	existing, err := r.e.Store.UsersByAnchor(ctx, r.run.SourceID, anchors)
+	// A digest a user first: an entry whose fingerprint its user kept
+	// costs no user load, and an unchanged page no more than this query.
+	digests, err := r.e.Store.UserDigests(ctx, r.run.SourceID, anchors)
 	if err != nil {
 		return err
 	}
@@ -578,7 +583,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 	// an unchanged directory costs no login lookups.
 	var logins []string
 	for _, rec := range recs {
-		if cur := existing[rec.Anchor]; cur == nil || cur.Login != rec.Login {
+		if d, ok := digests[rec.Anchor]; !ok || d.Login != rec.Login {
 			logins = append(logins, rec.Login)
 		}
 	}
@@ -588,7 +593,11 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			return err
 		}
 	}
+	var compare, waiting []*roster.Record // entries whose users are loaded whole
+	var fps []uint64                      // compare's fingerprints
+	var load []string
 	for _, rec := range recs {
+		_, known := digests[rec.Anchor]
 		// A login held by another stored user is a conflict, unless that
 		// user was already seen in this run under a new login: then it
 		// was renamed away, and the login is free. A holder this run has
@@ -599,27 +608,57 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			// no other entry may take its current one.
 			r.seen[rec.Anchor] = returned
 			if r.seen[owner] == 0 && !r.outOfScope[owner] {
-				r.waiting = append(r.waiting, waitingLogin{rec: *rec, owner: owner, cur: existing[rec.Anchor]})
+				waiting = append(waiting, rec)
+				if known {
+					load = append(load, rec.Anchor)
+				}
 				continue
 			}
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
 			continue
 		}
 		rec.Cards = r.claimCards(rec)
-		ch := diff(rec, existing[rec.Anchor], r.e.HashCode, r.src.DisabledUsers)
+		fp := fingerprint(rec, r.codeHash(rec))
+		if known && unchanged(digests[rec.Anchor], rec, fp) {
+			continue
+		}
+		compare, fps = append(compare, rec), append(fps, fp)
+		if known {
+			load = append(load, rec.Anchor)
+		}
+	}
+	existing := map[string]*roster.User{}
+	if len(load) > 0 {
+		if existing, err = r.e.Store.UsersByAnchor(ctx, r.run.SourceID, load); err != nil {
+			return err
+		}
+	}
+	for _, rec := range waiting {
+		r.waiting = append(r.waiting, waitingLogin{rec: *rec, owner: owners[rec.Login], cur: existing[rec.Anchor]})
+	}
+	for i, rec := range compare {
+		cur := existing[rec.Anchor]
+		ch := diff(rec, cur, r.e.HashCode, r.src.DisabledUsers)
 		if ch == nil {
-			if existing[rec.Anchor] == nil { // a disabled entry, skipped by policy
+			if cur == nil { // a disabled entry, skipped by policy
 				r.run.Skipped++
+			} else if !r.opt.DryRun {
+				// Unchanged, with a fingerprint missing or stale (a user
+				// stored before fingerprints, or changed by hand): keep
+				// the fingerprint, so that the next sync needs the digest
+				// only.
+				r.fingerprints = append(r.fingerprints, roster.UserFingerprint{ID: cur.ID, Fingerprint: fps[i], Was: digests[rec.Anchor].Fingerprint})
 			}
 			continue
 		}
+		ch.Fingerprint = fps[i]
 		if ch.Kind == roster.Create {
 			r.seen[rec.Anchor] = created
 		}
 		r.count(ch.Kind)
 		r.pending = append(r.pending, *ch)
 	}
-	if len(r.pending) >= applyBatch {
+	if len(r.pending)+len(r.fingerprints) >= applyBatch {
 		return r.flush(ctx)
 	}
 	return nil
@@ -632,14 +671,21 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 // memory, and a conflict retries it change by change.
 const applyBatch = 5000
 
-// flush writes the pending changes.
+// flush writes the pending changes, then the pending fingerprints.
 func (r *runner) flush(ctx context.Context) error {
-	if len(r.pending) == 0 {
-		return nil
+	if len(r.pending) > 0 {
+		err := r.apply(ctx, r.pending)
+		r.pending = nil
+		if err != nil {
+			return err
+		}
 	}
-	err := r.apply(ctx, r.pending)
-	r.pending = nil
-	return err
+	if len(r.fingerprints) > 0 {
+		err := r.e.Store.SaveFingerprints(ctx, r.run.SourceID, r.fingerprints)
+		r.fingerprints = nil
+		return err
+	}
+	return nil
 }
 
 // claimCards drops, with an entry error naming both users, any card that

@@ -27,6 +27,10 @@ type memStore struct {
 	cursor       roster.Cursor
 	failOn       string // the method that fails ("UserStates", "Apply", "SyncGroups", "SaveCursor", ...), as a store that went away
 	groupWrites  int    // calls of SyncGroups that wrote
+	fingerprints map[int64]uint64 // by user ID; absent is 0
+	digestReads  int              // users UserDigests returned
+	userLoads    int              // users UsersByAnchor returned
+	marks        uint64           // the last even fingerprint touch gave
 
 	// groups and cursor above are those of the source home, the one the
 	// engine's tests sync, so that the tests read them at hand; the
@@ -66,7 +70,7 @@ func (s *memStore) fail(method string) error {
 // newStore returns an empty store whose home source is 1, the source the
 // engine's tests run.
 func newStore() *memStore {
-	return &memStore{users: map[int64]*roster.User{}, home: 1, others: map[int64]*sourceState{}}
+	return &memStore{users: map[int64]*roster.User{}, home: 1, others: map[int64]*sourceState{}, fingerprints: map[int64]uint64{}}
 }
 
 func clone(u *roster.User) *roster.User {
@@ -82,10 +86,48 @@ func (s *memStore) UsersByAnchor(_ context.Context, source int64, anchors []stri
 		for _, u := range s.users {
 			if u.SourceID == source && u.Anchor == a {
 				out[a] = clone(u)
+				s.userLoads++
 			}
 		}
 	}
 	return out, nil
+}
+
+func (s *memStore) UserDigests(_ context.Context, source int64, anchors []string) (map[string]roster.UserDigest, error) {
+	if err := s.fail("UserDigests"); err != nil {
+		return nil, err
+	}
+	out := map[string]roster.UserDigest{}
+	for _, a := range anchors {
+		for _, u := range s.users {
+			if u.SourceID == source && u.Anchor == a {
+				out[a] = roster.UserDigest{ID: u.ID, Anchor: u.Anchor, Login: u.Login, Fingerprint: s.fingerprints[u.ID],
+					Disabled: u.Disabled, DisabledReason: u.DisabledReason, Missing: !u.MissingSince.IsZero()}
+				s.digestReads++
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) SaveFingerprints(_ context.Context, source int64, fps []roster.UserFingerprint) error {
+	if err := s.fail("SaveFingerprints"); err != nil {
+		return err
+	}
+	for _, fp := range fps {
+		if u := s.users[fp.ID]; u != nil && u.SourceID == source && s.fingerprints[fp.ID] == fp.Was {
+			s.fingerprints[fp.ID] = fp.Fingerprint
+		}
+	}
+	return nil
+}
+
+// touch changes a user by hand, as an admin setting a print code or a
+// card does: the store marks it with a new even fingerprint.
+func (s *memStore) touch(id int64, change func(u *roster.User)) {
+	change(s.users[id])
+	s.marks += 2
+	s.fingerprints[id] = s.marks
 }
 
 func (s *memStore) LoginOwners(_ context.Context, source int64, logins []string) (map[string]string, error) {
@@ -213,6 +255,7 @@ func (s *memStore) Apply(_ context.Context, source int64, changes []roster.Chang
 			u.Aliases, u.Cards = nil, cardsToWrite(ch.User)
 		case roster.Delete:
 			delete(s.users, u.ID)
+			delete(s.fingerprints, u.ID)
 			ids[i] = u.ID
 			continue
 		default:
@@ -234,6 +277,7 @@ func (s *memStore) Apply(_ context.Context, source int64, changes []roster.Chang
 			// planned from, not over one an admin set meanwhile.
 			if old.PrintCodeHash != ch.PrintCodeWas {
 				u.PrintCodeHash = old.PrintCodeHash
+				ch.Fingerprint = 0 // the user is not what the change planned
 			}
 			if ch.Kind == roster.Rename && ch.OldLogin != "" && ch.OldLogin != u.Login && !slices.Contains(u.Aliases, ch.OldLogin) {
 				u.Aliases = append(u.Aliases, ch.OldLogin)
@@ -241,6 +285,7 @@ func (s *memStore) Apply(_ context.Context, source int64, changes []roster.Chang
 			u.Aliases = slices.DeleteFunc(u.Aliases, func(a string) bool { return a == u.Login })
 		}
 		s.users[u.ID] = u
+		s.fingerprints[u.ID] = ch.Fingerprint
 		ids[i] = u.ID
 		if ch.Kind == roster.Create || ch.Kind == roster.Rename {
 			s.freeLogin(u)

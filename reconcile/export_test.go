@@ -14,7 +14,9 @@ func NewMemStore() (Store, func(userID int64, number string) error) {
 		if u == nil {
 			return roster.Errorf(roster.ENOTFOUND, "no user has the ID %d", userID)
 		}
-		u.Cards = append(u.Cards, roster.Card{Number: number, Kind: roster.CardSecondary, Origin: roster.CardManual})
+		s.touch(userID, func(u *roster.User) {
+			u.Cards = append(u.Cards, roster.Card{Number: number, Kind: roster.CardSecondary, Origin: roster.CardManual})
+		})
 		return nil
 	}
 }

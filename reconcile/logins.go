@@ -105,6 +105,7 @@ func (r *runner) takeLogins(ctx context.Context) error {
 		if len(changes) > 0 {
 			r.givenUp = append(r.givenUp, rec.Login)
 		}
+		ch.Fingerprint = fingerprint(&rec, r.codeHash(&rec))
 		changes = append(changes, *ch)
 		r.seen[rec.Anchor] = accepted
 		if ch.Kind == roster.Create {

@@ -67,6 +67,17 @@ type Store interface {
 	// cards from manual ones). Missing anchors are absent.
 	UsersByAnchor(ctx context.Context, sourceID int64, anchors []string) (map[string]*roster.User, error)
 
+	// UserDigests returns the digests of the stored users with these
+	// anchors, keyed by anchor: what the engine needs to know an entry
+	// unchanged without loading its user. Missing anchors are absent.
+	UserDigests(ctx context.Context, sourceID int64, anchors []string) (map[string]roster.UserDigest, error)
+
+	// SaveFingerprints stores each fingerprint with its user, and writes
+	// nothing else, not even the user's update time; a user of another
+	// source, or one whose fingerprint is no longer fp.Was, keeps the one
+	// it has. Apply stores the fingerprints of the users it writes.
+	SaveFingerprints(ctx context.Context, sourceID int64, fps []roster.UserFingerprint) error
+
 	// LoginOwners returns, for each of the logins that a stored user holds
 	// as its current login, that user's anchor. Former logins (aliases) do
 	// not count: a freed login may go to someone else, and Apply then
@@ -82,7 +93,9 @@ type Store interface {
 	// user's for a Create, c.User.ID for the others; on an error, none.
 	// It never writes into the changes or their users. An updated user's
 	// directory cards are replaced only when c.CardsChanged says they
-	// changed (see roster.Change).
+	// changed (see roster.Change). It keeps c.Fingerprint with a created
+	// or updated user, or 0 when it kept an admin's print code over the
+	// planned one (c.PrintCodeWas).
 	//
 	// Errors: ECONFLICT when a card it is to write belongs to another
 	// user (the engine then retries the batch change by change);

@@ -143,6 +143,7 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 		{&a.updateUser, `UPDATE users SET dn = ?, dn_key = ?, login = ?, name = ?, email = ?,
 			department = ?, cost_center = ?,
 			print_code_hash = CASE WHEN print_code_hash = ? THEN ? ELSE print_code_hash END,
+			fingerprint = CASE WHEN print_code_hash = ? THEN ? ELSE 0 END,
 			disabled = ?, disabled_reason = ?,
 			missing_since = ?, seen_at = ?, extra = ?, updated_at = ?
 			WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},
@@ -150,7 +151,7 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 		// One row a statement: a statement that writes several rows and
 		// may fail half-way needs a statement journal, which made SQLite
 		// copy every page it touched (a fifth of a first sync's time).
-		{&a.insertUser, `INSERT INTO users (` + userCols + `) VALUES (` + placeholders(17) + `)
+		{&a.insertUser, `INSERT INTO users (` + userCols + `) VALUES (` + placeholders(userColN) + `)
 			ON CONFLICT (source_id, anchor) DO NOTHING`},
 		{&a.insertCard, `INSERT INTO cards (user_id, number, kind, origin, expires_at) VALUES (?, ?, ?, 'directory', ?)
 			ON CONFLICT (number) DO NOTHING`},
@@ -306,7 +307,8 @@ func (a *applier) update(c roster.Change) error {
 		return fmt.Errorf("store: apply: extra of %s: %w", u.Login, err)
 	}
 	res, err := a.updateUser.ExecContext(a.ctx, u.DN, dnKey(u.DN), u.Login, u.Name, u.Email,
-		u.Department, u.CostCenter, c.PrintCodeWas, u.PrintCodeHash, u.Disabled, string(u.DisabledReason),
+		u.Department, u.CostCenter, c.PrintCodeWas, u.PrintCodeHash, c.PrintCodeWas, int64(c.Fingerprint),
+		u.Disabled, string(u.DisabledReason),
 		timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now,
 		u.ID, a.sourceID, u.Anchor, u.Anchor)
 	if err != nil {
@@ -351,7 +353,7 @@ func (a *applier) mustHit(res sql.Result, c roster.Change) error {
 // create inserts the users of changes[chunk] in one statement and records
 // their IDs in ids, then frees their logins from other users' aliases.
 func (a *applier) create(changes []roster.Change, chunk []int, ids []int64) error {
-	args := make([]any, 0, len(chunk)*17)
+	args := make([]any, 0, len(chunk)*userColN)
 	seen := make(map[string]bool, len(chunk))
 	for _, i := range chunk {
 		u := changes[i].User
@@ -365,7 +367,8 @@ func (a *applier) create(changes []roster.Change, chunk []int, ids []int64) erro
 		}
 		args = append(args, a.sourceID, u.Anchor, u.DN, dnKey(u.DN), u.Login,
 			u.Name, u.Email, u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled,
-			string(u.DisabledReason), timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now, a.now)
+			string(u.DisabledReason), timeValue(u.MissingSince), timeValue(u.SeenAt), extra, a.now, a.now,
+			int64(changes[i].Fingerprint))
 	}
 	got, err := a.insertUsers(args)
 	if err != nil {
@@ -453,21 +456,25 @@ func (a *applier) cards(batch []cardRow) error {
 	return nil
 }
 
-// userCols are the columns a create writes, in the order of its values.
-const userCols = `source_id, anchor, dn, dn_key, login, name, email, department,
+// userCols are the columns a create writes, in the order of its values;
+// userColN counts them.
+const (
+	userCols = `source_id, anchor, dn, dn_key, login, name, email, department,
 	cost_center, print_code_hash, disabled, disabled_reason, missing_since, seen_at, extra,
-	created_at, updated_at`
+	created_at, updated_at, fingerprint`
+	userColN = 18
+)
 
-// insertUsers inserts the users whose 17 values each are flattened in
+// insertUsers inserts the users whose userColN values each are flattened in
 // args, skipping anchors the source has, and returns the new rows' IDs by
 // anchor. Where the database takes arrays, the values go as one array a
-// column (unnest): one statement of 17 parameters. Elsewhere (SQLite) a
+// column (unnest): one statement of userColN parameters. Elsewhere (SQLite) a
 // statement prepared once inserts one row at a time: in process, a
 // statement costs no round trip.
 func (a *applier) insertUsers(args []any) (map[string]int64, error) {
-	got := make(map[string]int64, len(args)/17)
+	got := make(map[string]int64, len(args)/userColN)
 	if !a.tx.d.Arrays {
-		for row := range slices.Chunk(args, 17) {
+		for row := range slices.Chunk(args, userColN) {
 			res, err := a.insertUser.ExecContext(a.ctx, row...)
 			if err != nil {
 				return nil, err
@@ -487,11 +494,11 @@ func (a *applier) insertUsers(args []any) (map[string]int64, error) {
 		SELECT t.source_id, t.anchor, t.dn, t.dn_key, t.login, t.name, t.email, t.department,
 			t.cost_center, t.print_code_hash, t.disabled, t.disabled_reason,
 			t.missing_since::timestamptz, t.seen_at::timestamptz, t.extra,
-			t.created_at::timestamptz, t.updated_at::timestamptz
+			t.created_at::timestamptz, t.updated_at::timestamptz, t.fingerprint
 		FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-			?::text[], ?::text[], ?::bool[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+			?::text[], ?::text[], ?::bool[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[])
 			AS t(`+userCols+`)
-		ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, columns(args, 17)...)
+		ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, columns(args, userColN)...)
 	if err != nil {
 		return nil, err
 	}

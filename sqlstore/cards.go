@@ -41,7 +41,7 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 			VALUES (?, ?, ?, 'manual', ?)`, userID, card.Number, string(card.Kind), timeValue(card.ExpiresAt)); err != nil {
 			return fmt.Errorf("store: add card %s: %w", card.Number, err)
 		}
-		return nil
+		return forgetFingerprint(ctx, tx, userID, timeValue(db.now()))
 	})
 }
 
@@ -63,7 +63,18 @@ func (db *DB) RemoveCard(ctx context.Context, userID int64, number string) error
 		if origin != string(roster.CardManual) {
 			return rosterError("RemoveCard", roster.EINVALID, "card %s comes from the directory: change it there, and the next sync follows", number)
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM cards WHERE user_id = ? AND number = ?`, userID, number)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM cards WHERE user_id = ? AND number = ?`, userID, number); err != nil {
+			return err
+		}
+		return forgetFingerprint(ctx, tx, userID, timeValue(db.now()))
 	})
+}
+
+// forgetFingerprint makes the next sync compare the user whole (see
+// handMark): a card added or taken by hand may stand in for a directory
+// card of the same number, so the stored cards may no longer be those
+// the fingerprint stands for.
+func forgetFingerprint(ctx context.Context, tx *tx, userID int64, now any) error {
+	_, err := tx.ExecContext(ctx, `UPDATE users SET fingerprint = ?, updated_at = ? WHERE id = ?`, handMark(), now, userID)
+	return err
 }

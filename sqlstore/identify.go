@@ -80,8 +80,8 @@ func (db *DB) SetPrintCodeHash(ctx context.Context, userID int64, hash string) e
 		if n > 0 {
 			return roster.Errorf(roster.ECONFLICT, "another user has this print code")
 		}
-		res, err := t.ExecContext(ctx, `UPDATE users SET print_code_hash = ?, updated_at = ? WHERE id = ?`,
-			hash, timeValue(db.now()), userID)
+		res, err := t.ExecContext(ctx, `UPDATE users SET print_code_hash = ?, fingerprint = ?, updated_at = ? WHERE id = ?`,
+			hash, handMark(), timeValue(db.now()), userID)
 		if err != nil {
 			return fmt.Errorf("store: set print code: %w", err)
 		}

@@ -158,6 +158,9 @@ func setFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode, ou
 
 // updateFirstCodes sets the hashes of codes[write] on the users that have
 // no code, in one statement, and returns the IDs of the users it set.
+// Their fingerprints stay: a first code changes nothing a sync plans (a
+// user with a fingerprint and no code has an entry without one, and a
+// sync keeps a code set in roster for such an entry).
 // Where the database takes arrays, the pairs go as two arrays (unnest).
 func updateFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode, write []int, now any) (map[int64]bool, error) {
 	if t.d.Arrays {

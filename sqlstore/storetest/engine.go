@@ -72,6 +72,7 @@ func RunEngineStore(t *testing.T, o EngineOpener) {
 		{"Apply refuses to change another source's users", engineApplyOtherSource},
 		{"Apply replaces directory cards only when they changed", engineApplyCards},
 		{"Apply writes a print code only over the one planned from", engineApplyPrintCode},
+		{"UserDigests returns the fingerprints Apply and SaveFingerprints kept", engineDigests},
 		{"PlanGroups says what SyncGroups with Remove writes", enginePlanGroups},
 		{"SyncGroups writes the groups and the cursor together or not at all", engineSyncGroupsRefused},
 		{"groups are kept per source", engineGroupsPerSource},
@@ -509,6 +510,84 @@ func engineApplyPrintCode(t *testing.T, s EngineStore) {
 		if got := s.user(t, s.Source, u.Anchor).PrintCodeHash; got != st.want {
 			t.Errorf("%s: the stored code is %q, want %q", st.name, got, st.want)
 		}
+	}
+}
+
+func engineDigests(t *testing.T, s EngineStore) {
+	ctx := context.Background()
+	digest := func(anchor string) (roster.UserDigest, bool) {
+		t.Helper()
+		m, err := s.Store.UserDigests(ctx, s.Source, []string{anchor})
+		if err != nil {
+			t.Fatalf("UserDigests: %v", err)
+		}
+		d, ok := m[anchor]
+		return d, ok
+	}
+	alice, bob, gone := NewUser("alice"), NewUser("bob"), NewUser("gone")
+	alice.PrintCodeHash = "h:1"
+	changes := creates(alice, bob, gone)
+	changes[0].Fingerprint, changes[1].Fingerprint, changes[2].Fingerprint = 0xfedcba9876543210, 7, 8
+	for i, id := range s.apply(t, s.Source, changes...) {
+		changes[i].User.ID = id
+	}
+	s.create(t, s.Other, NewUser("alice")) // the same anchor, in another source
+
+	// Every bit of the 64 comes back, with the login and the state.
+	if d, ok := digest(alice.Anchor); !ok || d.ID != alice.ID || d.Login != "alice" || d.Fingerprint != 0xfedcba9876543210 || d.Disabled || d.Missing {
+		t.Errorf("alice's digest: %+v, %v", d, ok)
+	}
+	// An update keeps its fingerprint, with the state it writes.
+	missing := *s.user(t, s.Source, bob.Anchor)
+	missing.Disabled, missing.DisabledReason, missing.MissingSince = true, roster.DisabledMissing, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	s.apply(t, s.Source, roster.Change{Kind: roster.Disable, Login: "bob", User: &missing, Fingerprint: 9})
+	if d, _ := digest(bob.Anchor); d.Fingerprint != 9 || !d.Disabled || d.DisabledReason != roster.DisabledMissing || !d.Missing {
+		t.Errorf("bob's digest after a disable: %+v", d)
+	}
+	// An update whose print code gives way to one set meanwhile keeps
+	// none: the user is not what the change planned.
+	upd := *s.user(t, s.Source, alice.Anchor)
+	upd.PrintCodeHash = "h:2"
+	s.apply(t, s.Source, roster.Change{Kind: roster.Update, Login: "alice", User: &upd, PrintCodeWas: "h:0", Fingerprint: 11})
+	if d, _ := digest(alice.Anchor); d.Fingerprint != 0 {
+		t.Errorf("alice kept the fingerprint %d of an update whose code was not written", d.Fingerprint)
+	}
+	// A deleted user has no digest.
+	s.apply(t, s.Source, roster.Change{Kind: roster.Delete, Login: "gone", User: gone})
+	if d, ok := digest(gone.Anchor); ok {
+		t.Errorf("a deleted user has the digest %+v", d)
+	}
+
+	// SaveFingerprints keeps a fingerprint for a user whose fingerprint
+	// is still the one read, and for no one else.
+	read := s.user(t, s.Source, alice.Anchor)
+	if err := s.Store.SaveFingerprints(ctx, s.Source, []roster.UserFingerprint{{ID: read.ID, Fingerprint: 13, Was: 0}}); err != nil {
+		t.Fatalf("SaveFingerprints: %v", err)
+	}
+	if d, _ := digest(alice.Anchor); d.Fingerprint != 13 {
+		t.Errorf("alice's fingerprint is %d after SaveFingerprints, want 13", d.Fingerprint)
+	}
+	other := s.user(t, s.Other, alice.Anchor)
+	err := s.Store.SaveFingerprints(ctx, s.Source, []roster.UserFingerprint{
+		{ID: read.ID, Fingerprint: 15, Was: 0},   // not the one alice has now
+		{ID: other.ID, Fingerprint: 17, Was: 0}, // another source's
+	})
+	if err != nil {
+		t.Fatalf("SaveFingerprints: %v", err)
+	}
+	if d, _ := digest(alice.Anchor); d.Fingerprint != 13 {
+		t.Errorf("alice's fingerprint is %d, want 13: SaveFingerprints wrote over a user written since it was read", d.Fingerprint)
+	}
+	if m, err := s.Store.UserDigests(ctx, s.Other, []string{alice.Anchor}); err != nil || m[alice.Anchor].Fingerprint != 0 {
+		t.Errorf("SaveFingerprints for source %d wrote into source %d: %+v, %v", s.Source, s.Other, m, err)
+	}
+	// A card added by hand makes the next sync compare the user whole:
+	// its fingerprint is even, matching no entry.
+	if err := s.AddManualCard(read.ID, "MANUAL-9"); err != nil {
+		t.Fatalf("AddManualCard: %v", err)
+	}
+	if d, _ := digest(alice.Anchor); d.Fingerprint == 13 || d.Fingerprint&1 != 0 {
+		t.Errorf("alice has the fingerprint %d after a card was added by hand; want an even one", d.Fingerprint)
 	}
 }
 

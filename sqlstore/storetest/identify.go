@@ -78,6 +78,57 @@ func testRemoveCard(t *testing.T, o Opener) {
 	}
 }
 
+// What an admin changes by hand makes the next sync compare the user
+// whole: a print code or a card set or taken by hand clears the user's
+// fingerprint, and moves its update time, so that a sync that read the
+// user before cannot save a fingerprint over the change.
+func testHandWritesClearTheFingerprint(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	u := Create(t, db, corp, NewUser("fred", "6001"))[0]
+	steps := []struct {
+		name  string
+		write func() error
+	}{
+		{"a print code set by hand", func() error { return db.SetPrintCodeHash(ctx, u.ID, "hash-fred") }},
+		{"a card added by hand", func() error { return db.AddCard(ctx, u.ID, roster.Card{Number: "M-7", Kind: roster.CardSecondary}) }},
+		{"a card taken by hand", func() error { return db.RemoveCard(ctx, u.ID, "M-7") }},
+	}
+	fingerprint := func() uint64 {
+		t.Helper()
+		d, err := db.UserDigests(ctx, corp, []string{u.Anchor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d[u.Anchor].Fingerprint
+	}
+	for i, st := range steps {
+		// A sync reads the user's fingerprint, then saves one.
+		was, fp := fingerprint(), uint64(101+2*i)
+		if err := db.SaveFingerprints(ctx, corp, []roster.UserFingerprint{{ID: u.ID, Fingerprint: fp, Was: was}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := fingerprint(); got != fp {
+			t.Fatalf("%s: the fingerprint before is %d, want %d", st.name, got, fp)
+		}
+		if err := st.write(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		mark := fingerprint()
+		if mark == fp || mark&1 != 0 {
+			t.Errorf("%s left the fingerprint %d; want a new even one", st.name, mark)
+		}
+		// A sync that read the user before the write saves nothing; the
+		// write before, the one that read its mark, saves.
+		if err := db.SaveFingerprints(ctx, corp, []roster.UserFingerprint{{ID: u.ID, Fingerprint: fp, Was: fp}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := fingerprint(); got != mark {
+			t.Errorf("after %s, a fingerprint read before it was saved over it", st.name)
+		}
+	}
+}
+
 // A sync plans an update from the user as it read it. A print code an
 // admin sets meanwhile must stay: the update writes its code only over
 // the one it was planned from.

@@ -64,6 +64,7 @@ func Run(t *testing.T, o Opener) {
 		{"Ping", testPing},
 		{"Identify", testIdentify},
 		{"RemoveCard", testRemoveCard},
+		{"hand writes clear the fingerprint", testHandWritesClearTheFingerprint},
 		{"ApplyKeepsAPrintCodeSetMeanwhile", testApplyKeepsAPrintCodeSetMeanwhile},
 		{"SetFirstPrintCodeHashes", testSetFirstPrintCodeHashes},
 		{"AssignFirstPrintCodes", testAssignFirstPrintCodes},
