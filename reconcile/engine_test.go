@@ -25,8 +25,8 @@ type memStore struct {
 	groups       []roster.GroupRecord
 	conflictCard string // Apply refuses changes giving this card, like a card another user holds
 	cursor       roster.Cursor
-	failOn       string // the method that fails ("UserStates", "Apply", "SyncGroups", "SaveCursor", ...), as a store that went away
-	groupWrites  int    // calls of SyncGroups that wrote
+	failOn       string           // the method that fails ("UserStates", "Apply", "SyncGroups", "SaveCursor", ...), as a store that went away
+	groupWrites  int              // calls of SyncGroups that wrote
 	fingerprints map[int64]uint64 // by user ID; absent is 0
 	digestReads  int              // users UserDigests returned
 	userLoads    int              // users UsersByAnchor returned

@@ -569,7 +569,7 @@ func engineDigests(t *testing.T, s EngineStore) {
 	}
 	other := s.user(t, s.Other, alice.Anchor)
 	err := s.Store.SaveFingerprints(ctx, s.Source, []roster.UserFingerprint{
-		{ID: read.ID, Fingerprint: 15, Was: 0},   // not the one alice has now
+		{ID: read.ID, Fingerprint: 15, Was: 0},  // not the one alice has now
 		{ID: other.ID, Fingerprint: 17, Was: 0}, // another source's
 	})
 	if err != nil {
