@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"slices"
 	"strings"
@@ -81,7 +82,8 @@ const maxEntryErrors = 1000
 // error is the run's failure, also recorded in Result.Run.
 func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, dir Directory, opt Options) (*Result, error) {
 	r := &runner{e: e, src: src, dir: dir, opt: opt, start: e.Now(),
-		seen: map[string]mark{}, logins: map[string]string{}, cards: map[string]string{}}
+		seen: map[digest]mark{}, logins: map[digest]digest{}, cards: map[digest]string{},
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	r.run = &roster.Run{SourceID: sourceID, Mode: roster.RunFull, Status: roster.RunRunning, StartedAt: r.start}
 	// The run timeout bounds the whole run, beyond each request's own:
 	// a directory that answers every page just in time must not hold the
@@ -159,9 +161,13 @@ type runner struct {
 	// seen marks every anchor the directory returned this run. A
 	// returned entry is never removed, even when it was skipped as bad:
 	// a broken entry is not a departed user.
-	seen   map[string]mark
-	logins map[string]string // login -> anchor, this run
-	cards  map[string]string // card number -> login, this run
+	//
+	// The run's sets are keyed by digest (see key), not by the strings,
+	// so that they stay small in a large directory.
+	seen   map[digest]mark
+	logins map[digest]digest // login -> anchor, this run
+	cards  map[digest]string // card number -> login, this run
+	seeds  [2]maphash.Seed
 
 	// Card values the source's card transforms refused: how many, and
 	// the first, for the run's note.
@@ -214,6 +220,18 @@ type runner struct {
 // fallBack makes an incremental request a full read that removes
 // nobody: whoever asked for "changes only" did not ask for removals,
 // which wait for the next full sync.
+// digest is 128 bits of a string, the key of a run's large sets: 16
+// bytes where a string key held its header and its bytes (an anchor is 36
+// bytes of text), for a set of a million entries. Two strings share a
+// digest with a chance of about n^2/2^129 in a run of n entries (1e-27 for
+// a million); the seeds are new each run.
+type digest [2]uint64
+
+// key returns the run's digest of s.
+func (r *runner) key(s string) digest {
+	return digest{maphash.String(r.seeds[0], s), maphash.String(r.seeds[1], s)}
+}
+
 func (r *runner) fallBack(why string) {
 	r.keepAll = true
 	r.run.Notes = append(r.run.Notes, "every entry was read instead of only the changes: "+why+"; nobody was removed, as for an incremental run (the next full sync finds leavers)")
@@ -502,14 +520,14 @@ func (r *runner) entryError(ee roster.EntryError) {
 // entry read twice (overlapping base DNs) counts once.
 func (r *runner) badEntry(ee roster.EntryError) {
 	if ee.Anchor != "" {
-		if r.seen[ee.Anchor] != 0 || r.outOfScope[ee.Anchor] {
+		if r.seen[r.key(ee.Anchor)] != 0 || r.outOfScope[ee.Anchor] {
 			return
 		}
 		if r.scope != nil && !r.scope[roster.DNKey(ee.DN)] {
 			r.skipOutOfScope(ee.Anchor)
 			return
 		}
-		r.seen[ee.Anchor] = returned
+		r.seen[r.key(ee.Anchor)] = returned
 	}
 	r.entryError(ee)
 }
@@ -532,7 +550,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 	for i := range page {
 		rec := &page[i]
 		if rec.Anchor != "" {
-			if _, dup := r.seen[rec.Anchor]; dup || r.outOfScope[rec.Anchor] {
+			if _, dup := r.seen[r.key(rec.Anchor)]; dup || r.outOfScope[rec.Anchor] {
 				continue // the same entry under two overlapping base DNs: counted once
 			}
 		}
@@ -545,7 +563,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			continue
 		}
 		if rec.Anchor != "" {
-			r.seen[rec.Anchor] = returned
+			r.seen[r.key(rec.Anchor)] = returned
 		}
 		if len(rec.CardProblems) > 0 {
 			if r.cardProblems == 0 {
@@ -557,13 +575,13 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: why})
 			continue
 		}
-		if other, ok := r.logins[rec.Login]; ok && other != rec.Anchor {
+		if other, ok := r.logins[r.key(rec.Login)]; ok && other != r.key(rec.Anchor) {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
 				Message: fmt.Sprintf("the login %s is also the login of another entry of this directory; both entries need distinct logins", rec.Login)})
 			continue
 		}
-		r.logins[rec.Login] = rec.Anchor
-		r.seen[rec.Anchor] = accepted
+		r.logins[r.key(rec.Login)] = r.key(rec.Anchor)
+		r.seen[r.key(rec.Anchor)] = accepted
 		recs = append(recs, rec)
 	}
 	if len(recs) == 0 {
@@ -603,11 +621,11 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		// was renamed away, and the login is free. A holder this run has
 		// not returned may be gone (an entry deleted and made again):
 		// that waits until every entry is read (takeLogins).
-		if owner, ok := owners[rec.Login]; ok && owner != rec.Anchor && r.seen[owner] < accepted {
+		if owner, ok := owners[rec.Login]; ok && owner != rec.Anchor && r.seen[r.key(owner)] < accepted {
 			// Left unchanged for now: not yet holding its new login, so
 			// no other entry may take its current one.
-			r.seen[rec.Anchor] = returned
-			if r.seen[owner] == 0 && !r.outOfScope[owner] {
+			r.seen[r.key(rec.Anchor)] = returned
+			if r.seen[r.key(owner)] == 0 && !r.outOfScope[owner] {
 				waiting = append(waiting, rec)
 				if known {
 					load = append(load, rec.Anchor)
@@ -653,7 +671,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		}
 		ch.Fingerprint = fps[i]
 		if ch.Kind == roster.Create {
-			r.seen[rec.Anchor] = created
+			r.seen[r.key(rec.Anchor)] = created
 		}
 		r.count(ch.Kind)
 		r.pending = append(r.pending, *ch)
@@ -693,12 +711,12 @@ func (r *runner) flush(ctx context.Context) error {
 func (r *runner) claimCards(rec *roster.Record) []string {
 	var out []string
 	for _, c := range rec.Cards {
-		if holder, ok := r.cards[c]; ok && holder != rec.Login {
+		if holder, ok := r.cards[r.key(c)]; ok && holder != rec.Login {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
 				Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
 			continue
 		}
-		r.cards[c] = rec.Login
+		r.cards[r.key(c)] = rec.Login
 		out = append(out, c)
 	}
 	return out
@@ -839,7 +857,7 @@ func (r *runner) removals(ctx context.Context) error {
 	var found []removal
 	present, fresh := 0, 0
 	err := r.e.Store.UserStates(ctx, r.run.SourceID, func(u roster.UserState) error {
-		m := r.seen[u.Anchor]
+		m := r.seen[r.key(u.Anchor)]
 		missing := u.Disabled && u.DisabledReason == roster.DisabledMissing
 		if m != created && !missing {
 			present++

@@ -25,6 +25,9 @@ type Runner struct {
 	Hash func(code string) string
 	Now  func() time.Time
 	Log  *slog.Logger
+	// Memory, when set, is the process's memory budget, raised as the
+	// run sees entries; nil leaves the runtime's settings alone.
+	Memory *MemoryBudget
 }
 
 // Hooks is what a sync reports while it runs; either may be nil. Both are
@@ -73,7 +76,16 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 	if !opt.DryRun {
 		r.noteCertificate(ctx, sourceID, dir)
 	}
-	e := &reconcile.Engine{Store: r.Store, Now: r.Now, Log: r.Log, HashCode: r.Hash, Progress: h.Progress}
+	progress := h.Progress
+	if r.Memory != nil {
+		progress = func(p reconcile.Progress) {
+			r.Memory.seen(p.Seen)
+			if h.Progress != nil {
+				h.Progress(p)
+			}
+		}
+	}
+	e := &reconcile.Engine{Store: r.Store, Now: r.Now, Log: r.Log, HashCode: r.Hash, Progress: progress}
 	if h.Started != nil {
 		e.Started = func(run *roster.Run) { h.Started(run.ID) }
 	}

@@ -5,22 +5,32 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+
+	"github.com/rosterhq/roster/runner"
 )
 
-// syncMemoryLimit is the soft memory limit of a sync process.
-const syncMemoryLimit = 128 << 20
-
 // collectLess makes the garbage collector run a fifth as often (GOGC 400),
-// under a soft memory limit. A sync allocates many short-lived entries:
-// this saves a third of its CPU, and the limit keeps the peak near it
-// whatever the directory's size. GOGC and GOMEMLIMIT, when set, win. It
-// returns what puts the former settings back.
+// under a fixed soft memory limit, for roster serve: requests allocate
+// short-lived values, and fewer collections shorten the terminals' tail.
+// GOGC and GOMEMLIMIT, when set, win. It returns what puts the former
+// settings back.
 func collectLess(a *app, limit int64) (restore func()) {
 	if a.getenv("GOGC") != "" || a.getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
 	gc, mem := debug.SetGCPercent(400), debug.SetMemoryLimit(limit)
 	return func() { debug.SetGCPercent(gc); debug.SetMemoryLimit(mem) }
+}
+
+// memoryBudget returns a sync process's memory budget, started (see
+// runner.MemoryBudget), and what puts the former settings back; a nil
+// budget when GOGC or GOMEMLIMIT is set, which then win.
+func memoryBudget(a *app) (*runner.MemoryBudget, func()) {
+	if a.getenv("GOGC") != "" || a.getenv("GOMEMLIMIT") != "" {
+		return nil, func() {}
+	}
+	b := runner.DefaultMemoryBudget()
+	return b, b.Start()
 }
 
 // newLogger returns roster's structured logger: text lines on stderr, at

@@ -30,7 +30,8 @@ func runSyncWorker(ctx context.Context, a *app, args []string) error {
 	if w.Priority, err = runner.ParsePriority(*priority); err != nil {
 		return usageErrorf("-priority: %v", err)
 	}
-	defer collectLess(a, syncMemoryLimit)()
+	budget, restore := memoryBudget(a)
+	defer restore()
 	dir := dataDir(a, *data, "")
 	return runner.Work(ctx, os.Stdin, a.stdout, a.log, w, func(ctx context.Context) (*runner.Runner, func(), error) {
 		db, err := openStore(ctx, a, *dbf, dir)
@@ -46,6 +47,6 @@ func runSyncWorker(ctx context.Context, a *app, args []string) error {
 			db.Close()
 			return nil, nil, err
 		}
-		return &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log}, func() { db.Close() }, nil
+		return &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log, Memory: budget}, func() { db.Close() }, nil
 	})
 }
