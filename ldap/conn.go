@@ -125,7 +125,7 @@ func (dl Dialer) dial(ctx context.Context, src *roster.Source, probe bool) (*Con
 		}
 		st := tc.ConnectionState()
 		c.tls = &st
-		c.wire = &wire{Conn: tc}
+		c.wire = &wire{Conn: tc, lean: newLeanEntries()}
 		c.conn = goldap.NewConn(c.wire, true)
 		c.conn.Start()
 	case roster.StartTLS:
@@ -139,7 +139,7 @@ func (dl Dialer) dial(ctx context.Context, src *roster.Source, probe bool) (*Con
 		st, _ := c.conn.TLSConnectionState()
 		c.tls = &st
 	default: // Plain, allowed by Validate only with AllowInsecure
-		c.wire = &wire{Conn: raw}
+		c.wire = &wire{Conn: raw, lean: newLeanEntries()}
 		c.conn = goldap.NewConn(c.wire, false)
 		c.conn.Start()
 	}
@@ -218,15 +218,73 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // wire keeps the first error a connection's reads or writes met: go-ldap
 // turns it into text, and an admin needs to know whether the directory
-// closed the connection, reset it, or its TLS failed.
+// closed the connection, reset it, or its TLS failed. Where it carries
+// LDAP in the clear (LDAPS above TLS, or plain LDAP), it also decodes
+// search result entries for go-ldap (see lean.go).
 type wire struct {
 	net.Conn
 	mu    sync.Mutex
 	err   error
 	first byte // the first byte the directory sent; 0 before any
+
+	// Read on go-ldap's reader goroutine only.
+	lean *leanEntries // nil: the bytes pass as they are read
+	buf  []byte       // what in and out were cut from
+	in   []byte       // read, not yet framed
+	out  []byte       // framed, for go-ldap
+	obuf []byte       // what out is cut from
+	pass int          // bytes of a large message still to stream through
+	rerr error        // the read error, for go-ldap once out is drained
 }
 
 func (w *wire) Read(p []byte) (int, error) {
+	if w.lean == nil {
+		return w.read(p)
+	}
+	for len(w.out) == 0 {
+		if w.rerr != nil {
+			return 0, w.rerr
+		}
+		w.fill()
+	}
+	n := copy(p, w.out)
+	w.out = w.out[n:]
+	return n, nil
+}
+
+// leanRead is how much the wire reads from the connection at a time.
+const leanRead = 32 << 10
+
+// fill reads once from the connection and frames what came.
+func (w *wire) fill() {
+	if len(w.in) == 0 {
+		w.in = w.buf[:0]
+	}
+	if cap(w.in)-len(w.in) < leanRead {
+		if len(w.in)+leanRead <= cap(w.buf) {
+			n := copy(w.buf[:cap(w.buf)], w.in) // to the front: copy allows the overlap
+			w.in = w.buf[:n]
+		} else {
+			next := make([]byte, len(w.in), 2*len(w.in)+4*leanRead)
+			copy(next, w.in)
+			w.buf, w.in = next, next
+		}
+	}
+	n, err := w.read(w.in[len(w.in) : len(w.in)+leanRead])
+	w.in = w.in[:len(w.in)+n]
+	w.out = w.obuf[:0]
+	w.frame()
+	if err != nil {
+		// What was read of a message stays as it came: go-ldap then
+		// meets the end of the connection where the directory left it.
+		w.out = append(w.out, w.in...)
+		w.in = w.in[:0]
+		w.rerr = err
+	}
+	w.obuf = w.out[:0]
+}
+
+func (w *wire) read(p []byte) (int, error) {
 	n, err := w.Conn.Read(p)
 	if n > 0 {
 		w.mu.Lock()

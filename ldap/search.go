@@ -139,7 +139,11 @@ func (c *Conn) page(ctx context.Context, req SearchRequest, paging *goldap.Contr
 		func(r goldap.Response) error {
 			if e := r.Entry(); e != nil {
 				st.Entries++
-				return fn(newEntry(e))
+				ent, err := c.entry(e)
+				if err != nil {
+					return c.readError(req.BaseDN, pageWhat(req.BaseDN, st.Pages+1, st.Entries), err)
+				}
+				return fn(ent)
 			}
 			if r.Referral() != "" {
 				st.Referrals++
@@ -187,5 +191,9 @@ func (c *Conn) Get(ctx context.Context, dn string, attrs ...string) (*Entry, err
 	if err != nil || len(entries) == 0 {
 		return nil, err
 	}
-	return newEntry(entries[0]), nil
+	ent, err := c.entry(entries[0])
+	if err != nil {
+		return nil, c.readError(dn, getWhat(dn), err)
+	}
+	return ent, nil
 }

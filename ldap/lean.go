@@ -1,0 +1,336 @@
+package ldap
+
+// A sync reads every entry of the directory, and go-ldap decodes each
+// search result entry into a tree of BER packets, with a buffer, a value
+// and a description for every element: about 150 allocations and 20 µs
+// of CPU an entry, which made its reader the slowest part of a sync of an
+// unchanged directory (see bench/sync and the closing note of issue 17).
+//
+// So the connection's wire decodes search result entries itself, and
+// only those: it frames the directory's messages as they arrive, decodes
+// each SearchResultEntry that carries no controls into an Entry, holds
+// it, and hands go-ldap a small stand-in in its place, the same entry
+// with no attributes and a DN that names the held one (a token no
+// directory can forge: it holds a random nonce). go-ldap still reads
+// every message, routes it, and owns every rule of the protocol
+// (SearchResultDone, controls, referrals, errors, a connection cut
+// between two pages); Conn.entry swaps the stand-in back.
+//
+// What the lean decoder does not accept exactly (any tag, length form or
+// layout it does not expect, a message with controls, a message larger
+// than leanMaxMessage) passes to go-ldap as it came, byte for byte, and
+// go-ldap decodes or refuses it as before. FuzzLeanEntry holds the two
+// decoders to the same result on what the lean one accepts.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+
+	goldap "github.com/go-ldap/ldap/v3"
+)
+
+// leanDecoding turns the lean decoder on for new connections; tests turn
+// it off to compare with go-ldap's.
+var leanDecoding = true
+
+const (
+	// leanMaxMessage bounds a message the wire holds whole to decode:
+	// larger ones (a photo, a huge group) stream to go-ldap unread.
+	leanMaxMessage = 1 << 20
+	// leanMaxHeld bounds the entries held for their stand-ins: a reader
+	// that stopped taking them (an abandoned search) makes the wire pass
+	// entries through again rather than grow.
+	leanMaxHeld = 4 * MaxPageSize
+)
+
+// leanEntries holds the entries the wire decoded until their stand-ins
+// come through go-ldap.
+type leanEntries struct {
+	prefix string // of a stand-in's DN: a NUL, "roster:", the nonce, ":"
+
+	mu   sync.Mutex
+	next uint64 // the last stand-in given
+	low  uint64 // every stand-in below it was taken or forgotten
+	held map[uint64]*Entry
+	// names interns attribute names (the wire's goroutine only).
+	names map[string]attrName
+}
+
+// attrName is an attribute name as the directory spelt it, and its key.
+type attrName struct{ raw, key string }
+
+func newLeanEntries() *leanEntries {
+	if !leanDecoding {
+		return nil
+	}
+	var nonce [12]byte
+	rand.Read(nonce[:])
+	return &leanEntries{prefix: "\x00roster:" + hex.EncodeToString(nonce[:]) + ":", low: 1,
+		held: map[uint64]*Entry{}, names: map[string]attrName{}}
+}
+
+// hold keeps e and returns its stand-in's DN, or "" when too many wait.
+func (l *leanEntries) hold(e *Entry) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.held) >= leanMaxHeld {
+		return ""
+	}
+	l.next++
+	l.held[l.next] = e
+	return l.prefix + strconv.FormatUint(l.next, 10)
+}
+
+// take returns the entry a stand-in's DN names, and forgets those held
+// before it: go-ldap hands entries over in the order they came, so an
+// older one was left by a reader that stopped. ok is false for a DN that
+// is not a stand-in's.
+func (l *leanEntries) take(dn string) (e *Entry, ok bool) {
+	rest, found := strings.CutPrefix(dn, l.prefix)
+	if !found {
+		return nil, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil {
+		return nil, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e = l.held[n]
+	for ; l.low <= n; l.low++ {
+		delete(l.held, l.low)
+	}
+	return e, true
+}
+
+// entry returns roster's Entry for one go-ldap gave: the held entry when
+// it is a stand-in, else go-ldap's own decoded. A stand-in whose entry is
+// gone (never, unless the wire's bookkeeping broke) fails the read rather
+// than give an entry without attributes.
+func (c *Conn) entry(e *goldap.Entry) (*Entry, error) {
+	if c.wire != nil && c.wire.lean != nil {
+		if held, ok := c.wire.lean.take(e.DN); ok {
+			if held == nil {
+				return nil, errLeanLost
+			}
+			return held, nil
+		}
+	}
+	return newEntry(e), nil
+}
+
+// frame moves the complete messages at the start of w.in to w.out, each
+// decoded and replaced by its stand-in when it is a plain search result
+// entry, and returns whether it moved any. A message larger than
+// leanMaxMessage starts to stream through (w.pass counts what is left of
+// it).
+func (w *wire) frame() bool {
+	moved := false
+	for len(w.in) > 0 {
+		if w.pass > 0 {
+			n := min(w.pass, len(w.in))
+			w.out = append(w.out, w.in[:n]...)
+			w.in, w.pass, moved = w.in[n:], w.pass-n, true
+			continue
+		}
+		size, ok := messageSize(w.in)
+		if !ok {
+			return moved // the header is not all here yet
+		}
+		if size < 0 || size > leanMaxMessage {
+			// Too large to hold, or a length BER does not allow: go-ldap
+			// reads it, or refuses it, as it comes.
+			w.pass = len(w.in)
+			if size > 0 {
+				w.pass = size
+			}
+			continue
+		}
+		if len(w.in) < size {
+			return moved
+		}
+		msg := w.in[:size]
+		if stand, ok := w.standIn(msg); ok {
+			w.out = append(w.out, stand...)
+		} else {
+			w.out = append(w.out, msg...)
+		}
+		w.in, moved = w.in[size:], true
+	}
+	return moved
+}
+
+// standIn decodes msg when it is a search result entry without controls,
+// holds the entry, and returns the stand-in message to give go-ldap.
+func (w *wire) standIn(msg []byte) ([]byte, bool) {
+	id, op, ok := splitMessage(msg)
+	if !ok || len(op) == 0 || op[0] != tagSearchResultEntry {
+		return nil, false
+	}
+	e, ok := decodeEntry(append([]byte(nil), op...), w.lean.names)
+	if !ok {
+		return nil, false
+	}
+	dn := w.lean.hold(e)
+	if dn == "" {
+		return nil, false
+	}
+	// SEQUENCE { messageID, [APPLICATION 4] { OCTET STRING dn, SEQUENCE {} } }
+	body := append(tlv(nil, 0x04, []byte(dn)), 0x30, 0x00)
+	inner := append(append([]byte(nil), id...), tlv(nil, tagSearchResultEntry, body)...)
+	return tlv(make([]byte, 0, len(inner)+8), 0x30, inner), true
+}
+
+// tagSearchResultEntry is [APPLICATION 4], constructed.
+const tagSearchResultEntry = 0x64
+
+// errLeanLost is a stand-in whose entry the wire no longer holds.
+var errLeanLost = errorString("an entry decoded by roster was lost before it was read")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// messageSize returns the size of the BER element at the start of b,
+// header included; ok is false when its header is not all in b yet, and
+// the size is -1 for a header no LDAP message has (indefinite length, a
+// length of more than four bytes).
+func messageSize(b []byte) (size int, ok bool) {
+	if len(b) < 2 {
+		return 0, false
+	}
+	l := int(b[1])
+	if l < 0x80 {
+		return 2 + l, true
+	}
+	n := l & 0x7f
+	if n == 0 || n > 4 {
+		return -1, true
+	}
+	if len(b) < 2+n {
+		return 0, false
+	}
+	l = 0
+	for _, c := range b[2 : 2+n] {
+		l = l<<8 | int(c)
+	}
+	return 2 + n + l, true
+}
+
+// element splits the BER element at the start of b into its tag, its
+// content and what follows it. ok is false unless the tag is one byte and
+// the length definite, of at most four bytes, and within b.
+func element(b []byte) (tag byte, content, rest []byte, ok bool) {
+	if len(b) < 2 || b[0]&0x1f == 0x1f {
+		return 0, nil, nil, false
+	}
+	l, h := int(b[1]), 2
+	if l >= 0x80 {
+		n := l & 0x7f
+		if n == 0 || n > 4 || len(b) < 2+n {
+			return 0, nil, nil, false
+		}
+		l = 0
+		for _, c := range b[2 : 2+n] {
+			l = l<<8 | int(c)
+		}
+		h += n
+	}
+	if l < 0 || len(b)-h < l {
+		return 0, nil, nil, false
+	}
+	return b[0], b[h : h+l], b[h+l:], true
+}
+
+// splitMessage returns an LDAPMessage's messageID element (whole, with
+// its header) and its protocolOp element; ok is false when anything but
+// those two is in msg (controls) or the layout is not an LDAPMessage's.
+func splitMessage(msg []byte) (id, op []byte, ok bool) {
+	tag, body, rest, ok := element(msg)
+	if !ok || tag != 0x30 || len(rest) != 0 {
+		return nil, nil, false
+	}
+	tag, idContent, after, ok := element(body)
+	if !ok || tag != 0x02 || len(idContent) == 0 || len(idContent) > 4 {
+		return nil, nil, false
+	}
+	id = body[:len(body)-len(after)]
+	if _, _, rest, ok = element(after); !ok || len(rest) != 0 {
+		return nil, nil, false
+	}
+	return id, after, true
+}
+
+// decodeEntry decodes a SearchResultEntry protocolOp (RFC 4511, 4.5.2):
+// [APPLICATION 4] { objectName OCTET STRING, attributes SEQUENCE OF
+// SEQUENCE { type OCTET STRING, vals SET OF OCTET STRING } }. op is read
+// and kept: the entry's values point into it. names interns attribute
+// names across entries. ok is false unless op is exactly that.
+func decodeEntry(op []byte, names map[string]attrName) (*Entry, bool) {
+	_, body, _, ok := element(op)
+	if !ok {
+		return nil, false
+	}
+	tag, dn, rest, ok := element(body)
+	if !ok || tag != 0x04 {
+		return nil, false
+	}
+	tag, list, rest, ok := element(rest)
+	if !ok || tag != 0x30 || len(rest) != 0 {
+		return nil, false
+	}
+	e := &Entry{DN: string(dn), attrs: make(map[string][][]byte, 12)}
+	for len(list) > 0 {
+		var attr, vals []byte
+		if tag, attr, list, ok = element(list); !ok || tag != 0x30 {
+			return nil, false
+		}
+		var name []byte
+		if tag, name, attr, ok = element(attr); !ok || tag != 0x04 {
+			return nil, false
+		}
+		if tag, vals, attr, ok = element(attr); !ok || tag != 0x31 || len(attr) != 0 {
+			return nil, false
+		}
+		an, known := names[string(name)]
+		if !known {
+			an = attrName{raw: string(name)}
+			an.key = strings.ToLower(an.raw)
+			if len(names) < 1024 { // a directory that names every attribute anew gets no cache
+				names[an.raw] = an
+			}
+		}
+		values, seen := e.attrs[an.key]
+		if !seen {
+			e.names = append(e.names, an.raw)
+		}
+		for len(vals) > 0 {
+			var v []byte
+			if tag, v, vals, ok = element(vals); !ok || tag != 0x04 {
+				return nil, false
+			}
+			values = append(values, v[:len(v):len(v)])
+		}
+		e.attrs[an.key] = values
+	}
+	return e, true
+}
+
+// tlv appends a BER element of tag and content to b.
+func tlv(b []byte, tag byte, content []byte) []byte {
+	b = append(b, tag)
+	switch l := len(content); {
+	case l < 0x80:
+		b = append(b, byte(l))
+	case l < 0x100:
+		b = append(b, 0x81, byte(l))
+	case l < 0x10000:
+		b = append(b, 0x82, byte(l>>8), byte(l))
+	default:
+		b = append(b, 0x84, byte(l>>24), byte(l>>16), byte(l>>8), byte(l))
+	}
+	return append(b, content...)
+}

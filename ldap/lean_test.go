@@ -1,0 +1,327 @@
+package ldap
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"reflect"
+	"strings"
+	"testing"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+	goldap "github.com/go-ldap/ldap/v3"
+)
+
+// attr is one attribute of a test entry.
+type attr struct {
+	name   string
+	values []string
+}
+
+// entryMessage encodes a SearchResultEntry with go-asn1-ber, as a
+// directory sends it.
+func entryMessage(msgID int64, dn string, attrs []attr, controls ...goldap.Control) []byte {
+	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "Entry")
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "DN"))
+	list := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attributes")
+	for _, a := range attrs {
+		p := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attribute")
+		p.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, a.name, "Type"))
+		vals := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "Values")
+		for _, v := range a.values {
+			vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, v, "Value"))
+		}
+		p.AppendChild(vals)
+		list.AppendChild(p)
+	}
+	op.AppendChild(list)
+	msg := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "LDAP Response")
+	msg.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, msgID, "MessageID"))
+	msg.AppendChild(op)
+	if len(controls) > 0 {
+		cs := ber.Encode(ber.ClassContext, ber.TypeConstructed, 0, nil, "Controls")
+		for _, c := range controls {
+			cs.AppendChild(c.Encode())
+		}
+		msg.AppendChild(cs)
+	}
+	return msg.Bytes()
+}
+
+// goEntry decodes msg as go-ldap does: asn1-ber's packet tree, read the
+// way go-ldap's search reads a SearchResultEntry, then roster's Entry
+// from go-ldap's. ok is false where go-ldap would not give an entry.
+func goEntry(msg []byte) (e *Entry, ok bool) {
+	defer func() {
+		if recover() != nil { // go-ldap indexes the tree as it expects it
+			e, ok = nil, false
+		}
+	}()
+	p, err := ber.ReadPacket(bytes.NewReader(msg))
+	if err != nil || len(p.Children) < 2 || p.Children[1].Tag != goldap.ApplicationSearchResultEntry {
+		return nil, false
+	}
+	op := p.Children[1]
+	ge := &goldap.Entry{DN: op.Children[0].Value.(string)}
+	for _, child := range op.Children[1].Children {
+		a := &goldap.EntryAttribute{Name: child.Children[0].Value.(string)}
+		for _, v := range child.Children[1].Children {
+			a.Values = append(a.Values, v.Data.String())
+			a.ByteValues = append(a.ByteValues, v.ByteValue)
+		}
+		ge.Attributes = append(ge.Attributes, a)
+	}
+	return newEntry(ge), true
+}
+
+// leanEntry decodes msg with the wire's decoder; ok as standIn's.
+func leanEntry(msg []byte) (*Entry, bool) {
+	_, op, ok := splitMessage(msg)
+	if !ok || len(op) == 0 || op[0] != tagSearchResultEntry {
+		return nil, false
+	}
+	return decodeEntry(append([]byte(nil), op...), map[string]attrName{})
+}
+
+// sameEntry says how two entries differ, "" when they do not: in DN,
+// attribute names as sent and in order, and values (an attribute with no
+// values is the same whether its list is nil or empty).
+func sameEntry(a, b *Entry) string {
+	if a.DN != b.DN {
+		return fmt.Sprintf("DN %q against %q", a.DN, b.DN)
+	}
+	if !reflect.DeepEqual(a.names, b.names) {
+		return fmt.Sprintf("names %q against %q", a.names, b.names)
+	}
+	if len(a.attrs) != len(b.attrs) {
+		return fmt.Sprintf("%d attributes against %d", len(a.attrs), len(b.attrs))
+	}
+	for k, va := range a.attrs {
+		vb, ok := b.attrs[k]
+		if !ok || len(va) != len(vb) {
+			return fmt.Sprintf("attribute %s: %q against %q", k, va, vb)
+		}
+		for i := range va {
+			if !bytes.Equal(va[i], vb[i]) {
+				return fmt.Sprintf("attribute %s value %d: %q against %q", k, i, va[i], vb[i])
+			}
+		}
+	}
+	return ""
+}
+
+// testEntries are entries a directory sends: binary values, case-folded
+// duplicates, an attribute without values, long values that need BER's
+// long length forms, UTF-8.
+var testEntries = []struct {
+	dn    string
+	attrs []attr
+}{
+	{"uid=ann,ou=people,dc=corp,dc=test", []attr{{"uid", []string{"ann"}}, {"mail", []string{"ann@corp.test"}}}},
+	{"CN=Ägnes Müller,OU=Staff,DC=corp,DC=test", []attr{{"objectGUID", []string{"\x00\x01\xff\x80\x30\x84\x00\x00\x00\x05zzzzz"}},
+		{"cn", []string{"Ägnes"}}, {"CN", []string{"Müller"}}, {"member", nil}}},
+	{strings.Repeat("x", 200), []attr{{"description", []string{strings.Repeat("long ", 100), strings.Repeat("longer ", 20000)}}}},
+	{"", nil},
+	{"cn=many", []attr{{"printCardNumber", []string{"1", "2", "3", "4", "5", "6", "7", "8"}}, {"empty", []string{""}}}},
+}
+
+func TestTheLeanDecoderMatchesGoLDAPs(t *testing.T) {
+	for i, te := range testEntries {
+		msg := entryMessage(int64(i+1), te.dn, te.attrs)
+		want, ok := goEntry(msg)
+		if !ok {
+			t.Fatalf("entry %d: go-ldap refused it", i)
+		}
+		got, ok := leanEntry(msg)
+		if !ok {
+			t.Fatalf("entry %d: the lean decoder refused it", i)
+		}
+		if d := sameEntry(got, want); d != "" {
+			t.Errorf("entry %d: %s", i, d)
+		}
+	}
+}
+
+func TestTheLeanDecoderLeavesWhatItDoesNotExpectToGoLDAP(t *testing.T) {
+	good := entryMessage(7, "cn=a", []attr{{"cn", []string{"a"}}})
+	cases := map[string][]byte{
+		"controls":               entryMessage(7, "cn=a", []attr{{"cn", []string{"a"}}}, paging("c")),
+		"cut short":              good[:len(good)-1],
+		"a byte too many":        append(append([]byte(nil), good...), 0),
+		"indefinite length":      append([]byte{0x30, 0x80}, good[2:]...),
+		"a DN that is no string": bytes.Replace(good, []byte{0x04, 0x04, 'c', 'n', '=', 'a'}, []byte{0x02, 0x04, 'c', 'n', '=', 'a'}, 1),
+		"values not in a set":    bytes.Replace(good, []byte{0x31, 0x03}, []byte{0x30, 0x03}, 1),
+		"a search result done":   {0x30, 0x0c, 0x02, 0x01, 0x07, 0x65, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00},
+	}
+	for name, msg := range cases {
+		if _, ok := leanEntry(msg); ok {
+			t.Errorf("%s: the lean decoder took it", name)
+		}
+	}
+}
+
+// FuzzLeanEntry holds the lean decoder to go-ldap's: whatever message it
+// decodes, go-ldap decodes to the same entry. What it refuses goes to
+// go-ldap as it came, so refusing is always safe.
+func FuzzLeanEntry(f *testing.F) {
+	for i, te := range testEntries {
+		f.Add(entryMessage(int64(i+1), te.dn, te.attrs))
+	}
+	f.Add(entryMessage(1, "cn=a", []attr{{"cn", []string{"a"}}}, paging("x")))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		got, ok := leanEntry(msg)
+		if !ok {
+			return
+		}
+		want, ok := goEntry(msg)
+		if !ok {
+			t.Fatalf("the lean decoder took a message go-ldap refuses: %x", msg)
+		}
+		if d := sameEntry(got, want); d != "" {
+			t.Fatalf("%s, for %x", d, msg)
+		}
+	})
+}
+
+// chunky serves a byte stream in reads of random sizes, then err.
+type chunky struct {
+	net.Conn
+	data []byte
+	rnd  *rand.Rand
+	err  error
+}
+
+func (c *chunky) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, c.err
+	}
+	n := min(len(p), len(c.data), 1+c.rnd.IntN(700))
+	copy(p, c.data[:n])
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// The wire hands go-ldap every message as it came, except plain entries,
+// which become stand-ins for entries equal to go-ldap's decoding; however
+// the stream is cut into reads, a message too large to hold streams
+// through whole, and a stream cut mid-message ends where it was cut, with
+// the connection's error.
+func TestTheWireStandsInForEntriesWhateverTheReads(t *testing.T) {
+	big := entryMessage(9, "cn=big", []attr{{"jpegPhoto", []string{strings.Repeat("p", leanMaxMessage)}}})
+	withControls := entryMessage(3, "cn=sync", nil, paging("s"))
+	done := []byte{0x30, 0x0c, 0x02, 0x01, 0x07, 0x65, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
+	var stream [][]byte
+	for i, te := range testEntries {
+		stream = append(stream, entryMessage(int64(i+1), te.dn, te.attrs))
+	}
+	stream = append(stream, withControls, big, done)
+	cut := entryMessage(10, "cn=cut", []attr{{"cn", []string{"cut"}}})
+	cut = cut[:len(cut)-3]
+	var all []byte
+	for _, m := range stream {
+		all = append(all, m...)
+	}
+	all = append(all, cut...)
+
+	for seed := range uint64(20) {
+		rnd := rand.New(rand.NewPCG(seed, 1))
+		w := &wire{Conn: &chunky{data: all, rnd: rnd, err: io.ErrUnexpectedEOF}, lean: newLeanEntries()}
+		var out []byte
+		var err error
+		for range 1 << 20 { // bounded: the stream is a few MB
+			p := make([]byte, 1+rnd.IntN(5000))
+			var n int
+			n, err = w.Read(p)
+			out = append(out, p[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("seed %d: the read ended with %v, want the connection's error", seed, err)
+		}
+		r := bytes.NewReader(out)
+		for i, m := range stream {
+			p, perr := ber.ReadPacket(r)
+			if perr != nil {
+				t.Fatalf("seed %d, message %d: %v", seed, i, perr)
+			}
+			if !bytes.Equal(m, withControls) && !bytes.Equal(m, big) && !bytes.Equal(m, done) {
+				dn, _ := p.Children[1].Children[0].Value.(string)
+				got, ok := w.lean.take(dn)
+				want, _ := goEntry(m)
+				if !ok || got == nil {
+					t.Fatalf("seed %d, message %d: go-ldap reads the DN %q, not a stand-in", seed, i, dn)
+				}
+				if d := sameEntry(got, want); d != "" {
+					t.Fatalf("seed %d, message %d: %s", seed, i, d)
+				}
+				if got, _ := goEntry(p.Bytes()); len(got.attrs) != 0 {
+					t.Fatalf("seed %d, message %d: the stand-in carries attributes", seed, i)
+				}
+				continue
+			}
+			if !bytes.Equal(p.Bytes(), m) {
+				t.Fatalf("seed %d, message %d (%d bytes) was changed on its way", seed, i, len(m))
+			}
+		}
+		if rest, _ := io.ReadAll(r); !bytes.Equal(rest, cut) {
+			t.Fatalf("seed %d: the stream ends with %d bytes, want the %d of the message that was cut", seed, len(rest), len(cut))
+		}
+	}
+}
+
+// A stand-in's DN comes from this connection's wire only: a DN that looks
+// like one, sent by the directory, is an ordinary DN (the nonce is not
+// guessable), and a stand-in taken twice is gone.
+func TestAStandInCannotBeForged(t *testing.T) {
+	l := newLeanEntries()
+	other := newLeanEntries()
+	dn := l.hold(&Entry{DN: "cn=real"})
+	if _, ok := other.take(dn); ok {
+		t.Fatal("another connection's stand-in was taken as this one's")
+	}
+	if e, ok := l.take(dn); !ok || e == nil || e.DN != "cn=real" {
+		t.Fatalf("take(%q) = %v, %v", dn, e, ok)
+	}
+	if e, ok := l.take(dn); !ok || e != nil {
+		t.Fatalf("a stand-in taken twice gave %v, %v", e, ok)
+	}
+	if _, ok := l.take("\x00roster:0:1"); ok {
+		t.Fatal("a guessed DN was taken for a stand-in")
+	}
+	// Held entries are bounded: past the bound, entries pass as they came.
+	for range leanMaxHeld {
+		l.hold(&Entry{})
+	}
+	if l.hold(&Entry{}) != "" {
+		t.Fatalf("the wire held more than %d entries", leanMaxHeld)
+	}
+}
+
+// A search through the lean wire from the scripted directory gives the
+// entries the directory sent, attributes and all.
+func TestASearchReadsTheLeanEntries(t *testing.T) {
+	src := fakeDirectory(t, func(n int, id int64, w *fakeWire) bool {
+		w.entryWith(id, "cn=ann,dc=corp", "mail", "ann@corp.test", "ann@old.test")
+		w.entryWith(id, "cn=bob,dc=corp", "mail", "bob@corp.test")
+		w.done(id, goldap.ApplicationSearchResultDone, 0, paging(""))
+		return false
+	})
+	c := signIn(t, src)
+	if c.wire.lean == nil {
+		t.Fatal("a plain connection has no lean decoder")
+	}
+	var got []string
+	_, err := c.Search(t.Context(), SearchRequest{BaseDN: "dc=corp", Scope: ScopeSubtree, Attributes: []string{"mail"}}, func(e *Entry) error {
+		got = append(got, e.DN+" "+strings.Join(e.Values("MAIL"), ","))
+		return nil
+	})
+	want := []string{"cn=ann,dc=corp ann@corp.test,ann@old.test", "cn=bob,dc=corp bob@corp.test"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Search gave %q, %v; want %q", got, err, want)
+	}
+}
