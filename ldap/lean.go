@@ -9,12 +9,13 @@ package ldap
 // So the connection's wire decodes search result entries itself, and
 // only those: it frames the directory's messages as they arrive, decodes
 // each SearchResultEntry that carries no controls into an Entry, holds
-// it, and hands go-ldap a small stand-in in its place, the same entry
-// with no attributes and a DN that names the held one (a token no
-// directory can forge: it holds a random nonce). go-ldap still reads
-// every message, routes it, and owns every rule of the protocol
-// (SearchResultDone, controls, referrals, errors, a connection cut
-// between two pages); Conn.entry swaps the stand-in back.
+// it, and hands go-ldap a small stand-in in its place: one entry with no
+// attributes, for the run of entries of one search that came in one read,
+// whose DN names the held ones (a token no directory can forge: it holds
+// a random nonce). go-ldap still reads every other message, routes it,
+// and owns every rule of the protocol (SearchResultDone, controls,
+// referrals, errors, a connection cut between two pages); Conn.entries
+// swaps the stand-in back for the entries it stands for, in order.
 //
 // What the lean decoder does not accept exactly (any tag, length form or
 // layout it does not expect, a message with controls, a message larger
@@ -23,6 +24,7 @@ package ldap
 // decoders to the same result on what the lean one accepts.
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
@@ -51,16 +53,14 @@ const (
 type leanEntries struct {
 	prefix string // of a stand-in's DN: a NUL, "roster:", the nonce, ":"
 
-	mu   sync.Mutex
-	next uint64 // the last stand-in given
-	low  uint64 // every stand-in below it was taken or forgotten
-	held map[uint64]*Entry
+	mu    sync.Mutex
+	next  uint64 // the last stand-in given
+	low   uint64 // every stand-in below it was taken or forgotten
+	held  map[uint64][]*Entry
+	count int // entries held
 	// names interns attribute names (the wire's goroutine only).
-	names map[string]attrName
+	names map[string]string
 }
-
-// attrName is an attribute name as the directory spelt it, and its key.
-type attrName struct{ raw, key string }
 
 func newLeanEntries() *leanEntries {
 	if !leanDecoding {
@@ -69,26 +69,31 @@ func newLeanEntries() *leanEntries {
 	var nonce [12]byte
 	rand.Read(nonce[:])
 	return &leanEntries{prefix: "\x00roster:" + hex.EncodeToString(nonce[:]) + ":", low: 1,
-		held: map[uint64]*Entry{}, names: map[string]attrName{}}
+		held: map[uint64][]*Entry{}, names: map[string]string{}}
 }
 
-// hold keeps e and returns its stand-in's DN, or "" when too many wait.
-func (l *leanEntries) hold(e *Entry) string {
+// room reports whether n more entries may be held.
+func (l *leanEntries) room(n int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.held) >= leanMaxHeld {
-		return ""
-	}
+	return l.count+n <= leanMaxHeld
+}
+
+// hold keeps es and returns their stand-in's DN.
+func (l *leanEntries) hold(es []*Entry) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.next++
-	l.held[l.next] = e
+	l.held[l.next] = es
+	l.count += len(es)
 	return l.prefix + strconv.FormatUint(l.next, 10)
 }
 
-// take returns the entry a stand-in's DN names, and forgets those held
-// before it: go-ldap hands entries over in the order they came, so an
-// older one was left by a reader that stopped. ok is false for a DN that
-// is not a stand-in's.
-func (l *leanEntries) take(dn string) (e *Entry, ok bool) {
+// take returns the entries a stand-in's DN names, and forgets those held
+// before them: go-ldap hands messages over in the order they came, so an
+// older stand-in was left by a reader that stopped. ok is false for a DN
+// that is not a stand-in's.
+func (l *leanEntries) take(dn string) (es []*Entry, ok bool) {
 	rest, found := strings.CutPrefix(dn, l.prefix)
 	if !found {
 		return nil, false
@@ -99,46 +104,56 @@ func (l *leanEntries) take(dn string) (e *Entry, ok bool) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e = l.held[n]
+	es = l.held[n]
 	for ; l.low <= n; l.low++ {
+		l.count -= len(l.held[l.low])
 		delete(l.held, l.low)
 	}
-	return e, true
+	return es, true
 }
 
-// entry returns roster's Entry for one go-ldap gave: the held entry when
-// it is a stand-in, else go-ldap's own decoded. A stand-in whose entry is
-// gone (never, unless the wire's bookkeeping broke) fails the read rather
-// than give an entry without attributes.
-func (c *Conn) entry(e *goldap.Entry) (*Entry, error) {
+// entries returns roster's Entries for one go-ldap gave: the held
+// entries when it is a stand-in, else go-ldap's own decoded. A stand-in
+// whose entries are gone (never, unless the wire's bookkeeping broke)
+// fails the read rather than give an entry without attributes.
+func (c *Conn) entries(e *goldap.Entry) ([]*Entry, error) {
 	if c.wire != nil && c.wire.lean != nil {
 		if held, ok := c.wire.lean.take(e.DN); ok {
-			if held == nil {
+			if len(held) == 0 {
 				return nil, errLeanLost
 			}
 			return held, nil
 		}
 	}
-	return newEntry(e), nil
+	return []*Entry{newEntry(e)}, nil
 }
 
-// frame moves the complete messages at the start of w.in to w.out, each
-// decoded and replaced by its stand-in when it is a plain search result
-// entry, and returns whether it moved any. A message larger than
+// frame moves the complete messages at the start of w.in to w.out,
+// decoding plain search result entries: each run of them with one
+// message ID goes out as one stand-in. A message larger than
 // leanMaxMessage starts to stream through (w.pass counts what is left of
 // it).
-func (w *wire) frame() bool {
-	moved := false
+func (w *wire) frame() {
+	var run []*Entry // decoded entries, not yet out
+	var runID []byte // their messageID element
+	flush := func() {
+		if len(run) > 0 {
+			w.out = append(w.out, standIn(runID, w.lean.hold(run))...)
+			run, runID = nil, nil
+		}
+	}
+	defer flush()
 	for len(w.in) > 0 {
 		if w.pass > 0 {
+			flush()
 			n := min(w.pass, len(w.in))
 			w.out = append(w.out, w.in[:n]...)
-			w.in, w.pass, moved = w.in[n:], w.pass-n, true
+			w.in, w.pass = w.in[n:], w.pass-n
 			continue
 		}
 		size, ok := messageSize(w.in)
 		if !ok {
-			return moved // the header is not all here yet
+			return // the header is not all here yet
 		}
 		if size < 0 || size > leanMaxMessage {
 			// Too large to hold, or a length BER does not allow: go-ldap
@@ -150,38 +165,38 @@ func (w *wire) frame() bool {
 			continue
 		}
 		if len(w.in) < size {
-			return moved
+			return
 		}
 		msg := w.in[:size]
-		if stand, ok := w.standIn(msg); ok {
-			w.out = append(w.out, stand...)
+		w.in = w.in[size:]
+		id, op, ok := splitMessage(msg)
+		var e *Entry
+		if ok && len(op) > 0 && op[0] == tagSearchResultEntry && w.lean.room(len(run)+1) {
+			e, ok = decodeEntry(append([]byte(nil), op...), w.lean.names)
 		} else {
-			w.out = append(w.out, msg...)
+			ok = false
 		}
-		w.in, moved = w.in[size:], true
+		if !ok {
+			flush()
+			w.out = append(w.out, msg...)
+			continue
+		}
+		if len(run) > 0 && !bytes.Equal(id, runID) {
+			flush()
+		}
+		if len(run) == 0 {
+			runID = append([]byte(nil), id...)
+		}
+		run = append(run, e)
 	}
-	return moved
 }
 
-// standIn decodes msg when it is a search result entry without controls,
-// holds the entry, and returns the stand-in message to give go-ldap.
-func (w *wire) standIn(msg []byte) ([]byte, bool) {
-	id, op, ok := splitMessage(msg)
-	if !ok || len(op) == 0 || op[0] != tagSearchResultEntry {
-		return nil, false
-	}
-	e, ok := decodeEntry(append([]byte(nil), op...), w.lean.names)
-	if !ok {
-		return nil, false
-	}
-	dn := w.lean.hold(e)
-	if dn == "" {
-		return nil, false
-	}
-	// SEQUENCE { messageID, [APPLICATION 4] { OCTET STRING dn, SEQUENCE {} } }
+// standIn returns the message that stands in for held entries: SEQUENCE
+// { messageID, [APPLICATION 4] { OCTET STRING dn, SEQUENCE {} } }.
+func standIn(id []byte, dn string) []byte {
 	body := append(tlv(nil, 0x04, []byte(dn)), 0x30, 0x00)
 	inner := append(append([]byte(nil), id...), tlv(nil, tagSearchResultEntry, body)...)
-	return tlv(make([]byte, 0, len(inner)+8), 0x30, inner), true
+	return tlv(make([]byte, 0, len(inner)+8), 0x30, inner)
 }
 
 // tagSearchResultEntry is [APPLICATION 4], constructed.
@@ -269,7 +284,7 @@ func splitMessage(msg []byte) (id, op []byte, ok bool) {
 // SEQUENCE { type OCTET STRING, vals SET OF OCTET STRING } }. op is read
 // and kept: the entry's values point into it. names interns attribute
 // names across entries. ok is false unless op is exactly that.
-func decodeEntry(op []byte, names map[string]attrName) (*Entry, bool) {
+func decodeEntry(op []byte, names map[string]string) (*Entry, bool) {
 	_, body, _, ok := element(op)
 	if !ok {
 		return nil, false
@@ -282,7 +297,7 @@ func decodeEntry(op []byte, names map[string]attrName) (*Entry, bool) {
 	if !ok || tag != 0x30 || len(rest) != 0 {
 		return nil, false
 	}
-	e := &Entry{DN: string(dn), attrs: make(map[string][][]byte, 12)}
+	e := &Entry{DN: string(dn), attrs: make([]entryAttr, 0, 12)}
 	for len(list) > 0 {
 		var attr, vals []byte
 		if tag, attr, list, ok = element(list); !ok || tag != 0x30 {
@@ -295,18 +310,14 @@ func decodeEntry(op []byte, names map[string]attrName) (*Entry, bool) {
 		if tag, vals, attr, ok = element(attr); !ok || tag != 0x31 || len(attr) != 0 {
 			return nil, false
 		}
-		an, known := names[string(name)]
+		n, known := names[string(name)]
 		if !known {
-			an = attrName{raw: string(name)}
-			an.key = strings.ToLower(an.raw)
+			n = string(name)
 			if len(names) < 1024 { // a directory that names every attribute anew gets no cache
-				names[an.raw] = an
+				names[n] = n
 			}
 		}
-		values, seen := e.attrs[an.key]
-		if !seen {
-			e.names = append(e.names, an.raw)
-		}
+		var values [][]byte
 		for len(vals) > 0 {
 			var v []byte
 			if tag, v, vals, ok = element(vals); !ok || tag != 0x04 {
@@ -314,7 +325,7 @@ func decodeEntry(op []byte, names map[string]attrName) (*Entry, bool) {
 			}
 			values = append(values, v[:len(v):len(v)])
 		}
-		e.attrs[an.key] = values
+		e.add(n, values)
 	}
 	return e, true
 }

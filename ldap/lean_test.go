@@ -83,7 +83,7 @@ func leanEntry(msg []byte) (*Entry, bool) {
 	if !ok || len(op) == 0 || op[0] != tagSearchResultEntry {
 		return nil, false
 	}
-	return decodeEntry(append([]byte(nil), op...), map[string]attrName{})
+	return decodeEntry(append([]byte(nil), op...), map[string]string{})
 }
 
 // sameEntry says how two entries differ, "" when they do not: in DN,
@@ -93,20 +93,17 @@ func sameEntry(a, b *Entry) string {
 	if a.DN != b.DN {
 		return fmt.Sprintf("DN %q against %q", a.DN, b.DN)
 	}
-	if !reflect.DeepEqual(a.names, b.names) {
-		return fmt.Sprintf("names %q against %q", a.names, b.names)
+	if !reflect.DeepEqual(a.Names(), b.Names()) {
+		return fmt.Sprintf("names %q against %q", a.Names(), b.Names())
 	}
-	if len(a.attrs) != len(b.attrs) {
-		return fmt.Sprintf("%d attributes against %d", len(a.attrs), len(b.attrs))
-	}
-	for k, va := range a.attrs {
-		vb, ok := b.attrs[k]
-		if !ok || len(va) != len(vb) {
-			return fmt.Sprintf("attribute %s: %q against %q", k, va, vb)
+	for i, aa := range a.attrs {
+		ab := b.attrs[i]
+		if len(aa.values) != len(ab.values) {
+			return fmt.Sprintf("attribute %s: %q against %q", aa.name, aa.values, ab.values)
 		}
-		for i := range va {
-			if !bytes.Equal(va[i], vb[i]) {
-				return fmt.Sprintf("attribute %s value %d: %q against %q", k, i, va[i], vb[i])
+		for j := range aa.values {
+			if !bytes.Equal(aa.values[j], ab.values[j]) {
+				return fmt.Sprintf("attribute %s value %d: %q against %q", aa.name, j, aa.values[j], ab.values[j])
 			}
 		}
 	}
@@ -204,25 +201,34 @@ func (c *chunky) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// The wire hands go-ldap every message as it came, except plain entries,
-// which become stand-ins for entries equal to go-ldap's decoding; however
-// the stream is cut into reads, a message too large to hold streams
-// through whole, and a stream cut mid-message ends where it was cut, with
-// the connection's error.
+// The wire hands go-ldap every message as it came, except plain entries:
+// each run of them of one search becomes a stand-in for entries equal to
+// go-ldap's decoding, in order, however the stream is cut into reads. A
+// message too large to hold streams through whole, and a stream cut
+// mid-message ends where it was cut, with the connection's error.
 func TestTheWireStandsInForEntriesWhateverTheReads(t *testing.T) {
-	big := entryMessage(9, "cn=big", []attr{{"jpegPhoto", []string{strings.Repeat("p", leanMaxMessage)}}})
-	withControls := entryMessage(3, "cn=sync", nil, paging("s"))
-	done := []byte{0x30, 0x0c, 0x02, 0x01, 0x07, 0x65, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
-	var stream [][]byte
-	for i, te := range testEntries {
-		stream = append(stream, entryMessage(int64(i+1), te.dn, te.attrs))
+	type item struct {
+		msg  []byte
+		lean bool // a plain entry: it comes back through a stand-in
+		id   int64
 	}
-	stream = append(stream, withControls, big, done)
-	cut := entryMessage(10, "cn=cut", []attr{{"cn", []string{"cut"}}})
+	var items []item
+	for _, te := range testEntries {
+		items = append(items, item{entryMessage(7, te.dn, te.attrs), true, 7})
+	}
+	items = append(items,
+		item{entryMessage(7, "cn=sync", nil, paging("s")), false, 7}, // with controls
+		item{entryMessage(7, "cn=a", []attr{{"cn", []string{"a"}}}), true, 7},
+		item{entryMessage(8, "cn=b", []attr{{"cn", []string{"b"}}}), true, 8}, // another search's
+		item{entryMessage(7, "cn=big", []attr{{"jpegPhoto", []string{strings.Repeat("p", leanMaxMessage)}}}), false, 7},
+		item{entryMessage(7, "cn=c", []attr{{"cn", []string{"c"}}}), true, 7},
+		item{[]byte{0x30, 0x0c, 0x02, 0x01, 0x07, 0x65, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}, false, 7}, // done
+	)
+	cut := entryMessage(7, "cn=cut", []attr{{"cn", []string{"cut"}}})
 	cut = cut[:len(cut)-3]
 	var all []byte
-	for _, m := range stream {
-		all = append(all, m...)
+	for _, it := range items {
+		all = append(all, it.msg...)
 	}
 	all = append(all, cut...)
 
@@ -244,29 +250,38 @@ func TestTheWireStandsInForEntriesWhateverTheReads(t *testing.T) {
 			t.Fatalf("seed %d: the read ended with %v, want the connection's error", seed, err)
 		}
 		r := bytes.NewReader(out)
-		for i, m := range stream {
+		next := 0 // the item expected next
+		for next < len(items) {
 			p, perr := ber.ReadPacket(r)
 			if perr != nil {
-				t.Fatalf("seed %d, message %d: %v", seed, i, perr)
+				t.Fatalf("seed %d, item %d: %v", seed, next, perr)
 			}
-			if !bytes.Equal(m, withControls) && !bytes.Equal(m, big) && !bytes.Equal(m, done) {
+			if p.Children[1].Tag == goldap.ApplicationSearchResultEntry {
 				dn, _ := p.Children[1].Children[0].Value.(string)
-				got, ok := w.lean.take(dn)
-				want, _ := goEntry(m)
-				if !ok || got == nil {
-					t.Fatalf("seed %d, message %d: go-ldap reads the DN %q, not a stand-in", seed, i, dn)
+				if got, ok := w.lean.take(dn); ok {
+					if len(p.Children[1].Children[1].Children) != 0 {
+						t.Fatalf("seed %d: a stand-in carries attributes", seed)
+					}
+					for _, e := range got {
+						if next >= len(items) || !items[next].lean {
+							t.Fatalf("seed %d: a stand-in holds an entry where item %d is expected", seed, next)
+						}
+						want, _ := goEntry(items[next].msg)
+						if d := sameEntry(e, want); d != "" {
+							t.Fatalf("seed %d, item %d: %s", seed, next, d)
+						}
+						if id, _ := p.Children[0].Value.(int64); id != items[next].id {
+							t.Fatalf("seed %d, item %d: a stand-in of search %d holds an entry of search %d", seed, next, id, items[next].id)
+						}
+						next++
+					}
+					continue
 				}
-				if d := sameEntry(got, want); d != "" {
-					t.Fatalf("seed %d, message %d: %s", seed, i, d)
-				}
-				if got, _ := goEntry(p.Bytes()); len(got.attrs) != 0 {
-					t.Fatalf("seed %d, message %d: the stand-in carries attributes", seed, i)
-				}
-				continue
 			}
-			if !bytes.Equal(p.Bytes(), m) {
-				t.Fatalf("seed %d, message %d (%d bytes) was changed on its way", seed, i, len(m))
+			if items[next].lean || !bytes.Equal(p.Bytes(), items[next].msg) {
+				t.Fatalf("seed %d: item %d (%d bytes) came out changed", seed, next, len(items[next].msg))
 			}
+			next++
 		}
 		if rest, _ := io.ReadAll(r); !bytes.Equal(rest, cut) {
 			t.Fatalf("seed %d: the stream ends with %d bytes, want the %d of the message that was cut", seed, len(rest), len(cut))
@@ -280,25 +295,30 @@ func TestTheWireStandsInForEntriesWhateverTheReads(t *testing.T) {
 func TestAStandInCannotBeForged(t *testing.T) {
 	l := newLeanEntries()
 	other := newLeanEntries()
-	dn := l.hold(&Entry{DN: "cn=real"})
+	dn := l.hold([]*Entry{{DN: "cn=real"}})
 	if _, ok := other.take(dn); ok {
 		t.Fatal("another connection's stand-in was taken as this one's")
 	}
-	if e, ok := l.take(dn); !ok || e == nil || e.DN != "cn=real" {
-		t.Fatalf("take(%q) = %v, %v", dn, e, ok)
+	if es, ok := l.take(dn); !ok || len(es) != 1 || es[0].DN != "cn=real" {
+		t.Fatalf("take(%q) = %v, %v", dn, es, ok)
 	}
-	if e, ok := l.take(dn); !ok || e != nil {
-		t.Fatalf("a stand-in taken twice gave %v, %v", e, ok)
+	if es, ok := l.take(dn); !ok || es != nil {
+		t.Fatalf("a stand-in taken twice gave %v, %v", es, ok)
 	}
 	if _, ok := l.take("\x00roster:0:1"); ok {
 		t.Fatal("a guessed DN was taken for a stand-in")
 	}
 	// Held entries are bounded: past the bound, entries pass as they came.
-	for range leanMaxHeld {
-		l.hold(&Entry{})
+	if !l.room(leanMaxHeld) || l.room(leanMaxHeld+1) {
+		t.Fatalf("room for %d entries: %v; for one more: %v", leanMaxHeld, l.room(leanMaxHeld), l.room(leanMaxHeld+1))
 	}
-	if l.hold(&Entry{}) != "" {
-		t.Fatalf("the wire held more than %d entries", leanMaxHeld)
+	l.hold(make([]*Entry, leanMaxHeld))
+	if l.room(1) {
+		t.Fatalf("the wire would hold more than %d entries", leanMaxHeld)
+	}
+	l.take(l.prefix + "999") // a later stand-in: the older ones are forgotten
+	if !l.room(leanMaxHeld) {
+		t.Fatal("forgotten entries still count against the bound")
 	}
 }
 

@@ -49,28 +49,60 @@ type SearchStats struct {
 // Entry is one directory entry. Attribute names are matched without
 // regard to case, as LDAP does.
 type Entry struct {
-	DN    string
-	attrs map[string][][]byte
-	names []string // attribute names as the server sent them, in order
+	DN string
+	// attrs in the order the server sent them, one per name: values sent
+	// under names that differ only in case are joined under the first.
+	// An entry holds a dozen attributes: a list searched in order beats
+	// a map, and a name spelt as the server spelt it is found without
+	// folding its case.
+	attrs []entryAttr
+}
+
+type entryAttr struct {
+	name   string
+	values [][]byte
 }
 
 func newEntry(e *goldap.Entry) *Entry {
-	out := &Entry{DN: e.DN, attrs: make(map[string][][]byte, len(e.Attributes))}
+	out := &Entry{DN: e.DN, attrs: make([]entryAttr, 0, len(e.Attributes))}
 	for _, a := range e.Attributes {
-		k := strings.ToLower(a.Name)
-		if _, seen := out.attrs[k]; !seen {
-			out.names = append(out.names, a.Name)
-		}
-		out.attrs[k] = append(out.attrs[k], a.ByteValues...)
+		out.add(a.Name, a.ByteValues)
 	}
 	return out
 }
 
+// add appends values to the attribute name.
+func (e *Entry) add(name string, values [][]byte) {
+	if a := e.find(name); a != nil {
+		a.values = append(a.values, values...)
+		return
+	}
+	e.attrs = append(e.attrs, entryAttr{name: name, values: values})
+}
+
+// find returns the attribute attr, nil when the entry has none.
+func (e *Entry) find(attr string) *entryAttr {
+	for i := range e.attrs {
+		if e.attrs[i].name == attr {
+			return &e.attrs[i]
+		}
+	}
+	for i := range e.attrs {
+		if strings.EqualFold(e.attrs[i].name, attr) {
+			return &e.attrs[i]
+		}
+	}
+	return nil
+}
+
 // Values returns the values of an attribute as strings.
 func (e *Entry) Values(attr string) []string {
-	raw := e.attrs[strings.ToLower(attr)]
-	out := make([]string, len(raw))
-	for i, v := range raw {
+	a := e.find(attr)
+	if a == nil {
+		return []string{}
+	}
+	out := make([]string, len(a.values))
+	for i, v := range a.values {
 		out[i] = string(v)
 	}
 	return out
@@ -78,22 +110,28 @@ func (e *Entry) Values(attr string) []string {
 
 // Value returns the first value of an attribute, or "".
 func (e *Entry) Value(attr string) string {
-	if v := e.attrs[strings.ToLower(attr)]; len(v) > 0 {
-		return string(v[0])
+	if a := e.find(attr); a != nil && len(a.values) > 0 {
+		return string(a.values[0])
 	}
 	return ""
 }
 
 // Raw returns the first value of an attribute as bytes (objectGUID).
 func (e *Entry) Raw(attr string) []byte {
-	if v := e.attrs[strings.ToLower(attr)]; len(v) > 0 {
-		return v[0]
+	if a := e.find(attr); a != nil && len(a.values) > 0 {
+		return a.values[0]
 	}
 	return nil
 }
 
 // Names returns the attribute names the server sent, as it spelt them.
-func (e *Entry) Names() []string { return e.names }
+func (e *Entry) Names() []string {
+	out := make([]string, len(e.attrs))
+	for i, a := range e.attrs {
+		out[i] = a.name
+	}
+	return out
+}
 
 // Search runs a paged search and hands each entry to fn as it arrives, so
 // memory does not grow with the size of the directory. Pages hold at most
@@ -138,12 +176,17 @@ func (c *Conn) page(ctx context.Context, req SearchRequest, paging *goldap.Contr
 	done, err := c.streamed(ctx, req.BaseDN, pageWhat(req.BaseDN, st.Pages+1, st.Entries), c.request(req, paging), goldap.ControlTypePaging,
 		func(r goldap.Response) error {
 			if e := r.Entry(); e != nil {
-				st.Entries++
-				ent, err := c.entry(e)
+				ents, err := c.entries(e)
 				if err != nil {
 					return c.readError(req.BaseDN, pageWhat(req.BaseDN, st.Pages+1, st.Entries), err)
 				}
-				return fn(ent)
+				for _, ent := range ents {
+					st.Entries++
+					if err := fn(ent); err != nil {
+						return err
+					}
+				}
+				return nil
 			}
 			if r.Referral() != "" {
 				st.Referrals++
@@ -191,9 +234,9 @@ func (c *Conn) Get(ctx context.Context, dn string, attrs ...string) (*Entry, err
 	if err != nil || len(entries) == 0 {
 		return nil, err
 	}
-	ent, err := c.entry(entries[0])
+	ents, err := c.entries(entries[0])
 	if err != nil {
 		return nil, c.readError(dn, getWhat(dn), err)
 	}
-	return ent, nil
+	return ents[0], nil
 }
