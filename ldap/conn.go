@@ -129,15 +129,20 @@ func (dl Dialer) dial(ctx context.Context, src *roster.Source, probe bool) (*Con
 		c.conn = goldap.NewConn(c.wire, true)
 		c.conn.Start()
 	case roster.StartTLS:
+		// roster asks for StartTLS itself, rather than through go-ldap,
+		// so that its wire sits above TLS and reads LDAP in the clear, as
+		// with LDAPS.
 		c.wire = &wire{Conn: raw}
-		c.conn = goldap.NewConn(c.wire, false)
-		c.conn.Start()
-		if err := c.conn.StartTLS(v.config()); err != nil {
-			c.conn.Close()
+		tc, err := startTLS(ctx, c.wire, v.config())
+		if err != nil {
+			raw.Close()
 			return nil, c.startTLSError(ctx, err)
 		}
-		st, _ := c.conn.TLSConnectionState()
+		st := tc.ConnectionState()
 		c.tls = &st
+		c.wire = &wire{Conn: tc, lean: newLeanEntries()}
+		c.conn = goldap.NewConn(c.wire, true)
+		c.conn.Start()
 	default: // Plain, allowed by Validate only with AllowInsecure
 		c.wire = &wire{Conn: raw, lean: newLeanEntries()}
 		c.conn = goldap.NewConn(c.wire, false)

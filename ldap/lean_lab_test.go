@@ -20,13 +20,16 @@ func TestLabLeanEntriesEqualGoLDAPs(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		dir    labenv.Directory
+		mode   roster.TLSMode
 		anchor string
 	}{
-		{"AD over LDAPS", labenv.AD, "objectGUID"},
-		{"OpenLDAP over LDAPS", labenv.OpenLDAP, "entryUUID"},
+		{"AD over LDAPS", labenv.AD, roster.LDAPS, "objectGUID"},
+		{"AD over StartTLS", labenv.AD, roster.StartTLS, "objectGUID"},
+		{"OpenLDAP over LDAPS", labenv.OpenLDAP, roster.LDAPS, "entryUUID"},
+		{"OpenLDAP over StartTLS", labenv.OpenLDAP, roster.StartTLS, "entryUUID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := env.Source(t, tc.dir, roster.LDAPS)
+			src := env.Source(t, tc.dir, tc.mode)
 			read := func(lean bool) map[string]string {
 				defer ldap.SetLeanDecoding(lean)()
 				c := connect(t, src)
