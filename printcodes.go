@@ -13,8 +13,10 @@ import (
 
 // PrintCodeBatch is how many users AssignFirstPrintCodes gives codes in
 // one transaction. A batch set is shown before the next is written, so a
-// failure loses at most one batch's codes unseen.
-const PrintCodeBatch = 500
+// failure loses at most one batch's codes unseen. Each batch rewrites
+// most pages of the code index: 5,000 a batch made 100,000 codes take
+// 9 s on SQLite, against 17 s at 500.
+const PrintCodeBatch = 5000
 
 // FirstPrintCode is one write of a bulk generation: the keyed hash of a
 // new code, for a user who has none.

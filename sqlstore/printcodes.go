@@ -172,13 +172,25 @@ func updateFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode,
 			FROM unnest(?::bigint[], ?::text[]) AS v(id, hash)
 			WHERE users.id = v.id AND users.print_code_hash = '' RETURNING users.id`, now, ids, hashes)
 	}
-	args := make([]any, 0, 2*len(write)+1)
-	for _, i := range write {
-		args = append(args, codes[i].UserID, codes[i].Hash)
+	// One row a statement, prepared once: a statement that writes several
+	// rows and may fail half-way needs a statement journal, which made
+	// SQLite copy every page it touched.
+	st, err := t.PrepareContext(ctx, `UPDATE users SET print_code_hash = ?, updated_at = ? WHERE id = ? AND print_code_hash = ''`)
+	if err != nil {
+		return nil, err
 	}
-	return queryIDs(ctx, t, `WITH v(id, hash) AS (VALUES `+values(len(write), 2)+`)
-		UPDATE users SET print_code_hash = v.hash, updated_at = ?
-		FROM v WHERE users.id = v.id AND users.print_code_hash = '' RETURNING users.id`, append(args, now)...)
+	defer st.Close()
+	set := make(map[int64]bool, len(write))
+	for _, i := range write {
+		res, err := st.ExecContext(ctx, codes[i].Hash, now, codes[i].UserID)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			set[codes[i].UserID] = true
+		}
+	}
+	return set, nil
 }
 
 // printCodeHolders returns, for each of hashes that users have, the IDs of
