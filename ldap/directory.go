@@ -63,7 +63,7 @@ func (d *Directory) dialect() Dialect { return DialectOf(d.src.Type) }
 // when every page of every base was read.
 //
 // Reading and consuming overlap: the search runs in its own goroutine,
-// at most two pages ahead, while page works on the previous one (the
+// at most readAhead pages ahead, while page works on the previous one (the
 // engine's store lookups and writes). page and bad are always called from
 // the caller's goroutine, in directory order.
 func (d *Directory) Users(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
@@ -73,7 +73,11 @@ func (d *Directory) Users(ctx context.Context, page func([]roster.Record) error,
 func (d *Directory) users(ctx context.Context, filter string, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	items := make(chan userItem, 2)
+	// The reader may run a whole write batch of the engine ahead
+	// (reconcile writes 5,000 changes a transaction): it keeps reading
+	// while the engine writes, and its connection does not sit idle for
+	// a firewall to cut.
+	items := make(chan userItem, readAhead)
 	done := make(chan error, 1)
 	go func() {
 		defer close(items)
@@ -106,6 +110,10 @@ func (d *Directory) users(ctx context.Context, filter string, page func([]roster
 	}
 	return readErr
 }
+
+// readAhead is how many pages (or bad entries) the reader may hold ahead
+// of the engine: 6,000 records, a few megabytes.
+const readAhead = 6
 
 // userItem is a page of records or one bad entry, on its way from the
 // search goroutine to the consumer.
