@@ -21,34 +21,14 @@ type attr struct {
 	values []string
 }
 
-// entryMessage encodes a SearchResultEntry with go-asn1-ber, as a
-// directory sends it.
+// entryMessage encodes a SearchResultEntry message with go-asn1-ber, as
+// a directory sends it.
 func entryMessage(msgID int64, dn string, attrs []attr, controls ...goldap.Control) []byte {
-	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "Entry")
-	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "DN"))
-	list := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attributes")
-	for _, a := range attrs {
-		p := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attribute")
-		p.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, a.name, "Type"))
-		vals := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "Values")
-		for _, v := range a.values {
-			vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, v, "Value"))
-		}
-		p.AppendChild(vals)
-		list.AppendChild(p)
+	list := make([]*goldap.EntryAttribute, len(attrs))
+	for i, a := range attrs {
+		list[i] = &goldap.EntryAttribute{Name: a.name, Values: a.values}
 	}
-	op.AppendChild(list)
-	msg := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "LDAP Response")
-	msg.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, msgID, "MessageID"))
-	msg.AppendChild(op)
-	if len(controls) > 0 {
-		cs := ber.Encode(ber.ClassContext, ber.TypeConstructed, 0, nil, "Controls")
-		for _, c := range controls {
-			cs.AppendChild(c.Encode())
-		}
-		msg.AppendChild(cs)
-	}
-	return msg.Bytes()
+	return message(msgID, entryOp(dn, list...), controls...).Bytes()
 }
 
 // goEntry decodes msg as go-ldap does: asn1-ber's packet tree, read the

@@ -32,6 +32,11 @@ type fakeWire struct {
 }
 
 func (w *fakeWire) send(msgID int64, op *ber.Packet, controls ...goldap.Control) {
+	w.conn.Write(message(msgID, op, controls...).Bytes())
+}
+
+// message encodes an LDAPMessage: its ID, op and any controls.
+func message(msgID int64, op *ber.Packet, controls ...goldap.Control) *ber.Packet {
 	p := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "LDAP Response")
 	p.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, msgID, "MessageID"))
 	p.AppendChild(op)
@@ -42,26 +47,34 @@ func (w *fakeWire) send(msgID int64, op *ber.Packet, controls ...goldap.Control)
 		}
 		p.AppendChild(cs)
 	}
-	w.conn.Write(p.Bytes())
+	return p
+}
+
+// entryOp encodes a SearchResultEntry with its attributes, as a directory
+// sends one.
+func entryOp(dn string, attrs ...*goldap.EntryAttribute) *ber.Packet {
+	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "Entry")
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "DN"))
+	list := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attributes")
+	for _, at := range attrs {
+		a := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attribute")
+		a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, at.Name, "Type"))
+		vals := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "Values")
+		for _, v := range at.Values {
+			vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, v, "Value"))
+		}
+		a.AppendChild(vals)
+		list.AppendChild(a)
+	}
+	op.AppendChild(list)
+	return op
 }
 
 func (w *fakeWire) entry(msgID int64, dn string) { w.entryWith(msgID, dn, "cn", dn) }
 
 // entryWith sends an entry with one attribute.
 func (w *fakeWire) entryWith(msgID int64, dn, attr string, values ...string) {
-	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "Entry")
-	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "DN"))
-	attrs := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attributes")
-	a := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attribute")
-	a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, attr, "Type"))
-	vals := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "Values")
-	for _, v := range values {
-		vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, v, "Value"))
-	}
-	a.AppendChild(vals)
-	attrs.AppendChild(a)
-	op.AppendChild(attrs)
-	w.send(msgID, op)
+	w.send(msgID, entryOp(dn, &goldap.EntryAttribute{Name: attr, Values: values}))
 }
 
 func (w *fakeWire) done(msgID int64, app int, code int, controls ...goldap.Control) {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/rosterhq/roster"
@@ -109,19 +108,5 @@ func TestSurveyCountsDisabledUsersAsTheSyncDoes(t *testing.T) {
 
 // sendEntry sends e with all its attributes.
 func sendEntry(w *fakeWire, msgID int64, e *goldap.Entry) {
-	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "Entry")
-	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, e.DN, "DN"))
-	attrs := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attributes")
-	for _, at := range e.Attributes {
-		a := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Attribute")
-		a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, at.Name, "Type"))
-		vals := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "Values")
-		for _, v := range at.Values {
-			vals.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, v, "Value"))
-		}
-		a.AppendChild(vals)
-		attrs.AppendChild(a)
-	}
-	op.AppendChild(attrs)
-	w.send(msgID, op)
+	w.send(msgID, entryOp(e.DN, e.Attributes...))
 }
