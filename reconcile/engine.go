@@ -82,7 +82,7 @@ const maxEntryErrors = 1000
 // error is the run's failure, also recorded in Result.Run.
 func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, dir Directory, opt Options) (*Result, error) {
 	r := &runner{e: e, src: src, dir: dir, opt: opt, start: e.Now(),
-		seen: map[digest]mark{}, logins: map[digest]digest{}, cards: map[digest]string{},
+		seen: map[digest]mark{}, logins: map[digest]struct{}{}, cards: map[digest]string{},
 		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	r.run = &roster.Run{SourceID: sourceID, Mode: roster.RunFull, Status: roster.RunRunning, StartedAt: r.start}
 	// The run timeout bounds the whole run, beyond each request's own:
@@ -165,7 +165,10 @@ type runner struct {
 	// The run's sets are keyed by digest (see key), not by the strings,
 	// so that they stay small in a large directory.
 	seen   map[digest]mark
-	logins map[digest]digest // login -> anchor, this run
+	// logins holds the logins of the entries accepted this run: a set,
+	// since an anchor is accepted once (a second sight of it is dropped
+	// first), so a login met again is another entry's.
+	logins map[digest]struct{}
 	cards  map[digest]string // card number -> login, this run
 	seeds  [2]maphash.Seed
 
@@ -575,12 +578,12 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: why})
 			continue
 		}
-		if other, ok := r.logins[r.key(rec.Login)]; ok && other != r.key(rec.Anchor) {
+		if _, taken := r.logins[r.key(rec.Login)]; taken {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
 				Message: fmt.Sprintf("the login %s is also the login of another entry of this directory; both entries need distinct logins", rec.Login)})
 			continue
 		}
-		r.logins[r.key(rec.Login)] = r.key(rec.Anchor)
+		r.logins[r.key(rec.Login)] = struct{}{}
 		r.seen[r.key(rec.Anchor)] = accepted
 		recs = append(recs, rec)
 	}
