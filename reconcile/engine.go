@@ -164,7 +164,7 @@ type runner struct {
 	//
 	// The run's sets are keyed by digest (see key), not by the strings,
 	// so that they stay small in a large directory.
-	seen   map[digest]mark
+	seen map[digest]mark
 	// logins holds the logins of the entries accepted this run: a set,
 	// since an anchor is accepted once (a second sight of it is dropped
 	// first), so a login met again is another entry's.
