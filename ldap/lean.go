@@ -91,19 +91,22 @@ func (l *leanEntries) hold(es []*Entry) string {
 
 // take returns the entries a stand-in's DN names, and forgets those held
 // before them: go-ldap hands messages over in the order they came, so an
-// older stand-in was left by a reader that stopped. ok is false for a DN
-// that is not a stand-in's.
+// older stand-in was left by a reader that stopped. (A Conn runs one
+// search at a time. Were two to interleave, the older's next stand-in
+// would be gone, and its read would fail with errLeanLost, never return
+// another search's entries.) ok is false for a DN that is not a
+// stand-in's.
 func (l *leanEntries) take(dn string) (es []*Entry, ok bool) {
 	rest, found := strings.CutPrefix(dn, l.prefix)
 	if !found {
 		return nil, false
 	}
 	n, err := strconv.ParseUint(rest, 10, 64)
-	if err != nil {
-		return nil, true
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err != nil || n > l.next {
+		return nil, true // not one this wire gave
+	}
 	es = l.held[n]
 	for ; l.low <= n; l.low++ {
 		l.count -= len(l.held[l.low])

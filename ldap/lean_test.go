@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -296,7 +297,10 @@ func TestAStandInCannotBeForged(t *testing.T) {
 	if l.room(1) {
 		t.Fatalf("the wire would hold more than %d entries", leanMaxHeld)
 	}
-	l.take(l.prefix + "999") // a later stand-in: the older ones are forgotten
+	if es, ok := l.take(l.prefix + "999"); !ok || es != nil {
+		t.Fatalf("a stand-in never given gave %v, %v", es, ok)
+	}
+	l.take(l.prefix + strconv.FormatUint(l.next, 10)) // the latest: the older ones are forgotten
 	if !l.room(leanMaxHeld) {
 		t.Fatal("forgotten entries still count against the bound")
 	}
