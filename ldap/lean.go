@@ -60,6 +60,9 @@ type leanEntries struct {
 	count int // entries held
 	// names interns attribute names (the wire's goroutine only).
 	names map[string]string
+	// check, when set (by tests), sees each message the wire decoded and
+	// its entry, on the wire's goroutine; msg is valid during the call.
+	check func(msg []byte, e *Entry)
 }
 
 func newLeanEntries() *leanEntries {
@@ -183,6 +186,9 @@ func (w *wire) frame() {
 			flush()
 			w.out = append(w.out, msg...)
 			continue
+		}
+		if w.lean.check != nil {
+			w.lean.check(msg, e)
 		}
 		if len(run) > 0 && !bytes.Equal(id, runID) {
 			flush()
