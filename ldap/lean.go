@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -212,11 +213,7 @@ func standIn(id []byte, dn string) []byte {
 const tagSearchResultEntry = 0x64
 
 // errLeanLost is a stand-in whose entry the wire no longer holds.
-var errLeanLost = errorString("an entry decoded by roster was lost before it was read")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errLeanLost = errors.New("an entry roster decoded was lost before it was read (a fault in roster, not in the directory); run the sync again")
 
 // messageSize returns the size of the BER element at the start of b,
 // header included; ok is false when its header is not all in b yet, and

@@ -552,8 +552,9 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 	var recs []*roster.Record
 	for i := range page {
 		rec := &page[i]
+		ak := r.key(rec.Anchor) // the run's key of the anchor, once
 		if rec.Anchor != "" {
-			if _, dup := r.seen[r.key(rec.Anchor)]; dup || r.outOfScope[rec.Anchor] {
+			if _, dup := r.seen[ak]; dup || r.outOfScope[rec.Anchor] {
 				continue // the same entry under two overlapping base DNs: counted once
 			}
 		}
@@ -566,7 +567,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			continue
 		}
 		if rec.Anchor != "" {
-			r.seen[r.key(rec.Anchor)] = returned
+			r.seen[ak] = returned
 		}
 		if len(rec.CardProblems) > 0 {
 			if r.cardProblems == 0 {
@@ -584,7 +585,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			continue
 		}
 		r.logins[r.key(rec.Login)] = struct{}{}
-		r.seen[r.key(rec.Anchor)] = accepted
+		r.seen[ak] = accepted
 		recs = append(recs, rec)
 	}
 	if len(recs) == 0 {

@@ -1,8 +1,6 @@
 package reconcile
 
 import (
-	"encoding/binary"
-	"hash/fnv"
 	"slices"
 
 	"github.com/rosterhq/roster"
@@ -22,40 +20,63 @@ const fingerprintVersion = 1
 // versions and machines, with its lowest bit set: stores mark a user
 // changed by hand with an even value, which no entry matches.
 func fingerprint(r *roster.Record, codeHash string) uint64 {
-	h := fnv.New64a()
-	var n [binary.MaxVarintLen64]byte
-	count := func(k int) { h.Write(n[:binary.PutUvarint(n[:], uint64(k))]) }
-	put := func(s string) {
-		count(len(s))
-		h.Write([]byte(s))
-	}
-	h.Write([]byte{fingerprintVersion})
+	h := fnvHash(fnvOffset)
+	h.byte(fingerprintVersion)
 	for _, s := range []string{r.DN, r.Login, r.Name, r.Email, r.Department, r.CostCenter, codeHash} {
-		put(s)
+		h.str(s)
 	}
 	disabled := byte(0)
 	if r.Disabled {
 		disabled = 1
 	}
-	h.Write([]byte{disabled})
-	count(len(r.Cards))
+	h.byte(disabled)
+	h.count(len(r.Cards))
 	for _, c := range r.Cards {
-		put(c)
+		h.str(c)
 	}
 	keys := make([]string, 0, len(r.Extra))
 	for k := range r.Extra {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	count(len(keys))
+	h.count(len(keys))
 	for _, k := range keys {
-		put(k)
-		count(len(r.Extra[k]))
+		h.str(k)
+		h.count(len(r.Extra[k]))
 		for _, v := range r.Extra[k] {
-			put(v)
+			h.str(v)
 		}
 	}
-	return h.Sum64() | 1
+	return uint64(h) | 1
+}
+
+// fnvHash is 64-bit FNV-1a, written out so that hashing a string does
+// not copy it (hash/fnv takes bytes): a sync fingerprints every entry.
+type fnvHash uint64
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func (h *fnvHash) byte(b byte) { *h = (*h ^ fnvHash(b)) * fnvPrime }
+
+// count writes n as a uvarint, as encoding/binary would.
+func (h *fnvHash) count(n int) {
+	u := uint64(n)
+	for u >= 0x80 {
+		h.byte(byte(u) | 0x80)
+		u >>= 7
+	}
+	h.byte(byte(u))
+}
+
+// str writes s's length, then s: no two lists of strings write the same.
+func (h *fnvHash) str(s string) {
+	h.count(len(s))
+	for i := 0; i < len(s); i++ {
+		h.byte(s[i])
+	}
 }
 
 // unchanged reports whether the stored user d is what diff would plan

@@ -1,6 +1,9 @@
 package reconcile
 
 import (
+	"encoding/binary"
+	"hash/fnv"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster"
@@ -137,5 +140,19 @@ func TestFingerprintChangesWithWhatASyncWrites(t *testing.T) {
 	r.Extra = map[string][]string{"room": {"1", "2"}, "title": {"Boss"}}
 	if fingerprint(&r, "h:1") != fp {
 		t.Error("the fingerprint depends on the anchor or the order of the extra attributes")
+	}
+}
+
+// The written-out FNV-1a is hash/fnv's, over the uvarint-prefixed
+// strings: fingerprints stored before it was written out still match.
+func TestFNVIsHashFNV(t *testing.T) {
+	h, want := fnvHash(fnvOffset), fnv.New64a()
+	for _, s := range []string{"", "ann", strings.Repeat("x", 300)} {
+		h.str(s)
+		want.Write(binary.AppendUvarint(nil, uint64(len(s))))
+		want.Write([]byte(s))
+	}
+	if uint64(h) != want.Sum64() {
+		t.Fatalf("%x, want hash/fnv's %x", uint64(h), want.Sum64())
 	}
 }
