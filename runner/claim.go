@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/datadir"
+	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
 )
 
@@ -58,4 +60,36 @@ func ClaimSource(ctx context.Context, db *sqlstore.DB, log *slog.Logger, dir str
 			release()
 		}
 	}}, nil
+}
+
+// SyncAlone syncs src as one command does: by its name, the source's row
+// made on first use (a dry run makes nothing: a source never synced is
+// -1, which matches no user), and, except in a dry run, under the
+// source's lease, which roster serve's nodes take too, so that a sync
+// from a command line never runs beside another. The data folder's lock
+// is the caller's to hold, for as many sources as it syncs.
+//
+// It returns what Sync returns.
+func (r *Runner) SyncAlone(ctx context.Context, src *roster.Source, opt reconcile.Options, h Hooks) (*reconcile.Result, error) {
+	var sourceID int64
+	var err error
+	if opt.DryRun {
+		if sourceID, err = r.Store.LookupSourceID(ctx, src.Name); roster.ErrorCode(err) == roster.ENOTFOUND {
+			sourceID, err = -1, nil
+		}
+	} else {
+		sourceID, err = r.Store.SourceID(ctx, src.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !opt.DryRun {
+		claim, err := ClaimSource(ctx, r.Store, r.Log, "", sourceID, src.Name, NodeID(), DefaultLeaseTTL)
+		if err != nil {
+			return nil, err
+		}
+		defer claim.Release()
+		ctx = claim.Ctx
+	}
+	return r.Sync(ctx, src, sourceID, opt, h)
 }

@@ -20,12 +20,11 @@ func runAdmin(ctx context.Context, a *app, args []string) error {
 	}
 	fs := newFlagSet(a, "admin reset-password", "[-name admin] [-data DIR]")
 	name := fs.String("name", "admin", "the admin whose password is reset")
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
+	db, err := store.open(ctx, a)
 	if err != nil {
 		return err
 	}

@@ -5,22 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/backup"
-	"github.com/rosterhq/roster/postgres"
-	"github.com/rosterhq/roster/sqlite"
-	"github.com/rosterhq/roster/sqlstore"
+	"github.com/rosterhq/roster/userbase"
 )
-
-// The keys of a data folder: without them a restored user base has
-// stored passwords nobody can open and print codes nobody can check.
-var keyFiles = []string{"secret.key", "print-code.key"}
 
 const passphraseHelp = "a file holding the passphrase that seals the keys in the backup (else $ROSTER_BACKUP_PASSPHRASE); at least 12 characters"
 
@@ -29,8 +21,7 @@ const passphraseHelp = "a file holding the passphrase that seals the keys in the
 // the data folder's keys sealed under a passphrase.
 func runBackup(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "backup", "[-data DIR] [-db postgres://...] [-passphrase-file FILE] BACKUP-FILE")
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	passFile := fs.String("passphrase-file", "", passphraseHelp)
 	out, err := parseWithFile(fs, args)
 	if err != nil {
@@ -40,68 +31,25 @@ func runBackup(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Lstat(out); err == nil {
-		return usageErrorf("%s exists already; roster backup never replaces a file: give a new name", out)
-	}
-	dir := dataDir(a, *data, "")
-	src, err := openToBackUp(ctx, a, *dbf, dir)
+	place, err := store.place(a, "")
 	if err != nil {
 		return err
+	}
+	src, err := place.OpenExisting(ctx)
+	if err != nil {
+		return usage(err)
 	}
 	defer src.Close()
-	keys, err := readKeys(a, dir)
+	keys, err := place.ReadKeys(a.getenv)
 	if err != nil {
-		return err
+		return usage(err)
 	}
-
-	// The copy: an SQLite database next to the backup file, whatever the
-	// store, read from the store in one transaction (sqlstore.Copy).
-	work, err := os.MkdirTemp(filepath.Dir(out), ".roster-backup-")
+	m := backup.Manifest{Roster: versionString(), TakenAt: a.now().UTC(), From: src.String()}
+	stats, err := userbase.Backup(ctx, src, out, m, keys, pass)
 	if err != nil {
-		return fmt.Errorf("cannot write next to %s: %w", out, err)
+		return usage(err)
 	}
-	defer os.RemoveAll(work)
-	copyPath := filepath.Join(work, "roster.db")
-	dst, err := sqlite.Open(copyPath)
-	if err != nil {
-		return err
-	}
-	stats, err := sqlstore.Copy(ctx, dst, src)
-	if err != nil {
-		dst.Close()
-		return err
-	}
-	steps, err := dst.Migrations(ctx)
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	m := backup.Manifest{Roster: versionString(), TakenAt: a.now().UTC(), From: src.String(), Migrations: steps, Rows: stats}
-	tmp := filepath.Join(work, "backup")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	err = backup.Write(f, m, copyPath, keys, pass)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Link(tmp, out); err != nil {
-		return fmt.Errorf("cannot write %s: %w", out, err)
-	}
-	names := make([]string, 0, len(keys))
-	for k := range keys {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := keyNames(keys)
 	a.log.Info("backup written", "file", out, "from", src.String(), "users", stats["users"], "keys", strings.Join(names, ","))
 	fmt.Fprintf(a.stdout, "backed up %s into %s: %d users, %d cards, %d groups, %d runs; keys %s, sealed under the passphrase\n",
 		src, out, stats["users"], stats["cards"], stats["groups"], stats["runs"], strings.Join(names, " and "))
@@ -114,8 +62,7 @@ func runBackup(ctx context.Context, a *app, args []string) error {
 // folder that holds a user base or keys is refused.
 func runRestore(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "restore", "[-data DIR] [-db postgres://...] [-passphrase-file FILE] BACKUP-FILE")
-	data := fs.String("data", "", dataHelp+"; it must hold no user base and no keys")
-	dbf := fs.String("db", "", dbHelp+"; a PostgreSQL database must be empty")
+	store := addStoreFlags(fs, "; it must hold no user base and no keys", "; a PostgreSQL database must be empty")
 	passFile := fs.String("passphrase-file", "", passphraseHelp)
 	in, err := parseWithFile(fs, args)
 	if err != nil {
@@ -125,90 +72,34 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir := dataDir(a, *data, "")
-	loc := storeLocation(a, *dbf, dir)
-	pg, err := checkStoreLocation(loc)
+	place, err := store.place(a, "")
 	if err != nil {
 		return err
 	}
-	var live []string
-	for _, name := range keyFiles {
-		live = append(live, filepath.Join(dir, name))
-	}
-	if !pg {
-		live = append(live, loc, loc+"-wal")
-	}
-	for _, p := range live {
-		if _, err := os.Lstat(p); err == nil {
-			return usageErrorf("%s exists: the data folder holds a user base or its keys, and roster restore never overwrites them; restore into a new folder (-data), or stop roster and move them away first", p)
-		}
-	}
-	f, err := os.Open(in)
+	m, keys, stats, err := place.Restore(ctx, in, pass)
 	if err != nil {
-		return usageErrorf("cannot open the backup: %v", err)
+		return usage(err)
 	}
-	defer f.Close()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("cannot create the data folder %s: %w", dir, err)
-	}
-	work, err := os.MkdirTemp(dir, ".roster-restore-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(work)
-	copyPath := filepath.Join(work, "roster.db")
-	m, keys, err := backup.Read(f, copyPath, pass)
-	if err != nil {
-		return err
-	}
-	// The copy is opened as a user base, which brings a backup of an older
-	// roster up to this one's schema, and refuses a newer one's.
-	var stats sqlstore.CopyStats
-	if pg {
-		src, err := openSQLite(copyPath)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		dst, err := postgres.Open(ctx, loc)
-		if err != nil {
-			return err
-		}
-		defer dst.Close()
-		if stats, err = sqlstore.Copy(ctx, dst, src); err != nil {
-			return err
-		}
-	} else {
-		if err := os.MkdirAll(filepath.Dir(loc), 0o700); err != nil {
-			return err
-		}
-		if err := os.Link(copyPath, loc); err != nil {
-			return fmt.Errorf("cannot put the user base at %s: %w", loc, err)
-		}
-		db, err := openSQLite(loc)
-		if err != nil {
-			return err
-		}
-		db.Close()
-		stats = m.Rows
-	}
-	for _, name := range keyFiles {
-		if key, ok := keys[name]; ok {
-			if err := writeFileAtomic(filepath.Join(dir, name), key, 0o600, false); err != nil {
-				return err
-			}
-		}
-	}
-	a.log.Info("backup restored", "file", in, "taken_at", m.TakenAt, "into", loc, "users", stats["users"])
+	a.log.Info("backup restored", "file", in, "taken_at", m.TakenAt, "into", place.Dir, "users", stats["users"])
 	fmt.Fprintf(a.stdout, "restored the backup of %s taken %s (by %s) into %s: %d users, %d cards, %d groups, %d runs\n",
-		m.From, m.TakenAt.Local().Format("2006-01-02 15:04:05"), m.Roster, dir, stats["users"], stats["cards"], stats["groups"], stats["runs"])
-	if pg {
-		fmt.Fprintf(a.stdout, "the user base is in PostgreSQL; the keys are in %s: give every node the same keys\n", dir)
+		m.From, m.TakenAt.Local().Format("2006-01-02 15:04:05"), m.Roster, place.Dir, stats["users"], stats["cards"], stats["groups"], stats["runs"])
+	if place.Postgres {
+		fmt.Fprintf(a.stdout, "the user base is in PostgreSQL; the keys are in %s: give every node the same keys\n", place.Dir)
 	}
 	if _, ok := keys["secret.key"]; ok && a.getenv("ROSTER_SECRET_KEY") != "" {
 		fmt.Fprintln(a.stdout, "note: ROSTER_SECRET_KEY is set; roster uses it before secret.key, so it must hold the restored key")
 	}
 	return nil
+}
+
+// keyNames lists the keys a backup holds, in order.
+func keyNames(keys backup.Keys) []string {
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // parseWithFile parses the flags around one file name, which may come
@@ -252,50 +143,4 @@ func backupPassphrase(a *app, file string) (roster.Secret, error) {
 		return roster.Secret(p), nil
 	}
 	return "", usageErrorf("give the passphrase that seals the keys: -passphrase-file FILE, or ROSTER_BACKUP_PASSPHRASE")
-}
-
-// openToBackUp opens the user base to copy; an SQLite one must exist
-// already: a typo must not back up a new, empty one.
-func openToBackUp(ctx context.Context, a *app, dbFlag, dir string) (*sqlstore.DB, error) {
-	loc := storeLocation(a, dbFlag, dir)
-	pg, err := checkStoreLocation(loc)
-	if err != nil {
-		return nil, err
-	}
-	if pg {
-		return postgres.Open(ctx, loc)
-	}
-	if _, err := os.Stat(loc); err != nil {
-		return nil, usageErrorf("no user base to back up at %s (%v); give -data or -db", loc, err)
-	}
-	return openSQLite(loc)
-}
-
-// readKeys reads the data folder's keys; the secret key comes from its
-// setting (ROSTER_SECRET_KEY, its file, its credential) where that is
-// set, as roster uses it. A key that was
-// never made (no stored password yet, say) is left out.
-func readKeys(a *app, dir string) (backup.Keys, error) {
-	keys := backup.Keys{}
-	for _, name := range keyFiles {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("cannot read the key %s: %w", name, err)
-		case len(b) != 32:
-			return nil, fmt.Errorf("the key %s is damaged (%d bytes, want 32)", filepath.Join(dir, name), len(b))
-		}
-		keys[name] = b
-	}
-	// A secret key given as a setting is the one roster uses.
-	if v, _, err := secretSetting(a, "ROSTER_SECRET_KEY", "secret-key"); err != nil {
-		return nil, err
-	} else if v != "" {
-		if keys["secret.key"], err = secretKey(a, dir, false); err != nil {
-			return nil, err
-		}
-	}
-	return keys, nil
 }

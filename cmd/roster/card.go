@@ -26,8 +26,7 @@ func runCard(ctx context.Context, a *app, args []string) error {
 	var steps listFlag
 	fs.Var(&steps, "step", "a transform step, op or op=arg (repeat, in order); see roster card -h for the steps")
 	source := fs.String("source", "", "use the card transform of this source, set up in the console")
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	asJSON := fs.Bool("json", false, "print each value's steps as JSON")
 	if err := parseFlags(fs, args[1:]); err != nil { // the values follow the flags
 		return err
@@ -44,7 +43,7 @@ func runCard(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *source != "" {
-		if p, err = storedCardSteps(ctx, a, *dbf, dataDir(a, *data, ""), *source); err != nil {
+		if p, err = storedCardSteps(ctx, a, store, *source); err != nil {
 			return err
 		}
 	}
@@ -128,13 +127,17 @@ func parseCardSteps(steps []string, flagName string) (roster.CardPipeline, error
 
 // storedCardSteps reads the card transform of a source set up in the
 // console.
-func storedCardSteps(ctx context.Context, a *app, dbFlag, dir, name string) (roster.CardPipeline, error) {
-	db, err := openStore(ctx, a, dbFlag, dir)
+func storedCardSteps(ctx context.Context, a *app, store storeFlags, name string) (roster.CardPipeline, error) {
+	place, err := store.place(a, "")
+	if err != nil {
+		return nil, err
+	}
+	db, err := place.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	src, err := storedSource(ctx, a, db, dir, name)
+	src, err := storedSource(ctx, a, db, place.Dir, name)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
 	"github.com/rosterhq/roster/lab/labenv"
+	"github.com/rosterhq/roster/userbase"
 )
 
 // TestCardTransformsOnTheLab syncs the lab's directories with card
@@ -60,7 +62,7 @@ func TestCardTransformsOnTheLab(t *testing.T) {
 			}
 			r := syncJSON(t, exitOK, args...)
 			refused := 0
-			db, err := openSQLite(filepath.Join(data, "roster.db"))
+			db, err := userbase.OpenSQLite(filepath.Join(data, "roster.db"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,7 +155,7 @@ func TestCardConflictOnTheLab(t *testing.T) {
 	if !strings.Contains(msg, strings.ToLower(owner.Login)) || !strings.Contains(msg, strings.ToLower(taker.Login)) {
 		t.Fatalf("the run does not name both users for card %s: %q (errors %v)", owner.Cards[0], msg, r.Run.EntryErrors)
 	}
-	db, err := openSQLite(filepath.Join(data, "roster.db"))
+	db, err := userbase.OpenSQLite(filepath.Join(data, "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

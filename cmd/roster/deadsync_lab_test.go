@@ -16,6 +16,7 @@ import (
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/runner"
 	"github.com/rosterhq/roster/sqlstore"
+	"github.com/rosterhq/roster/userbase"
 )
 
 // killedWhileSyncing waits until source's run is recorded and a page of
@@ -92,7 +93,7 @@ func TestASyncAfterAKilledSyncStartsAtOnce(t *testing.T) {
 				args = append(args, "-db", dsn)
 				db, err = postgres.Open(ctx, dsn)
 			} else {
-				db, err = openSQLite(filepath.Join(data, "roster.db"))
+				db, err = userbase.OpenSQLite(filepath.Join(data, "roster.db"))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -177,7 +178,7 @@ func TestASyncAfterAKilledServerStartsAtOnce(t *testing.T) {
 	if code != 202 {
 		t.Fatalf("sync = %d %v", code, body)
 	}
-	db, err := openSQLite(filepath.Join(data, "roster.db"))
+	db, err := userbase.OpenSQLite(filepath.Join(data, "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestARestartedServerClosesTheRunsOfItsKilledSelf(t *testing.T) {
 	if code, body := api.call("POST", fmt.Sprintf("/api/v1/sources/%d/sync", source), nil); code != 202 {
 		t.Fatalf("sync = %d %v", code, body)
 	}
-	db, err := openSQLite(filepath.Join(data, "roster.db"))
+	db, err := userbase.OpenSQLite(filepath.Join(data, "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,7 @@ func runLockouts(ctx context.Context, a *app, args []string) error {
 		key, args = args[0], args[1:]
 	}
 	fs := newFlagSet(a, "lockouts", "[clear KEY] [-data DIR]")
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,7 +43,7 @@ func runLockouts(ctx context.Context, a *app, args []string) error {
 	if clear != (key != "") {
 		return usageErrorf("%s", use)
 	}
-	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
+	db, err := store.open(ctx, a)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/postgres"
+	"github.com/rosterhq/roster/userbase"
 )
 
 // TestMoveFromSQLiteToPostgres follows the README's move: sync the lab
@@ -45,7 +46,7 @@ func TestMoveFromSQLiteToPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pg.Close()
-	lite, err := openSQLite(filepath.Join(data, "roster.db"))
+	lite, err := userbase.OpenSQLite(filepath.Join(data, "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,7 @@ func runPrintCodes(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "print-codes", "-source NAME [-length 6] > codes.csv")
 	source := fs.String("source", "", "the source whose users get codes (its name in roster)")
 	length := fs.Int("length", roster.DefaultPrintCodeLength, fmt.Sprintf("digits per code, %d to %d", roster.MinPrintCodeLength, roster.MaxPrintCodeLength))
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -28,13 +27,16 @@ func runPrintCodes(ctx context.Context, a *app, args []string) error {
 	if *length < roster.MinPrintCodeLength || *length > roster.MaxPrintCodeLength {
 		return usageErrorf("-length must be between %d and %d", roster.MinPrintCodeLength, roster.MaxPrintCodeLength)
 	}
-	dir := dataDir(a, *data, "")
-	db, err := openStore(ctx, a, *dbf, dir)
+	place, err := store.place(a, "")
+	if err != nil {
+		return err
+	}
+	db, err := place.Open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	hash, err := datadir.PrintCodeHasher(dir, true)
+	hash, err := datadir.PrintCodeHasher(place.Dir, true)
 	if err != nil {
 		return err
 	}

@@ -15,13 +15,12 @@ func runRuns(ctx context.Context, a *app, args []string) error {
 	}
 	fs := newFlagSet(a, "runs", "[-n 20] [-json] | show ID")
 	n := fs.Int("n", 20, "how many runs, newest first")
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
+	db, err := store.open(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -52,8 +51,7 @@ func runRuns(ctx context.Context, a *app, args []string) error {
 
 func runRunsShow(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "runs show", "ID [-json]")
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	asJSON := fs.Bool("json", false, "print JSON")
 	arg, err := parseOneArg(fs, args, "the run's ID, from roster runs")
 	if err != nil {
@@ -63,7 +61,7 @@ func runRunsShow(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return usageErrorf("%q is not a run ID", arg)
 	}
-	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
+	db, err := store.open(ctx, a)
 	if err != nil {
 		return err
 	}

@@ -25,10 +25,9 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	keyFile := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure on plain HTTP too (behind a TLS proxy)")
-	data := fs.String("data", "", dataHelp)
 	check := fs.Duration("schedule-check", runner.DefaultScheduleCheck, "how often the scheduler looks for due syncs; a scheduled sync starts at most this late")
 	leaseTTL := fs.Duration("lease", runner.DefaultLeaseTTL, "how long this node's hold on a syncing source lasts without renewal: another node takes over at most this long after this one dies (at least 3s)")
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	syncPriority := fs.String("sync-priority", string(runner.PriorityIdle), "the CPU priority of sync processes: idle (they run when nothing else wants the CPU), low (niceness 19) or normal (as the server): print terminals' lookups go first")
 	inProcess := fs.Bool("sync-in-process", false, "run syncs inside the server instead of in a process of their own (lookups then wait behind them)")
 	if err := parse(fs, args); err != nil {
@@ -58,8 +57,12 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	// Requests (and syncs, with -sync-in-process) allocate short-lived
 	// values: fewer collections shorten the print terminals' tail.
 	defer collectLess(a, 256<<20)()
-	dir := dataDir(a, *data, "")
-	db, err := openStore(ctx, a, *dbf, dir)
+	place, err := store.place(a, "")
+	if err != nil {
+		return err
+	}
+	dir := place.Dir
+	db, err := place.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -77,7 +80,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 
 	syncs := runner.NewService(ctx, &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log}, dir)
 	syncs.LeaseTTL, syncs.InProcess, syncs.Priority = *leaseTTL, *inProcess, priority
-	syncs.DBLocation, syncs.Stderr, syncs.Getenv = storeLocation(a, *dbf, dir), a.stderr, a.getenv
+	syncs.DBLocation, syncs.Stderr, syncs.Getenv = place.DB, a.stderr, a.getenv
 	syncs.Schedule(*check)
 	srv := &rhttp.Server{Store: db, Sources: db, Syncer: syncs, Log: a.log, Now: a.now, Version: versionString(), SecureCookies: *secureCookies,
 		HashCode: hash, CheckPassword: syncs.CheckPassword, WriteBack: syncs, CheckFilter: ldap.CheckFilter}
@@ -131,7 +134,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 // credential admin-password), or makes one (generated is then true: the
 // caller shows it once), and hashes it.
 func newAdminPassword(a *app) (pw roster.Secret, hash string, generated bool, err error) {
-	v, from, err := secretSetting(a, "ROSTER_ADMIN_PASSWORD", "admin-password")
+	v, from, err := datadir.Setting(a.getenv, "ROSTER_ADMIN_PASSWORD", "admin-password")
 	if err != nil {
 		return "", "", false, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/userbase"
 )
 
 // apiClient drives roster serve's API as the console does: a session
@@ -273,7 +274,7 @@ func TestSyncAStoredSourceFromTheCommandLine(t *testing.T) {
 	env := labenv.Require(t)
 	data := t.TempDir()
 	a := &app{getenv: func(string) string { return "" }}
-	db, err := openSQLite(filepath.Join(data, "roster.db"))
+	db, err := userbase.OpenSQLite(filepath.Join(data, "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -133,4 +135,17 @@ func TestServeTakesTheAdminPasswordFromTheEnvironment(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("sign-in: %v %v", err, resp)
 	}
+}
+
+// roster serve takes the first admin's password from the unit's
+// credential, as the Debian package's unit gives it.
+func TestServeTakesTheAdminPasswordFromACredential(t *testing.T) {
+	creds := t.TempDir()
+	os.WriteFile(filepath.Join(creds, "admin-password"), []byte("Credential-Admin-Password-1\n"), 0o600)
+	url, out, stop := serve(t, map[string]string{"CREDENTIALS_DIRECTORY": creds}, t.TempDir())
+	defer stop()
+	if !strings.Contains(out.String(), "with the password given") {
+		t.Fatalf("serve did not take the credential:\n%s", out.String())
+	}
+	signIn(t, url, "Credential-Admin-Password-1")
 }

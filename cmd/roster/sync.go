@@ -33,8 +33,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	configPath := fs.String("config", "", "configuration file (JSON) listing the sources; without it, the source flags describe one source")
 	only := fs.String("source", "", "with -config: sync only this source; alone: sync the source of this name set up in the console (roster serve)")
 	name := fs.String("name", "", "without -config: the source's name in roster (default: the domain)")
-	data := fs.String("data", "", dataHelpWithConfig)
-	dbf := fs.String("db", "", dbHelp)
+	store := storeFlags{fs.String("data", "", dataHelpWithConfig), fs.String("db", "", dbHelp)}
 	dryRun := fs.Bool("dry-run", false, "print the plan and write nothing")
 	asJSON := fs.Bool("json", false, "print the plan or the run as JSON")
 	approve := fs.Bool("approve-removals", false, "carry out the removals the last run held for approval")
@@ -127,13 +126,16 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	budget, restore := memoryBudget(a)
 	defer restore()
 
-	dir := dataDir(a, *data, configData)
+	place, err := store.place(a, configData)
+	if err != nil {
+		return err
+	}
+	dir := place.Dir
 	var db *sqlstore.DB
-	var err error
 	if *dryRun {
-		db, err = openForDryRun(ctx, a, *dbf, dir)
+		db, err = place.OpenToRead(ctx)
 	} else {
-		db, err = openStore(ctx, a, *dbf, dir)
+		db, err = place.Open(ctx)
 	}
 	if err != nil {
 		return err
@@ -205,37 +207,12 @@ func storedSource(ctx context.Context, a *app, db *sqlstore.DB, dir, name string
 	return nil, err
 }
 
-// syncOne syncs one source from the command line, under the data
-// folder's lock (taken by runSync) and the source's lease, the same as
-// roster serve's nodes take, so that a sync from the command line never
-// runs beside another.
+// syncOne syncs one source from the command line (runner.SyncAlone),
+// under the data folder's lock that runSync holds, and prints the run.
 func syncOne(ctx context.Context, a *app, r *runner.Runner, src *roster.Source, opt reconcile.Options, asJSON bool) error {
-	db := r.Store
-	var sourceID int64
-	var err error
-	if opt.DryRun {
-		// A source never synced has no users: -1 matches none.
-		if sourceID, err = db.LookupSourceID(ctx, src.Name); roster.ErrorCode(err) == roster.ENOTFOUND {
-			sourceID, err = -1, nil
-		}
-	} else {
-		sourceID, err = db.SourceID(ctx, src.Name)
-	}
-	if err != nil {
-		return err
-	}
-	if !opt.DryRun {
-		// The folder is locked already (runSync): the claim is the lease.
-		claim, err := runner.ClaimSource(ctx, db, a.log, "", sourceID, src.Name, runner.NodeID(), runner.DefaultLeaseTTL)
-		if err != nil {
-			return err
-		}
-		defer claim.Release()
-		ctx = claim.Ctx
-	}
 	url, _ := src.URL()
 	prog := newProgress(a, src.Name)
-	res, runErr := r.Sync(ctx, src, sourceID, opt, runner.Hooks{Progress: prog.update})
+	res, runErr := r.SyncAlone(ctx, src, opt, runner.Hooks{Progress: prog.update})
 	prog.done()
 	if res == nil {
 		return runErr

@@ -12,8 +12,7 @@ import (
 // run one sync in a process of its own (see package runner's worker.go).
 func runSyncWorker(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, runner.WorkerCommand, "-source-id ID -holder LEASE-HOLDER (started by roster serve)")
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	var w runner.WorkerRequest
 	fs.Int64Var(&w.SourceID, "source-id", 0, "the source to sync")
 	fs.StringVar(&w.Holder, "holder", "", "the lease holder (the roster serve node) whose lease this sync runs under")
@@ -32,17 +31,20 @@ func runSyncWorker(ctx context.Context, a *app, args []string) error {
 	}
 	budget, restore := memoryBudget(a)
 	defer restore()
-	dir := dataDir(a, *data, "")
+	place, err := store.place(a, "")
+	if err != nil {
+		return err
+	}
 	return runner.Work(ctx, os.Stdin, a.stdout, a.log, w, func(ctx context.Context) (*runner.Runner, func(), error) {
-		db, err := openStore(ctx, a, *dbf, dir)
+		db, err := place.Open(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		if db.Sealer, err = secretSealer(a, dir); err != nil {
+		if db.Sealer, err = secretSealer(a, place.Dir); err != nil {
 			db.Close()
 			return nil, nil, err
 		}
-		hash, err := datadir.PrintCodeHasher(dir, true) // the server's key; never a throwaway one
+		hash, err := datadir.PrintCodeHasher(place.Dir, true) // the server's key; never a throwaway one
 		if err != nil {
 			db.Close()
 			return nil, nil, err

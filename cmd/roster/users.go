@@ -23,8 +23,7 @@ func runUsers(ctx context.Context, a *app, args []string) error {
 	onlyEnabled := fs.Bool("enabled", false, "only enabled users")
 	n := fs.Int("n", 50, "users per page")
 	offset := fs.Int("offset", 0, "skip this many users")
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -36,7 +35,7 @@ func runUsers(ctx context.Context, a *app, args []string) error {
 	if *onlyDisabled || *onlyEnabled {
 		f.Disabled = onlyDisabled
 	}
-	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
+	db, err := store.open(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -67,14 +66,13 @@ func runUsers(ctx context.Context, a *app, args []string) error {
 
 func runUsersShow(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet(a, "users show", "LOGIN [-json]")
-	data := fs.String("data", "", dataHelp)
-	dbf := fs.String("db", "", dbHelp)
+	store := addStoreFlags(fs, "", "")
 	asJSON := fs.Bool("json", false, "print JSON")
 	login, err := parseOneArg(fs, args, "the user's login or a former login")
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, a, *dbf, dataDir(a, *data, ""))
+	db, err := store.open(ctx, a)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package datadir
 
 import (
 	"os"
@@ -24,29 +24,15 @@ func TestSecretSetting(t *testing.T) {
 		{map[string]string{"CREDENTIALS_DIRECTORY": t.TempDir()}, "", ""}, // the unit loads no such credential
 		{map[string]string{}, "", ""},
 	} {
-		a := &app{getenv: func(k string) string { return tt.env[k] }}
-		v, from, err := secretSetting(a, "ROSTER_ADMIN_PASSWORD", "admin-password")
+		v, from, err := Setting(func(k string) string { return tt.env[k] }, "ROSTER_ADMIN_PASSWORD", "admin-password")
 		if err != nil || v != tt.want || !strings.Contains(from, tt.from) {
 			t.Errorf("%v: %q from %q, %v; want %q from %q", tt.env, v, from, err, tt.want, tt.from)
 		}
 	}
-	a := &app{getenv: func(k string) string {
+	getenv := func(k string) string {
 		return map[string]string{"ROSTER_ADMIN_PASSWORD_FILE": filepath.Join(dir, "missing")}[k]
-	}}
-	if _, _, err := secretSetting(a, "ROSTER_ADMIN_PASSWORD", "admin-password"); err == nil {
+	}
+	if _, _, err := Setting(getenv, "ROSTER_ADMIN_PASSWORD", "admin-password"); err == nil {
 		t.Error("a _FILE that does not exist must be an error, not an empty password")
 	}
-}
-
-// roster serve takes the first admin's password from the unit's
-// credential, as the Debian package's unit gives it.
-func TestServeTakesTheAdminPasswordFromACredential(t *testing.T) {
-	creds := t.TempDir()
-	os.WriteFile(filepath.Join(creds, "admin-password"), []byte("Credential-Admin-Password-1\n"), 0o600)
-	url, out, stop := serve(t, map[string]string{"CREDENTIALS_DIRECTORY": creds}, t.TempDir())
-	defer stop()
-	if !strings.Contains(out.String(), "with the password given") {
-		t.Fatalf("serve did not take the credential:\n%s", out.String())
-	}
-	signIn(t, url, "Credential-Admin-Password-1")
 }

@@ -1,0 +1,62 @@
+package userbase
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/postgres"
+)
+
+// DataDir picks roster's data folder: the flag, then $ROSTER_DATA, then
+// the configuration's data_dir, then /var/lib/roster for root or
+// ~/.local/share/roster for anyone else.
+func DataDir(flagValue, configValue string, getenv func(string) string) string {
+	switch {
+	case flagValue != "":
+		return flagValue
+	case getenv("ROSTER_DATA") != "":
+		return getenv("ROSTER_DATA")
+	case configValue != "":
+		return configValue
+	case os.Geteuid() == 0:
+		return "/var/lib/roster"
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "roster")
+	}
+	return "roster-data"
+}
+
+// Place is a located user base: the data folder that holds its keys, and
+// the user base itself, a PostgreSQL URL or an SQLite file.
+type Place struct {
+	Dir      string // the data folder
+	DB       string // a postgres:// URL or an SQLite file; may hold a password, so never print it
+	Postgres bool   // DB is a PostgreSQL URL
+}
+
+// Locate picks the user base: the flag, then $ROSTER_DB, then roster.db in
+// the data folder dir. It refuses a location that is neither a PostgreSQL
+// URL nor a file, without echoing it (it may hold a password).
+//
+// Errors: EINVALID, with what to give instead.
+func Locate(dir, dbFlag string, getenv func(string) string) (Place, error) {
+	p := Place{Dir: dir, DB: dbFlag}
+	if p.DB == "" {
+		p.DB = getenv("ROSTER_DB")
+	}
+	if p.DB == "" {
+		p.DB = filepath.Join(dir, "roster.db")
+	}
+	switch scheme, _, isURL := strings.Cut(p.DB, "://"); {
+	case postgres.LooksLikeKeywords(p.DB):
+		return p, roster.Errorf(roster.EINVALID, "give PostgreSQL as a URL, postgres://user@host:5432/database?sslmode=verify-full (the password in PGPASSWORD or ~/.pgpass), not as keyword=value pairs")
+	case postgres.IsDSN(p.DB):
+		p.Postgres = true
+	case isURL && !strings.ContainsAny(scheme, "/\\"):
+		return p, roster.Errorf(roster.EINVALID, "the user base is a postgres:// URL (in lower case) or an SQLite file, not a %s:// URL", scheme)
+	}
+	return p, nil
+}
