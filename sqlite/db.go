@@ -27,7 +27,11 @@ var migration embed.FS
 
 // Dialect is SQLite's: "?" placeholders, LIKE, which ignores ASCII case
 // only, and index hints.
-var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", IndexHints: true}
+var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", IndexHints: true,
+	// 64 MiB for a bulk write, against SQLite's default of about 2 MiB
+	// (-2000 KiB), which roster keeps otherwise: 100,000 first print
+	// codes took 7.5 s with the default cache, 4.4 s with this one.
+	BulkCache: "PRAGMA cache_size = -65536"}
 
 // Open opens the database at path, creating the file (and its folder) if
 // needed, and brings its schema up to date. Every connection runs with
@@ -62,7 +66,13 @@ func Open(path string) (*sqlstore.DB, error) {
 	} else {
 		sqldb.SetMaxOpenConns(8)
 	}
-	db := sqlstore.New(sqldb, Dialect, path)
+	d := Dialect
+	if memory {
+		// Its one connection is the database: never set apart for bulk
+		// work, never closed while open. Its pages are in memory anyway.
+		d.BulkCache = ""
+	}
+	db := sqlstore.New(sqldb, d, path)
 	if err := db.Migrate(context.Background(), Migrations()); err != nil {
 		db.Close()
 		return nil, err

@@ -78,6 +78,12 @@ type Dialect struct {
 	// tables faster than autovacuum (once a minute) notices, and plans
 	// made for empty tables get slower with every page.
 	Analyze string
+	// BulkCache, when set, raises a connection's page cache for a bulk
+	// write (inBulkTx), whose connection is closed after it: the write
+	// touches every page of an index, which a small cache reads and
+	// writes again and again, while a large cache on every connection of
+	// a serving node would cost its memory all the time.
+	BulkCache string
 }
 
 // in returns "col IN (?, ?, ...)" with vals as arguments, or, where the
@@ -133,6 +139,8 @@ type DB struct {
 	notes  sync.WaitGroup
 	noting sync.Map // token ID -> true while its note is being written
 
+	bulk bulkConn // the connection bulk writes share (inBulkTx)
+
 	growth sync.Mutex
 	grown  int64 // users created since the last Analyze
 	base   int64 // users created before it, as counted by this DB
@@ -150,6 +158,7 @@ func (db *DB) String() string { return db.d.Name + " " + db.name }
 // Close closes the database. Calls that are still running fail.
 func (db *DB) Close() error {
 	db.notes.Wait()
+	db.bulk.close()
 	db.db.closeHot()
 	if err := db.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", db, err)
@@ -187,7 +196,13 @@ func (db *DB) clock(ctx context.Context, t interface {
 // Under a fence (WithFence), the transaction first checks that the lease
 // still holds, and writes nothing when it does not.
 func (db *DB) inTx(ctx context.Context, what string, fn func(*tx) error) error {
-	t, err := db.db.BeginTx(ctx, nil)
+	return db.runTx(ctx, what, db.db.BeginTx, fn)
+}
+
+// runTx runs fn in the transaction begin starts: under the context's
+// fence, if any, committed when fn returns nil, rolled back otherwise.
+func (db *DB) runTx(ctx context.Context, what string, begin func(context.Context, *sql.TxOptions) (*tx, error), fn func(*tx) error) error {
+	t, err := begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
 	}

@@ -15,10 +15,15 @@ var _ roster.BulkPrintCodeStore = (*DB)(nil)
 
 // UsersWithoutPrintCode returns the enabled users of a source that have no
 // print code, by login: those a bulk generation gives one. Cards and
-// aliases are not loaded.
+// aliases are not loaded. It reads on the bulk connection, whose cache
+// then holds the rows the generation writes.
 func (db *DB) UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*roster.User, error) {
-	users, err := queryUsersOnly(ctx, db.db, `SELECT `+userColumns+` FROM users u
-		WHERE u.source_id = ? AND u.print_code_hash = '' AND u.disabled = ? ORDER BY u.login, u.id`, sourceID, false)
+	var users []*roster.User
+	err := db.bulkRead(ctx, "users without a print code", func(q querier) (err error) {
+		users, err = queryUsersOnly(ctx, q, `SELECT `+userColumns+` FROM users u
+			WHERE u.source_id = ? AND u.print_code_hash = '' AND u.disabled = ? ORDER BY u.login, u.id`, sourceID, false)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: users without a print code: %w", err)
 	}
@@ -30,14 +35,20 @@ func (db *DB) UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*ros
 // candidate codes with it, many in one query.
 func (db *DB) PrintCodeHashesTaken(ctx context.Context, hashes []string) (map[string]bool, error) {
 	taken := make(map[string]bool)
-	for start := 0; start < len(hashes); start += db.d.listBatch() {
-		holders, err := printCodeHolders(ctx, db.db, &db.d, hashes[start:min(start+db.d.listBatch(), len(hashes))])
-		if err != nil {
-			return nil, fmt.Errorf("store: print codes taken: %w", err)
+	err := db.bulkRead(ctx, "print codes taken", func(q querier) error {
+		for start := 0; start < len(hashes); start += db.d.listBatch() {
+			holders, err := printCodeHolders(ctx, q, &db.d, hashes[start:min(start+db.d.listBatch(), len(hashes))])
+			if err != nil {
+				return err
+			}
+			for h := range holders {
+				taken[h] = true
+			}
 		}
-		for h := range holders {
-			taken[h] = true
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: print codes taken: %w", err)
 	}
 	return taken, nil
 }
@@ -77,7 +88,7 @@ func (db *DB) SetFirstPrintCodeHashes(ctx context.Context, codes []roster.FirstP
 		return out, nil
 	}
 	now := timeValue(db.now())
-	err := db.inTx(ctx, "set print codes", func(t *tx) error {
+	err := db.inBulkTx(ctx, "set print codes", func(t *tx) error {
 		if db.d.PrintCodeLock != "" {
 			if _, err := t.ExecContext(ctx, db.d.PrintCodeLock); err != nil {
 				return fmt.Errorf("store: set print codes: %w", err)
@@ -98,96 +109,94 @@ func (db *DB) SetFirstPrintCodeHashes(ctx context.Context, codes []roster.FirstP
 	return out, nil
 }
 
-// setFirstCodes writes codes, at most a listBatch, inside SetFirstPrintCodeHashes'
-// transaction, and records in out what became of each.
+// setFirstCodes writes codes, at most a listBatch, inside
+// SetFirstPrintCodeHashes' transaction, and records in out what became of
+// each. The write itself checks that no user has the hash (an index probe
+// on pages the write touches anyway); only the codes it did not set are
+// looked at again, to say why.
 func setFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode, out []roster.FirstCodeResult, now any) error {
-	hashes := make([]string, len(codes))
-	for i, c := range codes {
-		hashes[i] = c.Hash
-	}
-	holders, err := printCodeHolders(ctx, t, t.d, hashes)
+	set, err := updateFirstCodes(ctx, t, codes, now)
 	if err != nil {
 		return err
 	}
-	var write []int // indexes of codes no other user has
+	var unset []int
 	for i, c := range codes {
-		for _, id := range holders[c.Hash] {
-			if id != c.UserID {
-				out[i] = roster.FirstCodeTaken
-			}
-		}
-		if out[i] == 0 {
-			write = append(write, i)
-		}
-	}
-	if len(write) == 0 {
-		return nil
-	}
-	set, err := updateFirstCodes(ctx, t, codes, write, now)
-	if err != nil {
-		return err
-	}
-	var unset []any
-	for _, i := range write {
-		if set[codes[i].UserID] {
+		if set[c.UserID] {
 			out[i] = roster.FirstCodeSet
 		} else {
-			unset = append(unset, codes[i].UserID)
+			unset = append(unset, i)
 		}
 	}
 	if len(unset) == 0 {
 		return nil
 	}
-	// Not set: the user has a code by now, or is gone.
-	cond, args := t.d.in("id", unset)
+	// Not set: another user has the hash, or the user has a code by now,
+	// or is gone.
+	hashes, ids := make([]string, len(unset)), make([]any, len(unset))
+	for j, i := range unset {
+		hashes[j], ids[j] = codes[i].Hash, codes[i].UserID
+	}
+	holders, err := printCodeHolders(ctx, t, t.d, hashes)
+	if err != nil {
+		return err
+	}
+	cond, args := t.d.in("id", ids)
 	exists, err := queryIDs(ctx, t, `SELECT id FROM users WHERE `+cond, args...)
 	if err != nil {
 		return err
 	}
-	for _, i := range write {
-		switch {
-		case out[i] != 0:
-		case exists[codes[i].UserID]:
+	for _, i := range unset {
+		c := codes[i]
+		out[i] = roster.FirstCodeNoUser
+		if exists[c.UserID] {
 			out[i] = roster.FirstCodeKept
-		default:
-			out[i] = roster.FirstCodeNoUser
+		}
+		for _, id := range holders[c.Hash] {
+			if id != c.UserID {
+				out[i] = roster.FirstCodeTaken
+			}
 		}
 	}
 	return nil
 }
 
-// updateFirstCodes sets the hashes of codes[write] on the users that have
-// no code, in one statement, and returns the IDs of the users it set.
-// Their fingerprints stay: a first code changes nothing a sync plans (a
-// user with a fingerprint and no code has an entry without one, and a
-// sync keeps a code set in roster for such an entry).
-// Where the database takes arrays, the pairs go as two arrays (unnest).
-func updateFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode, write []int, now any) (map[int64]bool, error) {
+// updateFirstCodes sets the hash of each of codes on its user, where the
+// user has no code and no user has the hash, and returns the IDs of the
+// users it set. Their fingerprints stay: a first code changes nothing a
+// sync plans (a user with a fingerprint and no code has an entry without
+// one, and a sync keeps a code set in roster for such an entry).
+// Where the database takes arrays, the pairs go as two arrays (unnest):
+// the hashes of one call are distinct (SetFirstPrintCodeHashes), so the
+// statement's own rows cannot clash.
+func updateFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode, now any) (map[int64]bool, error) {
+	// Not empty: the index holds only codes that are set (see
+	// UsersByPrintCodeHash).
+	const free = `NOT EXISTS (SELECT 1 FROM users o WHERE o.print_code_hash = %s AND o.print_code_hash <> '')`
 	if t.d.Arrays {
-		ids, hashes := make([]int64, len(write)), make([]string, len(write))
-		for j, i := range write {
-			ids[j], hashes[j] = codes[i].UserID, codes[i].Hash
+		ids, hashes := make([]int64, len(codes)), make([]string, len(codes))
+		for i, c := range codes {
+			ids[i], hashes[i] = c.UserID, c.Hash
 		}
 		return queryIDs(ctx, t, `UPDATE users SET print_code_hash = v.hash, updated_at = ?
 			FROM unnest(?::bigint[], ?::text[]) AS v(id, hash)
-			WHERE users.id = v.id AND users.print_code_hash = '' RETURNING users.id`, now, ids, hashes)
+			WHERE users.id = v.id AND users.print_code_hash = '' AND `+fmt.Sprintf(free, "v.hash")+` RETURNING users.id`, now, ids, hashes)
 	}
 	// One row a statement, prepared once: a statement that writes several
 	// rows and may fail half-way needs a statement journal, which made
 	// SQLite copy every page it touched.
-	st, err := t.PrepareContext(ctx, `UPDATE users SET print_code_hash = ?, updated_at = ? WHERE id = ? AND print_code_hash = ''`)
+	st, err := t.PrepareContext(ctx, `UPDATE users SET print_code_hash = ?, updated_at = ? WHERE id = ? AND print_code_hash = '' AND `+fmt.Sprintf(free, "?"))
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	set := make(map[int64]bool, len(write))
-	for _, i := range write {
-		res, err := st.ExecContext(ctx, codes[i].Hash, now, codes[i].UserID)
+	set := make(map[int64]bool, len(codes))
+	for _, c := range codes {
+		res, err := st.ExecContext(ctx, c.Hash, now, c.UserID, c.Hash)
 		if err != nil {
 			return nil, err
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 1 {
-			set[codes[i].UserID] = true
+			set[c.UserID] = true
 		}
 	}
 	return set, nil
