@@ -55,6 +55,8 @@ var importRules = []importRule{
 		why: "the data folder's lock and keys are files, read by every command: nothing heavier may come with them"},
 	{pkg: "backup", only: []string{"", "golang.org/x/crypto/scrypt"},
 		why: "the backup format is a file of its own: the caller hands it the copy and the keys"},
+	{pkg: "graph", not: []string{"sqlstore", "sqlite", "postgres", "reconcile", "ldap", "http", "runner"},
+		why: "the Graph client only reads Entra ID, as the directory client reads LDAP: the engine decides what the records become"},
 	{pkg: "userbase", not: []string{"reconcile", "ldap", "http", "runner", "cmd/..."},
 		why: "finding, opening, backing up and restoring the user base needs the stores and the data folder, not the directory, the engine or the API"},
 	{pkg: "runner", not: []string{"http", "cmd/..."},
