@@ -81,6 +81,8 @@ func graphError(status int, body []byte, tries int) error {
 	cause := fmt.Errorf("graph: HTTP %d %s: %s", status, e.Error.Code, e.Error.Message)
 	var code, msg string
 	switch {
+	case status == 410 || e.Error.Code == "syncStateNotFound" || e.Error.Code == "resyncRequired":
+		return &roster.Error{Code: roster.EUNAVAILABLE, Message: "Microsoft Graph no longer takes the delta link (" + e.Error.Code + "): it lives about 7 days, or the service reset it; the run reads every user instead", Err: fmt.Errorf("%w: %w", ErrResync, cause)}
 	case e.Error.Code == "Authorization_RequestDenied" || status == 403:
 		code, msg = roster.EFORBIDDEN, "Microsoft Graph refused the read: the app lacks an application permission. Grant "+needed+" (application permissions) under API permissions, then grant admin consent"
 	case status == 401:

@@ -64,7 +64,7 @@ func (c *Client) Users(ctx context.Context, fields []string, fn func([]Object) e
 		}
 		// A nextLink must lead back to the same Graph: the token goes
 		// with it.
-		if p.Next != "" && !strings.HasPrefix(p.Next, c.cfg.Cloud.GraphHost+"/") {
+		if p.Next != "" && !c.onGraph(p.Next) {
 			return roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph gave a next page on another host (%s); roster does not send its token there", hostOf(p.Next))
 		}
 		if err := fn(p.Value); err != nil {

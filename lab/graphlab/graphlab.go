@@ -29,6 +29,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -58,12 +59,30 @@ type Server struct {
 	tokens map[string]token
 	users  []map[string]any
 	faults []int // statuses to answer to the next Graph calls, in order
+
+	// The change log behind delta queries: every change bumps version;
+	// changed and removed hold each user's last change.
+	version int
+	changed map[string]int
+	removed map[string]removal
+	// deltaFloor: delta tokens of a version below it are refused, as
+	// expired (syncStateNotFound) or, with deltaGone, reset (410 Gone).
+	deltaFloor int
+	deltaGone  bool
+	// DeltaPage is how many objects a delta page holds (Graph picks its
+	// own page size for delta; $top is not supported there).
+	DeltaPage int
 	// RetryAfter is the Retry-After (seconds) of an injected 429 or 503.
 	RetryAfter int
 	// Now is the server's clock, for assertions' nbf and exp.
 	Now func() time.Time
 	// Calls counts the Graph calls answered (faults included), by path.
 	Calls map[string]int
+}
+
+type removal struct {
+	version   int
+	permanent bool
 }
 
 type token struct {
@@ -76,11 +95,13 @@ type token struct {
 // its own: the client trusts it through Server.Client().
 func New(tenantID string) *Server {
 	s := &Server{TenantID: tenantID, apps: map[string]*App{}, tokens: map[string]token{},
-		RetryAfter: 1, Now: time.Now, Calls: map[string]int{}}
+		RetryAfter: 1, Now: time.Now, Calls: map[string]int{},
+		changed: map[string]int{}, removed: map[string]removal{}, DeltaPage: 200}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.openIDConfiguration)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("GET /v1.0/users", s.graph("User.Read.All", s.listUsers))
+	mux.HandleFunc("GET /v1.0/users/delta", s.graph("User.Read.All", s.usersDelta))
 	s.Server = httptest.NewTLSServer(mux)
 	return s
 }
@@ -98,6 +119,50 @@ func (s *Server) SetUsers(users []map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users = users
+	s.version++
+	for _, u := range users {
+		s.changed[u["id"].(string)] = s.version
+	}
+}
+
+// UpsertUser adds a user, or replaces the one with its ID: a change the
+// next delta round reports.
+func (s *Server) UpsertUser(u map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version++
+	id := u["id"].(string)
+	s.changed[id] = s.version
+	delete(s.removed, id)
+	for i, old := range s.users {
+		if old["id"] == id {
+			s.users[i] = u
+			return
+		}
+	}
+	s.users = append(s.users, u)
+}
+
+// DeleteUser removes a user: soft (restorable for 30 days, reason
+// "changed") or permanent (reason "deleted"), as the next delta round
+// reports it.
+func (s *Server) DeleteUser(id string, permanent bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version++
+	s.users = slices.DeleteFunc(s.users, func(u map[string]any) bool { return u["id"] == id })
+	delete(s.changed, id)
+	s.removed[id] = removal{s.version, permanent}
+}
+
+// ExpireDeltaTokens makes every delta token given so far unusable: as
+// expired after 7 days (400 syncStateNotFound), or, with gone, as reset
+// by the service (410 Gone with a Location to start again).
+func (s *Server) ExpireDeltaTokens(gone bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version++
+	s.deltaFloor, s.deltaGone = s.version, gone
 }
 
 // Fail makes the next Graph calls answer these statuses (429 and 503
