@@ -109,4 +109,3 @@ func decodeToken(t, kind string, count int) ([]int, bool) {
 	}
 	return out, true
 }
-
