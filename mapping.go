@@ -1,6 +1,9 @@
 package roster
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // LoginFormat says which directory attribute becomes the roster login.
 type LoginFormat string
@@ -68,4 +71,28 @@ func (m Mapping) Attributes() []string {
 		}
 	}
 	return uniq
+}
+
+// CardsOf turns the values of the card attributes, as the directory
+// holds them, into the user's cards: each value split at the card
+// separators, trimmed, run through the card transforms, duplicates
+// dropped, in order (the first is primary). A value the transforms
+// refuse is left out and said in problems, for the run's notes.
+func (m Mapping) CardsOf(values []string) (cards, problems []string) {
+	for _, v := range values {
+		for _, c := range strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(m.CardSeparators, r) }) {
+			if c = strings.TrimSpace(c); c == "" {
+				continue
+			}
+			c, err := m.CardTransforms.Apply(c)
+			if err != nil {
+				problems = append(problems, ErrorMessage(err))
+				continue
+			}
+			if !slices.Contains(cards, c) {
+				cards = append(cards, c)
+			}
+		}
+	}
+	return cards, problems
 }

@@ -53,10 +53,16 @@ func (c *Client) Users(ctx context.Context, fields []string, fn func([]Object) e
 	if len(fields) > 0 {
 		q.Set("$select", strings.Join(fields, ","))
 	}
-	next := c.cfg.Cloud.GraphHost + "/v1.0/users?" + q.Encode()
+	return c.pages(ctx, c.cfg.Cloud.GraphHost+"/v1.0/users?"+q.Encode(), fn)
+}
+
+// pages reads a collection from its first page's URL, following each
+// @odata.nextLink, and hands each page to fn. It returns nil only when a
+// page had no nextLink.
+func (c *Client) pages(ctx context.Context, next string, fn func([]Object) error) error {
 	for n := 0; next != ""; n++ {
 		if n == MaxPages {
-			return roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph gave more than %d pages of users; the read stops and removes nobody", MaxPages)
+			return roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph gave more than %d pages of one collection; the read stops and removes nobody", MaxPages)
 		}
 		var p page
 		if err := c.get(ctx, next, &p); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -193,23 +192,15 @@ func (d *Directory) record(e *Entry) (roster.Record, string) {
 	rec.Department = e.Value(m.Department)
 	rec.CostCenter = e.Value(m.CostCenter)
 	rec.PrintCode = e.Value(m.PrintCode)
-	for _, attr := range m.Cards {
-		for _, v := range e.Values(attr) {
-			for _, c := range strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(m.CardSeparators, r) }) {
-				if c = strings.TrimSpace(c); c == "" {
-					continue
-				}
-				c, err := m.CardTransforms.Apply(c)
-				if err != nil {
-					rec.CardProblems = append(rec.CardProblems, roster.ErrorMessage(err))
-					continue
-				}
-				if !slices.Contains(rec.Cards, c) {
-					rec.Cards = append(rec.Cards, c)
-				}
-			}
+	var cards []string
+	if len(m.Cards) == 1 { // the common case: no copy
+		cards = e.Values(m.Cards[0])
+	} else {
+		for _, attr := range m.Cards {
+			cards = append(cards, e.Values(attr)...)
 		}
 	}
+	rec.Cards, rec.CardProblems = m.CardsOf(cards)
 	for _, attr := range m.Extra {
 		if vs := e.Values(attr); len(vs) > 0 {
 			if rec.Extra == nil {

@@ -1,8 +1,6 @@
 package graphlab
 
 import (
-	"encoding/base64"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -45,11 +43,19 @@ func (s *Server) graph(role string, h func(http.ResponseWriter, *http.Request, t
 	}
 }
 
-// listUsers answers GET /v1.0/users ("List users"; "Paging Microsoft
-// Graph data in your app"): the properties $select names (id always),
-// pages of $top (1 to 999, 100 by default), each but the last with an
-// @odata.nextLink that carries an opaque $skiptoken.
+// listUsers answers GET /v1.0/users ("List users").
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ token) {
+	s.mu.Lock()
+	all := s.users
+	s.mu.Unlock()
+	servePage(w, r, s.URL, all)
+}
+
+// servePage answers one page of a collection ("Paging Microsoft Graph
+// data in your app"): the properties $select names (id always), pages of
+// $top (1 to 999, 100 by default), each but the last with an
+// @odata.nextLink that carries an opaque $skiptoken.
+func servePage(w http.ResponseWriter, r *http.Request, base string, all []map[string]any) {
 	q := r.URL.Query()
 	top := 100
 	if v := q.Get("$top"); v != "" {
@@ -62,34 +68,30 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ token) {
 	}
 	from := 0
 	if v := q.Get("$skiptoken"); v != "" {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "users:"))
-		if err != nil || err2 != nil || n < 0 {
+		f, ok := decodeToken(v, "page", 1)
+		if !ok {
 			graphError(w, http.StatusBadRequest, "Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.")
 			return
 		}
-		from = n
+		from = f[0]
 	}
 	var fields []string
 	if v := q.Get("$select"); v != "" {
-		fields = append([]string{"id"}, strings.Split(v, ",")...)
+		fields = append([]string{"id", "@odata.type"}, strings.Split(v, ",")...)
 	}
-	s.mu.Lock()
-	all := s.users
-	s.mu.Unlock()
 	from = min(from, len(all))
 	end := min(from+top, len(all))
 	page := make([]map[string]any, 0, end-from)
 	for _, u := range all[from:end] {
 		page = append(page, project(u, fields))
 	}
-	body := map[string]any{"@odata.context": s.URL + "/v1.0/$metadata#users", "value": page}
+	body := map[string]any{"@odata.context": base + "/v1.0/$metadata", "value": page}
 	if end < len(all) {
-		next := url.Values{"$top": {strconv.Itoa(top)}, "$skiptoken": {base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "users:%d", end))}}
+		next := url.Values{"$top": {strconv.Itoa(top)}, "$skiptoken": {encodeToken("page", end)}}
 		if len(fields) > 0 {
 			next.Set("$select", q.Get("$select"))
 		}
-		body["@odata.nextLink"] = s.URL + "/v1.0/users?" + next.Encode()
+		body["@odata.nextLink"] = base + r.URL.Path + "?" + next.Encode()
 	}
 	writeJSON(w, http.StatusOK, body)
 }

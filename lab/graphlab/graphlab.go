@@ -14,7 +14,10 @@
 //     x5t, its audience the token URL, within its validity), answering
 //     the AADSTS codes an admin meets (700016, 7000215, 7000222, 700027,
 //     700024, 90002);
-//   - GET /v1.0/users, with $select, $top (1 to 999) and nextLink paging;
+//   - GET /v1.0/users, /v1.0/groups and /v1.0/groups/{id}/transitiveMembers,
+//     with $select, $top (1 to 999) and nextLink paging;
+//   - GET /v1.0/users/delta: rounds, removals, delta links, and expired
+//     or reset delta links on request;
 //   - a refusal (403 Authorization_RequestDenied) of a call whose
 //     application permission was not granted;
 //   - faults on request: 429 with Retry-After, 503.
@@ -58,6 +61,7 @@ type Server struct {
 	apps   map[string]*App
 	tokens map[string]token
 	users  []map[string]any
+	groups []Group
 	faults []int // statuses to answer to the next Graph calls, in order
 
 	// The change log behind delta queries: every change bumps version;
@@ -102,6 +106,8 @@ func New(tenantID string) *Server {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("GET /v1.0/users", s.graph("User.Read.All", s.listUsers))
 	mux.HandleFunc("GET /v1.0/users/delta", s.graph("User.Read.All", s.usersDelta))
+	mux.HandleFunc("GET /v1.0/groups", s.graph("GroupMember.Read.All", s.listGroups))
+	mux.HandleFunc("GET /v1.0/groups/{id}/transitiveMembers", s.graph("GroupMember.Read.All", s.transitiveMembers))
 	s.Server = httptest.NewTLSServer(mux)
 	return s
 }
