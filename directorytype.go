@@ -18,6 +18,9 @@ const (
 	EntraDS         DirectoryType = "entra-ds" // Microsoft Entra Domain Services, formerly Azure AD DS
 	OpenLDAP        DirectoryType = "openldap"
 	GenericLDAP     DirectoryType = "ldap"
+	// EntraID is Microsoft Entra ID itself, read through Microsoft Graph
+	// with an app registration (Source.Graph), not over LDAP.
+	EntraID DirectoryType = "entra-id"
 )
 
 // IsAD reports whether the directory speaks AD's dialect.
@@ -25,7 +28,7 @@ func (t DirectoryType) IsAD() bool { return t == ActiveDirectory || t == EntraDS
 
 func (t DirectoryType) valid() bool {
 	switch t {
-	case ActiveDirectory, EntraDS, OpenLDAP, GenericLDAP:
+	case ActiveDirectory, EntraDS, OpenLDAP, GenericLDAP, EntraID:
 		return true
 	}
 	return false
@@ -40,6 +43,8 @@ func (t DirectoryType) Label() string {
 		return "Entra Domain Services"
 	case OpenLDAP:
 		return "OpenLDAP"
+	case EntraID:
+		return "Entra ID (Microsoft Graph)"
 	}
 	return "LDAP"
 }
@@ -61,6 +66,16 @@ func DomainDN(domain string, t DirectoryType) string {
 // DefaultMapping is the preset for a directory type: what the lab, and
 // most sites, use.
 func DefaultMapping(t DirectoryType) Mapping {
+	if t == EntraID {
+		// Graph property paths. Entra ID has no standard home for cards
+		// or print codes: a source names an extension attribute
+		// (onPremisesExtensionAttributes/extensionAttribute5), a
+		// directory extension (extension_<appId>_<name>) or employeeId.
+		return Mapping{
+			Login: LoginUPN, Name: "displayName", Email: "mail", Department: "department",
+			CostCenter: "companyName", CardSeparators: ";,",
+		}
+	}
 	if t.IsAD() {
 		return Mapping{
 			Login: LoginSAM, Name: "displayName", Email: "mail", Department: "department",

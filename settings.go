@@ -24,6 +24,9 @@ type SourceSettings struct {
 	BaseDNs       []string `json:"base_dns,omitempty"`
 	Login         string   `json:"login"`
 	Password      Secret   `json:"password,omitempty"`
+	// Graph is an entra-id source's app registration; its client secret,
+	// if any, is the password.
+	Graph GraphApp `json:"graph,omitzero"`
 
 	CAPEM              string `json:"ca_pem,omitempty"`
 	PinSHA256          string `json:"pin_sha256,omitempty"`
@@ -89,7 +92,7 @@ func (s *SourceSettings) Source() (*Source, error) {
 	src := &Source{
 		Name: s.Name, Type: DirectoryType(strings.ToLower(s.Type)), Address: s.Address,
 		TLSMode: TLSMode(strings.ToLower(s.TLS)), AllowInsecure: s.AllowInsecure,
-		Domain: s.Domain, BaseDNs: s.BaseDNs, Login: s.Login, Password: s.Password,
+		Domain: s.Domain, BaseDNs: s.BaseDNs, Login: s.Login, Password: s.Password, Graph: s.Graph,
 		Trust:          Trust{PinSHA256: s.PinSHA256, ServerName: s.ServerName, SkipVerify: s.InsecureSkipVerify},
 		ConnectTimeout: time.Duration(s.ConnectTimeout), RequestTimeout: time.Duration(s.Timeout), RunTimeout: time.Duration(s.RunTimeout),
 		UserFilter: s.UserFilter, GroupScope: s.GroupScope,
@@ -103,7 +106,7 @@ func (s *SourceSettings) Source() (*Source, error) {
 	// LDAPS unless said otherwise; an ldap:// or ldaps:// URL in the
 	// address says it itself (an ldap:// URL means StartTLS), as the
 	// API has always read it.
-	if src.TLSMode == "" && !strings.Contains(s.Address, "://") {
+	if src.TLSMode == "" && !strings.Contains(s.Address, "://") && src.Type != EntraID {
 		src.TLSMode = LDAPS
 	}
 	switch src.DisabledUsers {
@@ -129,7 +132,7 @@ func (s *SourceSettings) Source() (*Source, error) {
 func SettingsOf(src *Source) SourceSettings {
 	s := SourceSettings{
 		Name: src.Name, Type: string(src.Type), Address: src.Address, TLS: string(src.TLSMode), AllowInsecure: src.AllowInsecure,
-		Domain: src.Domain, BaseDNs: src.BaseDNs, Login: src.Login,
+		Domain: src.Domain, BaseDNs: src.BaseDNs, Login: src.Login, Graph: src.Graph,
 		CAPEM: string(src.Trust.CAPEM), PinSHA256: src.Trust.PinSHA256, ServerName: src.Trust.ServerName, InsecureSkipVerify: src.Trust.SkipVerify,
 		ConnectTimeout: Duration(src.ConnectTimeout), Timeout: Duration(src.RequestTimeout), RunTimeout: Duration(src.RunTimeout),
 		UserFilter: src.UserFilter, GroupScope: src.GroupScope,

@@ -14,6 +14,8 @@ func fullSettings() SourceSettings {
 	return SourceSettings{
 		Name: "corp", Type: "entra-ds", Address: "10.0.0.4", TLS: "starttls", AllowInsecure: true,
 		Domain: "corp.test", BaseDNs: []string{"OU=AADDC Users,DC=corp,DC=test"}, Login: "svc-print@corp.test",
+		Graph: GraphApp{TenantID: "8c7a1c8e-2f4b-4d3e-9a61-0d2b7e3f1a55", ClientID: "5f3d2a10-7c1e-4b8a-a0d9-6e2f4c1b9d77", Cloud: "usgov",
+			AuthorityHost: "https://127.0.0.1:8443", GraphHost: "https://127.0.0.1:8443", CertFile: "/etc/roster/graph.pem", KeyFile: "/etc/roster/graph.key"},
 		CAPEM: "-----BEGIN CERTIFICATE-----\n", PinSHA256: "ab:cd", ServerName: "ldaps.corp.test", InsecureSkipVerify: true,
 		ConnectTimeout: Duration(20 * time.Second), Timeout: Duration(90 * time.Second), RunTimeout: Duration(3 * time.Hour),
 		UserFilter: "(department=*)", GroupScope: []string{"CN=Printing,DC=corp,DC=test"},

@@ -37,7 +37,11 @@ type Source struct {
 	// Login is the bind account in any form an admin types: a UPN
 	// (user@domain), DOMAIN\user, a bare user, or a full DN.
 	Login    string
-	Password Secret
+	Password Secret // for EntraID, the app's client secret, when it has no certificate
+
+	// Graph is the app registration of an EntraID source; the LDAP
+	// settings above (address, TLS, domain, login) do not apply to one.
+	Graph GraphApp
 
 	Trust          Trust
 	ConnectTimeout time.Duration // dial, TLS handshake and bind; 0 means the default
@@ -128,7 +132,19 @@ func (s *Source) ValidateSettings() error {
 		return err
 	}
 	if !s.Type.valid() {
-		return Errorf(EINVALID, "directory type %q is not one of ad, entra-ds, openldap, ldap", s.Type)
+		return Errorf(EINVALID, "directory type %q is not one of ad, entra-ds, openldap, ldap, entra-id", s.Type)
+	}
+	if s.Type == EntraID {
+		if err := s.Graph.validate(); err != nil {
+			return err
+		}
+		if !s.WriteBack.IsZero() {
+			return Errorf(EINVALID, "write-back to Entra ID is not available yet: leave write_back empty for an entra-id source")
+		}
+		if s.UserFilter != "" || len(s.GroupScope) > 0 {
+			return Errorf(EINVALID, "a user filter and a group scope are LDAP settings: an entra-id source reads every user of the tenant")
+		}
+		return s.validateCommon()
 	}
 	if _, _, err := s.Endpoint(); err != nil {
 		return err
@@ -153,10 +169,16 @@ func (s *Source) ValidateSettings() error {
 			return err
 		}
 	}
-	if err := s.Mapping.CardTransforms.Validate(); err != nil {
+	if err := s.WriteBack.validate(s.Mapping.WithDefaults(s.Type)); err != nil {
 		return err
 	}
-	if err := s.WriteBack.validate(s.Mapping.WithDefaults(s.Type)); err != nil {
+	return s.validateCommon()
+}
+
+// validateCommon checks the settings every directory type has: the
+// mapping, the schedule and the timeouts.
+func (s *Source) validateCommon() error {
+	if err := s.Mapping.CardTransforms.Validate(); err != nil {
 		return err
 	}
 	if pc := s.Mapping.WithDefaults(s.Type).PrintCode; pc != "" {
@@ -183,6 +205,12 @@ func (s *Source) ValidateSettings() error {
 // ValidatePassword refuses an empty password: it turns a simple bind into
 // an anonymous one, which many servers accept as a "success".
 func (s *Source) ValidatePassword() error {
+	if s.Type == EntraID {
+		if s.Graph.CertFile == "" && !s.Password.IsSet() {
+			return Errorf(EINVALID, "give the app's certificate and key (roster cert new -for graph), or its client secret")
+		}
+		return nil
+	}
 	if !s.Password.IsSet() {
 		return Errorf(EINVALID, "the password of %s is empty; an empty password would make an anonymous bind", s.Login)
 	}

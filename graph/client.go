@@ -123,6 +123,9 @@ func known(host string) bool {
 	return false
 }
 
+// GraphHost is the Graph root the client reads, for logs.
+func (c *Client) GraphHost() string { return c.cfg.Cloud.GraphHost }
+
 // Token gets an access token for Graph (from the cache while it lasts).
 //
 // Errors: EUNAUTHORIZED or EINVALID with the AADSTS code's fix,

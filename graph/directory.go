@@ -9,22 +9,13 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// DefaultMapping is the preset for Entra ID: Graph property paths, a
-// nested one with a slash. Logins are user principal names (hybrid
-// tenants may prefer onPremisesSamAccountName); cards and print codes
-// have no standard home in Entra ID, so the preset reads none: a source
-// names an extension attribute (onPremisesExtensionAttributes/
-// extensionAttribute5), a directory extension (extension_<appId>_<name>)
-// or employeeId.
-func DefaultMapping() roster.Mapping {
-	return roster.Mapping{Login: "userPrincipalName", Name: "displayName", Email: "mail",
-		Department: "department", CostCenter: "companyName", CardSeparators: ";,"}
-}
-
 // Directory reads an Entra ID tenant as a sync source: users mapped to
 // records, and groups with their members through nesting.
 type Directory struct {
-	Client  *Client
+	Client *Client
+	// Mapping names Graph property paths, a nested one with a slash
+	// (employeeOrgData/costCenter); roster.DefaultMapping(roster.EntraID)
+	// is the preset.
 	Mapping roster.Mapping
 }
 

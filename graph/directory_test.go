@@ -24,7 +24,7 @@ func TestDirectoryMapsUsers(t *testing.T) {
 	delete(users[5], "accountEnabled")
 	s.SetUsers(users)
 	c, _ := graph.New(cfg)
-	m := graph.DefaultMapping()
+	m := roster.DefaultMapping(roster.EntraID)
 	m.Cards = []string{"onPremisesExtensionAttributes/extensionAttribute5"}
 	step, err := roster.ParseCardStep("strip-zeros")
 	if err != nil {
@@ -77,7 +77,7 @@ func TestDirectoryGroupsThroughNesting(t *testing.T) {
 		{ID: "g-all", Name: "All", Members: big},
 	})
 	c, _ := graph.New(cfg)
-	groups, err := (&graph.Directory{Client: c, Mapping: graph.DefaultMapping()}).Groups(context.Background())
+	groups, err := (&graph.Directory{Client: c, Mapping: roster.DefaultMapping(roster.EntraID)}).Groups(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/graph"
 	"github.com/rosterhq/roster/ldap"
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlstore"
@@ -61,7 +62,7 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 		r.Log.Warn(w, "source", src.Name)
 	}
 	start := r.Now()
-	dir, err := ldap.Dialer{Now: r.Now}.Open(ctx, src, r.Log)
+	dir, err := r.open(ctx, src, sourceID, opt)
 	if err != nil {
 		if !opt.DryRun {
 			if run := r.recordFailure(ctx, sourceID, opt.Incremental, start, err); run != nil && h.Started != nil {
@@ -70,11 +71,8 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 		}
 		return nil, err
 	}
-	defer dir.Close()
-	url, _ := src.URL()
-	r.Log.Info("sync started", "source", src.Name, "url", url, "verified", dir.Conn().Verified(), "dry_run", opt.DryRun, "incremental", opt.Incremental)
-	if !opt.DryRun {
-		r.noteCertificate(ctx, sourceID, dir)
+	if c, ok := dir.(interface{ Close() error }); ok {
+		defer c.Close()
 	}
 	progress := h.Progress
 	if r.Memory != nil {
@@ -95,6 +93,35 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 			"created", res.Run.Created, "updated", res.Run.Updated, "disabled", res.Run.Disabled, "failed", res.Run.Failed)
 	}
 	return res, err
+}
+
+// open connects to src's directory: over LDAP, signed in, or, for an
+// Entra ID source, through Microsoft Graph with a token in hand, so that
+// a wrong credential fails here, before the engine starts, as a bind
+// does. Unless opt.DryRun, the expiry of the LDAP server's certificate is
+// recorded.
+func (r *Runner) open(ctx context.Context, src *roster.Source, sourceID int64, opt reconcile.Options) (reconcile.Directory, error) {
+	if src.Type == roster.EntraID {
+		d, err := graph.Open(src)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := d.Client.Token(ctx); err != nil {
+			return nil, err
+		}
+		r.Log.Info("sync started", "source", src.Name, "graph", d.Client.GraphHost(), "dry_run", opt.DryRun, "incremental", opt.Incremental)
+		return d, nil
+	}
+	dir, err := ldap.Dialer{Now: r.Now}.Open(ctx, src, r.Log)
+	if err != nil {
+		return nil, err
+	}
+	url, _ := src.URL()
+	r.Log.Info("sync started", "source", src.Name, "url", url, "verified", dir.Conn().Verified(), "dry_run", opt.DryRun, "incremental", opt.Incremental)
+	if !opt.DryRun {
+		r.noteCertificate(ctx, sourceID, dir)
+	}
+	return dir, nil
 }
 
 // noteCertificate records the expiry of the certificate a sync saw.

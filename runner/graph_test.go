@@ -1,0 +1,138 @@
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/lab/graphlab"
+	"github.com/rosterhq/roster/reconcile"
+)
+
+const (
+	graphTenant = "8c7a1c8e-2f4b-4d3e-9a61-0d2b7e3f1a55"
+	graphClient = "5f3d2a10-7c1e-4b8a-a0d9-6e2f4c1b9d77"
+)
+
+// graphSource starts a Graph double with n people and returns an
+// entra-id source that reads it with a certificate credential, from PEM
+// files as roster keeps them, trusting the double's TLS certificate as
+// its CA.
+func graphSource(t *testing.T, n int) (*graphlab.Server, *roster.Source) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "roster"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, _ := x509.ParseCertificate(der)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "graph.pem"), filepath.Join(dir, "graph.key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
+
+	s := graphlab.New(graphTenant)
+	t.Cleanup(s.Close)
+	s.Register(graphlab.App{ClientID: graphClient, Certs: []*x509.Certificate{cert}, Roles: []string{"User.Read.All", "GroupMember.Read.All"}})
+	users := make([]map[string]any, n)
+	for i := range users {
+		users[i] = map[string]any{"id": fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "userPrincipalName": fmt.Sprintf("person%d@corp.test", i),
+			"displayName": fmt.Sprintf("Person %d", i), "mail": fmt.Sprintf("person%d@corp.test", i), "accountEnabled": i != 3,
+			"employeeId": fmt.Sprintf("%06d", 100000+i)}
+	}
+	s.SetUsers(users)
+	s.SetGroups([]graphlab.Group{{ID: "g-print", Name: "Printing", Members: []string{users[0]["id"].(string), users[1]["id"].(string)}}})
+	src := &roster.Source{Name: "tenant", Type: roster.EntraID,
+		Graph:   roster.GraphApp{TenantID: graphTenant, ClientID: graphClient, AuthorityHost: s.URL, GraphHost: s.URL, CertFile: certFile, KeyFile: keyFile},
+		Trust:   roster.Trust{CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})},
+		Mapping: roster.Mapping{Cards: []string{"employeeId"}}}
+	if err := src.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return s, src
+}
+
+// An entra-id source syncs through the one driver: users with their
+// cards and disabled state, groups with their members; a user gone
+// from the tenant is disabled by the next full sync.
+func TestSyncEntraID(t *testing.T) {
+	ctx := context.Background()
+	r := testRunner(t)
+	s, src := graphSource(t, 1500)
+	id, _ := r.Store.SourceID(ctx, src.Name)
+	res, err := r.Sync(ctx, src, id, reconcile.Options{}, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run.Status != roster.RunSucceeded || res.Run.Created != 1500 {
+		t.Fatalf("first sync: %+v", res.Run)
+	}
+	u, err := r.Store.UserByLogin(ctx, "person3@corp.test")
+	if err != nil || !u.Disabled || len(u.Cards) != 1 || u.Cards[0].Number != "100003" || u.Name != "Person 3" {
+		t.Fatalf("person3: %+v, %v", u, err)
+	}
+	groups, err := r.Store.Groups(ctx)
+	if err != nil || len(groups) != 1 || groups[0].Name != "Printing" || groups[0].Users != 2 {
+		t.Fatalf("groups: %+v, %v", groups, err)
+	}
+
+	s.DeleteUser("00000000-0000-4000-8000-000000000007", true)
+	if res, err = r.Sync(ctx, src, id, reconcile.Options{}, Hooks{}); err != nil || res.Run.Disabled != 1 {
+		t.Fatalf("after a deletion: %+v, %v", res.Run, err)
+	}
+	if u, _ := r.Store.UserByLogin(ctx, "person7@corp.test"); u == nil || !u.Disabled {
+		t.Errorf("person7, deleted in the tenant, is not disabled: %+v", u)
+	}
+}
+
+// A Graph read that fails after its retries fails the run, and nobody
+// is removed, even though fewer users were read.
+func TestSyncEntraIDCutRemovesNobody(t *testing.T) {
+	ctx := context.Background()
+	r := testRunner(t)
+	s, src := graphSource(t, 2500)
+	id, _ := r.Store.SourceID(ctx, src.Name)
+	if _, err := r.Sync(ctx, src, id, reconcile.Options{}, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	s.RetryAfter = 0
+	calls := s.CallsTo("/v1.0/users")
+	// The second page of the next read fails more often than the client
+	// tries.
+	progress := func(p reconcile.Progress) {
+		if p.Seen == 999 {
+			s.Fail(http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+		}
+	}
+	res, err := r.Sync(ctx, src, id, reconcile.Options{}, Hooks{Progress: progress})
+	if err == nil || roster.ErrorCode(err) != roster.EUNAVAILABLE || !strings.Contains(roster.ErrorMessage(err), "removes nobody") {
+		t.Fatalf("a cut read: %v (%+v)", err, res)
+	}
+	if s.CallsTo("/v1.0/users") <= calls+1 {
+		t.Fatalf("the cut was not reached")
+	}
+	n := 0
+	r.Store.Users(ctx, id, func(u *roster.User) error {
+		if u.Disabled && u.DisabledReason == roster.DisabledMissing {
+			n++
+		}
+		return nil
+	})
+	if n != 0 {
+		t.Fatalf("%d users removed after a failed read", n)
+	}
+}
