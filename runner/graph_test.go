@@ -2,19 +2,12 @@ package runner
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/graphlab"
@@ -32,22 +25,17 @@ const (
 // its CA.
 func graphSource(t *testing.T, n int) (*graphlab.Server, *roster.Source) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	cred, err := graphlab.NewCredential()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "roster"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	cert, _ := x509.ParseCertificate(der)
-	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "graph.pem"), filepath.Join(dir, "graph.key")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
-
+	certFile, keyFile, err := cred.WriteFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := graphlab.New(graphTenant)
 	t.Cleanup(s.Close)
-	s.Register(graphlab.App{ClientID: graphClient, Certs: []*x509.Certificate{cert}, Roles: []string{"User.Read.All", "GroupMember.Read.All"}})
+	s.Register(graphlab.App{ClientID: graphClient, Certs: []*x509.Certificate{cred.Cert}, Roles: []string{"User.Read.All", "GroupMember.Read.All"}})
 	users := make([]map[string]any, n)
 	for i := range users {
 		users[i] = map[string]any{"id": fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "userPrincipalName": fmt.Sprintf("person%d@corp.test", i),
