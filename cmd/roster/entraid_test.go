@@ -69,7 +69,7 @@ func TestSyncEntraIDFromTheCommandLine(t *testing.T) {
 	os.WriteFile(secretFile, []byte(entraSecret+"\n"), 0o600)
 	cfg := map[string]any{"data_dir": data, "sources": []any{map[string]any{
 		"name": "school", "type": "entra-id", "password_file": secretFile, "ca_file": ca,
-		"graph":   map[string]any{"tenant_id": entraTenant, "client_id": entraClient, "authority_host": s.URL, "graph_host": s.URL},
+		"graph": map[string]any{"tenant_id": entraTenant, "client_id": entraClient, "authority_host": s.URL, "graph_host": s.URL},
 	}}}
 	b, _ := json.Marshal(cfg)
 	cfgFile := filepath.Join(dir, "roster.json")
