@@ -71,13 +71,28 @@ func New(opt NewOptions) (*Bundle, error) {
 	if opt.Rand == nil {
 		opt.Rand = rand.Reader
 	}
-	key, err := rsa.GenerateKey(opt.Rand, opt.KeySize)
+	return selfSign(opt.Rand, opt.KeySize, "pfx.New", &x509.Certificate{
+		Subject:            pkix.Name{CommonName: "*." + domain},
+		DNSNames:           []string{"*." + domain, domain},
+		NotBefore:          opt.Now.Add(-10 * time.Minute),
+		NotAfter:           opt.Now.AddDate(0, 0, opt.Days),
+		KeyUsage:           x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		SignatureAlgorithm: x509.SHA256WithRSA,
+	})
+}
+
+// selfSign makes an RSA key of keySize bits and signs tmpl with it, with
+// a random 16-byte serial and the key's identifier. op names the caller
+// in errors.
+func selfSign(r io.Reader, keySize int, op string, tmpl *x509.Certificate) (*Bundle, error) {
+	key, err := rsa.GenerateKey(r, keySize)
 	if err != nil {
-		return nil, &roster.Error{Code: roster.EINTERNAL, Op: "pfx.New", Err: err, Message: "cannot generate the RSA key"}
+		return nil, &roster.Error{Code: roster.EINTERNAL, Op: op, Err: err, Message: "cannot generate the RSA key"}
 	}
 	serial := make([]byte, 16)
-	if _, err := io.ReadFull(opt.Rand, serial); err != nil {
-		return nil, &roster.Error{Code: roster.EINTERNAL, Op: "pfx.New", Err: err, Message: "cannot draw a random serial number"}
+	if _, err := io.ReadFull(r, serial); err != nil {
+		return nil, &roster.Error{Code: roster.EINTERNAL, Op: op, Err: err, Message: "cannot draw a random serial number"}
 	}
 	serial[0] &= 0x7f // positive: current software refuses negative serials
 	serial[0] |= 0x01 // and 16 bytes long, never shorter
@@ -86,20 +101,10 @@ func New(opt NewOptions) (*Bundle, error) {
 		return nil, err
 	}
 	ski := sha1.Sum(spki)
-	tmpl := &x509.Certificate{
-		SerialNumber:       new(big.Int).SetBytes(serial),
-		Subject:            pkix.Name{CommonName: "*." + domain},
-		DNSNames:           []string{"*." + domain, domain},
-		NotBefore:          opt.Now.Add(-10 * time.Minute),
-		NotAfter:           opt.Now.AddDate(0, 0, opt.Days),
-		KeyUsage:           x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		SignatureAlgorithm: x509.SHA256WithRSA,
-		SubjectKeyId:       ski[:],
-	}
-	der, err := x509.CreateCertificate(opt.Rand, tmpl, tmpl, &key.PublicKey, key)
+	tmpl.SerialNumber, tmpl.SubjectKeyId = new(big.Int).SetBytes(serial), ski[:]
+	der, err := x509.CreateCertificate(r, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, &roster.Error{Code: roster.EINTERNAL, Op: "pfx.New", Err: err, Message: "cannot sign the certificate"}
+		return nil, &roster.Error{Code: roster.EINTERNAL, Op: op, Err: err, Message: "cannot sign the certificate"}
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {

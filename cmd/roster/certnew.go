@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/datadir"
@@ -14,8 +15,10 @@ import (
 )
 
 func runCertNew(_ context.Context, a *app, args []string) error {
-	fs := newFlagSet(a, "cert new", "-domain DOMAIN [-days 365] [-key-size 2048] [-out DIR] [-password-file FILE]")
+	fs := newFlagSet(a, "cert new", "-domain DOMAIN [-days 365] [-key-size 2048] [-out DIR] [-password-file FILE] | -for graph [-name roster-print]")
 	domain := fs.String("domain", "", "the Entra DS managed domain, such as aaddscontoso.com (required)")
+	forWhat := fs.String("for", "entra-ds", "entra-ds: the secure LDAP certificate of a managed domain; graph: an Entra ID app registration's certificate credential")
+	appName := fs.String("name", "roster-print", "with -for graph: the certificate's name, as the app registration will show it")
 	days := fs.Int("days", pfx.DefaultDays, fmt.Sprintf("validity in days, from %d to %d", pfx.MinDays, pfx.MaxDays))
 	keySize := fs.Int("key-size", 2048, "RSA key size: 2048, 3072 or 4096")
 	out := fs.String("out", ".", "folder for the .pfx and .cer files")
@@ -23,6 +26,13 @@ func runCertNew(_ context.Context, a *app, args []string) error {
 	force := fs.Bool("force", false, "overwrite existing files")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	switch *forWhat {
+	case "graph":
+		return certNewApp(a, *appName, *days, *keySize, *out, *force)
+	case "entra-ds":
+	default:
+		return usageErrorf("-for %q is not entra-ds or graph", *forWhat)
 	}
 	if *domain == "" {
 		return usageErrorf("-domain is required: the managed domain's DNS name, such as aaddscontoso.com")
@@ -112,6 +122,60 @@ Next steps
 		printResults(a, report)
 		return fmt.Errorf("the certificate roster made fails a rule; this is a bug in roster")
 	}
+	return nil
+}
+
+// certNewApp makes an Entra ID app registration's certificate
+// credential: NAME.cer, the public certificate to upload to the app, and
+// NAME.key, the key roster signs its token requests with (0600), and
+// prints the portal's steps.
+func certNewApp(a *app, name string, days, keySize int, out string, force bool) error {
+	b, err := pfx.NewApp(pfx.AppOptions{Name: name, Days: days, KeySize: keySize, Now: a.now()})
+	if err != nil {
+		return usage(err)
+	}
+	keyPEM, err := b.KeyPEM()
+	if err != nil {
+		return err
+	}
+	base := filepath.Join(out, filepath.Base(strings.ReplaceAll(name, " ", "-")))
+	cerPath, keyPath := base+".cer", base+".key"
+	if !force {
+		for _, p := range []string{cerPath, keyPath} {
+			if _, err := os.Stat(p); err == nil {
+				return usageErrorf("%s already exists; move it away or use -force (an uploaded certificate's key cannot be made again)", p)
+			}
+		}
+	}
+	if err := writeFileAtomic(keyPath, keyPEM, 0o600, force); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(cerPath, b.CertPEM(), 0o644, force); err != nil {
+		return err
+	}
+	s := pfx.Summarize(b.Cert, a.now())
+	a.log.Info("made an app certificate for Microsoft Graph", "name", name, "cer", cerPath, "thumbprint", s.SHA1)
+	fmt.Fprintf(a.stdout, `Made a certificate credential for an Entra ID app registration
+  .cer        %[1]s: upload this to the app (public)
+  key         %[2]s (mode 0600): roster signs its token requests with it; it never leaves this machine
+  thumbprint  %[3]s
+  expires     %[4]s
+
+Next steps
+  1. Register an app: Entra admin center, App registrations, New registration
+     (single tenant, no redirect URI). Note its Application (client) ID and
+     Directory (tenant) ID.
+  2. Upload: the app, Certificates & secrets, Certificates, Upload certificate:
+     %[1]s. The portal's thumbprint must read %[3]s.
+  3. Permissions: API permissions, Add a permission, Microsoft Graph,
+     Application permissions: User.Read.All and GroupMember.Read.All.
+     Then "Grant admin consent". Without consent no permission is in the token.
+  4. Sync:
+       roster sync -type entra-id -name <name> -tenant <tenant ID> -client-id <client ID> \
+         -cert %[1]s -key %[2]s
+  5. Renew before %[4]s: make a new certificate, upload it beside the old one,
+     switch roster to it, then delete the old one from the app.
+`, cerPath, keyPath, s.SHA1, s.NotAfter.Format("2006-01-02"))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,5 +94,38 @@ func TestSyncEntraIDWrongSecret(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, "the-Secret-ID-by-mistake") {
 		t.Fatalf("the secret is shown:\n%s%s", out, errOut)
+	}
+}
+
+// roster cert new -for graph makes the app's credential: a public .cer
+// to upload and a private key; the token endpoint takes an assertion
+// signed with it once the .cer is uploaded to the app.
+func TestCertNewForGraph(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, nil, "cert", "new", "-for", "graph", "-name", "roster-print", "-out", out)
+	if code != exitOK || !strings.Contains(stdout, "User.Read.All and GroupMember.Read.All") || !strings.Contains(stdout, "Grant admin consent") {
+		t.Fatalf("cert new -for graph = %d\n%s%s", code, stdout, stderr)
+	}
+	cerFile, keyFile := filepath.Join(out, "roster-print.cer"), filepath.Join(out, "roster-print.key")
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the key: %v %v", fi, err)
+	}
+	b, _ := os.ReadFile(cerFile)
+	block, _ := pem.Decode(b)
+	if block == nil || strings.Contains(string(b), "PRIVATE") {
+		t.Fatalf("the .cer is not a public PEM certificate:\n%s", b)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, flags, _ := entraLab(t, 5)
+	s.Register(graphlab.App{ClientID: entraClient, Certs: []*x509.Certificate{cert}, Roles: []string{"User.Read.All", "GroupMember.Read.All"}})
+	flags = append(flags[:len(flags)-4], "-cert", cerFile, "-key", keyFile)
+	if r := syncJSON(t, exitOK, append([]string{"sync", "-data", t.TempDir(), "-name", "school"}, flags...)...); r.Run.Created != 5 {
+		t.Fatalf("a sync with the new credential: %s", counts(r.Run))
+	}
+	if code, _, stderr := runCLI(t, nil, "cert", "new", "-for", "graph", "-name", "roster-print", "-out", out); code != exitUsage || !strings.Contains(stderr, "already exists") {
+		t.Errorf("a second cert new over the first = %d: %s", code, stderr)
 	}
 }
