@@ -3,6 +3,7 @@ package roster
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -36,6 +37,20 @@ const CursorCSN CursorKind = "ldap-csn"
 // changes nothing. Deletions leave no entry to find: they wait for a
 // full sync.
 const CursorTime CursorKind = "ldap-time"
+
+// CursorDelta is a Microsoft Graph delta link: the URL that returns what
+// changed in an Entra ID tenant since it was given. roster takes one
+// (with $deltatoken=latest) before a run reads, as it reads a USN, so
+// that a change made during the run is read again by the next one. A
+// delta link lives about 7 days; one the service no longer takes makes
+// the run read everything (ErrChangesLost).
+const CursorDelta CursorKind = "graph-delta"
+
+// ErrChangesLost is in the chain of the error a directory's change reader
+// returns when it can no longer say what changed since the cursor (an
+// expired delta link), before it handed over any entry: the engine then
+// reads every entry, as a full run does, removals included.
+var ErrChangesLost = errors.New("the directory can no longer say what changed since the last run")
 
 // TimeCursorMargin is how far before its own clock roster starts a
 // CursorTime: the clock difference it tolerates between itself and the
@@ -83,6 +98,8 @@ func (c Cursor) Follows(since Cursor) (bool, string) {
 		return false, "the directory's kind of change tracking changed"
 	case c.Scope != since.Scope:
 		return false, "the source's search bases, filter, group scope or mapping changed since the last run"
+	case c.Server != since.Server && c.Kind == CursorDelta:
+		return false, "the tenant is not the one the last run read (" + since.Server + ")"
 	case c.Server != since.Server:
 		return false, "the domain controller is not the one the last run read (" + since.Server + "); USNs of different or restored domain controllers cannot be compared"
 	}
@@ -92,10 +109,14 @@ func (c Cursor) Follows(since Cursor) (bool, string) {
 			return false, "the stored cursor is not a change sequence number"
 		case CursorTime:
 			return false, "the stored cursor is not a time"
+		case CursorDelta:
+			return false, "the stored cursor is not a delta link"
 		}
 		return false, "the stored cursor is not a number"
 	}
 	switch c.Kind {
+	case CursorDelta: // links do not compare: the service says if one still works
+		return true, ""
 	case CursorCSN:
 		if c.Value < since.Value {
 			return false, "the directory's last change went back (" + since.Value + " to " + c.Value + "), as after a restore"
@@ -126,6 +147,8 @@ func (c Cursor) Valid() bool {
 	case CursorTime:
 		_, err := time.Parse(TimeCursorFormat, c.Value)
 		return err == nil && len(c.Value) == len(TimeCursorFormat)
+	case CursorDelta:
+		return strings.HasPrefix(c.Value, "https://")
 	}
 	return false
 }

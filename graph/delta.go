@@ -88,3 +88,21 @@ func (c *Client) UsersDelta(ctx context.Context, link string, fields []string, f
 func (c *Client) onGraph(link string) bool {
 	return strings.HasPrefix(link, c.cfg.Cloud.GraphHost+"/")
 }
+
+// LatestDelta returns a delta link at the tenant's current state, with no
+// data ($deltatoken=latest): a round from it gives what changes after
+// now. fields are the properties later rounds return.
+func (c *Client) LatestDelta(ctx context.Context, fields []string) (string, error) {
+	q := url.Values{"$deltatoken": {"latest"}}
+	if len(fields) > 0 {
+		q.Set("$select", strings.Join(fields, ","))
+	}
+	var p page
+	if err := c.get(ctx, c.cfg.Cloud.GraphHost+"/v1.0/users/delta?"+q.Encode(), &p); err != nil {
+		return "", err
+	}
+	if p.Delta == "" || !c.onGraph(p.Delta) {
+		return "", roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph gave no delta link on its own host for $deltatoken=latest")
+	}
+	return p.Delta, nil
+}

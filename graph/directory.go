@@ -17,6 +17,8 @@ type Directory struct {
 	// (employeeOrgData/costCenter); roster.DefaultMapping(roster.EntraID)
 	// is the preset.
 	Mapping roster.Mapping
+
+	removed []string // the IDs the last delta round reported removed
 }
 
 // fields are the properties the mapping reads: only those are asked
@@ -40,19 +42,28 @@ func (d *Directory) fields() []string {
 // nil only when the last page was read.
 func (d *Directory) Users(ctx context.Context, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
 	return d.Client.Users(ctx, d.fields(), func(objs []Object) error {
-		recs := make([]roster.Record, 0, len(objs))
-		for _, o := range objs {
-			rec, problem := d.record(o)
-			if problem != "" {
-				if err := bad(roster.EntryError{DN: rec.DN, Message: problem}); err != nil {
-					return err
-				}
-				continue
-			}
-			recs = append(recs, rec)
-		}
-		return page(recs)
+		return d.pageOf(objs, page, bad)
 	})
+}
+
+// pageOf maps a page of user objects and hands the records to page, the
+// objects that cannot be records to bad.
+func (d *Directory) pageOf(objs []Object, page func([]roster.Record) error, bad func(roster.EntryError) error) error {
+	recs := make([]roster.Record, 0, len(objs))
+	for _, o := range objs {
+		rec, problem := d.record(o)
+		if problem != "" {
+			if err := bad(roster.EntryError{DN: rec.DN, Message: problem}); err != nil {
+				return err
+			}
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return page(recs)
 }
 
 // record maps one user object; a non-empty problem says why it cannot

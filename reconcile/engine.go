@@ -325,16 +325,36 @@ func (r *runner) do(ctx context.Context) error {
 			return r.tracker.Changed(ctx, r.since, page, bad)
 		}
 	}
-	err = read(ctx, func(page []roster.Record) error {
+	handed := false
+	pageFn := func(page []roster.Record) error {
+		handed = true
 		if err := r.page(ctx, page); err != nil {
 			return err
 		}
 		r.progress("users")
 		return ctx.Err()
-	}, func(ee roster.EntryError) error {
+	}
+	badFn := func(ee roster.EntryError) error {
+		handed = true
 		r.badEntry(ee)
 		return nil
-	})
+	}
+	err = read(ctx, pageFn, badFn)
+	if !full && !handed && errors.Is(err, roster.ErrChangesLost) {
+		// The directory can no longer say what changed (Graph's delta
+		// link expired): the run reads everything and is a full run,
+		// removals included, under the same threshold.
+		r.run.Notes = append(r.run.Notes, "every entry was read instead of only the changes: "+roster.ErrorMessage(err)+"; the run compared every stored user with them, as a full sync does")
+		r.run.Mode, full = roster.RunFull, true
+		if !readGroups {
+			r.progress("groups")
+			if groups, err = r.dir.Groups(ctx); err != nil {
+				return err
+			}
+			readGroups = true
+		}
+		err = r.dir.Users(ctx, pageFn, badFn)
+	}
 	// The entries planned before a failed read are written all the same,
 	// as a page is: they came whole from the directory, and the run's
 	// counts include them. A failed read removes nobody.

@@ -344,3 +344,38 @@ func TestIncrementalWithAGroupScopeReadsEveryoneWhenAGroupChanged(t *testing.T) 
 		t.Fatalf("unchanged: %v, %s", err, counts(r))
 	}
 }
+
+// lostDir is a usnDir whose change tracking is lost by the next Changed,
+// as a Graph delta link expires.
+type lostDir struct{ *usnDir }
+
+func (d lostDir) Changed(context.Context, roster.Cursor, func([]roster.Record) error, func(roster.EntryError) error) error {
+	return &roster.Error{Code: roster.EUNAVAILABLE, Message: "the delta link expired", Err: roster.ErrChangesLost}
+}
+
+// An incremental run whose directory can no longer say what changed
+// reads every entry and is a full run: a user gone meanwhile is removed,
+// which an incremental read could not have found, and the notes say why.
+func TestIncrementalWhoseChangesAreLostRunsFull(t *testing.T) {
+	f, d := newFixture(0), newUSNDir(10)
+	if _, err := f.runOn(t, d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	gone := d.recs[4].Anchor
+	d.recs = append(d.recs[:4], d.recs[5:]...) // gone without a trace in Deleted
+	d.top++
+	groupReads := d.groupRds
+	r, err := f.runOn(t, lostDir{d}, Options{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Mode != roster.RunFull || r.Seen != 9 || r.Disabled != 1 || !strings.Contains(strings.Join(r.Notes, "\n"), "the delta link expired") {
+		t.Fatalf("mode %s, %s, notes %q", r.Mode, counts(r), r.Notes)
+	}
+	if u := f.store.byAnchor(gone); u == nil || !u.Disabled {
+		t.Errorf("the user gone meanwhile: %+v", u)
+	}
+	if d.groupRds != groupReads+1 {
+		t.Errorf("the groups were read %d times; a full run reads them", d.groupRds-groupReads)
+	}
+}

@@ -124,3 +124,43 @@ func TestSyncEntraIDCutRemovesNobody(t *testing.T) {
 		t.Fatalf("%d users removed after a failed read", n)
 	}
 }
+
+// Incremental runs of an entra-id source read Graph's delta: the
+// changed, the new and the removed users only. When the delta link has
+// expired, the run reads everything as a full sync does, and says why.
+func TestSyncEntraIDIncremental(t *testing.T) {
+	ctx := context.Background()
+	r := testRunner(t)
+	s, src := graphSource(t, 1200)
+	id, _ := r.Store.SourceID(ctx, src.Name)
+	if _, err := r.Sync(ctx, src, id, reconcile.Options{}, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	s.UpsertUser(map[string]any{"id": "00000000-0000-4000-8000-000000000005", "userPrincipalName": "person5@corp.test",
+		"displayName": "Person Five Renamed", "accountEnabled": true, "employeeId": "100005"})
+	s.UpsertUser(map[string]any{"id": "new-person", "userPrincipalName": "newcomer@corp.test", "displayName": "Newcomer", "accountEnabled": true})
+	s.DeleteUser("00000000-0000-4000-8000-000000000009", false)
+	res, err := r.Sync(ctx, src, id, reconcile.Options{Incremental: true}, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run := res.Run; run.Mode != roster.RunIncremental || run.Seen != 2 || run.Updated != 1 || run.Created != 1 || run.Disabled != 1 {
+		t.Fatalf("incremental: mode %s seen %d updated %d created %d disabled %d; notes %q", run.Mode, run.Seen, run.Updated, run.Created, run.Disabled, run.Notes)
+	}
+	if u, _ := r.Store.UserByLogin(ctx, "person5@corp.test"); u == nil || u.Name != "Person Five Renamed" {
+		t.Errorf("person5 after the incremental run: %+v", u)
+	}
+
+	s.DeleteUser("00000000-0000-4000-8000-000000000011", true)
+	s.ExpireDeltaTokens(false)
+	res, err = r.Sync(ctx, src, id, reconcile.Options{Incremental: true}, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run := res.Run; run.Mode != roster.RunFull || run.Seen != 1199 || run.Disabled != 1 || !strings.Contains(strings.Join(run.Notes, "\n"), "delta link") {
+		t.Fatalf("after the delta link expired: mode %s seen %d disabled %d; notes %q", run.Mode, run.Seen, run.Disabled, run.Notes)
+	}
+	if res, err = r.Sync(ctx, src, id, reconcile.Options{Incremental: true}, Hooks{}); err != nil || res.Run.Mode != roster.RunIncremental || res.Run.Seen != 0 {
+		t.Fatalf("the run after: %+v, %v", res.Run, err)
+	}
+}

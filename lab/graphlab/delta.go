@@ -15,8 +15,10 @@ import (
 // changed since and those removed, with "@removed" and its reason. Each
 // round is paged by nextLinks ($skiptoken) and ends with a deltaLink
 // whose $deltatoken starts the next. The query's $select travels in the
-// links, as Graph encodes it in its tokens. A token from before
-// ExpireDeltaTokens is refused: 400 syncStateNotFound, or 410 Gone.
+// links, as Graph encodes it in its tokens. $deltatoken=latest answers
+// only a delta link at the current state ("sync from now"). A token from
+// before ExpireDeltaTokens is refused: 400 syncStateNotFound, or 410
+// Gone.
 func (s *Server) usersDelta(w http.ResponseWriter, r *http.Request, _ token) {
 	q := r.URL.Query()
 	s.mu.Lock()
@@ -32,6 +34,15 @@ func (s *Server) usersDelta(w http.ResponseWriter, r *http.Request, _ token) {
 			return
 		}
 		from, upto, offset = f[0], f[1], f[2]
+	case q.Get("$deltatoken") == "latest":
+		// "Sync from now": no data, a delta link at the current state.
+		link := url.Values{"$deltatoken": {encodeToken("delta", s.version)}}
+		if v := q.Get("$select"); v != "" {
+			link.Set("$select", v)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"@odata.context": s.URL + "/v1.0/$metadata#users", "value": []any{},
+			"@odata.deltaLink": s.URL + "/v1.0/users/delta?" + link.Encode()})
+		return
 	case q.Has("$deltatoken"):
 		f, ok := decodeToken(q.Get("$deltatoken"), "delta", 1)
 		if !ok || f[0] < s.deltaFloor {
