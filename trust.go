@@ -38,6 +38,16 @@ func TrustChanges(old, new *Source) []string {
 	add("insecure_skip_verify", old.Trust.SkipVerify != new.Trust.SkipVerify)
 	add("login", strings.TrimSpace(old.Login) != strings.TrimSpace(new.Login))
 	add("domain", !strings.EqualFold(strings.TrimSpace(old.Domain), strings.TrimSpace(new.Domain)))
+	// An Entra ID app's secret goes to the token host of its tenant and
+	// cloud, for its client ID: a change of any of them must not carry
+	// the stored secret along.
+	og, ng := old.Graph, new.Graph
+	add("type", old.Type != new.Type)
+	add("graph.tenant_id", !strings.EqualFold(og.TenantID, ng.TenantID))
+	add("graph.client_id", !strings.EqualFold(og.ClientID, ng.ClientID))
+	add("graph.cloud", !strings.EqualFold(og.Cloud, ng.Cloud))
+	add("graph.authority_host", !strings.EqualFold(strings.TrimSuffix(og.AuthorityHost, "/"), strings.TrimSuffix(ng.AuthorityHost, "/")))
+	add("graph.graph_host", !strings.EqualFold(strings.TrimSuffix(og.GraphHost, "/"), strings.TrimSuffix(ng.GraphHost, "/")))
 	return out
 }
 

@@ -56,6 +56,13 @@ func TestTrustChanges(t *testing.T) {
 		{"another login is a change", func(s *roster.Source) { s.Login = "administrator" }, []string{"login"}},
 		{"another domain is a change, and moves the default server name", func(s *roster.Source) { s.Domain = "evil.test" },
 			[]string{"server_name", "domain"}},
+		{"another Graph token host is a change: the client secret must not follow it", func(s *roster.Source) {
+			s.Graph.AuthorityHost, s.Graph.GraphHost = "https://login.evil.test", "https://graph.evil.test"
+		}, []string{"graph.authority_host", "graph.graph_host"}},
+		{"another tenant or client is a change", func(s *roster.Source) { s.Graph.TenantID, s.Graph.ClientID = "other-tenant", "other-client" },
+			[]string{"graph.tenant_id", "graph.client_id"}},
+		{"another cloud is a change", func(s *roster.Source) { s.Graph.Cloud = "china" }, []string{"graph.cloud"}},
+		{"another directory type is a change", func(s *roster.Source) { s.Type = roster.EntraID }, []string{"type"}},
 		{"several changes are all named", func(s *roster.Source) { s.Address, s.Trust.CAPEM = "dc.evil.test", []byte(caB) },
 			[]string{"address", "server_name", "ca_pem"}},
 	}

@@ -164,3 +164,20 @@ func TestSyncEntraIDIncremental(t *testing.T) {
 		t.Fatalf("the run after: %+v, %v", res.Run, err)
 	}
 }
+
+// The console's connection test of an entra-id source gets a token and
+// counts the users; a credential the tenant refuses is its error.
+func TestConnectionTestEntraID(t *testing.T) {
+	ctx := context.Background()
+	r := testRunner(t)
+	s, src := graphSource(t, 40)
+	svc := NewService(ctx, r, t.TempDir())
+	got := svc.Test(ctx, src)
+	if !got.OK || got.Users != 40 || got.Disabled != 1 || got.URL != s.URL {
+		t.Fatalf("test: %+v", got)
+	}
+	s.Register(graphlab.App{ClientID: graphClient, Roles: []string{"User.Read.All"}}) // the certificate is gone from the app
+	if got := svc.Test(ctx, src); got.OK || !strings.Contains(got.Error, "AADSTS700027") {
+		t.Fatalf("test with a certificate the app no longer has: %+v", got)
+	}
+}

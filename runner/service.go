@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/datadir"
+	"github.com/rosterhq/roster/graph"
 	"github.com/rosterhq/roster/ldap"
 	"github.com/rosterhq/roster/pfx"
 	"github.com/rosterhq/roster/reconcile"
@@ -73,6 +74,9 @@ func (s *Service) Test(ctx context.Context, src *roster.Source) *roster.Connecti
 		t.Error, t.ErrorCode = roster.ErrorMessage(err), roster.ErrorCode(err)
 		return t
 	}
+	if src.Type == roster.EntraID {
+		return s.testGraph(ctx, src, t)
+	}
 	if src.Mode() != roster.Plain {
 		probe, err := ldap.Dialer{Now: s.r.Now}.Probe(ctx, src)
 		if err != nil {
@@ -106,6 +110,23 @@ func (s *Service) Test(ctx context.Context, src *roster.Source) *roster.Connecti
 		t.Disabled = *rep.Disabled
 	}
 	t.Warnings = rep.Warnings
+	return t
+}
+
+// testGraph tests an Entra ID source: a token for its app, then the
+// users a sync would read, counted.
+func (s *Service) testGraph(ctx context.Context, src *roster.Source, t *roster.ConnectionTest) *roster.ConnectionTest {
+	d, err := graph.Open(src)
+	if err == nil {
+		t.URL = d.Client.GraphHost()
+		var sv *graph.Survey
+		if sv, err = d.Survey(ctx); err == nil {
+			t.OK, t.Verified, t.Login, t.Users, t.Disabled = true, "chain", "app "+sv.ClientID, sv.Users, sv.Disabled
+			t.Directory = "Entra ID, tenant " + sv.Tenant
+			return t
+		}
+	}
+	t.Error, t.ErrorCode = roster.ErrorMessage(err), roster.ErrorCode(err)
 	return t
 }
 

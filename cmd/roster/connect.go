@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/graph"
 	"github.com/rosterhq/roster/ldap"
 )
 
@@ -30,6 +32,9 @@ func runConnect(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	start := a.now()
+	if src.Type == roster.EntraID {
+		return connectGraph(ctx, a, src, start, *asJSON)
+	}
 	r, err := connect(ctx, a, src)
 	if err != nil {
 		return err
@@ -92,4 +97,33 @@ func printConnectReport(a *app, r *connectReport) {
 		fmt.Fprintf(w, "  WARNING     %s\n", warn)
 	}
 	fmt.Fprintf(w, "  took        %.2fs\n", r.Seconds)
+}
+
+// connectGraph tests an Entra ID source: a token for its app, then its
+// users, counted as a sync reads them.
+func connectGraph(ctx context.Context, a *app, src *roster.Source, start time.Time, asJSON bool) error {
+	d, err := graph.Open(src)
+	if err != nil {
+		return usage(err)
+	}
+	s, err := d.Survey(ctx)
+	if err != nil {
+		return err
+	}
+	r := struct {
+		*graph.Survey
+		Seconds float64 `json:"seconds"`
+	}{s, a.now().Sub(start).Seconds()}
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "Entra ID (Microsoft Graph) at %s\n", s.Graph)
+	fmt.Fprintf(w, "  signed in   as app %s in tenant %s (a token came)\n", s.ClientID, s.Tenant)
+	fmt.Fprintf(w, "  users       %d (%d pages)\n", s.Users, s.Pages)
+	fmt.Fprintf(w, "  disabled    %d of %d\n", s.Disabled, s.Users)
+	fmt.Fprintf(w, "  took        %.2fs\n", r.Seconds)
+	return nil
 }

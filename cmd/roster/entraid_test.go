@@ -129,3 +129,13 @@ func TestCertNewForGraph(t *testing.T) {
 		t.Errorf("a second cert new over the first = %d: %s", code, stderr)
 	}
 }
+
+// roster connect tests an entra-id source: a token, then the users.
+func TestConnectEntraID(t *testing.T) {
+	_, flags, _ := entraLab(t, 1200)
+	code, out, errOut := runCLI(t, nil, append([]string{"connect", "-json"}, flags...)...)
+	var r struct{ Users, Disabled, Pages int }
+	if code != exitOK || json.Unmarshal([]byte(out), &r) != nil || r.Users != 1200 || r.Pages != 2 {
+		t.Fatalf("connect = %d %+v\n%s%s", code, r, out, errOut)
+	}
+}
