@@ -78,9 +78,33 @@ function sourceBody() {
   if (f.write_print_code.value.trim() || f.write_card.value.trim()) {
     body.write_back = { print_code: f.write_print_code.value.trim(), card: f.write_card.value.trim() };
   }
+  if (f.type.value === "entra-id") {
+    // Graph: the LDAP fields do not apply.
+    for (const k of ["address", "tls", "domain", "login", "server_name", "pin_sha256"]) delete body[k];
+    body.base_dns = [];
+    body.graph = {
+      tenant_id: f.graph_tenant_id.value.trim(), client_id: f.graph_client_id.value.trim(), cloud: f.graph_cloud.value,
+      cert_file: f.graph_cert_file.value.trim(), key_file: f.graph_key_file.value.trim(),
+      authority_host: f.graph_authority_host.value.trim(), graph_host: f.graph_graph_host.value.trim(),
+    };
+  }
   if (f.password.value) body.password = f.password.value;
   if (form.dataset.id && form.dataset.id !== "0") body.id = parseInt(form.dataset.id, 10);
   return body;
+}
+// showType shows the fields of the source's type: LDAP's, or an Entra ID
+// app registration's.
+function showType() {
+  if (!form) return;
+  const graph = form.elements.type.value === "entra-id";
+  for (const e of form.querySelectorAll(".ldap-only")) e.hidden = graph;
+  for (const e of form.querySelectorAll(".graph-only")) e.hidden = !graph;
+  form.elements.address.required = !graph;
+  form.elements.login.required = !graph;
+}
+if (form) {
+  form.elements.type.addEventListener("change", showType);
+  showType();
 }
 function showError(e) { document.getElementById("form-error").textContent = e ? e.message : ""; }
 
