@@ -57,6 +57,8 @@ var importRules = []importRule{
 		why: "the backup format is a file of its own: the caller hands it the copy and the keys"},
 	{pkg: "graph", not: []string{"sqlstore", "sqlite", "postgres", "reconcile", "ldap", "http", "runner"},
 		why: "the Graph client only reads Entra ID, as the directory client reads LDAP: the engine decides what the records become"},
+	{pkg: "doctor", not: []string{"sqlstore", "sqlite", "postgres", "reconcile", "http", "runner", "cmd/..."},
+		why: "a diagnosis reads the directory and the certificate; it keeps nothing and runs no sync"},
 	{pkg: "userbase", not: []string{"reconcile", "ldap", "http", "runner", "cmd/..."},
 		why: "finding, opening, backing up and restoring the user base needs the stores and the data folder, not the directory, the engine or the API"},
 	{pkg: "runner", not: []string{"http", "cmd/..."},

@@ -102,6 +102,7 @@ var apiOps = []apiOp{
 
 	{method: "GET", path: "/api/v1/sources", summary: "Directory sources (passwords never returned)", who: forReaders, status: 200, result: jsRef("SourceList")},
 	{method: "POST", path: "/api/v1/sources", summary: "Add a source; the directory is not contacted (see /api/v1/sources/test)", who: forWriters, body: "Source", status: 201, result: jsRef("Source")},
+	{method: "POST", path: "/api/v1/sources/diagnose", summary: "Diagnose settings: each step from DNS (or Entra ID's token host) to the reads, up to the first failure, with its fix", notes: "The stored password is used on the same terms as /api/v1/sources/test.", who: forWriters, body: "Source", status: 200, result: jsRef("Diagnosis")},
 	{method: "POST", path: "/api/v1/sources/test", summary: "Test settings: TLS, certificate, sign-in, user count", notes: "With the id of a stored source and no password, the stored password is used, and only with the stored address and trust settings.", who: forWriters, body: "Source", status: 200, result: jsRef("ConnectionTest")},
 	{method: "GET", path: "/api/v1/sources/{id}", summary: "One source", who: forReaders, status: 200, result: jsRef("Source")},
 	{method: "PUT", path: "/api/v1/sources/{id}", summary: "Replace a source; leave the password out to keep it", notes: "An update that changes the address or trust settings without the password drops the stored one: the answer has password_set false and says why in password_note.", who: forWriters, body: "Source", status: 200, result: jsRef("Source")},

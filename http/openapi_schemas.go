@@ -136,6 +136,13 @@ func openAPISchemas() map[string]any {
 			"password":    jsSecret("The PFX password"),
 			"domain":      jsString("The managed domain; left out, taken from the certificate"),
 		}, "file_base64"),
+		"Diagnosis": jsObject("A walk of the chain to a directory, up to the first failed step", jsonSchema{
+			"source": jsString(""), "type": jsString(""), "ok": jsBool("No step failed"),
+			"steps": jsArray(jsObject("A step", jsonSchema{
+				"name": jsString(""), "status": jsEnum("", roster.StepPass, roster.StepWarn, roster.StepFail),
+				"detail": jsString("What the step found"), "fix": jsString("What to do, for a warning or a failure"),
+			}, "name", "status"), "The steps in order"),
+		}, "source", "type", "ok", "steps"),
 		"Source": jsObject("A directory source, as the API reads and writes it. Read-only properties are ignored when sent.", jsonSchema{
 			"id":   jsInt("The source's ID; in a connection test, the stored source whose password to use"),
 			"name": jsString("A name for admins"),

@@ -45,6 +45,7 @@ var requestTypes = map[string]any{
 	"POST /api/v1/sources":                  sourceJSON{},
 	"PUT /api/v1/sources/{id}":              sourceJSON{},
 	"POST /api/v1/sources/test":             sourceJSON{},
+	"POST /api/v1/sources/diagnose":         sourceJSON{},
 }
 
 // responseTypes is the Go type a route answers with, by "METHOD path
@@ -58,6 +59,7 @@ var responseTypes = map[string]any{
 	"PUT /api/v1/sources/{id} 200":             sourceJSON{},
 	"POST /api/v1/sources 201":                 sourceJSON{},
 	"POST /api/v1/sources/test 200":            roster.ConnectionTest{},
+	"POST /api/v1/sources/diagnose 200":        roster.Diagnosis{},
 	"POST /api/v1/sources/{id}/preview 200":    roster.Preview{},
 	"POST /api/v1/sources/{id}/write-test 200": roster.WriteTest{},
 	"GET /api/v1/runs 200": struct {

@@ -68,6 +68,13 @@ type fakeSyncer struct {
 	requests []roster.SyncRequest
 }
 
+func (f *fakeSyncer) Diagnose(_ context.Context, src *roster.Source) *roster.Diagnosis {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tested = append(f.tested, src)
+	return &roster.Diagnosis{Source: src.Name, Type: string(src.Type), OK: true, Steps: []roster.DiagnosisStep{{Name: "settings", Status: roster.StepPass}}}
+}
+
 func (f *fakeSyncer) Test(_ context.Context, src *roster.Source) *roster.ConnectionTest {
 	f.mu.Lock()
 	defer f.mu.Unlock()

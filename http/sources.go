@@ -63,6 +63,11 @@ type Syncer interface {
 	// A directory failure is reported in the result, not as an error.
 	Test(ctx context.Context, src *roster.Source) *roster.ConnectionTest
 
+	// Diagnose walks the chain to the source's directory, step by step,
+	// up to the first that fails. A directory failure is reported in the
+	// result, not as an error.
+	Diagnose(ctx context.Context, src *roster.Source) *roster.Diagnosis
+
 	// Preview plans a sync of the stored source sourceID and writes
 	// nothing. When the engine ran but ended in an error, it returns
 	// both the preview and the error, and the caller shows the preview.
@@ -316,16 +321,42 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) {
 // only with the stored address and trust settings: a test that changes
 // them must bring the password, and is refused before any connection.
 func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
+	src, ok := s.sourceToTry(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	writeJSON(w, http.StatusOK, s.Syncer.Test(ctx, src))
+}
+
+// diagnoseSource walks the chain to the directory of the settings in the
+// body (roster doctor), with the stored password on the same terms as a
+// connection test.
+func (s *Server) diagnoseSource(w http.ResponseWriter, r *http.Request) {
+	src, ok := s.sourceToTry(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	writeJSON(w, http.StatusOK, s.Syncer.Diagnose(ctx, src))
+}
+
+// sourceToTry reads the settings a test or a diagnosis tries, with the
+// stored password where the body brings none and changes no address or
+// trust setting; it answers the error itself and returns false.
+func (s *Server) sourceToTry(w http.ResponseWriter, r *http.Request) (*roster.Source, bool) {
 	src, err := s.readSource(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
-		return
+		return nil, false
 	}
 	if src.ID != 0 {
 		old, err := s.Sources.Source(r.Context(), src.ID)
 		if err != nil {
 			s.writeError(w, r, err)
-			return
+			return nil, false
 		}
 		changed := roster.TrustChanges(old, src)
 		switch {
@@ -333,7 +364,7 @@ func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
 			s.Log.Warn("connection test refused: the stored password is not sent with changed address or trust settings",
 				"source", old.Name, "id", old.ID, "changed", changed, "by", who(r).name())
 			s.writeError(w, r, errPasswordAgain(changed))
-			return
+			return nil, false
 		case len(changed) > 0:
 			src.ID = 0 // another endpoint: what it shows is not the stored source's
 		case !src.Password.IsSet():
@@ -343,12 +374,10 @@ func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
 	if s.CheckFilter != nil {
 		if err := s.CheckFilter(src.UserFilter); err != nil {
 			s.writeError(w, r, err)
-			return
+			return nil, false
 		}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
-	defer cancel()
-	writeJSON(w, http.StatusOK, s.Syncer.Test(ctx, src))
+	return src, true
 }
 
 func (s *Server) previewSource(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/datadir"
+	"github.com/rosterhq/roster/doctor"
 	"github.com/rosterhq/roster/graph"
 	"github.com/rosterhq/roster/ldap"
 	"github.com/rosterhq/roster/pfx"
@@ -111,6 +112,11 @@ func (s *Service) Test(ctx context.Context, src *roster.Source) *roster.Connecti
 	}
 	t.Warnings = rep.Warnings
 	return t
+}
+
+// Diagnose walks the chain to src's directory (package doctor).
+func (s *Service) Diagnose(ctx context.Context, src *roster.Source) *roster.Diagnosis {
+	return doctor.Doctor{Now: s.r.Now, Log: s.r.Log}.Diagnose(ctx, src)
 }
 
 // testGraph tests an Entra ID source: a token for its app, then the

@@ -235,8 +235,12 @@ func TestConsoleEntraIDInABrowser(t *testing.T) {
 	if got := b.text("#test-verdict"); !strings.Contains(got, "Connected: 300 users") {
 		t.Fatalf("the Entra ID test: %q (%s)", got, b.text("#test-result"))
 	}
+	b.do("diagnose", chromedp.Click(css(`#diagnose`)), chromedp.WaitVisible(css(`#diagnosis-verdict`)), b.shot("11-entra-id-diagnosis.png"))
+	if got := b.text("#diagnosis-verdict"); got != "Every step passed" {
+		t.Fatalf("the diagnosis: %q (%s)", got, b.text("#test-result"))
+	}
 	b.do("save and synchronize", chromedp.Click(css(`#save`)), chromedp.WaitVisible(css(`#sync`)),
-		chromedp.Click(css(`#sync`)), chromedp.WaitVisible(css(`#progress-done`)), b.shot("11-entra-id-sync.png"))
+		chromedp.Click(css(`#sync`)), chromedp.WaitVisible(css(`#progress-done`)), b.shot("12-entra-id-sync.png"))
 	if got := b.text("#progress-done"); !strings.Contains(got, "succeeded") || !strings.Contains(got, "300 entries") {
 		t.Fatalf("the Entra ID sync: %q", got)
 	}

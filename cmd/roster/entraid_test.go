@@ -139,3 +139,23 @@ func TestConnectEntraID(t *testing.T) {
 		t.Fatalf("connect = %d %+v\n%s%s", code, r, out, errOut)
 	}
 }
+
+// roster doctor walks an entra-id source's chain; a missing permission
+// stops it at the roles, with exit status 1 and the fix.
+func TestDoctorEntraID(t *testing.T) {
+	s, flags, _ := entraLab(t, 3)
+	if code, out, errOut := runCLI(t, nil, append([]string{"doctor"}, flags...)...); code != exitOK || !strings.Contains(out, "every step passed") {
+		t.Fatalf("doctor = %d\n%s%s", code, out, errOut)
+	}
+	b, _ := os.ReadFile(flags[len(flags)-3])
+	block, _ := pem.Decode(b)
+	appCert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Register(graphlab.App{ClientID: entraClient, Certs: []*x509.Certificate{appCert}, Roles: []string{"User.Read.All"}})
+	code, out, errOut := runCLI(t, nil, append([]string{"doctor"}, flags...)...)
+	if code != exitFailure || !strings.Contains(out, "fail  roles") || !strings.Contains(out, "GroupMember.Read.All") {
+		t.Fatalf("doctor without GroupMember.Read.All = %d\n%s%s", code, out, errOut)
+	}
+}

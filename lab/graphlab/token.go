@@ -88,9 +88,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		stsError(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		return
 	}
-	t := randomHex(24)
-	// Entra gives tokens 60 to 90 minutes; the double one hour.
-	s.tokens[t] = token{app: app.ClientID, roles: slices.Clone(app.Roles), expires: s.Now().Add(time.Hour)}
+	// Entra gives tokens 60 to 90 minutes; the double one hour. The
+	// token has a JWT's shape with the claims an app-only token carries
+	// ("Access token claims reference": aud, tid, appid, roles, exp), so
+	// that a diagnosis can read the roles; its signature is random, and
+	// the server knows its tokens by their whole text.
+	exp := s.Now().Add(time.Hour)
+	claims, _ := json.Marshal(map[string]any{"aud": s.URL, "tid": tenant, "appid": app.ClientID, "roles": app.Roles, "exp": exp.Unix(), "idtyp": "app"})
+	t := base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"JWT","alg":"RS256"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString(claims) + "." + randomHex(32)
+	s.tokens[t] = token{app: app.ClientID, roles: slices.Clone(app.Roles), expires: exp}
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": t})
 }
 

@@ -108,6 +108,26 @@ if (form) {
 }
 function showError(e) { document.getElementById("form-error").textContent = e ? e.message : ""; }
 
+// diagnose shows each step of the chain to the directory, up to the first
+// failure, with its fix.
+async function diagnose() {
+  showError();
+  const out = document.getElementById("test-result");
+  out.hidden = false;
+  out.replaceChildren(el("p", {}, "Diagnosing…"));
+  try {
+    const d = await api("POST", "/api/v1/sources/diagnose", sourceBody());
+    const rows = d.steps.map((s) => el("tr", { class: "step-" + s.status },
+      el("td", {}, s.status), el("td", {}, s.name), el("td", {}, s.detail || ""), el("td", {}, s.fix || "")));
+    out.replaceChildren(
+      el("h2", { id: "diagnosis-verdict", class: d.ok ? "ok" : "error" }, d.ok ? "Every step passed" : "The chain stops at " + d.steps[d.steps.length - 1].name),
+      el("table", { id: "diagnosis" }, el("tr", {}, el("th", {}, "status"), el("th", {}, "step"), el("th", {}, "found"), el("th", {}, "fix")), ...rows));
+  } catch (e) {
+    out.hidden = true;
+    showError(e);
+  }
+}
+
 async function testConnection() {
   showError();
   const out = document.getElementById("test-result");
@@ -210,6 +230,7 @@ async function synchronize(mode) {
 if (form) {
   form.addEventListener("submit", save);
   document.getElementById("test").addEventListener("click", testConnection);
+  document.getElementById("diagnose").addEventListener("click", diagnose);
   document.getElementById("preview")?.addEventListener("click", preview);
   document.getElementById("sync")?.addEventListener("click", () => synchronize("full"));
   document.getElementById("sync-changes")?.addEventListener("click", () => synchronize("incremental"));

@@ -1,0 +1,189 @@
+package doctor
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/ldap"
+	"github.com/rosterhq/roster/pfx"
+)
+
+// maxSkew is the clock difference beyond which the clock step warns:
+// certificates' and accounts' expiry are judged by roster's clock.
+const maxSkew = 5 * time.Minute
+
+// ldap walks an LDAP source's chain.
+func (d Doctor) ldap(ctx context.Context, src *roster.Source, c *chain) {
+	host, port, _ := src.Endpoint()
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	entraDS := src.Type == roster.EntraDS
+	if _, err := netip.ParseAddr(host); err != nil {
+		if _, err := net.DefaultResolver.LookupHost(ctx, host); err != nil {
+			c.add(Step{Name: "dns", Status: Fail, Detail: fmt.Sprintf("the name %s does not resolve: %v", host, err),
+				Fix: "check this machine's DNS, or give the directory's IP address (Entra DS: the Secure LDAP external IP address on the managed domain's Properties)"})
+			return
+		}
+		if !c.add(Step{Name: "dns", Status: Pass, Detail: host + " resolves"}) {
+			return
+		}
+	}
+	timeout := src.ConnectTimeout
+	if timeout <= 0 {
+		timeout = roster.DefaultConnectTimeout
+	}
+	conn, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		c.add(tcpFailure(addr, err, entraDS, src.Mode()))
+		return
+	}
+	conn.Close()
+	if !c.add(Step{Name: "tcp", Status: Pass, Detail: addr + " accepts connections"}) {
+		return
+	}
+	if src.Mode() == roster.Plain {
+		c.add(Step{Name: "tls", Status: Warn, Detail: "TLS is off: the password crosses the network in clear", Fix: "use LDAPS (636) or StartTLS (389)"})
+	} else if !d.tls(ctx, src, c, entraDS) {
+		return
+	}
+	dl := ldap.Dialer{Now: d.Now}
+	lc, err := dl.SignIn(ctx, src)
+	if err != nil {
+		c.add(failed("sign-in", err, ""))
+		return
+	}
+	defer lc.Close()
+	if !c.add(Step{Name: "sign-in", Status: Pass, Detail: "signed in as " + src.Login}) {
+		return
+	}
+	dse, err := lc.RootDSE(ctx)
+	if err != nil {
+		c.add(failed("directory", err, "check that the account may read the root DSE"))
+		return
+	}
+	if !dse.SupportsPaging {
+		c.add(Step{Name: "paging", Status: Warn, Detail: "the directory does not announce paged results", Fix: "a directory above its size limit then fails the read; enable the paged results control"})
+	} else if !c.add(Step{Name: "paging", Status: Pass, Detail: dse.Vendor + " announces paged results"}) {
+		return
+	}
+	sv, err := dl.Survey(ctx, src, d.Log)
+	if err != nil {
+		c.add(failed("users", err, ""))
+		return
+	}
+	if sv.Users == 0 {
+		c.add(Step{Name: "users", Status: Fail, Detail: "the account reads no user under " + strings.Join(src.SearchBases(), "; "),
+			Fix: "check the base DN and the user filter, and that the account may read users there (on AD, an account in the Pre-Windows 2000 Compatible Access group or Authenticated Users may)"})
+		return
+	}
+	detail := fmt.Sprintf("%d users", sv.Users)
+	if sv.Disabled != nil {
+		detail += fmt.Sprintf(" (%d disabled)", *sv.Disabled)
+	}
+	if !c.add(Step{Name: "users", Status: Pass, Detail: detail}) {
+		return
+	}
+	if dse.IsAD {
+		c.add(d.clock(ctx, lc))
+	}
+}
+
+// tcpFailure says why a TCP connection failed, and what to do.
+func tcpFailure(addr string, err error, entraDS bool, mode roster.TLSMode) Step {
+	s := Step{Name: "tcp", Status: Fail, Detail: fmt.Sprintf("cannot connect to %s: %v", addr, err)}
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout() && entraDS:
+		s.Fix = "no answer: in the managed domain's network security group, add an inbound rule allowing TCP 636 from this machine's public address (for example priority 401, AllowLDAPS), and turn on Secure LDAP with access over the internet"
+	case errors.As(err, &ne) && ne.Timeout():
+		s.Fix = "no answer: a firewall drops the packets; allow this machine to reach " + addr
+	case strings.Contains(err.Error(), "refused") && mode == roster.LDAPS:
+		s.Fix = "nothing listens there: LDAPS is port 636; for StartTLS use port 389 and the StartTLS mode; on Entra DS, turn on Secure LDAP"
+	case strings.Contains(err.Error(), "refused"):
+		s.Fix = "nothing listens there: StartTLS is port 389, LDAPS 636"
+	default:
+		s.Fix = "check the address and this machine's network"
+	}
+	return s
+}
+
+// tls probes the TLS endpoint and checks what it shows: the handshake,
+// the certificate's rules (Entra DS's, or its expiry elsewhere), its
+// trust and its name.
+func (d Doctor) tls(ctx context.Context, src *roster.Source, c *chain, entraDS bool) bool {
+	probe, err := ldap.Dialer{Now: d.Now}.Probe(ctx, src)
+	if err != nil {
+		return c.add(failed("tls", err, ""))
+	}
+	if !c.add(Step{Name: "tls", Status: Pass, Detail: tls.VersionName(probe.TLSVersion) + " handshake"}) {
+		return false
+	}
+	if len(probe.Chain) > 0 {
+		c.add(d.certificate(src, probe.Chain, entraDS))
+	}
+	if probe.Problem != nil {
+		return c.add(failed("trust", probe.Problem, ""))
+	}
+	by := map[string]string{"chain": "the trusted CAs", "pin": "the pinned fingerprint"}[probe.Verified]
+	if !c.add(Step{Name: "trust", Status: Pass, Detail: "the certificate is verified against " + by}) {
+		return false
+	}
+	name := Step{Name: "name", Status: Pass, Detail: "the certificate carries " + probe.ServerName}
+	if host, _, _ := src.Endpoint(); probe.ServerName != host {
+		name.Detail += ", checked in place of the address " + host
+	}
+	return c.add(name)
+}
+
+// certificate checks the certificate the directory showed: on Entra DS
+// against every rule of the upload, elsewhere its expiry.
+func (d Doctor) certificate(src *roster.Source, chain []*x509.Certificate, entraDS bool) Step {
+	now := d.Now()
+	if entraDS {
+		rep := pfx.CheckChain(chain, pfx.Options{Domain: src.Domain, Now: now})
+		for _, st := range []pfx.Status{pfx.Fail, pfx.Warn} {
+			for _, res := range rep.Results {
+				if res.Status == st {
+					status := Warn
+					if st == pfx.Fail {
+						status = Fail
+					}
+					return Step{Name: "certificate", Status: status, Detail: res.Rule + " " + res.Title + ": " + res.Message, Fix: res.Fix}
+				}
+			}
+		}
+		return Step{Name: "certificate", Status: Pass, Detail: fmt.Sprintf("every Entra DS rule passes; %d days left", pfx.DaysLeft(chain[0], now))}
+	}
+	left := pfx.DaysLeft(chain[0], now)
+	if left < 30 {
+		return Step{Name: "certificate", Status: Warn, Detail: fmt.Sprintf("%d days left", left), Fix: "renew the directory's certificate before it expires: syncs then stop"}
+	}
+	return Step{Name: "certificate", Status: Pass, Detail: fmt.Sprintf("%d days left", left)}
+}
+
+// clock compares roster's clock with the directory's (AD's rootDSE
+// currentTime).
+func (d Doctor) clock(ctx context.Context, lc *ldap.Conn) Step {
+	e, err := lc.Get(ctx, "", "currentTime")
+	if err != nil || e == nil {
+		return Step{Name: "clock", Status: Warn, Detail: "the directory's time cannot be read"}
+	}
+	t, err := time.Parse("20060102150405.0Z", e.Value("currentTime"))
+	if err != nil {
+		return Step{Name: "clock", Status: Warn, Detail: "the directory's time cannot be read: " + e.Value("currentTime")}
+	}
+	skew := d.Now().Sub(t).Round(time.Second)
+	if skew < -maxSkew || skew > maxSkew {
+		return Step{Name: "clock", Status: Warn, Detail: fmt.Sprintf("roster's clock is %s off the directory's", skew),
+			Fix: "set this machine's clock (NTP): certificates and account expiry are judged by it"}
+	}
+	return Step{Name: "clock", Status: Pass, Detail: fmt.Sprintf("within %s of the directory's", skew.Abs()+time.Second)}
+}
