@@ -40,6 +40,11 @@ type Dialect struct {
 	// DisabledAttrs are the attributes Disabled reads; none when the
 	// dialect has no disabled accounts.
 	DisabledAttrs []string
+	// Keep are attributes every sync records among the user's extra
+	// attributes, whatever the mapping: on Entra DS, what a move to
+	// Entra ID matches users by (msDS-aadObjectId, the Entra object ID;
+	// userPrincipalName and employeeID to confirm a fallback match).
+	Keep []string
 
 	ad        bool // its servers announce Active Directory in the rootDSE
 	anchor    func(*Entry) (string, error)
@@ -82,10 +87,17 @@ var standardLDAP = Dialect{
 	groupName: func(e *Entry) string { return e.Value("cn") },
 }
 
+// entraDS is AD's dialect, keeping what a move to Entra ID needs.
+var entraDS = func() Dialect {
+	d := activeDirectory
+	d.Keep = []string{roster.AttrAADObjectID, "userPrincipalName", "employeeID"}
+	return d
+}()
+
 // dialects has one entry for each roster.DirectoryType.
 var dialects = map[roster.DirectoryType]Dialect{
 	roster.ActiveDirectory: activeDirectory,
-	roster.EntraDS:         activeDirectory,
+	roster.EntraDS:         entraDS,
 	roster.OpenLDAP:        standardLDAP,
 	roster.GenericLDAP:     standardLDAP,
 }

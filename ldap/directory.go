@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rosterhq/roster"
 )
@@ -128,6 +129,7 @@ func (d *Directory) readUsers(ctx context.Context, filter string, send func(user
 	dl := d.dialect()
 	attrs := append([]string{dl.Anchor}, d.mapping.Attributes()...)
 	attrs = append(attrs, dl.DisabledAttrs...)
+	attrs = append(attrs, dl.Keep...)
 	batch := make([]roster.Record, 0, MaxPageSize)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -208,6 +210,19 @@ func (d *Directory) record(e *Entry) (roster.Record, string) {
 			}
 			rec.Extra[attr] = vs
 		}
+	}
+	for _, attr := range dl.Keep {
+		v := e.Value(attr)
+		if v == "" || rec.Extra[attr] != nil {
+			continue
+		}
+		if attr == roster.AttrAADObjectID && len(v) == 16 && !utf8.ValidString(v) {
+			v = GUIDString([]byte(v)) // binary, as objectGUID
+		}
+		if rec.Extra == nil {
+			rec.Extra = map[string][]string{}
+		}
+		rec.Extra[attr] = []string{strings.ToLower(v)}
 	}
 	rec.Disabled = dl.Disabled(e, d.now())
 	return rec, ""

@@ -56,6 +56,7 @@ func usageErrorf(format string, args ...any) error {
 func commands() []command {
 	return []command{
 		{"connect", "connect to a directory over LDAPS or StartTLS, sign in, and count the users roster would see", runConnect},
+		{"source", "roster source move NAME -to-type entra-id ...: move an Entra DS source's users onto Entra ID, keeping their cards and print codes", runSource},
 		{"doctor", "walk the chain to a directory (DNS, TCP, TLS, certificate, sign-in, reads; or Entra ID's token and permissions) and stop at the first failure, with its fix", runDoctor},
 		{"sync", "synchronise the user base with the directory (-dry-run prints the plan)", runSync},
 		{"runs", "list the sync runs, or show one: roster runs show ID", runRuns},
