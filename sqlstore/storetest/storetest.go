@@ -70,6 +70,7 @@ func Run(t *testing.T, o Opener) {
 		{"AssignFirstPrintCodes", testAssignFirstPrintCodes},
 		{"Lockouts", testLockouts},
 		{"LockoutRace", testLockoutRace},
+		{"Rebind", testRebind},
 		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,37 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rosterhq/roster"
+)
+
+// A move rebinds users to new anchors, keeping the rest of them; a user
+// whose anchor changed since the plan is passed over, and the source's
+// cursor goes, so that the next sync reads everything.
+func testRebind(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, _, corp := open(t, o)
+	users := Create(t, db, corp, NewUser("ann", "1111"), NewUser("bob"))
+	if err := db.SaveCursor(ctx, corp, roster.Cursor{Kind: roster.CursorUSN, Server: "dc1", Value: "42"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.Rebind(ctx, corp, []roster.MoveMatch{
+		{UserID: users[0].ID, From: users[0].Anchor, To: "entra-ann"},
+		{UserID: users[1].ID, From: "an anchor bob no longer has", To: "entra-bob"},
+	})
+	if err != nil || n != 1 {
+		t.Fatalf("Rebind = %d, %v; want 1", n, err)
+	}
+	ann := Stored(t, db, corp, "entra-ann")
+	if ann == nil || ann.ID != users[0].ID || ann.DN != "entra-ann" || ann.Login != "ann" || len(ann.Cards) != 1 {
+		t.Fatalf("ann after the rebind: %+v", ann)
+	}
+	if Stored(t, db, corp, users[1].Anchor) == nil || Stored(t, db, corp, "entra-bob") != nil {
+		t.Fatal("bob was rebound from an anchor he does not have")
+	}
+	if c, err := db.Cursor(ctx, corp); err != nil || !c.IsZero() {
+		t.Fatalf("the cursor after a rebind: %+v, %v", c, err)
+	}
+}
