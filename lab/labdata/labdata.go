@@ -10,6 +10,8 @@
 package labdata
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -215,4 +217,32 @@ func (d *Data) DisabledLogins() []string {
 		}
 	}
 	return out
+}
+
+// EntraID is the account's object ID in the lab's Entra ID (the Graph
+// double): a version 4 UUID derived from the seed and the login, so
+// that the AD lab and the Graph double agree without sharing a file.
+func (d *Data) EntraID(u *Account) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "entra-id|%d|%s", d.Seed, u.Login))
+	h[6] = h[6]&0x0f | 0x40 // version 4
+	h[8] = h[8]&0x3f | 0x80 // RFC 4122 variant
+	x := hex.EncodeToString(h[:16])
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+// AADObjectID is what the AD lab holds in msDS-aadObjectId for the
+// account, as Entra DS copies it from Entra ID: EntraID, except that
+// every 50th generated user (offset 11) has none and every 50th (offset
+// 23) a wrong one, so that a move must fall back to the UPN. Fixed
+// accounts carry their own.
+func (d *Data) AADObjectID(u *Account) string {
+	switch {
+	case u.Service:
+		return ""
+	case u.Index%disabledModulo == 11:
+		return ""
+	case u.Index%disabledModulo == 23:
+		return d.EntraID(&Account{Login: u.Login + "-wrong"})
+	}
+	return d.EntraID(u)
 }

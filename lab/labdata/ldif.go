@@ -91,6 +91,9 @@ func (d *Data) WriteAD(w io.Writer, ad AD, pw Passwords) error {
 			}
 		}
 		attr(b, "employeeNumber", u.PrintCode)
+		// The Entra ID object ID, as Entra DS keeps it: an attribute the
+		// lab's schema extension adds (lab/samba/aad-schema.ldif).
+		attr(b, "msDS-aadObjectId", d.AADObjectID(u))
 		uac := uacNormalAccount
 		if !u.HasPassword {
 			uac |= uacPasswdNotReqd // passwords cost 19 ms each; only test logins get one
