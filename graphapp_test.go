@@ -21,6 +21,12 @@ func TestEntraIDSourceValidation(t *testing.T) {
 	if err := bySecret.Validate(); err != nil {
 		t.Fatalf("a secret source: %v", err)
 	}
+	writes := good()
+	writes.Mapping.PrintCode = "onPremisesExtensionAttributes/extensionAttribute6"
+	writes.WriteBack.PrintCode = writes.Mapping.PrintCode
+	if err := writes.Validate(); err != nil {
+		t.Fatalf("print codes written back to an extension attribute: %v", err)
+	}
 	for _, tt := range []struct {
 		change func(*Source)
 		want   string
@@ -35,7 +41,9 @@ func TestEntraIDSourceValidation(t *testing.T) {
 			s.Graph.AuthorityHost, s.Graph.GraphHost = "http://127.0.0.1:1", "https://127.0.0.1:1"
 		}, "https:// URL"},
 		{func(s *Source) { s.Graph.AuthorityHost = "https://127.0.0.1:1" }, "both the authority host"},
-		{func(s *Source) { s.WriteBack.PrintCode = "employeeId" }, "write-back"},
+		{func(s *Source) { s.WriteBack.PrintCode = "employeeId" }, "read from"},
+		{func(s *Source) { s.Mapping.PrintCode, s.WriteBack.PrintCode = "mail", "mail" }, "cannot be written to"},
+		{func(s *Source) { s.WriteBack.Card = "employeeId" }, "cards are not written back"},
 		{func(s *Source) { s.UserFilter = "(department=*)" }, "LDAP settings"},
 	} {
 		s := good()

@@ -138,8 +138,8 @@ func (s *Source) ValidateSettings() error {
 		if err := s.Graph.validate(); err != nil {
 			return err
 		}
-		if !s.WriteBack.IsZero() {
-			return Errorf(EINVALID, "write-back to Entra ID is not available yet: leave write_back empty for an entra-id source")
+		if err := s.WriteBack.validateGraph(s.Mapping.WithDefaults(EntraID)); err != nil {
+			return err
 		}
 		if s.UserFilter != "" || len(s.GroupScope) > 0 {
 			return Errorf(EINVALID, "a user filter and a group scope are LDAP settings: an entra-id source reads every user of the tenant")

@@ -81,3 +81,25 @@ type WriteCheck struct {
 	OK        bool       `json:"ok"`
 	Error     string     `json:"error,omitempty"`
 }
+
+// validateGraph checks an Entra ID source's write-back: print codes
+// only, to the property the mapping reads them from, which Graph lets an
+// app write: an extension attribute, a directory extension or
+// employeeId.
+func (w WriteBack) validateGraph(m Mapping) error {
+	if w.Card != "" {
+		return Errorf(EINVALID, "cards are not written back to Entra ID: leave write_back.card empty for an entra-id source")
+	}
+	if w.PrintCode == "" {
+		return nil
+	}
+	if !graphWritable.MatchString(w.PrintCode) {
+		return Errorf(EINVALID, "the print code cannot be written to %q: give onPremisesExtensionAttributes/extensionAttribute1 to 15, a directory extension (extension_<appId>_<name>) or employeeId", w.PrintCode)
+	}
+	if !strings.EqualFold(w.PrintCode, m.PrintCode) {
+		return Errorf(EINVALID, "the print code is written back to %s but read from %q: write it to the property the mapping reads, or the next sync undoes the write", w.PrintCode, m.PrintCode)
+	}
+	return nil
+}
+
+var graphWritable = regexp.MustCompile(`^(onPremisesExtensionAttributes/extensionAttribute([1-9]|1[0-5])|extension_[0-9a-fA-F]{32}_[A-Za-z0-9_]{1,100}|employeeId)$`)

@@ -2,14 +2,18 @@ package runner
 
 import (
 	"context"
+	"crypto/cipher"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/lab/graphlab"
 	"github.com/rosterhq/roster/reconcile"
 )
@@ -180,4 +184,73 @@ func TestConnectionTestEntraID(t *testing.T) {
 	if got := svc.Test(ctx, src); got.OK || !strings.Contains(got.Error, "AADSTS700027") {
 		t.Fatalf("test with a certificate the app no longer has: %+v", got)
 	}
+}
+
+// Write-back of a print code to Entra ID: off unless set; refused with
+// the permission to grant when the app may not write; written once to
+// the extension attribute the mapping reads, and not again when it holds
+// the value.
+func TestWriteBackToEntraID(t *testing.T) {
+	ctx := context.Background()
+	r := testRunner(t)
+	s, src := graphSource(t, 5)
+	ext := "onPremisesExtensionAttributes/extensionAttribute6"
+	src.Mapping.PrintCode, src.WriteBack.PrintCode = ext, ext
+	if err := src.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	r.Store.Sealer = testSealer(t)
+	if err := r.Store.SaveSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Sync(ctx, src, src.ID, reconcile.Options{}, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := r.Store.UserByLogin(ctx, "person2@corp.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := NewService(ctx, r, t.TempDir())
+	if _, err := svc.WriteBack(ctx, u, roster.WritePrintCode, "482916"); roster.ErrorCode(err) != roster.EFORBIDDEN || !strings.Contains(roster.ErrorMessage(err), "User.ReadWrite.All") {
+		t.Fatalf("a write without User.ReadWrite.All: %v", err)
+	}
+	cred := s.UserByID(u.Anchor)
+	s.Register(graphlab.App{ClientID: graphClient, Certs: appCerts(t, src), Roles: []string{"User.Read.All", "GroupMember.Read.All", "User.ReadWrite.All"}})
+	if _, err := svc.WriteBack(ctx, u, roster.WritePrintCode, "482916"); err != nil {
+		t.Fatal(err)
+	}
+	got := s.UserByID(u.Anchor)
+	if ext, _ := got["onPremisesExtensionAttributes"].(map[string]any); ext["extensionAttribute6"] != "482916" || cred["displayName"] != got["displayName"] {
+		t.Fatalf("after the write: %v", got)
+	}
+	runs, _ := r.Store.Runs(ctx, src.ID, 5)
+	if len(runs) == 0 || runs[0].Mode != roster.RunWriteBack || runs[0].Status != roster.RunSucceeded || strings.Contains(strings.Join(runs[0].Notes, " "), "482916") {
+		t.Fatalf("the write-back run: %+v", runs)
+	}
+}
+
+func testSealer(t *testing.T) cipher.AEAD {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	s, err := datadir.Sealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// appCerts reads the certificate file of an entra-id source.
+func appCerts(t *testing.T, src *roster.Source) []*x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(src.Graph.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(b)
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*x509.Certificate{c}
 }

@@ -410,6 +410,13 @@ func (s *Service) TestWrite(ctx context.Context, sourceID int64) (*roster.WriteT
 }
 
 func (s *Service) writeAttr(ctx context.Context, src *roster.Source, dn, attr string, field roster.WriteField, value string) (bool, error) {
+	if src.Type == roster.EntraID { // the DN is the object ID
+		d, err := graph.Open(src)
+		if err != nil {
+			return false, err
+		}
+		return d.Client.SetProperty(ctx, dn, attr, value)
+	}
 	c, err := ldap.Dialer{Now: s.r.Now}.SignIn(ctx, src)
 	if err != nil {
 		return false, err

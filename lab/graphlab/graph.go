@@ -35,7 +35,7 @@ func (s *Server) graph(role string, h func(http.ResponseWriter, *http.Request, t
 			w.Header().Set("Retry-After", strconv.Itoa(retry))
 			code := map[int]string{http.StatusTooManyRequests: "TooManyRequests", http.StatusServiceUnavailable: "serviceNotAvailable"}[fault]
 			graphError(w, fault, code, "injected by the lab")
-		case !slices.Contains(t.roles, role) && !slices.Contains(t.roles, "Directory.Read.All"):
+		case !slices.Contains(t.roles, role) && !(strings.HasSuffix(role, ".Read.All") && slices.Contains(t.roles, "Directory.Read.All")):
 			graphError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 		default:
 			h(w, r, t)

@@ -18,6 +18,7 @@
 //     with $select, $top (1 to 999) and nextLink paging;
 //   - GET /v1.0/users/delta: rounds, removals, delta links, and expired
 //     or reset delta links on request;
+//   - GET and PATCH /v1.0/users/{id}, the write needing User.ReadWrite.All;
 //   - a refusal (403 Authorization_RequestDenied) of a call whose
 //     application permission was not granted;
 //   - faults on request: 429 with Retry-After, 503.
@@ -106,6 +107,8 @@ func New(tenantID string) *Server {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("GET /v1.0/users", s.graph("User.Read.All", s.listUsers))
 	mux.HandleFunc("GET /v1.0/users/delta", s.graph("User.Read.All", s.usersDelta))
+	mux.HandleFunc("GET /v1.0/users/{id}", s.graph("User.Read.All", s.getUser))
+	mux.HandleFunc("PATCH /v1.0/users/{id}", s.graph("User.ReadWrite.All", s.patchUser))
 	mux.HandleFunc("GET /v1.0/groups", s.graph("GroupMember.Read.All", s.listGroups))
 	mux.HandleFunc("GET /v1.0/groups/{id}/transitiveMembers", s.graph("GroupMember.Read.All", s.transitiveMembers))
 	s.Server = httptest.NewTLSServer(mux)

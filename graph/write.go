@@ -1,0 +1,63 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/rosterhq/roster"
+)
+
+// SetProperty writes value to a user's property (path: a nested one with
+// a slash, as onPremisesExtensionAttributes/extensionAttribute6), unless
+// it holds the value already, and says whether it wrote. It needs the
+// application permission User.ReadWrite.All.
+//
+// Errors: EFORBIDDEN naming the permission, or why Entra ID keeps the
+// property (a user synced from on-premises AD); the errors of a read.
+func (c *Client) SetProperty(ctx context.Context, userID, path, value string) (bool, error) {
+	top, leaf, nested := strings.Cut(path, "/")
+	base := c.cfg.Cloud.GraphHost + "/v1.0/users/" + url.PathEscape(userID)
+	var cur Object
+	if err := c.get(ctx, base+"?"+url.Values{"$select": {top}}.Encode(), &cur); err != nil {
+		return false, err
+	}
+	if cur.String(path) == value {
+		return false, nil
+	}
+	var body any = map[string]any{top: value}
+	if nested {
+		body = map[string]any{top: map[string]any{leaf: value}}
+	}
+	b, _ := json.Marshal(body)
+	token, err := c.Token(ctx)
+	if err != nil {
+		return false, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, base, bytes.NewReader(b))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return false, &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("Microsoft Graph (%s) could not be reached: %v", c.cfg.Cloud.GraphHost, unwrapURL(err)), Err: err}
+	}
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusOK:
+		return true, nil
+	case resp.StatusCode == http.StatusForbidden:
+		return false, &roster.Error{Code: roster.EFORBIDDEN, Message: "Microsoft Graph refused the write: grant the app User.ReadWrite.All (application) and admin consent, or leave write-back off", Err: fmt.Errorf("graph: HTTP 403 on PATCH: %s", answer)}
+	case resp.StatusCode == http.StatusBadRequest:
+		return false, &roster.Error{Code: roster.EFORBIDDEN, Message: fmt.Sprintf("Entra ID refused to change %s of this user: a user synced from on-premises AD is changed there (or in Exchange), not through Graph; write to a directory extension instead, or leave write-back off", path), Err: fmt.Errorf("graph: HTTP 400 on PATCH: %s", answer)}
+	}
+	return false, graphError(resp.StatusCode, answer, 1)
+}
