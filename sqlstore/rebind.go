@@ -11,8 +11,8 @@ import (
 // object's ID as anchor and DN, and keeps everything else (login,
 // former logins, cards, print code, history). A user whose anchor is no
 // longer the one the plan was made from is passed over. The source's
-// cursor goes: the next sync reads everything. It returns how many users
-// were rebound.
+// groups and its cursor go: the next sync reads everything, groups
+// included. It returns how many users were rebound.
 func (db *DB) Rebind(ctx context.Context, sourceID int64, matches []roster.MoveMatch) (int, error) {
 	n := 0
 	now := timeValue(db.now())
@@ -31,6 +31,15 @@ func (db *DB) Rebind(ctx context.Context, sourceID int64, matches []roster.MoveM
 			if k, _ := res.RowsAffected(); k == 1 {
 				n++
 			}
+		}
+		// The groups were the old directory's, under its anchors: the
+		// next sync reads the new one's afresh, instead of seeing every
+		// group removed (which its threshold would hold).
+		if _, err := t.ExecContext(ctx, `DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE source_id = ?)`, sourceID); err != nil {
+			return err
+		}
+		if _, err := t.ExecContext(ctx, `DELETE FROM groups WHERE source_id = ?`, sourceID); err != nil {
+			return err
 		}
 		_, err = t.ExecContext(ctx, `DELETE FROM sync_cursors WHERE source_id = ?`, sourceID)
 		return err

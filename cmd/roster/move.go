@@ -147,6 +147,6 @@ func runMove(ctx context.Context, a *app, args []string) error {
 	if stored {
 		note = "its settings now read Entra ID"
 	}
-	fmt.Fprintf(w, "rebound %d users; %s; the next sync reads every user.\n", rebound, strings.TrimSpace(note))
+	fmt.Fprintf(w, "rebound %d users; %s; the next sync reads every user, and the groups afresh.\n", rebound, strings.TrimSpace(note))
 	return nil
 }

@@ -233,12 +233,9 @@ func (d *Data) EntraID(u *Account) string {
 // AADObjectID is what the AD lab holds in msDS-aadObjectId for the
 // account, as Entra DS copies it from Entra ID: EntraID, except that
 // every 50th generated user (offset 11) has none and every 50th (offset
-// 23) a wrong one, so that a move must fall back to the UPN. Fixed
-// accounts carry their own.
+// 23) a wrong one, so that a move must fall back to the UPN.
 func (d *Data) AADObjectID(u *Account) string {
 	switch {
-	case u.Service:
-		return ""
 	case u.Index%disabledModulo == 11:
 		return ""
 	case u.Index%disabledModulo == 23:

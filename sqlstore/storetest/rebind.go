@@ -14,6 +14,9 @@ func testRebind(t *testing.T, o Opener) {
 	ctx := context.Background()
 	db, _, corp := open(t, o)
 	users := Create(t, db, corp, NewUser("ann", "1111"), NewUser("bob"))
+	if err := db.SyncGroups(ctx, corp, []roster.GroupRecord{{Anchor: "g1", DN: "CN=G1", Name: "G1", MemberDNs: []string{users[0].DN}}}, roster.GroupSync{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.SaveCursor(ctx, corp, roster.Cursor{Kind: roster.CursorUSN, Server: "dc1", Value: "42"}); err != nil {
 		t.Fatal(err)
 	}
@@ -30,6 +33,9 @@ func testRebind(t *testing.T, o Opener) {
 	}
 	if Stored(t, db, corp, users[1].Anchor) == nil || Stored(t, db, corp, "entra-bob") != nil {
 		t.Fatal("bob was rebound from an anchor he does not have")
+	}
+	if g, err := db.Groups(ctx); err != nil || len(g) != 0 {
+		t.Fatalf("the groups after a rebind: %+v, %v", g, err)
 	}
 	if c, err := db.Cursor(ctx, corp); err != nil || !c.IsZero() {
 		t.Fatalf("the cursor after a rebind: %+v, %v", c, err)
