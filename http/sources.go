@@ -321,26 +321,26 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) {
 // only with the stored address and trust settings: a test that changes
 // them must bring the password, and is refused before any connection.
 func (s *Server) testSource(w http.ResponseWriter, r *http.Request) {
-	src, ok := s.sourceToTry(w, r)
-	if !ok {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
-	defer cancel()
-	writeJSON(w, http.StatusOK, s.Syncer.Test(ctx, src))
+	s.try(w, r, func(ctx context.Context, src *roster.Source) any { return s.Syncer.Test(ctx, src) })
 }
 
 // diagnoseSource walks the chain to the directory of the settings in the
 // body (roster doctor), with the stored password on the same terms as a
 // connection test.
 func (s *Server) diagnoseSource(w http.ResponseWriter, r *http.Request) {
+	s.try(w, r, func(ctx context.Context, src *roster.Source) any { return s.Syncer.Diagnose(ctx, src) })
+}
+
+// try answers what fn finds with the settings in the body
+// (sourceToTry), within two minutes.
+func (s *Server) try(w http.ResponseWriter, r *http.Request, fn func(context.Context, *roster.Source) any) {
 	src, ok := s.sourceToTry(w, r)
 	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 	defer cancel()
-	writeJSON(w, http.StatusOK, s.Syncer.Diagnose(ctx, src))
+	writeJSON(w, http.StatusOK, fn(ctx, src))
 }
 
 // sourceToTry reads the settings a test or a diagnosis tries, with the

@@ -36,11 +36,19 @@ func (s storeFlags) place(a *app, configDir string) (userbase.Place, error) {
 
 // open opens the user base the flags name, bringing its schema up to date.
 func (s storeFlags) open(ctx context.Context, a *app) (*sqlstore.DB, error) {
+	db, _, err := s.openPlace(ctx, a)
+	return db, err
+}
+
+// openPlace is open, returning where the user base and its data folder
+// are too.
+func (s storeFlags) openPlace(ctx context.Context, a *app) (*sqlstore.DB, userbase.Place, error) {
 	p, err := s.place(a, "")
 	if err != nil {
-		return nil, err
+		return nil, p, err
 	}
-	return p.Open(ctx)
+	db, err := p.Open(ctx)
+	return db, p, err
 }
 
 // openStore opens the user base that dbFlag or $ROSTER_DB names, else the

@@ -18,11 +18,7 @@ func runMigrate(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	place, err := store.place(a, "")
-	if err != nil {
-		return err
-	}
-	db, err := place.Open(ctx)
+	db, place, err := store.openPlace(ctx, a)
 	if err != nil {
 		return err
 	}

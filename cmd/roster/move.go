@@ -43,11 +43,7 @@ func runMove(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	place, err := store.place(a, "")
-	if err != nil {
-		return err
-	}
-	db, err := place.Open(ctx)
+	db, place, err := store.openPlace(ctx, a)
 	if err != nil {
 		return err
 	}

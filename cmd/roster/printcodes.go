@@ -27,11 +27,7 @@ func runPrintCodes(ctx context.Context, a *app, args []string) error {
 	if *length < roster.MinPrintCodeLength || *length > roster.MaxPrintCodeLength {
 		return usageErrorf("-length must be between %d and %d", roster.MinPrintCodeLength, roster.MaxPrintCodeLength)
 	}
-	place, err := store.place(a, "")
-	if err != nil {
-		return err
-	}
-	db, err := place.Open(ctx)
+	db, place, err := store.openPlace(ctx, a)
 	if err != nil {
 		return err
 	}
