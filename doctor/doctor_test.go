@@ -99,8 +99,17 @@ func TestDiagnoseLDAP(t *testing.T) {
 				{"wrong name", func(s *roster.Source) { s.Trust.ServerName = "wrong.invalid" }, "trust", "wrong.invalid"},
 				{"wrong password", func(s *roster.Source) { s.Password = "Not-The-Password-1" }, "sign-in", "password"},
 				{"closed port", func(s *roster.Source) { s.Address = closedAddress(t) }, "tcp", "refused"},
+				// An ordinary person, who reads itself and no one else on
+				// the OpenLDAP lab (its access rules); on AD any account
+				// reads the users, so the case is OpenLDAP's.
+				{"an account without read rights", func(s *roster.Source) {
+					s.Login, s.Password = "uid=test-user,"+env.Get("LAB_OL_USERS_DN"), roster.Secret(env.Get("LAB_TEST_PASSWORD"))
+				}, "users", "read rights"},
 			} {
 				t.Run(tt.name, func(t *testing.T) {
+					if tt.name == "an account without read rights" && d != labenv.OpenLDAP {
+						t.Skip("AD lets every account read the users")
+					}
 					src := env.Source(t, d, roster.LDAPS)
 					tt.change(src)
 					r := doctor.Doctor{}.Diagnose(ctx, src)

@@ -79,9 +79,11 @@ func (d Doctor) ldap(ctx context.Context, src *roster.Source, c *chain) {
 		c.add(failed("users", err, ""))
 		return
 	}
-	if sv.Users == 0 {
-		c.add(Step{Name: "users", Status: Fail, Detail: "the account reads no user under " + strings.Join(src.SearchBases(), "; "),
-			Fix: "check the base DN and the user filter, and that the account may read users there (on AD, an account in the Pre-Windows 2000 Compatible Access group or Authenticated Users may)"})
+	if sv.Users <= 1 {
+		// One user is the account itself, which any account may read:
+		// a directory of one person is no print site's.
+		c.add(Step{Name: "users", Status: Fail, Detail: fmt.Sprintf("the account reads %d user under %s: at most itself", sv.Users, strings.Join(src.SearchBases(), "; ")),
+			Fix: "give the account read rights on the users (on OpenLDAP, an access rule that lets it read the people; on AD, Authenticated Users or Pre-Windows 2000 Compatible Access may read them), and check the base DN and the user filter"})
 		return
 	}
 	detail := fmt.Sprintf("%d users", sv.Users)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/rosterhq/roster"
@@ -86,9 +87,9 @@ func TestMoveTheLabsADToEntraID(t *testing.T) {
 		t.Fatalf("the first sync from Entra ID: %s", counts(r.Run))
 	}
 	hash, _ := datadir.PrintCodeHasher(data, false)
-	byLogin := map[string]string{}
+	byLogin, cardsOf := map[string]string{}, map[string][]string{}
 	for _, u := range ad.Users {
-		byLogin[u.Login] = u.PrintCode
+		byLogin[u.Login], cardsOf[u.Login] = u.PrintCode, u.Cards
 	}
 	after := 0
 	db.Users(ctx, corp, func(u *roster.User) error {
@@ -98,6 +99,18 @@ func TestMoveTheLabsADToEntraID(t *testing.T) {
 		}
 		if code := byLogin[u.Login]; code != "" && u.PrintCodeHash != hash(code) {
 			t.Errorf("user %s lost its print code", u.Login)
+		}
+		var dirCards []string
+		for _, c := range u.Cards {
+			if c.Origin == roster.CardFromDirectory {
+				dirCards = append(dirCards, c.Number)
+			}
+		}
+		slices.Sort(dirCards)
+		want := slices.Clone(cardsOf[u.Login])
+		slices.Sort(want)
+		if !slices.Equal(dirCards, want) {
+			t.Errorf("user %s has the cards %q after the move, want %q", u.Login, dirCards, want)
 		}
 		return nil
 	})
