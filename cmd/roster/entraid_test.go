@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/lab/graphlab"
 )
 
@@ -78,6 +79,13 @@ func TestSyncEntraIDFromTheCommandLine(t *testing.T) {
 	r = syncJSON(t, exitOK, "sync", "-config", cfgFile)
 	if r.Run.Seen != 1200 || r.Run.Created+r.Run.Updated+r.Run.Disabled != 0 {
 		t.Fatalf("the same source from a configuration file with its secret: %s", counts(r.Run))
+	}
+	// An incremental run reads the delta: the one user changed since.
+	s.UpsertUser(map[string]any{"id": fmt.Sprintf("00000000-0000-4000-8000-%012d", 9), "userPrincipalName": "Pupil9@School.Test",
+		"displayName": "Pupil Nine", "accountEnabled": true, "department": "Year 8"})
+	r = syncJSON(t, exitOK, "sync", "-config", cfgFile, "-incremental")
+	if r.Run.Mode != roster.RunIncremental || r.Run.Seen != 1 || r.Run.Updated != 1 {
+		t.Fatalf("an incremental run from the command line: mode %s, %s", r.Run.Mode, counts(r.Run))
 	}
 }
 
