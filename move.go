@@ -112,3 +112,16 @@ func PlanMove(users []*User, objects []EntraObject) MovePlan {
 	p.Matched = keep
 	return p
 }
+
+// MoveResult is a move's plan, and what carrying it out did.
+type MoveResult struct {
+	MovePlan
+	Users   int  `json:"users"`   // the source's users
+	Objects int  `json:"objects"` // the tenant's users
+	Applied bool `json:"applied"`
+	Rebound int  `json:"rebound"`
+	// Stored: the source had settings (set up in the console), which
+	// now read Entra ID; otherwise it is synced from a configuration or
+	// the command line, which must say -type entra-id from now on.
+	Stored bool `json:"stored"`
+}

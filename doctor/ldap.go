@@ -94,8 +94,24 @@ func (d Doctor) ldap(ctx context.Context, src *roster.Source, c *chain) {
 		return
 	}
 	if dse.IsAD {
+		c.add(Step{Name: "ranges", Status: Pass, Detail: "Active Directory sends member lists above 1,500 values in ranges, which roster reads"})
+		c.add(d.deletedObjects(ctx, lc, dse.DefaultNamingCtx))
 		c.add(d.clock(ctx, lc))
 	}
+}
+
+// deletedObjects says whether the account sees AD's Deleted Objects,
+// which an incremental run reads to find who left.
+func (d Doctor) deletedObjects(ctx context.Context, lc *ldap.Conn, nc string) Step {
+	seen := 0
+	_, err := lc.Search(ctx, ldap.SearchRequest{BaseDN: "CN=Deleted Objects," + nc, Scope: ldap.ScopeBase,
+		Filter: "(objectClass=*)", Attributes: []string{"objectGUID"}, ShowDeleted: true},
+		func(*ldap.Entry) error { seen++; return nil })
+	if err != nil || seen == 0 {
+		return Step{Name: "deleted", Status: Warn, Detail: "the account cannot see the Deleted Objects container: incremental runs cannot tell who left, and leavers wait for the next full sync",
+			Fix: "let the account list the container (dsacls \"CN=Deleted Objects," + nc + "\" /takeownership, then /G <account>:LCRP), or rely on the scheduled full syncs"}
+	}
+	return Step{Name: "deleted", Status: Pass, Detail: "the account sees the Deleted Objects container: incremental runs find who left"}
 }
 
 // tcpFailure says why a TCP connection failed, and what to do.

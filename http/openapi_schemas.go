@@ -136,6 +136,15 @@ func openAPISchemas() map[string]any {
 			"password":    jsSecret("The PFX password"),
 			"domain":      jsString("The managed domain; left out, taken from the certificate"),
 		}, "file_base64"),
+		"MoveResult": jsObject("A move's plan, and what carrying it out did", jsonSchema{
+			"matched": jsArray(jsObject("A user and its Entra ID object", jsonSchema{
+				"user_id": jsInt(""), "login": jsString(""), "from": jsString("The Entra DS anchor"), "to": jsString("The Entra ID object ID"), "by": jsString("What matched them"),
+			}), "Users rebound"),
+			"unmatched": jsArray(jsObject("A user left as it is", jsonSchema{"user_id": jsInt(""), "login": jsString(""), "why": jsString("")}), "Users with no Entra ID object"),
+			"ambiguous": jsArray(jsObject("A user left as it is", jsonSchema{"user_id": jsInt(""), "login": jsString(""), "why": jsString("")}), "Users with several candidates"),
+			"users":     jsInt("The source's users"), "objects": jsInt("The tenant's users"), "applied": jsBool("The plan was carried out"),
+			"rebound": jsInt("Users rebound"), "stored": jsBool("The source's settings now read Entra ID"),
+		}, "matched", "unmatched", "ambiguous", "users", "objects", "applied", "rebound", "stored"),
 		"Diagnosis": jsObject("A walk of the chain to a directory, up to the first failed step", jsonSchema{
 			"source": jsString(""), "type": jsString(""), "ok": jsBool("No step failed"),
 			"steps": jsArray(jsObject("A step", jsonSchema{

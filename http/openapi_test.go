@@ -46,6 +46,7 @@ var requestTypes = map[string]any{
 	"PUT /api/v1/sources/{id}":              sourceJSON{},
 	"POST /api/v1/sources/test":             sourceJSON{},
 	"POST /api/v1/sources/diagnose":         sourceJSON{},
+	"POST /api/v1/sources/{id}/move":        sourceJSON{},
 }
 
 // responseTypes is the Go type a route answers with, by "METHOD path
@@ -60,6 +61,7 @@ var responseTypes = map[string]any{
 	"POST /api/v1/sources 201":                 sourceJSON{},
 	"POST /api/v1/sources/test 200":            roster.ConnectionTest{},
 	"POST /api/v1/sources/diagnose 200":        roster.Diagnosis{},
+	"POST /api/v1/sources/{id}/move 200":       roster.MoveResult{},
 	"POST /api/v1/sources/{id}/preview 200":    roster.Preview{},
 	"POST /api/v1/sources/{id}/write-test 200": roster.WriteTest{},
 	"GET /api/v1/runs 200": struct {

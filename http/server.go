@@ -151,6 +151,7 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("POST /api/v1/sources", s.write(s.saveSource))
 	m.HandleFunc("POST /api/v1/sources/test", s.write(s.testSource))
 	m.HandleFunc("POST /api/v1/sources/diagnose", s.write(s.diagnoseSource))
+	m.HandleFunc("POST /api/v1/sources/{id}/move", s.write(s.moveSource))
 	m.HandleFunc("GET /api/v1/sources/{id}", s.read(s.getSource))
 	m.HandleFunc("PUT /api/v1/sources/{id}", s.write(s.saveSource))
 	m.HandleFunc("DELETE /api/v1/sources/{id}", s.write(s.deleteSource))

@@ -68,6 +68,13 @@ type fakeSyncer struct {
 	requests []roster.SyncRequest
 }
 
+func (f *fakeSyncer) Move(_ context.Context, sourceID int64, to *roster.Source, apply bool) (*roster.MoveResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tested = append(f.tested, to)
+	return &roster.MoveResult{Applied: apply}, nil
+}
+
 func (f *fakeSyncer) Diagnose(_ context.Context, src *roster.Source) *roster.Diagnosis {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -68,6 +68,14 @@ type Syncer interface {
 	// result, not as an error.
 	Diagnose(ctx context.Context, src *roster.Source) *roster.Diagnosis
 
+	// Move plans, and with apply carries out, the move of the Entra DS
+	// source sourceID onto the Entra ID tenant to describes: its users
+	// rebound to their Entra ID objects, nobody removed.
+	//
+	// Errors: EINVALID when the source is not Entra DS, or to not
+	// entra-id; the tenant's errors (a refused token, a permission).
+	Move(ctx context.Context, sourceID int64, to *roster.Source, apply bool) (*roster.MoveResult, error)
+
 	// Preview plans a sync of the stored source sourceID and writes
 	// nothing. When the engine ran but ended in an error, it returns
 	// both the preview and the error, and the caller shows the preview.
@@ -417,4 +425,36 @@ func (s *Server) syncSource(w http.ResponseWriter, r *http.Request) {
 	s.Log.Info("sync started", "source_id", id, "run", runID, "by", who(r).name())
 	writeJSON(w, http.StatusAccepted, map[string]any{"run_id": runID,
 		"progress": fmt.Sprintf("/api/v1/runs/%d/progress", runID), "events": fmt.Sprintf("/api/v1/runs/%d/events", runID)})
+}
+
+// moveSource answers POST /api/v1/sources/{id}/move: the body is the
+// Entra ID source the Entra DS source moves to (type entra-id, its app
+// registration, its client secret if it has no certificate); without
+// ?apply=true the answer is the plan, and nothing changes.
+func (s *Server) moveSource(w http.ResponseWriter, r *http.Request) {
+	id, err := s.pathID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := s.readSource(w, r)
+	if err == nil {
+		err = to.Validate()
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	apply := r.URL.Query().Get("apply") == "true"
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Minute)
+	defer cancel()
+	res, err := s.Syncer.Move(ctx, id, to, apply)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if apply {
+		s.Log.Info("source moved to Entra ID", "id", id, "rebound", res.Rebound, "by", who(r).name())
+	}
+	writeJSON(w, http.StatusOK, res)
 }

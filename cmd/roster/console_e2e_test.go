@@ -179,6 +179,32 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("runs page: %q", got)
 	}
 
+	// The move of this Entra DS source onto Entra ID (the Graph double
+	// with the same people): the plan, then the move.
+	g, _, certFile, keyFile, _ := labTenant(t, env)
+	do("plan the move to Entra ID",
+		chromedp.Navigate(base+"/console/sources/1"),
+		chromedp.WaitVisible(css(`#move summary`)),
+		chromedp.Click(css(`#move summary`)),
+		chromedp.WaitVisible(css(`#source input[name=move_tenant_id]`)),
+		chromedp.SendKeys(css(`#source input[name=move_tenant_id]`), entraTenant),
+		chromedp.SendKeys(css(`#source input[name=move_client_id]`), entraClient),
+		chromedp.SendKeys(css(`#source input[name=move_cert_file]`), certFile),
+		chromedp.SendKeys(css(`#source input[name=move_key_file]`), keyFile),
+		chromedp.SendKeys(css(`#source input[name=move_authority_host]`), g.URL),
+		chromedp.SendKeys(css(`#source input[name=move_graph_host]`), g.URL),
+		chromedp.SetValue(css(`#source textarea[name=move_ca_pem]`), string(g.CAPEM())),
+		chromedp.Click(css(`#move-plan`)),
+		chromedp.WaitVisible(css(`#move-verdict`)), shot("10-move-plan.png"))
+	if got := text("#move-verdict"); !strings.Contains(got, "Plan: "+want+" of "+want+" users matched") {
+		t.Fatalf("the move's plan: %q (%s)", got, text("#test-result"))
+	}
+	do("move", chromedp.Click(css(`#move-apply`)), chromedp.WaitNotVisible(css(`#move-apply`)),
+		chromedp.WaitVisible(css(`#move-verdict`)), shot("11-moved.png"))
+	if got := text("#move-verdict"); !strings.Contains(got, "Moved: "+want+" users rebound") {
+		t.Fatalf("the move: %q", got)
+	}
+
 	stop()
 	if strings.Contains(logs.String(), env.Get("LAB_BIND_PASSWORD")) || strings.Contains(logs.String(), adminPW) {
 		t.Fatal("a password reached the log")
@@ -231,16 +257,16 @@ func TestConsoleEntraIDInABrowser(t *testing.T) {
 		chromedp.SetValue(css(`#source textarea[name=ca_pem]`), string(g.CAPEM())),
 		chromedp.Click(css(`#test`)),
 		chromedp.WaitVisible(css(`#test-verdict`)),
-		b.shot("10-entra-id-connection-test.png"))
+		b.shot("12-entra-id-connection-test.png"))
 	if got := b.text("#test-verdict"); !strings.Contains(got, "Connected: 300 users") {
 		t.Fatalf("the Entra ID test: %q (%s)", got, b.text("#test-result"))
 	}
-	b.do("diagnose", chromedp.Click(css(`#diagnose`)), chromedp.WaitVisible(css(`#diagnosis-verdict`)), b.shot("11-entra-id-diagnosis.png"))
+	b.do("diagnose", chromedp.Click(css(`#diagnose`)), chromedp.WaitVisible(css(`#diagnosis-verdict`)), b.shot("13-entra-id-diagnosis.png"))
 	if got := b.text("#diagnosis-verdict"); got != "Every step passed" {
 		t.Fatalf("the diagnosis: %q (%s)", got, b.text("#test-result"))
 	}
 	b.do("save and synchronize", chromedp.Click(css(`#save`)), chromedp.WaitVisible(css(`#sync`)),
-		chromedp.Click(css(`#sync`)), chromedp.WaitVisible(css(`#progress-done`)), b.shot("12-entra-id-sync.png"))
+		chromedp.Click(css(`#sync`)), chromedp.WaitVisible(css(`#progress-done`)), b.shot("14-entra-id-sync.png"))
 	if got := b.text("#progress-done"); !strings.Contains(got, "succeeded") || !strings.Contains(got, "300 entries") {
 		t.Fatalf("the Entra ID sync: %q", got)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/graph"
+	"github.com/rosterhq/roster/runner"
 )
 
 func runSource(ctx context.Context, a *app, args []string) error {
@@ -55,63 +55,19 @@ func runMove(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	from, err := db.Source(ctx, id)
-	stored := err == nil
-	switch {
-	case roster.ErrorCode(err) == roster.ENOTFOUND: // synced from a configuration or the command line
-	case err != nil:
-		return err
-	case from.Type == roster.EntraID:
-		return usageErrorf("the source %s reads Entra ID already", name)
-	case from.Type != roster.EntraDS:
-		return usageErrorf("the source %s is %s; only an Entra Domain Services source moves to Entra ID", name, from.Type.Label())
-	}
-	var users []*roster.User
-	if err := db.Users(ctx, id, func(u *roster.User) error { users = append(users, u); return nil }); err != nil {
-		return err
-	}
-	dir, err := graph.Open(to)
+	r := &runner.Runner{Store: db, Now: a.now, Log: a.log}
+	res, err := r.Move(ctx, id, to, *apply)
 	if err != nil {
 		return usage(err)
 	}
-	var objects []roster.EntraObject
-	err = dir.Client.Users(ctx, []string{"userPrincipalName", "mail", "employeeId"}, func(p []graph.Object) error {
-		for _, o := range p {
-			objects = append(objects, roster.EntraObject{ID: o.ID(), UPN: o.String("userPrincipalName"), Mail: o.String("mail"), EmployeeID: o.String("employeeId")})
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	plan := roster.PlanMove(users, objects)
-	rebound := 0
-	if *apply {
-		if rebound, err = db.Rebind(ctx, id, plan.Matched); err != nil {
-			return err
-		}
-		if stored {
-			// The settings around the directory stay: the schedule, the
-			// removal policy, the mapping's card steps.
-			to.ID, to.FullSchedule, to.IncrementalInterval, to.Removal, to.DisabledUsers = id, from.FullSchedule, from.IncrementalInterval, from.Removal, from.DisabledUsers
-			to.Mapping.CardTransforms = from.Mapping.CardTransforms
-			if err := db.SaveSource(ctx, to); err != nil {
-				return err
-			}
-		}
-		a.log.Info("source moved to Entra ID", "source", name, "rebound", rebound, "unmatched", len(plan.Unmatched), "ambiguous", len(plan.Ambiguous))
-	}
+	plan, rebound, stored := res.MovePlan, res.Rebound, res.Stored
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			roster.MovePlan
-			Applied bool `json:"applied"`
-			Rebound int  `json:"rebound"`
-		}{plan, *apply, rebound})
+		return enc.Encode(res)
 	}
 	w := a.stdout
-	fmt.Fprintf(w, "move of %s (%d users) to Entra ID tenant %s (%d users)\n", name, len(users), to.Graph.TenantID, len(objects))
+	fmt.Fprintf(w, "move of %s (%d users) to Entra ID tenant %s (%d users)\n", name, res.Users, to.Graph.TenantID, res.Objects)
 	by := map[string]int{}
 	for _, m := range plan.Matched {
 		by[m.By]++

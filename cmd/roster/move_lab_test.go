@@ -42,17 +42,8 @@ func TestMoveTheLabsADToEntraID(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cred, _ := graphlab.NewCredential()
-	dir := t.TempDir()
-	certFile, keyFile, _ := cred.WriteFiles(dir)
-	g := graphlab.New(entraTenant)
-	t.Cleanup(g.Close)
-	g.Register(graphlab.App{ClientID: entraClient, Certs: []*x509.Certificate{cred.Cert}, Roles: []string{"User.Read.All", "GroupMember.Read.All"}})
+	g, dir, certFile, keyFile, ca := labTenant(t, env)
 	ad := env.Data(t, labenv.AD)
-	g.SetUsers(graphlab.PeopleOf(ad, env.Get("LAB_AD_DOMAIN")))
-	g.SetGroups(graphlab.GroupsOf(ad))
-	ca := filepath.Join(dir, "graph-ca.pem")
-	os.WriteFile(ca, g.CAPEM(), 0o644)
 	graphFlags := []string{"-tenant", entraTenant, "-client-id", entraClient, "-authority-host", g.URL, "-graph-host", g.URL,
 		"-ca", ca, "-cert", certFile, "-key", keyFile}
 
@@ -125,4 +116,31 @@ func TestMoveTheLabsADToEntraID(t *testing.T) {
 	if !hand {
 		t.Errorf("test-user lost the badge added by hand: %+v", tu.Cards)
 	}
+}
+
+// labTenant starts the Graph double with the AD lab's people and groups,
+// an app with the read permissions and a certificate credential, and
+// returns the double, the folder of the credential's files, the files,
+// and the double's CA file.
+func labTenant(t *testing.T, env *labenv.Env) (g *graphlab.Server, dir, certFile, keyFile, ca string) {
+	t.Helper()
+	cred, err := graphlab.NewCredential()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	if certFile, keyFile, err = cred.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	g = graphlab.New(entraTenant)
+	t.Cleanup(g.Close)
+	g.Register(graphlab.App{ClientID: entraClient, Certs: []*x509.Certificate{cred.Cert}, Roles: []string{"User.Read.All", "GroupMember.Read.All"}})
+	ad := env.Data(t, labenv.AD)
+	g.SetUsers(graphlab.PeopleOf(ad, env.Get("LAB_AD_DOMAIN")))
+	g.SetGroups(graphlab.GroupsOf(ad))
+	ca = filepath.Join(dir, "graph-ca.pem")
+	if err := os.WriteFile(ca, g.CAPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return g, dir, certFile, keyFile, ca
 }

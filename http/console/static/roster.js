@@ -128,6 +128,39 @@ async function diagnose() {
   }
 }
 
+// moveSource plans (apply false) or carries out the move of this Entra
+// DS source onto Entra ID, and shows the plan.
+async function moveSource(apply) {
+  showError();
+  const f = form.elements;
+  const body = {
+    name: f.name.value, type: "entra-id", ca_pem: f.move_ca_pem.value,
+    graph: {
+      tenant_id: f.move_tenant_id.value.trim(), client_id: f.move_client_id.value.trim(),
+      cert_file: f.move_cert_file.value.trim(), key_file: f.move_key_file.value.trim(),
+      authority_host: f.move_authority_host.value.trim(), graph_host: f.move_graph_host.value.trim(),
+    },
+  };
+  if (f.move_secret.value) body.password = f.move_secret.value;
+  const out = document.getElementById("test-result");
+  out.hidden = false;
+  out.replaceChildren(el("p", {}, apply ? "Moving…" : "Planning the move…"));
+  try {
+    const r = await api("POST", `/api/v1/sources/${form.dataset.id}/move${apply ? "?apply=true" : ""}`, body);
+    const miss = (title, list) => el("details", {}, el("summary", {}, `${(list || []).length} ${title}`),
+      el("ul", {}, ...(list || []).slice(0, 200).map((m) => el("li", {}, `${m.login}: ${m.why}`))));
+    out.replaceChildren(
+      el("h2", { id: "move-verdict", class: "ok" }, r.applied
+        ? `Moved: ${r.rebound} users rebound to Entra ID`
+        : `Plan: ${(r.matched || []).length} of ${r.users} users matched with the tenant's ${r.objects}`),
+      miss("unmatched", r.unmatched), miss("ambiguous", r.ambiguous));
+    document.getElementById("move-apply").hidden = r.applied;
+  } catch (e) {
+    out.hidden = true;
+    showError(e);
+  }
+}
+
 async function testConnection() {
   showError();
   const out = document.getElementById("test-result");
@@ -231,6 +264,10 @@ if (form) {
   form.addEventListener("submit", save);
   document.getElementById("test").addEventListener("click", testConnection);
   document.getElementById("diagnose").addEventListener("click", diagnose);
+  if (document.getElementById("move-plan")) {
+    document.getElementById("move-plan").addEventListener("click", () => moveSource(false));
+    document.getElementById("move-apply").addEventListener("click", () => moveSource(true));
+  }
   document.getElementById("preview")?.addEventListener("click", preview);
   document.getElementById("sync")?.addEventListener("click", () => synchronize("full"));
   document.getElementById("sync-changes")?.addEventListener("click", () => synchronize("incremental"));

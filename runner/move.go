@@ -1,0 +1,75 @@
+package runner
+
+import (
+	"context"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/graph"
+)
+
+// Move plans, and with apply carries out, the move of the Entra DS
+// source sourceID onto the Entra ID tenant to describes (roster.PlanMove,
+// sqlstore.DB.Rebind). It removes nobody. With apply, a source with
+// settings takes to's directory settings and keeps its own schedule,
+// removal policy and card steps.
+//
+// Errors: EINVALID when the source is not an Entra DS one, or to not
+// an entra-id one; the Graph read's errors.
+func (r *Runner) Move(ctx context.Context, sourceID int64, to *roster.Source, apply bool) (*roster.MoveResult, error) {
+	if to.Type != roster.EntraID {
+		return nil, roster.Errorf(roster.EINVALID, "a source moves to Entra ID only (type entra-id)")
+	}
+	from, err := r.Store.Source(ctx, sourceID)
+	res := &roster.MoveResult{Stored: err == nil}
+	switch {
+	case roster.ErrorCode(err) == roster.ENOTFOUND: // synced from a configuration or the command line
+	case err != nil:
+		return nil, err
+	case from.Type == roster.EntraID:
+		return nil, roster.Errorf(roster.EINVALID, "the source %s reads Entra ID already", from.Name)
+	case from.Type != roster.EntraDS:
+		return nil, roster.Errorf(roster.EINVALID, "the source %s is %s; only an Entra Domain Services source moves to Entra ID", from.Name, from.Type.Label())
+	}
+	var users []*roster.User
+	if err := r.Store.Users(ctx, sourceID, func(u *roster.User) error { users = append(users, u); return nil }); err != nil {
+		return nil, err
+	}
+	dir, err := graph.Open(to)
+	if err != nil {
+		return nil, err
+	}
+	var objects []roster.EntraObject
+	err = dir.Client.Users(ctx, []string{"userPrincipalName", "mail", "employeeId"}, func(p []graph.Object) error {
+		for _, o := range p {
+			objects = append(objects, roster.EntraObject{ID: o.ID(), UPN: o.String("userPrincipalName"), Mail: o.String("mail"), EmployeeID: o.String("employeeId")})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.MovePlan, res.Users, res.Objects = roster.PlanMove(users, objects), len(users), len(objects)
+	if !apply {
+		return res, nil
+	}
+	if res.Rebound, err = r.Store.Rebind(ctx, sourceID, res.Matched); err != nil {
+		return nil, err
+	}
+	res.Applied = true
+	if res.Stored {
+		next := *to
+		next.ID, next.Name = sourceID, from.Name
+		next.FullSchedule, next.IncrementalInterval, next.Removal, next.DisabledUsers = from.FullSchedule, from.IncrementalInterval, from.Removal, from.DisabledUsers
+		next.Mapping.CardTransforms = from.Mapping.CardTransforms
+		if err := r.Store.SaveSource(ctx, &next); err != nil {
+			return nil, err
+		}
+	}
+	r.Log.Info("source moved to Entra ID", "source_id", sourceID, "rebound", res.Rebound, "unmatched", len(res.Unmatched), "ambiguous", len(res.Ambiguous))
+	return res, nil
+}
+
+// Move is Runner.Move, for the API.
+func (s *Service) Move(ctx context.Context, sourceID int64, to *roster.Source, apply bool) (*roster.MoveResult, error) {
+	return s.r.Move(ctx, sourceID, to, apply)
+}
