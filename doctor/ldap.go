@@ -76,7 +76,12 @@ func (d Doctor) ldap(ctx context.Context, src *roster.Source, c *chain) {
 	}
 	sv, err := dl.Survey(ctx, src, d.Log)
 	if err != nil {
-		c.add(failed("users", err, ""))
+		fix := ""
+		if roster.ErrorCode(err) == roster.ENOTFOUND {
+			// A base the account may not read looks missing to it.
+			fix = "check the base DN; if it is right, the account lacks read rights on it: give it read access to the users (on OpenLDAP an access rule, on AD Authenticated Users or Pre-Windows 2000 Compatible Access)"
+		}
+		c.add(failed("users", err, fix))
 		return
 	}
 	if sv.Users <= 1 {
