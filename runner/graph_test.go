@@ -82,6 +82,14 @@ func TestSyncEntraID(t *testing.T) {
 		t.Fatalf("groups: %+v, %v", groups, err)
 	}
 
+	// Throttled and unavailable pages are waited out: the run reads
+	// everyone, and changes nothing.
+	s.RetryAfter = 0
+	s.Fail(http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusServiceUnavailable)
+	if res, err = r.Sync(ctx, src, id, reconcile.Options{}, Hooks{}); err != nil || res.Run.Seen != 1500 || res.Run.Updated+res.Run.Disabled != 0 {
+		t.Fatalf("a throttled sync: %+v, %v", res.Run, err)
+	}
+
 	s.DeleteUser("00000000-0000-4000-8000-000000000007", true)
 	if res, err = r.Sync(ctx, src, id, reconcile.Options{}, Hooks{}); err != nil || res.Run.Disabled != 1 {
 		t.Fatalf("after a deletion: %+v, %v", res.Run, err)
