@@ -188,3 +188,24 @@ func TestThrottlingIsWaitedOutOrFailsTheRead(t *testing.T) {
 		t.Fatalf("a page failing 3 times: %d users handed over, %v; want 999 and EUNAVAILABLE", got, err)
 	}
 }
+
+// A page answered 200 without a value list, as from a proxy, fails the
+// read: it is not taken for an empty last page.
+func TestPageWithoutValueFailsTheRead(t *testing.T) {
+	s, cfg, _ := lab(t, "User.Read.All")
+	s.SetUsers(people(2000))
+	c, _ := graph.New(cfg)
+	got := 0
+	err := c.Users(context.Background(), nil, func(p []graph.Object) error {
+		if got += len(p); got == 999 {
+			s.Fail(http.StatusOK)
+		}
+		return nil
+	})
+	if roster.ErrorCode(err) != roster.EUNAVAILABLE || !strings.Contains(roster.ErrorMessage(err), "removes nobody") || got != 999 {
+		t.Fatalf("a page without value after 999 users: %d handed over, %v", got, err)
+	}
+	if _, err := c.UsersDelta(context.Background(), "", nil, func(graph.DeltaPage) error { s.Fail(http.StatusOK); return nil }); err == nil {
+		t.Fatal("a delta round with a page without value ended without an error")
+	}
+}

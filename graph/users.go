@@ -39,6 +39,26 @@ type page struct {
 	Delta string   `json:"@odata.deltaLink"`
 }
 
+// getPage reads one page of a collection. A page must say what it holds
+// (its value, empty or not) and may lead on only to Graph's own host
+// (the token goes with a next link): an answer without a value, say
+// from a proxy, would otherwise end a read as if it were complete.
+func (c *Client) getPage(ctx context.Context, url string) (page, error) {
+	var p page
+	if err := c.get(ctx, url, &p); err != nil {
+		return p, err
+	}
+	if p.Value == nil {
+		return p, roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph answered a page that holds no value list; the read is not proved complete, so it stops and removes nobody")
+	}
+	for _, l := range []string{p.Next, p.Delta} {
+		if l != "" && !c.onGraph(l) {
+			return p, roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph gave a next page on another host (%s); roster does not send its token there", hostOf(l))
+		}
+	}
+	return p, nil
+}
+
 // MaxPages bounds one read: 999 objects a page, this many pages hold
 // 99.9 million, more than a tenant holds; a server that never stops
 // giving nextLinks fails the read instead of holding it for ever.
@@ -64,14 +84,9 @@ func (c *Client) pages(ctx context.Context, next string, fn func([]Object) error
 		if n == MaxPages {
 			return roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph gave more than %d pages of one collection; the read stops and removes nobody", MaxPages)
 		}
-		var p page
-		if err := c.get(ctx, next, &p); err != nil {
+		p, err := c.getPage(ctx, next)
+		if err != nil {
 			return err
-		}
-		// A nextLink must lead back to the same Graph: the token goes
-		// with it.
-		if p.Next != "" && !c.onGraph(p.Next) {
-			return roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph gave a next page on another host (%s); roster does not send its token there", hostOf(p.Next))
 		}
 		if err := fn(p.Value); err != nil {
 			return err

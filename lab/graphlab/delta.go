@@ -60,7 +60,7 @@ func (s *Server) usersDelta(w http.ResponseWriter, r *http.Request, _ token) {
 	if v := q.Get("$select"); v != "" {
 		fields = append([]string{"id"}, strings.Split(v, ",")...)
 	}
-	var items []map[string]any
+	items := []map[string]any{} // Graph answers "value": [] for a round without changes
 	for _, u := range s.users {
 		if v := s.changed[u["id"].(string)]; v > from && v <= upto {
 			items = append(items, project(u, fields))

@@ -29,6 +29,9 @@ func (s *Server) graph(role string, h func(http.ResponseWriter, *http.Request, t
 		switch {
 		case !ok || now.After(t.expires):
 			graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+		case fault == http.StatusOK:
+			// A broken page: 200, and no value list (a proxy's answer).
+			writeJSON(w, http.StatusOK, map[string]any{})
 		case fault != 0:
 			// "Microsoft Graph throttling guidance": 429 with Retry-After;
 			// 503 may carry one too.

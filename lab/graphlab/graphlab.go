@@ -175,7 +175,8 @@ func (s *Server) ExpireDeltaTokens(gone bool) {
 }
 
 // Fail makes the next Graph calls answer these statuses (429 and 503
-// with Retry-After), one call each, before serving again.
+// with Retry-After; 200 with a body that holds no value list, as a proxy
+// might), one call each, before serving again.
 func (s *Server) Fail(statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
