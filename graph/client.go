@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -144,29 +145,9 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 func (c *Client) get(ctx context.Context, url string, v any) error {
 	wait := time.Second
 	for try := 1; ; try++ {
-		token, err := c.Token(ctx)
+		resp, body, err := c.send(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return roster.Errorf(roster.EINTERNAL, "graph: bad URL %s: %v", url, err)
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Accept", "application/json")
-		// A background sync goes behind interactive work in throttling.
-		req.Header.Set("x-ms-throttle-priority", "Low")
-		resp, err := c.http.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("Microsoft Graph (%s) could not be reached: %v", c.cfg.Cloud.GraphHost, unwrapURL(err)), Err: err}
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		resp.Body.Close()
-		if err != nil {
-			return &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("Microsoft Graph's answer was cut: %v", err), Err: err}
 		}
 		switch resp.StatusCode {
 		case http.StatusOK:
@@ -190,6 +171,44 @@ func (c *Client) get(ctx context.Context, url string, v any) error {
 			return graphError(resp.StatusCode, body, try)
 		}
 	}
+}
+
+// send makes one request to Graph with the app's token, and returns the
+// answer with its body read (at most 64 MiB: a longer one is cut, and
+// fails to decode rather than end a read short).
+func (c *Client) send(ctx context.Context, method, url string, body []byte) (*http.Response, []byte, error) {
+	token, err := c.Token(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return nil, nil, roster.Errorf(roster.EINTERNAL, "graph: bad URL %s: %v", url, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	// A background sync goes behind interactive work in throttling.
+	req.Header.Set("x-ms-throttle-priority", "Low")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("Microsoft Graph (%s) could not be reached: %v", c.cfg.Cloud.GraphHost, unwrapURL(err)), Err: err}
+	}
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	resp.Body.Close()
+	if err != nil {
+		return nil, nil, &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("Microsoft Graph's answer was cut: %v", err), Err: err}
+	}
+	return resp, answer, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
@@ -63,9 +64,9 @@ func (c *Client) tokenError(err error) error {
 	return &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("no token from %s for the %s: the token endpoint could not be reached or did not answer", c.cfg.Cloud.AuthorityHost, who), Err: err}
 }
 
-// needed is what roster's reads need, for the Authorization_RequestDenied
-// message.
-const needed = "User.Read.All and GroupMember.Read.All"
+// needed is what roster's reads need (Needed), for the
+// Authorization_RequestDenied message.
+var needed = strings.Join(Needed, " and ")
 
 // graphError turns a Graph error answer into an admin's. Graph's code is
 // the stable key ("Microsoft Graph error responses"); its message is for

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/pfx"
 )
 
 // Open makes the Directory of an entra-id source: its cloud or hosts,
@@ -69,18 +70,9 @@ func readCredential(certFile, keyFile string) ([]*x509.Certificate, any, error) 
 	if err != nil {
 		return nil, nil, roster.Errorf(roster.EINVALID, "cannot read the app's certificate: %v", err)
 	}
-	var certs []*x509.Certificate
-	for block, rest := pem.Decode(b); block != nil; block, rest = pem.Decode(rest) {
-		if block.Type == "CERTIFICATE" {
-			c, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return nil, nil, roster.Errorf(roster.EINVALID, "the app's certificate %s is damaged: %v", certFile, err)
-			}
-			certs = append(certs, c)
-		}
-	}
-	if len(certs) == 0 {
-		return nil, nil, roster.Errorf(roster.EINVALID, "%s holds no PEM certificate; give the app's certificate (the .pem roster cert new -for graph wrote)", certFile)
+	certs, err := pfx.ParseCertificates(b)
+	if err != nil {
+		return nil, nil, roster.Errorf(roster.EINVALID, "the app's certificate %s: %s; give the .cer roster cert new -for graph wrote", certFile, roster.ErrorMessage(err))
 	}
 	kb, err := os.ReadFile(keyFile)
 	if err != nil {

@@ -1,11 +1,9 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,22 +33,10 @@ func (c *Client) SetProperty(ctx context.Context, userID, path, value string) (b
 		body = map[string]any{top: map[string]any{leaf: value}}
 	}
 	b, _ := json.Marshal(body)
-	token, err := c.Token(ctx)
+	resp, answer, err := c.send(ctx, http.MethodPatch, base, b)
 	if err != nil {
 		return false, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, base, bytes.NewReader(b))
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return false, &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("Microsoft Graph (%s) could not be reached: %v", c.cfg.Cloud.GraphHost, unwrapURL(err)), Err: err}
-	}
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusOK:
 		return true, nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -66,9 +65,7 @@ func runCard(ctx context.Context, a *app, args []string) error {
 		out = append(out, r)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := printJSON(a, out); err != nil {
 			return err
 		}
 	} else {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,9 +32,7 @@ func runCertCheck(_ context.Context, a *app, args []string) error {
 	}
 	r := pfx.CheckFile(data, pfx.Options{Domain: *domain, Password: pw, Now: a.now()})
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
+		if err := printJSON(a, struct {
 			File string `json:"file"`
 			*pfx.Report
 		}{file, r}); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -41,9 +40,7 @@ func runConnect(ctx context.Context, a *app, args []string) error {
 	}
 	r.Seconds = a.now().Sub(start).Seconds()
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return printJSON(a, r)
 	}
 	printConnectReport(a, r)
 	return nil
@@ -115,9 +112,7 @@ func connectGraph(ctx context.Context, a *app, src *roster.Source, start time.Ti
 		Seconds float64 `json:"seconds"`
 	}{s, a.now().Sub(start).Seconds()}
 	if asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return printJSON(a, r)
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "Entra ID (Microsoft Graph) at %s\n", s.Graph)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/rosterhq/roster"
@@ -45,9 +44,7 @@ func runDoctor(ctx context.Context, a *app, args []string) error {
 	}
 	r := doctor.Doctor{Now: a.now, Log: a.log}.Diagnose(ctx, src)
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+		if err := printJSON(a, r); err != nil {
 			return err
 		}
 	} else {

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -211,4 +212,12 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// printJSON writes v to the command's output as indented JSON, as every
+// command's -json does.
+func printJSON(a *app, v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

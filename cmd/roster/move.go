@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -62,9 +61,7 @@ func runMove(ctx context.Context, a *app, args []string) error {
 	}
 	plan, rebound, stored := res.MovePlan, res.Rebound, res.Stored
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(a, res)
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "move of %s (%d users) to Entra ID tenant %s (%d users)\n", name, res.Users, to.Graph.TenantID, res.Objects)

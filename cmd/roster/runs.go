@@ -71,9 +71,7 @@ func runRunsShow(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return printJSON(a, r)
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "run %d: %s %s\n", r.ID, r.Mode, strings.ToUpper(string(r.Status)))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -225,9 +224,7 @@ func syncOne(ctx context.Context, a *app, r *runner.Runner, src *roster.Source, 
 			Changes []roster.Change `json:"changes,omitempty"`
 			Held    []roster.Change `json:"held,omitempty"`
 		}{src.Name, opt.DryRun, res.Run, res.Changes, res.Held}
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := printJSON(a, out); err != nil {
 			return err
 		}
 	} else {

@@ -86,9 +86,7 @@ func runUsersShow(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return printJSON(a, struct {
 			User         any  `json:"user"`
 			PrintCodeSet bool `json:"print_code_set"`
 			Groups       any  `json:"groups"`
