@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -128,9 +129,9 @@ func tcpFailure(addr string, err error, entraDS bool, mode roster.TLSMode) Step 
 		s.Fix = "no answer: in the managed domain's network security group, add an inbound rule allowing TCP 636 from this machine's public address (for example priority 401, AllowLDAPS), and turn on Secure LDAP with access over the internet"
 	case errors.As(err, &ne) && ne.Timeout():
 		s.Fix = "no answer: a firewall drops the packets; allow this machine to reach " + addr
-	case strings.Contains(err.Error(), "refused") && mode == roster.LDAPS:
+	case errors.Is(err, syscall.ECONNREFUSED) && mode == roster.LDAPS:
 		s.Fix = "nothing listens there: LDAPS is port 636; for StartTLS use port 389 and the StartTLS mode; on Entra DS, turn on Secure LDAP"
-	case strings.Contains(err.Error(), "refused"):
+	case errors.Is(err, syscall.ECONNREFUSED):
 		s.Fix = "nothing listens there: StartTLS is port 389, LDAPS 636"
 	default:
 		s.Fix = "check the address and this machine's network"
