@@ -53,9 +53,9 @@ type UserStore interface {
 	Groups(ctx context.Context) ([]*roster.GroupSummary, error)
 
 	// UsersWithoutPrintCode returns the enabled users of the source
-	// sourceID who have no print code, by login: those a bulk generation
-	// gives one. Aliases and cards are not loaded. An unknown source has
-	// none.
+	// sourceID who have no print code, by ID: those a bulk generation
+	// gives one. Each has its ID, source, login, name and email only. An
+	// unknown source has none.
 	//
 	// Errors: none with a roster code.
 	UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*roster.User, error)

@@ -39,8 +39,16 @@ func testSetFirstPrintCodeHashes(t *testing.T, o Opener) {
 		t.Fatal(err)
 	}
 	id := map[string]int64{}
-	for _, u := range without {
+	for i, u := range without {
 		id[u.Login] = u.ID
+		// By ID, with what a bulk generation shows: its batches then
+		// write the table part after part.
+		if i > 0 && u.ID <= without[i-1].ID {
+			t.Errorf("users without a code: %s (ID %d) after ID %d; want them by ID", u.Login, u.ID, without[i-1].ID)
+		}
+		if u.Name != "User "+u.Login || u.Email != u.Login+"@corp.test" || u.SourceID != corp {
+			t.Errorf("user without a code: %+v; want its name, email and source", u)
+		}
 	}
 	if len(id) != 6 || id["alice"] != 0 {
 		t.Fatalf("users without a code: %v; want the six without one", id)
