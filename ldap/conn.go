@@ -15,7 +15,9 @@ package ldap
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -233,13 +235,15 @@ type wire struct {
 	first byte // the first byte the directory sent; 0 before any
 
 	// Read on go-ldap's reader goroutine only.
-	lean *leanEntries // nil: the bytes pass as they are read
-	buf  []byte       // what in and out were cut from
-	in   []byte       // read, not yet framed
-	out  []byte       // framed, for go-ldap
-	obuf []byte       // what out is cut from
-	pass int          // bytes of a large message still to stream through
-	rerr error        // the read error, for go-ldap once out is drained
+	lean  *leanEntries // nil: the bytes pass as they are read
+	buf   []byte       // what in and out were cut from
+	in    []byte       // read, not yet framed
+	out   []byte       // framed, for go-ldap
+	obuf  []byte       // what out is cut from
+	pass  int          // bytes of a large message still to stream through
+	rerr  error        // the read error, for go-ldap once out is drained
+	run   []*Entry     // entries decoded, not yet out (see frame)
+	runID []byte       // their messageID element
 }
 
 func (w *wire) Read(p []byte) (int, error) {
@@ -275,19 +279,50 @@ func (w *wire) fill() {
 			w.buf, w.in = next, next
 		}
 	}
-	n, err := w.read(w.in[len(w.in) : len(w.in)+leanRead])
-	w.in = w.in[:len(w.in)+n]
 	w.out = w.obuf[:0]
+	n, err := w.readAfterRun(w.in[len(w.in) : len(w.in)+leanRead])
+	w.in = w.in[:len(w.in)+n]
 	w.frame()
 	if err != nil {
 		// What was read of a message stays as it came: go-ldap then
-		// meets the end of the connection where the directory left it.
+		// meets the end of the connection where the directory left it,
+		// after the entries that came before.
+		w.flushRun()
 		w.out = append(w.out, w.in...)
 		w.in = w.in[:0]
 		w.rerr = err
 	}
 	w.obuf = w.out[:0]
 }
+
+// readAfterRun reads once from the connection. With a run of entries
+// held (see frame), it waits at most leanLinger for more, then sends the
+// run out instead: a directory that stops in the middle of a page has its
+// entries read all the same, before the request's timeout says it went
+// silent.
+func (w *wire) readAfterRun(p []byte) (int, error) {
+	if len(w.run) == 0 {
+		return w.read(p)
+	}
+	// Only go-ldap's reader reads, and nothing else sets a deadline once
+	// the connection is up (Dial lifts the handshake's).
+	w.Conn.SetReadDeadline(time.Now().Add(leanLinger))
+	n, err := w.Conn.Read(p)
+	w.Conn.SetReadDeadline(time.Time{})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if n == 0 {
+			w.flushRun()
+		}
+		return n, nil
+	}
+	w.note(err)
+	return n, err
+}
+
+// leanLinger is how long a run of entries waits for the next message.
+// slapd sends each entry in a TLS record of its own, and the next is
+// nearly always in by then.
+const leanLinger = 5 * time.Millisecond
 
 func (w *wire) read(p []byte) (int, error) {
 	n, err := w.Conn.Read(p)

@@ -10,8 +10,8 @@ package ldap
 // only those: it frames the directory's messages as they arrive, decodes
 // each SearchResultEntry that carries no controls into an Entry, holds
 // it, and hands go-ldap a small stand-in in its place: one entry with no
-// attributes, for the run of entries of one search that came in one read,
-// whose DN names the held ones (a token no directory can forge: it holds
+// attributes, for a run of entries of one search (up to the next other
+// message, see frame), whose DN names the held ones (a token no directory can forge: it holds
 // a random nonce). go-ldap still reads every other message, routes it,
 // and owns every rule of the protocol (SearchResultDone, controls,
 // referrals, errors, a connection cut between two pages); Conn.entries
@@ -140,19 +140,19 @@ func (c *Conn) entries(e *goldap.Entry) ([]*Entry, error) {
 // message ID goes out as one stand-in. A message larger than
 // leanMaxMessage starts to stream through (w.pass counts what is left of
 // it).
+//
+// A run is carried from one read to the next, and goes out when another
+// message comes (the page's SearchResultDone, at the latest), when it
+// reaches leanRun entries, or when the connection fails (fill). A
+// directory may send every entry in a TLS record of its own (slapd
+// does), and a read then returns one entry: a stand-in for each cost
+// go-ldap's decoding of a message an entry, half of what an unchanged
+// sync allocated. go-ldap waits for the next message either way, so
+// holding the run until it comes delays nothing it could have used.
 func (w *wire) frame() {
-	var run []*Entry // decoded entries, not yet out
-	var runID []byte // their messageID element
-	flush := func() {
-		if len(run) > 0 {
-			w.out = append(w.out, standIn(runID, w.lean.hold(run))...)
-			run, runID = nil, nil
-		}
-	}
-	defer flush()
 	for len(w.in) > 0 {
 		if w.pass > 0 {
-			flush()
+			w.flushRun()
 			n := min(w.pass, len(w.in))
 			w.out = append(w.out, w.in[:n]...)
 			w.in, w.pass = w.in[n:], w.pass-n
@@ -160,7 +160,7 @@ func (w *wire) frame() {
 		}
 		size, ok := messageSize(w.in)
 		if !ok {
-			return // the header is not all here yet
+			break // the header is not all here yet
 		}
 		if size < 0 || size > leanMaxMessage {
 			// Too large to hold, or a length BER does not allow: go-ldap
@@ -172,34 +172,48 @@ func (w *wire) frame() {
 			continue
 		}
 		if len(w.in) < size {
-			return
+			break
 		}
 		msg := w.in[:size]
 		w.in = w.in[size:]
 		id, op, ok := splitMessage(msg)
 		var e *Entry
-		if ok && len(op) > 0 && op[0] == tagSearchResultEntry && w.lean.room(len(run)+1) {
+		if ok && len(op) > 0 && op[0] == tagSearchResultEntry && w.lean.room(len(w.run)+1) {
 			e, ok = decodeEntry(append([]byte(nil), op...), w.lean.names)
 		} else {
 			ok = false
 		}
 		if !ok {
-			flush()
+			w.flushRun()
 			w.out = append(w.out, msg...)
 			continue
 		}
 		if w.lean.check != nil {
 			w.lean.check(msg, e)
 		}
-		if len(run) > 0 && !bytes.Equal(id, runID) {
-			flush()
+		if len(w.run) > 0 && !bytes.Equal(id, w.runID) {
+			w.flushRun()
 		}
-		if len(run) == 0 {
-			runID = append([]byte(nil), id...)
+		if len(w.run) == 0 {
+			w.runID = append(w.runID[:0], id...)
 		}
-		run = append(run, e)
+		w.run = append(w.run, e)
+		if len(w.run) == leanRun {
+			w.flushRun()
+		}
 	}
 }
+
+// flushRun sends the run of decoded entries out as one stand-in.
+func (w *wire) flushRun() {
+	if len(w.run) > 0 {
+		w.out = append(w.out, standIn(w.runID, w.lean.hold(w.run))...)
+		w.run = nil
+	}
+}
+
+// leanRun bounds the entries one stand-in stands for.
+const leanRun = 500
 
 // standIn returns the message that stands in for held entries: SEQUENCE
 // { messageID, [APPLICATION 4] { OCTET STRING dn, SEQUENCE {} } }.

@@ -8,9 +8,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
@@ -182,6 +184,9 @@ func (c *chunky) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// SetReadDeadline does nothing: chunky never blocks.
+func (c *chunky) SetReadDeadline(time.Time) error { return nil }
+
 // The wire hands go-ldap every message as it came, except plain entries:
 // each run of them of one search becomes a stand-in for entries equal to
 // go-ldap's decoding, in order, however the stream is cut into reads. A
@@ -327,5 +332,68 @@ func TestASearchReadsTheLeanEntries(t *testing.T) {
 	want := []string{"cn=ann,dc=corp ann@corp.test,ann@old.test", "cn=bob,dc=corp bob@corp.test"}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Search gave %q, %v; want %q", got, err, want)
+	}
+}
+
+// oneByOne serves one message a read, as slapd sends each entry in a TLS
+// record of its own, then err.
+type oneByOne struct {
+	net.Conn
+	msgs [][]byte
+	err  error
+}
+
+func (c *oneByOne) Read(p []byte) (int, error) {
+	if len(c.msgs) == 0 {
+		return 0, c.err
+	}
+	n := copy(p, c.msgs[0])
+	if c.msgs[0] = c.msgs[0][n:]; len(c.msgs[0]) == 0 {
+		c.msgs = c.msgs[1:]
+	}
+	return n, nil
+}
+
+func (c *oneByOne) SetReadDeadline(time.Time) error { return nil }
+
+// Entries that come a read each still go out as one stand-in a run (of
+// at most leanRun): a stand-in an entry cost go-ldap's decoding of a
+// message for each, half of what an unchanged sync allocated.
+func TestTheWireStandsInForARunAcrossReads(t *testing.T) {
+	const n = leanRun + 20
+	var msgs [][]byte
+	for i := range n {
+		msgs = append(msgs, entryMessage(7, fmt.Sprintf("cn=u%d", i), []attr{{"cn", []string{"u"}}}))
+	}
+	msgs = append(msgs, []byte{0x30, 0x0c, 0x02, 0x01, 0x07, 0x65, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}) // done
+	w := &wire{Conn: &oneByOne{msgs: msgs, err: io.EOF}, lean: newLeanEntries()}
+	var out []byte
+	for range 10 * n { // bounded: a read gives at least a message
+		p := make([]byte, 4096)
+		k, err := w.Read(p)
+		out = append(out, p[:k]...)
+		if err != nil {
+			break
+		}
+	}
+	r := bytes.NewReader(out)
+	var runs []int
+	for {
+		p, err := ber.ReadPacket(r)
+		if err != nil {
+			break
+		}
+		if p.Children[1].Tag != goldap.ApplicationSearchResultEntry {
+			continue
+		}
+		dn, _ := p.Children[1].Children[0].Value.(string)
+		held, ok := w.lean.take(dn)
+		if !ok {
+			t.Fatalf("entry %s passed to go-ldap; want it held for a stand-in", dn)
+		}
+		runs = append(runs, len(held))
+	}
+	if !slices.Equal(runs, []int{leanRun, n - leanRun}) {
+		t.Fatalf("stand-ins for %v entries; want one for %d, then one for %d", runs, leanRun, n-leanRun)
 	}
 }
