@@ -774,6 +774,11 @@ func (r *runner) apply(ctx context.Context, changes []roster.Change) error {
 		return nil
 	}
 	if r.opt.DryRun {
+		for i := range changes {
+			if ch := &changes[i]; ch.Kind == roster.Create && ch.Fields == nil {
+				ch.Fields = fieldChanges(&roster.User{}, ch.User)
+			}
+		}
 		r.changes = append(r.changes, changes...)
 		return nil
 	}

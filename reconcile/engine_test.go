@@ -938,6 +938,16 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if len(res.Changes) != 5 || res.Changes[0].Kind != roster.Create || len(f.store.users) != 0 || len(f.store.runs) != 0 || f.store.applies != 0 {
 		t.Fatalf("%d changes, %d users, %d runs, %d applies", len(res.Changes), len(f.store.users), len(f.store.runs), f.store.applies)
 	}
+	// The plan shows what each new user would hold.
+	for _, ch := range res.Changes {
+		fields := map[string]string{}
+		for _, fc := range ch.Fields {
+			fields[fc.Field] = fc.After
+		}
+		if fields["login"] != ch.Login || fields["name"] != ch.User.Name || fields["name"] == "" {
+			t.Fatalf("the plan creates %s with fields %+v; want its login and name", ch.Login, ch.Fields)
+		}
+	}
 }
 
 func TestGroupScope(t *testing.T) {
