@@ -187,6 +187,17 @@ func TestAPagedSearchIsCompleteOnlyWhenTheDirectorySaysSo(t *testing.T) {
 			io.Copy(io.Discard, w.conn) // silent until the client hangs up (or the read deadline)
 			return true
 		}, "did not answer the first page of the search of dc=example,dc=test within 1s", roster.EUNAVAILABLE, 1},
+		{"entries that come slowly, one cut across a wait longer than the wire's linger", func(n int, id int64, w *fakeWire) bool {
+			w.entry(id, "cn=a")
+			b := message(id, entryOp("cn=b", &goldap.EntryAttribute{Name: "cn", Values: []string{"cn=b"}})).Bytes()
+			w.conn.Write(b[:len(b)/2])
+			time.Sleep(4 * leanLinger) // cn=a goes out alone; cn=b waits for its rest
+			w.conn.Write(b[len(b)/2:])
+			time.Sleep(4 * leanLinger)
+			w.entry(id, "cn=c")
+			w.done(id, goldap.ApplicationSearchResultDone, 0, paging(""))
+			return false
+		}, "", "", 3},
 		{"a busy directory", func(n int, id int64, w *fakeWire) bool {
 			w.done(id, goldap.ApplicationSearchResultDone, int(goldap.LDAPResultBusy))
 			return false
