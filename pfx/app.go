@@ -37,11 +37,9 @@ func NewApp(opt AppOptions) (*Bundle, error) {
 	if err := roster.CheckText("certificate name", name); err != nil {
 		return nil, err
 	}
-	if opt.KeySize == 0 {
-		opt.KeySize = 2048
-	}
-	if opt.KeySize != 2048 && opt.KeySize != 3072 && opt.KeySize != 4096 {
-		return nil, roster.Errorf(roster.EINVALID, "the key size must be 2048, 3072 or 4096 bits, not %d", opt.KeySize)
+	var err error
+	if opt.KeySize, err = keySize(opt.KeySize); err != nil {
+		return nil, err
 	}
 	if opt.Days == 0 {
 		opt.Days = DefaultDays

@@ -53,11 +53,9 @@ func New(opt NewOptions) (*Bundle, error) {
 	if !roster.ValidDomain(domain) {
 		return nil, roster.Errorf(roster.EINVALID, "%q is not a DNS domain such as aaddscontoso.com; give the managed domain's name", opt.Domain)
 	}
-	if opt.KeySize == 0 {
-		opt.KeySize = 2048
-	}
-	if opt.KeySize != 2048 && opt.KeySize != 3072 && opt.KeySize != 4096 {
-		return nil, roster.Errorf(roster.EINVALID, "the key size must be 2048, 3072 or 4096 bits, not %d", opt.KeySize)
+	var err error
+	if opt.KeySize, err = keySize(opt.KeySize); err != nil {
+		return nil, err
 	}
 	if opt.Days == 0 {
 		opt.Days = DefaultDays
@@ -179,4 +177,16 @@ func GeneratePassword(r io.Reader) (roster.Secret, error) {
 		out[i] = passwordAlphabet[k.Int64()]
 	}
 	return roster.Secret(out), nil
+}
+
+// keySize returns the RSA key size to make: 2048 bits when n is 0, and
+// 2048, 3072 or 4096 only; a certificate of either kind takes the same.
+func keySize(n int) (int, error) {
+	switch n {
+	case 0:
+		return 2048, nil
+	case 2048, 3072, 4096:
+		return n, nil
+	}
+	return 0, roster.Errorf(roster.EINVALID, "the key size must be 2048, 3072 or 4096 bits, not %d", n)
 }
