@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 
@@ -98,7 +97,7 @@ func TestDiagnoseLDAP(t *testing.T) {
 				}, "trust", "not trusted"},
 				{"wrong name", func(s *roster.Source) { s.Trust.ServerName = "wrong.invalid" }, "trust", "wrong.invalid"},
 				{"wrong password", func(s *roster.Source) { s.Password = "Not-The-Password-1" }, "sign-in", "password"},
-				{"closed port", func(s *roster.Source) { s.Address = closedAddress(t) }, "tcp", "refused"},
+				{"closed port", func(s *roster.Source) { s.Address = labenv.ClosedAddress(t) }, "tcp", "refused"},
 				// An ordinary person, who reads itself and no one else on
 				// the OpenLDAP lab (its access rules); on AD any account
 				// reads the users, so the case is OpenLDAP's.
@@ -124,14 +123,4 @@ func TestDiagnoseLDAP(t *testing.T) {
 			}
 		})
 	}
-}
-
-func closedAddress(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/datadir"
+	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/sqlite"
 )
@@ -26,22 +26,10 @@ func testRunner(t *testing.T) *Runner {
 	return &Runner{Store: db, Hash: func(c string) string { return "h" + c }, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 }
 
-// closedAddress is a loopback address where nothing listens.
-func closedAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestSyncRecordsAFailedConnection(t *testing.T) {
 	ctx := context.Background()
 	r := testRunner(t)
-	src := &roster.Source{Name: "corp", Type: roster.OpenLDAP, Address: closedAddress(t), TLSMode: roster.LDAPS,
+	src := &roster.Source{Name: "corp", Type: roster.OpenLDAP, Address: labenv.ClosedAddress(t), TLSMode: roster.LDAPS,
 		Domain: "corp.test", Login: "uid=svc,dc=corp,dc=test", Password: "x", ConnectTimeout: 2 * time.Second}
 	id, err := r.Store.SourceID(ctx, src.Name)
 	if err != nil {

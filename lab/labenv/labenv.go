@@ -333,3 +333,16 @@ func (e *Env) Admin(t testing.TB, d Directory) *goldap.Conn {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// ClosedAddress returns a loopback address where nothing listens: a port
+// just given back, for tests of a refused connection.
+func ClosedAddress(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
