@@ -65,6 +65,7 @@ func (c *Client) Discover(ctx context.Context) error {
 // Try reads one Graph path with its query (a diagnosis step), and
 // returns the error a sync would meet there, or nil.
 func (c *Client) Try(ctx context.Context, pathQuery string) error {
-	var p page
-	return c.get(ctx, c.cfg.Cloud.GraphHost+pathQuery, &p)
+	// getPage, as a read: a 200 without a value list fails here too.
+	_, err := c.getPage(ctx, c.cfg.Cloud.GraphHost+pathQuery)
+	return err
 }

@@ -28,7 +28,7 @@ var aadsts = map[int]struct {
 	90002:   {roster.EINVALID, "no such tenant: check the tenant ID, and the cloud (global, US Gov, China) it lives in"},
 	9001023: {roster.EINVALID, "give the organisation's tenant ID, not common or consumers"},
 	500011:  {roster.EINVALID, "Microsoft Graph is not known in this tenant's cloud: check the cloud setting"},
-	650057:  {roster.EFORBIDDEN, "the app asks for no Microsoft Graph permission: add User.Read.All and GroupMember.Read.All (application) under API permissions, then grant admin consent"},
+	650057:  {roster.EFORBIDDEN, "the app asks for no Microsoft Graph permission: add " + needed + " (application) under API permissions, then grant admin consent"},
 	7000112: {roster.EFORBIDDEN, "the app is disabled in the tenant: enable its enterprise application"},
 	53003:   {roster.EFORBIDDEN, "a Conditional Access policy blocks the app: exclude its service principal from the policy that targets workload identities"},
 	1002012: {roster.EINVALID, "the token request's scope is wrong (a fault in roster, not in the tenant)"},

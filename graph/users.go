@@ -51,9 +51,9 @@ func (c *Client) getPage(ctx context.Context, url string) (page, error) {
 	if p.Value == nil {
 		return p, roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph answered a page that holds no value list; the read is not proved complete, so it stops and removes nobody")
 	}
-	for _, l := range []string{p.Next, p.Delta} {
-		if l != "" && !c.onGraph(l) {
-			return p, roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph gave a next page on another host (%s); roster does not send its token there", hostOf(l))
+	for _, l := range []struct{ what, url string }{{"a next page", p.Next}, {"a delta link", p.Delta}} {
+		if l.url != "" && !c.onGraph(l.url) {
+			return p, roster.Errorf(roster.EUNAVAILABLE, "Microsoft Graph gave %s on another host (%s); roster does not send its token there, so the read stops and removes nobody", l.what, hostOf(l.url))
 		}
 	}
 	return p, nil

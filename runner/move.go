@@ -52,17 +52,29 @@ func (r *Runner) Move(ctx context.Context, sourceID int64, to *roster.Source, ap
 	if !apply {
 		return res, nil
 	}
+	// The source's new settings are made and checked before any user is
+	// rebound: users bound to Entra ID under a source that still reads
+	// Entra DS would all look gone to its next sync.
+	var next roster.Source
+	if res.Stored {
+		next = *to
+		next.ID, next.Name = sourceID, from.Name
+		next.FullSchedule, next.IncrementalInterval, next.Removal, next.DisabledUsers = from.FullSchedule, from.IncrementalInterval, from.Removal, from.DisabledUsers
+		next.Mapping.CardTransforms = from.Mapping.CardTransforms
+		if err := next.Validate(); err != nil {
+			return nil, err
+		}
+		if next.Password.IsSet() && r.Store.Sealer == nil {
+			return nil, roster.Errorf(roster.EUNAVAILABLE, "the client secret cannot be stored: no secret key is configured for the data folder; set one (secret.key or ROSTER_SECRET_KEY), or use a certificate, then move again")
+		}
+	}
 	if res.Rebound, err = r.Store.Rebind(ctx, sourceID, res.Matched); err != nil {
 		return nil, err
 	}
 	res.Applied = true
 	if res.Stored {
-		next := *to
-		next.ID, next.Name = sourceID, from.Name
-		next.FullSchedule, next.IncrementalInterval, next.Removal, next.DisabledUsers = from.FullSchedule, from.IncrementalInterval, from.Removal, from.DisabledUsers
-		next.Mapping.CardTransforms = from.Mapping.CardTransforms
 		if err := r.Store.SaveSource(ctx, &next); err != nil {
-			return nil, err
+			return nil, roster.Errorf(roster.EINTERNAL, "the users were rebound to Entra ID, but the source's new settings could not be saved (%s): set the source to type entra-id with these settings in the console before it syncs again", roster.ErrorMessage(err))
 		}
 	}
 	r.Log.Info("source moved to Entra ID", "source_id", sourceID, "rebound", res.Rebound, "unmatched", len(res.Unmatched), "ambiguous", len(res.Ambiguous))
