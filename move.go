@@ -58,7 +58,7 @@ func PlanMove(users []*User, objects []EntraObject) MovePlan {
 		}
 	}
 	var p MovePlan
-	claims := map[string][]int{} // object ID -> indexes into p.Matched
+	claims := map[string]int{} // object ID -> how many users matched it
 	for _, u := range users {
 		extra := func(a string) string {
 			if v := u.Extra[a]; len(v) > 0 {
@@ -97,13 +97,13 @@ func PlanMove(users []*User, objects []EntraObject) MovePlan {
 			}
 			m = &MoveMatch{UserID: u.ID, Login: u.Login, From: u.Anchor, To: confirmed[0].ID, By: by}
 		}
-		claims[strings.ToLower(m.To)] = append(claims[strings.ToLower(m.To)], len(p.Matched))
+		claims[strings.ToLower(m.To)]++
 		p.Matched = append(p.Matched, *m)
 	}
 	// An object claimed by two users goes to neither.
 	var keep []MoveMatch
 	for _, m := range p.Matched {
-		if c := claims[strings.ToLower(m.To)]; len(c) > 1 {
+		if claims[strings.ToLower(m.To)] > 1 {
 			p.Ambiguous = append(p.Ambiguous, MoveMiss{m.UserID, m.Login, "another user matches the same Entra ID user"})
 			continue
 		}

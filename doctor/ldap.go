@@ -186,11 +186,11 @@ func (d Doctor) certificate(src *roster.Source, chain []*x509.Certificate, entra
 		}
 		return Step{Name: "certificate", Status: Pass, Detail: fmt.Sprintf("every Entra DS rule passes; %d days left", pfx.DaysLeft(chain[0], now))}
 	}
-	left := pfx.DaysLeft(chain[0], now)
-	if left < 30 {
-		return Step{Name: "certificate", Status: Warn, Detail: fmt.Sprintf("%d days left", left), Fix: "renew the directory's certificate before it expires: syncs then stop"}
+	// The expiry warning every other place gives (roster.ExpiresSoon).
+	if w := roster.DirectoryCertificateWarning(chain[0].NotAfter, now); w != "" {
+		return Step{Name: "certificate", Status: Warn, Detail: w, Fix: "renew the directory's certificate before it expires: syncs then stop"}
 	}
-	return Step{Name: "certificate", Status: Pass, Detail: fmt.Sprintf("%d days left", left)}
+	return Step{Name: "certificate", Status: Pass, Detail: fmt.Sprintf("%d days left", pfx.DaysLeft(chain[0], now))}
 }
 
 // clock compares roster's clock with the directory's (AD's rootDSE

@@ -139,36 +139,47 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 	return t.Token, nil
 }
 
-// get reads one Graph URL into v. A 429, 503 or 504 is tried again after
-// its Retry-After (else a doubling wait), up to Tries attempts, no wait
-// longer than MaxWait; anything else that is not 200 fails.
+// get reads one Graph URL into v; anything but a 200 fails (see do).
 func (c *Client) get(ctx context.Context, url string, v any) error {
+	resp, body, tries, err := c.do(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return graphError(resp.StatusCode, body, tries)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return &roster.Error{Code: roster.EUNAVAILABLE, Message: "Microsoft Graph answered a page that is not valid JSON; the read stops here and removes nobody", Err: err}
+	}
+	return nil
+}
+
+// do sends a request (send) and sends it again after a 429, 503 or 504,
+// after its Retry-After (else a doubling wait), up to Tries attempts, no
+// wait longer than MaxWait. It returns the last answer and how many
+// attempts it took; the caller reads the status.
+func (c *Client) do(ctx context.Context, method, url string, body []byte) (*http.Response, []byte, int, error) {
 	wait := time.Second
 	for try := 1; ; try++ {
-		resp, body, err := c.send(ctx, http.MethodGet, url, nil)
+		resp, answer, err := c.send(ctx, method, url, body)
 		if err != nil {
-			return err
+			return nil, nil, try, err
 		}
 		switch resp.StatusCode {
-		case http.StatusOK:
-			if err := json.Unmarshal(body, v); err != nil {
-				return &roster.Error{Code: roster.EUNAVAILABLE, Message: "Microsoft Graph answered a page that is not valid JSON; the read stops here and removes nobody", Err: err}
-			}
-			return nil
 		case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			if try >= c.cfg.Tries {
-				return graphError(resp.StatusCode, body, try)
+				return resp, answer, try, nil
 			}
 			d := wait
 			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 				d = time.Duration(s) * time.Second
 			}
 			if err := c.sleep(ctx, min(d, c.cfg.MaxWait)); err != nil {
-				return err
+				return nil, nil, try, err
 			}
 			wait = min(2*wait, c.cfg.MaxWait)
 		default:
-			return graphError(resp.StatusCode, body, try)
+			return resp, answer, try, nil
 		}
 	}
 }

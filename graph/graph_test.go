@@ -209,3 +209,24 @@ func TestPageWithoutValueFailsTheRead(t *testing.T) {
 		t.Fatal("a delta round with a page without value ended without an error")
 	}
 }
+
+// A write Entra ID refuses for a user mastered on-premises says so, and
+// where to write instead.
+func TestWriteToAUserMasteredOnPremises(t *testing.T) {
+	s, cfg, _ := lab(t, "User.Read.All", "User.ReadWrite.All")
+	users := people(2)
+	users[1]["onPremisesSyncEnabled"] = true
+	s.SetUsers(users)
+	c, err := graph.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if wrote, err := c.SetProperty(ctx, users[0]["id"].(string), "onPremisesExtensionAttributes/extensionAttribute6", "4711"); err != nil || !wrote {
+		t.Fatalf("a cloud user's write: %v, %v", wrote, err)
+	}
+	_, err = c.SetProperty(ctx, users[1]["id"].(string), "onPremisesExtensionAttributes/extensionAttribute6", "4711")
+	if roster.ErrorCode(err) != roster.EFORBIDDEN || !strings.Contains(roster.ErrorMessage(err), "on-premises AD") || !strings.Contains(roster.ErrorMessage(err), "directory extension") {
+		t.Fatalf("a write to a user mastered on-premises: %v", err)
+	}
+}

@@ -33,17 +33,23 @@ func (c *Client) SetProperty(ctx context.Context, userID, path, value string) (b
 		body = map[string]any{top: map[string]any{leaf: value}}
 	}
 	b, _ := json.Marshal(body)
-	resp, answer, err := c.send(ctx, http.MethodPatch, base, b)
+	resp, answer, tries, err := c.do(ctx, http.MethodPatch, base, b)
 	if err != nil {
 		return false, err
 	}
-	switch {
-	case resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusOK:
+	switch resp.StatusCode {
+	case http.StatusNoContent, http.StatusOK:
 		return true, nil
-	case resp.StatusCode == http.StatusForbidden:
+	case http.StatusForbidden:
 		return false, &roster.Error{Code: roster.EFORBIDDEN, Message: "Microsoft Graph refused the write: grant the app User.ReadWrite.All (application) and admin consent, or leave write-back off", Err: fmt.Errorf("graph: HTTP 403 on PATCH: %s", answer)}
-	case resp.StatusCode == http.StatusBadRequest:
-		return false, &roster.Error{Code: roster.EFORBIDDEN, Message: fmt.Sprintf("Entra ID refused to change %s of this user: a user synced from on-premises AD is changed there (or in Exchange), not through Graph; write to a directory extension instead, or leave write-back off", path), Err: fmt.Errorf("graph: HTTP 400 on PATCH: %s", answer)}
+	case http.StatusBadRequest:
+		// Only a user mastered on-premises is this; a wrong property or
+		// a missing extension is Graph's own error, said as such.
+		if strings.Contains(strings.ToLower(string(answer)), "on-premises") {
+			return false, &roster.Error{Code: roster.EFORBIDDEN, Message: fmt.Sprintf("Entra ID refused to change %s of this user: a user synced from on-premises AD is changed there (or in Exchange), not through Graph; write to a directory extension instead, or leave write-back off", path), Err: fmt.Errorf("graph: HTTP 400 on PATCH: %s", answer)}
+		}
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return false, &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("Microsoft Graph kept refusing the write of %s (HTTP %d, %d tries); it was not written: try again later", path, resp.StatusCode, tries), Err: fmt.Errorf("graph: HTTP %d on PATCH: %s", resp.StatusCode, answer)}
 	}
-	return false, graphError(resp.StatusCode, answer, 1)
+	return false, graphError(resp.StatusCode, answer, tries)
 }

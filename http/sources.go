@@ -454,7 +454,7 @@ func (s *Server) moveSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if apply {
-		s.Log.Info("source moved to Entra ID", "id", id, "rebound", res.Rebound, "by", who(r).name())
+		s.Log.Info("source moved to Entra ID", "id", id, "rebound", res.Rebound, "unmatched", len(res.Unmatched), "ambiguous", len(res.Ambiguous), "by", who(r).name())
 	}
 	writeJSON(w, http.StatusOK, res)
 }

@@ -68,6 +68,22 @@ func (r *Runner) Move(ctx context.Context, sourceID int64, to *roster.Source, ap
 			return nil, roster.Errorf(roster.EUNAVAILABLE, "the client secret cannot be stored: no secret key is configured for the data folder; set one (secret.key or ROSTER_SECRET_KEY), or use a certificate, then move again")
 		}
 	}
+	if len(res.Matched) == 0 {
+		return nil, roster.Errorf(roster.EINVALID, "no user of the source matched an Entra ID user, so nothing was moved: check that the tenant is the one Entra DS copies, and that the source synced since roster recorded msDS-aadObjectId (sync it, then plan again)")
+	}
+	// Under the source's lease, as a sync: a sync still running would
+	// otherwise finish after the rebind, find every rebound user gone
+	// and write back the cursor the rebind cleared.
+	name := to.Name
+	if res.Stored {
+		name = from.Name
+	}
+	claim, err := ClaimSource(ctx, r.Store, r.Log, "", sourceID, name, NodeID(), DefaultLeaseTTL)
+	if err != nil {
+		return nil, err
+	}
+	defer claim.Release()
+	ctx = claim.Ctx
 	if res.Rebound, err = r.Store.Rebind(ctx, sourceID, res.Matched); err != nil {
 		return nil, err
 	}
@@ -77,7 +93,6 @@ func (r *Runner) Move(ctx context.Context, sourceID int64, to *roster.Source, ap
 			return nil, roster.Errorf(roster.EINTERNAL, "the users were rebound to Entra ID, but the source's new settings could not be saved (%s): set the source to type entra-id with these settings in the console before it syncs again", roster.ErrorMessage(err))
 		}
 	}
-	r.Log.Info("source moved to Entra ID", "source_id", sourceID, "rebound", res.Rebound, "unmatched", len(res.Unmatched), "ambiguous", len(res.Ambiguous))
 	return res, nil
 }
 
