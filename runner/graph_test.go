@@ -222,8 +222,16 @@ func TestWriteBackToEntraID(t *testing.T) {
 	if _, err := svc.WriteBack(ctx, u, roster.WritePrintCode, "482916"); roster.ErrorCode(err) != roster.EFORBIDDEN || !strings.Contains(roster.ErrorMessage(err), "User.ReadWrite.All") {
 		t.Fatalf("a write without User.ReadWrite.All: %v", err)
 	}
+	// The console's write test reads the same from the app's token, not
+	// from an LDAP sign-in.
+	if wt, err := svc.TestWrite(ctx, src.ID); err != nil || len(wt.Checks) != 1 || wt.Checks[0].OK || !strings.Contains(wt.Checks[0].Error, "User.ReadWrite.All") {
+		t.Fatalf("the write test without User.ReadWrite.All: %+v, %v", wt, err)
+	}
 	cred := s.UserByID(u.Anchor)
 	s.Register(graphlab.App{ClientID: graphClient, Certs: appCerts(t, src), Roles: []string{"User.Read.All", "GroupMember.Read.All", "User.ReadWrite.All"}})
+	if wt, err := svc.TestWrite(ctx, src.ID); err != nil || len(wt.Checks) != 1 || !wt.Checks[0].OK {
+		t.Fatalf("the write test with User.ReadWrite.All: %+v, %v", wt, err)
+	}
 	if _, err := svc.WriteBack(ctx, u, roster.WritePrintCode, "482916"); err != nil {
 		t.Fatal(err)
 	}

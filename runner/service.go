@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -376,6 +377,9 @@ func (s *Service) TestWrite(ctx context.Context, sourceID int64) (*roster.WriteT
 	if len(users) == 0 {
 		return nil, roster.Errorf(roster.EINVALID, "the source %s has no enabled users yet to try a write on: sync it first", src.Name)
 	}
+	if src.Type == roster.EntraID {
+		return s.testGraphWrite(ctx, src, users[0])
+	}
 	c, err := ldap.Dialer{Now: s.r.Now}.SignIn(ctx, src)
 	if err != nil {
 		return nil, err
@@ -407,6 +411,30 @@ func (s *Service) TestWrite(ctx context.Context, sourceID int64) (*roster.WriteT
 	}
 	s.r.Log.Info("write-back tested", "source", src.Name, "entry", t.User, "checks", len(t.Checks))
 	return t, nil
+}
+
+// testGraphWrite tests an Entra ID source's write-back: Graph writes a
+// user's property only for an app granted User.ReadWrite.All, which its
+// token's roles say, and a write of the value a user holds already is
+// not sent (SetProperty), so the token is what can be tried.
+func (s *Service) testGraphWrite(ctx context.Context, src *roster.Source, u *roster.User) (*roster.WriteTest, error) {
+	d, err := graph.Open(src)
+	if err != nil {
+		return nil, err
+	}
+	token, err := d.Client.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roles, readable := graph.TokenRoles(token)
+	check := roster.WriteCheck{Field: roster.WritePrintCode, Attribute: src.WriteBack.PrintCode, OK: slices.Contains(roles, "User.ReadWrite.All")}
+	switch {
+	case !readable:
+		check.Error = "the app's token does not show its permissions, so roster cannot tell whether it may write: the first write-back will say (it needs User.ReadWrite.All)"
+	case !check.OK:
+		check.Error = "the app's token does not carry User.ReadWrite.All: grant the app that permission (application) and admin consent, or leave write-back off"
+	}
+	return &roster.WriteTest{User: u.DN, Checks: []roster.WriteCheck{check}}, nil
 }
 
 func (s *Service) writeAttr(ctx context.Context, src *roster.Source, dn, attr string, field roster.WriteField, value string) (bool, error) {
