@@ -52,7 +52,7 @@ func (c *chain) add(s Step) bool {
 	return true
 }
 
-// fail is a failed step whose message is err's admin message.
+// failed is a failed step whose message is err's admin message.
 func failed(name string, err error, fix string) Step {
 	return Step{Name: name, Status: Fail, Detail: roster.ErrorMessage(err), Fix: fix}
 }

@@ -33,9 +33,7 @@ func (d Doctor) ldap(ctx context.Context, src *roster.Source, c *chain) {
 				Fix: "check this machine's DNS, or give the directory's IP address (Entra DS: the Secure LDAP external IP address on the managed domain's Properties)"})
 			return
 		}
-		if !c.add(Step{Name: "dns", Status: Pass, Detail: host + " resolves"}) {
-			return
-		}
+		c.add(Step{Name: "dns", Status: Pass, Detail: host + " resolves"})
 	}
 	timeout := src.ConnectTimeout
 	if timeout <= 0 {
@@ -47,9 +45,7 @@ func (d Doctor) ldap(ctx context.Context, src *roster.Source, c *chain) {
 		return
 	}
 	conn.Close()
-	if !c.add(Step{Name: "tcp", Status: Pass, Detail: addr + " accepts connections"}) {
-		return
-	}
+	c.add(Step{Name: "tcp", Status: Pass, Detail: addr + " accepts connections"})
 	if src.Mode() == roster.Plain {
 		c.add(Step{Name: "tls", Status: Warn, Detail: "TLS is off: the password crosses the network in clear", Fix: "use LDAPS (636) or StartTLS (389)"})
 	} else if !d.tls(ctx, src, c, entraDS) {
@@ -62,9 +58,7 @@ func (d Doctor) ldap(ctx context.Context, src *roster.Source, c *chain) {
 		return
 	}
 	defer lc.Close()
-	if !c.add(Step{Name: "sign-in", Status: Pass, Detail: "signed in as " + src.Login}) {
-		return
-	}
+	c.add(Step{Name: "sign-in", Status: Pass, Detail: "signed in as " + src.Login})
 	dse, err := lc.RootDSE(ctx)
 	if err != nil {
 		c.add(failed("directory", err, "check that the account may read the root DSE"))
@@ -72,8 +66,8 @@ func (d Doctor) ldap(ctx context.Context, src *roster.Source, c *chain) {
 	}
 	if !dse.SupportsPaging {
 		c.add(Step{Name: "paging", Status: Warn, Detail: "the directory does not announce paged results", Fix: "a directory above its size limit then fails the read; enable the paged results control"})
-	} else if !c.add(Step{Name: "paging", Status: Pass, Detail: dse.Vendor + " announces paged results"}) {
-		return
+	} else {
+		c.add(Step{Name: "paging", Status: Pass, Detail: dse.Vendor + " announces paged results"})
 	}
 	sv, err := dl.Survey(ctx, src, d.Log)
 	if err != nil {
@@ -96,9 +90,7 @@ func (d Doctor) ldap(ctx context.Context, src *roster.Source, c *chain) {
 	if sv.Disabled != nil {
 		detail += fmt.Sprintf(" (%d disabled)", *sv.Disabled)
 	}
-	if !c.add(Step{Name: "users", Status: Pass, Detail: detail}) {
-		return
-	}
+	c.add(Step{Name: "users", Status: Pass, Detail: detail})
 	if dse.IsAD {
 		c.add(Step{Name: "ranges", Status: Pass, Detail: "Active Directory sends member lists above 1,500 values in ranges, which roster reads"})
 		c.add(d.deletedObjects(ctx, lc, dse.DefaultNamingCtx))
@@ -113,6 +105,11 @@ func (d Doctor) deletedObjects(ctx context.Context, lc *ldap.Conn, nc string) St
 	_, err := lc.Search(ctx, ldap.SearchRequest{BaseDN: "CN=Deleted Objects," + nc, Scope: ldap.ScopeBase,
 		Filter: "(objectClass=*)", Attributes: []string{"objectGUID"}, ShowDeleted: true},
 		func(*ldap.Entry) error { seen++; return nil })
+	if code := roster.ErrorCode(err); err != nil && code != roster.ENOTFOUND && code != roster.EFORBIDDEN {
+		// Not a matter of rights: a cut, a timeout, a refusal to say.
+		return Step{Name: "deleted", Status: Warn, Detail: "the Deleted Objects container could not be read: " + roster.ErrorMessage(err),
+			Fix: "run the doctor again; if it repeats, incremental runs cannot tell who left, and leavers wait for the next full sync"}
+	}
 	if err != nil || seen == 0 {
 		return Step{Name: "deleted", Status: Warn, Detail: "the account cannot see the Deleted Objects container: incremental runs cannot tell who left, and leavers wait for the next full sync",
 			Fix: "let the account list the container (dsacls \"CN=Deleted Objects," + nc + "\" /takeownership, then /G <account>:LCRP), or rely on the scheduled full syncs"}
@@ -147,19 +144,18 @@ func (d Doctor) tls(ctx context.Context, src *roster.Source, c *chain, entraDS b
 	if err != nil {
 		return c.add(failed("tls", err, ""))
 	}
-	if !c.add(Step{Name: "tls", Status: Pass, Detail: tls.VersionName(probe.TLSVersion) + " handshake"}) {
-		return false
-	}
+	c.add(Step{Name: "tls", Status: Pass, Detail: tls.VersionName(probe.TLSVersion) + " handshake"})
 	if len(probe.Chain) > 0 {
+		// A certificate rule that fails is reported, and the walk goes on
+		// to trust and name: they say whether roster connects at all,
+		// which the admin needs to know before replacing a certificate.
 		c.add(d.certificate(src, probe.Chain, entraDS))
 	}
 	if probe.Problem != nil {
 		return c.add(failed("trust", probe.Problem, ""))
 	}
 	by := map[string]string{"chain": "the trusted CAs", "pin": "the pinned fingerprint"}[probe.Verified]
-	if !c.add(Step{Name: "trust", Status: Pass, Detail: "the certificate is verified against " + by}) {
-		return false
-	}
+	c.add(Step{Name: "trust", Status: Pass, Detail: "the certificate is verified against " + by})
 	name := Step{Name: "name", Status: Pass, Detail: "the certificate carries " + probe.ServerName}
 	if host, _, _ := src.Endpoint(); probe.ServerName != host {
 		name.Detail += ", checked in place of the address " + host
