@@ -85,6 +85,9 @@ func PlanMove(users []*User, objects []EntraObject) MovePlan {
 				}
 			}
 			switch {
+			case upn == "" && extra(AttrAADObjectID) == "":
+				p.Unmatched = append(p.Unmatched, MoveMiss{u.ID, u.Login, "its last sync recorded neither msDS-aadObjectId nor userPrincipalName: run a full sync of the Entra DS source, then plan the move again"})
+				continue
 			case upn == "" || len(byUPN[upn]) == 0:
 				p.Unmatched = append(p.Unmatched, MoveMiss{u.ID, u.Login, "no Entra ID user has its msDS-aadObjectId or its userPrincipalName"})
 				continue

@@ -56,6 +56,10 @@ func TestPlanMove(t *testing.T) {
 	if u := missing(p.Unmatched); u != "dan,eve" {
 		t.Errorf("unmatched %q; want dan,eve", u)
 	}
+	// eve's sync recorded nothing to match by: the reason says to sync.
+	if r := p.Unmatched[len(p.Unmatched)-1].Why; !strings.Contains(r, "run a full sync") {
+		t.Errorf("eve unmatched for %q; want the sync that records the IDs", r)
+	}
 	if a := missing(p.Ambiguous); a != "fay,fay2" {
 		t.Errorf("ambiguous %q; want fay,fay2", a)
 	}
