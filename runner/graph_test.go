@@ -84,10 +84,22 @@ func TestSyncEntraID(t *testing.T) {
 
 	// Throttled and unavailable pages are waited out: the run reads
 	// everyone, and changes nothing.
+	// The faults are queued once the first page is read, so that they
+	// meet the second page, not the delta mark taken before the read.
 	s.RetryAfter = 0
-	s.Fail(http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusServiceUnavailable)
-	if res, err = r.Sync(ctx, src, id, reconcile.Options{}, Hooks{}); err != nil || res.Run.Seen != 1500 || res.Run.Updated+res.Run.Disabled != 0 {
+	fired := false
+	throttle := func(p reconcile.Progress) {
+		if p.Seen == 999 && !fired {
+			fired = true
+			s.Fail(http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusServiceUnavailable)
+		}
+	}
+	before := s.CallsTo("/v1.0/users")
+	if res, err = r.Sync(ctx, src, id, reconcile.Options{}, Hooks{Progress: throttle}); err != nil || res.Run.Seen != 1500 || res.Run.Updated+res.Run.Disabled != 0 {
 		t.Fatalf("a throttled sync: %+v, %v", res.Run, err)
+	}
+	if n := s.CallsTo("/v1.0/users") - before; !fired || n != 2+3 {
+		t.Fatalf("a throttled sync: %d calls to /v1.0/users; want 2 pages and 3 faults on the second", n)
 	}
 
 	s.DeleteUser("00000000-0000-4000-8000-000000000007", true)
