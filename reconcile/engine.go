@@ -82,7 +82,7 @@ const maxEntryErrors = 1000
 // error is the run's failure, also recorded in Result.Run.
 func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, dir Directory, opt Options) (*Result, error) {
 	r := &runner{e: e, src: src, dir: dir, opt: opt, start: e.Now(),
-		seen: map[digest]mark{}, logins: map[digest]struct{}{}, cards: map[digest]string{},
+		seen: newDigestSet(false), logins: newDigestSet(true), cards: newDigestSet(false),
 		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	r.run = &roster.Run{SourceID: sourceID, Mode: roster.RunFull, Status: roster.RunRunning, StartedAt: r.start}
 	// The run timeout bounds the whole run, beyond each request's own:
@@ -163,14 +163,17 @@ type runner struct {
 	// a broken entry is not a departed user.
 	//
 	// The run's sets are keyed by digest (see key), not by the strings,
-	// so that they stay small in a large directory.
-	seen map[digest]mark
+	// so that they stay small in a large directory: a mark a digest.
+	seen *digestSet
 	// logins holds the logins of the entries accepted this run: a set,
 	// since an anchor is accepted once (a second sight of it is dropped
 	// first), so a login met again is another entry's.
-	logins map[digest]struct{}
-	cards  map[digest]string // card number -> login, this run
-	seeds  [2]maphash.Seed
+	logins *digestSet
+	// cards maps the card numbers of this run to their holders' logins,
+	// kept in holders.
+	cards   *digestSet
+	holders names
+	seeds   [2]maphash.Seed
 
 	// Card values the source's card transforms refused: how many, and
 	// the first, for the run's note.
@@ -223,17 +226,14 @@ type runner struct {
 // fallBack makes an incremental request a full read that removes
 // nobody: whoever asked for "changes only" did not ask for removals,
 // which wait for the next full sync.
-// digest is 128 bits of a string, the key of a run's large sets: 16
-// bytes where a string key held its header and its bytes (an anchor is 36
-// bytes of text), for a set of a million entries. Two strings share a
-// digest with a chance of about n^2/2^129 in a run of n entries (1e-27 for
-// a million); the seeds are new each run.
-type digest [2]uint64
-
 // key returns the run's digest of s.
-func (r *runner) key(s string) digest {
-	return digest{maphash.String(r.seeds[0], s), maphash.String(r.seeds[1], s)}
-}
+func (r *runner) key(s string) digest { return digestOf(&r.seeds, s) }
+
+// markOf returns what the run knows of an anchor: 0 when not seen.
+func (r *runner) markOf(anchor string) mark { return mark(r.seen.get(r.key(anchor))) }
+
+// see records what the run knows of an anchor.
+func (r *runner) see(anchor string, m mark) { r.seen.put(r.key(anchor), uint32(m)) }
 
 func (r *runner) fallBack(why string) {
 	r.keepAll = true
@@ -364,7 +364,7 @@ func (r *runner) do(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if full && len(r.seen) == 0 {
+	if full && r.seen.len() == 0 {
 		r.noCursor = "the directory returned no users"
 	}
 	// Every read comes before the first removal.
@@ -543,14 +543,14 @@ func (r *runner) entryError(ee roster.EntryError) {
 // entry read twice (overlapping base DNs) counts once.
 func (r *runner) badEntry(ee roster.EntryError) {
 	if ee.Anchor != "" {
-		if r.seen[r.key(ee.Anchor)] != 0 || r.outOfScope[ee.Anchor] {
+		if r.markOf(ee.Anchor) != 0 || r.outOfScope[ee.Anchor] {
 			return
 		}
 		if r.scope != nil && !r.scope[roster.DNKey(ee.DN)] {
 			r.skipOutOfScope(ee.Anchor)
 			return
 		}
-		r.seen[r.key(ee.Anchor)] = returned
+		r.see(ee.Anchor, returned)
 	}
 	r.entryError(ee)
 }
@@ -574,7 +574,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		rec := &page[i]
 		ak := r.key(rec.Anchor) // the run's key of the anchor, once
 		if rec.Anchor != "" {
-			if _, dup := r.seen[ak]; dup || r.outOfScope[rec.Anchor] {
+			if r.seen.get(ak) != 0 || r.outOfScope[rec.Anchor] {
 				continue // the same entry under two overlapping base DNs: counted once
 			}
 		}
@@ -587,7 +587,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			continue
 		}
 		if rec.Anchor != "" {
-			r.seen[ak] = returned
+			r.seen.put(ak, uint32(returned))
 		}
 		if len(rec.CardProblems) > 0 {
 			if r.cardProblems == 0 {
@@ -599,13 +599,14 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: why})
 			continue
 		}
-		if _, taken := r.logins[r.key(rec.Login)]; taken {
+		lk := r.key(rec.Login)
+		if r.logins.get(lk) != 0 {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
 				Message: fmt.Sprintf("the login %s is also the login of another entry of this directory; both entries need distinct logins", rec.Login)})
 			continue
 		}
-		r.logins[r.key(rec.Login)] = struct{}{}
-		r.seen[ak] = accepted
+		r.logins.put(lk, 1)
+		r.seen.put(ak, uint32(accepted))
 		recs = append(recs, rec)
 	}
 	if len(recs) == 0 {
@@ -645,11 +646,11 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		// was renamed away, and the login is free. A holder this run has
 		// not returned may be gone (an entry deleted and made again):
 		// that waits until every entry is read (takeLogins).
-		if owner, ok := owners[rec.Login]; ok && owner != rec.Anchor && r.seen[r.key(owner)] < accepted {
+		if owner, ok := owners[rec.Login]; ok && owner != rec.Anchor && r.markOf(owner) < accepted {
 			// Left unchanged for now: not yet holding its new login, so
 			// no other entry may take its current one.
-			r.seen[r.key(rec.Anchor)] = returned
-			if r.seen[r.key(owner)] == 0 && !r.outOfScope[owner] {
+			r.see(rec.Anchor, returned)
+			if r.markOf(owner) == 0 && !r.outOfScope[owner] {
 				waiting = append(waiting, rec)
 				if known {
 					load = append(load, rec.Anchor)
@@ -695,7 +696,7 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		}
 		ch.Fingerprint = fps[i]
 		if ch.Kind == roster.Create {
-			r.seen[r.key(rec.Anchor)] = created
+			r.see(rec.Anchor, created)
 		}
 		r.count(ch.Kind)
 		r.pending = append(r.pending, *ch)
@@ -734,13 +735,21 @@ func (r *runner) flush(ctx context.Context) error {
 // another entry of this run already holds. The first holder keeps it.
 func (r *runner) claimCards(rec *roster.Record) []string {
 	var out []string
+	var ref uint32 // rec.Login among the holders, once it holds a card
 	for _, c := range rec.Cards {
-		if holder, ok := r.cards[r.key(c)]; ok && holder != rec.Login {
-			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
-				Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
-			continue
+		ck := r.key(c)
+		if h := r.cards.get(ck); h != 0 {
+			if holder := r.holders.get(h); holder != rec.Login {
+				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
+					Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
+				continue
+			}
+		} else {
+			if ref == 0 {
+				ref = r.holders.add(rec.Login)
+			}
+			r.cards.put(ck, ref)
 		}
-		r.cards[r.key(c)] = rec.Login
 		out = append(out, c)
 	}
 	return out
@@ -863,7 +872,7 @@ func (r *runner) leavers(ctx context.Context) error {
 
 // removals handles the stored users the directory did not return.
 func (r *runner) removals(ctx context.Context) error {
-	if len(r.seen) == 0 && r.gone == nil {
+	if r.seen.len() == 0 && r.gone == nil {
 		r.keepGroups = "the directory returned no users"
 		r.run.Notes = append(r.run.Notes, "the directory returned no users: nobody was disabled or deleted, and no group or membership removed (check the base DN, the filter, and that the account may read the users)")
 		return nil
@@ -886,7 +895,7 @@ func (r *runner) removals(ctx context.Context) error {
 	var found []removal
 	present, fresh := 0, 0
 	err := r.e.Store.UserStates(ctx, r.run.SourceID, func(u roster.UserState) error {
-		m := r.seen[r.key(u.Anchor)]
+		m := r.markOf(u.Anchor)
 		missing := u.Disabled && u.DisabledReason == roster.DisabledMissing
 		if m != created && !missing {
 			present++

@@ -72,9 +72,9 @@ func (r *runner) takeLogins(ctx context.Context) error {
 		rec, u := w.rec, owners[w.owner]
 		var changes []roster.Change
 		switch {
-		case r.seen[r.key(w.owner)] >= accepted, u == nil, u.Login != rec.Login, planned[w.owner] == roster.Delete:
+		case r.markOf(w.owner) >= accepted, u == nil, u.Login != rec.Login, planned[w.owner] == roster.Delete:
 			// Renamed away or deleted meanwhile: the login is free.
-		case r.seen[r.key(w.owner)] != 0 || r.outOfScope[w.owner]:
+		case r.markOf(w.owner) != 0 || r.outOfScope[w.owner]:
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
 			continue
 		case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
@@ -107,9 +107,9 @@ func (r *runner) takeLogins(ctx context.Context) error {
 		}
 		ch.Fingerprint = fingerprint(&rec, r.codeHash(&rec))
 		changes = append(changes, *ch)
-		r.seen[r.key(rec.Anchor)] = accepted
+		r.see(rec.Anchor, accepted)
 		if ch.Kind == roster.Create {
-			r.seen[r.key(rec.Anchor)] = created
+			r.see(rec.Anchor, created)
 		}
 		for _, c := range changes {
 			r.count(c.Kind)

@@ -1,0 +1,169 @@
+package reconcile
+
+import (
+	"cmp"
+	"encoding/binary"
+	"hash/maphash"
+	"math/bits"
+	"slices"
+)
+
+// digest is 96 bits of a string, the key of a run's large sets: 12 bytes
+// where a string key held its header and its bytes (an anchor is 36 bytes
+// of text). Two strings of a run of n entries share a digest with a chance
+// of about n^2/2^97 (6e-18 for a million); the seeds are new each run.
+type digest [3]uint32
+
+// digestOf returns the digest of s under the seeds.
+func digestOf(seeds *[2]maphash.Seed, s string) digest {
+	a, b := maphash.String(seeds[0], s), maphash.String(seeds[1], s)
+	return digest{uint32(a >> 32), uint32(a), uint32(b >> 32)}
+}
+
+func compareDigests(a, b digest) int {
+	if c := cmp.Compare(a[0], b[0]); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a[1], b[1]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a[2], b[2])
+}
+
+// digestSet maps digests to non-zero values: a run's sets that grow with
+// the directory (the anchors seen, the logins, the cards). A Go map of
+// them took 50 to 90 bytes an entry at a million entries (heap profile of
+// bench/sync), which a sync of a million users could not afford. The set
+// keeps its entries in a sorted array instead, 16 bytes an entry with its
+// value and no pointer for the collector to follow, found through an index
+// of the digests' first bits; the latest additions wait in a small map
+// until it holds an eighth of the array, and are then merged in, so each
+// entry is moved a bounded number of times on average.
+type digestSet struct {
+	keys  []digest // sorted
+	vals  []uint32 // vals[i] is keys[i]'s; nil in a set without values
+	index []uint32 // keys[index[b]:index[b+1]] are those whose first bits are b
+	shift uint     // a digest's bucket is its d[0] >> shift
+
+	recent map[digest]uint32
+}
+
+// minMerge is the fewest additions the set holds in its map before
+// merging them into the array.
+const minMerge = 1024
+
+// newDigestSet returns a set of digests with values; with keysOnly, a
+// set whose every value is 1, 4 bytes an entry smaller.
+func newDigestSet(keysOnly bool) *digestSet {
+	s := &digestSet{recent: map[digest]uint32{}, shift: 32, index: []uint32{0, 0}}
+	if !keysOnly {
+		s.vals = []uint32{}
+	}
+	return s
+}
+
+// len returns how many digests the set holds.
+func (s *digestSet) len() int { return len(s.keys) + len(s.recent) }
+
+// get returns d's value, or 0 when the set does not hold d.
+func (s *digestSet) get(d digest) uint32 {
+	if v, ok := s.recent[d]; ok {
+		return v
+	}
+	if i, ok := s.find(d); ok {
+		if s.vals == nil {
+			return 1
+		}
+		return s.vals[i]
+	}
+	return 0
+}
+
+// put sets d's value to v, which must not be 0 (and is 1 in a set
+// without values).
+func (s *digestSet) put(d digest, v uint32) {
+	if v == 0 || (s.vals == nil && v != 1) {
+		panic("reconcile: a digest's value of 0, or a value in a set without")
+	}
+	if i, ok := s.find(d); ok {
+		if s.vals != nil {
+			s.vals[i] = v
+		}
+		return
+	}
+	s.recent[d] = v
+	if len(s.recent) >= max(minMerge, len(s.keys)/8) {
+		s.merge()
+	}
+}
+
+// find returns d's place in the array.
+func (s *digestSet) find(d digest) (int, bool) {
+	b := d[0] >> s.shift
+	lo, hi := int(s.index[b]), int(s.index[b+1])
+	i, ok := slices.BinarySearchFunc(s.keys[lo:hi], d, compareDigests)
+	return lo + i, ok
+}
+
+// merge moves the map's additions into a new array, and indexes it by
+// as many first bits as make buckets of four to eight entries.
+func (s *digestSet) merge() {
+	add := make([]digest, 0, len(s.recent))
+	for d := range s.recent {
+		add = append(add, d)
+	}
+	slices.SortFunc(add, compareDigests)
+	n := len(s.keys) + len(add)
+	keys := make([]digest, 0, n)
+	var vals []uint32
+	if s.vals != nil {
+		vals = make([]uint32, 0, n)
+	}
+	i, j := 0, 0
+	for i < len(s.keys) || j < len(add) {
+		if j == len(add) || (i < len(s.keys) && compareDigests(s.keys[i], add[j]) < 0) {
+			keys = append(keys, s.keys[i])
+			if vals != nil {
+				vals = append(vals, s.vals[i])
+			}
+			i++
+			continue
+		}
+		keys = append(keys, add[j])
+		if vals != nil {
+			vals = append(vals, s.recent[add[j]])
+		}
+		j++
+	}
+	s.keys, s.vals = keys, vals
+	clear(s.recent)
+	b := min(max(bits.Len(uint(n))-3, 0), 16)
+	s.shift = uint(32 - b)
+	s.index = make([]uint32, 1<<b+1)
+	for k, d := range keys {
+		s.index[(d[0]>>s.shift)+1] = uint32(k + 1)
+	}
+	for k := 1; k < len(s.index); k++ { // empty buckets end where the last one did
+		s.index[k] = max(s.index[k], s.index[k-1])
+	}
+}
+
+// names keeps strings a digestSet's values point to (the logins holding
+// cards), one after the other, each after its length: a few bytes more
+// than the string where a Go string took a header and an allocation.
+type names struct{ b []byte }
+
+// add keeps s and returns its reference, never 0.
+func (n *names) add(s string) uint32 {
+	ref := uint32(len(n.b) + 1)
+	n.b = binary.AppendUvarint(n.b, uint64(len(s)))
+	n.b = append(n.b, s...)
+	return ref
+}
+
+// get returns the string of a reference add returned.
+func (n *names) get(ref uint32) string {
+	l, k := binary.Uvarint(n.b[ref-1:])
+	start := int(ref-1) + k
+	return string(n.b[start : start+int(l)])
+}

@@ -1,0 +1,126 @@
+package reconcile
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// TestDigestSetAgreesWithAMap puts, overwrites and gets random digests,
+// through many merges, and holds the set to a Go map doing the same.
+func TestDigestSetAgreesWithAMap(t *testing.T) {
+	for _, keysOnly := range []bool{false, true} {
+		t.Run(fmt.Sprint("keys only: ", keysOnly), func(t *testing.T) { testDigestSet(t, keysOnly) })
+	}
+}
+
+func testDigestSet(t *testing.T, keysOnly bool) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	s, want := newDigestSet(keysOnly), map[digest]uint32{}
+	var keys []digest
+	for i := range 60000 {
+		var d digest
+		if len(keys) > 0 && rng.IntN(4) == 0 {
+			d = keys[rng.IntN(len(keys))] // an overwrite
+		} else {
+			d = digest{rng.Uint32(), rng.Uint32(), rng.Uint32()}
+			if i%7 == 0 {
+				d[0] = keys0(keys, rng) // neighbours sharing their first word
+			}
+			keys = append(keys, d)
+		}
+		v := uint32(rng.IntN(3) + 1)
+		if keysOnly {
+			v = 1
+		}
+		s.put(d, v)
+		want[d] = v
+		if i%97 == 0 {
+			probe := digest{rng.Uint32(), rng.Uint32(), rng.Uint32()}
+			if got := s.get(probe); got != want[probe] {
+				t.Fatalf("after %d puts, get(absent %v) = %d, want %d", i+1, probe, got, want[probe])
+			}
+		}
+	}
+	if s.len() != len(want) {
+		t.Fatalf("len = %d, want %d", s.len(), len(want))
+	}
+	if len(s.keys) == 0 {
+		t.Fatal("no merge happened; the test does not reach the array")
+	}
+	for d, v := range want {
+		if got := s.get(d); got != v {
+			t.Fatalf("get(%v) = %d, want %d", d, got, v)
+		}
+	}
+}
+
+func keys0(keys []digest, rng *rand.Rand) uint32 {
+	if len(keys) == 0 {
+		return 0
+	}
+	return keys[rng.IntN(len(keys))][0]
+}
+
+func TestNamesGivesBackWhatItKeeps(t *testing.T) {
+	var n names
+	refs := map[uint32]string{}
+	for i := range 300 {
+		s := strconv.Itoa(i) + string(make([]byte, i)) // lengths past one varint byte
+		ref := n.add(s)
+		if ref == 0 {
+			t.Fatal("a reference of 0")
+		}
+		refs[ref] = s
+	}
+	for ref, s := range refs {
+		if got := n.get(ref); got != s {
+			t.Fatalf("get(%d) = %q, want %q", ref, got, s)
+		}
+	}
+}
+
+// BenchmarkDigestSet puts a million digests and gets each again: the
+// cost of a run's set a user.
+func BenchmarkDigestSet(b *testing.B) {
+	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	ds := make([]digest, 1_000_000)
+	for i := range ds {
+		ds[i] = digestOf(&seeds, "anchor-"+strconv.Itoa(i))
+	}
+	b.ResetTimer()
+	for range b.N {
+		s := newDigestSet(true)
+		for _, d := range ds {
+			s.put(d, 1)
+		}
+		for _, d := range ds {
+			if s.get(d) != 1 {
+				b.Fatal("lost a digest")
+			}
+		}
+	}
+}
+
+// BenchmarkDigestMap is BenchmarkDigestSet with a Go map, for comparison.
+func BenchmarkDigestMap(b *testing.B) {
+	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	ds := make([]digest, 1_000_000)
+	for i := range ds {
+		ds[i] = digestOf(&seeds, "anchor-"+strconv.Itoa(i))
+	}
+	b.ResetTimer()
+	for range b.N {
+		s := map[digest]uint32{}
+		for _, d := range ds {
+			s[d] = 1
+		}
+		for _, d := range ds {
+			if s[d] != 1 {
+				b.Fatal("lost a digest")
+			}
+		}
+	}
+}
