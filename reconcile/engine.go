@@ -210,6 +210,11 @@ type runner struct {
 	keepAll bool            // an incremental request read in full: no removals
 
 	removed int // users disabled or deleted as missing, written
+	// matched counts the stored users the directory returned (valid and
+	// in scope): when they and the users this run created are all the
+	// source has, nobody is missing, and the removals need not read
+	// every user's state.
+	matched int
 
 	// hold is what the source's last held run held, read once, before
 	// any removal, by a run that approves removals; nil until read.
@@ -626,7 +631,11 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 	// an unchanged directory costs no login lookups.
 	var logins []string
 	for _, rec := range recs {
-		if d, ok := digests[rec.Anchor]; !ok || d.Login != rec.Login {
+		d, ok := digests[rec.Anchor]
+		if ok {
+			r.matched++ // once an anchor: a second sight is dropped above
+		}
+		if !ok || d.Login != rec.Login {
 			logins = append(logins, rec.Login)
 		}
 	}
@@ -876,6 +885,22 @@ func (r *runner) removals(ctx context.Context) error {
 		r.keepGroups = "the directory returned no users"
 		r.run.Notes = append(r.run.Notes, "the directory returned no users: nobody was disabled or deleted, and no group or membership removed (check the base DN, the filter, and that the account may read the users)")
 		return nil
+	}
+	if r.gone == nil {
+		// Every stored user returned, or created by this run: nobody is
+		// missing. A count that does not add up (an entry that failed, a
+		// user an admin added or deleted meanwhile) reads every state.
+		stored, err := r.e.Store.CountUsers(ctx, r.run.SourceID)
+		if err != nil {
+			return err
+		}
+		created := r.run.Created
+		if r.opt.DryRun {
+			created = 0 // planned, not written
+		}
+		if stored == r.matched+created {
+			return nil
+		}
 	}
 	now := r.e.Now()
 	pol := r.src.Removal

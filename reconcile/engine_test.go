@@ -151,6 +151,19 @@ func (s *memStore) UserStates(ctx context.Context, source int64, fn func(roster.
 	})
 }
 
+func (s *memStore) CountUsers(_ context.Context, source int64) (int, error) {
+	if err := s.fail("CountUsers"); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range s.users {
+		if u.SourceID == source {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (s *memStore) Users(_ context.Context, source int64, fn func(*roster.User) error) error {
 	ids := make([]int64, 0, len(s.users))
 	for id, u := range s.users {
@@ -587,6 +600,46 @@ func TestFirstSyncCreatesEveryoneAndASecondChangesNothing(t *testing.T) {
 	}
 	if f.store.applies != applies {
 		t.Fatal("an unchanged run wrote to the store")
+	}
+}
+
+// When every stored user came back (or was created by the run), nobody
+// is missing, and the removals read no user's state: the store's
+// UserStates fails here, and the run must not need it. When one user is
+// missing, or the count does not add up otherwise, they read every state.
+func TestRemovalsReadTheStatesOnlyWhenSomeoneMayBeMissing(t *testing.T) {
+	f := newFixture(30)
+	f.mustRun(t, Options{})
+	f.store.failOn = "UserStates"
+	f.dir.recs = append(f.dir.recs, roster.Record{Anchor: "new", DN: "CN=New", Login: "newcomer", Name: "New Comer"})
+	r := f.mustRun(t, Options{}) // 30 returned, 1 created
+	if r.Created != 1 || r.Status != roster.RunSucceeded {
+		t.Fatalf("a run with everyone back and one new: %s, %s", counts(r), r.Status)
+	}
+	if _, err := f.run(t, Options{DryRun: true}); err != nil {
+		t.Fatalf("a dry run with everyone back read the states: %v", err)
+	}
+
+	// One user gone: the states are read (and fail here).
+	gone := f.dir.recs[7]
+	f.dir.recs = append(f.dir.recs[:7:7], f.dir.recs[8:]...)
+	if _, err := f.run(t, Options{}); err == nil {
+		t.Fatal("a run with a user gone did not read the stored states")
+	}
+	// A user gone and a bad entry in its place: the count is the same
+	// (31 returned), but the bad entry is not a stored user come back.
+	f.dir.recs = append(f.dir.recs, roster.Record{Anchor: "broken", DN: "CN=Broken", Login: ""})
+	if _, err := f.run(t, Options{}); err == nil {
+		t.Fatal("a run with a user gone and a bad entry did not read the stored states")
+	}
+	// Nobody is lost when the states are read again.
+	f.store.failOn = ""
+	r = f.mustRun(t, Options{})
+	if u := f.store.byLogin(gone.Login); r.Disabled != 1 || !u.Disabled {
+		t.Fatalf("the user gone: %s; %+v", counts(r), u)
+	}
+	if u := f.store.byLogin("user3"); u.Disabled {
+		t.Fatal("a returned user was disabled")
 	}
 }
 

@@ -216,6 +216,7 @@ func TestAFailedRunChangesNoGroupAndSavesNoCursor(t *testing.T) {
 		{"the groups search fails", Options{}, func(f *fixture, d *usnDir) Directory { d.groupsErr = cut; return d }, 0},
 		{"the users search is cut after pages were applied", Options{}, func(f *fixture, d *usnDir) Directory { d.failAt = 3; return d }, 0},
 		{"reading the stored users for the removals fails", Options{}, func(f *fixture, d *usnDir) Directory { f.store.failOn = "UserStates"; return d }, 0},
+		{"counting the stored users fails", Options{}, func(f *fixture, d *usnDir) Directory { f.store.failOn = "CountUsers"; return d }, 0},
 		{"writing the users fails", Options{}, func(f *fixture, d *usnDir) Directory { f.store.failOn = "Apply"; return d }, 0},
 		{"planning the groups fails", Options{}, func(f *fixture, d *usnDir) Directory { f.store.failOn = "PlanGroups"; return d }, 0},
 		// The user base failing to take the groups or the cursor, last

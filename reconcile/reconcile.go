@@ -88,6 +88,10 @@ type Store interface {
 	// source, in ID order. An error from fn stops it and is returned.
 	UserStates(ctx context.Context, sourceID int64, fn func(roster.UserState) error) error
 
+	// CountUsers returns how many users the source has stored, whatever
+	// their state: those UserStates would call fn with.
+	CountUsers(ctx context.Context, sourceID int64) (int, error)
+
 	// Apply writes the changes in one transaction: all or nothing. It
 	// returns one user ID per change, in the order of changes: the new
 	// user's for a Create, c.User.ID for the others; on an error, none.

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // noLimit is "no LIMIT" said in a way every database takes (SQLite's -1
@@ -58,6 +59,11 @@ type Dialect struct {
 	// bind and plan than hundreds; roster's batched writes and lookups
 	// use it where it exists.
 	Arrays bool
+	// JSONLists: the database takes a list of values as one JSON array
+	// text, read by json_each (SQLite). A sync looks its users up a page
+	// at a time; a list of hundreds of placeholders made SQLite parse and
+	// plan a new statement of that size for each page.
+	JSONLists bool
 	// Snapshot is the isolation level that reads every table at one
 	// instant (Copy); SQLite's default transaction already does.
 	Snapshot sql.IsolationLevel
@@ -107,6 +113,39 @@ func (d *Dialect) in(col string, vals []any) (string, []any) {
 		arr[i] = v.(string)
 	}
 	return col + " = ANY(?)", []any{arr}
+}
+
+// lookupIn returns the condition and arguments that a sync's per-page
+// lookups (users by anchor, logins' owners, digests) take for "col is
+// one of vals" (text or int64): one JSON list where the database reads one, else an IN
+// list of placeholders, also on PostgreSQL (where = ANY(array) took 10 ms
+// for 500 anchors on PostgreSQL 15, and IN 2). Values that are not valid
+// UTF-8 cannot go through JSON intact, and take placeholders too.
+func (d *Dialect) lookupIn(col string, vals []any) (string, []any) {
+	if d.JSONLists {
+		ok := true
+		for _, v := range vals {
+			switch v := v.(type) {
+			case int64:
+			case string:
+				ok = ok && utf8.ValidString(v)
+			default:
+				ok = false
+			}
+		}
+		if b, err := json.Marshal(vals); ok && err == nil {
+			return col + " IN (SELECT value FROM json_each(?))", []any{string(b)}
+		}
+	}
+	return col + " IN (" + placeholders(len(vals)) + ")", vals
+}
+
+// lookupBatch is how many values one of lookupIn's lists takes.
+func (d *Dialect) lookupBatch() int {
+	if d.JSONLists {
+		return 5000
+	}
+	return maxParams
 }
 
 // indexedBy returns the hint that makes the query use index, or nothing

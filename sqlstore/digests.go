@@ -15,11 +15,11 @@ import (
 // attributes.
 func (db *DB) UserDigests(ctx context.Context, sourceID int64, anchors []string) (map[string]roster.UserDigest, error) {
 	out := make(map[string]roster.UserDigest, len(anchors))
-	for chunk := range slices.Chunk(uniqueArgs(anchors), maxParams) {
-		// An IN list, as UsersByAnchor has it.
+	for chunk := range slices.Chunk(uniqueArgs(anchors), db.d.lookupBatch()) {
+		in, args := db.d.lookupIn("anchor", chunk)
 		rows, err := db.db.QueryContext(ctx, `SELECT id, anchor, login, fingerprint, disabled, disabled_reason,
 			missing_since IS NOT NULL FROM users
-			WHERE source_id = ? AND anchor IN (`+placeholders(len(chunk))+`)`, append([]any{sourceID}, chunk...)...)
+			WHERE source_id = ? AND `+in, append([]any{sourceID}, args...)...)
 		if err != nil {
 			return nil, fmt.Errorf("store: user digests: %w", err)
 		}

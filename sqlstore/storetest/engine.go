@@ -287,6 +287,9 @@ func engineUsers(t *testing.T, s EngineStore) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("UserStates visited %v, %v; want %v, each of the source's users once in ID order", got, err, want)
 	}
+	if n, err := s.Store.CountUsers(ctx, s.Source); n != len(want) || err != nil {
+		t.Errorf("CountUsers = %d, %v; want %d, the users UserStates visits", n, err, len(want))
+	}
 }
 
 func engineApplyIDs(t *testing.T, s EngineStore) {
