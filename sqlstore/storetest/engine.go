@@ -64,6 +64,7 @@ func RunEngineStore(t *testing.T, o EngineOpener) {
 	}{
 		{"UsersByAnchor returns the source's users with their aliases and cards", engineUsersByAnchor},
 		{"LoginOwners counts current logins only", engineLoginOwners},
+		{"the lookups find odd anchors and logins, and many at once", engineOddLookups},
 		{"a login freed by a rename goes to its new holder", engineFreedLogin},
 		{"Users visits the source's users in ID order", engineUsers},
 		{"Apply returns one ID per change in their order", engineApplyIDs},
@@ -218,6 +219,53 @@ func engineLoginOwners(t *testing.T, s EngineStore) {
 	want := map[string]string{"alicia": "anchor-alice", "bob": "anchor-bob"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoginOwners = %v, want %v: current logins of this source only, not the alias alice nor the other source's carol", got, want)
+	}
+}
+
+// The lookups a sync makes a page find anchors and logins whatever their
+// characters (SQLite passes the list as JSON, which must not change them),
+// and lists longer than one statement's.
+func engineOddLookups(t *testing.T, s EngineStore) {
+	ctx := context.Background()
+	odd := []string{`quote"d`, `back\slash`, "tab\there", "ctl\x01char", "ünï ✓ 😀", "[1,2]", "<&>"}
+	var users []*roster.User
+	for i := range 1200 {
+		login := fmt.Sprintf("user%04d", i)
+		if i < len(odd) {
+			login = odd[i]
+		}
+		u := NewUser(login)
+		u.Anchor = "a:" + login
+		users = append(users, u)
+	}
+	s.create(t, s.Source, users...)
+	var anchors, logins []string
+	for _, u := range users {
+		anchors, logins = append(anchors, u.Anchor), append(logins, u.Login)
+	}
+	anchors = append(anchors, "a:nobody")
+	byAnchor, err := s.Store.UsersByAnchor(ctx, s.Source, anchors)
+	if err != nil || len(byAnchor) != len(users) {
+		t.Fatalf("UsersByAnchor found %d of %d users, %v", len(byAnchor), len(users), err)
+	}
+	digests, err := s.Store.UserDigests(ctx, s.Source, anchors)
+	if err != nil || len(digests) != len(users) {
+		t.Fatalf("UserDigests found %d of %d users, %v", len(digests), len(users), err)
+	}
+	owners, err := s.Store.LoginOwners(ctx, s.Source, logins)
+	if err != nil || len(owners) != len(users) {
+		t.Fatalf("LoginOwners found %d of %d logins, %v", len(owners), len(users), err)
+	}
+	for _, u := range users {
+		if got := byAnchor[u.Anchor]; got == nil || got.Login != u.Login {
+			t.Errorf("UsersByAnchor[%q] = %+v", u.Anchor, got)
+		}
+		if got := digests[u.Anchor]; got.ID != u.ID || got.Login != u.Login {
+			t.Errorf("UserDigests[%q] = %+v, want ID %d", u.Anchor, got, u.ID)
+		}
+		if owners[u.Login] != u.Anchor {
+			t.Errorf("LoginOwners[%q] = %q, want %q", u.Login, owners[u.Login], u.Anchor)
+		}
 	}
 }
 

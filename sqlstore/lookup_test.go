@@ -1,0 +1,28 @@
+package sqlstore
+
+import (
+	"reflect"
+	"testing"
+)
+
+// lookupIn passes a list as one JSON text where the database reads one,
+// and falls back to placeholders for what JSON would change (text that is
+// not UTF-8) or cannot carry.
+func TestLookupInTakesJSONOnlyWhereItIsExact(t *testing.T) {
+	json := Dialect{JSONLists: true}
+	cond, args := json.lookupIn("anchor", []any{`a"b`, "ü", int64(7)})
+	if cond != "anchor IN (SELECT value FROM json_each(?))" || !reflect.DeepEqual(args, []any{`["a\"b","ü",7]`}) {
+		t.Errorf("valid values: %s %v", cond, args)
+	}
+	for _, vals := range [][]any{{"ok", "bad\xff"}, {"ok", 1.5}} {
+		cond, args = json.lookupIn("anchor", vals)
+		if cond != "anchor IN (?, ?)" || !reflect.DeepEqual(args, vals) {
+			t.Errorf("%q: %s %v, want placeholders", vals, cond, args)
+		}
+	}
+	plain := Dialect{}
+	cond, args = plain.lookupIn("login", []any{"a", "b"})
+	if cond != "login IN (?, ?)" || len(args) != 2 {
+		t.Errorf("without JSON lists: %s %v", cond, args)
+	}
+}
