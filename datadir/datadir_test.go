@@ -2,10 +2,16 @@ package datadir
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/rosterhq/roster"
@@ -84,6 +90,35 @@ func TestPrintCodeHasher(t *testing.T) {
 	other, _ := PrintCodeHasher(t.TempDir(), true)
 	if h1("123456") != h2("123456") || h1("123456") == h1("123457") || h1("123456") == other("123456") {
 		t.Fatal("the hash is not keyed by the folder's key alone")
+	}
+	// It is HMAC-SHA-256 under the key, in hex, however often and from
+	// however many goroutines it is called (its HMACs are reused).
+	key, err := os.ReadFile(filepath.Join(dir, PrintCodeKeyName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(code string) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(code))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				code := strconv.Itoa(g*1000 + i)
+				if got := h1(code); got != want(code) {
+					errs <- fmt.Sprintf("hash of %s = %s, want %s", code, got, want(code))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
 

@@ -9,9 +9,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // The key files in the data folder. Both are 32 random bytes, mode 0600,
@@ -31,10 +34,17 @@ func PrintCodeHasher(dir string, create bool) (func(string) string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A sync hashes every entry's code: the HMACs are reused, not made
+	// anew each time.
+	pool := sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
 	return func(code string) string {
-		m := hmac.New(sha256.New, key)
-		m.Write([]byte(code))
-		return hex.EncodeToString(m.Sum(nil))
+		m := pool.Get().(hash.Hash)
+		m.Reset()
+		io.WriteString(m, code)
+		var sum [sha256.Size]byte
+		s := hex.EncodeToString(m.Sum(sum[:0]))
+		pool.Put(m)
+		return s
 	}, nil
 }
 

@@ -27,24 +27,35 @@ func validate(r *roster.Record) string {
 	case len(r.Login) > maxLoginBytes:
 		return fmt.Sprintf("the login is %d bytes long, more than %d", len(r.Login), maxLoginBytes)
 	}
-	fields := []struct{ name, v string }{
+	// Checked in place, not gathered into a list first: validate runs for
+	// every entry of every sync, and the list cost an allocation each.
+	check := func(name, v string) string {
+		if !utf8.ValidString(v) {
+			return fmt.Sprintf("the %s is not valid UTF-8", name)
+		}
+		if len(v) > maxFieldBytes {
+			return fmt.Sprintf("the %s is %d bytes long, more than %d", name, len(v), maxFieldBytes)
+		}
+		return ""
+	}
+	for _, f := range [...]struct{ name, v string }{
 		{"login", r.Login}, {"DN", r.DN}, {"name", r.Name}, {"email", r.Email},
 		{"department", r.Department}, {"cost center", r.CostCenter}, {"print code", r.PrintCode},
+	} {
+		if why := check(f.name, f.v); why != "" {
+			return why
+		}
 	}
 	for _, c := range r.Cards {
-		fields = append(fields, struct{ name, v string }{"card", c})
+		if why := check("card", c); why != "" {
+			return why
+		}
 	}
 	for k, vs := range r.Extra {
 		for _, v := range vs {
-			fields = append(fields, struct{ name, v string }{k, v})
-		}
-	}
-	for _, f := range fields {
-		if !utf8.ValidString(f.v) {
-			return fmt.Sprintf("the %s is not valid UTF-8", f.name)
-		}
-		if len(f.v) > maxFieldBytes {
-			return fmt.Sprintf("the %s is %d bytes long, more than %d", f.name, len(f.v), maxFieldBytes)
+			if why := check(k, v); why != "" {
+				return why
+			}
 		}
 	}
 	return ""

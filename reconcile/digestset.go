@@ -97,6 +97,22 @@ func (s *digestSet) put(d digest, v uint32) {
 	}
 }
 
+// add returns d's value when the set holds d; else it puts d with v,
+// which must not be 0, and returns 0: get and put in one look.
+func (s *digestSet) add(d digest, v uint32) uint32 {
+	if i, ok := s.find(d); ok {
+		if s.vals == nil {
+			return 1
+		}
+		return s.vals[i]
+	}
+	if old, ok := s.recent[d]; ok {
+		return old
+	}
+	s.put(d, v)
+	return 0
+}
+
 // find returns d's place in the array.
 func (s *digestSet) find(d digest) (int, bool) {
 	b := d[0] >> s.shift

@@ -591,26 +591,26 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			r.skipOutOfScope(rec.Anchor)
 			continue
 		}
-		if rec.Anchor != "" {
-			r.seen.put(ak, uint32(returned))
-		}
 		if len(rec.CardProblems) > 0 {
 			if r.cardProblems == 0 {
 				r.firstCardProblem = rec.Login + ": " + rec.CardProblems[0]
 			}
 			r.cardProblems += len(rec.CardProblems)
 		}
+		// Returned, and accepted below unless it fails a check: one put.
 		if why := validate(rec); why != "" {
+			if rec.Anchor != "" {
+				r.seen.put(ak, uint32(returned))
+			}
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: why})
 			continue
 		}
-		lk := r.key(rec.Login)
-		if r.logins.get(lk) != 0 {
+		if r.logins.add(r.key(rec.Login), 1) != 0 {
+			r.seen.put(ak, uint32(returned))
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
 				Message: fmt.Sprintf("the login %s is also the login of another entry of this directory; both entries need distinct logins", rec.Login)})
 			continue
 		}
-		r.logins.put(lk, 1)
 		r.seen.put(ak, uint32(accepted))
 		recs = append(recs, rec)
 	}
@@ -746,18 +746,15 @@ func (r *runner) claimCards(rec *roster.Record) []string {
 	var out []string
 	var ref uint32 // rec.Login among the holders, once it holds a card
 	for _, c := range rec.Cards {
-		ck := r.key(c)
-		if h := r.cards.get(ck); h != 0 {
+		if ref == 0 {
+			ref = r.holders.add(rec.Login)
+		}
+		if h := r.cards.add(r.key(c), ref); h != 0 && h != ref {
 			if holder := r.holders.get(h); holder != rec.Login {
 				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
 					Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
 				continue
 			}
-		} else {
-			if ref == 0 {
-				ref = r.holders.add(rec.Login)
-			}
-			r.cards.put(ck, ref)
 		}
 		out = append(out, c)
 	}
