@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"math/bits"
 	"slices"
 )
@@ -169,8 +170,16 @@ func (s *digestSet) merge() {
 // than the string where a Go string took a header and an allocation.
 type names struct{ b []byte }
 
+// namesFull is the reference add returns once the strings fill what a
+// reference can point to (4 GiB, some 250 million logins): get names it
+// vaguely, and a message loses a name, not the run.
+const namesFull = math.MaxUint32
+
 // add keeps s and returns its reference, never 0.
 func (n *names) add(s string) uint32 {
+	if int64(len(n.b))+int64(len(s))+binary.MaxVarintLen64 >= namesFull {
+		return namesFull
+	}
 	ref := uint32(len(n.b) + 1)
 	n.b = binary.AppendUvarint(n.b, uint64(len(s)))
 	n.b = append(n.b, s...)
@@ -179,6 +188,9 @@ func (n *names) add(s string) uint32 {
 
 // get returns the string of a reference add returned.
 func (n *names) get(ref uint32) string {
+	if ref == namesFull {
+		return "another entry"
+	}
 	l, k := binary.Uvarint(n.b[ref-1:])
 	start := int(ref-1) + k
 	return string(n.b[start : start+int(l)])
