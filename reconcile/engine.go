@@ -228,9 +228,6 @@ type runner struct {
 	noCursor string
 }
 
-// fallBack makes an incremental request a full read that removes
-// nobody: whoever asked for "changes only" did not ask for removals,
-// which wait for the next full sync.
 // key returns the run's digest of s.
 func (r *runner) key(s string) digest { return digestOf(&r.seeds, s) }
 
@@ -240,6 +237,9 @@ func (r *runner) markOf(anchor string) mark { return mark(r.seen.get(r.key(ancho
 // see records what the run knows of an anchor.
 func (r *runner) see(anchor string, m mark) { r.seen.put(r.key(anchor), uint32(m)) }
 
+// fallBack makes an incremental request a full read that removes
+// nobody: whoever asked for "changes only" did not ask for removals,
+// which wait for the next full sync.
 func (r *runner) fallBack(why string) {
 	r.keepAll = true
 	r.run.Notes = append(r.run.Notes, "every entry was read instead of only the changes: "+why+"; nobody was removed, as for an incremental run (the next full sync finds leavers)")
