@@ -82,14 +82,20 @@ func TestNamesGivesBackWhatItKeeps(t *testing.T) {
 	}
 }
 
-// BenchmarkDigestSet puts a million digests and gets each again: the
-// cost of a run's set a user.
-func BenchmarkDigestSet(b *testing.B) {
+// millionDigests returns the digests of a million anchors.
+func millionDigests() []digest {
 	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	ds := make([]digest, 1_000_000)
 	for i := range ds {
 		ds[i] = digestOf(&seeds, "anchor-"+strconv.Itoa(i))
 	}
+	return ds
+}
+
+// BenchmarkDigestSet puts a million digests and gets each again: the
+// cost of a run's set a user.
+func BenchmarkDigestSet(b *testing.B) {
+	ds := millionDigests()
 	b.ResetTimer()
 	for range b.N {
 		s := newDigestSet(true)
@@ -106,11 +112,7 @@ func BenchmarkDigestSet(b *testing.B) {
 
 // BenchmarkDigestMap is BenchmarkDigestSet with a Go map, for comparison.
 func BenchmarkDigestMap(b *testing.B) {
-	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-	ds := make([]digest, 1_000_000)
-	for i := range ds {
-		ds[i] = digestOf(&seeds, "anchor-"+strconv.Itoa(i))
-	}
+	ds := millionDigests()
 	b.ResetTimer()
 	for range b.N {
 		s := map[digest]uint32{}
