@@ -117,10 +117,16 @@ func (d *Dialect) in(col string, vals []any) (string, []any) {
 
 // lookupIn returns the condition and arguments that a sync's per-page
 // lookups (users by anchor, logins' owners, digests) take for "col is
-// one of vals" (text or int64): one JSON list where the database reads one, else an IN
-// list of placeholders, also on PostgreSQL (where = ANY(array) took 10 ms
-// for 500 anchors on PostgreSQL 15, and IN 2). Values that are not valid
-// UTF-8 cannot go through JSON intact, and take placeholders too.
+// one of vals" (text or int64): one JSON list where the database reads
+// one (SQLite), one array where it takes arrays (PostgreSQL), else an IN
+// list of placeholders. Values that are not valid UTF-8 cannot go through
+// JSON intact, and take placeholders too.
+//
+// On PostgreSQL 15, 500 anchors took 3 ms on a connection that had run
+// the statement before, whether as = ANY(array) or as an IN list (the
+// first run on a new connection, 25 ms either way, loads the catalog);
+// the array costs the client one parameter to encode instead of 500, and
+// an unchanged sync of 100,000 users 1.08 s of CPU instead of 1.30.
 func (d *Dialect) lookupIn(col string, vals []any) (string, []any) {
 	if d.JSONLists {
 		ok := true
@@ -137,12 +143,16 @@ func (d *Dialect) lookupIn(col string, vals []any) (string, []any) {
 			return col + " IN (SELECT value FROM json_each(?))", []any{string(b)}
 		}
 	}
+	if d.Arrays {
+		return d.in(col, vals)
+	}
 	return col + " IN (" + placeholders(len(vals)) + ")", vals
 }
 
-// lookupBatch is how many values one of lookupIn's lists takes.
+// lookupBatch is how many values one of lookupIn's lists takes: a page of
+// the directory's (1,000) or more in one, where the list is one parameter.
 func (d *Dialect) lookupBatch() int {
-	if d.JSONLists {
+	if d.JSONLists || d.Arrays {
 		return 5000
 	}
 	return maxParams

@@ -20,6 +20,11 @@ func TestLookupInTakesJSONOnlyWhereItIsExact(t *testing.T) {
 			t.Errorf("%q: %s %v, want placeholders", vals, cond, args)
 		}
 	}
+	arrays := Dialect{Arrays: true}
+	cond, args = arrays.lookupIn("anchor", []any{"a", "b\xff"})
+	if cond != "anchor = ANY(?)" || !reflect.DeepEqual(args, []any{[]string{"a", "b\xff"}}) {
+		t.Errorf("with arrays: %s %v", cond, args)
+	}
 	plain := Dialect{}
 	cond, args = plain.lookupIn("login", []any{"a", "b"})
 	if cond != "login IN (?, ?)" || len(args) != 2 {
