@@ -167,8 +167,12 @@ func (s *digestSet) merge() {
 
 // names keeps strings a digestSet's values point to (the logins holding
 // cards), one after the other, each after its length: a few bytes more
-// than the string where a Go string took a header and an allocation.
-type names struct{ b []byte }
+// than the string where a Go string took a header and an allocation. The
+// bytes are kept in blocks of namesBlock, so that growing never copies
+// what is kept nor holds it twice (a million logins take some 15 MB).
+type names struct{ blocks [][]byte }
+
+const namesBlock = 1 << 20
 
 // namesFull is the reference add returns once the strings fill what a
 // reference can point to (4 GiB, some 250 million logins): get names it
@@ -177,12 +181,19 @@ const namesFull = math.MaxUint32
 
 // add keeps s and returns its reference, never 0.
 func (n *names) add(s string) uint32 {
-	if int64(len(n.b))+int64(len(s))+binary.MaxVarintLen64 >= namesFull {
-		return namesFull
+	need := binary.MaxVarintLen64 + len(s)
+	last := len(n.blocks) - 1
+	if last < 0 || len(n.blocks[last])+need > namesBlock {
+		last++
+		if need > namesBlock || int64(last+1)*namesBlock >= namesFull {
+			return namesFull // a string longer than a block, or past 4 GiB
+		}
+		n.blocks = append(n.blocks, make([]byte, 0, namesBlock))
 	}
-	ref := uint32(len(n.b) + 1)
-	n.b = binary.AppendUvarint(n.b, uint64(len(s)))
-	n.b = append(n.b, s...)
+	b := n.blocks[last]
+	ref := uint32(last*namesBlock + len(b) + 1)
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	n.blocks[last] = append(b, s...)
 	return ref
 }
 
@@ -191,7 +202,8 @@ func (n *names) get(ref uint32) string {
 	if ref == namesFull {
 		return "another entry"
 	}
-	l, k := binary.Uvarint(n.b[ref-1:])
-	start := int(ref-1) + k
-	return string(n.b[start : start+int(l)])
+	at := int(ref - 1)
+	b := n.blocks[at/namesBlock][at%namesBlock:]
+	l, k := binary.Uvarint(b)
+	return string(b[k : k+int(l)])
 }

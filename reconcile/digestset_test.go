@@ -67,8 +67,8 @@ func keys0(keys []digest, rng *rand.Rand) uint32 {
 func TestNamesGivesBackWhatItKeeps(t *testing.T) {
 	var n names
 	refs := map[uint32]string{}
-	for i := range 300 {
-		s := strconv.Itoa(i) + string(make([]byte, i)) // lengths past one varint byte
+	for i := range 3000 { // past one block of 1 MiB, and lengths past one varint byte
+		s := strconv.Itoa(i) + string(make([]byte, i%1000))
 		ref := n.add(s)
 		if ref == 0 {
 			t.Fatal("a reference of 0")
@@ -79,6 +79,12 @@ func TestNamesGivesBackWhatItKeeps(t *testing.T) {
 		if got := n.get(ref); got != s {
 			t.Fatalf("get(%d) = %q, want %q", ref, got, s)
 		}
+	}
+	if len(n.blocks) < 2 {
+		t.Fatalf("%d blocks: the test does not cross one", len(n.blocks))
+	}
+	if ref := n.add(string(make([]byte, namesBlock))); ref != namesFull || n.get(ref) != "another entry" {
+		t.Errorf("a string longer than a block: %d, %q", ref, n.get(ref))
 	}
 }
 

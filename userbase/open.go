@@ -25,7 +25,7 @@ func (p Place) Open(ctx context.Context) (*sqlstore.DB, error) {
 	if p.Postgres {
 		return postgres.Open(ctx, p.DB)
 	}
-	return OpenSQLite(p.DB)
+	return openSQLite(p.DB, p.CacheKiB)
 }
 
 // OpenToRead opens the user base to read it, or, when there is no SQLite
@@ -37,7 +37,7 @@ func (p Place) OpenToRead(ctx context.Context) (*sqlstore.DB, error) {
 	if _, err := os.Stat(p.DB); errors.Is(err, fs.ErrNotExist) {
 		return sqlite.Open(":memory:")
 	}
-	return OpenSQLite(p.DB)
+	return openSQLite(p.DB, p.CacheKiB)
 }
 
 // OpenExisting opens a user base that must exist already, as one to back
@@ -57,8 +57,12 @@ func (p Place) OpenExisting(ctx context.Context) (*sqlstore.DB, error) {
 // OpenSQLite opens (creating if needed) an SQLite user base, private to
 // its owner: the database files 0600, even in a folder that existed
 // before.
-func OpenSQLite(path string) (*sqlstore.DB, error) {
-	db, err := sqlite.Open(path)
+func OpenSQLite(path string) (*sqlstore.DB, error) { return openSQLite(path, 0) }
+
+// openSQLite is OpenSQLite with a page cache of cacheKiB a connection (0:
+// SQLite's default).
+func openSQLite(path string, cacheKiB int) (*sqlstore.DB, error) {
+	db, err := sqlite.OpenCache(path, cacheKiB)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the user base %s: %w", path, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/rosterhq/roster/reconcile"
 	"github.com/rosterhq/roster/runner"
 	"github.com/rosterhq/roster/sqlstore"
+	"github.com/rosterhq/roster/userbase"
 )
 
 // exitHeld is sync's status when removals wait for approval: distinct
@@ -129,6 +130,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	place.CacheKiB = userbase.SyncCacheKiB
 	dir := place.Dir
 	var db *sqlstore.DB
 	if *dryRun {

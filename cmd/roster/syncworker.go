@@ -6,6 +6,7 @@ import (
 
 	"github.com/rosterhq/roster/datadir"
 	"github.com/rosterhq/roster/runner"
+	"github.com/rosterhq/roster/userbase"
 )
 
 // runSyncWorker is the sync worker's command: roster serve starts it to
@@ -35,6 +36,7 @@ func runSyncWorker(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	place.CacheKiB = userbase.SyncCacheKiB
 	return runner.Work(ctx, os.Stdin, a.stdout, a.log, w, func(ctx context.Context) (*runner.Runner, func(), error) {
 		db, err := place.Open(ctx)
 		if err != nil {
