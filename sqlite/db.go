@@ -58,15 +58,7 @@ func OpenCache(path string, cacheKiB int) (*sqlstore.DB, error) {
 			return nil, fmt.Errorf("sqlite: create the folder of %s: %w", path, err)
 		}
 	}
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
-	}
-	dsn := path + sep + "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate"
-	if cacheKiB > 0 {
-		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)", cacheKiB)
-	}
-	sqldb, err := sql.Open("sqlite", dsn)
+	sqldb, err := sql.Open("sqlite", dsn(path, cacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -88,6 +80,20 @@ func OpenCache(path string, cacheKiB int) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// dsn is the driver's name of the database at path: its file, and what
+// every connection sets when it opens.
+func dsn(path string, cacheKiB int) string {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	dsn := path + sep + "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate"
+	if cacheKiB > 0 {
+		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)", cacheKiB)
+	}
+	return dsn
 }
 
 // Migrations returns the schema's steps.
