@@ -123,7 +123,8 @@ func (s *digestSet) find(d digest) (int, bool) {
 }
 
 // merge moves the map's additions into a new array, and indexes it by
-// as many first bits as make buckets of four to eight entries.
+// as many first bits as make buckets of four to eight entries, up to 16
+// bits (an index of 256 KiB): a million entries make buckets of about 15.
 func (s *digestSet) merge() {
 	add := make([]digest, 0, len(s.recent))
 	for d := range s.recent {
@@ -176,7 +177,9 @@ const namesBlock = 1 << 20
 
 // namesFull is the reference add returns once the strings fill what a
 // reference can point to (4 GiB, some 250 million logins): get names it
-// vaguely, and a message loses a name, not the run.
+// vaguely, and a message loses a name, not the run. Two holders may then
+// share it: the engine treats it as no one's (a card held twice is still
+// found).
 const namesFull = math.MaxUint32
 
 // add keeps s and returns its reference, never 0.

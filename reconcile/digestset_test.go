@@ -35,6 +35,15 @@ func testDigestSet(t *testing.T, keysOnly bool) {
 		if keysOnly {
 			v = 1
 		}
+		if i%3 == 0 { // add: the value held, else v put
+			if got := s.add(d, v); got != want[d] {
+				t.Fatalf("add(%v) = %d, want %d", d, got, want[d])
+			}
+			if _, held := want[d]; !held {
+				want[d] = v
+			}
+			continue
+		}
 		s.put(d, v)
 		want[d] = v
 		if i%97 == 0 {
@@ -66,18 +75,22 @@ func keys0(keys []digest, rng *rand.Rand) uint32 {
 
 func TestNamesGivesBackWhatItKeeps(t *testing.T) {
 	var n names
-	refs := map[uint32]string{}
+	type kept struct {
+		ref uint32
+		s   string
+	}
+	var all []kept
 	for i := range 3000 { // past one block of 1 MiB, and lengths past one varint byte
 		s := strconv.Itoa(i) + string(make([]byte, i%1000))
 		ref := n.add(s)
-		if ref == 0 {
-			t.Fatal("a reference of 0")
+		if ref == 0 || (len(all) > 0 && ref <= all[len(all)-1].ref) {
+			t.Fatalf("reference %d after %v", ref, all[max(len(all)-1, 0):])
 		}
-		refs[ref] = s
+		all = append(all, kept{ref, s})
 	}
-	for ref, s := range refs {
-		if got := n.get(ref); got != s {
-			t.Fatalf("get(%d) = %q, want %q", ref, got, s)
+	for _, k := range all {
+		if got := n.get(k.ref); got != k.s {
+			t.Fatalf("get(%d) = %q, want %q", k.ref, got, k.s)
 		}
 	}
 	if len(n.blocks) < 2 {

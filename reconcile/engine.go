@@ -749,7 +749,7 @@ func (r *runner) claimCards(rec *roster.Record) []string {
 		if ref == 0 {
 			ref = r.holders.add(rec.Login)
 		}
-		if h := r.cards.add(r.key(c), ref); h != 0 && h != ref {
+		if h := r.cards.add(r.key(c), ref); h != 0 && (h != ref || ref == namesFull) {
 			if holder := r.holders.get(h); holder != rec.Login {
 				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
 					Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
@@ -885,8 +885,10 @@ func (r *runner) removals(ctx context.Context) error {
 	}
 	if r.gone == nil {
 		// Every stored user returned, or created by this run: nobody is
-		// missing. A count that does not add up (an entry that failed, a
-		// user an admin added or deleted meanwhile) reads every state.
+		// missing. A count that does not add up reads every state: a
+		// stored user not returned (a leaver, a bad or out-of-scope
+		// entry, and every user already disabled as missing, kept by a
+		// policy that does not delete), or a create that failed.
 		stored, err := r.e.Store.CountUsers(ctx, r.run.SourceID)
 		if err != nil {
 			return err

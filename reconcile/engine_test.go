@@ -632,8 +632,24 @@ func TestRemovalsReadTheStatesOnlyWhenSomeoneMayBeMissing(t *testing.T) {
 	if _, err := f.run(t, Options{}); err == nil {
 		t.Fatal("a run with a user gone and a bad entry did not read the stored states")
 	}
-	// Nobody is lost when the states are read again.
+	// One gone and one new: a dry run, which creates nobody, counts the
+	// new entry as no stored user, reads the states and plans the leaver's
+	// disable, as the real run does.
 	f.store.failOn = ""
+	f.dir.recs = f.dir.recs[:len(f.dir.recs)-1] // the bad entry goes
+	f.dir.recs = append(f.dir.recs, roster.Record{Anchor: "new2", DN: "CN=New2", Login: "newcomer2", Name: "New Comer"})
+	res, err := f.run(t, Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planned []string
+	for _, ch := range res.Changes {
+		planned = append(planned, string(ch.Kind)+" "+ch.Login)
+	}
+	if !slices.Contains(planned, string(roster.Disable)+" "+gone.Login) || !slices.Contains(planned, string(roster.Create)+" newcomer2") {
+		t.Fatalf("the dry run with one gone and one new plans %v", planned)
+	}
+	// Nobody is lost when the states are read again.
 	r = f.mustRun(t, Options{})
 	if u := f.store.byLogin(gone.Login); r.Disabled != 1 || !u.Disabled {
 		t.Fatalf("the user gone: %s; %+v", counts(r), u)

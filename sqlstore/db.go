@@ -33,7 +33,9 @@ import (
 // is an error in PostgreSQL).
 const noLimit = math.MaxInt32
 
-// maxParams bounds the values bound to one IN (...) list.
+// maxParams bounds the values bound to one IN (...) list; a lookup list
+// (lookupIn) that falls back to placeholders may bind up to lookupBatch,
+// below SQLite's limit of 32,766.
 const maxParams = 500
 
 // Dialect is what differs between the SQL databases roster runs on.
@@ -139,8 +141,10 @@ func (d *Dialect) lookupIn(col string, vals []any) (string, []any) {
 				ok = false
 			}
 		}
-		if b, err := json.Marshal(vals); ok && err == nil {
-			return col + " IN (SELECT value FROM json_each(?))", []any{string(b)}
+		if ok {
+			if b, err := json.Marshal(vals); err == nil {
+				return col + " IN (SELECT value FROM json_each(?))", []any{string(b)}
+			}
 		}
 	}
 	if d.Arrays {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster/runner"
+	"github.com/rosterhq/roster/userbase"
 )
 
 // collectLess makes the garbage collector run a fifth as often (GOGC 400),
@@ -25,11 +26,17 @@ func collectLess(a *app, limit int64) (restore func()) {
 // memoryBudget returns a sync process's memory budget, started (see
 // runner.MemoryBudget), and what puts the former settings back; a nil
 // budget when GOGC or GOMEMLIMIT is set, which then win.
-func memoryBudget(a *app) (*runner.MemoryBudget, func()) {
+//
+// The budget is the heap's and the SQLite page cache's together: the heap
+// gets what the cache of place's connections does not take.
+func memoryBudget(a *app, place userbase.Place) (*runner.MemoryBudget, func()) {
 	if a.getenv("GOGC") != "" || a.getenv("GOMEMLIMIT") != "" {
 		return nil, func() {}
 	}
 	b := runner.DefaultMemoryBudget()
+	if !place.Postgres {
+		b.Base -= int64(place.CacheKiB) << 10
+	}
 	return b, b.Start()
 }
 

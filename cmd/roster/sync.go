@@ -123,14 +123,13 @@ func runSync(ctx context.Context, a *app, args []string) error {
 		sources = []*roster.Source{src}
 	}
 
-	budget, restore := memoryBudget(a)
-	defer restore()
-
 	place, err := store.place(a, configData)
 	if err != nil {
 		return err
 	}
 	place.CacheKiB = userbase.SyncCacheKiB
+	budget, restore := memoryBudget(a, place)
+	defer restore()
 	dir := place.Dir
 	var db *sqlstore.DB
 	if *dryRun {

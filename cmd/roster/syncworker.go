@@ -30,13 +30,13 @@ func runSyncWorker(ctx context.Context, a *app, args []string) error {
 	if w.Priority, err = runner.ParsePriority(*priority); err != nil {
 		return usageErrorf("-priority: %v", err)
 	}
-	budget, restore := memoryBudget(a)
-	defer restore()
 	place, err := store.place(a, "")
 	if err != nil {
 		return err
 	}
 	place.CacheKiB = userbase.SyncCacheKiB
+	budget, restore := memoryBudget(a, place)
+	defer restore()
 	return runner.Work(ctx, os.Stdin, a.stdout, a.log, w, func(ctx context.Context) (*runner.Runner, func(), error) {
 		db, err := place.Open(ctx)
 		if err != nil {

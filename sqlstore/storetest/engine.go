@@ -229,7 +229,7 @@ func engineOddLookups(t *testing.T, s EngineStore) {
 	ctx := context.Background()
 	odd := []string{`quote"d`, `back\slash`, "tab\there", "ctl\x01char", "ünï ✓ 😀", "[1,2]", "<&>"}
 	var users []*roster.User
-	for i := range 1200 {
+	for i := range 5100 { // past lookupBatch: two statements a lookup
 		login := fmt.Sprintf("user%04d", i)
 		if i < len(odd) {
 			login = odd[i]
