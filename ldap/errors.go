@@ -217,7 +217,10 @@ func (c *Conn) lostError(what string, err error, limit time.Duration, limitName 
 	case isTLSFailure(cause) || strings.Contains(text, "tls: "):
 		e.Code = roster.ETLS
 		e.Message = fmt.Sprintf("the TLS session with %s failed during the %s: %s; the data was changed or cut in transit (a faulty link, or a device between that inspects or rewrites traffic)", c.addr, what, tlsReason(text))
-	case errors.Is(cause, syscall.ECONNRESET) || strings.Contains(text, "connection reset"):
+	// A reset seen by a write is EPIPE: the client sent into a
+	// connection the other side had already torn down.
+	case errors.Is(cause, syscall.ECONNRESET) || strings.Contains(text, "connection reset") ||
+		errors.Is(cause, syscall.EPIPE) || strings.Contains(text, "broken pipe"):
 		e.Message = fmt.Sprintf("the connection to %s was reset during the %s, by the directory or by a firewall or load balancer between (check their idle timeouts)", c.addr, what)
 	case errors.Is(cause, io.EOF) || errors.Is(cause, io.ErrUnexpectedEOF) || errors.Is(cause, net.ErrClosed) ||
 		strings.Contains(text, "EOF") || strings.Contains(text, "closed") || (errors.Is(err, errIncomplete) && c.conn.IsClosing()):

@@ -9,7 +9,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -132,5 +135,19 @@ func TestGivenCAsReplaceTheSystemRoots(t *testing.T) {
 	}
 	if v, _ := newVerifier(&roster.Source{Address: "h", TLSMode: roster.LDAPS}); v.roots != nil {
 		t.Fatal("without a CA file, the roots should be the system's (nil)")
+	}
+}
+
+// A connection torn down under a request is named as a reset, whether the
+// client met it reading (ECONNRESET) or writing (EPIPE), as when a reset
+// lands while the sign-in is still being sent.
+func TestAResetIsNamedWhetherReadOrWritten(t *testing.T) {
+	c := &Conn{addr: "127.0.0.1:636", src: &roster.Source{Login: "svc-print"}}
+	for _, errno := range []syscall.Errno{syscall.ECONNRESET, syscall.EPIPE} {
+		op := &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", errno)}
+		err := c.signInLost(op)
+		if msg := roster.ErrorMessage(err); !strings.Contains(msg, "was reset during the sign-in as svc-print") {
+			t.Errorf("%v: %q", errno, msg)
+		}
 	}
 }
