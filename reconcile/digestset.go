@@ -68,50 +68,60 @@ func (s *digestSet) len() int { return len(s.keys) + len(s.recent) }
 
 // get returns d's value, or 0 when the set does not hold d.
 func (s *digestSet) get(d digest) uint32 {
-	if v, ok := s.recent[d]; ok {
-		return v
-	}
 	if i, ok := s.find(d); ok {
-		if s.vals == nil {
-			return 1
-		}
-		return s.vals[i]
+		return s.at(i)
 	}
-	return 0
+	return s.recent[d] // 0 when absent: no value is 0
 }
 
 // put sets d's value to v, which must not be 0 (and is 1 in a set
 // without values).
 func (s *digestSet) put(d digest, v uint32) {
-	if v == 0 || (s.vals == nil && v != 1) {
-		panic("reconcile: a digest's value of 0, or a value in a set without")
-	}
+	s.check(v)
 	if i, ok := s.find(d); ok {
 		if s.vals != nil {
 			s.vals[i] = v
 		}
 		return
 	}
-	s.recent[d] = v
-	if len(s.recent) >= max(minMerge, len(s.keys)/8) {
-		s.merge()
-	}
+	s.insert(d, v)
 }
 
-// add returns d's value when the set holds d; else it puts d with v,
-// which must not be 0, and returns 0: get and put in one look.
+// add returns d's value when the set holds d; else it puts d with v, as
+// put would, and returns 0: get and put in one look.
 func (s *digestSet) add(d digest, v uint32) uint32 {
+	s.check(v)
 	if i, ok := s.find(d); ok {
-		if s.vals == nil {
-			return 1
-		}
-		return s.vals[i]
+		return s.at(i)
 	}
 	if old, ok := s.recent[d]; ok {
 		return old
 	}
-	s.put(d, v)
+	s.insert(d, v)
 	return 0
+}
+
+func (s *digestSet) check(v uint32) {
+	if v == 0 || (s.vals == nil && v != 1) {
+		panic("reconcile: a digest's value of 0, or a value in a set without")
+	}
+}
+
+// at returns the value of the array's i-th digest.
+func (s *digestSet) at(i int) uint32 {
+	if s.vals == nil {
+		return 1
+	}
+	return s.vals[i]
+}
+
+// insert puts d, which the array does not hold, with v among the latest
+// additions, and merges them in once they are enough.
+func (s *digestSet) insert(d digest, v uint32) {
+	s.recent[d] = v
+	if len(s.recent) >= max(minMerge, len(s.keys)/8) {
+		s.merge()
+	}
 }
 
 // find returns d's place in the array.
