@@ -34,7 +34,7 @@ import (
 const noLimit = math.MaxInt32
 
 // maxParams bounds the values bound to one IN (...) list; a lookup list
-// (lookupIn) that falls back to placeholders may bind up to lookupBatch,
+// (lookupBatch) that falls back to placeholders may bind up to 5,000,
 // below SQLite's limit of 32,766.
 const maxParams = 500
 
@@ -62,7 +62,7 @@ type Dialect struct {
 	// use it where it exists.
 	Arrays bool
 	// JSONLists: the database takes a list of values as one JSON array
-	// text, read by json_each (SQLite). A sync looks its users up a page
+	// text, read by json_each (SQLite; see in). A sync looks its users up a page
 	// at a time; a list of hundreds of placeholders made SQLite parse and
 	// plan a new statement of that size for each page.
 	JSONLists bool
@@ -94,67 +94,65 @@ type Dialect struct {
 	BulkCache string
 }
 
-// in returns "col IN (?, ?, ...)" with vals as arguments, or, where the
-// database takes arrays, "col = ANY(?)" with one array: of integers when
-// vals are int64, else of text.
-func (d *Dialect) in(col string, vals []any) (string, []any) {
-	if !d.Arrays {
-		return col + " IN (" + placeholders(len(vals)) + ")", vals
-	}
-	if len(vals) > 0 {
-		if _, ok := vals[0].(int64); ok {
-			arr := make([]int64, len(vals))
-			for i, v := range vals {
-				arr[i] = v.(int64)
-			}
-			return col + " = ANY(?)", []any{arr}
-		}
-	}
-	arr := make([]string, len(vals))
-	for i, v := range vals {
-		arr[i] = v.(string)
-	}
-	return col + " = ANY(?)", []any{arr}
-}
-
-// lookupIn returns the condition and arguments that a sync's per-page
-// lookups (users by anchor, logins' owners, digests) take for "col is
-// one of vals" (text or int64): one JSON list where the database reads
-// one (SQLite), one array where it takes arrays (PostgreSQL), else an IN
-// list of placeholders. Values that are not valid UTF-8 cannot go through
-// JSON intact, and take placeholders too.
+// in returns the condition "col is one of vals" (text or int64) and its
+// arguments, with the list as one parameter where the database takes one:
+//   - where it takes arrays (PostgreSQL), "col = ANY(?)" with one array, of
+//     integers when vals are int64, else of text;
+//   - where it reads JSON lists (SQLite), "col IN (SELECT value FROM
+//     json_each(?))" with one JSON text, unless a value is not valid UTF-8
+//     (JSON would not carry it intact);
+//   - else, and for that exception, "col IN (?, ?, ...)".
 //
 // On PostgreSQL 15, 500 anchors took 3 ms on a connection that had run
 // the statement before, whether as = ANY(array) or as an IN list (the
 // first run on a new connection, 25 ms either way, loads the catalog);
 // the array costs the client one parameter to encode instead of 500, and
 // an unchanged sync of 100,000 users 1.08 s of CPU instead of 1.30.
-func (d *Dialect) lookupIn(col string, vals []any) (string, []any) {
-	if d.JSONLists {
-		ok := true
-		for _, v := range vals {
-			switch v := v.(type) {
-			case int64:
-			case string:
-				ok = ok && utf8.ValidString(v)
-			default:
-				ok = false
+func (d *Dialect) in(col string, vals []any) (string, []any) {
+	switch {
+	case d.Arrays:
+		if len(vals) > 0 {
+			if _, ok := vals[0].(int64); ok {
+				arr := make([]int64, len(vals))
+				for i, v := range vals {
+					arr[i] = v.(int64)
+				}
+				return col + " = ANY(?)", []any{arr}
 			}
 		}
-		if ok {
-			if b, err := json.Marshal(vals); err == nil {
-				return col + " IN (SELECT value FROM json_each(?))", []any{string(b)}
-			}
+		arr := make([]string, len(vals))
+		for i, v := range vals {
+			arr[i] = v.(string)
 		}
-	}
-	if d.Arrays {
-		return d.in(col, vals)
+		return col + " = ANY(?)", []any{arr}
+	case d.JSONLists && jsonSafe(vals):
+		if b, err := json.Marshal(vals); err == nil {
+			return col + " IN (SELECT value FROM json_each(?))", []any{string(b)}
+		}
 	}
 	return col + " IN (" + placeholders(len(vals)) + ")", vals
 }
 
-// lookupBatch is how many values one of lookupIn's lists takes: a page of
-// the directory's (1,000) or more in one, where the list is one parameter.
+// jsonSafe says whether JSON carries vals intact: integers, and text that
+// is valid UTF-8.
+func jsonSafe(vals []any) bool {
+	for _, v := range vals {
+		switch v := v.(type) {
+		case int64:
+		case string:
+			if !utf8.ValidString(v) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// lookupBatch is how many values one list of a sync's per-page lookups
+// (users by anchor, logins' owners, digests) takes: a page of the
+// directory's (1,000) or more in one, where the list is one parameter.
 func (d *Dialect) lookupBatch() int {
 	if d.JSONLists || d.Arrays {
 		return 5000

@@ -16,7 +16,7 @@ import (
 func (db *DB) UserDigests(ctx context.Context, sourceID int64, anchors []string) (map[string]roster.UserDigest, error) {
 	out := make(map[string]roster.UserDigest, len(anchors))
 	for chunk := range slices.Chunk(uniqueArgs(anchors), db.d.lookupBatch()) {
-		in, args := db.d.lookupIn("anchor", chunk)
+		in, args := db.d.in("anchor", chunk)
 		rows, err := db.db.QueryContext(ctx, `SELECT id, anchor, login, fingerprint, disabled, disabled_reason,
 			missing_since IS NOT NULL FROM users
 			WHERE source_id = ? AND `+in, append([]any{sourceID}, args...)...)

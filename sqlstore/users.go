@@ -137,7 +137,7 @@ func closeRows(rows *sql.Rows) error {
 func (db *DB) UsersByAnchor(ctx context.Context, sourceID int64, anchors []string) (map[string]*roster.User, error) {
 	out := make(map[string]*roster.User, len(anchors))
 	for chunk := range slices.Chunk(uniqueArgs(anchors), db.d.lookupBatch()) {
-		in, args := db.d.lookupIn("u.anchor", chunk)
+		in, args := db.d.in("u.anchor", chunk)
 		users, err := queryUsers(ctx, db.db, `SELECT `+userColumns+` FROM users u
 			WHERE u.source_id = ? AND `+in, append([]any{sourceID}, args...)...)
 		if err != nil {
@@ -161,7 +161,7 @@ func (db *DB) LoginOwners(ctx context.Context, sourceID int64, logins []string) 
 	for chunk := range slices.Chunk(uniqueArgs(logins), db.d.lookupBatch()) {
 		// INDEXED BY: without statistics, SQLite would rather walk every
 		// user of the source through users_source.
-		in, args := db.d.lookupIn("u.login", chunk)
+		in, args := db.d.in("u.login", chunk)
 		rows, err := db.db.QueryContext(ctx, `SELECT u.login, u.anchor FROM users u `+db.d.indexedBy("users_login_source")+`
 			WHERE u.source_id = ? AND `+in+` ORDER BY u.id`, append([]any{sourceID}, args...)...)
 		if err != nil {
