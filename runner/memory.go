@@ -28,18 +28,20 @@ type MemoryBudget struct {
 	limit int64
 }
 
-// DefaultMemoryBudget is measured with bench/sync. A first sync of 100,000
-// users ran faster with a heap limit of 31 MiB and a 6 MiB SQLite page
-// cache (userbase.SyncCacheKiB) than with 42 MiB and SQLite's default
-// 2 MiB, and in less RSS. Its base is the heap's and the page cache's
-// together: a process that gives SQLite the cache takes it off the base,
-// for 25 MiB of heap and 31 at 100,000 entries. At 1,000,000 users the
+// DefaultMemoryBudget returns the budget of a process whose store keeps
+// pageCache bytes of pages outside the Go heap (SQLite's page cache; 0
+// for PostgreSQL): the base is the heap's and the cache's together.
+//
+// It is measured with bench/sync. A first sync of 100,000 users ran
+// faster with a heap limit of 31 MiB and a 6 MiB SQLite page cache
+// (userbase.SyncCacheKiB) than with 42 MiB and SQLite's default 2 MiB, and
+// in less RSS: 25 MiB of heap base, 31 at 100,000 entries. At 1,000,000 users the
 // run's sets take about 60 bytes an entry (16 for the anchor and its
 // mark, 12 for the login, 16 for each card and about 14 for its holder's
 // login), and the live heap peaks near 80 MB, which a quarter more then
 // decides.
-func DefaultMemoryBudget() *MemoryBudget {
-	return &MemoryBudget{Base: 31 << 20, PerEntry: 64}
+func DefaultMemoryBudget(pageCache int64) *MemoryBudget {
+	return &MemoryBudget{Base: 31<<20 - pageCache, PerEntry: 64}
 }
 
 // Start sets the collector's pace and the base limit, and returns what

@@ -44,3 +44,12 @@ func TestMemoryBudgetFollowsTheEntriesAndTheLiveHeap(t *testing.T) {
 	}
 	runtime.KeepAlive(held)
 }
+
+// A store's page cache outside the Go heap comes off the heap's base, and
+// nothing else changes.
+func TestTheStoresPageCacheComesOffTheHeap(t *testing.T) {
+	none, cached := DefaultMemoryBudget(0), DefaultMemoryBudget(6<<20)
+	if cached.Base != none.Base-6<<20 || cached.PerEntry != none.PerEntry {
+		t.Errorf("with a 6 MiB cache: base %d, %d an entry; without: %d, %d", cached.Base, cached.PerEntry, none.Base, none.PerEntry)
+	}
+}

@@ -39,10 +39,10 @@ var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", IndexHints: true, J
 // OpenCache.
 func Open(path string) (*sqlstore.DB, error) { return OpenCache(path, 0) }
 
-// OpenCache opens the database at path, creating the file (and its folder) if
-// needed, and brings its schema up to date. Each connection keeps up to
-// cacheKiB of pages in its cache, or SQLite's default (about 2 MiB) for 0. Every connection runs with
-// foreign keys on and a busy timeout of 5 s; the file is put in WAL mode.
+// OpenCache opens the database at path, creating the file (and its
+// folder) if needed, and brings its schema up to date. Each connection
+// keeps up to cacheKiB of pages in its cache, or SQLite's default (about
+// 2 MiB) for 0. Every connection runs with foreign keys on and a busy timeout of 5 s; the file is put in WAL mode.
 // Write transactions take the write lock when they begin, so two writers
 // wait for each other instead of failing half-way.
 //

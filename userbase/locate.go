@@ -41,6 +41,16 @@ type Place struct {
 	CacheKiB int
 }
 
+// PageCacheBytes returns what the page caches of the user base's
+// connections take of the process: CacheKiB for SQLite, nothing for
+// PostgreSQL, whose cache is the server's.
+func (p Place) PageCacheBytes() int64 {
+	if p.Postgres {
+		return 0
+	}
+	return int64(p.CacheKiB) << 10
+}
+
 // SyncCacheKiB is the SQLite page cache of a process that only syncs
 // (roster sync, the workers of roster serve). A first sync of 100,000
 // OpenLDAP users (bench/sync, side by side) took 6.1-6.7 s with 6 MiB

@@ -133,3 +133,14 @@ func TestBackupRestoresIntoANewFolderOnly(t *testing.T) {
 		t.Errorf("a restore over a user base: %v, want EINVALID", err)
 	}
 }
+
+// An SQLite user base's page caches are the process's memory; a
+// PostgreSQL one's are the server's.
+func TestPageCacheBytesCountsOnlyWhatTheProcessHolds(t *testing.T) {
+	if got := (Place{CacheKiB: SyncCacheKiB}).PageCacheBytes(); got != SyncCacheKiB<<10 {
+		t.Errorf("SQLite with %d KiB: %d bytes", SyncCacheKiB, got)
+	}
+	if got := (Place{CacheKiB: SyncCacheKiB, Postgres: true}).PageCacheBytes(); got != 0 {
+		t.Errorf("PostgreSQL: %d bytes", got)
+	}
+}

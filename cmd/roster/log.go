@@ -26,17 +26,12 @@ func collectLess(a *app, limit int64) (restore func()) {
 // memoryBudget returns a sync process's memory budget, started (see
 // runner.MemoryBudget), and what puts the former settings back; a nil
 // budget when GOGC or GOMEMLIMIT is set, which then win.
-//
-// The budget is the heap's and the SQLite page cache's together: the heap
-// gets what the cache of place's connections does not take.
+// The page cache of place's connections comes off the heap's share.
 func memoryBudget(a *app, place userbase.Place) (*runner.MemoryBudget, func()) {
 	if a.getenv("GOGC") != "" || a.getenv("GOMEMLIMIT") != "" {
 		return nil, func() {}
 	}
-	b := runner.DefaultMemoryBudget()
-	if !place.Postgres {
-		b.Base -= int64(place.CacheKiB) << 10
-	}
+	b := runner.DefaultMemoryBudget(place.PageCacheBytes())
 	return b, b.Start()
 }
 
