@@ -570,6 +570,20 @@ func (f *fixture) run(t *testing.T, opt Options) (*Result, error) {
 	return e.Run(context.Background(), f.src, 1, f.dir, opt)
 }
 
+// plan makes a dry run and returns it with its changes, as "kind login".
+func (f *fixture) plan(t *testing.T) (*Result, []string) {
+	t.Helper()
+	res, err := f.run(t, Options{DryRun: true})
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	var planned []string
+	for _, ch := range res.Changes {
+		planned = append(planned, string(ch.Kind)+" "+ch.Login)
+	}
+	return res, planned
+}
+
 func (f *fixture) mustRun(t *testing.T, opt Options) *roster.Run {
 	t.Helper()
 	res, err := f.run(t, opt)
@@ -638,14 +652,7 @@ func TestRemovalsReadTheStatesOnlyWhenSomeoneMayBeMissing(t *testing.T) {
 	f.store.failOn = ""
 	f.dir.recs = f.dir.recs[:len(f.dir.recs)-1] // the bad entry goes
 	f.dir.recs = append(f.dir.recs, roster.Record{Anchor: "new2", DN: "CN=New2", Login: "newcomer2", Name: "New Comer"})
-	res, err := f.run(t, Options{DryRun: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var planned []string
-	for _, ch := range res.Changes {
-		planned = append(planned, string(ch.Kind)+" "+ch.Login)
-	}
+	_, planned := f.plan(t)
 	if !slices.Contains(planned, string(roster.Disable)+" "+gone.Login) || !slices.Contains(planned, string(roster.Create)+" newcomer2") {
 		t.Fatalf("the dry run with one gone and one new plans %v", planned)
 	}

@@ -62,14 +62,7 @@ func TestARecreatedEntryTakesItsLogin(t *testing.T) {
 	recreate(f.dir, 1)
 
 	// The plan first: it shows the hand-over and writes nothing.
-	res, err := f.run(t, Options{DryRun: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kinds []string
-	for _, ch := range res.Changes {
-		kinds = append(kinds, string(ch.Kind)+" "+ch.Login)
-	}
+	res, kinds := f.plan(t)
 	if got := strings.Join(kinds, ", "); got != "disable user1, rename user1~anchor-001, create user1" || res.Run.Failed != 0 {
 		t.Fatalf("dry run plans %q, errors %s", got, errorsOf(res.Run))
 	}
