@@ -52,9 +52,8 @@ func (r *Runner) Move(ctx context.Context, sourceID int64, to *roster.Source, ap
 	if !apply {
 		return res, nil
 	}
-	// The source's new settings are made and checked before any user is
-	// rebound: users bound to Entra ID under a source that still reads
-	// Entra DS would all look gone to its next sync.
+	// The source's new settings are made and checked first, for errors
+	// that say what to do; Rebind saves them with the users.
 	var next roster.Source
 	if res.Stored {
 		next = *to
@@ -84,15 +83,15 @@ func (r *Runner) Move(ctx context.Context, sourceID int64, to *roster.Source, ap
 	}
 	defer claim.Release()
 	ctx = claim.Ctx
-	if res.Rebound, err = r.Store.Rebind(ctx, sourceID, res.Matched); err != nil {
+	// The users and the settings move in one transaction: both or neither.
+	var settings *roster.Source
+	if res.Stored {
+		settings = &next
+	}
+	if res.Rebound, err = r.Store.Rebind(ctx, sourceID, res.Matched, settings); err != nil {
 		return nil, err
 	}
 	res.Applied = true
-	if res.Stored {
-		if err := r.Store.SaveSource(ctx, &next); err != nil {
-			return nil, roster.Errorf(roster.EINTERNAL, "the users were rebound to Entra ID, but the source's new settings could not be saved (%s): set the source to type entra-id with these settings in the console before it syncs again", roster.ErrorMessage(err))
-		}
-	}
 	return res, nil
 }
 

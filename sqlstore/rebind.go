@@ -12,8 +12,23 @@ import (
 // former logins, cards, print code, history). A user whose anchor is no
 // longer the one the plan was made from is passed over. The source's
 // groups and its cursor go: the next sync reads everything, groups
-// included. It returns how many users were rebound.
-func (db *DB) Rebind(ctx context.Context, sourceID int64, matches []roster.MoveMatch) (int, error) {
+// included. With settings, the source's new settings are saved in the
+// same transaction, as SaveSource saves them: users bound to Entra ID
+// under a source that still reads Entra DS would all look gone to its
+// next sync, so it is both or neither. It returns how many users were
+// rebound.
+//
+// Errors: those of SaveSource, when settings cannot be saved; nobody is
+// rebound then.
+func (db *DB) Rebind(ctx context.Context, sourceID int64, matches []roster.MoveMatch, settings *roster.Source) (int, error) {
+	var b string
+	var sealed []byte
+	if settings != nil {
+		var err error
+		if b, sealed, err = db.sealSource(settings); err != nil {
+			return 0, err
+		}
+	}
 	n := 0
 	now := timeValue(db.now())
 	err := db.inTx(ctx, "rebind users", func(t *tx) error {
@@ -41,8 +56,13 @@ func (db *DB) Rebind(ctx context.Context, sourceID int64, matches []roster.MoveM
 		if _, err := t.ExecContext(ctx, `DELETE FROM groups WHERE source_id = ?`, sourceID); err != nil {
 			return err
 		}
-		_, err = t.ExecContext(ctx, `DELETE FROM sync_cursors WHERE source_id = ?`, sourceID)
-		return err
+		if _, err := t.ExecContext(ctx, `DELETE FROM sync_cursors WHERE source_id = ?`, sourceID); err != nil {
+			return err
+		}
+		if settings != nil {
+			return saveSource(ctx, t, settings, b, sealed, now)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err

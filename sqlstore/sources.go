@@ -62,68 +62,80 @@ var sealLabel = []byte("roster source password v1")
 // src.ID names no source; EINTERNAL when there is a password to seal and
 // no Sealer.
 func (db *DB) SaveSource(ctx context.Context, src *roster.Source) error {
-	b, err := encodeSettings(src)
+	b, sealed, err := db.sealSource(src)
 	if err != nil {
 		return err
 	}
-	var sealed []byte
+	now := timeValue(db.now())
+	return db.inTx(ctx, "save source", func(tx *tx) error { return saveSource(ctx, tx, src, b, sealed, now) })
+}
+
+// sealSource returns the source's settings as stored and its password
+// sealed (nil when it has none).
+func (db *DB) sealSource(src *roster.Source) (settings string, sealed []byte, err error) {
+	b, err := encodeSettings(src)
+	if err != nil {
+		return "", nil, err
+	}
 	if src.Password.IsSet() {
 		if db.Sealer == nil {
-			return roster.Errorf(roster.EINTERNAL, "no secret key is configured to seal the password")
+			return "", nil, roster.Errorf(roster.EINTERNAL, "no secret key is configured to seal the password")
 		}
 		nonce := make([]byte, db.Sealer.NonceSize())
 		if _, err := rand.Read(nonce); err != nil {
-			return err
+			return "", nil, err
 		}
 		sealed = db.Sealer.Seal(nonce, nonce, []byte(src.Password.Reveal()), sealLabel)
 	}
-	now := timeValue(db.now())
-	return db.inTx(ctx, "save source", func(tx *tx) error {
-		var other int64
-		var configured bool
-		err := tx.QueryRowContext(ctx, `SELECT id, settings IS NOT NULL FROM sources WHERE name = ? AND id <> ?`, src.Name, src.ID).Scan(&other, &configured)
-		switch {
-		case err == nil && (configured || src.ID != 0):
-			return roster.Errorf(roster.ECONFLICT, "a source named %s exists already", src.Name)
-		case err == nil:
-			// The row of a source synced from the command line, or
-			// deleted: settings given now take it over, with its users.
-			src.ID = other
-			_, err := tx.ExecContext(ctx, `UPDATE sources SET settings = ?, password_sealed = ?, updated_at = ? WHERE id = ?`,
-				b, sealed, now, other)
-			return err
-		case !errors.Is(err, sql.ErrNoRows):
+	return b, sealed, nil
+}
+
+// saveSource is SaveSource's write, inside a transaction.
+func saveSource(ctx context.Context, tx *tx, src *roster.Source, b string, sealed []byte, now any) error {
+	var other int64
+	var configured bool
+	err := tx.QueryRowContext(ctx, `SELECT id, settings IS NOT NULL FROM sources WHERE name = ? AND id <> ?`, src.Name, src.ID).Scan(&other, &configured)
+	switch {
+	case err == nil && (configured || src.ID != 0):
+		return roster.Errorf(roster.ECONFLICT, "a source named %s exists already", src.Name)
+	case err == nil:
+		// The row of a source synced from the command line, or
+		// deleted: settings given now take it over, with its users.
+		src.ID = other
+		_, err := tx.ExecContext(ctx, `UPDATE sources SET settings = ?, password_sealed = ?, updated_at = ? WHERE id = ?`,
+			b, sealed, now, other)
+		return err
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	if src.ID == 0 {
+		err := tx.QueryRowContext(ctx, `INSERT INTO sources (name, created_at, settings, password_sealed, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			src.Name, now, b, sealed, now).Scan(&src.ID)
+		return err
+	}
+	keep := `COALESCE(?, password_sealed)`
+	if sealed == nil {
+		var stored sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT settings FROM sources WHERE id = ?`, src.ID).Scan(&stored)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if src.ID == 0 {
-			err := tx.QueryRowContext(ctx, `INSERT INTO sources (name, created_at, settings, password_sealed, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-				src.Name, now, b, sealed, now).Scan(&src.ID)
-			return err
-		}
-		keep := `COALESCE(?, password_sealed)`
-		if sealed == nil {
-			var stored sql.NullString
-			err := tx.QueryRowContext(ctx, `SELECT settings FROM sources WHERE id = ?`, src.ID).Scan(&stored)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
+		if stored.Valid {
+			if old, err := decodeSettings(src.ID, stored.String); err != nil || len(roster.TrustChanges(old, src)) > 0 {
+				keep = `?` // the stored password never goes anywhere new
 			}
-			if stored.Valid {
-				if old, err := decodeSettings(src.ID, stored.String); err != nil || len(roster.TrustChanges(old, src)) > 0 {
-					keep = `?` // the stored password never goes anywhere new
-				}
-			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE sources SET name = ?, settings = ?, updated_at = ?,
-			password_sealed = `+keep+` WHERE id = ? AND settings IS NOT NULL`,
-			src.Name, b, now, sealed, src.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return roster.Errorf(roster.ENOTFOUND, "no source has the ID %d", src.ID)
-		}
-		return nil
-	})
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE sources SET name = ?, settings = ?, updated_at = ?,
+		password_sealed = `+keep+` WHERE id = ? AND settings IS NOT NULL`,
+		src.Name, b, now, sealed, src.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return roster.Errorf(roster.ENOTFOUND, "no source has the ID %d", src.ID)
+	}
+	return nil
 }
 
 // Source returns a source's settings with its password unsealed.

@@ -20,10 +20,28 @@ func testRebind(t *testing.T, o Opener) {
 	if err := db.SaveCursor(ctx, corp, roster.Cursor{Kind: roster.CursorUSN, Server: "dc1", Value: "42"}); err != nil {
 		t.Fatal(err)
 	}
+	// New settings that cannot be saved (another source has the name):
+	// nobody is rebound, and the groups and cursor stay.
+	taken := &roster.Source{Name: "taken", Type: roster.OpenLDAP, Address: "127.0.0.1", TLSMode: roster.LDAPS, Domain: "corp.test", Login: "svc"}
+	if err := db.SaveSource(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	clash := *taken
+	clash.ID = corp
+	if _, err := db.Rebind(ctx, corp, []roster.MoveMatch{{UserID: users[0].ID, From: users[0].Anchor, To: "entra-ann"}}, &clash); roster.ErrorCode(err) != roster.ECONFLICT {
+		t.Fatalf("Rebind with settings another source's name holds = %v; want ECONFLICT", err)
+	}
+	if Stored(t, db, corp, users[0].Anchor) == nil || Stored(t, db, corp, "entra-ann") != nil {
+		t.Fatal("a rebind whose settings were refused rebound ann")
+	}
+	if c, err := db.Cursor(ctx, corp); err != nil || c.IsZero() {
+		t.Fatalf("a refused rebind cleared the cursor: %+v, %v", c, err)
+	}
+
 	n, err := db.Rebind(ctx, corp, []roster.MoveMatch{
 		{UserID: users[0].ID, From: users[0].Anchor, To: "entra-ann"},
 		{UserID: users[1].ID, From: "an anchor bob no longer has", To: "entra-bob"},
-	})
+	}, nil)
 	if err != nil || n != 1 {
 		t.Fatalf("Rebind = %d, %v; want 1", n, err)
 	}
