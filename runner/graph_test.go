@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/datadir"
@@ -254,6 +255,17 @@ func TestWriteBackToEntraID(t *testing.T) {
 	runs, _ := r.Store.Runs(ctx, src.ID, 5)
 	if len(runs) == 0 || runs[0].Mode != roster.RunWriteBack || runs[0].Status != roster.RunSucceeded || strings.Contains(strings.Join(runs[0].Notes, " "), "482916") {
 		t.Fatalf("the write-back run: %+v", runs)
+	}
+
+	// Throttled for longer than a write may take: the admin gets the
+	// answer at the limit, saying the value is set in roster, instead of
+	// waiting through every retry.
+	defer func(limit time.Duration) { writeBackLimit = limit }(writeBackLimit)
+	writeBackLimit = 100 * time.Millisecond
+	s.RetryAfter = 30
+	s.Fail(http.StatusTooManyRequests)
+	if _, err := svc.WriteBack(ctx, u, roster.WritePrintCode, "771204"); roster.ErrorCode(err) != roster.EUNAVAILABLE || !strings.Contains(roster.ErrorMessage(err), "did not take the write within 100ms; the value is set in roster") {
+		t.Fatalf("a write throttled past the limit: %v", err)
 	}
 }
 

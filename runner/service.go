@@ -316,11 +316,16 @@ func forTerminal(err error, u *roster.User) error {
 	return roster.Errorf(roster.EUNAUTHORIZED, "%s", ldap.ADRefusal(u.Login, code, reason))
 }
 
+// writeBackLimit bounds one write-back, retries included (a variable for
+// the tests).
+var writeBackLimit = 20 * time.Second
+
 // WriteBack writes value to the user's directory entry, in the attribute
 // the user's source names for field, as the source's account; it returns
 // that attribute, or "" when the source writes nothing back. A value the
 // entry holds already is not written again. Each write is recorded as a
-// run of the source (mode write-back), without the value.
+// run of the source (mode write-back), without the value. A write takes
+// at most writeBackLimit, retries included.
 func (s *Service) WriteBack(ctx context.Context, u *roster.User, field roster.WriteField, value string) (string, error) {
 	if u.SourceID == 0 || u.DN == "" {
 		return "", nil
@@ -337,7 +342,16 @@ func (s *Service) WriteBack(ctx context.Context, u *roster.User, field roster.Wr
 		return "", nil
 	}
 	start := s.r.Now()
-	changed, err := s.writeAttr(ctx, src, u.DN, attr, field, value)
+	// Bounded: an admin waits for the answer, which may carry a print
+	// code shown once, while a throttled directory would hold it through
+	// every retry (minutes on Graph).
+	wctx, cancel := context.WithTimeoutCause(ctx, writeBackLimit, roster.Errorf(roster.EUNAVAILABLE,
+		"the directory did not take the write within %s; the value is set in roster: write it again later (set it again, or run the write-back test)", writeBackLimit))
+	changed, err := s.writeAttr(wctx, src, u.DN, attr, field, value)
+	if err != nil && wctx.Err() != nil && ctx.Err() == nil {
+		err = context.Cause(wctx)
+	}
+	cancel()
 	what := strings.ReplaceAll(string(field), "_", " ")
 	run := &roster.Run{SourceID: u.SourceID, Mode: roster.RunWriteBack, StartedAt: start}
 	if s.r.Store.StartRun(ctx, run) == nil {
