@@ -70,7 +70,9 @@ var needed = strings.Join(Needed, " and ")
 
 // graphError turns a Graph error answer into an admin's. Graph's code is
 // the stable key ("Microsoft Graph error responses"); its message is for
-// people and may change, so it is kept only as the cause.
+// people and may change, so it decides nothing, but an answer roster has
+// no words of its own for quotes it (the property Graph does not know,
+// say).
 func graphError(status int, body []byte, tries int) error {
 	var e struct {
 		Error struct {
@@ -96,6 +98,12 @@ func graphError(status int, body []byte, tries int) error {
 		code, msg = roster.EUNAVAILABLE, "Microsoft Graph no longer accepts the page token of this read (Directory_ExpiredPageToken); the run stops and removes nobody; run it again"
 	default:
 		code, msg = roster.EINVALID, fmt.Sprintf("Microsoft Graph refused the request (HTTP %d %s)", status, e.Error.Code)
+		if m := strings.TrimSpace(e.Error.Message); m != "" {
+			if len(m) > 300 {
+				m = strings.ToValidUTF8(m[:300], "") + "…"
+			}
+			msg += ": " + m
+		}
 	}
 	return &roster.Error{Code: code, Message: msg, Err: cause}
 }

@@ -48,7 +48,9 @@ func (c *Client) SetProperty(ctx context.Context, userID, path, value string) (b
 		if strings.Contains(strings.ToLower(string(answer)), "on-premises") {
 			return false, &roster.Error{Code: roster.EFORBIDDEN, Message: fmt.Sprintf("Entra ID refused to change %s of this user: a user synced from on-premises AD is changed there (or in Exchange), not through Graph; write to a directory extension instead, or leave write-back off", path), Err: fmt.Errorf("graph: HTTP 400 on PATCH: %s", answer)}
 		}
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+		// graphError's words are a read's ("the run stops").
 		return false, &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("Microsoft Graph kept refusing the write of %s (HTTP %d, %d tries); it was not written: try again later", path, resp.StatusCode, tries), Err: fmt.Errorf("graph: HTTP %d on PATCH: %s", resp.StatusCode, answer)}
 	}
 	return false, graphError(resp.StatusCode, answer, tries)
