@@ -21,3 +21,16 @@ func TestAnUnknownRefusalQuotesGraph(t *testing.T) {
 		t.Errorf("a long message: %d bytes, valid UTF-8 %v", len(msg), utf8.ValidString(msg))
 	}
 }
+
+func TestCanWriteTakesEitherWritePermission(t *testing.T) {
+	for roles, want := range map[string]bool{
+		"User.Read.All":                           false,
+		"User.Read.All User.ReadWrite.All":        true,
+		"Directory.ReadWrite.All":                 true,
+		"Directory.Read.All GroupMember.Read.All": false,
+	} {
+		if got := CanWrite(strings.Fields(roles)); got != want {
+			t.Errorf("CanWrite(%s) = %v", roles, got)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/rosterhq/roster"
@@ -54,4 +55,11 @@ func (c *Client) SetProperty(ctx context.Context, userID, path, value string) (b
 		return false, &roster.Error{Code: roster.EUNAVAILABLE, Message: fmt.Sprintf("Microsoft Graph kept refusing the write of %s (HTTP %d, %d tries); it was not written: try again later", path, resp.StatusCode, tries), Err: fmt.Errorf("graph: HTTP %d on PATCH: %s", resp.StatusCode, answer)}
 	}
 	return false, graphError(resp.StatusCode, answer, tries)
+}
+
+// CanWrite says whether an app with these application permissions (a
+// token's roles) may update users: User.ReadWrite.All, or the wider
+// Directory.ReadWrite.All, which Graph's "Update user" also takes.
+func CanWrite(roles []string) bool {
+	return slices.Contains(roles, "User.ReadWrite.All") || slices.Contains(roles, "Directory.ReadWrite.All")
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -441,7 +440,7 @@ func (s *Service) testGraphWrite(ctx context.Context, src *roster.Source, u *ros
 		return nil, err
 	}
 	roles, readable := graph.TokenRoles(token)
-	check := roster.WriteCheck{Field: roster.WritePrintCode, Attribute: src.WriteBack.PrintCode, OK: slices.Contains(roles, "User.ReadWrite.All")}
+	check := roster.WriteCheck{Field: roster.WritePrintCode, Attribute: src.WriteBack.PrintCode, OK: graph.CanWrite(roles)}
 	switch {
 	case !readable:
 		check.Error = "the app's token does not show its permissions, so roster cannot tell whether it may write: the first write-back will say (it needs User.ReadWrite.All)"
