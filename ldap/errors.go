@@ -217,10 +217,7 @@ func (c *Conn) lostError(what string, err error, limit time.Duration, limitName 
 	case isTLSFailure(cause) || strings.Contains(text, "tls: "):
 		e.Code = roster.ETLS
 		e.Message = fmt.Sprintf("the TLS session with %s failed during the %s: %s; the data was changed or cut in transit (a faulty link, or a device between that inspects or rewrites traffic)", c.addr, what, tlsReason(text))
-	// A reset seen by a write is EPIPE: the client sent into a
-	// connection the other side had already torn down.
-	case errors.Is(cause, syscall.ECONNRESET) || strings.Contains(text, "connection reset") ||
-		errors.Is(cause, syscall.EPIPE) || strings.Contains(text, "broken pipe"):
+	case isReset(cause) || isReset(err):
 		e.Message = fmt.Sprintf("the connection to %s was reset during the %s, by the directory or by a firewall or load balancer between (check their idle timeouts)", c.addr, what)
 	case errors.Is(cause, io.EOF) || errors.Is(cause, io.ErrUnexpectedEOF) || errors.Is(cause, net.ErrClosed) ||
 		strings.Contains(text, "EOF") || strings.Contains(text, "closed") || (errors.Is(err, errIncomplete) && c.conn.IsClosing()):
@@ -231,6 +228,25 @@ func (c *Conn) lostError(what string, err error, limit time.Duration, limitName 
 		e.Message = fmt.Sprintf("the connection to %s failed during the %s: %v", c.addr, what, rootCause(cause))
 	}
 	return e
+}
+
+// isReset says whether err is the other side (or a device between)
+// tearing the connection down: ECONNRESET met reading, EPIPE met writing
+// into a connection already torn down, and their Windows numbers, which
+// package syscall does not map to them (WSAECONNRESET 10054,
+// WSAECONNABORTED 10053); or, for errors that kept only their text, the
+// words of each.
+func isReset(err error) bool {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		switch errno {
+		case syscall.ECONNRESET, syscall.EPIPE, 10053, 10054:
+			return true
+		}
+	}
+	text := err.Error()
+	return strings.Contains(text, "connection reset") || strings.Contains(text, "broken pipe") ||
+		strings.Contains(text, "forcibly closed")
 }
 
 // isTLSFailure recognises TLS's own errors: an alert, a record that is
@@ -294,7 +310,7 @@ func (c *Conn) tlsError(err error) error {
 		// A plain LDAP port either answers the ClientHello with non-TLS
 		// bytes or hangs up on it.
 		if strings.Contains(err.Error(), "first record does not look like a TLS handshake") ||
-			errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			errors.Is(err, io.EOF) || isReset(err) {
 			e.Message = fmt.Sprintf("the server at %s does not speak TLS on this port (it hung up on the TLS handshake); it is probably plain LDAP, as on port 389: use StartTLS there, or LDAPS on port 636", c.addr)
 		}
 		return e

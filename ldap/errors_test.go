@@ -140,10 +140,10 @@ func TestGivenCAsReplaceTheSystemRoots(t *testing.T) {
 
 // A connection torn down under a request is named as a reset, whether the
 // client met it reading (ECONNRESET) or writing (EPIPE), as when a reset
-// lands while the sign-in is still being sent.
+// lands while the sign-in is still being sent, on Windows too.
 func TestAResetIsNamedWhetherReadOrWritten(t *testing.T) {
 	c := &Conn{addr: "127.0.0.1:636", src: &roster.Source{Login: "svc-print"}}
-	for _, errno := range []syscall.Errno{syscall.ECONNRESET, syscall.EPIPE} {
+	for _, errno := range []syscall.Errno{syscall.ECONNRESET, syscall.EPIPE, 10053, 10054} { // and Windows' WSAECONNABORTED, WSAECONNRESET
 		op := &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", errno)}
 		err := c.signInLost(op)
 		if msg := roster.ErrorMessage(err); !strings.Contains(msg, "was reset during the sign-in as svc-print") {
