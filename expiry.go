@@ -39,16 +39,26 @@ func ExpiresSoon(notAfter, now time.Time) (daysLeft int, soon bool) {
 	return daysLeft, daysLeft < CertificateWarnDays
 }
 
-// DirectoryCertificateWarning is the warning about a directory's
-// certificate that expires soon, in the same words wherever it shows;
-// "" when it does not expire soon (or notAfter is zero: never seen).
-func DirectoryCertificateWarning(notAfter, now time.Time) string {
+// DirectoryCertificateWarning is the warning about the certificate of a
+// directory of type t that expires soon, in the same words wherever it
+// shows, with where such a directory renews it; "" when it does not
+// expire soon (or notAfter is zero: never seen).
+func DirectoryCertificateWarning(t DirectoryType, notAfter, now time.Time) string {
 	days, soon := ExpiresSoon(notAfter, now)
-	switch {
-	case notAfter.IsZero() || !soon:
+	if notAfter.IsZero() || !soon {
 		return ""
-	case days < 0:
-		return fmt.Sprintf("the directory's certificate expired on %s: secure LDAP refuses connections; renew it (Entra DS: Secure LDAP, then Change certificate)", notAfter.Format("2006-01-02"))
 	}
-	return fmt.Sprintf("the directory's certificate expires in %d days, on %s; renew it (Entra DS: Secure LDAP, then Change certificate)", days, notAfter.Format("2006-01-02"))
+	renew := "renew it on the directory's servers"
+	switch t {
+	case EntraDS:
+		renew = "renew it (Entra DS: Secure LDAP, then Change certificate)"
+	case ActiveDirectory:
+		renew = "renew it on each domain controller (its LDAPS certificate, in the computer's or the NTDS service's store)"
+	case OpenLDAP:
+		renew = "renew it on the OpenLDAP servers (the files olcTLSCertificateFile and olcTLSCertificateKeyFile name)"
+	}
+	if days < 0 {
+		return fmt.Sprintf("the directory's certificate expired on %s: secure LDAP refuses connections; %s", notAfter.Format("2006-01-02"), renew)
+	}
+	return fmt.Sprintf("the directory's certificate expires in %d days, on %s; %s", days, notAfter.Format("2006-01-02"), renew)
 }

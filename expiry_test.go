@@ -27,13 +27,22 @@ func TestCertificateExpiry(t *testing.T) {
 			if days != tc.days || soon != tc.soon {
 				t.Errorf("ExpiresSoon = %d, %v; want %d, %v", days, soon, tc.days, tc.soon)
 			}
-			w := DirectoryCertificateWarning(tc.notAfter, now)
+			w := DirectoryCertificateWarning(EntraDS, tc.notAfter, now)
 			if (tc.warning == "") != (w == "") || !strings.Contains(w, tc.warning) {
 				t.Errorf("warning %q; want one holding %q", w, tc.warning)
 			}
 		})
 	}
-	if w := DirectoryCertificateWarning(time.Time{}, now); w != "" {
+	if w := DirectoryCertificateWarning(EntraDS, time.Time{}, now); w != "" {
 		t.Errorf("a certificate never seen is warned about: %q", w)
+	}
+	// Each directory is told where it renews its certificate; only Entra
+	// DS is sent to Entra DS.
+	soon := now.AddDate(0, 0, 5)
+	for typ, where := range map[DirectoryType]string{EntraDS: "Change certificate", ActiveDirectory: "domain controller", OpenLDAP: "olcTLSCertificateFile", GenericLDAP: "directory's servers"} {
+		w := DirectoryCertificateWarning(typ, soon, now)
+		if !strings.Contains(w, where) || (typ != EntraDS && strings.Contains(w, "Entra DS")) {
+			t.Errorf("%s: %q", typ, w)
+		}
 	}
 }

@@ -183,8 +183,12 @@ func (d Doctor) certificate(src *roster.Source, chain []*x509.Certificate, entra
 		return Step{Name: "certificate", Status: Pass, Detail: fmt.Sprintf("every Entra DS rule passes; %d days left", pfx.DaysLeft(chain[0], now))}
 	}
 	// The expiry warning every other place gives (roster.ExpiresSoon).
-	if w := roster.DirectoryCertificateWarning(chain[0].NotAfter, now); w != "" {
-		return Step{Name: "certificate", Status: Warn, Detail: w, Fix: "renew the directory's certificate before it expires: syncs then stop"}
+	if w := roster.DirectoryCertificateWarning(src.Type, chain[0].NotAfter, now); w != "" {
+		fix := "renew the directory's certificate before it expires: syncs then stop"
+		if !chain[0].NotAfter.After(now) {
+			fix = "renew the directory's certificate: syncs stop until then"
+		}
+		return Step{Name: "certificate", Status: Warn, Detail: w, Fix: fix}
 	}
 	return Step{Name: "certificate", Status: Pass, Detail: fmt.Sprintf("%d days left", pfx.DaysLeft(chain[0], now))}
 }

@@ -133,7 +133,7 @@ func (s *Server) banners(r *http.Request) []banner {
 		for _, w := range src.Warnings() {
 			out = append(out, banner{"warning", src.Name + ": " + w})
 		}
-		if w := roster.DirectoryCertificateWarning(src.CertificateNotAfter, s.Now()); w != "" {
+		if w := roster.DirectoryCertificateWarning(src.Type, src.CertificateNotAfter, s.Now()); w != "" {
 			out = append(out, banner{"danger", src.Name + ": " + w + "; roster can make one under Certificates"})
 		}
 		if run := last[src.ID]; run != nil && run.Status == roster.RunFailed {

@@ -68,7 +68,7 @@ func (dl Dialer) Survey(ctx context.Context, src *roster.Source, log *slog.Logge
 		s.TLSVersion = tls.VersionName(st.Version)
 		if len(st.PeerCertificates) > 0 {
 			s.Certificate = pfx.Summarize(st.PeerCertificates[0], c.now())
-			if w := roster.DirectoryCertificateWarning(s.Certificate.NotAfter, c.now()); w != "" {
+			if w := roster.DirectoryCertificateWarning(src.Type, s.Certificate.NotAfter, c.now()); w != "" {
 				s.Warnings = append(s.Warnings, w)
 			}
 		}

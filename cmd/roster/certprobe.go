@@ -92,7 +92,7 @@ func runCertProbe(ctx context.Context, a *app, args []string) error {
 	}
 	// An expired certificate fails a rule of the check already.
 	if c := r.Check.Certificate; c != nil && c.NotAfter.After(a.now()) {
-		if w := roster.DirectoryCertificateWarning(c.NotAfter, a.now()); w != "" {
+		if w := roster.DirectoryCertificateWarning(src.Type, c.NotAfter, a.now()); w != "" {
 			r.Warnings = append(r.Warnings, w)
 		}
 	}
