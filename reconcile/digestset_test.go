@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -59,10 +60,56 @@ func testDigestSet(t *testing.T, keysOnly bool) {
 	if len(s.keys) == 0 {
 		t.Fatal("no merge happened; the test does not reach the array")
 	}
+	checkOrder(t, s)
 	for d, v := range want {
 		if got := s.get(d); got != v {
 			t.Fatalf("get(%v) = %d, want %d", d, got, v)
 		}
+	}
+}
+
+// checkOrder fails t unless the set's array is in order and each digest
+// lies in its bucket.
+func checkOrder(t *testing.T, s *digestSet) {
+	t.Helper()
+	if !slices.IsSortedFunc(s.keys, compareDigests) {
+		t.Fatal("the array is out of order")
+	}
+	for i, d := range s.keys {
+		if b := d[0] >> s.shift; i < int(s.index[b]) || i >= int(s.index[b+1]) {
+			t.Fatalf("keys[%d] = %v lies outside its bucket %d [%d, %d)", i, d, b, s.index[b], s.index[b+1])
+		}
+	}
+}
+
+// TestDigestSetCrowdedBucket fills one bucket past what find reads
+// through, so that it searches, and merges additions into the middle of
+// it.
+func TestDigestSetCrowdedBucket(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	s, want := newDigestSet(false), map[digest]uint32{}
+	for i := range 20000 {
+		d := digest{7, rng.Uint32(), rng.Uint32()}
+		if i%2 == 0 {
+			d[0] = rng.Uint32()
+		}
+		if got := s.add(d, uint32(i+1)); got != 0 {
+			t.Fatalf("add(new %v) = %d", d, got)
+		}
+		want[d] = uint32(i + 1)
+	}
+	checkOrder(t, s)
+	b := uint32(7) >> s.shift
+	if n := s.index[b+1] - s.index[b]; n <= 32 {
+		t.Fatalf("the crowded bucket holds %d digests; the test does not reach the search", n)
+	}
+	for d, v := range want {
+		if got := s.add(d, 99); got != v {
+			t.Fatalf("add(held %v) = %d, want %d", d, got, v)
+		}
+	}
+	if got := s.get(digest{7, 0, 0}); got != 0 {
+		t.Fatalf("get(absent) = %d", got)
 	}
 }
 
@@ -140,6 +187,25 @@ func BenchmarkDigestMap(b *testing.B) {
 		}
 		for _, d := range ds {
 			if s[d] != 1 {
+				b.Fatal("lost a digest")
+			}
+		}
+	}
+}
+
+// BenchmarkDigestSetAdd adds 100,000 new digests with values, as a sync
+// of that many users does to each of its sets, then gets each again.
+func BenchmarkDigestSetAdd(b *testing.B) {
+	ds := millionDigests()[:100_000]
+	for b.Loop() {
+		s := newDigestSet(false)
+		for i, d := range ds {
+			if s.add(d, uint32(i+1)) != 0 {
+				b.Fatal("a new digest found")
+			}
+		}
+		for i, d := range ds {
+			if s.get(d) != uint32(i+1) {
 				b.Fatal("lost a digest")
 			}
 		}
