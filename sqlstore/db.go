@@ -133,6 +133,36 @@ func (d *Dialect) in(col string, vals []any) (string, []any) {
 	return col + " IN (" + placeholders(len(vals)) + ")", vals
 }
 
+// keyed returns vals (text) as a table of rows (key, value), key being
+// the value's place in vals from 0, and its arguments, as in does: a
+// lookup joined to it reads each row's key back, an integer, instead of
+// the value's text. SQLite reads the table first when it is joined with
+// CROSS JOIN: the lookups then go in the order of vals.
+func (d *Dialect) keyed(vals []any) (string, []any) {
+	switch {
+	case d.Arrays:
+		arr := make([]string, len(vals))
+		for i, v := range vals {
+			arr[i] = v.(string)
+		}
+		return "(SELECT n - 1 AS key, value FROM unnest(?::text[]) WITH ORDINALITY AS t(value, n))", []any{arr}
+	case d.JSONLists && jsonSafe(vals):
+		if b, err := json.Marshal(vals); err == nil {
+			return "json_each(?)", []any{string(b)}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("(SELECT column1 AS key, column2 AS value FROM (VALUES ")
+	for i := range vals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(%d, ?)", i)
+	}
+	b.WriteString(") AS v)")
+	return b.String(), vals
+}
+
 // jsonSafe says whether JSON carries vals intact: integers, and text that
 // is valid UTF-8.
 func jsonSafe(vals []any) bool {

@@ -12,26 +12,37 @@ import (
 // UserDigests returns the digests of the source's users with these
 // anchors, keyed by anchor; missing anchors are absent. It reads the
 // anchor index and one narrow row a user: no cards, aliases or extra
-// attributes.
+// attributes. It reads no anchor back: each row comes with its anchor's
+// place in the list (Dialect.keyed), which spares a text column and its
+// copy a user (0.47 s against 0.40 s for 100,000 users in
+// BenchmarkUserDigests).
 func (db *DB) UserDigests(ctx context.Context, sourceID int64, anchors []string) (map[string]roster.UserDigest, error) {
 	out := make(map[string]roster.UserDigest, len(anchors))
 	for chunk := range slices.Chunk(uniqueArgs(anchors), db.d.lookupBatch()) {
-		in, args := db.d.in("anchor", chunk)
-		rows, err := db.db.QueryContext(ctx, `SELECT id, anchor, login, fingerprint, disabled, disabled_reason,
-			missing_since IS NOT NULL FROM users
-			WHERE source_id = ? AND `+in, append([]any{sourceID}, args...)...)
+		list, args := db.d.keyed(chunk)
+		rows, err := db.db.QueryContext(ctx, `SELECT j.key, u.id, u.login, u.fingerprint,
+			CASE WHEN u.disabled THEN 1 ELSE 0 END + CASE WHEN u.missing_since IS NULL THEN 0 ELSE 2 END,
+			u.disabled_reason
+			FROM `+list+` AS j CROSS JOIN users AS u
+			WHERE u.source_id = ? AND u.anchor = j.value`, append(args, sourceID)...)
 		if err != nil {
 			return nil, fmt.Errorf("store: user digests: %w", err)
 		}
 		for rows.Next() {
 			var d roster.UserDigest
-			var fp int64
+			var key, fp, state int64
 			var reason string
-			if err := rows.Scan(&d.ID, &d.Anchor, &d.Login, &fp, &d.Disabled, &reason, &d.Missing); err != nil {
+			if err := rows.Scan(&key, &d.ID, &d.Login, &fp, &state, &reason); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("store: user digests: %w", err)
 			}
+			if key < 0 || key >= int64(len(chunk)) {
+				rows.Close()
+				return nil, fmt.Errorf("store: user digests: the database returned row %d of a list of %d", key, len(chunk))
+			}
+			d.Anchor = chunk[key].(string)
 			d.Fingerprint, d.DisabledReason = uint64(fp), roster.DisabledReason(reason)
+			d.Disabled, d.Missing = state&1 != 0, state&2 != 0
 			out[d.Anchor] = d
 		}
 		if err := closeRows(rows); err != nil {
