@@ -42,7 +42,8 @@ func Open(path string) (*sqlstore.DB, error) { return OpenCache(path, 0) }
 // OpenCache opens the database at path, creating the file (and its
 // folder) if needed, and brings its schema up to date. Each connection
 // keeps up to cacheKiB of pages in its cache, or SQLite's default (about
-// 2 MiB) for 0. Every connection runs with foreign keys on and a busy timeout of 5 s; the file is put in WAL mode.
+// 2 MiB) for 0; with a cache of its own it also checkpoints the WAL less
+// often (syncCheckpointPages). Every connection runs with foreign keys on and a busy timeout of 5 s; the file is put in WAL mode.
 // Write transactions take the write lock when they begin, so two writers
 // wait for each other instead of failing half-way.
 //
@@ -82,6 +83,16 @@ func OpenCache(path string, cacheKiB int) (*sqlstore.DB, error) {
 	return db, nil
 }
 
+// syncCheckpointPages is how many pages the WAL of a connection with a
+// cache of its own (a sync's) takes before the connection copies them
+// into the file, against SQLite's 1,000: each of a first sync's batches
+// rewrites much the same index pages, which a checkpoint after every
+// batch copied each time. A first sync of 100,000 users took 4.7 to 5.0 s
+// instead of 4.9 to 5.9 s, in pairs side by side; the WAL grows to 40 MB
+// at most before it is copied, and is removed when the last connection
+// closes.
+const syncCheckpointPages = 10000
+
 // dsn is the driver's name of the database at path: its file, and what
 // every connection sets when it opens.
 func dsn(path string, cacheKiB int) string {
@@ -91,7 +102,7 @@ func dsn(path string, cacheKiB int) string {
 	}
 	dsn := path + sep + "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate"
 	if cacheKiB > 0 {
-		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)", cacheKiB)
+		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)", cacheKiB, syncCheckpointPages)
 	}
 	return dsn
 }
