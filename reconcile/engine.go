@@ -725,16 +725,21 @@ const applyBatch = 5000
 
 // flush writes the pending changes, then the pending fingerprints.
 func (r *runner) flush(ctx context.Context) error {
+	// The slices are kept for the next batch, emptied: a batch of 5,000
+	// changes grown anew each time cost a first sync of 100,000 users
+	// 0.18 s of copies in its profile (about 0.05 s of its time, side by
+	// side). Apply and SaveFingerprints keep no reference.
 	if len(r.pending) > 0 {
 		err := r.apply(ctx, r.pending)
-		r.pending = nil
+		clear(r.pending)
+		r.pending = r.pending[:0]
 		if err != nil {
 			return err
 		}
 	}
 	if len(r.fingerprints) > 0 {
 		err := r.e.Store.SaveFingerprints(ctx, r.run.SourceID, r.fingerprints)
-		r.fingerprints = nil
+		r.fingerprints = r.fingerprints[:0]
 		return err
 	}
 	return nil
