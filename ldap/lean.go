@@ -304,6 +304,12 @@ func splitMessage(msg []byte) (id, op []byte, ok bool) {
 // SEQUENCE { type OCTET STRING, vals SET OF OCTET STRING } }. op is read
 // and kept: the entry's values point into it. names interns attribute
 // names across entries. ok is false unless op is exactly that.
+//
+// A first pass checks the layout and counts the attributes and values,
+// so that the entry takes its attribute list and all its values' slices
+// in one allocation each: 4 allocations for an entry of a dozen
+// attributes instead of 15 (BenchmarkDecodeEntry; the same bytes and
+// time).
 func decodeEntry(op []byte, names map[string]string) (*Entry, bool) {
 	_, body, _, ok := element(op)
 	if !ok {
@@ -317,19 +323,25 @@ func decodeEntry(op []byte, names map[string]string) (*Entry, bool) {
 	if !ok || tag != 0x30 || len(rest) != 0 {
 		return nil, false
 	}
-	e := &Entry{DN: string(dn), attrs: make([]entryAttr, 0, 12)}
+	nattrs, nvals := 0, 0
+	for l := list; len(l) > 0; {
+		var vals []byte
+		if _, vals, l, ok = attribute(l); !ok {
+			return nil, false
+		}
+		for len(vals) > 0 {
+			if tag, _, vals, ok = element(vals); !ok || tag != 0x04 {
+				return nil, false
+			}
+			nvals++
+		}
+		nattrs++
+	}
+	e := &Entry{DN: string(dn), attrs: make([]entryAttr, 0, nattrs)}
+	values := make([][]byte, 0, nvals)
 	for len(list) > 0 {
-		var attr, vals []byte
-		if tag, attr, list, ok = element(list); !ok || tag != 0x30 {
-			return nil, false
-		}
-		var name []byte
-		if tag, name, attr, ok = element(attr); !ok || tag != 0x04 {
-			return nil, false
-		}
-		if tag, vals, attr, ok = element(attr); !ok || tag != 0x31 || len(attr) != 0 {
-			return nil, false
-		}
+		name, vals, next, _ := attribute(list) // checked above
+		list = next
 		n, known := names[string(name)]
 		if !known {
 			n = string(name)
@@ -337,17 +349,38 @@ func decodeEntry(op []byte, names map[string]string) (*Entry, bool) {
 				names[n] = n
 			}
 		}
-		var values [][]byte
+		first := len(values)
 		for len(vals) > 0 {
 			var v []byte
-			if tag, v, vals, ok = element(vals); !ok || tag != 0x04 {
-				return nil, false
-			}
+			_, v, vals, _ = element(vals)
 			values = append(values, v[:len(v):len(v)])
 		}
-		e.add(n, values)
+		var own [][]byte // nil for none, as go-ldap's
+		if len(values) > first {
+			// Capped: a second attribute of the same name appends to a
+			// copy, never over the next attribute's values.
+			own = values[first:len(values):len(values)]
+		}
+		e.add(n, own)
 	}
 	return e, true
+}
+
+// attribute splits the first PartialAttribute of list (a SEQUENCE of
+// type and a SET of values) from the rest; ok is false unless list starts
+// with one.
+func attribute(list []byte) (name, vals, rest []byte, ok bool) {
+	tag, attr, rest, ok := element(list)
+	if !ok || tag != 0x30 {
+		return nil, nil, nil, false
+	}
+	if tag, name, attr, ok = element(attr); !ok || tag != 0x04 {
+		return nil, nil, nil, false
+	}
+	if tag, vals, attr, ok = element(attr); !ok || tag != 0x31 || len(attr) != 0 {
+		return nil, nil, nil, false
+	}
+	return name, vals, rest, true
 }
 
 // tlv appends a BER element of tag and content to b.

@@ -106,6 +106,9 @@ var testEntries = []struct {
 	{strings.Repeat("x", 200), []attr{{"description", []string{strings.Repeat("long ", 100), strings.Repeat("longer ", 20000)}}}},
 	{"", nil},
 	{"cn=many", []attr{{"printCardNumber", []string{"1", "2", "3", "4", "5", "6", "7", "8"}}, {"empty", []string{""}}}},
+	// A duplicate after another attribute: its values join the first
+	// one's without touching the attribute between.
+	{"cn=dup", []attr{{"mail", []string{"a@x"}}, {"sn", []string{"Between"}}, {"MAIL", []string{"b@x", "c@x"}}}},
 }
 
 func TestTheLeanDecoderMatchesGoLDAPs(t *testing.T) {
@@ -395,5 +398,27 @@ func TestTheWireStandsInForARunAcrossReads(t *testing.T) {
 	}
 	if !slices.Equal(runs, []int{leanRun, n - leanRun}) {
 		t.Fatalf("stand-ins for %v entries; want one for %d, then one for %d", runs, leanRun, n-leanRun)
+	}
+}
+
+// BenchmarkDecodeEntry decodes an entry of a dozen attributes as a
+// directory of people sends them: its allocations are a sync's, an entry.
+func BenchmarkDecodeEntry(b *testing.B) {
+	attrs := []attr{{"entryUUID", []string{"869521fa-82db-1041-8608-f1f69658d013"}}, {"uid", []string{"ann"}},
+		{"cn", []string{"Ann Example"}}, {"givenName", []string{"Ann"}}, {"sn", []string{"Example"}},
+		{"mail", []string{"ann@corp.test"}}, {"departmentNumber", []string{"Finance"}},
+		{"employeeType", []string{"staff"}}, {"roomNumber", []string{"CC-1100"}},
+		{"employeeNumber", []string{"0004412345"}}, {"pager", []string{"1234"}}, {"title", []string{"Clerk"}}}
+	msg := entryMessage(7, "uid=ann,ou=people,dc=corp,dc=test", attrs)
+	_, op, ok := splitMessage(msg)
+	if !ok {
+		b.Fatal("not a message")
+	}
+	names := map[string]string{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if e, ok := decodeEntry(op, names); !ok || len(e.attrs) != len(attrs) {
+			b.Fatal("not decoded")
+		}
 	}
 }
