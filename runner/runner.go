@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -87,12 +89,53 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 	if h.Started != nil {
 		e.Started = func(run *roster.Run) { h.Started(run.ID) }
 	}
+	if !opt.DryRun {
+		defer r.deferIndexes(ctx, src)()
+	}
 	res, err := e.Run(ctx, src, sourceID, dir, opt)
 	if res != nil {
 		r.Log.Info("sync finished", "source", src.Name, "status", res.Run.Status, "seen", res.Run.Seen,
 			"created", res.Run.Created, "updated", res.Run.Updated, "disabled", res.Run.Disabled, "failed", res.Run.Failed)
 	}
 	return res, err
+}
+
+// indexBuildLimit bounds the build of the indexes a sync into an empty
+// user base deferred: about a second for 100,000 users.
+var indexBuildLimit = 10 * time.Minute
+
+// deferIndexes readies the store for a sync that writes (DeferIndexes)
+// and returns what to call once it has written: the build of the
+// indexes it deferred, if any, which runs even when the sync failed or
+// was cancelled, since the users it wrote stay. A store that cannot
+// defer them, or fails to build them, is said in the log: the sync goes
+// on, and the next one builds what is missing.
+func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
+	build, err := r.Store.DeferIndexes(ctx)
+	if err != nil {
+		r.Log.Warn("the user base's indexes stay as they are for this sync", "source", src.Name, "error", err)
+		return func() {}
+	}
+	if missing, _ := r.Store.DeferredIndexes(ctx); len(missing) > 0 {
+		r.Log.Info("the user base is empty: the sync builds some of its indexes after writing the users", "source", src.Name, "indexes", strings.Join(missing, ", "))
+	}
+	return func() {
+		// Not under the sync's context: a cancelled or fenced-off sync
+		// has written users all the same, and the build changes no row.
+		bctx, cancel := context.WithTimeout(context.Background(), indexBuildLimit)
+		defer cancel()
+		start := time.Now()
+		// The run's sets are garbage now: their pages go back to the
+		// system before SQLite's sort takes its own.
+		debug.FreeOSMemory()
+		if err := build(bctx); err != nil {
+			r.Log.Error("building the user base's indexes failed; lookups read the whole table until the next sync builds them", "source", src.Name, "error", err)
+			return
+		}
+		if d := time.Since(start); d > 100*time.Millisecond {
+			r.Log.Info("indexes built", "source", src.Name, "took", d.Round(time.Millisecond))
+		}
+	}
 }
 
 // open connects to src's directory: over LDAP, signed in, or, for an

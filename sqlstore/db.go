@@ -92,6 +92,13 @@ type Dialect struct {
 	// writes again and again, while a large cache on every connection of
 	// a serving node would cost its memory all the time.
 	BulkCache string
+
+	// Deferrable are the indexes that a sync into an empty user base
+	// builds after writing its users rather than while (DeferIndexes),
+	// each as the CREATE INDEX statement its schema step ran. None may
+	// enforce a rule (no UNIQUE), and each must be one the sync's own
+	// lookups can do without.
+	Deferrable []string
 }
 
 // in returns the condition "col is one of vals" (text or int64) and its

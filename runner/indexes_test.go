@@ -1,0 +1,83 @@
+package runner
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/reconcile"
+)
+
+// A sync into an empty user base runs without the store's deferrable
+// indexes and builds them once it has written, whether it succeeded or
+// failed; a sync into a user base with users keeps them all along.
+func TestASyncIntoAnEmptyUserBaseBuildsSomeIndexesAfter(t *testing.T) {
+	ctx := context.Background()
+	missingDuring := func(r *Runner) (*[]string, func(reconcile.Progress)) {
+		var seen []string
+		return &seen, func(reconcile.Progress) {
+			if seen == nil {
+				m, err := r.Store.DeferredIndexes(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				seen = append([]string{}, m...)
+			}
+		}
+	}
+	want := []string{"cards_user", "users_dn_key", "users_print_code", "users_source"}
+
+	t.Run("a first sync that succeeds", func(t *testing.T) {
+		r := testRunner(t)
+		_, src := graphSource(t, 1500)
+		id, _ := r.Store.SourceID(ctx, src.Name)
+		during, progress := missingDuring(r)
+		res, err := r.Sync(ctx, src, id, reconcile.Options{}, Hooks{Progress: progress})
+		if err != nil || res.Run.Created != 1500 {
+			t.Fatalf("first sync: %v, %+v", err, res)
+		}
+		if slices.Sort(*during); !slices.Equal(*during, want) {
+			t.Errorf("indexes away during the first sync: %v, want %v", *during, want)
+		}
+		if m, err := r.Store.DeferredIndexes(ctx); err != nil || len(m) != 0 {
+			t.Fatalf("after the first sync, indexes still away: %v, %v", m, err)
+		}
+		if u, err := r.Store.UserByLogin(ctx, "person12@corp.test"); err != nil || len(u.Cards) != 1 || u.Cards[0].Number != "100012" {
+			t.Fatalf("person12 after the build: %+v, %v", u, err)
+		}
+
+		during, progress = missingDuring(r)
+		if _, err := r.Sync(ctx, src, id, reconcile.Options{}, Hooks{Progress: progress}); err != nil {
+			t.Fatal(err)
+		}
+		if *during == nil || len(*during) != 0 {
+			t.Errorf("indexes away during a sync into a user base with users: %v", *during)
+		}
+	})
+
+	t.Run("a first sync that fails half-way", func(t *testing.T) {
+		r := testRunner(t)
+		s, src := graphSource(t, 1500)
+		s.RetryAfter = 0
+		id, _ := r.Store.SourceID(ctx, src.Name)
+		during, progress := missingDuring(r)
+		cut := func(p reconcile.Progress) {
+			progress(p)
+			if p.Seen == 999 {
+				s.Fail(http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable,
+					http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+			}
+		}
+		if _, err := r.Sync(ctx, src, id, reconcile.Options{}, Hooks{Progress: cut}); roster.ErrorCode(err) != roster.EUNAVAILABLE {
+			t.Fatalf("a cut first sync: %v", err)
+		}
+		if len(*during) != len(want) {
+			t.Errorf("indexes away during the cut sync: %v, want %v", *during, want)
+		}
+		if m, err := r.Store.DeferredIndexes(ctx); err != nil || len(m) != 0 {
+			t.Fatalf("after the cut sync, indexes still away: %v, %v", m, err)
+		}
+	})
+}

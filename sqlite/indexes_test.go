@@ -1,0 +1,60 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore/storetest"
+)
+
+// The deferrable indexes are those the schema steps made, to the letter:
+// a build after a sync makes the same indexes.
+func TestTheDeferrableIndexesAreTheSchemas(t *testing.T) {
+	db, path, _ := open(t)
+	r := raw(t, path)
+	for _, stmt := range sqlite.Dialect.Deferrable {
+		var got string
+		if err := r.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'index' AND sql = ?`, stmt).Scan(&got); err != nil {
+			t.Errorf("no index of the schema is %q: %v", stmt, err)
+		}
+	}
+	if m, err := db.DeferredIndexes(context.Background()); err != nil || len(m) != 0 {
+		t.Fatalf("a new user base lacks %v, %v", m, err)
+	}
+}
+
+// A sync killed before its build leaves the indexes away; lookups still
+// answer, and the next sync's DeferIndexes, finding users, builds them.
+func TestDeferIndexesBuildsWhatAKilledSyncLeftAway(t *testing.T) {
+	ctx := context.Background()
+	db, _, source := open(t)
+	if _, err := db.DeferIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := db.DeferredIndexes(ctx); len(m) != len(sqlite.Dialect.Deferrable) {
+		t.Fatalf("DeferIndexes on an empty user base left %v away, want all %d", m, len(sqlite.Dialect.Deferrable))
+	}
+	ann := storetest.NewUser("ann", "0451")
+	ann.PrintCodeHash = "code-hash"
+	if _, err := db.Apply(ctx, source, []roster.Change{{Kind: roster.Create, Login: "ann", User: ann}}); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := db.UserByLogin(ctx, "ann"); err != nil || len(u.Cards) != 1 || u.Cards[0].Number != "0451" {
+		t.Fatalf("ann, indexes away: %+v, %v", u, err)
+	}
+	build, err := db.DeferIndexes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := db.DeferredIndexes(ctx); len(m) != 0 {
+		t.Fatalf("DeferIndexes on a user base with users left %v away", m)
+	}
+	if err := build(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := db.UserByLogin(ctx, "ann"); err != nil || u.PrintCodeHash != "code-hash" {
+		t.Fatalf("ann, indexes back: %+v, %v", u, err)
+	}
+}
