@@ -116,9 +116,11 @@ func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 		r.Log.Warn("the user base's indexes stay as they are for this sync", "source", src.Name, "error", err)
 		return func() {}
 	}
-	if missing, _ := r.Store.DeferredIndexes(ctx); len(missing) > 0 {
-		r.Log.Info("the user base is empty: the sync builds some of its indexes after writing the users", "source", src.Name, "indexes", strings.Join(missing, ", "))
+	if build == nil {
+		return func() {}
 	}
+	missing, _ := r.Store.DeferredIndexes(ctx)
+	r.Log.Info("the user base is empty: the sync builds some of its indexes after writing the users", "source", src.Name, "indexes", strings.Join(missing, ", "))
 	return func() {
 		// Not under the sync's context: a cancelled or fenced-off sync
 		// has written users all the same, and the build changes no row.
@@ -132,9 +134,7 @@ func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 			r.Log.Error("building the user base's indexes failed; lookups read the whole table until the next sync builds them", "source", src.Name, "error", err)
 			return
 		}
-		if d := time.Since(start); d > 100*time.Millisecond {
-			r.Log.Info("indexes built", "source", src.Name, "took", d.Round(time.Millisecond))
-		}
+		r.Log.Info("indexes built", "source", src.Name, "took", time.Since(start).Round(time.Millisecond))
 	}
 }
 
