@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/sqlite"
 	"github.com/rosterhq/roster/sqlstore"
 	"github.com/rosterhq/roster/sqlstore/storetest"
 	"github.com/rosterhq/roster/userbase"
@@ -103,16 +101,7 @@ func BenchmarkBulkPrintCodes(b *testing.B) {
 func BenchmarkUserDigests(b *testing.B) {
 	ctx := context.Background()
 	const users, batch, page = 100_000, 5000, 1000
-	path := filepath.Join(b.TempDir(), "roster.db")
-	db, err := sqlite.OpenCache(path, userbase.SyncCacheKiB)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	source, err := db.SourceID(ctx, "corp")
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, _, source := openCache(b, userbase.SyncCacheKiB)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	anchors := make([]string, 0, users)
 	for start := 0; start < users; start += batch {

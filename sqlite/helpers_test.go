@@ -19,8 +19,15 @@ var t0 = time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
 // source "corp" in it.
 func open(t testing.TB) (db *sqlstore.DB, path string, source int64) {
 	t.Helper()
+	return openCache(t, 0)
+}
+
+// openCache is open with a page cache of cacheKiB for each connection
+// (sqlite.OpenCache).
+func openCache(t testing.TB, cacheKiB int) (db *sqlstore.DB, path string, source int64) {
+	t.Helper()
 	path = filepath.Join(t.TempDir(), "roster.db")
-	db, err := sqlite.Open(path)
+	db, err := sqlite.OpenCache(path, cacheKiB)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
