@@ -2,6 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster"
@@ -22,6 +26,25 @@ func TestTheDeferrableIndexesAreTheSchemas(t *testing.T) {
 	}
 	if m, err := db.DeferredIndexes(context.Background()); err != nil || len(m) != 0 {
 		t.Fatalf("a new user base lacks %v, %v", m, err)
+	}
+	// A query that names an index (INDEXED BY) fails while it is away.
+	files, err := filepath.Glob("../sqlstore/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("sqlstore's sources: %v, %v", files, err)
+	}
+	hinted := regexp.MustCompile(`indexedBy\("([a-z_]+)"\)`)
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range hinted.FindAllStringSubmatch(string(src), -1) {
+			for _, stmt := range sqlite.Dialect.Deferrable {
+				if strings.Fields(stmt)[2] == m[1] {
+					t.Errorf("%s names the deferrable index %s in a hint", f, m[1])
+				}
+			}
+		}
 	}
 }
 

@@ -96,8 +96,8 @@ type Dialect struct {
 	// Deferrable are the indexes that a sync into an empty user base
 	// builds after writing its users rather than while (DeferIndexes),
 	// each as the CREATE INDEX statement its schema step ran. None may
-	// enforce a rule (no UNIQUE), and each must be one the sync's own
-	// lookups can do without.
+	// enforce a rule (no UNIQUE) or be named in a hint (indexedBy), and
+	// each must be one the sync's own lookups can do without.
 	Deferrable []string
 }
 
