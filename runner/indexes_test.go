@@ -27,7 +27,7 @@ func TestASyncIntoAnEmptyUserBaseBuildsSomeIndexesAfter(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"cards_user", "users_dn_key", "users_print_code", "users_source"}
+	want := []string{"cards_user", "users_dn_key", "users_source"}
 
 	t.Run("a first sync that succeeds", func(t *testing.T) {
 		r := testRunner(t)
@@ -54,6 +54,28 @@ func TestASyncIntoAnEmptyUserBaseBuildsSomeIndexesAfter(t *testing.T) {
 		}
 		if *during == nil || len(*during) != 0 {
 			t.Errorf("indexes away during a sync into a user base with users: %v", *during)
+		}
+	})
+
+	t.Run("a first sync cancelled half-way", func(t *testing.T) {
+		r := testRunner(t)
+		_, src := graphSource(t, 1500)
+		id, _ := r.Store.SourceID(ctx, src.Name)
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		during, progress := missingDuring(r)
+		stop := func(p reconcile.Progress) {
+			progress(p)
+			cancel()
+		}
+		if _, err := r.Sync(cctx, src, id, reconcile.Options{}, Hooks{Progress: stop}); err == nil {
+			t.Fatal("a cancelled first sync succeeded")
+		}
+		if len(*during) != len(want) {
+			t.Errorf("indexes away during the cancelled sync: %v, want %v", *during, want)
+		}
+		if m, err := r.Store.DeferredIndexes(ctx); err != nil || len(m) != 0 {
+			t.Fatalf("after the cancelled sync, indexes still away: %v, %v", m, err)
 		}
 	})
 

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -73,8 +74,11 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 		}
 		return nil, err
 	}
+	closeDir := func() {}
 	if c, ok := dir.(interface{ Close() error }); ok {
-		defer c.Close()
+		var once sync.Once
+		closeDir = func() { once.Do(func() { c.Close() }) }
+		defer closeDir()
 	}
 	progress := h.Progress
 	if r.Memory != nil {
@@ -89,10 +93,15 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 	if h.Started != nil {
 		e.Started = func(run *roster.Run) { h.Started(run.ID) }
 	}
+	build := func() {}
 	if !opt.DryRun {
-		defer r.deferIndexes(ctx, src)()
+		build = r.deferIndexes(ctx, src)
 	}
 	res, err := e.Run(ctx, src, sourceID, dir, opt)
+	// The directory is done with: its connection does not wait for the
+	// build.
+	closeDir()
+	build()
 	if res != nil {
 		r.Log.Info("sync finished", "source", src.Name, "status", res.Run.Status, "seen", res.Run.Seen,
 			"created", res.Run.Created, "updated", res.Run.Updated, "disabled", res.Run.Disabled, "failed", res.Run.Failed)
@@ -109,7 +118,8 @@ var indexBuildLimit = 10 * time.Minute
 // indexes it deferred, if any, which runs even when the sync failed or
 // was cancelled, since the users it wrote stay. A store that cannot
 // defer them, or fails to build them, is said in the log: the sync goes
-// on, and the next one builds what is missing.
+// on, and the next open of the user base or the next sync builds what
+// is missing.
 func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 	build, err := r.Store.DeferIndexes(ctx)
 	if err != nil {
@@ -131,7 +141,7 @@ func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 		// system before SQLite's sort takes its own.
 		debug.FreeOSMemory()
 		if err := build(bctx); err != nil {
-			r.Log.Error("building the user base's indexes failed; lookups read the whole table until the next sync builds them", "source", src.Name, "error", err)
+			r.Log.Error("building the user base's indexes failed; lookups read the whole table until roster next opens the user base or syncs", "source", src.Name, "error", err)
 			return
 		}
 		r.Log.Info("indexes built", "source", src.Name, "took", time.Since(start).Round(time.Millisecond))

@@ -10,34 +10,44 @@ import (
 // deferrable indexes (Dialect.Deferrable) when the user base holds no
 // user at all, and returns build, which makes them again, to be called
 // once the sync has written its users, whatever its outcome; build is
-// nil when it dropped none. SQLite
-// builds an index over rows already written by sorting them, where a
-// sync writing into it moves through its pages at random: a first sync
-// of 100,000 lab users took 3.6-3.8 s without these four indexes and
-// 4.8-5.4 s with them, and building them took 0.3 s.
+// nil when it dropped none. SQLite builds an index over rows already
+// written by sorting them, where a sync writing into it moves through
+// its pages at random.
 //
-// When the user base has users it drops nothing, builds any deferrable
-// index that is missing (one a sync killed before its build left
-// away). A lookup that needs a
-// missing index reads the table instead: slower, never wrong, for none
-// of them enforces a rule. With no deferrable indexes (PostgreSQL) it
-// does nothing.
+// When the user base has users it drops nothing, and builds any
+// deferrable index that is missing (one a killed sync left away). It
+// reads before it writes: a sync that finds every index in place takes
+// no write lock here. A lookup that needs a missing index reads the
+// table instead: slower, never wrong, for none of them enforces a rule.
+// With no deferrable indexes (PostgreSQL) it does nothing.
 //
-// Another process that starts a sync meanwhile builds them at its start:
-// the writes of the first sync then wait for that build, up to the
-// connection's busy timeout.
+// Another process that starts a sync meanwhile builds them at its start
+// (one index a transaction): the writes of the first sync then wait for
+// each build, up to the connection's busy timeout.
 func (db *DB) DeferIndexes(ctx context.Context) (build func(context.Context) error, err error) {
 	if len(db.d.Deferrable) == 0 {
 		return nil, nil
 	}
+	missing, err := db.DeferredIndexes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var empty bool
+	if err := db.db.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM users)`).Scan(&empty); err != nil {
+		return nil, fmt.Errorf("store: defer indexes: %w", err)
+	}
+	if !empty {
+		if len(missing) > 0 {
+			return nil, db.buildIndexes(ctx)
+		}
+		return nil, nil
+	}
 	deferred := false
 	err = db.inTx(ctx, "defer indexes", func(t *tx) error {
-		var empty bool
-		if err := t.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM users)`).Scan(&empty); err != nil {
+		// Again under the write lock: a user written since the read
+		// above keeps every index.
+		if err := t.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM users)`).Scan(&empty); err != nil || !empty {
 			return err
-		}
-		if !empty {
-			return createIndexes(ctx, t, db.d.Deferrable)
 		}
 		for _, stmt := range db.d.Deferrable {
 			if _, err := t.ExecContext(ctx, `DROP INDEX IF EXISTS `+indexName(stmt)); err != nil {
@@ -51,7 +61,7 @@ func (db *DB) DeferIndexes(ctx context.Context) (build func(context.Context) err
 		return nil, fmt.Errorf("store: defer indexes: %w", err)
 	}
 	if !deferred {
-		return nil, nil
+		return nil, db.buildIndexes(ctx)
 	}
 	return db.buildIndexes, nil
 }
@@ -74,20 +84,37 @@ func (db *DB) DeferredIndexes(ctx context.Context) ([]string, error) {
 	return missing, nil
 }
 
-// buildIndexes makes the deferrable indexes that are missing, in one
-// transaction.
-func (db *DB) buildIndexes(ctx context.Context) error {
-	err := db.inTx(ctx, "build indexes", func(t *tx) error { return createIndexes(ctx, t, db.d.Deferrable) })
-	if err != nil {
-		return fmt.Errorf("store: build indexes: %w", err)
+// repairIndexes builds the deferrable indexes a killed sync left away,
+// when the user base is opened and no sync holds a lease: one that does
+// builds them when it ends. Best effort: a build that fails is left to
+// the next open or sync, and the opening goes on.
+func (db *DB) repairIndexes(ctx context.Context) {
+	missing, err := db.DeferredIndexes(ctx)
+	if err != nil || len(missing) == 0 {
+		return
 	}
-	return nil
+	now, err := db.clock(ctx, db.db)
+	if err != nil {
+		return
+	}
+	var syncing bool
+	if err := db.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sync_leases WHERE expires_at > ?)`,
+		timeValue(now)).Scan(&syncing); err != nil || syncing {
+		return
+	}
+	db.buildIndexes(ctx)
 }
 
-func createIndexes(ctx context.Context, t *tx, stmts []string) error {
-	for _, stmt := range stmts {
-		if _, err := t.ExecContext(ctx, strings.Replace(stmt, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)); err != nil {
-			return fmt.Errorf("%s: %w", indexName(stmt), err)
+// buildIndexes makes the deferrable indexes that are missing, one a
+// transaction, so that other writers wait for one build at a time.
+func (db *DB) buildIndexes(ctx context.Context) error {
+	for _, stmt := range db.d.Deferrable {
+		err := db.inTx(ctx, "build indexes", func(t *tx) error {
+			_, err := t.ExecContext(ctx, strings.Replace(stmt, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: build the index %s: %w", indexName(stmt), err)
 		}
 	}
 	return nil

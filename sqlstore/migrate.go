@@ -45,6 +45,7 @@ func (db *DB) Migrate(ctx context.Context, steps fs.FS) error {
 			return err
 		}
 	}
+	db.repairIndexes(ctx)
 	return nil
 }
 

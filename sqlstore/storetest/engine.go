@@ -595,6 +595,13 @@ func engineDigests(t *testing.T, s EngineStore) {
 	if d, _ := digest(bob.Anchor); d.Fingerprint != 9 || !d.Disabled || d.DisabledReason != roster.DisabledMissing || !d.Missing {
 		t.Errorf("bob's digest after a disable: %+v", d)
 	}
+	// Disabled in the directory, not missing: the two state bits apart.
+	off := *s.user(t, s.Source, gone.Anchor)
+	off.Disabled, off.DisabledReason = true, roster.DisabledInDirectory
+	s.apply(t, s.Source, roster.Change{Kind: roster.Disable, Login: "gone", User: &off, Fingerprint: 11})
+	if d, _ := digest(gone.Anchor); d.Fingerprint != 11 || !d.Disabled || d.DisabledReason != roster.DisabledInDirectory || d.Missing {
+		t.Errorf("gone's digest after a disable in the directory: %+v", d)
+	}
 	// An update whose print code gives way to one set meanwhile keeps
 	// none: the user is not what the change planned.
 	upd := *s.user(t, s.Source, alice.Anchor)
