@@ -44,65 +44,41 @@ func lessDigest(a, b digest) bool {
 // the directory (the anchors seen, the logins, the cards). A Go map of
 // them took 50 to 90 bytes an entry at a million entries (heap profile of
 // bench/sync), which a sync of a million users could not afford. The set
-// keeps its entries in sorted arrays instead, 16 bytes an entry with its
+// keeps its entries in a sorted array instead, 16 bytes an entry with its
 // value and no pointer for the collector to follow, found through an index
 // of the digests' first bits; the latest additions wait in a small map
-// until it holds an eighth of the arrays, and are then merged in, so each
+// until it holds an eighth of the array, and are then merged in, so each
 // entry is moved a bounded number of times on average.
-//
-// The arrays are 256, one a segment of the digests' first byte: a merge
-// replaces them one after the other, so that each old one is garbage as
-// soon as its new one is made. One array of a million entries was copied
-// whole while still held, 16 MB more at the peak of a run's memory.
 type digestSet struct {
-	segs     [segments]segment
-	n        int // digests in the segments
-	keysOnly bool
+	keys  []digest // sorted
+	vals  []uint32 // vals[i] is keys[i]'s; nil in a set without values
+	index []uint32 // keys[index[b]:index[b+1]] are those whose first bits are b
+	shift uint     // a digest's bucket is its d[0] >> shift
 
 	recent map[digest]uint32
 }
 
-// segments is how many arrays a set splits its digests into, by their
-// first segmentBits.
-const (
-	segmentBits = 8
-	segments    = 1 << segmentBits
-)
-
-// segment is the sorted array of the digests whose first byte is its
-// number.
-type segment struct {
-	keys  []digest // sorted
-	vals  []uint32 // vals[i] is keys[i]'s; nil in a set without values
-	index []uint32 // keys[index[b]:index[b+1]] are those in bucket b
-	shift uint     // a digest's bucket is bucket(d, shift)
-}
-
-// bucket returns d's bucket in a segment indexed with shift: the bits
-// after the segment's.
-func bucket(d digest, shift uint) uint32 { return (d[0] << segmentBits) >> shift }
-
 // minMerge is the fewest additions the set holds in its map before
-// merging them into the arrays.
+// merging them into the array.
 const minMerge = 1024
 
 // newDigestSet returns a set of digests with values; with keysOnly, a
 // set whose every value is 1, 4 bytes an entry smaller.
 func newDigestSet(keysOnly bool) *digestSet {
-	s := &digestSet{recent: map[digest]uint32{}, keysOnly: keysOnly}
-	for i := range s.segs {
-		s.segs[i] = segment{shift: 32, index: []uint32{0, 0}}
+	s := &digestSet{recent: map[digest]uint32{}, shift: 32, index: []uint32{0, 0}}
+	if !keysOnly {
+		s.vals = []uint32{}
 	}
 	return s
 }
 
 // len returns how many digests the set holds.
-func (s *digestSet) len() int { return s.n + len(s.recent) }
+func (s *digestSet) len() int { return len(s.keys) + len(s.recent) }
 
 // get returns d's value, or 0 when the set does not hold d.
 func (s *digestSet) get(d digest) uint32 {
-	if g, i, ok := s.find(d); ok {
-		return g.at(i)
+	if i, ok := s.find(d); ok {
+		return s.at(i)
 	}
 	return s.recent[d] // 0 when absent: no value is 0
 }
@@ -111,9 +87,9 @@ func (s *digestSet) get(d digest) uint32 {
 // without values).
 func (s *digestSet) put(d digest, v uint32) {
 	s.check(v)
-	if g, i, ok := s.find(d); ok {
-		if g.vals != nil {
-			g.vals[i] = v
+	if i, ok := s.find(d); ok {
+		if s.vals != nil {
+			s.vals[i] = v
 		}
 		return
 	}
@@ -124,8 +100,8 @@ func (s *digestSet) put(d digest, v uint32) {
 // put would, and returns 0: get and put in one look.
 func (s *digestSet) add(d digest, v uint32) uint32 {
 	s.check(v)
-	if g, i, ok := s.find(d); ok {
-		return g.at(i)
+	if i, ok := s.find(d); ok {
+		return s.at(i)
 	}
 	if old, ok := s.recent[d]; ok {
 		return old
@@ -135,158 +111,121 @@ func (s *digestSet) add(d digest, v uint32) uint32 {
 }
 
 func (s *digestSet) check(v uint32) {
-	if v == 0 || (s.keysOnly && v != 1) {
+	if v == 0 || (s.vals == nil && v != 1) {
 		panic("reconcile: a digest's value of 0, or a value in a set without")
 	}
 }
 
-// at returns the value of the segment's i-th digest.
-func (g *segment) at(i int) uint32 {
-	if g.vals == nil {
+// at returns the value of the array's i-th digest.
+func (s *digestSet) at(i int) uint32 {
+	if s.vals == nil {
 		return 1
 	}
-	return g.vals[i]
+	return s.vals[i]
 }
 
-// insert puts d, which the arrays do not hold, with v among the latest
+// insert puts d, which the array does not hold, with v among the latest
 // additions, and merges them in once they are enough.
 func (s *digestSet) insert(d digest, v uint32) {
 	s.recent[d] = v
-	if len(s.recent) >= max(minMerge, s.n/8) {
+	if len(s.recent) >= max(minMerge, len(s.keys)/8) {
 		s.merge()
 	}
 }
 
-// find returns d's segment and place in it. A bucket holds 4 to 8
-// digests up to a few million: it is read through, which costs less
-// than a binary search; a larger one is searched.
-func (s *digestSet) find(d digest) (*segment, int, bool) {
-	g := &s.segs[d[0]>>(32-segmentBits)]
-	b := bucket(d, g.shift)
-	lo, hi := int(g.index[b]), int(g.index[b+1])
+// find returns d's place in the array. A bucket holds 4 to 8 digests up
+// to half a million, and 16 at a million: it is read through, which
+// costs less than a binary search; a larger one is searched.
+func (s *digestSet) find(d digest) (int, bool) {
+	b := d[0] >> s.shift
+	lo, hi := int(s.index[b]), int(s.index[b+1])
 	if hi-lo > 32 {
-		i, ok := slices.BinarySearchFunc(g.keys[lo:hi], d, compareDigests)
-		return g, lo + i, ok
+		i, ok := slices.BinarySearchFunc(s.keys[lo:hi], d, compareDigests)
+		return lo + i, ok
 	}
-	for i, k := range g.keys[lo:hi] {
+	for i, k := range s.keys[lo:hi] {
 		if k == d {
-			return g, lo + i, true
+			return lo + i, true
 		}
 	}
-	return g, 0, false
+	return 0, false
 }
 
-// merge moves the map's additions into the segments, one segment after
-// the other, each into a new array indexed by as many bits (after the
-// segment's) as make buckets of four to eight entries, up to 12.
+// merge moves the map's additions into a new array, and indexes it by
+// as many first bits as make buckets of four to eight entries, up to 16
+// bits (an index of 256 KiB): a million entries make buckets of about 15.
 //
-// The additions are put in order by segment and bucket first (counting
-// sorts on those bits), then within a bucket: the digests are uniform,
-// so a bucket gets about one addition, and the whole costs a pass, where
-// a sort by comparisons took most of a merge (BenchmarkDigestSetAdd).
+// The additions are put in order by their bucket first (a counting sort
+// on those bits), then within it: the digests are uniform, so a bucket
+// gets about one addition, and the whole costs a pass, where a sort by
+// comparisons took most of a merge (BenchmarkDigestSetAdd). The index's
+// 16 bits give a bucket n/8/65,536 additions past half a million
+// entries: 19 at ten million, where the insertion is still short.
 func (s *digestSet) merge() {
-	// By segment: bySeg[g] to bySeg[g+1] in add are segment g's.
-	var bySeg [segments + 1]int
-	for d := range s.recent {
-		bySeg[(d[0]>>(32-segmentBits))+1]++
-	}
-	for g := 1; g <= segments; g++ {
-		bySeg[g] += bySeg[g-1]
-	}
-	add := make([]digest, len(s.recent))
-	var addVals []uint32 // none in a set without values
-	if !s.keysOnly {
-		addVals = make([]uint32, len(s.recent))
-	}
-	next := bySeg
-	for d, v := range s.recent {
-		g := d[0] >> (32 - segmentBits)
-		add[next[g]] = d
-		if addVals != nil {
-			addVals[next[g]] = v
-		}
-		next[g]++
-	}
-	s.n += len(s.recent)
-	clear(s.recent)
-	for g := range s.segs {
-		if lo, hi := bySeg[g], bySeg[g+1]; hi > lo {
-			var vals []uint32
-			if addVals != nil {
-				vals = addVals[lo:hi]
-			}
-			s.segs[g].merge(add[lo:hi], vals)
-		}
-	}
-}
-
-// merge puts add (with vals, nil in a set without values), none of which
-// the segment holds, into a new array of the segment.
-func (g *segment) merge(add []digest, addVals []uint32) {
-	n := len(g.keys) + len(add)
-	bucketBits := min(max(bits.Len(uint(n))-3, 0), 12)
+	n := len(s.keys) + len(s.recent)
+	bucketBits := min(max(bits.Len(uint(n))-3, 0), 16)
 	shift := uint(32 - bucketBits)
 	index := make([]uint32, 1<<bucketBits+1)
-	// Order add by bucket (a counting sort), then within each bucket by
-	// insertion, into sorted.
-	for _, d := range add {
-		index[bucket(d, shift)+1]++
+	for d := range s.recent {
+		index[(d[0]>>shift)+1]++
 	}
 	for b := 1; b < len(index); b++ {
 		index[b] += index[b-1]
 	}
-	sorted := make([]digest, len(add))
-	var sortedVals []uint32
-	if addVals != nil {
-		sortedVals = make([]uint32, len(add))
+	add := make([]digest, len(s.recent))
+	var addVals []uint32 // none in a set without values
+	if s.vals != nil {
+		addVals = make([]uint32, len(s.recent))
 	}
 	next := slices.Clone(index[:len(index)-1])
-	for j, d := range add {
-		b := bucket(d, shift)
+	for d, v := range s.recent {
+		b := d[0] >> shift
 		i := next[b]
 		next[b]++
 		// Insertion within the bucket: those before are in order.
-		for ; i > index[b] && lessDigest(d, sorted[i-1]); i-- {
-			sorted[i] = sorted[i-1]
-			if sortedVals != nil {
-				sortedVals[i] = sortedVals[i-1]
+		for ; i > index[b] && lessDigest(d, add[i-1]); i-- {
+			add[i] = add[i-1]
+			if addVals != nil {
+				addVals[i] = addVals[i-1]
 			}
 		}
-		sorted[i] = d
-		if sortedVals != nil {
-			sortedVals[i] = addVals[j]
+		add[i] = d
+		if addVals != nil {
+			addVals[i] = v
 		}
 	}
 	keys := make([]digest, 0, n)
 	var vals []uint32
-	if addVals != nil {
+	if s.vals != nil {
 		vals = make([]uint32, 0, n)
 	}
 	i, j := 0, 0
-	for i < len(g.keys) || j < len(sorted) {
-		if j == len(sorted) || (i < len(g.keys) && lessDigest(g.keys[i], sorted[j])) {
-			keys = append(keys, g.keys[i])
+	for i < len(s.keys) || j < len(add) {
+		if j == len(add) || (i < len(s.keys) && lessDigest(s.keys[i], add[j])) {
+			keys = append(keys, s.keys[i])
 			if vals != nil {
-				vals = append(vals, g.vals[i])
+				vals = append(vals, s.vals[i])
 			}
 			i++
 			continue
 		}
-		keys = append(keys, sorted[j])
+		keys = append(keys, add[j])
 		if vals != nil {
-			vals = append(vals, sortedVals[j])
+			vals = append(vals, addVals[j])
 		}
 		j++
 	}
-	g.keys, g.vals, g.shift = keys, vals, shift
+	s.keys, s.vals = keys, vals
+	clear(s.recent)
+	s.shift = shift
 	clear(index)
 	for k, d := range keys {
-		index[bucket(d, shift)+1] = uint32(k + 1)
+		index[(d[0]>>shift)+1] = uint32(k + 1)
 	}
 	for k := 1; k < len(index); k++ { // empty buckets end where the last one did
 		index[k] = max(index[k], index[k-1])
 	}
-	g.index = index
+	s.index = index
 }
 
 // names keeps strings a digestSet's values point to (the logins holding
