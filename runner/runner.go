@@ -121,16 +121,15 @@ var indexBuildLimit = 10 * time.Minute
 // on, and the next open of the user base or the next sync builds what
 // is missing.
 func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
-	build, err := r.Store.DeferIndexes(ctx)
+	dropped, err := r.Store.DeferIndexes(ctx)
 	if err != nil {
 		r.Log.Warn("the user base's indexes stay as they are for this sync", "source", src.Name, "error", err)
 		return func() {}
 	}
-	if build == nil {
+	if len(dropped) == 0 {
 		return func() {}
 	}
-	missing, _ := r.Store.DeferredIndexes(ctx)
-	r.Log.Info("the user base is empty: the sync builds some of its indexes after writing the users", "source", src.Name, "indexes", strings.Join(missing, ", "))
+	r.Log.Info("the user base is empty: the sync builds some of its indexes after writing the users", "source", src.Name, "indexes", strings.Join(dropped, ", "))
 	return func() {
 		// Not under the sync's context: a cancelled or fenced-off sync
 		// has written users all the same, and the build changes no row.
@@ -140,7 +139,7 @@ func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 		// The run's sets are garbage now: their pages go back to the
 		// system before SQLite's sort takes its own.
 		debug.FreeOSMemory()
-		if err := build(bctx); err != nil {
+		if err := r.Store.BuildIndexes(bctx); err != nil {
 			r.Log.Error("building the user base's indexes failed; lookups read the whole table until roster next opens the user base or syncs", "source", src.Name, "error", err)
 			return
 		}

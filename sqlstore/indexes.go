@@ -8,23 +8,23 @@ import (
 
 // DeferIndexes readies the user base for a sync: it drops the dialect's
 // deferrable indexes (Dialect.Deferrable) when the user base holds no
-// user at all, and returns build, which makes them again, to be called
-// once the sync has written its users, whatever its outcome; build is
-// nil when it dropped none. SQLite builds an index over rows already
-// written by sorting them, where a sync writing into it moves through
-// its pages at random.
+// user at all, and returns their names: the caller builds them again
+// (BuildIndexes) once the sync has written its users, whatever its
+// outcome. It drops none, and returns none, otherwise. SQLite builds an
+// index over rows already written by sorting them, where a sync writing
+// into it moves through its pages at random.
 //
-// When the user base has users it drops nothing, and builds any
-// deferrable index that is missing (one a killed sync left away). It
-// reads before it writes: a sync that finds every index in place takes
-// no write lock here. A lookup that needs a missing index reads the
-// table instead: slower, never wrong, for none of them enforces a rule.
-// With no deferrable indexes (PostgreSQL) it does nothing.
+// When the user base has users it builds any deferrable index that is
+// missing (one a killed sync left away). It reads before it writes: a
+// sync that finds every index in place takes no write lock here. A
+// lookup that needs a missing index reads the table instead: slower,
+// never wrong, for none of them enforces a rule. With no deferrable
+// indexes (PostgreSQL) it does nothing.
 //
 // Another process that starts a sync meanwhile builds them at its start
 // (one index a transaction): the writes of the first sync then wait for
 // each build, up to the connection's busy timeout.
-func (db *DB) DeferIndexes(ctx context.Context) (build func(context.Context) error, err error) {
+func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 	if len(db.d.Deferrable) == 0 {
 		return nil, nil
 	}
@@ -38,11 +38,10 @@ func (db *DB) DeferIndexes(ctx context.Context) (build func(context.Context) err
 	}
 	if !empty {
 		if len(missing) > 0 {
-			return nil, db.buildIndexes(ctx)
+			return nil, db.BuildIndexes(ctx)
 		}
 		return nil, nil
 	}
-	deferred := false
 	err = db.inTx(ctx, "defer indexes", func(t *tx) error {
 		// Again under the write lock: a user written since the read
 		// above keeps every index.
@@ -53,31 +52,45 @@ func (db *DB) DeferIndexes(ctx context.Context) (build func(context.Context) err
 			if _, err := t.ExecContext(ctx, `DROP INDEX IF EXISTS `+indexName(stmt)); err != nil {
 				return err
 			}
+			dropped = append(dropped, indexName(stmt))
 		}
-		deferred = true
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: defer indexes: %w", err)
 	}
-	if !deferred {
-		return nil, db.buildIndexes(ctx)
+	if len(dropped) == 0 {
+		return nil, db.BuildIndexes(ctx)
 	}
-	return db.buildIndexes, nil
+	return dropped, nil
 }
 
 // DeferredIndexes returns the names of the deferrable indexes the user
-// base lacks now, for tests and messages. Deferrable indexes are
-// SQLite's: it reads sqlite_master.
+// base lacks now, in Dialect.Deferrable's order, for tests and messages.
+// Deferrable indexes are SQLite's: it reads sqlite_master, once.
 func (db *DB) DeferredIndexes(ctx context.Context) ([]string, error) {
-	var missing []string
-	for _, stmt := range db.d.Deferrable {
-		var n int
-		if err := db.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`,
-			indexName(stmt)).Scan(&n); err != nil {
+	if len(db.d.Deferrable) == 0 {
+		return nil, nil
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index'`)
+	if err != nil {
+		return nil, fmt.Errorf("store: deferred indexes: %w", err)
+	}
+	present := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("store: deferred indexes: %w", err)
 		}
-		if n == 0 {
+		present[name] = true
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("store: deferred indexes: %w", err)
+	}
+	var missing []string
+	for _, stmt := range db.d.Deferrable {
+		if !present[indexName(stmt)] {
 			missing = append(missing, indexName(stmt))
 		}
 	}
@@ -102,12 +115,12 @@ func (db *DB) repairIndexes(ctx context.Context) {
 		timeValue(now)).Scan(&syncing); err != nil || syncing {
 		return
 	}
-	db.buildIndexes(ctx)
+	db.BuildIndexes(ctx)
 }
 
-// buildIndexes makes the deferrable indexes that are missing, one a
+// BuildIndexes makes the deferrable indexes that are missing, one a
 // transaction, so that other writers wait for one build at a time.
-func (db *DB) buildIndexes(ctx context.Context) error {
+func (db *DB) BuildIndexes(ctx context.Context) error {
 	for _, stmt := range db.d.Deferrable {
 		err := db.inTx(ctx, "build indexes", func(t *tx) error {
 			_, err := t.ExecContext(ctx, strings.Replace(stmt, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
