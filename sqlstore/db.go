@@ -127,11 +127,7 @@ func (d *Dialect) in(col string, vals []any) (string, []any) {
 				return col + " = ANY(?)", []any{arr}
 			}
 		}
-		arr := make([]string, len(vals))
-		for i, v := range vals {
-			arr[i] = v.(string)
-		}
-		return col + " = ANY(?)", []any{arr}
+		return col + " = ANY(?)", []any{texts(vals)}
 	case d.JSONLists && jsonSafe(vals):
 		if b, err := json.Marshal(vals); err == nil {
 			return col + " IN (SELECT value FROM json_each(?))", []any{string(b)}
@@ -148,11 +144,7 @@ func (d *Dialect) in(col string, vals []any) (string, []any) {
 func (d *Dialect) keyed(vals []any) (string, []any) {
 	switch {
 	case d.Arrays:
-		arr := make([]string, len(vals))
-		for i, v := range vals {
-			arr[i] = v.(string)
-		}
-		return "(SELECT n - 1 AS key, value FROM unnest(?::text[]) WITH ORDINALITY AS t(value, n))", []any{arr}
+		return "(SELECT n - 1 AS key, value FROM unnest(?::text[]) WITH ORDINALITY AS t(value, n))", []any{texts(vals)}
 	case d.JSONLists && jsonSafe(vals):
 		if b, err := json.Marshal(vals); err == nil {
 			return "json_each(?)", []any{string(b)}
@@ -168,6 +160,16 @@ func (d *Dialect) keyed(vals []any) (string, []any) {
 	}
 	b.WriteString(") AS v)")
 	return b.String(), vals
+}
+
+// texts returns vals, which are strings, as one array, for a database
+// that takes arrays.
+func texts(vals []any) []string {
+	arr := make([]string, len(vals))
+	for i, v := range vals {
+		arr[i] = v.(string)
+	}
+	return arr
 }
 
 // jsonSafe says whether JSON carries vals intact: integers, and text that
