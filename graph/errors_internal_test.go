@@ -34,3 +34,20 @@ func TestCanWriteTakesEitherWritePermission(t *testing.T) {
 		}
 	}
 }
+
+// A write's errors never carry the value written (a print code), even
+// when Graph's answer repeats it.
+func TestAWritesErrorHidesTheValue(t *testing.T) {
+	body := `{"error":{"code":"Request_BadRequest","message":"Invalid value '482913' for property 'extension_abc_pin'."}}`
+	err := withoutValue(graphError(400, []byte(body), 1), "482913")
+	if strings.Contains(err.Error(), "482913") || strings.Contains(roster.ErrorMessage(err), "482913") {
+		t.Fatalf("the value is in the error: %v", err)
+	}
+	if roster.ErrorCode(err) != roster.EINVALID || !strings.Contains(roster.ErrorMessage(err), "Invalid value '(the value)' for property 'extension_abc_pin'") {
+		t.Errorf("the error lost its code or its words: %s: %s", roster.ErrorCode(err), roster.ErrorMessage(err))
+	}
+	plain := graphError(400, []byte(body), 1)
+	if got := withoutValue(plain, "999999"); got != plain {
+		t.Errorf("an error without the value changed: %v", got)
+	}
+}

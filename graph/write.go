@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,7 +20,33 @@ import (
 //
 // Errors: EFORBIDDEN naming the permission, or why Entra ID keeps the
 // property (a user synced from on-premises AD); the errors of a read.
+// No error holds value: the value may be a print code, and Graph's
+// answer, which errors quote or keep as their cause, may repeat it.
 func (c *Client) SetProperty(ctx context.Context, userID, path, value string) (bool, error) {
+	wrote, err := c.setProperty(ctx, userID, path, value)
+	return wrote, withoutValue(err, value)
+}
+
+// withoutValue returns err with every mention of value, in its message
+// and its cause, replaced by "(the value)".
+func withoutValue(err error, value string) error {
+	if err == nil || value == "" || !strings.Contains(err.Error(), value) {
+		return err
+	}
+	hide := func(s string) string { return strings.ReplaceAll(s, value, "(the value)") }
+	var e *roster.Error
+	if errors.As(err, &e) {
+		out := *e
+		out.Message = hide(e.Message)
+		if e.Err != nil {
+			out.Err = errors.New(hide(e.Err.Error()))
+		}
+		return &out
+	}
+	return errors.New(hide(err.Error()))
+}
+
+func (c *Client) setProperty(ctx context.Context, userID, path, value string) (bool, error) {
 	top, leaf, nested := strings.Cut(path, "/")
 	base := c.cfg.Cloud.GraphHost + "/v1.0/users/" + url.PathEscape(userID)
 	var cur Object
