@@ -87,7 +87,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		b.WriteString("# HELP roster_directory_certificate_days_left Days until the directory's certificate expires, as last seen.\n# TYPE roster_directory_certificate_days_left gauge\n")
 		for _, src := range sources {
 			if !src.CertificateNotAfter.IsZero() {
-				fmt.Fprintf(&b, "roster_directory_certificate_days_left{source=%q} %d\n", src.Name, int(src.CertificateNotAfter.Sub(s.Now()).Hours()/24))
+				fmt.Fprintf(&b, "roster_directory_certificate_days_left{source=%q} %d\n", src.Name, roster.DaysLeft(src.CertificateNotAfter, s.Now()))
 			}
 		}
 	}

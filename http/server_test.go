@@ -742,28 +742,42 @@ func TestConsolePagesNeedASession(t *testing.T) {
 	}
 }
 
+// Both figures count calendar days (UTC), whatever the hour: an expiry at
+// midday ten days ahead reads 10 just after midnight and just before it.
+// (The metrics once counted hours/24 and read 9 late in the day, and the
+// test, expiring at now+10 days 1 hour, read 11 in the day's last hour.)
 func TestExpiringDirectoryCertificateIsWarnedAndMeasured(t *testing.T) {
 	f := newFixture(t)
-	c := f.client()
-	c.signIn()
-	_, src, _ := c.do("POST", "/api/v1/sources", articleSource())
-	id := int64(src["id"].(float64))
-	if err := f.db.SetSourceCertificate(context.Background(), id, time.Now().Add(10*24*time.Hour+time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	for path, want := range map[string]string{
-		"/console": "the directory&#39;s certificate expires in 10 days",
-		"/metrics": `roster_directory_certificate_days_left{source="corp"} 10`,
+	y, m, d := time.Now().UTC().Date()
+	notAfter := time.Date(y, m, d+10, 12, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{
+		time.Date(y, m, d, 0, 30, 0, 0, time.UTC),
+		time.Date(y, m, d, 23, 30, 0, 0, time.UTC),
 	} {
-		req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
-		resp, err := c.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		f.skew.Store(int64(time.Until(at)))
+		c := f.client()
+		c.signIn()
+		if at.Hour() == 0 {
+			_, src, _ := c.do("POST", "/api/v1/sources", articleSource())
+			id := int64(src["id"].(float64))
+			if err := f.db.SetSourceCertificate(context.Background(), id, notAfter); err != nil {
+				t.Fatal(err)
+			}
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(body), want) {
-			t.Errorf("%s lacks %q:\n%s", path, want, body)
+		for path, want := range map[string]string{
+			"/console": "the directory&#39;s certificate expires in 10 days",
+			"/metrics": `roster_directory_certificate_days_left{source="corp"} 10`,
+		} {
+			req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
+			resp, err := c.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(body), want) {
+				t.Errorf("at %s, %s lacks %q:\n%s", at.Format("15:04"), path, want, body)
+			}
 		}
 	}
 }
