@@ -55,6 +55,7 @@ const (
 	ServiceLogin  = "svc-print"     // ordinary, non-admin bind account
 	TestLogin     = "test-user"     // an enabled person with a password
 	DisabledLogin = "test-disabled" // a disabled person with a password (AD)
+	TestPrintCode = "2580"          // the test user's print code, its alone
 
 	BigGroup       = "Printing - All Users" // more than 1,500 members: forces range retrieval
 	BigGroupSize   = 1600
@@ -79,7 +80,7 @@ func Generate(seed uint64, n int) (*Data, error) {
 			Department: "IT", CostCenter: "CC-1000", Service: true, HasPassword: true},
 		Account{Login: TestLogin, Given: "Test", Surname: "User", Display: "Test User", MailLocal: TestLogin,
 			Department: departments[0].name, CostCenter: departments[0].costCenter, HasPassword: true,
-			Cards: []string{"0000000001"}, PrintCode: "2580"},
+			Cards: []string{"0000000001"}, PrintCode: TestPrintCode},
 		Account{Login: DisabledLogin, Given: "Test", Surname: "Disabled", Display: "Test Disabled", MailLocal: DisabledLogin,
 			Department: departments[1].name, CostCenter: departments[1].costCenter, HasPassword: true,
 			Disabled: true},
@@ -124,6 +125,12 @@ func person(seed uint64, i int) Account {
 	if i%3 == 0 {
 		// Codes of 4 to 6 digits, as sites pick them.
 		a.PrintCode = fmt.Sprintf("%06d", r.IntN(1_000_000))[:4+r.IntN(3)]
+		if a.PrintCode == TestPrintCode {
+			// Shared codes happen among generated users, on purpose;
+			// the test user's stays its own at every lab size, since
+			// tests identify it by its code (a lab of 20,000 drew it).
+			a.PrintCode = "9" + a.PrintCode[1:]
+		}
 	}
 	// The awkward entries every real directory has.
 	switch i {

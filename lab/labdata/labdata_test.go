@@ -192,3 +192,19 @@ func TestEscapeDNValue(t *testing.T) {
 		}
 	}
 }
+
+// Tests identify the test user by its print code, at any lab size: no
+// generated user draws it (seed 1 drew it among 20,000 users, which made
+// the terminal's answer a shared-code refusal).
+func TestTheTestUsersCodeIsItsAlone(t *testing.T) {
+	d := generate(t, 1, 20000)
+	var holders []string
+	for _, u := range d.Users {
+		if u.PrintCode == TestPrintCode {
+			holders = append(holders, u.Login)
+		}
+	}
+	if len(holders) != 1 || holders[0] != TestLogin {
+		t.Fatalf("print code %s is held by %v, want only %s", TestPrintCode, holders, TestLogin)
+	}
+}
