@@ -54,8 +54,8 @@ func TestUnknownCardsAreLimited(t *testing.T) {
 		t.Errorf("the log does not name the terminal:\n%s", f.logs.String())
 	}
 	metrics := admin.page(t, "/metrics")
-	if !strings.Contains(metrics, fmt.Sprintf(`roster_terminal_refusals_total{reason="unknown_card"} %d`, answered)) ||
-		!strings.Contains(metrics, `roster_terminal_refusals_total{reason="rate_limited"} 2`) {
+	if !strings.Contains(metrics, fmt.Sprintf("roster_terminal_refusals_total{reason=\"unknown_card\"} %d\n", answered)) ||
+		!strings.Contains(metrics, "roster_terminal_refusals_total{reason=\"rate_limited\"} 2\n") {
 		t.Errorf("metrics:\n%s", metrics)
 	}
 	if console := admin.page(t, "/"); !strings.Contains(console, "the terminal station sent too many unknown cards") {

@@ -164,9 +164,14 @@ func newFixture(t testing.TB) *fixture {
 	}
 	db.Sealer = testSealer(t)
 	f := &fixture{t: t, db: db, logs: &syncBuffer{}, syncer: &fakeSyncer{}}
+	// The server and its store read one clock, as they do in roster:
+	// a session the server stamps with a skewed clock must not look
+	// expired (or eternal) to a store that reads the real one.
+	clock := func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }
+	db.Now = clock
 	s := &rhttp.Server{Store: db, Sources: db, Syncer: f.syncer, Log: slog.New(slog.NewJSONHandler(f.logs, nil)), Version: "test",
 		HashCode: func(c string) string { return "test-hmac:" + c },
-		Now:      func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) },
+		Now:      clock,
 		// Short, so that the tests of refusals run quickly; the timing
 		// test sets its own.
 		RefusalFloor: 20 * time.Millisecond,
@@ -452,7 +457,9 @@ func TestUsersRunsAndMetrics(t *testing.T) {
 	}
 	m, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`roster_runs_total{status="succeeded"} 1`, `roster_last_run_entries{kind="created"} 2`, "roster_last_success_timestamp_seconds 1"} {
+	// Whole lines: "} 1" alone would match 10 or 12.
+	for _, want := range []string{"roster_runs_total{status=\"succeeded\"} 1\n", "roster_last_run_entries{kind=\"created\"} 2\n",
+		fmt.Sprintf("roster_last_success_timestamp_seconds %d\n", run.FinishedAt.Unix())} {
 		if !strings.Contains(string(m), want) {
 			t.Errorf("metrics lack %q:\n%s", want, m)
 		}
@@ -758,15 +765,19 @@ func TestExpiringDirectoryCertificateIsWarnedAndMeasured(t *testing.T) {
 		c := f.client()
 		c.signIn()
 		if at.Hour() == 0 {
-			_, src, _ := c.do("POST", "/api/v1/sources", articleSource())
-			id := int64(src["id"].(float64))
+			code, src, _ := c.do("POST", "/api/v1/sources", articleSource())
+			fid, ok := src["id"].(float64)
+			if !ok {
+				t.Fatalf("at %s, creating the source = %d %v", at.Format("15:04"), code, src)
+			}
+			id := int64(fid)
 			if err := f.db.SetSourceCertificate(context.Background(), id, notAfter); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for path, want := range map[string]string{
 			"/console": "the directory&#39;s certificate expires in 10 days",
-			"/metrics": `roster_directory_certificate_days_left{source="corp"} 10`,
+			"/metrics": "roster_directory_certificate_days_left{source=\"corp\"} 10\n",
 		} {
 			req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
 			resp, err := c.c.Do(req)

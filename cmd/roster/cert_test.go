@@ -145,7 +145,7 @@ func TestCertCheckExitStatusAndJSON(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "aes.pfx"), aes, 0o600)
 	env := map[string]string{"ROSTER_PFX_PASSWORD": "Check-Pw-1"}
 
-	if code, out, _ := runCLI(t, env, "cert", "check", filepath.Join(dir, "good.pfx")); code != exitOK || !strings.Contains(out, "0 failed") {
+	if code, out, _ := runCLI(t, env, "cert", "check", filepath.Join(dir, "good.pfx")); code != exitOK || !strings.Contains(out, "Result: 0 failed,") {
 		t.Fatalf("check of a good file = %d\n%s", code, out)
 	}
 	code, out, _ := runCLI(t, env, "cert", "check", filepath.Join(dir, "aes.pfx"), "-domain", "corp.test")

@@ -227,7 +227,9 @@ func TestSeveralNodesShareOnePostgres(t *testing.T) {
 	// A surviving node takes over at its next check: it closes the dead
 	// node's run and runs the slot that run left unfinished, to the end.
 	rs = waitFor("a surviving node finishes the slot", 90*time.Second, func(rs []runRow) bool { return doneCount(rs) >= 3 })
-	if len(rs) != 3 {
+	// A fourth run may have begun: the next minute's slot, on a slow
+	// machine. The check below, one run a minute, catches a slot run twice.
+	if len(rs) < 3 {
 		t.Fatalf("%d runs, want 3\n%s", len(rs), dump())
 	}
 	if r := rs[1]; r.status != "failed" || !strings.Contains(r.errText, fmt.Sprintf("(PID %d on ", pid)) || !strings.Contains(r.errText, "ended before the sync did") {
@@ -272,8 +274,8 @@ func TestSeveralNodesShareOnePostgres(t *testing.T) {
 		}
 		code, body := api(n).call("GET", "/api/v1/runs", nil)
 		list, _ := body["runs"].([]any)
-		if code != 200 || len(list) != 3 {
-			t.Errorf("%s: GET /api/v1/runs = %d, %d runs, want 3: %v", n.name, code, len(list), body)
+		if code != 200 || len(list) < len(rs) {
+			t.Errorf("%s: GET /api/v1/runs = %d, %d runs, want %d or more: %v", n.name, code, len(list), len(rs), body)
 		}
 	}
 	var skipped int

@@ -265,7 +265,10 @@ func TestAStall(t *testing.T) {
 		}
 		c.Close()
 		r := waitReport(t, p, func(r Report) bool { return r.Stalled > 0 })
-		if !r.Fired || r.At.Boundary != 1 || r.Stalled < 200*time.Millisecond {
+		// The client's 200 ms start before its request reaches the
+		// proxy, so the stall the proxy measures is a little shorter;
+		// what matters is that it held until the client gave up.
+		if !r.Fired || r.At.Boundary != 1 || r.Stalled < 150*time.Millisecond {
 			t.Fatalf("report: %s", r)
 		}
 	})
