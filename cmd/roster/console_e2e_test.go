@@ -14,24 +14,37 @@ import (
 	"github.com/rosterhq/roster/lab/labenv"
 )
 
-// screenshotDir is where the browser test leaves its pictures, for people
-// to look at; git ignores it.
-func screenshotDir() string { return filepath.Join(sourceDir, "..", "..", "artifacts", "screenshots") }
+// screenshotDir is where the browser test leaves its pictures: the
+// directory ROSTER_SCREENSHOTS names, for people who want to look at
+// them, else a temporary one (tests write only there).
+func screenshotDir(t *testing.T) string {
+	if dir := os.Getenv("ROSTER_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	return t.TempDir()
+}
 
 // browser is a headless chromium driven by chromedp, with the steps a
 // browser test takes.
 type browser struct {
-	t   *testing.T
-	ctx context.Context
+	t     *testing.T
+	ctx   context.Context
+	shots string // screenshotDir
 }
+
+// maxShotHeight is the tallest page shot whole, in CSS pixels. Chromium
+// refuses a capture much beyond 16,384 device pixels ("Page is too
+// large"), which the print codes of a 20,000-user lab exceed; a taller
+// page is shot as the window shows it.
+const maxShotHeight = 12000
 
 // newBrowser starts chromium at base's sign-in page; it stops with the
 // test.
 func newBrowser(t *testing.T, chromium, base string) *browser {
 	t.Helper()
-	if err := os.MkdirAll(screenshotDir(), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:0],
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
@@ -48,17 +61,26 @@ func newBrowser(t *testing.T, chromium, base string) *browser {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login")); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
-	return &browser{t, ctx}
+	return &browser{t, ctx, screenshotDir(t)}
 }
 
-// shot saves a screenshot under screenshotDir.
+// shot saves a screenshot of the whole page under screenshotDir, or of
+// the window when the page is taller than maxShotHeight.
 func (b *browser) shot(name string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		height, err := chromedp.Evaluate[float64](`document.documentElement.scrollHeight`)(ctx, tg)
 		if err != nil {
 			return chromedp.Void{}, err
 		}
-		return chromedp.Void{}, os.WriteFile(filepath.Join(screenshotDir(), name), png, 0o644)
+		capture := chromedp.FullScreenshot(100)
+		if height > maxShotHeight {
+			capture = chromedp.CaptureScreenshot()
+		}
+		png, err := capture(ctx, tg)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.Void{}, os.WriteFile(filepath.Join(b.shots, name), png, 0o644)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -78,18 +79,32 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// ROSTER_CPU_PROFILE=FILE writes a CPU profile, for go tool pprof.
+	// ROSTER_CPU_PROFILE=FILE writes a CPU profile, and
+	// ROSTER_ALLOC_PROFILE=FILE the allocations of the whole run, for go
+	// tool pprof (-sample_index=alloc_space).
+	var cpu *os.File
 	if path := os.Getenv("ROSTER_CPU_PROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil {
-			pprof.StartCPUProfile(f)
-			code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-			pprof.StopCPUProfile()
-			f.Close()
-			os.Exit(code)
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			cpu = f
 		}
 	}
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+	allocs := os.Getenv("ROSTER_ALLOC_PROFILE")
+	if allocs != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if cpu != nil {
+		pprof.StopCPUProfile()
+		cpu.Close()
+	}
+	if allocs != "" {
+		if f, err := os.Create(allocs); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
+	os.Exit(code)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
