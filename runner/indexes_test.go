@@ -27,7 +27,7 @@ func TestASyncIntoAnEmptyUserBaseBuildsSomeIndexesAfter(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"cards_user", "users_dn_key", "users_source"}
+	want := []string{"cards_user", "users_dn_key", "users_print_code", "users_source"}
 
 	t.Run("a first sync that succeeds", func(t *testing.T) {
 		r := testRunner(t)

@@ -112,3 +112,52 @@ func TestDeferIndexesBuildsWhatAKilledSyncLeftAway(t *testing.T) {
 		t.Fatalf("ann, indexes back: %+v, %v", u, err)
 	}
 }
+
+// Bulk print codes check each code against the print-code index, one
+// statement a user: with the deferrable indexes away (a first sync still
+// writing, or killed), they build them first rather than read the whole
+// table for every code, and the codes are set and checked as ever.
+func TestBulkPrintCodesBuildTheIndexesFirst(t *testing.T) {
+	ctx := context.Background()
+	db, path, source := open(t)
+	if dropped, err := db.DeferIndexes(ctx); err != nil || len(dropped) != len(sqlite.Dialect.Deferrable) {
+		t.Fatalf("DeferIndexes on an empty user base dropped %v, %v", dropped, err)
+	}
+	taken := storetest.NewUser("ann", "0451")
+	taken.PrintCodeHash = "hash-taken"
+	bob := storetest.NewUser("bob", "0452")
+	cid := storetest.NewUser("cid", "0453")
+	ids, err := db.Apply(ctx, source, []roster.Change{
+		{Kind: roster.Create, Login: "ann", User: taken},
+		{Kind: roster.Create, Login: "bob", User: bob},
+		{Kind: roster.Create, Login: "cid", User: cid},
+	})
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("Apply = %v, %v", ids, err)
+	}
+	if m, _ := db.DeferredIndexes(ctx); len(m) != len(sqlite.Dialect.Deferrable) {
+		t.Fatalf("the indexes came back before the print codes: %v away", m)
+	}
+	// Either call of the bulk path builds them: it starts with either.
+	if taken, err := db.PrintCodeHashesTaken(ctx, []string{"hash-taken", "hash-new"}); err != nil || len(taken) != 1 || !taken["hash-taken"] {
+		t.Fatalf("PrintCodeHashesTaken = %v, %v; want hash-taken only", taken, err)
+	}
+	if m, err := db.DeferredIndexes(ctx); err != nil || len(m) != 0 {
+		t.Fatalf("after PrintCodeHashesTaken, %v away (%v)", m, err)
+	}
+	for _, stmt := range sqlite.Dialect.Deferrable { // away again
+		if _, err := raw(t, path).Exec("DROP INDEX " + strings.Fields(stmt)[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.SetFirstPrintCodeHashes(ctx, []roster.FirstPrintCode{{UserID: ids[1], Hash: "hash-new"}, {UserID: ids[2], Hash: "hash-taken"}})
+	if err != nil || len(got) != 2 || got[0] != roster.FirstCodeSet || got[1] != roster.FirstCodeTaken {
+		t.Fatalf("SetFirstPrintCodeHashes = %v, %v; want bob's set and cid's taken (ann holds it)", got, err)
+	}
+	if m, err := db.DeferredIndexes(ctx); err != nil || len(m) != 0 {
+		t.Fatalf("after SetFirstPrintCodeHashes, %v away (%v)", m, err)
+	}
+	if u, err := db.UserByLogin(ctx, "bob"); err != nil || u.PrintCodeHash != "hash-new" {
+		t.Fatalf("bob = %+v, %v", u, err)
+	}
+}

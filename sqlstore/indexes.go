@@ -118,6 +118,21 @@ func (db *DB) repairIndexes(ctx context.Context) {
 	db.BuildIndexes(ctx)
 }
 
+// indexesForPrintCodes builds the deferrable indexes that are missing
+// (a first sync still writing, or killed) before bulk print codes, which
+// look each code up in the print-code index: without it, every lookup
+// would read the whole table, and 100,000 codes would hold the write
+// lock for many minutes. A first sync still writing writes the rest with
+// the indexes in place, as when another sync starts beside it. With every
+// index in place it costs one read of the schema.
+func (db *DB) indexesForPrintCodes(ctx context.Context) error {
+	missing, err := db.DeferredIndexes(ctx)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	return db.BuildIndexes(ctx)
+}
+
 // BuildIndexes makes the deferrable indexes that are missing, one a
 // transaction, so that other writers wait for one build at a time.
 func (db *DB) BuildIndexes(ctx context.Context) error {

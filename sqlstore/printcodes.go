@@ -51,6 +51,9 @@ func (db *DB) UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*ros
 // source, disabled or not, as a set: a bulk generation checks its
 // candidate codes with it, many in one query.
 func (db *DB) PrintCodeHashesTaken(ctx context.Context, hashes []string) (map[string]bool, error) {
+	if err := db.indexesForPrintCodes(ctx); err != nil {
+		return nil, err
+	}
 	taken := make(map[string]bool)
 	err := db.bulkRead(ctx, "print codes taken", func(q querier) error {
 		for start := 0; start < len(hashes); start += db.d.listBatch() {
@@ -103,6 +106,9 @@ func (db *DB) SetFirstPrintCodeHashes(ctx context.Context, codes []roster.FirstP
 	out := make([]roster.FirstCodeResult, len(codes))
 	if len(codes) == 0 {
 		return out, nil
+	}
+	if err := db.indexesForPrintCodes(ctx); err != nil {
+		return nil, err
 	}
 	now := timeValue(db.now())
 	err := db.inBulkTx(ctx, "set print codes", func(t *tx) error {
