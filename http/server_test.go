@@ -779,14 +779,7 @@ func TestExpiringDirectoryCertificateIsWarnedAndMeasured(t *testing.T) {
 			"/console": "the directory&#39;s certificate expires in 10 days",
 			"/metrics": "roster_directory_certificate_days_left{source=\"corp\"} 10\n",
 		} {
-			req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
-			resp, err := c.c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if !strings.Contains(string(body), want) {
+			if body := c.page(t, path); !strings.Contains(body, want) {
 				t.Errorf("at %s, %s lacks %q:\n%s", at.Format("15:04"), path, want, body)
 			}
 		}
