@@ -228,20 +228,20 @@ func (s *digestSet) merge() {
 	s.index = index
 }
 
-// names keeps strings a digestSet's values point to (the logins holding
-// cards), one after the other, each after its length: a few bytes more
-// than the string where a Go string took a header and an allocation. The
-// bytes are kept in blocks of namesBlock, so that growing never copies
-// what is kept nor holds it twice (a million logins take some 15 MB).
+// names keeps strings a digestSet's values point to (the logins of card
+// holders a run skips, which the user base will not name), one after the
+// other, each after its length: a few bytes more than the string where a
+// Go string took a header and an allocation. The bytes are kept in blocks
+// of namesBlock, so that growing never copies what is kept nor holds it
+// twice (a million logins would take some 15 MB).
 type names struct{ blocks [][]byte }
 
 const namesBlock = 1 << 20
 
 // namesFull is the reference add returns once the strings fill what a
 // reference can point to (4 GiB, some 250 million logins): get names it
-// vaguely, and a message loses a name, not the run. Two holders may then
-// share it: the engine treats it as no one's (a card held twice is still
-// found).
+// vaguely, and a message loses a name, not the run. (The engine names
+// "another entry" past 2 GiB already: see namedHolder.)
 const namesFull = math.MaxUint32
 
 // add keeps s and returns its reference, never 0.

@@ -82,7 +82,7 @@ const maxEntryErrors = 1000
 // error is the run's failure, also recorded in Result.Run.
 func (e *Engine) Run(ctx context.Context, src *roster.Source, sourceID int64, dir Directory, opt Options) (*Result, error) {
 	r := &runner{e: e, src: src, dir: dir, opt: opt, start: e.Now(),
-		seen: newDigestSet(false), logins: newDigestSet(true), cards: newDigestSet(false),
+		seen: newDigestSet(false), logins: newDigestSet(true), cards: newDigestSet(false), claims: map[string]string{},
 		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	r.run = &roster.Run{SourceID: sourceID, Mode: roster.RunFull, Status: roster.RunRunning, StartedAt: r.start}
 	// The run timeout bounds the whole run, beyond each request's own:
@@ -169,11 +169,23 @@ type runner struct {
 	// since an anchor is accepted once (a second sight of it is dropped
 	// first), so a login met again is another entry's.
 	logins *digestSet
-	// cards maps the card numbers of this run to their holders' logins,
-	// kept in holders.
+	// cards maps the card numbers of this run to their holders: a
+	// number an entry (holders counts them), or, for a holder the user
+	// base will not name, its login kept in names (the reference with
+	// namedHolder set). A duplicate names its first holder (firstHolder)
+	// from claims, names, or the user base: most holders' logins are not
+	// kept for the whole run (they took 15 MB at a million entries).
 	cards   *digestSet
-	holders names
-	seeds   [2]maphash.Seed
+	holders uint32
+	names   names
+	// claims holds the holders' logins of the cards claimed since the
+	// last write, whose users the user base does not have yet: those of
+	// the entries planned to change. Unchanged entries' are dropped at
+	// once (the user base has their cards), and skipped entries' move to
+	// names. planScans counts a dry run's searches of its plan.
+	claims    map[string]string
+	planScans int
+	seeds     [2]maphash.Seed
 
 	// Card values the source's card transforms refused: how many, and
 	// the first, for the run's note.
@@ -669,9 +681,12 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
 			continue
 		}
-		rec.Cards = r.claimCards(rec)
+		if rec.Cards, err = r.claimCards(ctx, rec); err != nil {
+			return err
+		}
 		fp := fingerprint(rec, r.codeHash(rec))
 		if known && unchanged(digests[rec.Anchor], rec, fp) {
+			r.stored(rec)
 			continue
 		}
 		compare, fps = append(compare, rec), append(fps, fp)
@@ -694,7 +709,8 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		if ch == nil {
 			if cur == nil { // a disabled entry, skipped by policy
 				r.run.Skipped++
-			} else if !r.opt.DryRun {
+				r.skipped(rec)
+			} else if r.stored(rec); !r.opt.DryRun {
 				// Unchanged, with a fingerprint missing or stale (a user
 				// stored before fingerprints, or changed by hand): keep
 				// the fingerprint, so that the next sync needs the digest
@@ -737,6 +753,8 @@ func (r *runner) flush(ctx context.Context) error {
 			return err
 		}
 	}
+	// Written (or, in a dry run, in the plan): the claims are found there.
+	clear(r.claims)
 	if len(r.fingerprints) > 0 {
 		err := r.e.Store.SaveFingerprints(ctx, r.run.SourceID, r.fingerprints)
 		r.fingerprints = r.fingerprints[:0]
@@ -747,23 +765,106 @@ func (r *runner) flush(ctx context.Context) error {
 
 // claimCards drops, with an entry error naming both users, any card that
 // another entry of this run already holds. The first holder keeps it.
-func (r *runner) claimCards(rec *roster.Record) []string {
+// The caller then says what became of the entry: stored (unchanged),
+// skipped, or nothing until its change is written (see claims).
+func (r *runner) claimCards(ctx context.Context, rec *roster.Record) ([]string, error) {
 	var out []string
-	var ref uint32 // rec.Login among the holders, once it holds a card
+	var ref uint32 // this entry among the holders, once it holds a card
 	for _, c := range rec.Cards {
 		if ref == 0 {
-			ref = r.holders.add(rec.Login)
+			// Past 2 billion holders two share a number, and a card
+			// they both list is not called a duplicate: a name lost,
+			// not the run.
+			r.holders = min(r.holders+1, namedHolder-1)
+			ref = r.holders
 		}
-		if h := r.cards.add(r.key(c), ref); h != 0 && (h != ref || ref == namesFull) {
-			if holder := r.holders.get(h); holder != rec.Login {
+		h := r.cards.add(r.key(c), ref)
+		if h != 0 && h != ref {
+			holder, err := r.firstHolder(ctx, c, h)
+			if err != nil {
+				return nil, err
+			}
+			if holder != rec.Login {
 				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
 					Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
 				continue
 			}
 		}
+		if h == 0 {
+			r.claims[c] = rec.Login
+		}
 		out = append(out, c)
 	}
-	return out
+	return out, nil
+}
+
+// namedHolder marks a card's holder kept in names: the rest of the
+// value is the login's reference there, or namedNone for a login past
+// what a reference can point to (2 GiB of names), which is "another
+// entry".
+const (
+	namedHolder = 1 << 31
+	namedNone   = namedHolder - 1
+)
+
+// stored says that rec's user is in the user base with the cards rec
+// claimed: its claims need not be kept.
+func (r *runner) stored(rec *roster.Record) {
+	for _, c := range rec.Cards {
+		delete(r.claims, c)
+	}
+}
+
+// skipped says that rec's user will not be in the user base (a disabled
+// entry a source skips), so that its claims' holder is kept by name.
+func (r *runner) skipped(rec *roster.Record) {
+	if len(rec.Cards) == 0 {
+		return
+	}
+	ref := min(r.names.add(rec.Login), namedNone)
+	for _, c := range rec.Cards {
+		delete(r.claims, c)
+		r.cards.put(r.key(c), namedHolder|ref)
+	}
+}
+
+// maxPlanScans bounds the searches of a dry run's plan for cards' first
+// holders: a directory that gives one card to many entries costs at most
+// this many passes over the plan, and names the rest "another entry".
+const maxPlanScans = 100
+
+// firstHolder returns the login of the entry that claimed card c first
+// in this run, whose mark in cards is h: kept by name (a skipped entry);
+// among the claims not yet written; in the user base, which holds the
+// card with its user once the claim is written (or held it before the
+// run, for an unchanged user); in a dry run, in the plan. A holder found
+// nowhere (one whose card the user base refused) is "another entry".
+func (r *runner) firstHolder(ctx context.Context, c string, h uint32) (string, error) {
+	if h&namedHolder != 0 {
+		if ref := h &^ namedHolder; ref != namedNone {
+			return r.names.get(ref), nil
+		}
+		return "another entry", nil
+	}
+	if login, ok := r.claims[c]; ok {
+		return login, nil
+	}
+	u, err := r.e.Store.UserByCard(ctx, c)
+	switch {
+	case err == nil && u.SourceID == r.run.SourceID:
+		return u.Login, nil
+	case err != nil && roster.ErrorCode(err) != roster.ENOTFOUND:
+		return "", err
+	}
+	if r.opt.DryRun && r.planScans < maxPlanScans {
+		r.planScans++
+		for i := len(r.changes) - 1; i >= 0; i-- {
+			if u := r.changes[i].User; u != nil && slices.ContainsFunc(u.Cards, func(k roster.Card) bool { return k.Number == c }) {
+				return u.Login, nil
+			}
+		}
+	}
+	return "another entry", nil
 }
 
 func (r *runner) count(k roster.Kind) {

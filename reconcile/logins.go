@@ -94,11 +94,17 @@ func (r *runner) takeLogins(ctx context.Context) error {
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginNotYet(rec.Login, u)})
 			continue
 		}
-		rec.Cards = r.claimCards(&rec)
+		var err error
+		if rec.Cards, err = r.claimCards(ctx, &rec); err != nil {
+			return err
+		}
 		ch := diff(&rec, w.cur, r.e.HashCode, r.src.DisabledUsers)
 		if ch == nil {
 			if w.cur == nil { // a disabled entry, skipped by policy: the login stays
 				r.run.Skipped++
+				r.skipped(&rec)
+			} else {
+				r.stored(&rec)
 			}
 			continue
 		}

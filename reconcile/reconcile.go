@@ -67,6 +67,11 @@ type Store interface {
 	// cards from manual ones). Missing anchors are absent.
 	UsersByAnchor(ctx context.Context, sourceID int64, anchors []string) (map[string]*roster.User, error)
 
+	// UserByCard returns the user, of any source, who holds the card of
+	// this number, or an error of code ENOTFOUND. The engine asks it
+	// only for a card that two entries of a run list, to name the first.
+	UserByCard(ctx context.Context, number string) (*roster.User, error)
+
 	// UserDigests returns the digests of the stored users with these
 	// anchors, keyed by anchor: what the engine needs to know an entry
 	// unchanged without loading its user. Missing anchors are absent.

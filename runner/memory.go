@@ -36,10 +36,13 @@ type MemoryBudget struct {
 // faster with a heap limit of 31 MiB and a 6 MiB SQLite page cache
 // (userbase.SyncCacheKiB) than with 42 MiB and SQLite's default 2 MiB, and
 // in less RSS: 25 MiB of heap base, 31 at 100,000 entries. At 1,000,000 users the
-// run's sets take about 60 bytes an entry (16 for the anchor and its
-// mark, 12 for the login, 16 for each card and about 14 for its holder's
-// login), and the live heap peaks near 80 MB, which a quarter more then
-// decides.
+// run's sets take about 45 bytes an entry (16 for the anchor and its
+// mark, 12 for the login, 16 for each card; the holders' logins are not
+// kept), and the base and 64 bytes an entry, 90 MB, leave the collector
+// room over a live heap near 65 MB: a first sync of a million lab users
+// peaked at 117-127 MB and took 44-50 s, where with the holders' logins
+// kept (a live heap near 80 MB, a quarter more of it deciding) it peaked
+// at 129-144 MB and took 54 s. 48 bytes an entry gave no less RSS.
 func DefaultMemoryBudget(pageCache int64) *MemoryBudget {
 	return &MemoryBudget{Base: 31<<20 - pageCache, PerEntry: 64}
 }
