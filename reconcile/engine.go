@@ -179,13 +179,13 @@ type runner struct {
 	holders uint32
 	names   names
 	// claims holds the holders' logins of the cards claimed since the
-	// last write, whose users the user base does not have yet: those of
-	// the entries planned to change. Unchanged entries' are dropped at
-	// once (the user base has their cards), and skipped entries' move to
-	// names. planScans counts a dry run's searches of its plan.
-	claims    map[string]string
-	planScans int
-	seeds     [2]maphash.Seed
+	// last write (in a dry run, since the run began), whose users the
+	// user base does not have yet: those of the entries planned to
+	// change. Unchanged entries' are dropped at once (the user base has
+	// their cards); skipped entries', and those whose cards the user
+	// base refused, move to names.
+	claims map[string]string
+	seeds  [2]maphash.Seed
 
 	// Card values the source's card transforms refused: how many, and
 	// the first, for the run's note.
@@ -753,8 +753,12 @@ func (r *runner) flush(ctx context.Context) error {
 			return err
 		}
 	}
-	// Written (or, in a dry run, in the plan): the claims are found there.
-	clear(r.claims)
+	if !r.opt.DryRun {
+		// Written: the user base names their holders now. A dry run
+		// writes nothing, and keeps its claims (of its planned changes
+		// only: a small part of the plan it holds anyway).
+		clear(r.claims)
+	}
 	if len(r.fingerprints) > 0 {
 		err := r.e.Store.SaveFingerprints(ctx, r.run.SourceID, r.fingerprints)
 		r.fingerprints = r.fingerprints[:0]
@@ -775,20 +779,21 @@ func (r *runner) claimCards(ctx context.Context, rec *roster.Record) ([]string, 
 			// Past 2 billion holders two share a number, and a card
 			// they both list is not called a duplicate: a name lost,
 			// not the run.
-			r.holders = min(r.holders+1, namedHolder-1)
+			r.holders = min(r.holders+1, namedNone)
 			ref = r.holders
 		}
 		h := r.cards.add(r.key(c), ref)
-		if h != 0 && h != ref {
-			holder, err := r.firstHolder(ctx, c, h)
+		// Another entry's number, or a name: another entry holds it. (Past
+		// the numbers' end, entries share the last, and a repeat is
+		// called a duplicate too.)
+		if h != 0 && (h != ref || ref == namedNone) {
+			holder, err := r.firstHolder(ctx, c, h, rec.Login)
 			if err != nil {
 				return nil, err
 			}
-			if holder != rec.Login {
-				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
-					Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
-				continue
-			}
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
+				Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
+			continue
 		}
 		if h == 0 {
 			r.claims[c] = rec.Login
@@ -821,50 +826,49 @@ func (r *runner) skipped(rec *roster.Record) {
 	if len(rec.Cards) == 0 {
 		return
 	}
-	ref := min(r.names.add(rec.Login), namedNone)
 	for _, c := range rec.Cards {
-		delete(r.claims, c)
-		r.cards.put(r.key(c), namedHolder|ref)
+		r.nameHolder(c, rec.Login)
 	}
 }
 
-// maxPlanScans bounds the searches of a dry run's plan for cards' first
-// holders: a directory that gives one card to many entries costs at most
-// this many passes over the plan, and names the rest "another entry".
-const maxPlanScans = 100
+// nameHolder keeps login as the name of card c's holder, where the run
+// finds it again without a claim or the user base.
+func (r *runner) nameHolder(c, login string) {
+	delete(r.claims, c)
+	r.cards.put(r.key(c), namedHolder|min(r.names.add(login), namedNone))
+}
 
 // firstHolder returns the login of the entry that claimed card c first
-// in this run, whose mark in cards is h: kept by name (a skipped entry);
-// among the claims not yet written; in the user base, which holds the
-// card with its user once the claim is written (or held it before the
-// run, for an unchanged user); in a dry run, in the plan. A holder found
-// nowhere (one whose card the user base refused) is "another entry".
-func (r *runner) firstHolder(ctx context.Context, c string, h uint32) (string, error) {
+// in this run, whose mark in cards is h, for the entry login that lists
+// it again: kept by name (an entry skipped, or whose card the user base
+// refused, or a duplicate already named); among the claims not yet
+// written (in a dry run, all of its claims); or in the user base, which
+// holds the card with its user once the claim is written, or held it
+// before the run for an unchanged user. The name found is kept, so that
+// each duplicated card costs one lookup. A holder found nowhere, or a
+// user base that names the entry itself, is "another entry".
+func (r *runner) firstHolder(ctx context.Context, c string, h uint32, login string) (string, error) {
 	if h&namedHolder != 0 {
 		if ref := h &^ namedHolder; ref != namedNone {
 			return r.names.get(ref), nil
 		}
 		return "another entry", nil
 	}
-	if login, ok := r.claims[c]; ok {
-		return login, nil
-	}
-	u, err := r.e.Store.UserByCard(ctx, c)
-	switch {
-	case err == nil && u.SourceID == r.run.SourceID:
-		return u.Login, nil
-	case err != nil && roster.ErrorCode(err) != roster.ENOTFOUND:
-		return "", err
-	}
-	if r.opt.DryRun && r.planScans < maxPlanScans {
-		r.planScans++
-		for i := len(r.changes) - 1; i >= 0; i-- {
-			if u := r.changes[i].User; u != nil && slices.ContainsFunc(u.Cards, func(k roster.Card) bool { return k.Number == c }) {
-				return u.Login, nil
-			}
+	holder, ok := r.claims[c]
+	if !ok {
+		u, err := r.e.Store.UserByCard(ctx, c)
+		switch {
+		case err == nil && u.SourceID == r.run.SourceID && u.Login != login:
+			holder, ok = u.Login, true
+		case err != nil && roster.ErrorCode(err) != roster.ENOTFOUND:
+			return "", err
 		}
 	}
-	return "another entry", nil
+	if !ok {
+		return "another entry", nil
+	}
+	r.nameHolder(c, holder)
+	return holder, nil
 }
 
 func (r *runner) count(k roster.Kind) {
@@ -919,6 +923,17 @@ func (r *runner) apply(ctx context.Context, changes []roster.Change) error {
 		}
 		r.entryError(roster.EntryError{DN: ch.DN, Anchor: ch.User.Anchor,
 			Message: roster.ErrorMessage(err) + "; the entry's cards were left as they were"})
+		// The user base will not name this entry as the holder of the
+		// cards it claimed: its name is kept instead (see firstHolder).
+		for _, c := range ch.User.Cards {
+			if r.claims[c.Number] == ch.User.Login {
+				r.nameHolder(c.Number, ch.User.Login)
+			}
+		}
+		// No fingerprint: the entry, with cards its user does not have,
+		// is not unchanged at the next sync, which tries again and says
+		// so again.
+		ch.Fingerprint = 0
 		next := *ch.User
 		next.Cards = nil
 		if ch.Kind != roster.Create {

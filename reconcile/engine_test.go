@@ -29,6 +29,7 @@ type memStore struct {
 	groupWrites  int              // calls of SyncGroups that wrote
 	fingerprints map[int64]uint64 // by user ID; absent is 0
 	digestReads  int              // users UserDigests returned
+	cardLookups  int              // calls of UserByCard
 	userLoads    int              // users UsersByAnchor returned
 	marks        uint64           // the last even fingerprint touch gave
 
@@ -94,6 +95,7 @@ func (s *memStore) UsersByAnchor(_ context.Context, source int64, anchors []stri
 }
 
 func (s *memStore) UserByCard(_ context.Context, number string) (*roster.User, error) {
+	s.cardLookups++
 	for _, u := range s.users {
 		for _, c := range u.Cards {
 			if c.Number == number {
@@ -908,6 +910,66 @@ func TestADuplicateCardNamesItsFirstHolderWhereverItIs(t *testing.T) {
 		f.dir.recs[late].Cards = []string{"C00000"}
 		res, _ := f.plan(t)
 		want(t, res.Run, fmt.Sprintf("user%d", late))
+	})
+	t.Run("refused by the user base, and said again at the next sync", func(t *testing.T) {
+		// user0 lists the card user<late> still holds: its write is
+		// refused, and user<late> then loses the card to it. The next
+		// sync gives it to user0, and says so again.
+		f := newFixture(late + 1)
+		f.mustRun(t, Options{})
+		for i := range f.dir.recs {
+			f.dir.recs[i].Name += " (new)" // every user changes: a write comes before user<late>
+		}
+		card := fmt.Sprintf("C%05d", late)
+		f.dir.recs[0].Cards = []string{card}
+		for run := 1; run <= 2; run++ {
+			r := f.mustRun(t, Options{})
+			msgs := ""
+			for _, ee := range r.EntryErrors {
+				msgs += ee.Message + "\n"
+			}
+			if !strings.Contains(msgs, fmt.Sprintf("card %s is held by both user0 and user%d", card, late)) {
+				t.Fatalf("run %d: %s, errors:\n%s", run, counts(r), msgs)
+			}
+		}
+		if !hasCard(f.store.byLogin("user0"), card) || hasCard(f.store.byLogin(fmt.Sprintf("user%d", late)), card) {
+			t.Fatal("after the second sync the card is not user0's alone")
+		}
+	})
+	t.Run("moved in a dry run, and in the run", func(t *testing.T) {
+		// user1 takes user0's card, and user<late> lists it too: the
+		// plan names user1, not user0 whom the user base still names.
+		f := newFixture(late + 1)
+		f.mustRun(t, Options{})
+		for i := range f.dir.recs {
+			f.dir.recs[i].Name += " (new)"
+		}
+		f.dir.recs[0].Cards = nil
+		f.dir.recs[1].Cards = []string{"C00000"}
+		f.dir.recs[late].Cards = []string{"C00000"}
+		res, _ := f.plan(t)
+		want := fmt.Sprintf("held by both user1 and user%d", late)
+		if res.Run.Failed != 1 || !strings.Contains(res.Run.EntryErrors[0].Message, want) {
+			t.Fatalf("dry run: %s, errors %+v", counts(res.Run), res.Run.EntryErrors)
+		}
+		if r := f.mustRun(t, Options{}); r.Failed != 1 || !strings.Contains(r.EntryErrors[0].Message, want) {
+			t.Fatalf("run: %s, errors %+v", counts(r), r.EntryErrors)
+		}
+	})
+	t.Run("many entries, one lookup", func(t *testing.T) {
+		f := newFixture(late + 5)
+		for i := late; i < late+5; i++ {
+			f.dir.recs[i].Cards = []string{"C00000"}
+		}
+		r := f.mustRun(t, Options{})
+		if r.Failed != 5 || f.store.cardLookups != 1 {
+			t.Fatalf("%s, %d lookups of the user base, want 5 failed and 1", counts(r), f.store.cardLookups)
+		}
+		for _, ee := range r.EntryErrors {
+			if !strings.Contains(ee.Message, "held by both user0 and") {
+				t.Errorf("error: %s", ee.Message)
+			}
+		}
 	})
 	t.Run("skipped as disabled", func(t *testing.T) {
 		f := newFixture(late + 1)
