@@ -240,8 +240,8 @@ const namesBlock = 1 << 20
 
 // namesFull is the reference add returns once the strings fill what a
 // reference can point to (4 GiB, some 250 million logins): get names it
-// vaguely, and a message loses a name, not the run. (The engine names
-// "another entry" past 2 GiB already: see namedHolder.)
+// vaguely, and a message loses a name, not the run. (The engine leaves a
+// holder unnamed past 2 GiB already: see namedHolder.)
 const namesFull = math.MaxUint32
 
 // add keeps s and returns its reference, never 0.

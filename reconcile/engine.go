@@ -789,10 +789,9 @@ func (r *runner) claimCards(ctx context.Context, rec *roster.Record) ([]string, 
 		if h != 0 && (h != ref || ref == namedNone) {
 			holder, err := r.firstHolder(ctx, c, h, rec.Login)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("name the first holder of card %s, listed again by %s: %w", c, rec.Login, err)
 			}
-			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor,
-				Message: fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, rec.Login, holder, rec.Login)})
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errCardTwice(c, holder, rec.Login)})
 			continue
 		}
 		if h == 0 {
@@ -803,10 +802,18 @@ func (r *runner) claimCards(ctx context.Context, rec *roster.Record) ([]string, 
 	return out, nil
 }
 
+// errCardTwice says that card c, which holder keeps, is also listed by
+// the entry of login; holder is "" when the run cannot name it.
+func errCardTwice(c, holder, login string) string {
+	if holder == "" {
+		return fmt.Sprintf("card %s is also listed by an earlier entry of the directory, which keeps it, and %s gets no such card; search the directory for the card to find the other entry", c, login)
+	}
+	return fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, login, holder, login)
+}
+
 // namedHolder marks a card's holder kept in names: the rest of the
 // value is the login's reference there, or namedNone for a login past
-// what a reference can point to (2 GiB of names), which is "another
-// entry".
+// what a reference can point to (2 GiB of names), which stays unnamed.
 const (
 	namedHolder = 1 << 31
 	namedNone   = namedHolder - 1
@@ -823,9 +830,6 @@ func (r *runner) stored(rec *roster.Record) {
 // skipped says that rec's user will not be in the user base (a disabled
 // entry a source skips), so that its claims' holder is kept by name.
 func (r *runner) skipped(rec *roster.Record) {
-	if len(rec.Cards) == 0 {
-		return
-	}
 	for _, c := range rec.Cards {
 		r.nameHolder(c, rec.Login)
 	}
@@ -846,13 +850,13 @@ func (r *runner) nameHolder(c, login string) {
 // holds the card with its user once the claim is written, or held it
 // before the run for an unchanged user. The name found is kept, so that
 // each duplicated card costs one lookup. A holder found nowhere, or a
-// user base that names the entry itself, is "another entry".
+// user base that names the entry itself, is "" (errCardTwice).
 func (r *runner) firstHolder(ctx context.Context, c string, h uint32, login string) (string, error) {
 	if h&namedHolder != 0 {
 		if ref := h &^ namedHolder; ref != namedNone {
 			return r.names.get(ref), nil
 		}
-		return "another entry", nil
+		return "", nil
 	}
 	holder, ok := r.claims[c]
 	if !ok {
@@ -865,7 +869,7 @@ func (r *runner) firstHolder(ctx context.Context, c string, h uint32, login stri
 		}
 	}
 	if !ok {
-		return "another entry", nil
+		return "", nil
 	}
 	r.nameHolder(c, holder)
 	return holder, nil

@@ -971,6 +971,19 @@ func TestADuplicateCardNamesItsFirstHolderWhereverItIs(t *testing.T) {
 			}
 		}
 	})
+	t.Run("nowhere: the message says how to find it", func(t *testing.T) {
+		// user0's card went from the user base behind roster's back
+		// (its fingerprint kept): user0 looks unchanged, and nothing
+		// names it; the message still says what happened.
+		f := newFixture(3)
+		f.mustRun(t, Options{})
+		f.store.byLogin("user0").Cards = nil
+		f.dir.recs[2].Cards = []string{"C00000"}
+		r := f.mustRun(t, Options{})
+		if r.Failed != 1 || !strings.Contains(r.EntryErrors[0].Message, "card C00000 is also listed by an earlier entry of the directory, which keeps it, and user2 gets no such card") {
+			t.Fatalf("%s, errors %+v", counts(r), r.EntryErrors)
+		}
+	})
 	t.Run("skipped as disabled", func(t *testing.T) {
 		f := newFixture(late + 1)
 		f.src.DisabledUsers = roster.SkipDisabled

@@ -41,7 +41,7 @@ var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", IndexHints: true, J
 	// first sync of 1,000,000 lab users took 66.6 s with it kept, 50.6 s
 	// without, side by side (bench/sync). Bulk print codes look each code
 	// up in it, so they build what is missing first
-	// (sqlstore.DB.indexesForPrintCodes).
+	// (sqlstore.DB.BuildIndexes).
 	Deferrable: []string{
 		"CREATE INDEX users_dn_key ON users (dn_key)",
 		"CREATE INDEX users_source ON users (source_id)",

@@ -145,8 +145,9 @@ func TestBulkPrintCodesBuildTheIndexesFirst(t *testing.T) {
 	if m, err := db.DeferredIndexes(ctx); err != nil || len(m) != 0 {
 		t.Fatalf("after PrintCodeHashesTaken, %v away (%v)", m, err)
 	}
+	r := raw(t, path)
 	for _, stmt := range sqlite.Dialect.Deferrable { // away again
-		if _, err := raw(t, path).Exec("DROP INDEX " + strings.Fields(stmt)[2]); err != nil {
+		if _, err := r.Exec("DROP INDEX " + strings.Fields(stmt)[2]); err != nil {
 			t.Fatal(err)
 		}
 	}

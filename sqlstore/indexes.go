@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -37,10 +38,7 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 		return nil, fmt.Errorf("store: defer indexes: %w", err)
 	}
 	if !empty {
-		if len(missing) > 0 {
-			return nil, db.BuildIndexes(ctx)
-		}
-		return nil, nil
+		return nil, db.build(ctx, missing)
 	}
 	err = db.inTx(ctx, "defer indexes", func(t *tx) error {
 		// Again under the write lock: a user written since the read
@@ -115,28 +113,27 @@ func (db *DB) repairIndexes(ctx context.Context) {
 		timeValue(now)).Scan(&syncing); err != nil || syncing {
 		return
 	}
-	db.BuildIndexes(ctx)
-}
-
-// indexesForPrintCodes builds the deferrable indexes that are missing
-// (a first sync still writing, or killed) before bulk print codes, which
-// look each code up in the print-code index: without it, every lookup
-// would read the whole table, and 100,000 codes would hold the write
-// lock for many minutes. A first sync still writing writes the rest with
-// the indexes in place, as when another sync starts beside it. With every
-// index in place it costs one read of the schema.
-func (db *DB) indexesForPrintCodes(ctx context.Context) error {
-	missing, err := db.DeferredIndexes(ctx)
-	if err != nil || len(missing) == 0 {
-		return err
-	}
-	return db.BuildIndexes(ctx)
+	db.build(ctx, missing)
 }
 
 // BuildIndexes makes the deferrable indexes that are missing, one a
-// transaction, so that other writers wait for one build at a time.
+// transaction, so that other writers wait for one build at a time. It
+// reads which are missing first: with every index in place it costs one
+// read of the schema, and takes no write lock.
 func (db *DB) BuildIndexes(ctx context.Context) error {
+	missing, err := db.DeferredIndexes(ctx)
+	if err != nil {
+		return err
+	}
+	return db.build(ctx, missing)
+}
+
+// build makes the deferrable indexes of these names (DeferredIndexes').
+func (db *DB) build(ctx context.Context, names []string) error {
 	for _, stmt := range db.d.Deferrable {
+		if !slices.Contains(names, indexName(stmt)) {
+			continue
+		}
 		err := db.inTx(ctx, "build indexes", func(t *tx) error {
 			_, err := t.ExecContext(ctx, strings.Replace(stmt, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
 			return err

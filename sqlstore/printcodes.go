@@ -51,7 +51,12 @@ func (db *DB) UsersWithoutPrintCode(ctx context.Context, sourceID int64) ([]*ros
 // source, disabled or not, as a set: a bulk generation checks its
 // candidate codes with it, many in one query.
 func (db *DB) PrintCodeHashesTaken(ctx context.Context, hashes []string) (map[string]bool, error) {
-	if err := db.indexesForPrintCodes(ctx); err != nil {
+	// Each code is looked up in the print-code index: without it (a
+	// first sync still writing, or killed), every lookup would read the
+	// whole table, and 100,000 codes would hold the write lock for many
+	// minutes. A first sync still writing then writes the rest with the
+	// indexes in place, as when another sync starts beside it.
+	if err := db.BuildIndexes(ctx); err != nil {
 		return nil, err
 	}
 	taken := make(map[string]bool)
@@ -107,7 +112,7 @@ func (db *DB) SetFirstPrintCodeHashes(ctx context.Context, codes []roster.FirstP
 	if len(codes) == 0 {
 		return out, nil
 	}
-	if err := db.indexesForPrintCodes(ctx); err != nil {
+	if err := db.BuildIndexes(ctx); err != nil { // see PrintCodeHashesTaken
 		return nil, err
 	}
 	now := timeValue(db.now())

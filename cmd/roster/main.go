@@ -84,8 +84,14 @@ func main() {
 	// tool pprof (-sample_index=alloc_space).
 	var cpu *os.File
 	if path := os.Getenv("ROSTER_CPU_PROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
-			cpu = f
+		f, err := os.Create(path)
+		if err == nil {
+			if err = pprof.StartCPUProfile(f); err == nil {
+				cpu = f
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "roster: no CPU profile (ROSTER_CPU_PROFILE): %v\n", err)
 		}
 	}
 	allocs := os.Getenv("ROSTER_ALLOC_PROFILE")
@@ -99,9 +105,12 @@ func main() {
 		cpu.Close()
 	}
 	if allocs != "" {
-		if f, err := os.Create(allocs); err == nil {
-			pprof.Lookup("allocs").WriteTo(f, 0)
-			f.Close()
+		f, err := os.Create(allocs)
+		if err == nil {
+			err = errors.Join(pprof.Lookup("allocs").WriteTo(f, 0), f.Close())
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "roster: no allocation profile (ROSTER_ALLOC_PROFILE): %v\n", err)
 		}
 	}
 	os.Exit(code)
