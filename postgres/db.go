@@ -46,6 +46,19 @@ var Dialect = sqlstore.Dialect{
 	ShareLock:      " FOR SHARE",
 	LockMigrations: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock),
 	ResetSequence:  "SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM %s))",
+	// A first sync adds the foreign keys of the rows it writes after them
+	// (sqlstore.DeferIndexes): PostgreSQL checks a key row by row, with a
+	// query and a lock on the parent row each. A first sync of 100,000 lab
+	// users took 11.8-12.0 s with them, 7.1-7.7 s without (three pairs),
+	// and adding both after took 0.07 s. The indexes stay: deferring them
+	// too saved 0.65 s and building them took 0.48 s.
+	Deferrable: []sqlstore.Deferred{
+		sqlstore.DeferredForeignKey("users", "users_source_id_fkey", "FOREIGN KEY (source_id) REFERENCES sources(id)", ""),
+		sqlstore.DeferredForeignKey("cards", "cards_user_id_fkey", "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE",
+			"DELETE FROM cards WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = cards.user_id)"),
+	},
+	SchemaNames: `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()
+		UNION ALL SELECT conname FROM pg_constraint WHERE connamespace = current_schema()::regnamespace`,
 }
 
 // IsDSN reports whether s names a PostgreSQL database rather than a file:

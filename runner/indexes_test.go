@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/lab/labenv"
+	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/reconcile"
 )
 
@@ -14,6 +16,26 @@ import (
 // indexes and builds them once it has written, whether it succeeded or
 // failed; a sync into a user base with users keeps them all along.
 func TestASyncIntoAnEmptyUserBaseBuildsSomeIndexesAfter(t *testing.T) {
+	testDeferredDuringAFirstSync(t, testRunner, []string{"cards_user", "users_dn_key", "users_print_code", "users_source"})
+}
+
+// So does a sync into PostgreSQL, with its foreign keys.
+func TestASyncIntoAnEmptyPostgreSQLUserBaseAddsItsKeysAfter(t *testing.T) {
+	labenv.Require(t)
+	open := func(t *testing.T) *Runner {
+		r := testRunner(t)
+		db, err := postgres.Open(context.Background(), labenv.Require(t).PostgresDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		r.Store = db
+		return r
+	}
+	testDeferredDuringAFirstSync(t, open, []string{"cards_user_id_fkey", "users_source_id_fkey"})
+}
+
+func testDeferredDuringAFirstSync(t *testing.T, testRunner func(*testing.T) *Runner, want []string) {
 	ctx := context.Background()
 	missingDuring := func(r *Runner) (*[]string, func(reconcile.Progress)) {
 		var seen []string
@@ -27,7 +49,6 @@ func TestASyncIntoAnEmptyUserBaseBuildsSomeIndexesAfter(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"cards_user", "users_dn_key", "users_print_code", "users_source"}
 
 	t.Run("a first sync that succeeds", func(t *testing.T) {
 		r := testRunner(t)

@@ -109,8 +109,8 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 	return res, err
 }
 
-// indexBuildLimit bounds the build of the indexes a sync into an empty
-// user base deferred: about a second for 100,000 users.
+// indexBuildLimit bounds the build of the indexes (or keys) a sync into
+// an empty user base deferred: about a second for 100,000 users.
 var indexBuildLimit = 10 * time.Minute
 
 // deferIndexes readies the store for a sync that writes (DeferIndexes)
@@ -129,10 +129,12 @@ func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 	if len(dropped) == 0 {
 		return func() {}
 	}
-	r.Log.Info("the user base is empty: the sync builds some of its indexes after writing the users", "source", src.Name, "indexes", strings.Join(dropped, ", "))
+	r.Log.Info("the user base is empty: the sync builds some of its indexes (or foreign keys) after writing the users", "source", src.Name, "indexes", strings.Join(dropped, ", "))
 	return func() {
 		// Not under the sync's context: a cancelled or fenced-off sync
-		// has written users all the same, and the build changes no row.
+		// has written users all the same, and the build changes no row
+		// the sync wrote (a key's Tidy deletes only cards whose user is
+		// gone).
 		bctx, cancel := context.WithTimeout(context.Background(), indexBuildLimit)
 		defer cancel()
 		start := time.Now()

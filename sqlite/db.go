@@ -42,12 +42,14 @@ var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", IndexHints: true, J
 	// without, side by side (bench/sync). Bulk print codes look each code
 	// up in it, so they build what is missing first
 	// (sqlstore.DB.BuildIndexes).
-	Deferrable: []string{
-		"CREATE INDEX users_dn_key ON users (dn_key)",
-		"CREATE INDEX users_source ON users (source_id)",
-		"CREATE INDEX cards_user ON cards (user_id, origin)",
-		"CREATE INDEX users_print_code ON users (print_code_hash) WHERE print_code_hash <> ''",
-	}}
+	Deferrable: []sqlstore.Deferred{
+		sqlstore.DeferredIndex("CREATE INDEX users_dn_key ON users (dn_key)"),
+		sqlstore.DeferredIndex("CREATE INDEX users_source ON users (source_id)"),
+		sqlstore.DeferredIndex("CREATE INDEX cards_user ON cards (user_id, origin)"),
+		sqlstore.DeferredIndex("CREATE INDEX users_print_code ON users (print_code_hash) WHERE print_code_hash <> ''"),
+	},
+	SchemaNames: "SELECT name FROM sqlite_master WHERE type = 'index'",
+}
 
 // Open opens the database at path with SQLite's default page cache: see
 // OpenCache.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,10 +18,10 @@ import (
 func TestTheDeferrableIndexesAreTheSchemas(t *testing.T) {
 	db, path, _ := open(t)
 	r := raw(t, path)
-	for _, stmt := range sqlite.Dialect.Deferrable {
+	for _, d := range sqlite.Dialect.Deferrable {
 		var got string
-		if err := r.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'index' AND sql = ?`, stmt).Scan(&got); err != nil {
-			t.Errorf("no index of the schema is %q: %v", stmt, err)
+		if err := r.QueryRow(`SELECT name FROM sqlite_master WHERE type = 'index' AND sql = ?`, d.Make).Scan(&got); err != nil || got != d.Name {
+			t.Errorf("no index of the schema is %q, named %s: %q, %v", d.Make, d.Name, got, err)
 		}
 	}
 	if m, err := db.DeferredIndexes(context.Background()); err != nil || len(m) != 0 {
@@ -40,8 +39,8 @@ func TestTheDeferrableIndexesAreTheSchemas(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range hinted.FindAllStringSubmatch(string(src), -1) {
-			for _, stmt := range sqlite.Dialect.Deferrable {
-				if name := strings.Fields(stmt)[2]; name == m[1] || name == m[2] {
+			for _, d := range sqlite.Dialect.Deferrable {
+				if name := d.Name; name == m[1] || name == m[2] {
 					t.Errorf("%s names the deferrable index %s in a hint", f, name)
 				}
 			}
@@ -146,8 +145,8 @@ func TestBulkPrintCodesBuildTheIndexesFirst(t *testing.T) {
 		t.Fatalf("after PrintCodeHashesTaken, %v away (%v)", m, err)
 	}
 	r := raw(t, path)
-	for _, stmt := range sqlite.Dialect.Deferrable { // away again
-		if _, err := r.Exec("DROP INDEX " + strings.Fields(stmt)[2]); err != nil {
+	for _, d := range sqlite.Dialect.Deferrable { // away again
+		if _, err := r.Exec(d.Drop); err != nil {
 			t.Fatal(err)
 		}
 	}

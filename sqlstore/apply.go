@@ -129,7 +129,7 @@ type applier struct {
 
 	updateUser, deleteUser                  *lazyStmt
 	insertUser, insertCard                  *lazyStmt // one row each, where there are no arrays
-	dropDirectoryCards, owner               *lazyStmt
+	dropDirectoryCards, dropCards, owner    *lazyStmt
 	insertAlias, dropAlias, dropOthersAlias *lazyStmt
 	stmts                                   []*lazyStmt
 }
@@ -156,6 +156,7 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 		{&a.insertCard, `INSERT INTO cards (user_id, number, kind, origin, expires_at) VALUES (?, ?, ?, 'directory', ?)
 			ON CONFLICT (number) DO NOTHING`},
 		{&a.dropDirectoryCards, `DELETE FROM cards WHERE user_id = ? AND origin = 'directory'`},
+		{&a.dropCards, `DELETE FROM cards WHERE user_id = ?`},
 		{&a.owner, `SELECT c.user_id, u.login FROM cards c JOIN users u ON u.id = c.user_id WHERE c.number = ?`},
 		{&a.insertAlias, `INSERT INTO user_aliases (user_id, login) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&a.dropAlias, `DELETE FROM user_aliases WHERE user_id = ? AND login = ?`},
@@ -299,7 +300,16 @@ func (a *applier) delete(c roster.Change) error {
 	if err != nil {
 		return fmt.Errorf("store: apply: delete %s: %w", u.Login, err)
 	}
-	return a.mustHit(res, c)
+	if err := a.mustHit(res, c); err != nil {
+		return err
+	}
+	// Its cards go by name, not only by the foreign key's cascade: a
+	// first sync of another source may have the key away (DeferIndexes),
+	// and a card left behind would keep its number from the next holder.
+	if _, err := a.dropCards.ExecContext(a.ctx, u.ID); err != nil {
+		return fmt.Errorf("store: apply: cards of %s: %w", u.Login, err)
+	}
+	return nil
 }
 
 func (a *applier) update(c roster.Change) error {

@@ -93,12 +93,53 @@ type Dialect struct {
 	// a serving node would cost its memory all the time.
 	BulkCache string
 
-	// Deferrable are the indexes that a sync into an empty user base
-	// builds after writing its users rather than while (DeferIndexes),
-	// each as the CREATE INDEX statement its schema step ran. None may
-	// enforce a rule (no UNIQUE) or be named in a hint (indexedBy), and
-	// each must be one the sync's own lookups can do without.
-	Deferrable []string
+	// Deferrable are the indexes and foreign keys that a sync into an
+	// empty user base makes after writing its users rather than while
+	// (DeferIndexes). None may enforce a rule a sync relies on while it
+	// writes (no UNIQUE) or be named in a hint (indexedBy), and each index
+	// must be one the sync's own lookups can do without.
+	Deferrable []Deferred
+	// SchemaNames lists the names of the schema's indexes and constraints,
+	// to tell which deferrable ones are away.
+	SchemaNames string
+}
+
+// Deferred is an index or a foreign key in Dialect.Deferrable.
+type Deferred struct {
+	// Name is its name in the schema.
+	Name string
+	// Make makes it, as its schema step did: a CREATE INDEX statement, to
+	// the letter, or an ALTER TABLE ... ADD CONSTRAINT that gives a foreign
+	// key the definition and the name its CREATE TABLE gave it.
+	Make string
+	// Drop drops it if it is there.
+	Drop string
+	// Tidy, when set, runs before Make, in its transaction: for a foreign
+	// key with ON DELETE CASCADE, it deletes the rows whose parent was
+	// deleted while the key was away, as the key would have.
+	Tidy string
+}
+
+// DeferredIndex is the Deferred of the index stmt (CREATE INDEX name ON
+// ...) makes.
+func DeferredIndex(stmt string) Deferred {
+	name := ""
+	if f := strings.Fields(stmt); len(f) > 2 {
+		name = f[2]
+	}
+	return Deferred{Name: name, Make: stmt, Drop: "DROP INDEX IF EXISTS " + name}
+}
+
+// DeferredForeignKey is the Deferred of the foreign key name on table,
+// def its definition ("FOREIGN KEY (col) REFERENCES ..."), and tidy its
+// Tidy.
+func DeferredForeignKey(table, name, def, tidy string) Deferred {
+	return Deferred{
+		Name: name,
+		Make: "ALTER TABLE " + table + " ADD CONSTRAINT " + name + " " + def,
+		Drop: "ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + name,
+		Tidy: tidy,
+	}
 }
 
 // in returns the condition "col is one of vals" (text or int64) and its

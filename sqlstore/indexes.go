@@ -4,27 +4,30 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // DeferIndexes readies the user base for a sync: it drops the dialect's
-// deferrable indexes (Dialect.Deferrable) when the user base holds no
-// user at all, and returns their names: the caller builds them again
-// (BuildIndexes) once the sync has written its users, whatever its
-// outcome. It drops none, and returns none, otherwise. SQLite builds an
-// index over rows already written by sorting them, where a sync writing
-// into it moves through its pages at random.
+// deferrable indexes and foreign keys (Dialect.Deferrable) when the user
+// base holds no user at all, and returns their names: the caller builds
+// them again (BuildIndexes) once the sync has written its users, whatever
+// its outcome. It drops none, and returns none, otherwise.
+//   - SQLite builds an index over rows already written by sorting them,
+//     where a sync writing into it moves through its pages at random.
+//   - PostgreSQL checks a foreign key row by row, with a query and a lock
+//     on the parent row each, as rows are written (4.4 of a first sync's
+//     11.9 s at 100,000 users), and all rows at once, with one join, when
+//     the key is added (0.07 s).
 //
-// When the user base has users it builds any deferrable index that is
-// missing (one a killed sync left away). It reads before it writes: a
-// sync that finds every index in place takes no write lock here. A
-// lookup that needs a missing index reads the table instead: slower,
-// never wrong, for none of them enforces a rule. With no deferrable
-// indexes (PostgreSQL) it does nothing.
+// When the user base has users it builds any that is missing (one a
+// killed sync left away). It reads before it writes: a sync that finds
+// every one in place takes no write lock here. A lookup that needs a
+// missing index reads the table instead: slower, never wrong, for none
+// of them enforces a rule. A foreign key away lets a user deleted
+// meanwhile keep its cards: its Tidy deletes them when it is built.
 //
 // Another process that starts a sync meanwhile builds them at its start
-// (one index a transaction): the writes of the first sync then wait for
-// each build, up to the connection's busy timeout.
+// (one a transaction): the writes of the first sync then wait for each
+// build (on SQLite up to the connection's busy timeout).
 func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 	if len(db.d.Deferrable) == 0 {
 		return nil, nil
@@ -41,16 +44,19 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 		return nil, db.build(ctx, missing)
 	}
 	err = db.inTx(ctx, "defer indexes", func(t *tx) error {
-		// Again under the write lock: a user written since the read
-		// above keeps every index.
+		if err := db.lockSchema(ctx, t); err != nil {
+			return err
+		}
+		// Again under the lock: a user written since the read above
+		// keeps every index.
 		if err := t.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM users)`).Scan(&empty); err != nil || !empty {
 			return err
 		}
-		for _, stmt := range db.d.Deferrable {
-			if _, err := t.ExecContext(ctx, `DROP INDEX IF EXISTS `+indexName(stmt)); err != nil {
+		for _, d := range db.d.Deferrable {
+			if _, err := t.ExecContext(ctx, d.Drop); err != nil {
 				return err
 			}
-			dropped = append(dropped, indexName(stmt))
+			dropped = append(dropped, d.Name)
 		}
 		return nil
 	})
@@ -63,36 +69,54 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 	return dropped, nil
 }
 
-// DeferredIndexes returns the names of the deferrable indexes the user
-// base lacks now, in Dialect.Deferrable's order, for tests and messages.
-// Deferrable indexes are SQLite's: it reads sqlite_master, once.
+// DeferredIndexes returns the names of the deferrable indexes and
+// foreign keys the user base lacks now, in Dialect.Deferrable's order,
+// for tests and messages. It reads the schema's names once.
 func (db *DB) DeferredIndexes(ctx context.Context) ([]string, error) {
 	if len(db.d.Deferrable) == 0 {
 		return nil, nil
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index'`)
+	present, err := db.schemaNames(ctx, db.db)
 	if err != nil {
 		return nil, fmt.Errorf("store: deferred indexes: %w", err)
+	}
+	var missing []string
+	for _, d := range db.d.Deferrable {
+		if !present[d.Name] {
+			missing = append(missing, d.Name)
+		}
+	}
+	return missing, nil
+}
+
+// schemaNames returns the names of the schema's indexes and constraints
+// (Dialect.SchemaNames).
+func (db *DB) schemaNames(ctx context.Context, q querier) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, db.d.SchemaNames)
+	if err != nil {
+		return nil, err
 	}
 	present := map[string]bool{}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("store: deferred indexes: %w", err)
+			return nil, err
 		}
 		present[name] = true
 	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("store: deferred indexes: %w", err)
+	return present, closeRows(rows)
+}
+
+// lockSchema takes the lock under which deferrable indexes and keys are
+// dropped and built (Dialect.LockMigrations), so that two nodes do not
+// build the same key at once. SQLite's write lock does that already.
+func (db *DB) lockSchema(ctx context.Context, t *tx) error {
+	if db.d.LockMigrations == "" {
+		return nil
 	}
-	var missing []string
-	for _, stmt := range db.d.Deferrable {
-		if !present[indexName(stmt)] {
-			missing = append(missing, indexName(stmt))
-		}
-	}
-	return missing, nil
+	_, err := t.ExecContext(ctx, db.d.LockMigrations)
+	return err
 }
 
 // repairIndexes builds the deferrable indexes a killed sync left away,
@@ -116,10 +140,10 @@ func (db *DB) repairIndexes(ctx context.Context) {
 	db.build(ctx, missing)
 }
 
-// BuildIndexes makes the deferrable indexes that are missing, one a
-// transaction, so that other writers wait for one build at a time. It
-// reads which are missing first: with every index in place it costs one
-// read of the schema, and takes no write lock.
+// BuildIndexes makes the deferrable indexes and foreign keys that are
+// missing, one a transaction, so that other writers wait for one build
+// at a time. It reads which are missing first: with every one in place
+// it costs one read of the schema, and takes no write lock.
 func (db *DB) BuildIndexes(ctx context.Context) error {
 	missing, err := db.DeferredIndexes(ctx)
 	if err != nil {
@@ -128,27 +152,33 @@ func (db *DB) BuildIndexes(ctx context.Context) error {
 	return db.build(ctx, missing)
 }
 
-// build makes the deferrable indexes of these names (DeferredIndexes').
+// build makes the deferrable indexes and keys of these names
+// (DeferredIndexes'). Each is looked for again under the lock: another
+// node may have built it since.
 func (db *DB) build(ctx context.Context, names []string) error {
-	for _, stmt := range db.d.Deferrable {
-		if !slices.Contains(names, indexName(stmt)) {
+	for _, d := range db.d.Deferrable {
+		if !slices.Contains(names, d.Name) {
 			continue
 		}
 		err := db.inTx(ctx, "build indexes", func(t *tx) error {
-			_, err := t.ExecContext(ctx, strings.Replace(stmt, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+			if err := db.lockSchema(ctx, t); err != nil {
+				return err
+			}
+			present, err := db.schemaNames(ctx, t)
+			if err != nil || present[d.Name] {
+				return err
+			}
+			if d.Tidy != "" {
+				if _, err := t.ExecContext(ctx, d.Tidy); err != nil {
+					return err
+				}
+			}
+			_, err = t.ExecContext(ctx, d.Make)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("store: build the index %s: %w", indexName(stmt), err)
+			return fmt.Errorf("store: build %s: %w", d.Name, err)
 		}
 	}
 	return nil
-}
-
-// indexName returns the name a CREATE INDEX statement gives its index.
-func indexName(stmt string) string {
-	if f := strings.Fields(stmt); len(f) > 2 {
-		return f[2]
-	}
-	return ""
 }

@@ -71,6 +71,7 @@ func Run(t *testing.T, o Opener) {
 		{"Lockouts", testLockouts},
 		{"LockoutRace", testLockoutRace},
 		{"Rebind", testRebind},
+		{"Deferred", testDeferred},
 		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},
 	}
 	for _, tt := range tests {
