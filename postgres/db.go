@@ -39,6 +39,7 @@ var Dialect = sqlstore.Dialect{
 	Numbered:       true,
 	Like:           "ILIKE",
 	Arrays:         true,
+	Lateral:        true,
 	Analyze:        "ANALYZE users, cards, user_aliases",
 	ClockQuery:     "SELECT now()",
 	PrintCodeLock:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock+1),

@@ -61,6 +61,9 @@ type Dialect struct {
 	// bind and plan than hundreds; roster's batched writes and lookups
 	// use it where it exists.
 	Arrays bool
+	// Lateral: the database joins a list to a table one value at a time
+	// when asked to (LATERAL), which probe asks of it.
+	Lateral bool
 	// JSONLists: the database takes a list of values as one JSON array
 	// text, read by json_each (SQLite; see in). A sync looks its users up a page
 	// at a time; a list of hundreds of placeholders made SQLite parse and
@@ -175,6 +178,23 @@ func (d *Dialect) in(col string, vals []any) (string, []any) {
 		}
 	}
 	return col + " IN (" + placeholders(len(vals)) + ")", vals
+}
+
+// probe returns a FROM clause that joins list (keyed's, named j) to the
+// rows of table (named u) for which cond holds, cond naming the list's
+// value j.value; a query may go on with ORDER BY, not with WHERE. Where
+// the dialect has Lateral (PostgreSQL), each value of the list is looked
+// up in table's index by itself: told the list's length, PostgreSQL's
+// planner would rather read the whole table once and hash it, all the
+// more while a first sync grows the table past its statistics. 1,000
+// anchors among 100,000 users: 61-100 ms that way, 3.4 ms probed; 1,000
+// logins, 9 ms and 1.7 ms. OFFSET 0 keeps the planner from flattening
+// the subquery into a plain join.
+func (d *Dialect) probe(list, table, cond string) string {
+	if d.Lateral {
+		return list + " AS j CROSS JOIN LATERAL (SELECT * FROM " + table + " AS u WHERE " + cond + " OFFSET 0) AS u"
+	}
+	return list + " AS j CROSS JOIN " + table + " AS u WHERE " + cond
 }
 
 // keyed returns vals (text) as a table of rows (key, value), key being
