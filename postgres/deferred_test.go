@@ -9,6 +9,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/postgres"
+	"github.com/rosterhq/roster/sqlstore"
 )
 
 // constraints lists the schema's constraints as PostgreSQL defines them,
@@ -140,5 +141,176 @@ func TestTwoBuildsAtOnceMakeEachKeyOnce(t *testing.T) {
 	}
 	if away, err := db.DeferredIndexes(ctx); err != nil || len(away) != 0 {
 		t.Errorf("after two builds, %v away (%v)", away, err)
+	}
+}
+
+// waitForALockWait waits until a transaction of this database waits for
+// a lock, or done is closed first (the caller then finds out why).
+func waitForALockWait(t *testing.T, r *sql.DB, done <-chan struct{}) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var waiting int
+		if err := r.QueryRow(`SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE NOT l.granted AND a.datname = current_database()`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("after 30 s, nothing waits for a lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// emptyWithKeysAway returns a store whose keys DeferIndexes dropped, with
+// one user, ann, written since, and her ID.
+func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, int64, int64) {
+	t.Helper()
+	ctx := context.Background()
+	db, r, _ := openLab(t)
+	if dropped, err := db.DeferIndexes(ctx); err != nil || len(dropped) != len(postgres.Dialect.Deferrable) {
+		t.Fatalf("DeferIndexes on an empty user base dropped %v, %v", dropped, err)
+	}
+	source, err := db.SourceID(ctx, "corp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.Apply(ctx, source, []roster.Change{{Kind: roster.Create, Login: "ann",
+		User: &roster.User{Anchor: "a-ann", Login: "ann", Cards: []roster.Card{{Number: "1001"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, r, source, ids[0]
+}
+
+// A build that starts while a sync's write has users in hand but no card
+// yet waits for that write, which then goes on to its cards: the build
+// takes the tables' locks in the order the write does (users, then
+// cards), where ADD CONSTRAINT alone would take cards first, and one of
+// the two would be cancelled as a deadlock.
+func TestABuildWaitsForAWriteInProgressWithoutADeadlock(t *testing.T) {
+	ctx := context.Background()
+	db, r, source, _ := emptyWithKeysAway(t)
+	// Only the cards' key away: the users' key would have the build wait
+	// for the write before it reaches cards.
+	for _, d := range postgres.Dialect.Deferrable {
+		if d.Name != "cards_user_id_fkey" {
+			if _, err := r.Exec(d.Make); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	w, err := r.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Rollback()
+	var bob int64
+	if err := w.QueryRow(`INSERT INTO users (source_id, anchor, login, created_at, updated_at)
+		VALUES ($1, 'a-bob', 'bob', now(), now()) RETURNING id`, source).Scan(&bob); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var buildErr error
+	go func() { defer close(done); buildErr = db.BuildIndexes(ctx) }()
+	waitForALockWait(t, r, done)
+	if _, err := w.Exec(`INSERT INTO cards (user_id, number, origin) VALUES ($1, '2001', 'directory')`, bob); err != nil {
+		t.Fatalf("the write's card, once a build waits: %v", err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatalf("the write's commit: %v", err)
+	}
+	<-done
+	if buildErr != nil {
+		t.Fatalf("the build: %v", buildErr)
+	}
+	if away, err := db.DeferredIndexes(ctx); err != nil || len(away) != 0 {
+		t.Fatalf("after the build, %v away (%v)", away, err)
+	}
+}
+
+// A first sync that would wait for another transaction's hold on the
+// tables keeps the keys rather than stall every reader queued behind its
+// wait: DeferIndexes gives up on a lock timeout, and drops nothing.
+func TestDeferIndexesGivesUpOnABusyTable(t *testing.T) {
+	ctx := context.Background()
+	db, r, _ := openLab(t)
+	reader, err := r.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback()
+	var n int
+	if err := reader.QueryRow(`SELECT COUNT(*) FROM cards`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	// Bounded all the same: without its own timeout, DeferIndexes would
+	// wait for the reader for ever.
+	bctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	dropped, err := db.DeferIndexes(bctx)
+	if err == nil || !strings.Contains(err.Error(), "lock timeout") {
+		t.Fatalf("DeferIndexes beside a reader's open transaction dropped %v, %v; want a lock timeout", dropped, err)
+	}
+	if away, err := db.DeferredIndexes(ctx); err != nil || len(away) != 0 {
+		t.Fatalf("after DeferIndexes gave up, %v away (%v)", away, err)
+	}
+}
+
+// Bulk print codes build the indexes they read, and leave the keys away
+// to the sync that dropped them, which may still be writing.
+func TestBulkPrintCodesLeaveTheKeysToTheSync(t *testing.T) {
+	ctx := context.Background()
+	db, _, _, ann := emptyWithKeysAway(t)
+	if _, err := db.PrintCodeHashesTaken(ctx, []string{"h1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.SetFirstPrintCodeHashes(ctx, []roster.FirstPrintCode{{UserID: ann, Hash: "h1"}}); err != nil || len(got) != 1 || got[0] != roster.FirstCodeSet {
+		t.Fatalf("SetFirstPrintCodeHashes = %v, %v", got, err)
+	}
+	if away, err := db.DeferredIndexes(ctx); err != nil || len(away) != len(postgres.Dialect.Deferrable) {
+		t.Fatalf("after bulk print codes, %v away (%v); want the keys still away", away, err)
+	}
+}
+
+// A card added by hand to a user whom another transaction is deleting
+// waits for that delete, and is then refused: with the key away, nothing
+// else would keep it from outliving its user.
+func TestAddCardWaitsForADeleteOfItsUser(t *testing.T) {
+	ctx := context.Background()
+	db, r, _, ann := emptyWithKeysAway(t)
+	del, err := r.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer del.Rollback()
+	if _, err := del.Exec(`DELETE FROM users WHERE id = $1`, ann); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var addErr error
+	go func() {
+		defer close(done)
+		addErr = db.AddCard(ctx, ann, roster.Card{Number: "7007"})
+	}()
+	waitForALockWait(t, r, done)
+	if err := del.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if roster.ErrorCode(addErr) != roster.ENOTFOUND {
+		t.Errorf("AddCard to a user deleted meanwhile: %v; want ENOTFOUND", addErr)
+	}
+	var left int
+	if err := r.QueryRow(`SELECT COUNT(*) FROM cards WHERE number = '7007'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("card 7007 of a deleted user: %d rows, %v", left, err)
 	}
 }

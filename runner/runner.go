@@ -123,7 +123,7 @@ var indexBuildLimit = 10 * time.Minute
 func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 	dropped, err := r.Store.DeferIndexes(ctx)
 	if err != nil {
-		r.Log.Warn("the user base's indexes stay as they are for this sync", "source", src.Name, "error", err)
+		r.Log.Warn("the user base's indexes and foreign keys stay as they are for this sync", "source", src.Name, "error", err)
 		return func() {}
 	}
 	if len(dropped) == 0 {
@@ -142,10 +142,10 @@ func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 		// system before SQLite's sort takes its own.
 		debug.FreeOSMemory()
 		if err := r.Store.BuildIndexes(bctx); err != nil {
-			r.Log.Error("building the user base's indexes failed; lookups read the whole table until roster next opens the user base or syncs", "source", src.Name, "error", err)
+			r.Log.Error("building the user base's indexes or foreign keys failed; until roster next opens the user base or syncs, lookups without an index read the whole table, and rows without a key are not checked against their parent", "source", src.Name, "error", err)
 			return
 		}
-		r.Log.Info("indexes built", "source", src.Name, "took", time.Since(start).Round(time.Millisecond))
+		r.Log.Info("indexes and foreign keys built", "source", src.Name, "took", time.Since(start).Round(time.Millisecond))
 	}
 }
 

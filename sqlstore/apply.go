@@ -129,7 +129,7 @@ type applier struct {
 
 	updateUser, deleteUser                  *lazyStmt
 	insertUser, insertCard                  *lazyStmt // one row each, where there are no arrays
-	dropDirectoryCards, dropCards, owner    *lazyStmt
+	dropDirectoryCards, owner               *lazyStmt
 	insertAlias, dropAlias, dropOthersAlias *lazyStmt
 	stmts                                   []*lazyStmt
 }
@@ -156,7 +156,6 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 		{&a.insertCard, `INSERT INTO cards (user_id, number, kind, origin, expires_at) VALUES (?, ?, ?, 'directory', ?)
 			ON CONFLICT (number) DO NOTHING`},
 		{&a.dropDirectoryCards, `DELETE FROM cards WHERE user_id = ? AND origin = 'directory'`},
-		{&a.dropCards, `DELETE FROM cards WHERE user_id = ?`},
 		{&a.owner, `SELECT c.user_id, u.login FROM cards c JOIN users u ON u.id = c.user_id WHERE c.number = ?`},
 		{&a.insertAlias, `INSERT INTO user_aliases (user_id, login) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&a.dropAlias, `DELETE FROM user_aliases WHERE user_id = ? AND login = ?`},
@@ -225,12 +224,17 @@ func (a *applier) run(changes []roster.Change, ids []int64) error {
 			ids[i] = c.User.ID // a create's comes from its insert
 		}
 	}
+	var deleted []any
 	for _, c := range changes {
 		if c.Kind == roster.Delete {
 			if err := a.delete(c); err != nil {
 				return err
 			}
+			deleted = append(deleted, c.User.ID)
 		}
+	}
+	if err := a.dropCardsOf(deleted); err != nil {
+		return err
 	}
 	for _, c := range changes {
 		if c.Kind != roster.Create && c.Kind != roster.Delete {
@@ -300,14 +304,19 @@ func (a *applier) delete(c roster.Change) error {
 	if err != nil {
 		return fmt.Errorf("store: apply: delete %s: %w", u.Login, err)
 	}
-	if err := a.mustHit(res, c); err != nil {
-		return err
-	}
-	// Its cards go by name, not only by the foreign key's cascade: a
-	// first sync of another source may have the key away (DeferIndexes),
-	// and a card left behind would keep its number from the next holder.
-	if _, err := a.dropCards.ExecContext(a.ctx, u.ID); err != nil {
-		return fmt.Errorf("store: apply: cards of %s: %w", u.Login, err)
+	return a.mustHit(res, c)
+}
+
+// dropCardsOf deletes the cards of the users deleted, by their IDs, not
+// only through the foreign key's cascade: a first sync of another source
+// may have the key away (DeferIndexes), and a card left behind would keep
+// its number from its next holder. One statement a batch of users.
+func (a *applier) dropCardsOf(ids []any) error {
+	for chunk := range slices.Chunk(ids, a.tx.d.listBatch()) {
+		in, args := a.tx.d.in("user_id", chunk)
+		if _, err := a.tx.ExecContext(a.ctx, `DELETE FROM cards WHERE `+in, args...); err != nil {
+			return fmt.Errorf("store: apply: cards of %d deleted users: %w", len(chunk), err)
+		}
 	}
 	return nil
 }

@@ -20,8 +20,11 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 		return errNoCardNumber()
 	}
 	return db.inTx(ctx, "add card", func(tx *tx) error {
+		// FOR SHARE (PostgreSQL): a delete of the user waits for this
+		// card, which it then takes along, even while the foreign key is
+		// away (DeferIndexes).
 		var login string
-		err := tx.QueryRowContext(ctx, `SELECT login FROM users WHERE id = ?`, userID).Scan(&login)
+		err := tx.QueryRowContext(ctx, `SELECT login FROM users WHERE id = ?`+db.d.ShareLock, userID).Scan(&login)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errUserNotFound("AddCard", userID)
 		}

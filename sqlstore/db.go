@@ -102,21 +102,33 @@ type Dialect struct {
 	// writes (no UNIQUE) or be named in a hint (indexedBy), and each index
 	// must be one the sync's own lookups can do without.
 	Deferrable []Deferred
-	// SchemaNames lists the names of the schema's indexes and constraints,
-	// to tell which deferrable ones are away.
+	// SchemaNames lists the names of the indexes and constraints of the
+	// tables the deferrable ones are on, to tell which of those are away.
 	SchemaNames string
+	// DeferLocks, when set, run first in the transaction that drops the
+	// deferrable indexes and keys (after LockMigrations): they take the
+	// tables' locks in the order Apply takes them, and give up soon when
+	// another transaction holds them.
+	DeferLocks []string
 }
 
 // Deferred is an index or a foreign key in Dialect.Deferrable.
 type Deferred struct {
 	// Name is its name in the schema.
 	Name string
+	// Key: a foreign key, not an index.
+	Key bool
 	// Make makes it, as its schema step did: a CREATE INDEX statement, to
 	// the letter, or an ALTER TABLE ... ADD CONSTRAINT that gives a foreign
 	// key the definition and the name its CREATE TABLE gave it.
 	Make string
 	// Drop drops it if it is there.
 	Drop string
+	// Lock, when set, runs first in the transaction that makes it (after
+	// LockMigrations): it takes the locks Make needs in the order Apply
+	// takes them (users, then cards), where Make alone would take them
+	// in another and could deadlock with a sync's write.
+	Lock string
 	// Tidy, when set, runs before Make, in its transaction: for a foreign
 	// key with ON DELETE CASCADE, it deletes the rows whose parent was
 	// deleted while the key was away, as the key would have.
@@ -134,13 +146,15 @@ func DeferredIndex(stmt string) Deferred {
 }
 
 // DeferredForeignKey is the Deferred of the foreign key name on table,
-// def its definition ("FOREIGN KEY (col) REFERENCES ..."), and tidy its
-// Tidy.
-func DeferredForeignKey(table, name, def, tidy string) Deferred {
+// def its definition ("FOREIGN KEY (col) REFERENCES ..."), lock its Lock
+// and tidy its Tidy.
+func DeferredForeignKey(table, name, def, lock, tidy string) Deferred {
 	return Deferred{
 		Name: name,
+		Key:  true,
 		Make: "ALTER TABLE " + table + " ADD CONSTRAINT " + name + " " + def,
 		Drop: "ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + name,
+		Lock: lock,
 		Tidy: tidy,
 	}
 }

@@ -22,12 +22,16 @@ import (
 // killed sync left away). It reads before it writes: a sync that finds
 // every one in place takes no write lock here. A lookup that needs a
 // missing index reads the table instead: slower, never wrong, for none
-// of them enforces a rule. A foreign key away lets a user deleted
-// meanwhile keep its cards: its Tidy deletes them when it is built.
+// of them enforces a rule. While a foreign key is away, Apply deletes a
+// user's cards itself; a user deleted by other means (by hand) leaves
+// them, and the key's Tidy deletes them when it is built.
 //
 // Another process that starts a sync meanwhile builds them at its start
-// (one a transaction): the writes of the first sync then wait for each
-// build (on SQLite up to the connection's busy timeout).
+// (one a transaction, its locks taken in the order Apply takes them):
+// the writes of the first sync then wait for each build (on SQLite up to
+// the connection's busy timeout). On PostgreSQL the drop waits at most
+// 2 s for the tables' locks (Dialect.DeferLocks); past that, the sync
+// keeps them.
 func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 	if len(db.d.Deferrable) == 0 {
 		return nil, nil
@@ -47,8 +51,14 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 		if err := db.lockSchema(ctx, t); err != nil {
 			return err
 		}
-		// Again under the lock: a user written since the read above
-		// keeps every index.
+		for _, stmt := range db.d.DeferLocks {
+			if _, err := t.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		// Again under the lock (SQLite's write lock; PostgreSQL's locks
+		// on the tables, which wait for any write in progress): a user
+		// written since the read above keeps every index.
 		if err := t.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM users)`).Scan(&empty); err != nil || !empty {
 			return err
 		}
@@ -119,7 +129,7 @@ func (db *DB) lockSchema(ctx context.Context, t *tx) error {
 	return err
 }
 
-// repairIndexes builds the deferrable indexes a killed sync left away,
+// repairIndexes builds the deferrable indexes and keys a killed sync left away,
 // when the user base is opened and no sync holds a lease: one that does
 // builds them when it ends. Best effort: a build that fails is left to
 // the next open or sync, and the opening goes on.
@@ -152,6 +162,20 @@ func (db *DB) BuildIndexes(ctx context.Context) error {
 	return db.build(ctx, missing)
 }
 
+// buildIndexesOnly is BuildIndexes for the indexes alone, for a bulk job
+// that reads them: it leaves the keys to the sync that deferred them.
+func (db *DB) buildIndexesOnly(ctx context.Context) error {
+	missing, err := db.DeferredIndexes(ctx)
+	if err != nil {
+		return err
+	}
+	missing = slices.DeleteFunc(missing, func(name string) bool {
+		i := slices.IndexFunc(db.d.Deferrable, func(d Deferred) bool { return d.Name == name })
+		return i >= 0 && db.d.Deferrable[i].Key
+	})
+	return db.build(ctx, missing)
+}
+
 // build makes the deferrable indexes and keys of these names
 // (DeferredIndexes'). Each is looked for again under the lock: another
 // node may have built it since.
@@ -163,6 +187,11 @@ func (db *DB) build(ctx context.Context, names []string) error {
 		err := db.inTx(ctx, "build indexes", func(t *tx) error {
 			if err := db.lockSchema(ctx, t); err != nil {
 				return err
+			}
+			if d.Lock != "" {
+				if _, err := t.ExecContext(ctx, d.Lock); err != nil {
+					return err
+				}
 			}
 			present, err := db.schemaNames(ctx, t)
 			if err != nil || present[d.Name] {

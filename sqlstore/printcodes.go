@@ -55,8 +55,9 @@ func (db *DB) PrintCodeHashesTaken(ctx context.Context, hashes []string) (map[st
 	// first sync still writing, or killed), every lookup would read the
 	// whole table, and 100,000 codes would hold the write lock for many
 	// minutes. A first sync still writing then writes the rest with the
-	// indexes in place, as when another sync starts beside it.
-	if err := db.BuildIndexes(ctx); err != nil {
+	// indexes in place, as when another sync starts beside it. Foreign
+	// keys away are left to that sync: no lookup here needs them.
+	if err := db.buildIndexesOnly(ctx); err != nil {
 		return nil, err
 	}
 	taken := make(map[string]bool)
@@ -112,7 +113,7 @@ func (db *DB) SetFirstPrintCodeHashes(ctx context.Context, codes []roster.FirstP
 	if len(codes) == 0 {
 		return out, nil
 	}
-	if err := db.BuildIndexes(ctx); err != nil { // see PrintCodeHashesTaken
+	if err := db.buildIndexesOnly(ctx); err != nil { // see PrintCodeHashesTaken
 		return nil, err
 	}
 	now := timeValue(db.now())

@@ -257,7 +257,8 @@ var orphans = []struct{ what, q string }{
 
 // Integrity runs the store's checks and returns the problems found, none
 // for a sound store. SQLite: PRAGMA integrity_check and
-// foreign_key_check; PostgreSQL: no index left invalid. Both: no orphan
+// foreign_key_check; PostgreSQL: no index left invalid, and, when idle,
+// every foreign key a first sync defers in place. Both: no orphan
 // rows, no duplicate that a unique constraint forbids, and, when idle
 // (no sync runs now), no run left running.
 func Integrity(ctx context.Context, db *DB, idle bool) ([]string, error) {
@@ -270,6 +271,21 @@ func Integrity(ctx context.Context, db *DB, idle bool) ([]string, error) {
 		}
 		if n > 0 {
 			problems = append(problems, fmt.Sprintf("%d invalid indexes", n))
+		}
+		// A first sync drops these keys and adds them again when it ends;
+		// a store left without them checks no card against its user.
+		for _, d := range postgres.Dialect.Deferrable {
+			if !idle || !d.Key {
+				continue
+			}
+			var there bool
+			if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = $1
+				AND conrelid IN ('users'::regclass, 'cards'::regclass) AND convalidated)`, d.Name).Scan(&there); err != nil {
+				return nil, fmt.Errorf("storecheck: %w", err)
+			}
+			if !there {
+				problems = append(problems, "the foreign key "+d.Name+" is away with no sync running")
+			}
 		}
 	} else {
 		err := each(ctx, db, "PRAGMA integrity_check", func(r *sql.Rows) error {
