@@ -171,11 +171,12 @@ func waitForALockWait(t *testing.T, r *sql.DB, done <-chan struct{}) {
 }
 
 // emptyWithKeysAway returns a store whose keys DeferIndexes dropped, with
-// one user, ann, written since, and her ID.
-func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, int64, int64) {
+// one user, ann, written since: the store, a plain connection, its
+// database's URL, the source's ID and ann's.
+func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, string, int64, int64) {
 	t.Helper()
 	ctx := context.Background()
-	db, r, _ := openLab(t)
+	db, r, dsn := openLab(t)
 	if dropped, err := db.DeferIndexes(ctx); err != nil || len(dropped) != len(postgres.Dialect.Deferrable) {
 		t.Fatalf("DeferIndexes on an empty user base dropped %v, %v", dropped, err)
 	}
@@ -188,7 +189,7 @@ func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, int64, int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return db, r, source, ids[0]
+	return db, r, dsn, source, ids[0]
 }
 
 // A build that starts while a sync's write has users in hand but no card
@@ -198,7 +199,7 @@ func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, int64, int64) {
 // the two would be cancelled as a deadlock.
 func TestABuildWaitsForAWriteInProgressWithoutADeadlock(t *testing.T) {
 	ctx := context.Background()
-	db, r, source, _ := emptyWithKeysAway(t)
+	db, r, _, source, _ := emptyWithKeysAway(t)
 	// Only the cards' key away: the users' key would have the build wait
 	// for the write before it reaches cards.
 	for _, d := range postgres.Dialect.Deferrable {
@@ -269,7 +270,7 @@ func TestDeferIndexesGivesUpOnABusyTable(t *testing.T) {
 // to the sync that dropped them, which may still be writing.
 func TestBulkPrintCodesLeaveTheKeysToTheSync(t *testing.T) {
 	ctx := context.Background()
-	db, _, _, ann := emptyWithKeysAway(t)
+	db, _, _, _, ann := emptyWithKeysAway(t)
 	if _, err := db.PrintCodeHashesTaken(ctx, []string{"h1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestBulkPrintCodesLeaveTheKeysToTheSync(t *testing.T) {
 // else would keep it from outliving its user.
 func TestAddCardWaitsForADeleteOfItsUser(t *testing.T) {
 	ctx := context.Background()
-	db, r, _, ann := emptyWithKeysAway(t)
+	db, r, _, _, ann := emptyWithKeysAway(t)
 	del, err := r.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -312,5 +313,39 @@ func TestAddCardWaitsForADeleteOfItsUser(t *testing.T) {
 	var left int
 	if err := r.QueryRow(`SELECT COUNT(*) FROM cards WHERE number = '7007'`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("card 7007 of a deleted user: %d rows, %v", left, err)
+	}
+}
+
+// A sync killed before its build leaves the keys away: opening the user
+// base again adds them when no sync holds a lease, and leaves them to
+// the sync that does.
+func TestOpeningAddsTheKeysAKilledSyncLeftAway(t *testing.T) {
+	ctx := context.Background()
+	db, _, dsn, source, _ := emptyWithKeysAway(t)
+	db.Now = time.Now
+	if _, err := db.AcquireLease(ctx, source, "node-a", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	reopen := func() []string {
+		t.Helper()
+		again, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer again.Close()
+		away, err := again.DeferredIndexes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return away
+	}
+	if away := reopen(); len(away) != len(postgres.Dialect.Deferrable) {
+		t.Fatalf("opened while a sync holds a lease, the user base added keys: %v away", away)
+	}
+	if err := db.ReleaseLease(ctx, source, "node-a"); err != nil {
+		t.Fatal(err)
+	}
+	if away := reopen(); len(away) != 0 {
+		t.Fatalf("opened with no sync going, the user base left %v away", away)
 	}
 }
