@@ -28,6 +28,18 @@ const (
 // entra-id source that reads it with a certificate credential, from PEM
 // files as roster keeps them, trusting the double's TLS certificate as
 // its CA.
+// graphUsers are the n users graphSource's tenant holds: person0 to
+// person<n-1>@corp.test, person3 disabled, each with a card.
+func graphUsers(n int) []map[string]any {
+	users := make([]map[string]any, n)
+	for i := range users {
+		users[i] = map[string]any{"id": fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "userPrincipalName": fmt.Sprintf("person%d@corp.test", i),
+			"displayName": fmt.Sprintf("Person %d", i), "mail": fmt.Sprintf("person%d@corp.test", i), "accountEnabled": i != 3,
+			"employeeId": fmt.Sprintf("%06d", 100000+i)}
+	}
+	return users
+}
+
 func graphSource(t *testing.T, n int) (*graphlab.Server, *roster.Source) {
 	t.Helper()
 	cred, err := graphlab.NewCredential()
@@ -41,12 +53,7 @@ func graphSource(t *testing.T, n int) (*graphlab.Server, *roster.Source) {
 	s := graphlab.New(graphTenant)
 	t.Cleanup(s.Close)
 	s.Register(graphlab.App{ClientID: graphClient, Certs: []*x509.Certificate{cred.Cert}, Roles: []string{"User.Read.All", "GroupMember.Read.All"}})
-	users := make([]map[string]any, n)
-	for i := range users {
-		users[i] = map[string]any{"id": fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "userPrincipalName": fmt.Sprintf("person%d@corp.test", i),
-			"displayName": fmt.Sprintf("Person %d", i), "mail": fmt.Sprintf("person%d@corp.test", i), "accountEnabled": i != 3,
-			"employeeId": fmt.Sprintf("%06d", 100000+i)}
-	}
+	users := graphUsers(n)
 	s.SetUsers(users)
 	s.SetGroups([]graphlab.Group{{ID: "g-print", Name: "Printing", Members: []string{users[0]["id"].(string), users[1]["id"].(string)}}})
 	src := &roster.Source{Name: "tenant", Type: roster.EntraID,

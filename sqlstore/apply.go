@@ -140,10 +140,13 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 		stmt  **lazyStmt
 		query string
 	}{
+		// CAST: PostgreSQL would type the fingerprint's parameter as the
+		// ELSE's literal, a 32-bit integer, and refuse nearly every
+		// fingerprint (all 64 bits are used).
 		{&a.updateUser, `UPDATE users SET dn = ?, dn_key = ?, login = ?, name = ?, email = ?,
 			department = ?, cost_center = ?,
 			print_code_hash = CASE WHEN print_code_hash = ? THEN ? ELSE print_code_hash END,
-			fingerprint = CASE WHEN print_code_hash = ? THEN ? ELSE 0 END,
+			fingerprint = CASE WHEN print_code_hash = ? THEN CAST(? AS BIGINT) ELSE 0 END,
 			disabled = ?, disabled_reason = ?,
 			missing_since = ?, seen_at = ?, extra = ?, updated_at = ?
 			WHERE id = ? AND source_id = ? AND (? = '' OR anchor = ?)`},

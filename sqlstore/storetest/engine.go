@@ -588,18 +588,19 @@ func engineDigests(t *testing.T, s EngineStore) {
 	if d, ok := digest(alice.Anchor); !ok || d.ID != alice.ID || d.Login != "alice" || d.Fingerprint != 0xfedcba9876543210 || d.Disabled || d.Missing {
 		t.Errorf("alice's digest: %+v, %v", d, ok)
 	}
-	// An update keeps its fingerprint, with the state it writes.
+	// An update keeps its fingerprint, all 64 bits of it, with the state
+	// it writes.
 	missing := *s.user(t, s.Source, bob.Anchor)
 	missing.Disabled, missing.DisabledReason, missing.MissingSince = true, roster.DisabledMissing, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
-	s.apply(t, s.Source, roster.Change{Kind: roster.Disable, Login: "bob", User: &missing, Fingerprint: 9})
-	if d, _ := digest(bob.Anchor); d.Fingerprint != 9 || !d.Disabled || d.DisabledReason != roster.DisabledMissing || !d.Missing {
+	s.apply(t, s.Source, roster.Change{Kind: roster.Disable, Login: "bob", User: &missing, Fingerprint: 0x8edcba9876543219})
+	if d, _ := digest(bob.Anchor); d.Fingerprint != 0x8edcba9876543219 || !d.Disabled || d.DisabledReason != roster.DisabledMissing || !d.Missing {
 		t.Errorf("bob's digest after a disable: %+v", d)
 	}
 	// Disabled in the directory, not missing: the two state bits apart.
 	off := *s.user(t, s.Source, gone.Anchor)
 	off.Disabled, off.DisabledReason = true, roster.DisabledInDirectory
-	s.apply(t, s.Source, roster.Change{Kind: roster.Disable, Login: "gone", User: &off, Fingerprint: 11})
-	if d, _ := digest(gone.Anchor); d.Fingerprint != 11 || !d.Disabled || d.DisabledReason != roster.DisabledInDirectory || d.Missing {
+	s.apply(t, s.Source, roster.Change{Kind: roster.Disable, Login: "gone", User: &off, Fingerprint: 0x7edcba987654321b})
+	if d, _ := digest(gone.Anchor); d.Fingerprint != 0x7edcba987654321b || !d.Disabled || d.DisabledReason != roster.DisabledInDirectory || d.Missing {
 		t.Errorf("gone's digest after a disable in the directory: %+v", d)
 	}
 	// An update whose print code gives way to one set meanwhile keeps
