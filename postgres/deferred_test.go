@@ -144,18 +144,18 @@ func TestTwoBuildsAtOnceMakeEachKeyOnce(t *testing.T) {
 	}
 }
 
-// waitForALockWait waits until a transaction of this database waits for
-// a lock, or done is closed first (the caller then finds out why).
-func waitForALockWait(t *testing.T, r *sql.DB, done <-chan struct{}) {
+// waitForLockWaits waits until n transactions of this database wait for a
+// lock, or done is closed first.
+func waitForLockWaits(t *testing.T, r *sql.DB, n int, done <-chan struct{}) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var waiting int
-		if err := r.QueryRow(`SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		if err := r.QueryRow(`SELECT COUNT(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 			WHERE NOT l.granted AND a.datname = current_database()`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
-		if waiting > 0 {
+		if waiting >= n {
 			return
 		}
 		select {
@@ -164,7 +164,7 @@ func waitForALockWait(t *testing.T, r *sql.DB, done <-chan struct{}) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("after 30 s, nothing waits for a lock")
+			t.Fatalf("after 30 s, %d transactions wait for a lock, want %d", waiting, n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -222,7 +222,7 @@ func TestABuildWaitsForAWriteInProgressWithoutADeadlock(t *testing.T) {
 	done := make(chan struct{})
 	var buildErr error
 	go func() { defer close(done); buildErr = db.BuildIndexes(ctx) }()
-	waitForALockWait(t, r, done)
+	waitForLockWaits(t, r, 1, done)
 	if _, err := w.Exec(`INSERT INTO cards (user_id, number, origin) VALUES ($1, '2001', 'directory')`, bob); err != nil {
 		t.Fatalf("the write's card, once a build waits: %v", err)
 	}
@@ -302,7 +302,7 @@ func TestAddCardWaitsForADeleteOfItsUser(t *testing.T) {
 		defer close(done)
 		addErr = db.AddCard(ctx, ann, roster.Card{Number: "7007"})
 	}()
-	waitForALockWait(t, r, done)
+	waitForLockWaits(t, r, 1, done)
 	if err := del.Commit(); err != nil {
 		t.Fatal(err)
 	}
@@ -347,5 +347,98 @@ func TestOpeningAddsTheKeysAKilledSyncLeftAway(t *testing.T) {
 	}
 	if away := reopen(); len(away) != 0 {
 		t.Fatalf("opened with no sync going, the user base left %v away", away)
+	}
+}
+
+// Cards added or taken by hand write the user's row before the card, in
+// the order a key's build locks the tables (users, then cards): a build
+// that starts while such a write waits on a card keeps waiting for it,
+// where a write that had taken the card first and then the user would
+// deadlock with it.
+func TestHandWrittenCardsAndABuildDoNotDeadlock(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		hold string // what another transaction holds, that the hand write waits for
+		do   func(db *sqlstore.DB, ann int64) error
+		undo func(*sql.Tx) error
+	}{
+		{"RemoveCard", `SELECT 1 FROM cards WHERE number = 'M1' FOR UPDATE`,
+			func(db *sqlstore.DB, ann int64) error { return db.RemoveCard(context.Background(), ann, "M1") },
+			func(tx *sql.Tx) error { return tx.Commit() }},
+		{"AddCard", `INSERT INTO cards (user_id, number, origin) SELECT id, 'M2', 'manual' FROM users WHERE login = 'ann'`,
+			func(db *sqlstore.DB, ann int64) error {
+				return db.AddCard(context.Background(), ann, roster.Card{Number: "M2"})
+			},
+			func(tx *sql.Tx) error { return tx.Rollback() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, r, _, _, ann := emptyWithKeysAway(t)
+			for _, d := range postgres.Dialect.Deferrable {
+				if d.Name != "cards_user_id_fkey" {
+					if _, err := r.Exec(d.Make); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := db.AddCard(ctx, ann, roster.Card{Number: "M1"}); err != nil {
+				t.Fatal(err)
+			}
+			other, err := r.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Rollback()
+			if _, err := other.Exec(c.hold); err != nil {
+				t.Fatal(err)
+			}
+			writeDone, buildDone := make(chan struct{}), make(chan struct{})
+			var writeErr, buildErr error
+			go func() { defer close(writeDone); writeErr = c.do(db, ann) }()
+			waitForLockWaits(t, r, 1, writeDone)
+			go func() { defer close(buildDone); buildErr = db.BuildIndexes(ctx) }()
+			waitForLockWaits(t, r, 2, buildDone)
+			if err := c.undo(other); err != nil {
+				t.Fatal(err)
+			}
+			<-writeDone
+			<-buildDone
+			if writeErr != nil {
+				t.Errorf("the hand write: %v", writeErr)
+			}
+			if buildErr != nil {
+				t.Errorf("the build: %v", buildErr)
+			}
+		})
+	}
+}
+
+// Two cards added by hand to one user at once take turns, as an admin's
+// double click makes them: here the other is a transaction that holds
+// the user's row shared and then writes it, as AddCard once did.
+func TestTwoCardsAddedAtOnceTakeTurns(t *testing.T) {
+	ctx := context.Background()
+	db, r, _, _, ann := emptyWithKeysAway(t)
+	other, err := r.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	if _, err := other.Exec(`SELECT 1 FROM users WHERE id = $1 FOR SHARE`, ann); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var addErr error
+	go func() { defer close(done); addErr = db.AddCard(ctx, ann, roster.Card{Number: "M3"}) }()
+	waitForLockWaits(t, r, 1, done)
+	if _, err := other.Exec(`UPDATE users SET fingerprint = 2 WHERE id = $1`, ann); err != nil {
+		t.Fatalf("the other's write of the user: %v", err)
+	}
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if addErr != nil {
+		t.Errorf("AddCard beside another write of the user: %v", addErr)
 	}
 }

@@ -24,10 +24,6 @@ const (
 	graphClient = "5f3d2a10-7c1e-4b8a-a0d9-6e2f4c1b9d77"
 )
 
-// graphSource starts a Graph double with n people and returns an
-// entra-id source that reads it with a certificate credential, from PEM
-// files as roster keeps them, trusting the double's TLS certificate as
-// its CA.
 // graphUsers are the n users graphSource's tenant holds: person0 to
 // person<n-1>@corp.test, person3 disabled, each with a card.
 func graphUsers(n int) []map[string]any {
@@ -40,6 +36,10 @@ func graphUsers(n int) []map[string]any {
 	return users
 }
 
+// graphSource starts a Graph double with n people and returns an
+// entra-id source that reads it with a certificate credential, from PEM
+// files as roster keeps them, trusting the double's TLS certificate as
+// its CA.
 func graphSource(t *testing.T, n int) (*graphlab.Server, *roster.Source) {
 	t.Helper()
 	cred, err := graphlab.NewCredential()

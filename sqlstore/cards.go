@@ -20,11 +20,13 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 		return errNoCardNumber()
 	}
 	return db.inTx(ctx, "add card", func(tx *tx) error {
-		// FOR SHARE (PostgreSQL): a delete of the user waits for this
-		// card, which it then takes along, even while the foreign key is
-		// away (DeferIndexes).
-		var login string
-		err := tx.QueryRowContext(ctx, `SELECT login FROM users WHERE id = ?`+db.d.ShareLock, userID).Scan(&login)
+		// The user's row first, written (its fingerprint forgotten): a
+		// delete of the user waits for this card, which it then takes
+		// along, even while the foreign key is away (DeferIndexes); two
+		// cards added at once take turns; and the tables are written in
+		// the order a sync's write and a key's build take them (users,
+		// then cards), so that neither deadlocks with this.
+		login, err := markHandWrite(ctx, tx, userID, timeValue(db.now()))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errUserNotFound("AddCard", userID)
 		}
@@ -44,7 +46,7 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 			VALUES (?, ?, ?, 'manual', ?)`, userID, card.Number, string(card.Kind), timeValue(card.ExpiresAt)); err != nil {
 			return fmt.Errorf("store: add card %s: %w", card.Number, err)
 		}
-		return forgetFingerprint(ctx, tx, userID, timeValue(db.now()))
+		return nil
 	})
 }
 
@@ -66,18 +68,26 @@ func (db *DB) RemoveCard(ctx context.Context, userID int64, number string) error
 		if origin != string(roster.CardManual) {
 			return rosterError("RemoveCard", roster.EINVALID, "card %s comes from the directory: change it there, and the next sync follows", number)
 		}
-		if _, err = tx.ExecContext(ctx, `DELETE FROM cards WHERE user_id = ? AND number = ?`, userID, number); err != nil {
+		// The user's row before the card, as AddCard does (see there).
+		if _, err := markHandWrite(ctx, tx, userID, timeValue(db.now())); errors.Is(err, sql.ErrNoRows) {
+			return rosterError("RemoveCard", roster.ENOTFOUND, "user %d holds no card %s", userID, number)
+		} else if err != nil {
 			return err
 		}
-		return forgetFingerprint(ctx, tx, userID, timeValue(db.now()))
+		_, err = tx.ExecContext(ctx, `DELETE FROM cards WHERE user_id = ? AND number = ?`, userID, number)
+		return err
 	})
 }
 
-// forgetFingerprint makes the next sync compare the user whole (see
+// markHandWrite makes the next sync compare the user whole (see
 // handMark): a card added or taken by hand may stand in for a directory
 // card of the same number, so the stored cards may no longer be those
-// the fingerprint stands for.
-func forgetFingerprint(ctx context.Context, tx *tx, userID int64, now any) error {
-	_, err := tx.ExecContext(ctx, `UPDATE users SET fingerprint = ?, updated_at = ? WHERE id = ?`, handMark(), now, userID)
-	return err
+// the fingerprint stands for. It returns the user's login, or
+// sql.ErrNoRows when no user has the ID. The update locks the user's
+// row until the transaction ends.
+func markHandWrite(ctx context.Context, tx *tx, userID int64, now any) (string, error) {
+	var login string
+	err := tx.QueryRowContext(ctx, `UPDATE users SET fingerprint = ?, updated_at = ? WHERE id = ? RETURNING login`,
+		handMark(), now, userID).Scan(&login)
+	return login, err
 }

@@ -195,7 +195,7 @@ func (db *DB) Runs(ctx context.Context, sourceID int64, limit int) ([]*roster.Ru
 		limit = noLimit
 	}
 	rows, err := db.db.QueryContext(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE ? = 0 OR source_id = ? ORDER BY id DESC LIMIT ?`, sourceID, sourceID, limit)
+		WHERE CAST(? AS BIGINT) = 0 OR source_id = ? ORDER BY id DESC LIMIT ?`, sourceID, sourceID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: runs: %w", err)
 	}
