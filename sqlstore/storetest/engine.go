@@ -220,6 +220,17 @@ func engineLoginOwners(t *testing.T, s EngineStore) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoginOwners = %v, want %v: current logins of this source only, not the alias alice nor the other source's carol", got, want)
 	}
+
+	// Two users with one login (the store allows it; the engine keeps a
+	// second one from being made): the oldest wins, whatever the order
+	// of the rows.
+	older, newer := NewUser("dave"), NewUser("dave")
+	older.Anchor, newer.Anchor = "anchor-dave-2", "anchor-dave-1"
+	s.create(t, s.Source, older)
+	s.create(t, s.Source, newer)
+	if got, err := s.Store.LoginOwners(ctx, s.Source, []string{"dave", "bob", "dave"}); err != nil || got["dave"] != "anchor-dave-2" || len(got) != 2 {
+		t.Errorf("LoginOwners of a login two users hold = %v, %v; want the older, anchor-dave-2", got, err)
+	}
 }
 
 // The lookups a sync makes a page find anchors and logins whatever their
