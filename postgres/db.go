@@ -32,8 +32,9 @@ var migration embed.FS
 // when several nodes start at once ("roster" in ASCII).
 const migrationLock = 0x726f73746572
 
-// Dialect is PostgreSQL's: numbered placeholders, and ILIKE, which
-// ignores case in every script.
+// Dialect is PostgreSQL's: numbered placeholders, and ILIKE, which on
+// the C-collated columns (login, name, email) ignores the case of ASCII
+// letters only, as SQLite's LIKE does: "émile" does not find "Émile".
 var Dialect = sqlstore.Dialect{
 	Name:           "postgres",
 	Numbered:       true,
