@@ -192,6 +192,20 @@ func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, string, int64, int6
 	return db, r, dsn, source, ids[0]
 }
 
+// onlyTheCardsKeyAway adds every deferred key but the cards', which the
+// deadlock tests are about: the users' key would have a build wait for a
+// write before it reaches cards.
+func onlyTheCardsKeyAway(t *testing.T, r *sql.DB) {
+	t.Helper()
+	for _, d := range postgres.Dialect.Deferrable {
+		if d.Name != "cards_user_id_fkey" {
+			if _, err := r.Exec(d.Make); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // A build that starts while a sync's write has users in hand but no card
 // yet waits for that write, which then goes on to its cards: the build
 // takes the tables' locks in the order the write does (users, then
@@ -200,15 +214,7 @@ func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, string, int64, int6
 func TestABuildWaitsForAWriteInProgressWithoutADeadlock(t *testing.T) {
 	ctx := context.Background()
 	db, r, _, source, _ := emptyWithKeysAway(t)
-	// Only the cards' key away: the users' key would have the build wait
-	// for the write before it reaches cards.
-	for _, d := range postgres.Dialect.Deferrable {
-		if d.Name != "cards_user_id_fkey" {
-			if _, err := r.Exec(d.Make); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	onlyTheCardsKeyAway(t, r)
 	w, err := r.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -374,13 +380,7 @@ func TestHandWrittenCardsAndABuildDoNotDeadlock(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			db, r, _, _, ann := emptyWithKeysAway(t)
-			for _, d := range postgres.Dialect.Deferrable {
-				if d.Name != "cards_user_id_fkey" {
-					if _, err := r.Exec(d.Make); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
+			onlyTheCardsKeyAway(t, r)
 			if err := db.AddCard(ctx, ann, roster.Card{Number: "M1"}); err != nil {
 				t.Fatal(err)
 			}
