@@ -144,11 +144,14 @@ func (s *memStore) touch(id int64, change func(u *roster.User)) {
 }
 
 func (s *memStore) LoginOwners(_ context.Context, source int64, logins []string) (map[string]string, error) {
-	out := map[string]string{}
+	// The oldest holder (lowest ID) wins, as in the stores.
+	out, ids := map[string]string{}, map[string]int64{}
 	for _, l := range logins {
 		for _, u := range s.users {
 			if u.SourceID == source && u.Login == l {
-				out[l] = u.Anchor
+				if id, ok := ids[l]; !ok || u.ID < id {
+					out[l], ids[l] = u.Anchor, u.ID
+				}
 			}
 		}
 	}
