@@ -36,25 +36,16 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 	if len(db.d.Deferrable) == 0 {
 		return nil, nil
 	}
-	missing, err := db.DeferredIndexes(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var empty bool
 	if err := db.db.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM users)`).Scan(&empty); err != nil {
 		return nil, fmt.Errorf("store: defer indexes: %w", err)
 	}
 	if !empty {
-		return nil, db.build(ctx, missing)
+		return nil, db.BuildIndexes(ctx)
 	}
 	err = db.inTx(ctx, "defer indexes", func(t *tx) error {
-		if err := db.lockSchema(ctx, t); err != nil {
+		if err := execAll(ctx, t, append([]string{db.d.LockMigrations}, db.d.DeferLocks...)...); err != nil {
 			return err
-		}
-		for _, stmt := range db.d.DeferLocks {
-			if _, err := t.ExecContext(ctx, stmt); err != nil {
-				return err
-			}
 		}
 		// Again under the lock (SQLite's write lock; PostgreSQL's locks
 		// on the tables, which wait for any write in progress): a user
@@ -83,6 +74,17 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 // foreign keys the user base lacks now, in Dialect.Deferrable's order,
 // for tests and messages. It reads the schema's names once.
 func (db *DB) DeferredIndexes(ctx context.Context) ([]string, error) {
+	missing, err := db.missing(ctx)
+	var names []string
+	for _, d := range missing {
+		names = append(names, d.Name)
+	}
+	return names, err
+}
+
+// missing returns the deferrable indexes and keys the user base lacks
+// now, in Dialect.Deferrable's order.
+func (db *DB) missing(ctx context.Context) ([]Deferred, error) {
 	if len(db.d.Deferrable) == 0 {
 		return nil, nil
 	}
@@ -90,10 +92,10 @@ func (db *DB) DeferredIndexes(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: deferred indexes: %w", err)
 	}
-	var missing []string
+	var missing []Deferred
 	for _, d := range db.d.Deferrable {
 		if !present[d.Name] {
-			missing = append(missing, d.Name)
+			missing = append(missing, d)
 		}
 	}
 	return missing, nil
@@ -118,23 +120,25 @@ func (db *DB) schemaNames(ctx context.Context, q querier) (map[string]bool, erro
 	return present, closeRows(rows)
 }
 
-// lockSchema takes the lock under which deferrable indexes and keys are
-// dropped and built (Dialect.LockMigrations), so that two nodes do not
-// build the same key at once. SQLite's write lock does that already.
-func (db *DB) lockSchema(ctx context.Context, t *tx) error {
-	if db.d.LockMigrations == "" {
-		return nil
+// execAll runs the statements in t, in order, skipping empty ones.
+func execAll(ctx context.Context, t *tx, stmts ...string) error {
+	for _, stmt := range stmts {
+		if stmt == "" {
+			continue
+		}
+		if _, err := t.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
 	}
-	_, err := t.ExecContext(ctx, db.d.LockMigrations)
-	return err
+	return nil
 }
 
-// repairIndexes builds the deferrable indexes and keys a killed sync left away,
-// when the user base is opened and no sync holds a lease: one that does
-// builds them when it ends. Best effort: a build that fails is left to
-// the next open or sync, and the opening goes on.
+// repairIndexes builds the deferrable indexes and keys a killed sync left
+// away, when the user base is opened and no sync holds a lease: one that
+// does builds them when it ends. Best effort: a build that fails is left
+// to the next open or sync, and the opening goes on.
 func (db *DB) repairIndexes(ctx context.Context) {
-	missing, err := db.DeferredIndexes(ctx)
+	missing, err := db.missing(ctx)
 	if err != nil || len(missing) == 0 {
 		return
 	}
@@ -155,7 +159,7 @@ func (db *DB) repairIndexes(ctx context.Context) {
 // at a time. It reads which are missing first: with every one in place
 // it costs one read of the schema, and takes no write lock.
 func (db *DB) BuildIndexes(ctx context.Context) error {
-	missing, err := db.DeferredIndexes(ctx)
+	missing, err := db.missing(ctx)
 	if err != nil {
 		return err
 	}
@@ -165,45 +169,27 @@ func (db *DB) BuildIndexes(ctx context.Context) error {
 // buildIndexesOnly is BuildIndexes for the indexes alone, for a bulk job
 // that reads them: it leaves the keys to the sync that deferred them.
 func (db *DB) buildIndexesOnly(ctx context.Context) error {
-	missing, err := db.DeferredIndexes(ctx)
+	missing, err := db.missing(ctx)
 	if err != nil {
 		return err
 	}
-	missing = slices.DeleteFunc(missing, func(name string) bool {
-		i := slices.IndexFunc(db.d.Deferrable, func(d Deferred) bool { return d.Name == name })
-		return i >= 0 && db.d.Deferrable[i].Key
-	})
-	return db.build(ctx, missing)
+	return db.build(ctx, slices.DeleteFunc(missing, func(d Deferred) bool { return d.Key }))
 }
 
-// build makes the deferrable indexes and keys of these names
-// (DeferredIndexes'). Each is looked for again under the lock: another
-// node may have built it since.
-func (db *DB) build(ctx context.Context, names []string) error {
-	for _, d := range db.d.Deferrable {
-		if !slices.Contains(names, d.Name) {
-			continue
-		}
+// build makes these deferrable indexes and keys (missing's). Each is
+// looked for again under the lock (Dialect.LockMigrations, then its own
+// Lock): another node may have built it since.
+func (db *DB) build(ctx context.Context, missing []Deferred) error {
+	for _, d := range missing {
 		err := db.inTx(ctx, "build indexes", func(t *tx) error {
-			if err := db.lockSchema(ctx, t); err != nil {
+			if err := execAll(ctx, t, db.d.LockMigrations, d.Lock); err != nil {
 				return err
-			}
-			if d.Lock != "" {
-				if _, err := t.ExecContext(ctx, d.Lock); err != nil {
-					return err
-				}
 			}
 			present, err := db.schemaNames(ctx, t)
 			if err != nil || present[d.Name] {
 				return err
 			}
-			if d.Tidy != "" {
-				if _, err := t.ExecContext(ctx, d.Tidy); err != nil {
-					return err
-				}
-			}
-			_, err = t.ExecContext(ctx, d.Make)
-			return err
+			return execAll(ctx, t, d.Tidy, d.Make)
 		})
 		if err != nil {
 			return fmt.Errorf("store: build %s: %w", d.Name, err)
