@@ -160,18 +160,10 @@ func (db *DB) LoginOwners(ctx context.Context, sourceID int64, logins []string) 
 	out := make(map[string]string, len(logins))
 	for chunk := range slices.Chunk(uniqueArgs(logins), db.d.lookupBatch()) {
 		// INDEXED BY: without statistics, SQLite would rather walk every
-		// user of the source through users_source. PostgreSQL probes the
-		// index login by login (probe).
-		query, args := "", []any{}
-		if db.d.Lateral {
-			list, largs := db.d.keyed(chunk)
-			query, args = `SELECT u.login, u.anchor FROM `+db.d.probe(list, "users", "u.source_id = ? AND u.login = j.value")+` ORDER BY u.id`, append(largs, sourceID)
-		} else {
-			in, iargs := db.d.in("u.login", chunk)
-			query, args = `SELECT u.login, u.anchor FROM users u `+db.d.indexedBy("users_login_source")+`
-			WHERE u.source_id = ? AND `+in+` ORDER BY u.id`, append([]any{sourceID}, iargs...)
-		}
-		rows, err := db.db.QueryContext(ctx, query, args...)
+		// user of the source through users_source.
+		list, args := db.d.keyed(chunk)
+		rows, err := db.db.QueryContext(ctx, `SELECT u.login, u.anchor FROM `+
+			db.d.probe(list, "users", "users_login_source", "u.source_id = ? AND u.login = j.value")+` ORDER BY u.id`, append(args, sourceID)...)
 		if err != nil {
 			return nil, fmt.Errorf("store: login owners: %w", err)
 		}
