@@ -57,10 +57,18 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 // card came from the directory.
 func (db *DB) RemoveCard(ctx context.Context, userID int64, number string) error {
 	return db.inTx(ctx, "remove card", func(tx *tx) error {
+		notHeld := rosterError("RemoveCard", roster.ENOTFOUND, "user %d holds no card %s", userID, number)
+		// The user's row before the card, as AddCard does (see there);
+		// a refusal below rolls it back.
+		if _, err := markHandWrite(ctx, tx, userID, timeValue(db.now())); errors.Is(err, sql.ErrNoRows) {
+			return notHeld
+		} else if err != nil {
+			return fmt.Errorf("store: remove card %s: %w", number, err)
+		}
 		var origin string
 		err := tx.QueryRowContext(ctx, `SELECT origin FROM cards WHERE user_id = ? AND number = ?`, userID, number).Scan(&origin)
 		if errors.Is(err, sql.ErrNoRows) {
-			return rosterError("RemoveCard", roster.ENOTFOUND, "user %d holds no card %s", userID, number)
+			return notHeld
 		}
 		if err != nil {
 			return fmt.Errorf("store: remove card %s: %w", number, err)
@@ -68,14 +76,10 @@ func (db *DB) RemoveCard(ctx context.Context, userID int64, number string) error
 		if origin != string(roster.CardManual) {
 			return rosterError("RemoveCard", roster.EINVALID, "card %s comes from the directory: change it there, and the next sync follows", number)
 		}
-		// The user's row before the card, as AddCard does (see there).
-		if _, err := markHandWrite(ctx, tx, userID, timeValue(db.now())); errors.Is(err, sql.ErrNoRows) {
-			return rosterError("RemoveCard", roster.ENOTFOUND, "user %d holds no card %s", userID, number)
-		} else if err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE user_id = ? AND number = ?`, userID, number); err != nil {
+			return fmt.Errorf("store: remove card %s: %w", number, err)
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM cards WHERE user_id = ? AND number = ?`, userID, number)
-		return err
+		return nil
 	})
 }
 
