@@ -181,9 +181,10 @@ type runner struct {
 	// claims holds the holders' logins of the cards claimed since the
 	// last write (in a dry run, since the run began), whose users the
 	// user base does not have yet: those of the entries planned to
-	// change. Unchanged entries' are dropped at once (the user base has
-	// their cards); skipped entries', and those whose cards the user
-	// base refused, move to names.
+	// change. Entries known unchanged never enter it (the user base has
+	// their cards), those found unchanged on a closer look leave it;
+	// skipped entries', and those whose cards the user base refused,
+	// move to names.
 	claims map[string]string
 	seeds  [2]maphash.Seed
 
@@ -686,9 +687,9 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 		}
 		fp := fingerprint(rec, r.codeHash(rec))
 		if known && unchanged(digests[rec.Anchor], rec, fp) {
-			r.stored(rec)
 			continue
 		}
+		r.claim(rec)
 		compare, fps = append(compare, rec), append(fps, fp)
 		if known {
 			load = append(load, rec.Anchor)
@@ -769,8 +770,9 @@ func (r *runner) flush(ctx context.Context) error {
 
 // claimCards drops, with an entry error naming both users, any card that
 // another entry of this run already holds. The first holder keeps it.
-// The caller then says what became of the entry: stored (unchanged),
-// skipped, or nothing until its change is written (see claims).
+// Unless the entry is known unchanged, the caller then keeps the claims
+// (claim) and says what became of the entry: stored (unchanged after
+// all), skipped, or nothing until its change is written (see claims).
 func (r *runner) claimCards(ctx context.Context, rec *roster.Record) ([]string, error) {
 	var out []string
 	var ref uint32 // this entry among the holders, once it holds a card
@@ -794,12 +796,19 @@ func (r *runner) claimCards(ctx context.Context, rec *roster.Record) ([]string, 
 			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errCardTwice(c, holder, rec.Login)})
 			continue
 		}
-		if h == 0 {
-			r.claims[c] = rec.Login
-		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// claim keeps rec's login as the holder of the cards it claimed
+// (claimCards), until its change is written: for an entry that is not
+// known unchanged. An unchanged entry's user holds its cards in the user
+// base already, and the hot path of an unchanged sync keeps nothing.
+func (r *runner) claim(rec *roster.Record) {
+	for _, c := range rec.Cards {
+		r.claims[c] = rec.Login
+	}
 }
 
 // errCardTwice says that card c, which holder keeps, is also listed by

@@ -98,6 +98,7 @@ func (r *runner) takeLogins(ctx context.Context) error {
 		if rec.Cards, err = r.claimCards(ctx, &rec); err != nil {
 			return err
 		}
+		r.claim(&rec)
 		ch := diff(&rec, w.cur, r.e.HashCode, r.src.DisabledUsers)
 		if ch == nil {
 			if w.cur == nil { // a disabled entry, skipped by policy: the login stays
