@@ -108,14 +108,7 @@ func TestTwoBuildsAtOnceMakeEachKeyOnce(t *testing.T) {
 	}
 	// Both builds read what is away, then wait for the lock this
 	// transaction holds.
-	hold, err := r.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Rollback()
-	if _, err := hold.Exec(postgres.Dialect.LockMigrations); err != nil {
-		t.Fatal(err)
-	}
+	hold := holding(t, r, postgres.Dialect.LockMigrations)
 	errs := make(chan error, 2)
 	for range 2 {
 		go func() { errs <- db.BuildIndexes(ctx) }()
@@ -192,6 +185,24 @@ func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, string, int64, int6
 	return db, r, dsn, source, ids[0]
 }
 
+// holding begins a transaction on r, which the test's end rolls back,
+// and runs stmt in it (none when empty): the locks it takes stay held
+// until the caller ends the transaction.
+func holding(t *testing.T, r *sql.DB, stmt string, args ...any) *sql.Tx {
+	t.Helper()
+	tx, err := r.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	if stmt != "" {
+		if _, err := tx.Exec(stmt, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tx
+}
+
 // onlyTheCardsKeyAway adds every deferred key but the cards', which the
 // deadlock tests are about: the users' key would have a build wait for a
 // write before it reaches cards.
@@ -215,11 +226,7 @@ func TestABuildWaitsForAWriteInProgressWithoutADeadlock(t *testing.T) {
 	ctx := context.Background()
 	db, r, _, source, _ := emptyWithKeysAway(t)
 	onlyTheCardsKeyAway(t, r)
-	w, err := r.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Rollback()
+	w := holding(t, r, "")
 	var bob int64
 	if err := w.QueryRow(`INSERT INTO users (source_id, anchor, login, created_at, updated_at)
 		VALUES ($1, 'a-bob', 'bob', now(), now()) RETURNING id`, source).Scan(&bob); err != nil {
@@ -250,15 +257,7 @@ func TestABuildWaitsForAWriteInProgressWithoutADeadlock(t *testing.T) {
 func TestDeferIndexesGivesUpOnABusyTable(t *testing.T) {
 	ctx := context.Background()
 	db, r, _ := openLab(t)
-	reader, err := r.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Rollback()
-	var n int
-	if err := reader.QueryRow(`SELECT COUNT(*) FROM cards`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	holding(t, r, `SELECT COUNT(*) FROM cards`) // a reader's lock, held
 	// Bounded all the same: without its own timeout, DeferIndexes would
 	// wait for the reader for ever.
 	bctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -294,14 +293,7 @@ func TestBulkPrintCodesLeaveTheKeysToTheSync(t *testing.T) {
 func TestAddCardWaitsForADeleteOfItsUser(t *testing.T) {
 	ctx := context.Background()
 	db, r, _, _, ann := emptyWithKeysAway(t)
-	del, err := r.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer del.Rollback()
-	if _, err := del.Exec(`DELETE FROM users WHERE id = $1`, ann); err != nil {
-		t.Fatal(err)
-	}
+	del := holding(t, r, `DELETE FROM users WHERE id = $1`, ann)
 	done := make(chan struct{})
 	var addErr error
 	go func() {
@@ -384,14 +376,7 @@ func TestHandWrittenCardsAndABuildDoNotDeadlock(t *testing.T) {
 			if err := db.AddCard(ctx, ann, roster.Card{Number: "M1"}); err != nil {
 				t.Fatal(err)
 			}
-			other, err := r.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.Rollback()
-			if _, err := other.Exec(c.hold); err != nil {
-				t.Fatal(err)
-			}
+			other := holding(t, r, c.hold)
 			writeDone, buildDone := make(chan struct{}), make(chan struct{})
 			var writeErr, buildErr error
 			go func() { defer close(writeDone); writeErr = c.do(db, ann) }()
@@ -419,14 +404,7 @@ func TestHandWrittenCardsAndABuildDoNotDeadlock(t *testing.T) {
 func TestTwoCardsAddedAtOnceTakeTurns(t *testing.T) {
 	ctx := context.Background()
 	db, r, _, _, ann := emptyWithKeysAway(t)
-	other, err := r.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Rollback()
-	if _, err := other.Exec(`SELECT 1 FROM users WHERE id = $1 FOR SHARE`, ann); err != nil {
-		t.Fatal(err)
-	}
+	other := holding(t, r, `SELECT 1 FROM users WHERE id = $1 FOR SHARE`, ann)
 	done := make(chan struct{})
 	var addErr error
 	go func() { defer close(done); addErr = db.AddCard(ctx, ann, roster.Card{Number: "M3"}) }()
