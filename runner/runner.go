@@ -123,7 +123,7 @@ var indexBuildLimit = 10 * time.Minute
 func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 	dropped, err := r.Store.DeferIndexes(ctx)
 	if err != nil {
-		r.Log.Warn("the user base's indexes and foreign keys stay as they are for this sync", "source", src.Name, "error", err)
+		r.Log.Warn("the user base's indexes and foreign keys stay in place for this sync, which goes on with them, only slower (on PostgreSQL: another connection held the users, cards or sources table for over 2 s, or roster's role does not own them)", "source", src.Name, "error", err)
 		return func() {}
 	}
 	if len(dropped) == 0 {
