@@ -133,3 +133,37 @@ func BenchmarkUserDigests(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/100k-users")
 }
+
+// BenchmarkLoginOwners looks up 100 pages of 1,000 logins that no user
+// holds among 100,000 stored users, as a first sync does for each page of
+// new entries, through a sync's cache. One iteration reads them all.
+func BenchmarkLoginOwners(b *testing.B) {
+	ctx := context.Background()
+	const users, batch, page, pages = 100_000, 5000, 1000, 100
+	db, _, source := openCache(b, userbase.SyncCacheKiB)
+	for start := 0; start < users; start += batch {
+		changes := make([]roster.Change, batch)
+		for i := range changes {
+			login := fmt.Sprintf("u%x", (start+i)*2654435761%1000003) // stored out of order, as a directory's are
+			changes[i] = roster.Change{Kind: roster.Create, Login: login, User: &roster.User{Anchor: "a-" + login, Login: login}}
+		}
+		if _, err := db.Apply(ctx, source, changes); err != nil {
+			b.Fatal(err)
+		}
+	}
+	logins := make([][]string, pages)
+	for p := range logins {
+		logins[p] = make([]string, page)
+		for i := range logins[p] {
+			logins[p][i] = fmt.Sprintf("n%x", (p*page+i)*2654435761%1000003)
+		}
+	}
+	for b.Loop() {
+		for _, l := range logins {
+			if got, err := db.LoginOwners(ctx, source, l); err != nil || len(got) != 0 {
+				b.Fatalf("LoginOwners of logins no one holds: %v, %v", got, err)
+			}
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/100k-logins")
+}
