@@ -123,8 +123,7 @@ func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
 	sqldb := stdlib.OpenDB(*cfg)
-	sqldb.SetMaxOpenConns(8)
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	sqlstore.Pool(sqldb, 8, 5*time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := sqldb.PingContext(pctx); err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -80,10 +81,11 @@ func OpenCache(path string, cacheKiB int) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if memory {
-		// Each connection to :memory: is a database of its own.
-		sqldb.SetMaxOpenConns(1)
+		// Each connection to :memory: is a database of its own: one,
+		// never closed while the database is open.
+		sqlstore.Pool(sqldb, 1, 0)
 	} else {
-		sqldb.SetMaxOpenConns(8)
+		sqlstore.Pool(sqldb, 8, 5*time.Minute)
 	}
 	d := Dialect
 	if memory {
