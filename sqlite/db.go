@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -76,6 +77,11 @@ func OpenCache(path string, cacheKiB int) (*sqlstore.DB, error) {
 			return nil, fmt.Errorf("sqlite: create the folder of %s: %w", path, err)
 		}
 	}
+	if !memory && !strings.HasPrefix(path, "file:") && !strings.Contains(path, "?") {
+		if err := create(path); err != nil {
+			return nil, err
+		}
+	}
 	sqldb, err := sql.Open("sqlite", dsn(path, cacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -99,6 +105,45 @@ func OpenCache(path string, cacheKiB int) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// pageSize is the page size of a database file roster creates, against
+// SQLite's 4,096 bytes: fewer pages a row and a B-tree of fewer levels.
+// A first sync of 100,000 lab users took 3.36–3.56 s against 3.54–3.79 s
+// with 4,096, in eleven pairs side by side (32 and 64 KiB gained no more);
+// an unchanged one took the same (1.22–1.47 s against 1.16–1.47 s). A
+// file made earlier keeps its page size, which only VACUUM changes.
+const pageSize = 16384
+
+// create makes the database file at path, with pageSize and in WAL mode,
+// when there is none yet. The page size is chosen before the file's first
+// page is written, and the driver runs its DSN's pragmas in the order of
+// their names: journal_mode, which writes that page, before page_size.
+// Two processes creating the file at once is harmless: whichever writes
+// the first page sets the size, and WAL mode is the same for both.
+func create(path string) error {
+	switch st, err := os.Stat(path); {
+	case err == nil && st.Size() > 0:
+		return nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	sqldb, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	defer sqldb.Close()
+	conn, err := sqldb.Conn(context.Background())
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	defer conn.Close()
+	for _, pragma := range []string{fmt.Sprintf("PRAGMA page_size = %d", pageSize), "PRAGMA journal_mode = WAL"} {
+		if _, err := conn.ExecContext(context.Background(), pragma); err != nil {
+			return fmt.Errorf("sqlite: create %s: %s: %w", path, pragma, err)
+		}
+	}
+	return nil
 }
 
 // syncCheckpointPages is how many pages the WAL of a connection with a
