@@ -7,8 +7,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -82,7 +84,11 @@ func OpenCache(path string, cacheKiB int) (*sqlstore.DB, error) {
 			return nil, err
 		}
 	}
-	sqldb, err := sql.Open("sqlite", dsn(path, cacheKiB))
+	ckpt := 0
+	if cacheKiB > 0 {
+		ckpt = checkpointPages(path)
+	}
+	sqldb, err := sql.Open("sqlite", dsn(path, cacheKiB, ckpt))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -150,26 +156,51 @@ func create(path string) error {
 	return nil
 }
 
-// syncCheckpointPages is how many pages the WAL of a connection with a
-// cache of its own (a sync's) takes before the connection copies them
-// into the file, against SQLite's 1,000: each of a first sync's batches
-// rewrites much the same index pages, which a checkpoint after every
-// batch copied each time. A first sync of 100,000 users took 4.7 to 5.0 s
-// instead of 4.9 to 5.9 s, in pairs side by side; the WAL grows to 40 MB
-// at most before it is copied, and is removed when the last connection
-// closes.
-const syncCheckpointPages = 10000
+// syncCheckpointBytes is how much the WAL of a connection with a cache of
+// its own (a sync's) takes before the connection copies it into the
+// file, against SQLite's 1,000 pages (4 MB of 4 KiB pages): each of a
+// first sync's batches rewrites much the same index pages, which a
+// checkpoint after every batch copied each time. A first sync of 100,000
+// users took 4.7 to 5.0 s instead of 4.9 to 5.9 s, in pairs side by side
+// (10,000 pages of 4 KiB). SQLite counts it in pages: checkpointPages
+// divides it by the file's page size, so that 16 KiB pages do not make
+// the WAL four times larger (with the WAL copied every 40 MB, a first
+// sync of 100,000 users into 16 KiB pages took 3.42–3.59 s against
+// 3.43–3.65 s every 160 MB and 3.74–3.94 s with 4 KiB pages, five rounds
+// side by side). It is removed when the last connection closes.
+const syncCheckpointBytes = 10000 * 4096
+
+// checkpointPages is syncCheckpointBytes in pages of the file at path,
+// from its header (the page size is bytes 16 and 17, big-endian; 1 means
+// 65,536). A file it cannot read, such as a "file:" name, counts as
+// SQLite's default of 4,096 bytes a page.
+func checkpointPages(path string) int {
+	size := 4096
+	if f, err := os.Open(path); err == nil {
+		var h [18]byte
+		if _, err := io.ReadFull(f, h[:]); err == nil && string(h[:16]) == "SQLite format 3\x00" {
+			switch n := int(binary.BigEndian.Uint16(h[16:])); {
+			case n == 1:
+				size = 65536
+			case n >= 512:
+				size = n
+			}
+		}
+		f.Close()
+	}
+	return syncCheckpointBytes / size
+}
 
 // dsn is the driver's name of the database at path: its file, and what
 // every connection sets when it opens.
-func dsn(path string, cacheKiB int) string {
+func dsn(path string, cacheKiB, checkpointPages int) string {
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
 	dsn := path + sep + "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate"
 	if cacheKiB > 0 {
-		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)", cacheKiB, syncCheckpointPages)
+		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)", cacheKiB, checkpointPages)
 	}
 	return dsn
 }
