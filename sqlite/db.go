@@ -7,10 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -79,16 +76,7 @@ func OpenCache(path string, cacheKiB int) (*sqlstore.DB, error) {
 			return nil, fmt.Errorf("sqlite: create the folder of %s: %w", path, err)
 		}
 	}
-	if !memory && !strings.HasPrefix(path, "file:") && !strings.Contains(path, "?") {
-		if err := create(path); err != nil {
-			return nil, err
-		}
-	}
-	ckpt := 0
-	if cacheKiB > 0 {
-		ckpt = checkpointPages(path)
-	}
-	sqldb, err := sql.Open("sqlite", dsn(path, cacheKiB, ckpt))
+	sqldb, err := sql.Open("sqlite", dsn(path, cacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -113,94 +101,26 @@ func OpenCache(path string, cacheKiB int) (*sqlstore.DB, error) {
 	return db, nil
 }
 
-// pageSize is the page size of a database file roster creates, against
-// SQLite's 4,096 bytes: fewer pages a row and B-trees of fewer levels.
-// By hand, side by side on fresh folders, first syncs of lab users:
-//   - 100,000: 3.14–3.56 s (mean 3.41) against 3.45–3.84 s (mean 3.69),
-//     eleven pairs; 32 and 64 KiB gained no more; an unchanged sync took
-//     the same (1.22–1.47 s against 1.16–1.47 s);
-//   - 1,000,000: 41.7–46.0 s against 43.0–45.8 s (four pairs), 119–122
-//     MB of RSS against 119–132 MB, 582 MB on disk against 600 MB.
-//
-// A file made earlier keeps its page size, which only VACUUM changes.
-const pageSize = 16384
-
-// create makes the database file at path, with pageSize and in WAL mode,
-// when there is none yet. The page size is chosen before the file's first
-// page is written, and the driver runs its DSN's pragmas in the order of
-// their names: journal_mode, which writes that page, before page_size.
-// Two processes creating the file at once is harmless: whichever writes
-// the first page sets the size, and WAL mode is the same for both.
-func create(path string) error {
-	switch st, err := os.Stat(path); {
-	case err == nil && st.Size() > 0:
-		return nil
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	sqldb, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		return fmt.Errorf("sqlite: create %s: %w", path, err)
-	}
-	defer sqldb.Close()
-	conn, err := sqldb.Conn(context.Background())
-	if err != nil {
-		return fmt.Errorf("sqlite: create %s: %w", path, err)
-	}
-	defer conn.Close()
-	for _, pragma := range []string{fmt.Sprintf("PRAGMA page_size = %d", pageSize), "PRAGMA journal_mode = WAL"} {
-		if _, err := conn.ExecContext(context.Background(), pragma); err != nil {
-			return fmt.Errorf("sqlite: create %s: %s: %w", path, pragma, err)
-		}
-	}
-	return nil
-}
-
-// syncCheckpointBytes is how much the WAL of a connection with a cache of
-// its own (a sync's) takes before the connection copies it into the
-// file, against SQLite's 1,000 pages (4 MB of 4 KiB pages): each of a
-// first sync's batches rewrites much the same index pages, which a
-// checkpoint after every batch copied each time. A first sync of 100,000
-// users took 4.7 to 5.0 s instead of 4.9 to 5.9 s, in pairs side by side
-// (10,000 pages of 4 KiB). SQLite counts it in pages: checkpointPages
-// divides it by the file's page size, so that 16 KiB pages do not make
-// the WAL four times larger (with the WAL copied every 40 MB, a first
-// sync of 100,000 users into 16 KiB pages took 3.42–3.59 s against
-// 3.43–3.65 s every 160 MB and 3.74–3.94 s with 4 KiB pages, five rounds
-// side by side). It is removed when the last connection closes.
-const syncCheckpointBytes = 10000 * 4096
-
-// checkpointPages is syncCheckpointBytes in pages of the file at path,
-// from its header (the page size is bytes 16 and 17, big-endian; 1 means
-// 65,536). A file it cannot read, such as a "file:" name, counts as
-// SQLite's default of 4,096 bytes a page.
-func checkpointPages(path string) int {
-	size := 4096
-	if f, err := os.Open(path); err == nil {
-		var h [18]byte
-		if _, err := io.ReadFull(f, h[:]); err == nil && string(h[:16]) == "SQLite format 3\x00" {
-			switch n := int(binary.BigEndian.Uint16(h[16:])); {
-			case n == 1:
-				size = 65536
-			case n >= 512:
-				size = n
-			}
-		}
-		f.Close()
-	}
-	return syncCheckpointBytes / size
-}
+// syncCheckpointPages is how many pages the WAL of a connection with a
+// cache of its own (a sync's) takes before the connection copies them
+// into the file, against SQLite's 1,000: each of a first sync's batches
+// rewrites much the same index pages, which a checkpoint after every
+// batch copied each time. A first sync of 100,000 users took 4.7 to 5.0 s
+// instead of 4.9 to 5.9 s, in pairs side by side; the WAL grows to 40 MB
+// at most before it is copied, and is removed when the last connection
+// closes.
+const syncCheckpointPages = 10000
 
 // dsn is the driver's name of the database at path: its file, and what
 // every connection sets when it opens.
-func dsn(path string, cacheKiB, checkpointPages int) string {
+func dsn(path string, cacheKiB int) string {
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
 	dsn := path + sep + "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate"
 	if cacheKiB > 0 {
-		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)", cacheKiB, checkpointPages)
+		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)", cacheKiB, syncCheckpointPages)
 	}
 	return dsn
 }

@@ -53,53 +53,6 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
-	t.Run("a new file has 16 KiB pages, an empty one too", func(t *testing.T) {
-		_, path, _ := open(t)
-		if n := count(t, raw(t, path), `PRAGMA page_size`); n != 16384 {
-			t.Errorf("a new user base's page size is %d; want 16384", n)
-		}
-		empty := filepath.Join(t.TempDir(), "empty.db")
-		if err := os.WriteFile(empty, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		db, err := sqlite.Open(empty)
-		if err != nil {
-			t.Fatalf("open an empty file: %v", err)
-		}
-		db.Close()
-		r := raw(t, empty)
-		var mode string
-		if err := r.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
-			t.Errorf("an empty file opened: journal_mode %q (%v); want wal", mode, err)
-		}
-		if n := count(t, r, `PRAGMA page_size`); n != 16384 {
-			t.Errorf("an empty file opened: page size %d; want 16384", n)
-		}
-	})
-
-	t.Run("a file made with 4 KiB pages keeps them and its data", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "old.db")
-		r := raw(t, path)
-		for _, s := range []string{`PRAGMA page_size = 4096`, `PRAGMA journal_mode = WAL`, `CREATE TABLE kept (n INTEGER)`, `INSERT INTO kept VALUES (7)`} {
-			if _, err := r.Exec(s); err != nil {
-				t.Fatal(err)
-			}
-		}
-		r.Close()
-		db, err := sqlite.Open(path)
-		if err != nil {
-			t.Fatalf("open a file with 4 KiB pages: %v", err)
-		}
-		db.Close()
-		r = raw(t, path)
-		if n := count(t, r, `PRAGMA page_size`); n != 4096 {
-			t.Errorf("page size after opening: %d; want 4096 kept", n)
-		}
-		if n := count(t, r, `SELECT n FROM kept`); n != 7 {
-			t.Errorf("the file's own table holds %d; want 7", n)
-		}
-	})
-
 	t.Run("foreign keys cascade a delete to cards and aliases", func(t *testing.T) {
 		db, path, source := open(t)
 		u := storetest.Create(t, db, source, storetest.NewUser("alice", "1001", "1002"))[0]

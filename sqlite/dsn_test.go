@@ -14,8 +14,8 @@ func TestEachConnectionTakesTheCache(t *testing.T) {
 	for _, tt := range []struct {
 		kib        int
 		want, ckpt int64
-	}{{6144, -6144, 2500}, {0, -2000, 1000}} {
-		db, err := sql.Open("sqlite", dsn(path, tt.kib, int(tt.ckpt)))
+	}{{6144, -6144, syncCheckpointPages}, {0, -2000, 1000}} {
+		db, err := sql.Open("sqlite", dsn(path, tt.kib))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,36 +44,5 @@ func TestEachConnectionTakesTheCache(t *testing.T) {
 		}
 		tx.Rollback()
 		db.Close()
-	}
-}
-
-// A sync's WAL is copied into the file at the same size in bytes
-// whatever the file's page size: 2,500 pages of 16 KiB (a file roster
-// made), 10,000 of 4 KiB (a file made before), 10,000 for a name that is
-// no file.
-func TestCheckpointPagesFollowThePageSize(t *testing.T) {
-	dir := t.TempDir()
-	made := filepath.Join(dir, "made.db")
-	if err := create(made); err != nil {
-		t.Fatal(err)
-	}
-	old := filepath.Join(dir, "old.db")
-	r, err := sql.Open("sqlite", old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{`PRAGMA page_size = 4096`, `PRAGMA journal_mode = WAL`} {
-		if _, err := r.Exec(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r.Close()
-	for _, tt := range []struct {
-		path string
-		want int
-	}{{made, 2500}, {old, 10000}, {"file:" + made + "?mode=ro", 10000}, {filepath.Join(dir, "none.db"), 10000}} {
-		if got := checkpointPages(tt.path); got != tt.want {
-			t.Errorf("checkpointPages(%s) = %d; want %d", tt.path, got, tt.want)
-		}
 	}
 }
