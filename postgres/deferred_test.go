@@ -128,8 +128,13 @@ func TestTwoBuildsAtOnceMakeEachKeyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := <-errs; err != nil {
-			t.Errorf("two builds at once: %v", err)
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Errorf("two builds at once: %v", err)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatal("after 2 minutes, a build has not returned")
 		}
 	}
 	if away, err := db.DeferredIndexes(ctx); err != nil || len(away) != 0 {
@@ -183,6 +188,18 @@ func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, string, int64, int6
 		t.Fatal(err)
 	}
 	return db, r, dsn, source, ids[0]
+}
+
+// ended waits for done, closed when a goroutine of the test has returned:
+// bounded, so that a store call that hangs fails the test with its name
+// instead of holding it until go test's own timeout.
+func ended(t *testing.T, done <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("after 2 minutes, %s has not returned", what)
+	}
 }
 
 // holding begins a transaction on r, which the test's end rolls back,
@@ -242,7 +259,7 @@ func TestABuildWaitsForAWriteInProgressWithoutADeadlock(t *testing.T) {
 	if err := w.Commit(); err != nil {
 		t.Fatalf("the write's commit: %v", err)
 	}
-	<-done
+	ended(t, done, "the build")
 	if buildErr != nil {
 		t.Fatalf("the build: %v", buildErr)
 	}
@@ -304,7 +321,7 @@ func TestAddCardWaitsForADeleteOfItsUser(t *testing.T) {
 	if err := del.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	<-done
+	ended(t, done, "AddCard")
 	if roster.ErrorCode(addErr) != roster.ENOTFOUND {
 		t.Errorf("AddCard to a user deleted meanwhile: %v; want ENOTFOUND", addErr)
 	}
@@ -386,8 +403,8 @@ func TestHandWrittenCardsAndABuildDoNotDeadlock(t *testing.T) {
 			if err := c.undo(other); err != nil {
 				t.Fatal(err)
 			}
-			<-writeDone
-			<-buildDone
+			ended(t, writeDone, "the hand write")
+			ended(t, buildDone, "the build")
 			if writeErr != nil {
 				t.Errorf("the hand write: %v", writeErr)
 			}
@@ -415,7 +432,7 @@ func TestTwoCardsAddedAtOnceTakeTurns(t *testing.T) {
 	if err := other.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	<-done
+	ended(t, done, "AddCard")
 	if addErr != nil {
 		t.Errorf("AddCard beside another write of the user: %v", addErr)
 	}

@@ -14,7 +14,8 @@ import (
 //
 // Errors: EINVALID when the number is empty; ENOTFOUND when no user has
 // this ID; ECONFLICT when the number is already a card of any user,
-// naming both logins.
+// naming both logins. Other errors, which roster serve logs whole, name
+// the user and not the card: its logs mask card numbers.
 func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error {
 	if card.Number == "" {
 		return errNoCardNumber()
@@ -31,7 +32,7 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 			return errUserNotFound("AddCard", userID)
 		}
 		if err != nil {
-			return fmt.Errorf("store: add card %s: %w", card.Number, err)
+			return fmt.Errorf("store: add a card to user %d: %w", userID, err)
 		}
 		var owner string
 		err = tx.QueryRowContext(ctx, `SELECT u.login FROM cards c JOIN users u ON u.id = c.user_id
@@ -40,11 +41,11 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 		case err == nil:
 			return errCardTaken("AddCard", card.Number, login, owner)
 		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("store: add card %s: %w", card.Number, err)
+			return fmt.Errorf("store: add a card to user %d: %w", userID, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at)
 			VALUES (?, ?, ?, 'manual', ?)`, userID, card.Number, string(card.Kind), timeValue(card.ExpiresAt)); err != nil {
-			return fmt.Errorf("store: add card %s: %w", card.Number, err)
+			return fmt.Errorf("store: add a card to user %d: %w", userID, err)
 		}
 		return nil
 	})
@@ -54,7 +55,8 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 // cards follow the directory: they are changed there, not here.
 //
 // Errors: ENOTFOUND when the user holds no such card; EINVALID when the
-// card came from the directory.
+// card came from the directory. Other errors name the user, not the
+// card, as AddCard's do.
 func (db *DB) RemoveCard(ctx context.Context, userID int64, number string) error {
 	return db.inTx(ctx, "remove card", func(tx *tx) error {
 		notHeld := rosterError("RemoveCard", roster.ENOTFOUND, "user %d holds no card %s", userID, number)
@@ -63,7 +65,7 @@ func (db *DB) RemoveCard(ctx context.Context, userID int64, number string) error
 		if _, err := markHandWrite(ctx, tx, userID, timeValue(db.now())); errors.Is(err, sql.ErrNoRows) {
 			return notHeld
 		} else if err != nil {
-			return fmt.Errorf("store: remove card %s: %w", number, err)
+			return fmt.Errorf("store: remove a card of user %d: %w", userID, err)
 		}
 		var origin string
 		err := tx.QueryRowContext(ctx, `SELECT origin FROM cards WHERE user_id = ? AND number = ?`, userID, number).Scan(&origin)
@@ -71,13 +73,13 @@ func (db *DB) RemoveCard(ctx context.Context, userID int64, number string) error
 			return notHeld
 		}
 		if err != nil {
-			return fmt.Errorf("store: remove card %s: %w", number, err)
+			return fmt.Errorf("store: remove a card of user %d: %w", userID, err)
 		}
 		if origin != string(roster.CardManual) {
 			return rosterError("RemoveCard", roster.EINVALID, "card %s comes from the directory: change it there, and the next sync follows", number)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE user_id = ? AND number = ?`, userID, number); err != nil {
-			return fmt.Errorf("store: remove card %s: %w", number, err)
+			return fmt.Errorf("store: remove a card of user %d: %w", userID, err)
 		}
 		return nil
 	})
