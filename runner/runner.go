@@ -32,6 +32,9 @@ type Runner struct {
 	// Memory, when set, is the process's memory budget, raised as the
 	// run sees entries; nil leaves the runtime's settings alone.
 	Memory *MemoryBudget
+	// CPUs, when set, narrows the process to one CPU for each run until
+	// the run creates users in bulk; nil leaves GOMAXPROCS alone.
+	CPUs *CPUs
 }
 
 // Hooks is what a sync reports while it runs; either may be nil. Both are
@@ -89,7 +92,12 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 			}
 		}
 	}
-	e := &reconcile.Engine{Store: r.Store, Now: r.Now, Log: r.Log, HashCode: r.Hash, Progress: progress}
+	var store reconcile.Store = r.Store
+	if r.CPUs != nil {
+		defer r.CPUs.start()()
+		store = countCreates{Store: r.Store, cpus: r.CPUs}
+	}
+	e := &reconcile.Engine{Store: store, Now: r.Now, Log: r.Log, HashCode: r.Hash, Progress: progress}
 	if h.Started != nil {
 		e.Started = func(run *roster.Run) { h.Started(run.ID) }
 	}

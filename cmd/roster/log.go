@@ -35,6 +35,16 @@ func memoryBudget(a *app, place userbase.Place) (*runner.MemoryBudget, func()) {
 	return b, b.Start()
 }
 
+// syncCPUs returns the CPU policy of a process that only syncs
+// (runner.CPUs), or nil when GOMAXPROCS in the environment says how many
+// CPUs the process runs on.
+func syncCPUs(a *app) *runner.CPUs {
+	if a.getenv("GOMAXPROCS") != "" {
+		return nil
+	}
+	return &runner.CPUs{}
+}
+
 // newLogger returns roster's structured logger: text lines on stderr, at
 // the level ROSTER_LOG_LEVEL names (debug, info, warn, error; default info).
 // Secrets are roster.Secret values, which log as a mask.

@@ -167,7 +167,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 
 	var failed, held bool
 	for _, src := range sources {
-		err := syncOne(ctx, a, &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log, Memory: budget}, src, reconcile.Options{DryRun: *dryRun, ApproveRemovals: *approve, Incremental: *incremental}, *asJSON)
+		err := syncOne(ctx, a, &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log, Memory: budget, CPUs: syncCPUs(a)}, src, reconcile.Options{DryRun: *dryRun, ApproveRemovals: *approve, Incremental: *incremental}, *asJSON)
 		switch {
 		case errors.Is(err, errHeld):
 			held = true

@@ -51,6 +51,6 @@ func runSyncWorker(ctx context.Context, a *app, args []string) error {
 			db.Close()
 			return nil, nil, err
 		}
-		return &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log, Memory: budget}, func() { db.Close() }, nil
+		return &runner.Runner{Store: db, Hash: hash, Now: a.now, Log: a.log, Memory: budget, CPUs: syncCPUs(a)}, func() { db.Close() }, nil
 	})
 }
