@@ -319,3 +319,59 @@ func TestGroupScopeComparesDNs(t *testing.T) {
 		t.Fatalf("%s", counts(r))
 	}
 }
+
+// A directory restored with new anchors returns every login again under
+// a new entry: the removals are held, the run keeps maxHeldChanges of
+// them whole and counts and names them all, and every entry waits for
+// its login as held, the users past the first maxHeldChanges too.
+func TestAMassRemovalHeldKeepsFewChangesWholeAndHoldsEveryLogin(t *testing.T) {
+	const n = maxHeldChanges + 200
+	f := newFixture(n)
+	f.mustRun(t, Options{})
+	// The new entries come in reverse: the first errors the run records
+	// are those of the users past the first maxHeldChanges. They list no
+	// cards: the former holders, disabled, keep theirs.
+	recs := make([]roster.Record, n)
+	for i, rec := range f.dir.recs {
+		rec.Anchor, rec.Cards = "new-"+rec.Anchor, nil
+		recs[n-1-i] = rec
+	}
+	f.dir.recs = recs
+	res, err := f.run(t, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Run
+	if r.Status != roster.RunHeld || r.Held != n || len(r.HeldUsers) != n || r.Created != 0 || r.Failed != n {
+		t.Fatalf("status %s, %s, %d held users", r.Status, counts(r), len(r.HeldUsers))
+	}
+	if len(res.Held) != maxHeldChanges {
+		t.Fatalf("the result keeps %d held changes whole, want %d", len(res.Held), maxHeldChanges)
+	}
+	for i, ch := range res.Held {
+		if ch.Kind != roster.Disable || ch.User == nil || ch.User.ID != r.HeldUsers[i] || ch.Login == "" {
+			t.Fatalf("held change %d is %+v, want the disable of user %d", i, ch, r.HeldUsers[i])
+		}
+	}
+	if len(r.EntryErrors) == 0 {
+		t.Fatal("no entry error recorded")
+	}
+	for _, ee := range r.EntryErrors {
+		if !strings.Contains(ee.Message, "held for approval") {
+			t.Fatalf("the entry %s: %q; want its login held for approval", ee.DN, ee.Message)
+		}
+	}
+	for _, u := range f.store.users {
+		if u.Disabled || strings.HasPrefix(u.Anchor, "new-") {
+			t.Fatalf("a held run changed %+v", u)
+		}
+	}
+
+	r = f.mustRun(t, Options{ApproveRemovals: true})
+	if r.Status != roster.RunSucceeded || r.Disabled != n || r.Created != n || r.Renamed != n || r.Failed != 0 {
+		t.Fatalf("approved: status %s, %s\n%s", r.Status, counts(r), errorsOf(r))
+	}
+	if u := f.store.byLogin("user1"); u == nil || u.Anchor != "new-anchor-001" {
+		t.Fatalf("user1 after the approval is %+v", u)
+	}
+}

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rosterhq/roster"
@@ -45,87 +46,92 @@ func (r *runner) takeLogins(ctx context.Context) error {
 	if len(r.waiting) == 0 {
 		return nil
 	}
-	var anchors []string
-	for _, w := range r.waiting {
-		anchors = append(anchors, w.owner)
-	}
-	owners, err := r.e.Store.UsersByAnchor(ctx, r.run.SourceID, anchors)
-	if err != nil {
-		return err
-	}
-	held := map[string]bool{}
-	for _, ch := range r.held {
-		held[ch.User.Anchor] = true
-	}
+	held := func(id int64) bool { _, ok := slices.BinarySearch(r.run.HeldUsers, id); return ok }
 	// A dry run writes nothing: its removals are in its plan only.
 	planned := map[string]roster.Kind{}
 	if r.opt.DryRun {
 		for _, ch := range r.changes {
 			if ch.Kind == roster.Delete || ch.Kind == roster.Disable && ch.User.DisabledReason == roster.DisabledMissing {
-				if !held[ch.User.Anchor] {
+				if !held(ch.User.ID) {
 					planned[ch.User.Anchor] = ch.Kind
 				}
 			}
 		}
 	}
-	for _, w := range r.waiting {
-		rec, u := w.rec, owners[w.owner]
-		var changes []roster.Change
-		switch {
-		case r.markOf(w.owner) >= accepted, u == nil, u.Login != rec.Login, planned[w.owner] == roster.Delete:
-			// Renamed away or deleted meanwhile: the login is free.
-		case r.markOf(w.owner) != 0 || r.outOfScope[w.owner]:
-			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
-			continue
-		case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
-			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginAdmin(rec.Login, u)})
-			continue
-		case u.Disabled && u.DisabledReason == roster.DisabledMissing && (r.run.Mode != roster.RunIncremental || r.gone[w.owner]),
-			planned[w.owner] == roster.Disable:
-			// An incremental run proves no absence, and "disabled as
-			// missing" is also what a user outside the group scope gets
-			// while its entry lives on: there only a deletion the
-			// directory reports frees the login.
-			changes = append(changes, giveUp(u, rec.DN))
-		case held[w.owner]:
-			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginHeld(rec.Login, u)})
-			continue
-		default: // an incremental run, or one that removes nobody
-			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginNotYet(rec.Login, u)})
-			continue
+	// The owners are loaded a batch at a time, and each batch's records
+	// dropped once settled: a directory restored with new anchors makes
+	// every entry wait, and loading 100,000 owners at once took more
+	// memory than the rest of the run.
+	for batch := range slices.Chunk(r.waiting, 1000) {
+		anchors := make([]string, len(batch))
+		for i, w := range batch {
+			anchors[i] = w.owner
 		}
-		var err error
-		if rec.Cards, err = r.claimCards(ctx, &rec); err != nil {
+		owners, err := r.e.Store.UsersByAnchor(ctx, r.run.SourceID, anchors)
+		if err != nil {
 			return err
 		}
-		r.claim(&rec)
-		ch := diff(&rec, w.cur, r.e.HashCode, r.src.DisabledUsers)
-		if ch == nil {
-			if w.cur == nil { // a disabled entry, skipped by policy: the login stays
-				r.run.Skipped++
-				r.skipped(&rec)
-			} else {
-				r.stored(&rec)
+		for _, w := range batch {
+			rec, u := w.rec, owners[w.owner]
+			var changes []roster.Change
+			switch {
+			case r.markOf(w.owner) >= accepted, u == nil, u.Login != rec.Login, planned[w.owner] == roster.Delete:
+				// Renamed away or deleted meanwhile: the login is free.
+			case r.markOf(w.owner) != 0 || r.outOfScope[w.owner]:
+				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
+				continue
+			case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
+				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginAdmin(rec.Login, u)})
+				continue
+			case u.Disabled && u.DisabledReason == roster.DisabledMissing && (r.run.Mode != roster.RunIncremental || r.gone[w.owner]),
+				planned[w.owner] == roster.Disable:
+				// An incremental run proves no absence, and "disabled as
+				// missing" is also what a user outside the group scope gets
+				// while its entry lives on: there only a deletion the
+				// directory reports frees the login.
+				changes = append(changes, giveUp(u, rec.DN))
+			case held(u.ID):
+				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginHeld(rec.Login, u)})
+				continue
+			default: // an incremental run, or one that removes nobody
+				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginNotYet(rec.Login, u)})
+				continue
 			}
-			continue
+			var err error
+			if rec.Cards, err = r.claimCards(ctx, &rec); err != nil {
+				return err
+			}
+			r.claim(&rec)
+			ch := diff(&rec, w.cur, r.e.HashCode, r.src.DisabledUsers)
+			if ch == nil {
+				if w.cur == nil { // a disabled entry, skipped by policy: the login stays
+					r.run.Skipped++
+					r.skipped(&rec)
+				} else {
+					r.stored(&rec)
+				}
+				continue
+			}
+			if len(changes) > 0 {
+				r.givenUp = append(r.givenUp, rec.Login)
+			}
+			ch.Fingerprint = fingerprint(&rec, r.codeHash(&rec))
+			changes = append(changes, *ch)
+			r.see(rec.Anchor, accepted)
+			if ch.Kind == roster.Create {
+				r.see(rec.Anchor, created)
+			}
+			for _, c := range changes {
+				r.count(c.Kind)
+			}
+			// One transaction: the login changes hands, or stays.
+			if err := r.apply(ctx, changes); err != nil {
+				return err
+			}
 		}
-		if len(changes) > 0 {
-			r.givenUp = append(r.givenUp, rec.Login)
-		}
-		ch.Fingerprint = fingerprint(&rec, r.codeHash(&rec))
-		changes = append(changes, *ch)
-		r.see(rec.Anchor, accepted)
-		if ch.Kind == roster.Create {
-			r.see(rec.Anchor, created)
-		}
-		for _, c := range changes {
-			r.count(c.Kind)
-		}
-		// One transaction: the login changes hands, or stays.
-		if err := r.apply(ctx, changes); err != nil {
-			return err
-		}
+		clear(batch)
 	}
+	r.waiting = nil
 	if n := len(r.givenUp); n > 0 {
 		names := strings.Join(r.givenUp[:min(n, maxNamedLogins)], ", ")
 		if n > maxNamedLogins {

@@ -235,6 +235,9 @@ func syncOne(ctx context.Context, a *app, r *runner.Runner, src *roster.Source, 
 		printRunSummary(a, src, url, res.Run)
 		if len(res.Held) > 0 && !opt.DryRun {
 			printChanges(a, "held removals", res.Held)
+			if more := res.Run.Held - len(res.Held); more > 0 {
+				fmt.Fprintf(a.stdout, "  and %d more held removals: roster runs show %d lists them all\n", more, res.Run.ID)
+			}
 		}
 	}
 	if runErr != nil {
@@ -290,8 +293,11 @@ func printPlan(a *app, res *reconcile.Result) {
 			printChanges(a, string(k), byKind[k])
 		}
 	}
-	if len(res.Held) > 0 {
-		fmt.Fprintf(a.stdout, "  (%d of these removals would be held for approval)\n", len(res.Held))
+	switch held := res.Run.Held; {
+	case held > len(res.Held):
+		fmt.Fprintf(a.stdout, "  (%d removals would be held for approval: the first %d are listed above)\n", held, len(res.Held))
+	case held > 0:
+		fmt.Fprintf(a.stdout, "  (%d of these removals would be held for approval)\n", held)
 	}
 }
 
