@@ -27,6 +27,7 @@ type Engine struct {
 type Progress struct {
 	Phase   string // "groups", "users", "removals"
 	Seen    int
+	Created int // users the run created or planned to, so far
 	Elapsed time.Duration
 }
 
@@ -545,7 +546,7 @@ func groupNames(p roster.GroupPlan) string {
 
 func (r *runner) progress(phase string) {
 	if r.e.Progress != nil {
-		r.e.Progress(Progress{Phase: phase, Seen: r.run.Seen, Elapsed: r.e.Now().Sub(r.start)})
+		r.e.Progress(Progress{Phase: phase, Seen: r.run.Seen, Created: r.run.Created, Elapsed: r.e.Now().Sub(r.start)})
 	}
 }
 
@@ -1110,9 +1111,10 @@ func (r *runner) removals(ctx context.Context) error {
 		cleared = append(cleared, rm)
 	}
 	found = nil
-	// change loads the batch's users and returns their changes; a user
-	// gone or replaced since its state was read (an admin deleted it) has
-	// nothing to remove.
+	// change loads the batch's users and returns their changes. A user
+	// gone, replaced or changed in state since its state was read (an
+	// admin deleted, disabled or re-enabled it: the batches are loaded
+	// between the writes of the ones before) is left as it is.
 	change := func(batch []removal) ([]roster.Change, error) {
 		anchors := make([]string, len(batch))
 		for i, rm := range batch {
@@ -1125,7 +1127,8 @@ func (r *runner) removals(ctx context.Context) error {
 		var out []roster.Change
 		for _, rm := range batch {
 			u := users[rm.state.Anchor]
-			if u == nil || u.ID != rm.state.ID {
+			if u == nil || u.ID != rm.state.ID || u.Disabled != rm.state.Disabled || u.DisabledReason != rm.state.DisabledReason ||
+				!u.MissingSince.Equal(rm.state.MissingSince) {
 				continue
 			}
 			if rm.delete {

@@ -1195,3 +1195,47 @@ func TestAFreedLoginCanBeTakenByANewUser(t *testing.T) {
 		t.Fatalf("%s, errors %+v", counts(r), r.EntryErrors)
 	}
 }
+
+// adminMidRemovals is a store where an admin disables a user between the
+// removal check's read of the states and its load of the users.
+type adminMidRemovals struct {
+	*memStore
+	login   string
+	scanned bool
+}
+
+func (s *adminMidRemovals) UserStates(ctx context.Context, source int64, fn func(roster.UserState) error) error {
+	s.scanned = true
+	return s.memStore.UserStates(ctx, source, fn)
+}
+
+func (s *adminMidRemovals) UsersByAnchor(ctx context.Context, source int64, anchors []string) (map[string]*roster.User, error) {
+	if s.scanned {
+		u := s.byLogin(s.login)
+		u.Disabled, u.DisabledReason = true, roster.DisabledByAdmin
+	}
+	return s.memStore.UsersByAnchor(ctx, source, anchors)
+}
+
+// A user an admin disables while the run removes others keeps the
+// admin's reason: the removal acts only on users still as it read them.
+func TestARemovalLeavesAUserTheAdminChangedMeanwhile(t *testing.T) {
+	f := newFixture(100)
+	f.mustRun(t, Options{})
+	f.dir.recs = f.dir.recs[:95] // user95 to user99 gone: under the threshold
+	store := &adminMidRemovals{memStore: f.store, login: "user97"}
+	e := &Engine{Store: store, Now: func() time.Time { return f.now }, HashCode: func(c string) string { return "h:" + c }}
+	res, err := e.Run(context.Background(), f.src, 1, f.dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Run; r.Disabled != 4 || r.Status != roster.RunSucceeded {
+		t.Fatalf("%s, status %s", counts(r), r.Status)
+	}
+	if u := f.store.byLogin("user97"); u.DisabledReason != roster.DisabledByAdmin {
+		t.Fatalf("user97, disabled by an admin during the removals, is now %+v", u)
+	}
+	if u := f.store.byLogin("user96"); !u.Disabled || u.DisabledReason != roster.DisabledMissing {
+		t.Fatalf("user96 is %+v, want disabled as missing", u)
+	}
+}

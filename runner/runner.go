@@ -84,20 +84,23 @@ func (r *Runner) Sync(ctx context.Context, src *roster.Source, sourceID int64, o
 		defer closeDir()
 	}
 	progress := h.Progress
-	if r.Memory != nil {
+	if r.CPUs != nil {
+		defer r.CPUs.start()()
+	}
+	if r.Memory != nil || r.CPUs != nil {
 		progress = func(p reconcile.Progress) {
-			r.Memory.seen(p.Seen)
+			if r.Memory != nil {
+				r.Memory.seen(p.Seen)
+			}
+			if r.CPUs != nil {
+				r.CPUs.created(p.Created)
+			}
 			if h.Progress != nil {
 				h.Progress(p)
 			}
 		}
 	}
-	var store reconcile.Store = r.Store
-	if r.CPUs != nil {
-		defer r.CPUs.start()()
-		store = countCreates{Store: r.Store, cpus: r.CPUs}
-	}
-	e := &reconcile.Engine{Store: store, Now: r.Now, Log: r.Log, HashCode: r.Hash, Progress: progress}
+	e := &reconcile.Engine{Store: r.Store, Now: r.Now, Log: r.Log, HashCode: r.Hash, Progress: progress}
 	if h.Started != nil {
 		e.Started = func(run *roster.Run) { h.Started(run.ID) }
 	}

@@ -149,9 +149,11 @@ func (s *Service) Preview(ctx context.Context, sourceID int64) (*roster.Preview,
 	if res == nil {
 		return nil, err
 	}
-	p := &roster.Preview{Run: res.Run, Held: len(res.Held), Changes: res.Changes}
+	// The run keeps the first of its held removals whole (Result.Held):
+	// those it left out count among the changes left out.
+	p := &roster.Preview{Run: res.Run, Held: res.Run.Held, Changes: res.Changes, More: res.Run.Held - len(res.Held)}
 	if len(p.Changes) > maxPreviewChanges {
-		p.Changes, p.More = p.Changes[:maxPreviewChanges], len(p.Changes)-maxPreviewChanges
+		p.Changes, p.More = p.Changes[:maxPreviewChanges], p.More+len(p.Changes)-maxPreviewChanges
 	}
 	return p, err
 }

@@ -233,7 +233,7 @@ func syncOne(ctx context.Context, a *app, r *runner.Runner, src *roster.Source, 
 			printPlan(a, res)
 		}
 		printRunSummary(a, src, url, res.Run)
-		if len(res.Held) > 0 && !opt.DryRun {
+		if res.Run.Held > 0 && !opt.DryRun {
 			printChanges(a, "held removals", res.Held)
 			if more := res.Run.Held - len(res.Held); more > 0 {
 				fmt.Fprintf(a.stdout, "  and %d more held removals: roster runs show %d lists them all\n", more, res.Run.ID)
