@@ -301,3 +301,32 @@ func appCerts(t *testing.T, src *roster.Source) []*x509.Certificate {
 	}
 	return []*x509.Certificate{c}
 }
+
+// A preview of a mass removal counts every held removal, and every
+// change it does not list, though the run keeps only the first of the
+// held removals whole.
+func TestAPreviewCountsEveryHeldRemoval(t *testing.T) {
+	ctx := context.Background()
+	r := testRunner(t)
+	s, src := graphSource(t, 1200)
+	if err := r.Store.SaveSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.Sync(ctx, src, src.ID, reconcile.Options{}, Hooks{}); err != nil || res.Run.Created != 1200 {
+		t.Fatalf("first sync: %v, %+v", err, res)
+	}
+	s.SetUsers(graphUsers(1200)[:10])
+	p, err := NewService(ctx, r, t.TempDir()).Preview(ctx, src.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const gone = 1190
+	if p.Held != gone || p.Run.Held != gone || len(p.Changes)+p.More != gone || len(p.Changes) == 0 {
+		t.Fatalf("preview of %d users gone: held %d (run %d), %d changes listed and %d more", gone, p.Held, p.Run.Held, len(p.Changes), p.More)
+	}
+	for _, ch := range p.Changes {
+		if ch.Kind != roster.Disable {
+			t.Fatalf("the preview lists %+v; want only the held disables", ch)
+		}
+	}
+}
