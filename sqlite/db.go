@@ -28,7 +28,7 @@ var migration embed.FS
 
 // Dialect is SQLite's: "?" placeholders, LIKE, which ignores ASCII case
 // only, and index hints.
-var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", IndexHints: true, JSONLists: true,
+var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", IndexHints: true, JSONLists: true, InProcess: true,
 	// 64 MiB for bulk work (sqlstore's bulk connection), against
 	// SQLite's default of about 2 MiB (-2000 KiB), which roster keeps
 	// otherwise: with 25,000 codes a batch, 100,000 first print codes

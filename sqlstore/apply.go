@@ -198,11 +198,16 @@ func (l *lazyStmt) prepare(ctx context.Context) error {
 	return l.err
 }
 
+// ExecContext runs the statement for one row (see Dialect.rowContext).
 func (l *lazyStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
 	if err := l.prepare(ctx); err != nil {
 		return nil, err
 	}
-	return l.s.ExecContext(ctx, args...)
+	rctx, err := l.tx.d.rowContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.s.ExecContext(rctx, args...)
 }
 
 func (l *lazyStmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {

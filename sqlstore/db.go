@@ -64,6 +64,10 @@ type Dialect struct {
 	// Lateral: the database joins a list to a table one value at a time
 	// when asked to (LATERAL), which probe asks of it.
 	Lateral bool
+	// InProcess: the database runs inside roster (SQLite), so a statement
+	// cannot hang on a network, and loops of one-row statements run them
+	// under a context that cannot end (see rowContext).
+	InProcess bool
 	// JSONLists: the database takes a list of values as one JSON array
 	// text, read by json_each (SQLite; see in). A sync looks its users up a page
 	// at a time; a list of hundreds of placeholders made SQLite parse and
@@ -267,6 +271,27 @@ func jsonSafe(vals []any) bool {
 		}
 	}
 	return true
+}
+
+// rowContext returns ctx's error once it has ended, and otherwise the
+// context for one statement of a loop of one-row statements (Apply's,
+// SaveFingerprints', print codes'): where the database runs in process,
+// one that cannot end, the loop checking ctx before each row instead.
+// modernc's SQLite driver watches the context of every statement that
+// has one that can end with a goroutine of its own, and sets and clears
+// a progress handler: a first sync of 100,000 users ran about 300,000
+// such statements, in 3.28 s and 3.8 s of CPU without the watch against
+// 4.04 s and 5.3 s with it (medians of 5 alternating runs). A one-row
+// statement is over in microseconds; the transaction around the loop
+// still begins and commits under ctx.
+func (d *Dialect) rowContext(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if d.InProcess {
+		return context.WithoutCancel(ctx), nil
+	}
+	return ctx, nil
 }
 
 // lookupBatch is how many values one list of a sync's per-page lookups

@@ -220,7 +220,11 @@ func updateFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode,
 	defer st.Close()
 	set := make(map[int64]bool, len(codes))
 	for _, c := range codes {
-		res, err := st.ExecContext(ctx, c.Hash, now, c.UserID, c.Hash)
+		rctx, err := t.d.rowContext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, err := st.ExecContext(rctx, c.Hash, now, c.UserID, c.Hash)
 		if err != nil {
 			return nil, err
 		}

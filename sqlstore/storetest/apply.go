@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -444,5 +446,61 @@ func testApplyReturnsIDs(t *testing.T, o Opener) {
 	wantCode(t, err, roster.ECONFLICT)
 	if ids != nil {
 		t.Errorf("a refused Apply returned IDs %v", ids)
+	}
+}
+
+// endsAfter is a context that is cancelled at the n-th time its Err is
+// asked for: a sync cancelled while Apply writes.
+type endsAfter struct {
+	context.Context
+	cancel context.CancelFunc
+	n      atomic.Int64
+	asked  atomic.Int64
+}
+
+func (c *endsAfter) Err() error {
+	if c.asked.Add(1) == c.n.Load() {
+		c.cancel()
+	}
+	return c.Context.Err()
+}
+
+// An Apply whose context ends while it writes stops at the next row,
+// returns the context's error and writes none of its changes. (On
+// SQLite, the one-row statements run under a context that cannot end,
+// and Apply checks its own between the rows: Dialect.rowContext.)
+func testApplyStopsWhenCancelled(t *testing.T, o Opener) {
+	db, _, source := open(t, o)
+	const n = 200
+	users := make([]*roster.User, n)
+	for i := range users {
+		users[i] = NewUser(fmt.Sprintf("user%03d", i))
+	}
+	stored := Create(t, db, source, users...)
+	changes := make([]roster.Change, n)
+	for i, u := range stored {
+		next := *u
+		next.Name = "Renamed"
+		changes[i] = roster.Change{Kind: roster.Update, Login: u.Login, DN: u.DN, User: &next}
+	}
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ctx := &endsAfter{Context: parent, cancel: cancel}
+	ctx.n.Store(n / 4)
+	_, err := db.Apply(ctx, source, changes)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Apply under a context cancelled while it writes: %v, want the context's error", err)
+	}
+	if asked := ctx.asked.Load(); asked >= n {
+		t.Errorf("Apply asked the context %d times for %d rows after it was cancelled at the %dth: it did not stop at the next row", asked, n, n/4)
+	}
+	for _, u := range stored {
+		got, err := db.UserByID(context.Background(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != u.Name {
+			t.Fatalf("user %s is named %q after a cancelled Apply, want %q", u.Login, got.Name, u.Name)
+		}
 	}
 }

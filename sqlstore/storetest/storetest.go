@@ -34,6 +34,7 @@ func Run(t *testing.T, o Opener) {
 		{"ApplyCards", testApplyCards},
 		{"ApplyRefuses", testApplyRefuses},
 		{"ApplyReturnsIDs", testApplyReturnsIDs},
+		{"ApplyStopsWhenCancelled", testApplyStopsWhenCancelled},
 		{"UsersByAnchor", testUsersByAnchor},
 		{"LoginOwners", testLoginOwners},
 		{"Users", testUsers},
