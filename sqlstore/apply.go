@@ -198,7 +198,8 @@ func (l *lazyStmt) prepare(ctx context.Context) error {
 	return l.err
 }
 
-// ExecContext runs the statement for one row (see Dialect.rowContext).
+// ExecContext runs the statement as one of a loop's (see
+// Dialect.rowContext).
 func (l *lazyStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
 	if err := l.prepare(ctx); err != nil {
 		return nil, err
@@ -207,7 +208,8 @@ func (l *lazyStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, er
 	if err != nil {
 		return nil, err
 	}
-	return l.s.ExecContext(rctx, args...)
+	res, err := l.s.ExecContext(rctx, args...)
+	return res, rowErr(ctx, err)
 }
 
 func (l *lazyStmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {

@@ -81,7 +81,7 @@ func (db *DB) SaveFingerprints(ctx context.Context, sourceID int64, fps []roster
 				return err
 			}
 			if _, err := st.ExecContext(rctx, int64(fp.Fingerprint), fp.ID, sourceID, int64(fp.Was)); err != nil {
-				return err
+				return rowErr(ctx, err)
 			}
 		}
 		return nil

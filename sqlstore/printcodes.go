@@ -226,7 +226,7 @@ func updateFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode,
 		}
 		res, err := st.ExecContext(rctx, c.Hash, now, c.UserID, c.Hash)
 		if err != nil {
-			return nil, err
+			return nil, rowErr(ctx, err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 1 {
 			set[c.UserID] = true

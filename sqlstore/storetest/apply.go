@@ -468,7 +468,9 @@ func (c *endsAfter) Err() error {
 // An Apply whose context ends while it writes stops at the next row,
 // returns the context's error and writes none of its changes. (On
 // SQLite, the one-row statements run under a context that cannot end,
-// and Apply checks its own between the rows: Dialect.rowContext.)
+// and Apply checks its own between the rows: Dialect.rowContext. The
+// context here ends when its Err is asked for, as Apply does between
+// rows: neither database/sql nor the drivers ask before Done is closed.)
 func testApplyStopsWhenCancelled(t *testing.T, o Opener) {
 	db, _, source := open(t, o)
 	const n = 200
@@ -491,8 +493,8 @@ func testApplyStopsWhenCancelled(t *testing.T, o Opener) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Apply under a context cancelled while it writes: %v, want the context's error", err)
 	}
-	if asked := ctx.asked.Load(); asked >= n {
-		t.Errorf("Apply asked the context %d times for %d rows after it was cancelled at the %dth: it did not stop at the next row", asked, n, n/4)
+	if asked := ctx.asked.Load(); asked > n/4+2 {
+		t.Errorf("Apply asked the context %d times for %d rows, after it was cancelled at the %dth: it did not stop at the next row", asked, n, n/4)
 	}
 	for _, u := range stored {
 		got, err := db.UserByID(context.Background(), u.ID)
