@@ -33,7 +33,7 @@ func defaultCPUs(t *testing.T) int {
 // TestCPUsNarrowUntilTheRunCreatesInBulk: one CPU from a run's start
 // while it has created fewer than widenAfter users, the runtime's default
 // from the page that reaches widenAfter to the run's end, the default
-// again when the run ends, and one CPU at the next run's start.
+// again when the run ends, and the same again for the next run.
 func TestCPUsNarrowUntilTheRunCreatesInBulk(t *testing.T) {
 	all := defaultCPUs(t)
 	c := &CPUs{}
@@ -57,11 +57,16 @@ func TestCPUsNarrowUntilTheRunCreatesInBulk(t *testing.T) {
 		t.Fatalf("GOMAXPROCS after the run is %d, want the default %d", got, all)
 	}
 
+	// The next run starts narrow, and widens again.
 	restore = c.start()
 	defer restore()
 	c.created(widenAfter - 1)
 	if got := runtime.GOMAXPROCS(0); got != 1 {
 		t.Fatalf("a second run after %d creations runs on %d CPUs, want 1", widenAfter-1, got)
+	}
+	c.created(widenAfter)
+	if got := runtime.GOMAXPROCS(0); got != all {
+		t.Fatalf("a second run after %d creations runs on %d CPUs, want %d", widenAfter, got, all)
 	}
 }
 
