@@ -187,7 +187,7 @@ func (a *applier) close() {
 type lazyStmt struct {
 	tx    *tx
 	query string
-	s     *sql.Stmt
+	s     *loopStmt
 	err   error
 }
 
@@ -198,18 +198,11 @@ func (l *lazyStmt) prepare(ctx context.Context) error {
 	return l.err
 }
 
-// ExecContext runs the statement as one of a loop's (see
-// Dialect.rowContext).
 func (l *lazyStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
 	if err := l.prepare(ctx); err != nil {
 		return nil, err
 	}
-	rctx, err := l.tx.d.rowContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := l.s.ExecContext(rctx, args...)
-	return res, rowErr(ctx, err)
+	return l.s.ExecContext(ctx, args...)
 }
 
 func (l *lazyStmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {

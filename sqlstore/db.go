@@ -274,10 +274,11 @@ func jsonSafe(vals []any) bool {
 }
 
 // rowContext returns ctx's error once it has ended, and otherwise the
-// context for one statement of a loop of short statements (Apply's, one
-// a row or a user's cards or aliases; SaveFingerprints'; print codes'):
-// where the database runs in process, one that cannot end, the loop
-// checking ctx before each statement instead (and rowErr after it).
+// context for one statement of a loop of short statements (those
+// prepared in a transaction: Apply's, one a row or a user's cards or
+// aliases; SaveFingerprints'; print codes'; a run's held users; a sync's
+// groups): where the database runs in process, one that cannot end, the
+// loop checking ctx before each statement instead (and rowErr after it).
 // modernc's SQLite driver watches the context of every statement that
 // has one that can end with a goroutine of its own, and sets and clears
 // a progress handler: a first sync of 100,000 users ran about 300,000
@@ -474,8 +475,33 @@ func (t *tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 	return t.Tx.QueryRowContext(ctx, t.d.rebind(q), args...)
 }
 
-func (t *tx) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
-	return t.Tx.PrepareContext(ctx, t.d.rebind(q))
+// PrepareContext prepares a statement that the transaction runs in a
+// loop, once a row (or a user's cards, a group's members): its
+// ExecContext runs each under rowContext. Every statement this package
+// prepares in a transaction is such a loop's.
+func (t *tx) PrepareContext(ctx context.Context, q string) (*loopStmt, error) {
+	s, err := t.Tx.PrepareContext(ctx, t.d.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	return &loopStmt{Stmt: s, d: t.d}, nil
+}
+
+// loopStmt is a statement prepared in a transaction (tx.PrepareContext).
+type loopStmt struct {
+	*sql.Stmt
+	d *Dialect
+}
+
+// ExecContext runs the statement for one turn of its loop: under
+// rowContext, with rowErr's error.
+func (s *loopStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	rctx, err := s.d.rowContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.Stmt.ExecContext(rctx, args...)
+	return res, rowErr(ctx, err)
 }
 
 // rebind numbers the "?" placeholders of q when the dialect wants $n.

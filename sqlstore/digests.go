@@ -76,12 +76,8 @@ func (db *DB) SaveFingerprints(ctx context.Context, sourceID int64, fps []roster
 		}
 		defer st.Close()
 		for _, fp := range fps {
-			rctx, err := t.d.rowContext(ctx)
-			if err != nil {
+			if _, err := st.ExecContext(ctx, int64(fp.Fingerprint), fp.ID, sourceID, int64(fp.Was)); err != nil {
 				return err
-			}
-			if _, err := st.ExecContext(rctx, int64(fp.Fingerprint), fp.ID, sourceID, int64(fp.Was)); err != nil {
-				return rowErr(ctx, err)
 			}
 		}
 		return nil

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 
@@ -188,17 +187,17 @@ func syncGroups(ctx context.Context, tx *tx, sourceID int64, groups []roster.Gro
 		return err
 	}
 
-	var stmts []*sql.Stmt
+	var stmts []*loopStmt
 	defer func() {
 		for _, s := range stmts {
 			s.Close()
 		}
 	}()
-	prepare := func(query string) *sql.Stmt {
+	prepare := func(query string) *loopStmt {
 		if err != nil {
 			return nil
 		}
-		var s *sql.Stmt
+		var s *loopStmt
 		if s, err = tx.PrepareContext(ctx, query); err == nil {
 			stmts = append(stmts, s)
 		}

@@ -220,13 +220,9 @@ func updateFirstCodes(ctx context.Context, t *tx, codes []roster.FirstPrintCode,
 	defer st.Close()
 	set := make(map[int64]bool, len(codes))
 	for _, c := range codes {
-		rctx, err := t.d.rowContext(ctx)
+		res, err := st.ExecContext(ctx, c.Hash, now, c.UserID, c.Hash)
 		if err != nil {
 			return nil, err
-		}
-		res, err := st.ExecContext(rctx, c.Hash, now, c.UserID, c.Hash)
-		if err != nil {
-			return nil, rowErr(ctx, err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 1 {
 			set[c.UserID] = true
