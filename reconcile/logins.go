@@ -39,6 +39,13 @@ type waitingLogin struct {
 // maxNamedLogins bounds the logins a note names.
 const maxNamedLogins = 10
 
+// holds reports whether the run holds the removal of the user of this
+// ID (Run.HeldUsers, in ID order).
+func (r *runner) holds(id int64) bool {
+	_, ok := slices.BinarySearch(r.run.HeldUsers, id)
+	return ok
+}
+
 // takeLogins settles the waiting entries, once every entry is read and
 // the removals are done: each takes its login, or is an entry error that
 // says why not.
@@ -46,13 +53,12 @@ func (r *runner) takeLogins(ctx context.Context) error {
 	if len(r.waiting) == 0 {
 		return nil
 	}
-	held := func(id int64) bool { _, ok := slices.BinarySearch(r.run.HeldUsers, id); return ok }
 	// A dry run writes nothing: its removals are in its plan only.
 	planned := map[string]roster.Kind{}
 	if r.opt.DryRun {
 		for _, ch := range r.changes {
 			if ch.Kind == roster.Delete || ch.Kind == roster.Disable && ch.User.DisabledReason == roster.DisabledMissing {
-				if !held(ch.User.ID) {
+				if !r.holds(ch.User.ID) {
 					planned[ch.User.Anchor] = ch.Kind
 				}
 			}
@@ -72,60 +78,7 @@ func (r *runner) takeLogins(ctx context.Context) error {
 			return err
 		}
 		for _, w := range batch {
-			rec, u := w.rec, owners[w.owner]
-			var changes []roster.Change
-			switch {
-			case r.markOf(w.owner) >= accepted, u == nil, u.Login != rec.Login, planned[w.owner] == roster.Delete:
-				// Renamed away or deleted meanwhile: the login is free.
-			case r.markOf(w.owner) != 0 || r.outOfScope[w.owner]:
-				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
-				continue
-			case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
-				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginAdmin(rec.Login, u)})
-				continue
-			case u.Disabled && u.DisabledReason == roster.DisabledMissing && (r.run.Mode != roster.RunIncremental || r.gone[w.owner]),
-				planned[w.owner] == roster.Disable:
-				// An incremental run proves no absence, and "disabled as
-				// missing" is also what a user outside the group scope gets
-				// while its entry lives on: there only a deletion the
-				// directory reports frees the login.
-				changes = append(changes, giveUp(u, rec.DN))
-			case held(u.ID):
-				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginHeld(rec.Login, u)})
-				continue
-			default: // an incremental run, or one that removes nobody
-				r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginNotYet(rec.Login, u)})
-				continue
-			}
-			var err error
-			if rec.Cards, err = r.claimCards(ctx, &rec); err != nil {
-				return err
-			}
-			r.claim(&rec)
-			ch := diff(&rec, w.cur, r.e.HashCode, r.src.DisabledUsers)
-			if ch == nil {
-				if w.cur == nil { // a disabled entry, skipped by policy: the login stays
-					r.run.Skipped++
-					r.skipped(&rec)
-				} else {
-					r.stored(&rec)
-				}
-				continue
-			}
-			if len(changes) > 0 {
-				r.givenUp = append(r.givenUp, rec.Login)
-			}
-			ch.Fingerprint = fingerprint(&rec, r.codeHash(&rec))
-			changes = append(changes, *ch)
-			r.see(rec.Anchor, accepted)
-			if ch.Kind == roster.Create {
-				r.see(rec.Anchor, created)
-			}
-			for _, c := range changes {
-				r.count(c.Kind)
-			}
-			// One transaction: the login changes hands, or stays.
-			if err := r.apply(ctx, changes); err != nil {
+			if err := r.settle(ctx, w, owners[w.owner], planned); err != nil {
 				return err
 			}
 		}
@@ -142,6 +95,67 @@ func (r *runner) takeLogins(ctx context.Context) error {
 			n, names))
 	}
 	return nil
+}
+
+// settle gives the waiting entry w its login, held by u (nil when no
+// user holds it any more), or records the entry error that says why not.
+// planned maps, in a dry run, the anchors of the removals it plans to
+// their kind.
+func (r *runner) settle(ctx context.Context, w waitingLogin, u *roster.User, planned map[string]roster.Kind) error {
+	rec := w.rec
+	var changes []roster.Change
+	switch {
+	case r.markOf(w.owner) >= accepted, u == nil, u.Login != rec.Login, planned[w.owner] == roster.Delete:
+		// Renamed away or deleted meanwhile: the login is free.
+	case r.markOf(w.owner) != 0 || r.outOfScope[w.owner]:
+		r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginTaken(rec.Login)})
+		return nil
+	case u.Disabled && u.DisabledReason == roster.DisabledByAdmin:
+		r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginAdmin(rec.Login, u)})
+		return nil
+	case u.Disabled && u.DisabledReason == roster.DisabledMissing && (r.run.Mode != roster.RunIncremental || r.gone[w.owner]),
+		planned[w.owner] == roster.Disable:
+		// An incremental run proves no absence, and "disabled as
+		// missing" is also what a user outside the group scope gets
+		// while its entry lives on: there only a deletion the
+		// directory reports frees the login.
+		changes = append(changes, giveUp(u, rec.DN))
+	case r.holds(u.ID):
+		r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginHeld(rec.Login, u)})
+		return nil
+	default: // an incremental run, or one that removes nobody
+		r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errLoginNotYet(rec.Login, u)})
+		return nil
+	}
+	var err error
+	if rec.Cards, err = r.claimCards(ctx, &rec); err != nil {
+		return err
+	}
+	r.claim(&rec)
+	ch := diff(&rec, w.cur, r.e.HashCode, r.src.DisabledUsers)
+	if ch == nil {
+		if w.cur == nil { // a disabled entry, skipped by policy: the login stays
+			r.run.Skipped++
+			r.skipped(&rec)
+		} else {
+			r.stored(&rec)
+		}
+		return nil
+	}
+	if len(changes) > 0 {
+		r.givenUp = append(r.givenUp, rec.Login)
+	}
+	ch.Fingerprint = fingerprint(&rec, r.codeHash(&rec))
+	changes = append(changes, *ch)
+	r.see(rec.Anchor, accepted)
+	if ch.Kind == roster.Create {
+		r.see(rec.Anchor, created)
+	}
+	for _, c := range changes {
+		r.count(c.Kind)
+	}
+	// One transaction: the login changes hands, or stays.
+	return r.apply(ctx, changes)
 }
 
 // giveUp is the change by which u, gone from the directory, gives its
