@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/sqlstore"
 )
@@ -113,10 +114,11 @@ func TestTwoBuildsAtOnceMakeEachKeyOnce(t *testing.T) {
 	for range 2 {
 		go func() { errs <- db.BuildIndexes(ctx) }()
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	wait := labenv.Budget(30 * time.Second)
+	deadline := time.Now().Add(wait)
 	for waiting := 0; waiting < 2; {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 30 s, %d builds wait for the lock, want 2", waiting)
+			t.Fatalf("after %v, %d builds wait for the lock, want 2", wait, waiting)
 		}
 		if err := r.QueryRow(`SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
 			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting); err != nil {
@@ -127,14 +129,15 @@ func TestTwoBuildsAtOnceMakeEachKeyOnce(t *testing.T) {
 	if err := hold.Rollback(); err != nil {
 		t.Fatal(err)
 	}
+	bound := labenv.Budget(2 * time.Minute)
 	for range 2 {
 		select {
 		case err := <-errs:
 			if err != nil {
 				t.Errorf("two builds at once: %v", err)
 			}
-		case <-time.After(2 * time.Minute):
-			t.Fatal("after 2 minutes, a build has not returned")
+		case <-time.After(bound):
+			t.Fatalf("after %v, a build has not returned", bound)
 		}
 	}
 	if away, err := db.DeferredIndexes(ctx); err != nil || len(away) != 0 {
@@ -146,7 +149,8 @@ func TestTwoBuildsAtOnceMakeEachKeyOnce(t *testing.T) {
 // lock, or done is closed first.
 func waitForLockWaits(t *testing.T, r *sql.DB, n int, done <-chan struct{}) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	bound := labenv.Budget(30 * time.Second)
+	deadline := time.Now().Add(bound)
 	for {
 		var waiting int
 		if err := r.QueryRow(`SELECT COUNT(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -162,7 +166,7 @@ func waitForLockWaits(t *testing.T, r *sql.DB, n int, done <-chan struct{}) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 30 s, %d transactions wait for a lock, want %d", waiting, n)
+			t.Fatalf("after %v, %d transactions wait for a lock, want %d", bound, waiting, n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -195,10 +199,11 @@ func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, string, int64, int6
 // instead of holding it until go test's own timeout.
 func ended(t *testing.T, done <-chan struct{}, what string) {
 	t.Helper()
+	bound := labenv.Budget(2 * time.Minute)
 	select {
 	case <-done:
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("after 2 minutes, %s has not returned", what)
+	case <-time.After(bound):
+		t.Fatalf("after %v, %s has not returned", bound, what)
 	}
 }
 
