@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -68,6 +69,7 @@ func RunEngineStore(t *testing.T, o EngineOpener) {
 		{"a login freed by a rename goes to its new holder", engineFreedLogin},
 		{"Users visits the source's users in ID order", engineUsers},
 		{"Apply returns one ID per change in their order", engineApplyIDs},
+		{"Apply keeps each user's ID and cards whatever the order of anchors and numbers", engineApplyUnordered},
 		{"Apply writes nothing into the changes or their users", engineApplyLeavesChanges},
 		{"a refused Apply writes none of its changes", engineApplyAllOrNothing},
 		{"Apply refuses to change another source's users", engineApplyOtherSource},
@@ -427,6 +429,38 @@ func cloneChanges(changes []roster.Change) []roster.Change {
 		out[i].Fields = slices.Clone(c.Fields)
 	}
 	return out
+}
+
+// engineApplyUnordered creates more users than one insert statement
+// takes, their anchors in falling order and their cards' numbers at
+// random, each user's in falling order: Apply may write them in another
+// order, but each change's ID must be its user's, and each user's cards
+// its own, in their order.
+func engineApplyUnordered(t *testing.T, s EngineStore) {
+	const n = 1100
+	rnd := rand.New(rand.NewPCG(7, 11))
+	changes := make([]roster.Change, n)
+	for i := range changes {
+		login := fmt.Sprintf("u%04d", n-i)
+		hi := 10_000_000 + rnd.IntN(1000)*n + i // distinct, at random; each user's two falling
+		u := NewUser(login, fmt.Sprintf("%09d", hi), fmt.Sprintf("%09d", hi-5_000_000))
+		changes[i] = roster.Change{Kind: roster.Create, Login: login, DN: u.DN, User: u}
+	}
+	ids := s.apply(t, s.Source, changes...)
+	seen := map[int64]bool{}
+	for i, c := range changes {
+		u := s.user(t, s.Source, c.User.Anchor)
+		if u == nil || u.ID != ids[i] || u.Login != c.Login {
+			t.Fatalf("change %d (%s) got ID %d; the user of its anchor is %+v", i, c.Login, ids[i], u)
+		}
+		if seen[ids[i]] {
+			t.Fatalf("ID %d returned twice", ids[i])
+		}
+		seen[ids[i]] = true
+		if got, want := cardsOf(u), cardsOf(c.User); got != want {
+			t.Fatalf("%s has the cards %v, want %v in this order", c.Login, got, want)
+		}
+	}
 }
 
 func engineApplyLeavesChanges(t *testing.T, s EngineStore) {
