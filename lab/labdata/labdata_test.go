@@ -208,3 +208,51 @@ func TestTheTestUsersCodeIsItsAlone(t *testing.T) {
 		t.Fatalf("print code %s is held by %v, want only %s", TestPrintCode, holders, TestLogin)
 	}
 }
+
+// Random entryUUIDs: one per account, version 4, fixed by the seed, in
+// no order; none unless asked for, so that slapd gives its own.
+func TestRandomEntryUUIDs(t *testing.T) {
+	d := generate(t, 1, 200)
+	uuids := func(o OpenLDAP) []string {
+		var buf bytes.Buffer
+		if err := d.WriteOpenLDAP(&buf, o, Passwords{Service: "s", Test: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, line := range strings.Split(buf.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, "entryUUID: "); ok {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	o := OpenLDAP{BaseDN: "dc=example,dc=test", Domain: "example.test"}
+	if got := uuids(o); len(got) != 0 {
+		t.Fatalf("without RandomUUIDs the LDIF carries %d entryUUIDs", len(got))
+	}
+	o.RandomUUIDs, o.Seed = true, 1
+	got := uuids(o)
+	if len(got) != len(d.Users) {
+		t.Fatalf("%d entryUUIDs for %d accounts", len(got), len(d.Users))
+	}
+	seen, rising := map[string]bool{}, 0
+	for i, u := range got {
+		if len(u) != 36 || u[14] != '4' || !strings.ContainsAny(u[19:20], "89ab") || seen[u] {
+			t.Fatalf("entryUUID %q is not a new version 4 UUID", u)
+		}
+		seen[u] = true
+		if i > 0 && u > got[i-1] {
+			rising++
+		}
+	}
+	if rising < len(got)/4 || rising > len(got)*3/4 {
+		t.Errorf("%d of %d entryUUIDs sort after the one before: not in random order", rising, len(got)-1)
+	}
+	if again := uuids(o); !reflect.DeepEqual(again, got) {
+		t.Error("the same seed gave other entryUUIDs")
+	}
+	o.Seed = 2
+	if other := uuids(o); other[0] == got[0] {
+		t.Error("another seed gave the same entryUUIDs")
+	}
+}

@@ -3,6 +3,7 @@ package labdata
 import (
 	"bufio"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -166,6 +167,20 @@ func (d *Data) WriteADNesting(w io.Writer, ad AD, withAdmin bool) error {
 type OpenLDAP struct {
 	BaseDN string // dc=example,dc=test
 	Domain string // example.test: mail domain
+	// RandomUUIDs gives each account an entryUUID at random (version 4,
+	// fixed by Seed and the login), as AD's objectGUIDs are, instead of
+	// the time-based ones slapd gives in the order the entries load: a
+	// sync's anchors then come in no order, as they do from AD.
+	RandomUUIDs bool
+	Seed        uint64
+}
+
+// uuid returns the random entryUUID of the account login.
+func (o OpenLDAP) uuid(login string) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "entryUUID %d %s", o.Seed, login))
+	h[6] = h[6]&0x0f | 0x40 // version 4
+	h[8] = h[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
 // PeopleDN, GroupsDN and SystemDN are the three branches of the tree.
@@ -223,6 +238,9 @@ func (d *Data) WriteOpenLDAP(w io.Writer, o OpenLDAP, pw Passwords) error {
 		u := &d.Users[i]
 		dn := o.UserDN(u)
 		entry(b, dn)
+		if o.RandomUUIDs {
+			attr(b, "entryUUID", o.uuid(u.Login))
+		}
 		if u.Service {
 			attr(b, "objectClass", "account")
 			attr(b, "objectClass", "simpleSecurityObject")

@@ -26,9 +26,13 @@ func run() error {
 	users := flag.Int("users", 2000, "generated users in OpenLDAP")
 	adUsers := flag.Int("ad-users", 2000, "generated users in Samba AD (at most users)")
 	out := flag.String("out", ".", "folder for the LDIF files")
+	uuids := flag.String("uuids", "slapd", "OpenLDAP's entryUUIDs: slapd (its own, time-based) or random")
 	flag.Parse()
 	if *adUsers > *users {
 		return fmt.Errorf("-ad-users (%d) cannot exceed -users (%d)", *adUsers, *users)
+	}
+	if *uuids != "slapd" && *uuids != "random" {
+		return fmt.Errorf("-uuids is slapd or random, not %q", *uuids)
 	}
 	pw := labdata.Passwords{
 		Service: os.Getenv("LAB_BIND_PASSWORD"),
@@ -48,7 +52,7 @@ func run() error {
 		return err
 	}
 	ad := labdata.AD{BaseDN: "DC=corp,DC=test", Domain: "corp.test", UsersOU: "OU=AADDC Users,DC=corp,DC=test"}
-	ol := labdata.OpenLDAP{BaseDN: "dc=example,dc=test", Domain: "example.test"}
+	ol := labdata.OpenLDAP{BaseDN: "dc=example,dc=test", Domain: "example.test", RandomUUIDs: *uuids == "random", Seed: *seed}
 
 	files := []struct {
 		name  string
