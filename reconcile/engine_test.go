@@ -144,6 +144,9 @@ func (s *memStore) touch(id int64, change func(u *roster.User)) {
 }
 
 func (s *memStore) LoginOwners(_ context.Context, source int64, logins []string) (map[string]string, error) {
+	if err := s.fail("LoginOwners"); err != nil {
+		return nil, err
+	}
 	// The oldest holder (lowest ID) wins, as in the stores.
 	out, ids := map[string]string{}, map[string]int64{}
 	for _, l := range logins {
@@ -165,6 +168,18 @@ func (s *memStore) UserStates(ctx context.Context, source int64, fn func(roster.
 	return s.Users(ctx, source, func(u *roster.User) error {
 		return fn(roster.UserState{ID: u.ID, Anchor: u.Anchor, Disabled: u.Disabled, DisabledReason: u.DisabledReason, MissingSince: u.MissingSince})
 	})
+}
+
+func (s *memStore) HasUsers(_ context.Context, source int64) (bool, error) {
+	if err := s.fail("HasUsers"); err != nil {
+		return false, err
+	}
+	for _, u := range s.users {
+		if u.SourceID == source {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (s *memStore) CountUsers(_ context.Context, source int64) (int, error) {
@@ -630,6 +645,30 @@ func TestFirstSyncCreatesEveryoneAndASecondChangesNothing(t *testing.T) {
 	}
 	if f.store.applies != applies {
 		t.Fatal("an unchanged run wrote to the store")
+	}
+}
+
+// A source with no stored user has no digest and no login owner to find:
+// its first sync asks for none (each lookup fails here), and plans the
+// same, duplicates in the directory included. Once it has users, the
+// lookups are asked for again.
+func TestAFirstSyncOfAnEmptySourceLooksNothingUp(t *testing.T) {
+	for _, lookup := range []string{"UserDigests", "LoginOwners"} {
+		t.Run(lookup, func(t *testing.T) {
+			f := newFixture(12)
+			// The same entry twice, and another entry with its login.
+			f.dir.recs = append(f.dir.recs, f.dir.recs[3], roster.Record{Anchor: "twin", DN: "CN=Twin", Login: f.dir.recs[5].Login, Name: "Twin"})
+			f.store.failOn = lookup
+			r := f.mustRun(t, Options{})
+			if got, want := counts(r), "seen 13 created 12 updated 0 renamed 0 disabled 0 reenabled 0 deleted 0 skipped 0 failed 1 held 0"; got != want || r.Status != roster.RunSucceeded {
+				t.Fatalf("first sync of an empty source: %s, %s; want %s", got, r.Status, want)
+			}
+			// A new entry: its login is new, and the source has users.
+			f.dir.recs = append(f.dir.recs, roster.Record{Anchor: "new", DN: "CN=New", Login: "newcomer", Name: "New Comer"})
+			if _, err := f.run(t, Options{}); err == nil || !strings.Contains(err.Error(), lookup) {
+				t.Fatalf("the next sync did not ask for %s: %v", lookup, err)
+			}
+		})
 	}
 }
 

@@ -97,6 +97,10 @@ type Store interface {
 	// their state: those UserStates would call fn with.
 	CountUsers(ctx context.Context, sourceID int64) (int, error)
 
+	// HasUsers reports whether the source has any stored user, whatever
+	// its state: whether CountUsers would be above 0, without counting.
+	HasUsers(ctx context.Context, sourceID int64) (bool, error)
+
 	// Apply writes the changes in one transaction: all or nothing. It
 	// returns one user ID per change, in the order of changes: the new
 	// user's for a Create, c.User.ID for the others; on an error, none.

@@ -351,6 +351,14 @@ func engineUsers(t *testing.T, s EngineStore) {
 	if n, err := s.Store.CountUsers(ctx, s.Source); n != len(want) || err != nil {
 		t.Errorf("CountUsers = %d, %v; want %d, the users UserStates visits", n, err, len(want))
 	}
+	for _, c := range []struct {
+		source int64
+		want   bool
+	}{{s.Source, true}, {s.Other, true}, {s.Other + s.Source + 1000, false}} {
+		if has, err := s.Store.HasUsers(ctx, c.source); has != c.want || err != nil {
+			t.Errorf("HasUsers(%d) = %v, %v; want %v", c.source, has, err, c.want)
+		}
+	}
 }
 
 func engineApplyIDs(t *testing.T, s EngineStore) {
