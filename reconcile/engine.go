@@ -217,7 +217,8 @@ type runner struct {
 	// entries: its pages need no digests and no login owners, since the
 	// only users they could find are those this run created, which its
 	// own sets know (seen, logins). Only syncs write a source's users,
-	// one at a time under the source's lease. A first sync of 1,000,000
+	// one at a time under the source's lease (a dry run holds none, but
+	// writes nothing either). A first sync of 1,000,000
 	// users with random anchors took 63 s instead of 69 s, and of
 	// 100,000 3.9 s instead of 4.0 s (medians of 4 and 5, alternating).
 	fresh bool

@@ -650,18 +650,21 @@ func TestFirstSyncCreatesEveryoneAndASecondChangesNothing(t *testing.T) {
 
 // A source with no stored user has no digest and no login owner to find:
 // its first sync asks for none (each lookup fails here), and plans the
-// same, duplicates in the directory included. Once it has users, the
-// lookups are asked for again.
+// same, duplicates in the directory included, even those that come after
+// a batch was written. Once it has users, the lookups are asked for
+// again.
 func TestAFirstSyncOfAnEmptySourceLooksNothingUp(t *testing.T) {
+	const n = applyBatch + 100 // a batch is written before the duplicates come
 	for _, lookup := range []string{"UserDigests", "LoginOwners"} {
 		t.Run(lookup, func(t *testing.T) {
-			f := newFixture(12)
+			f := newFixture(n)
 			// The same entry twice, and another entry with its login.
 			f.dir.recs = append(f.dir.recs, f.dir.recs[3], roster.Record{Anchor: "twin", DN: "CN=Twin", Login: f.dir.recs[5].Login, Name: "Twin"})
 			f.store.failOn = lookup
 			r := f.mustRun(t, Options{})
-			if got, want := counts(r), "seen 13 created 12 updated 0 renamed 0 disabled 0 reenabled 0 deleted 0 skipped 0 failed 1 held 0"; got != want || r.Status != roster.RunSucceeded {
-				t.Fatalf("first sync of an empty source: %s, %s; want %s", got, r.Status, want)
+			want := fmt.Sprintf("seen %d created %d updated 0 renamed 0 disabled 0 reenabled 0 deleted 0 skipped 0 failed 1 held 0", n+1, n)
+			if got := counts(r); got != want || r.Status != roster.RunSucceeded || len(f.store.users) != n || f.store.applies < 2 {
+				t.Fatalf("first sync of an empty source: %s, %s, %d users in %d writes; want %s", got, r.Status, len(f.store.users), f.store.applies, want)
 			}
 			// A new entry: its login is new, and the source has users.
 			f.dir.recs = append(f.dir.recs, roster.Record{Anchor: "new", DN: "CN=New", Login: "newcomer", Name: "New Comer"})
@@ -669,6 +672,13 @@ func TestAFirstSyncOfAnEmptySourceLooksNothingUp(t *testing.T) {
 				t.Fatalf("the next sync did not ask for %s: %v", lookup, err)
 			}
 		})
+	}
+	// A user base that cannot say whether the source has users: the
+	// run fails before it writes anything.
+	f := newFixture(5)
+	f.store.failOn = "HasUsers"
+	if res, err := f.run(t, Options{}); err == nil || len(f.store.users) != 0 || f.store.applies != 0 || res.Run.Status != roster.RunFailed {
+		t.Fatalf("a sync whose HasUsers failed: %v, %d users, %d writes", err, len(f.store.users), f.store.applies)
 	}
 }
 

@@ -99,6 +99,7 @@ type Store interface {
 
 	// HasUsers reports whether the source has any stored user, whatever
 	// its state: whether CountUsers would be above 0, without counting.
+	// An error means the user base did not answer; the run then fails.
 	HasUsers(ctx context.Context, sourceID int64) (bool, error)
 
 	// Apply writes the changes in one transaction: all or nothing. It

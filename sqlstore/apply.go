@@ -38,7 +38,8 @@ import (
 // within one batch, whatever the order of changes.
 //
 // On success Apply returns one user ID per change, in the order of
-// changes: the new user's ID for a Create, c.User.ID for the others. It
+// changes: the new user's ID for a Create, c.User.ID for the others (a
+// batch's new users are numbered in the order of their anchors). It
 // writes nothing into changes or their users: a caller that keeps them
 // takes the new IDs from the result, and reads the stored times back if
 // it needs them.
