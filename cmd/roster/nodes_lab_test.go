@@ -215,14 +215,17 @@ func TestSeveralNodesShareOnePostgres(t *testing.T) {
 	if victim == nil {
 		t.Fatalf("the lease holder %s is none of the nodes", holder)
 	}
+	// Checked before the kill, not after: a surviving node checks every
+	// second, and may close the dead node's run before this test looks
+	// (CI #55: 0.18 s after the kill).
+	if r := runs()[1]; r.status != "running" {
+		t.Fatalf("run %d ended (%s) before its node was killed; the proxy is not slow enough\n%s", r.id, r.status, dump())
+	}
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	victim.cmd.Wait()
 	killedAt := time.Now()
-	if r := runs()[1]; r.status != "running" {
-		t.Fatalf("run %d ended (%s) before its node was killed; the proxy is not slow enough\n%s", r.id, r.status, dump())
-	}
 
 	// A surviving node takes over at its next check: it closes the dead
 	// node's run and runs the slot that run left unfinished, to the end.
