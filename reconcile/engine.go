@@ -367,9 +367,11 @@ func (r *runner) do(ctx context.Context) error {
 		r.badEntry(ee)
 		return nil
 	}
-	if r.fresh, err = r.sourceEmpty(ctx); err != nil {
+	has, err := r.e.Store.HasUsers(ctx, r.run.SourceID)
+	if err != nil {
 		return err
 	}
+	r.fresh = !has
 	err = read(ctx, pageFn, badFn)
 	if !full && !handed && errors.Is(err, roster.ErrChangesLost) {
 		// The directory can no longer say what changed (Graph's delta
@@ -643,38 +645,12 @@ func (r *runner) page(ctx context.Context, page []roster.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	anchors := make([]string, len(recs))
-	for i, rec := range recs {
-		anchors[i] = rec.Anchor
+	digests, owners, err := r.lookUp(ctx, recs)
+	if err != nil {
+		return err
 	}
-	// A digest a user first: an entry whose fingerprint its user kept
-	// costs no user load, and an unchanged page no more than this query.
-	// A source that had no user has none to find (see fresh).
-	var digests map[string]roster.UserDigest
-	var err error
-	if !r.fresh {
-		if digests, err = r.e.Store.UserDigests(ctx, r.run.SourceID, anchors); err != nil {
-			return err
-		}
-	}
-	// Only a new user or a new login can clash with another user's login:
-	// an unchanged directory costs no login lookups.
-	var logins []string
-	for _, rec := range recs {
-		d, ok := digests[rec.Anchor]
-		if ok {
-			r.matched++ // once an anchor: a second sight is dropped above
-		}
-		if !ok || d.Login != rec.Login {
-			logins = append(logins, rec.Login)
-		}
-	}
-	owners := map[string]string{}
-	if len(logins) > 0 && !r.fresh {
-		if owners, err = r.e.Store.LoginOwners(ctx, r.run.SourceID, logins); err != nil {
-			return err
-		}
-	}
+	// The anchors asked for, each once: a second sight is dropped above.
+	r.matched += len(digests)
 	var compare, waiting []*roster.Record // entries whose users are loaded whole
 	var fps []uint64                      // compare's fingerprints
 	var load []string
@@ -1244,8 +1220,37 @@ func errRunTimeout(limit time.Duration) error {
 	return roster.Errorf(roster.EUNAVAILABLE, "the run did not finish within %s, the run timeout (-run-timeout, or the source's run_timeout); the directory answered too slowly", limit)
 }
 
-// sourceEmpty reports whether the source has no stored user.
-func (r *runner) sourceEmpty(ctx context.Context) (bool, error) {
-	has, err := r.e.Store.HasUsers(ctx, r.run.SourceID)
-	return !has, err
+// lookUp reads what the store holds for a page's accepted records: the
+// digests of their users, keyed by anchor, and the users holding the
+// logins that are new to them, keyed by login. A digest a user first: an
+// entry whose fingerprint its user kept costs no user load, and an
+// unchanged page no more than this query. Only a new user or a new login
+// can clash with another user's login, so an unchanged directory costs
+// no login lookups. A source that had no user has nothing to find (see
+// fresh): both are empty.
+func (r *runner) lookUp(ctx context.Context, recs []*roster.Record) (map[string]roster.UserDigest, map[string]string, error) {
+	if r.fresh {
+		return nil, nil, nil
+	}
+	anchors := make([]string, len(recs))
+	for i, rec := range recs {
+		anchors[i] = rec.Anchor
+	}
+	digests, err := r.e.Store.UserDigests(ctx, r.run.SourceID, anchors)
+	if err != nil {
+		return nil, nil, err
+	}
+	var logins []string
+	for _, rec := range recs {
+		if d, ok := digests[rec.Anchor]; !ok || d.Login != rec.Login {
+			logins = append(logins, rec.Login)
+		}
+	}
+	var owners map[string]string
+	if len(logins) > 0 {
+		if owners, err = r.e.Store.LoginOwners(ctx, r.run.SourceID, logins); err != nil {
+			return nil, nil, err
+		}
+	}
+	return digests, owners, nil
 }

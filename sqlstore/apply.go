@@ -265,7 +265,7 @@ func (a *applier) run(changes []roster.Change, ids []int64) error {
 			return err
 		}
 	}
-	var cards []cardRow
+	var holders []int // the changes whose directory cards are written
 	for i, c := range changes {
 		switch {
 		case c.Kind == roster.Delete:
@@ -273,7 +273,16 @@ func (a *applier) run(changes []roster.Change, ids []int64) error {
 		case c.Kind != roster.Create && !c.CardsChanged:
 			continue // the update left them as they are
 		}
-		id, first := ids[i], len(cards)
+		holders = append(holders, i)
+	}
+	// By their users' first numbers: a user's cards stay together, in
+	// their order, which is the order they are read back in.
+	slices.SortStableFunc(holders, func(i, j int) int {
+		return strings.Compare(firstCard(changes[i].User), firstCard(changes[j].User))
+	})
+	var cards []cardRow
+	for _, i := range holders {
+		c := changes[i]
 		for _, card := range c.User.Cards {
 			if card.Origin == roster.CardManual {
 				continue
@@ -281,16 +290,9 @@ func (a *applier) run(changes []roster.Change, ids []int64) error {
 			if card.Number == "" {
 				return errEmptyCard(c.User.Login)
 			}
-			key := card.Number
-			if len(cards) > first {
-				key = cards[first].card.Number
-			}
-			cards = append(cards, cardRow{id: id, u: c.User, card: card, first: key})
+			cards = append(cards, cardRow{ids[i], c.User, card})
 		}
 	}
-	// By their users' first numbers: a user's cards stay together, in
-	// their order, which is the order they are read back in.
-	slices.SortStableFunc(cards, func(a, b cardRow) int { return strings.Compare(a.first, b.first) })
 	for chunk := range slices.Chunk(cards, createBatch) {
 		if err := a.cards(chunk); err != nil {
 			return err
@@ -457,13 +459,22 @@ func (a *applier) freeLogin(id int64, login string) error {
 	return nil
 }
 
-// cardRow is one directory card to store as a card of user id; first is
-// the number of the user's first card in the batch, its sort key.
+// cardRow is one directory card to store as a card of user id.
 type cardRow struct {
-	id    int64
-	u     *roster.User
-	card  roster.Card
-	first string
+	id   int64
+	u    *roster.User
+	card roster.Card
+}
+
+// firstCard returns the number of u's first directory card, "" when it
+// has none.
+func firstCard(u *roster.User) string {
+	for _, c := range u.Cards {
+		if c.Origin != roster.CardManual {
+			return c.Number
+		}
+	}
+	return ""
 }
 
 // cards inserts a batch of directory cards in one statement. A number the
