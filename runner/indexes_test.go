@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster"
@@ -16,7 +17,7 @@ import (
 // indexes and builds them once it has written, whether it succeeded or
 // failed; a sync into a user base with users keeps them all along.
 func TestASyncIntoAnEmptyUserBaseBuildsSomeIndexesAfter(t *testing.T) {
-	testDeferredDuringAFirstSync(t, testRunner, []string{"cards_user", "users_dn_key", "users_print_code", "users_source"})
+	testDeferredDuringAFirstSync(t, testRunner, []string{"cards_number", "cards_user", "users_dn_key", "users_login_source", "users_print_code", "users_source", "users_source_anchor"})
 }
 
 // So does a sync into PostgreSQL, with its foreign keys.
@@ -108,6 +109,30 @@ func testDeferredDuringAFirstSync(t *testing.T, testRunner func(*testing.T) *Run
 		}
 		if *during == nil || len(*during) != 0 {
 			t.Errorf("indexes away during a sync into a user base with users: %v", *during)
+		}
+	})
+
+	// The unique card index may be away (SQLite): the sync itself keeps
+	// a number to its first holder, and the build finds nothing twice.
+	t.Run("a first sync whose directory lists a card twice", func(t *testing.T) {
+		r := testRunner(t)
+		s, src := graphSource(t, 1500)
+		users := graphUsers(1500)
+		users[1400]["employeeId"] = users[12]["employeeId"]
+		s.SetUsers(users)
+		id, _ := r.Store.SourceID(ctx, src.Name)
+		res, err := r.Sync(ctx, src, id, reconcile.Options{}, Hooks{})
+		if err != nil || res.Run.Created != 1500 || len(res.Run.EntryErrors) != 1 || !strings.Contains(res.Run.EntryErrors[0].Message, "person12@corp.test") {
+			t.Fatalf("first sync with card 100012 listed twice: %v, %+v", err, res)
+		}
+		if m, err := r.Store.DeferredIndexes(ctx); err != nil || len(m) != 0 {
+			t.Fatalf("after the first sync, indexes still away: %v, %v", m, err)
+		}
+		if u, err := r.Store.UserByCard(ctx, "100012"); err != nil || u.Login != "person12@corp.test" {
+			t.Errorf("card 100012 is %+v's (%v), want its first holder's", u, err)
+		}
+		if u, err := r.Store.UserByLogin(ctx, "person1400@corp.test"); err != nil || len(u.Cards) != 0 {
+			t.Errorf("person1400, who lists person12's card: %+v, %v", u, err)
 		}
 	})
 

@@ -26,30 +26,56 @@ import (
 //go:embed migration/*.sql
 var migration embed.FS
 
-// Dialect is SQLite's: "?" placeholders, LIKE, which ignores ASCII case
-// only, and index hints.
-var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", IndexHints: true, JSONLists: true, InProcess: true,
+// Dialect is SQLite's: "?" placeholders, and LIKE, which ignores ASCII
+// case only.
+var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", JSONLists: true, InProcess: true,
 	// 64 MiB for bulk work (sqlstore's bulk connection), against
 	// SQLite's default of about 2 MiB (-2000 KiB), which roster keeps
 	// otherwise: with 25,000 codes a batch, 100,000 first print codes
 	// took 7.5 s with the default cache and 5.3 s with this one kept
 	// from batch to batch (bench/printcodes: 10.9 s before, 5.4 s after).
 	BulkCache: "PRAGMA cache_size = -65536",
-	// A first sync looks users up by anchor and login (and cards by
-	// number): these four serve the console's lists, the groups and the
-	// terminals' print codes, and are built after (sqlstore.DeferIndexes).
-	// The print-code index is written at random (the codes' hashes): a
-	// first sync of 1,000,000 lab users took 66.6 s with it kept, 50.6 s
-	// without, side by side (bench/sync). Bulk print codes look each code
+	// A first sync into an empty user base writes its users with none of
+	// these, and builds them after (sqlstore.DeferIndexes): each is written
+	// at random when anchors, logins, card numbers or print codes come in
+	// no order, and SQLite builds an index over written rows by sorting
+	// them. The sync looks nothing up meanwhile (its source has no user),
+	// and the two unique ones bind nobody else while away:
+	//   - one anchor a user of a source: only the sync that holds the
+	//     source's lease writes its users, and it drops a second sight of
+	//     an anchor itself;
+	//   - one holder a card number: the sync drops a number a second entry
+	//     lists. A writer beside it (a card added by hand, a first sync of
+	//     another source begun at the same instant) checks its own numbers
+	//     by reading the table, but the sync does not see theirs; a number
+	//     both wrote stays with the first, as the index would have kept
+	//     it, and the later holder's fingerprint is forgotten, so that the
+	//     next sync compares it whole and reports the clash.
+	// Time for a first sync's writes (sqlite's BenchmarkApplyFirstSync,
+	// anchors, logins and card numbers in no order, build included):
+	// 1,000,000 users took 17.9 s with all three of anchor, login and card
+	// number deferred, 30.5 s with the login kept, 28.6 s with the card
+	// number kept, 52.2 s with only the login deferred. The print-code
+	// index: a first sync of 1,000,000 lab users took 66.6 s with it
+	// kept, 50.6 s without (bench/sync). Bulk print codes look each code
 	// up in it, so they build what is missing first
 	// (sqlstore.DB.BuildIndexes).
 	Deferrable: []sqlstore.Deferred{
+		sqlstore.DeferredIndex("CREATE UNIQUE INDEX users_source_anchor ON users (source_id, anchor)"),
+		sqlstore.DeferredIndex("CREATE INDEX users_login_source ON users (login, source_id)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_dn_key ON users (dn_key)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_source ON users (source_id)"),
+		sqlstore.DeferredIndex("CREATE UNIQUE INDEX cards_number ON cards (number)",
+			`UPDATE users SET fingerprint = 0 WHERE id IN (SELECT user_id FROM cards
+				WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number))`,
+			`DELETE FROM cards WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number)`),
 		sqlstore.DeferredIndex("CREATE INDEX cards_user ON cards (user_id, origin)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_print_code ON users (print_code_hash) WHERE print_code_hash <> ''"),
 	},
 	SchemaNames: "SELECT name FROM sqlite_master WHERE type = 'index'",
+	KeysOff:     "PRAGMA foreign_keys = OFF",
+	KeysOn:      "PRAGMA foreign_keys = ON",
+	KeyCheck:    "PRAGMA foreign_key_check",
 }
 
 // Open opens the database at path with SQLite's default page cache: see

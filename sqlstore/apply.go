@@ -155,10 +155,14 @@ func prepareApply(ctx context.Context, tx *tx, sourceID int64, now time.Time) (*
 		// One row a statement: a statement that writes several rows and
 		// may fail half-way needs a statement journal, which made SQLite
 		// copy every page it touched (a fifth of a first sync's time).
+		//
+		// ON CONFLICT names no index: a first sync writes with the
+		// unique ones away (DeferIndexes), and a named one must be there.
+		// Each table has no other unique rule a create could break.
 		{&a.insertUser, `INSERT INTO users (` + userCols + `) VALUES (` + placeholders(userColN) + `)
-			ON CONFLICT (source_id, anchor) DO NOTHING`},
+			ON CONFLICT DO NOTHING`},
 		{&a.insertCard, `INSERT INTO cards (user_id, number, kind, origin, expires_at) VALUES (?, ?, ?, 'directory', ?)
-			ON CONFLICT (number) DO NOTHING`},
+			ON CONFLICT DO NOTHING`},
 		{&a.dropDirectoryCards, `DELETE FROM cards WHERE user_id = ? AND origin = 'directory'`},
 		{&a.owner, `SELECT c.user_id, u.login FROM cards c JOIN users u ON u.id = c.user_id WHERE c.number = ?`},
 		{&a.insertAlias, `INSERT INTO user_aliases (user_id, login) VALUES (?, ?) ON CONFLICT DO NOTHING`},
@@ -283,12 +287,20 @@ func (a *applier) run(changes []roster.Change, ids []int64) error {
 	var cards []cardRow
 	for _, i := range holders {
 		c := changes[i]
-		for _, card := range c.User.Cards {
+		for k, card := range c.User.Cards {
 			if card.Origin == roster.CardManual {
 				continue
 			}
 			if card.Number == "" {
 				return errEmptyCard(c.User.Login)
+			}
+			// A number the user lists twice is written once: the number's
+			// unique index, which would skip the second, may be away
+			// (DeferIndexes).
+			if slices.ContainsFunc(c.User.Cards[:k], func(p roster.Card) bool {
+				return p.Origin != roster.CardManual && p.Number == card.Number
+			}) {
+				continue
 			}
 			cards = append(cards, cardRow{ids[i], c.User, card})
 		}

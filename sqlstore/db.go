@@ -53,9 +53,6 @@ type Dialect struct {
 	// that moves its ID counter past the highest ID, after rows were
 	// inserted with their IDs (Copy).
 	ResetSequence string
-	// IndexHints: the database takes "INDEXED BY" (SQLite), where its
-	// planner, without statistics, would pick a worse index.
-	IndexHints bool
 	// Arrays: the database takes a list of values as one array parameter
 	// (PostgreSQL's = ANY(?) and unnest). One parameter is far cheaper to
 	// bind and plan than hundreds; roster's batched writes and lookups
@@ -100,11 +97,20 @@ type Dialect struct {
 	// a serving node would cost its memory all the time.
 	BulkCache string
 
+	// KeysOff, when set, turns a connection's foreign keys off, for the
+	// schema steps that ask for it (see keysOff), and KeysOn on again
+	// after; KeyCheck lists the rows whose parent is missing, checked
+	// before such a step commits. SQLite switches its keys a connection
+	// at a time, and only outside a transaction.
+	KeysOff, KeysOn, KeyCheck string
+
 	// Deferrable are the indexes and foreign keys that a sync into an
 	// empty user base makes after writing its users rather than while
-	// (DeferIndexes). None may enforce a rule a sync relies on while it
-	// writes (no UNIQUE) or be named in a hint (indexedBy), and each index
-	// must be one the sync's own lookups can do without.
+	// (DeferIndexes). None may be named in a hint (INDEXED BY) or an ON
+	// CONFLICT clause, and each must be one the sync's own lookups and
+	// writes can do without. A unique one may be away only where every
+	// writer keeps its rule meanwhile, or its Dedupe settles what they
+	// wrote twice as the index would have.
 	Deferrable []Deferred
 	// SchemaNames lists the names of the indexes and constraints of the
 	// tables the deferrable ones are on, to tell which of those are away.
@@ -137,16 +143,25 @@ type Deferred struct {
 	// key with ON DELETE CASCADE, it deletes the rows whose parent was
 	// deleted while the key was away, as the key would have.
 	Tidy string
+	// Dedupe, when set, runs only when Make fails, in its transaction,
+	// and Make is tried once more: for a unique index, it removes what
+	// was written twice while the index was away, as the index would
+	// have refused it.
+	Dedupe []string
 }
 
-// DeferredIndex is the Deferred of the index stmt (CREATE INDEX name ON
-// ...) makes.
-func DeferredIndex(stmt string) Deferred {
+// DeferredIndex is the Deferred of the index stmt (CREATE [UNIQUE] INDEX
+// name ON ...) makes; dedupe is its Dedupe.
+func DeferredIndex(stmt string, dedupe ...string) Deferred {
+	f := strings.Fields(stmt)
+	if len(f) > 1 && f[1] == "UNIQUE" {
+		f = f[1:]
+	}
 	name := ""
-	if f := strings.Fields(stmt); len(f) > 2 {
+	if len(f) > 2 {
 		name = f[2]
 	}
-	return Deferred{Name: name, Make: stmt, Drop: "DROP INDEX IF EXISTS " + name}
+	return Deferred{Name: name, Make: stmt, Drop: "DROP INDEX IF EXISTS " + name, Dedupe: dedupe}
 }
 
 // DeferredForeignKey is the Deferred of the foreign key name on table,
@@ -200,8 +215,7 @@ func (d *Dialect) in(col string, vals []any) (string, []any) {
 
 // probe returns a FROM clause that joins list (keyed's, named j) to the
 // rows of table (named u) for which cond holds, cond naming the list's
-// value j.value; a query may go on with ORDER BY, not with WHERE. index,
-// when set, is the index SQLite is told to probe (indexedBy). Where
+// value j.value; a query may go on with ORDER BY, not with WHERE. Where
 // the dialect has Lateral (PostgreSQL), each value of the list is looked
 // up in table's index by itself: told the list's length, PostgreSQL's
 // planner would rather read the whole table once and hash it, all the
@@ -209,15 +223,11 @@ func (d *Dialect) in(col string, vals []any) (string, []any) {
 // anchors among 100,000 users: 61-100 ms that way, 3.4 ms probed; 1,000
 // logins, 9 ms and 1.7 ms. OFFSET 0 keeps the planner from flattening
 // the subquery into a plain join.
-func (d *Dialect) probe(list, table, index, cond string) string {
+func (d *Dialect) probe(list, table, cond string) string {
 	if d.Lateral {
 		return list + " AS j CROSS JOIN LATERAL (SELECT * FROM " + table + " AS u WHERE " + cond + " OFFSET 0) AS u"
 	}
-	hint := ""
-	if index != "" {
-		hint = " " + d.indexedBy(index)
-	}
-	return list + " AS j CROSS JOIN " + table + " AS u" + hint + " WHERE " + cond
+	return list + " AS j CROSS JOIN " + table + " AS u WHERE " + cond
 }
 
 // keyed returns vals (text) as a table of rows (key, value), key being
@@ -315,15 +325,6 @@ func (d *Dialect) lookupBatch() int {
 		return 5000
 	}
 	return maxParams
-}
-
-// indexedBy returns the hint that makes the query use index, or nothing
-// for a database whose planner needs none.
-func (d *Dialect) indexedBy(index string) string {
-	if !d.IndexHints {
-		return ""
-	}
-	return "INDEXED BY " + index
 }
 
 // DB is an open roster database.

@@ -23,7 +23,7 @@ func (db *DB) UserDigests(ctx context.Context, sourceID int64, anchors []string)
 		rows, err := db.db.QueryContext(ctx, `SELECT j.key, u.id, u.login, u.fingerprint,
 			CASE WHEN u.disabled THEN 1 ELSE 0 END + CASE WHEN u.missing_since IS NULL THEN 0 ELSE 2 END,
 			u.disabled_reason
-			FROM `+db.d.probe(list, "users", "", "u.source_id = ? AND u.anchor = j.value"), append(args, sourceID)...)
+			FROM `+db.d.probe(list, "users", "u.source_id = ? AND u.anchor = j.value"), append(args, sourceID)...)
 		if err != nil {
 			return nil, fmt.Errorf("store: user digests: %w", err)
 		}

@@ -189,7 +189,18 @@ func (db *DB) build(ctx context.Context, missing []Deferred) error {
 			if err != nil || present[d.Name] {
 				return err
 			}
-			return execAll(ctx, t, d.Tidy, d.Make)
+			if err := execAll(ctx, t, d.Tidy); err != nil || len(d.Dedupe) == 0 {
+				if err == nil {
+					err = execAll(ctx, t, d.Make)
+				}
+				return err
+			}
+			// A savepoint, so that a failed Make leaves the transaction
+			// usable on PostgreSQL too.
+			if err := execAll(ctx, t, "SAVEPOINT make", d.Make); err == nil {
+				return nil
+			}
+			return execAll(ctx, t, append(append([]string{"ROLLBACK TO SAVEPOINT make"}, d.Dedupe...), d.Make)...)
 		})
 		if err != nil {
 			return fmt.Errorf("store: build %s: %w", d.Name, err)

@@ -2,10 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"io/fs"
 	"path"
 	"sort"
+	"strings"
 
 	"github.com/rosterhq/roster"
 )
@@ -74,9 +77,24 @@ func (db *DB) refuseNewer(ctx context.Context, known []string) error {
 	return nil
 }
 
+// keysOff is the first line of a step that runs with the database's
+// foreign keys off (Dialect.KeysOff): one that makes a parent table
+// again, which dropping the old one would otherwise empty its children
+// of (ON DELETE CASCADE).
+const keysOff = "-- roster: foreign keys off\n"
+
 func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 	step := path.Base(name)
-	return db.inTx(ctx, "migration "+step, func(t *tx) error {
+	buf, err := fs.ReadFile(steps, name)
+	if err != nil {
+		return fmt.Errorf("store: migration %s: %w", step, err)
+	}
+	offStep := strings.HasPrefix(string(buf), keysOff) && db.d.KeysOff != ""
+	inTx := db.inTx
+	if offStep {
+		inTx = db.inTxKeysOff
+	}
+	return inTx(ctx, "migration "+step, func(t *tx) error {
 		if db.d.LockMigrations != "" {
 			if _, err := t.ExecContext(ctx, db.d.LockMigrations); err != nil {
 				return fmt.Errorf("store: migration %s: lock: %w", step, err)
@@ -89,15 +107,16 @@ func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 		if n > 0 {
 			return nil
 		}
-		buf, err := fs.ReadFile(steps, name)
-		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", step, err)
-		}
 		if _, err := t.Tx.ExecContext(ctx, string(buf)); err != nil { // as written: no placeholders
 			return fmt.Errorf("store: migration %s of %s: %w", step, db, err)
 		}
 		if fn := goSteps[step]; fn != nil {
 			if err := fn(ctx, t); err != nil {
+				return fmt.Errorf("store: migration %s of %s: %w", step, db, err)
+			}
+		}
+		if offStep {
+			if err := db.checkKeys(ctx, t); err != nil {
 				return fmt.Errorf("store: migration %s of %s: %w", step, db, err)
 			}
 		}
@@ -142,4 +161,73 @@ func Steps(fsys fs.FS, dir string) fs.FS {
 		panic(err) // the folder is embedded: it is there
 	}
 	return sub
+}
+
+// inTxKeysOff is inTx on a connection of its own with the foreign keys
+// off (Dialect.KeysOff), which SQLite can switch only outside a
+// transaction. They are turned on again after (KeysOn); a connection
+// that refuses is closed, never given back to the pool with its keys
+// off.
+func (db *DB) inTxKeysOff(ctx context.Context, what string, fn func(*tx) error) error {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer func() {
+		// Not under ctx: a cancelled step's connection needs its keys back
+		// all the same.
+		if _, err := conn.ExecContext(context.Background(), db.d.KeysOn); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}()
+	if _, err := conn.ExecContext(ctx, db.d.KeysOff); err != nil {
+		return fmt.Errorf("store: %s: foreign keys off: %w", what, err)
+	}
+	return db.runTx(ctx, what, func(ctx context.Context, opts *sql.TxOptions) (*tx, error) {
+		t, err := conn.BeginTx(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		return &tx{Tx: t, d: db.db.d}, nil
+	}, fn)
+}
+
+// checkKeys fails when a row names a parent that is not there
+// (Dialect.KeyCheck): a step run with the keys off checks them before it
+// commits.
+func (db *DB) checkKeys(ctx context.Context, t *tx) error {
+	if db.d.KeyCheck == "" {
+		return nil
+	}
+	rows, err := t.QueryContext(ctx, db.d.KeyCheck)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if len(bad) < 5 {
+			bad = append(bad, fmt.Sprint(vals...))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("foreign keys broken after the step: rows name a parent that is not there (table, row ID, parent table, key: %s); the step was rolled back, nothing changed. Mend or delete those rows (%s lists them all), then open the user base again", strings.Join(bad, "; "), db.d.KeyCheck)
+	}
+	return nil
 }

@@ -159,11 +159,12 @@ func (db *DB) UsersByAnchor(ctx context.Context, sourceID int64, anchors []strin
 func (db *DB) LoginOwners(ctx context.Context, sourceID int64, logins []string) (map[string]string, error) {
 	out := make(map[string]string, len(logins))
 	for chunk := range slices.Chunk(uniqueArgs(logins), db.d.lookupBatch()) {
-		// INDEXED BY: without statistics, SQLite would rather walk every
-		// user of the source through users_source.
+		// SQLite, with no statistics, probes users_login_source (login
+		// and source), and reads the table while a first sync has it
+		// away (DeferIndexes): a hint naming it would fail then.
 		list, args := db.d.keyed(chunk)
 		rows, err := db.db.QueryContext(ctx, `SELECT u.login, u.anchor FROM `+
-			db.d.probe(list, "users", "users_login_source", "u.source_id = ? AND u.login = j.value")+` ORDER BY u.id`, append(args, sourceID)...)
+			db.d.probe(list, "users", "u.source_id = ? AND u.login = j.value")+` ORDER BY u.id`, append(args, sourceID)...)
 		if err != nil {
 			return nil, fmt.Errorf("store: login owners: %w", err)
 		}

@@ -51,3 +51,89 @@ func testDeferred(t *testing.T, o Opener) {
 		t.Errorf("bob's number, freed by his delete, cannot go to ann: %v", err)
 	}
 }
+
+// testDeferredUnique: while a first sync has the unique indexes away (a
+// store that defers them), writes keep their rules or are settled at the
+// build as the indexes would have: a number a user lists twice is stored
+// once; a card added by hand is refused when the number is taken; a
+// number two sources both wrote stays with the first, and the second
+// holder's fingerprint is forgotten so that its next sync says so. The
+// lookups a later sync makes answer meanwhile. A store that keeps its
+// unique indexes refuses the second source's number at once instead.
+func testDeferredUnique(t *testing.T, o Opener) {
+	ctx := context.Background()
+	db, r, corp := open(t, o)
+	other, err := db.SourceID(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeferIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ann := NewUser("ann", "1001", "1001") // the same number twice
+	bob := NewUser("bob", "2001")
+	ids := MustApply(t, db, corp,
+		roster.Change{Kind: roster.Create, Login: "ann", User: ann, Fingerprint: 11},
+		roster.Change{Kind: roster.Create, Login: "bob", User: bob, Fingerprint: 12})
+	ann.ID, bob.ID = ids[0], ids[1]
+	if n := count(t, r, `SELECT COUNT(*) FROM cards WHERE number = '1001'`); n != 1 {
+		t.Errorf("ann lists card 1001 twice: %d rows of it, want 1", n)
+	}
+	if err := db.AddCard(ctx, ann.ID, roster.Card{Number: "2001"}); roster.ErrorCode(err) != roster.ECONFLICT {
+		t.Errorf("AddCard(ann, bob's 2001) = %v, want a conflict", err)
+	}
+	// Lookups a later sync makes, and the terminals'.
+	if d, err := db.UserDigests(ctx, corp, []string{bob.Anchor}); err != nil || d[bob.Anchor].ID != bob.ID {
+		t.Errorf("UserDigests(bob) = %v, %v", d, err)
+	}
+	if o, err := db.LoginOwners(ctx, corp, []string{"bob"}); err != nil || o["bob"] != bob.Anchor {
+		t.Errorf("LoginOwners(bob) = %v, %v", o, err)
+	}
+	if u, err := db.UsersByAnchor(ctx, corp, []string{ann.Anchor}); err != nil || u[ann.Anchor] == nil || u[ann.Anchor].ID != ann.ID {
+		t.Errorf("UsersByAnchor(ann) = %v, %v", u, err)
+	}
+	if u, err := db.UserByLogin(ctx, "ann"); err != nil || u.ID != ann.ID {
+		t.Errorf("UserByLogin(ann) = %+v, %v", u, err)
+	}
+
+	// Another source's first sync, begun at the same instant, writes
+	// bob's number for its own carol.
+	carol := NewUser("carol", "2001", "3001")
+	ids, err = db.Apply(ctx, other, []roster.Change{{Kind: roster.Create, Login: "carol", User: carol, Fingerprint: 13}})
+	if err != nil {
+		if roster.ErrorCode(err) != roster.ECONFLICT {
+			t.Fatalf("carol with bob's card 2001: %v, want a conflict or nothing", err)
+		}
+		return // the index was there
+	}
+	carol.ID = ids[0]
+	if err := db.BuildIndexes(ctx); err != nil {
+		t.Fatalf("BuildIndexes with card 2001 written twice: %v", err)
+	}
+	if away, err := db.DeferredIndexes(ctx); err != nil || len(away) != 0 {
+		t.Fatalf("after the build, %v away (%v)", away, err)
+	}
+	if u, err := db.UserByCard(ctx, "2001"); err != nil || u.ID != bob.ID {
+		t.Errorf("card 2001 went to %+v (%v), want bob, who had it first", u, err)
+	}
+	digests := map[string]uint64{}
+	for _, s := range []struct {
+		source int64
+		u      *roster.User
+	}{{corp, bob}, {other, carol}} {
+		d, err := db.UserDigests(ctx, s.source, []string{s.u.Anchor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests[s.u.Login] = d[s.u.Anchor].Fingerprint
+	}
+	if digests["bob"] != 12 || digests["carol"] != 0 {
+		t.Errorf("fingerprints bob %d, carol %d; want bob's kept (12) and carol's forgotten (0)", digests["bob"], digests["carol"])
+	}
+	if u, err := db.UserByCard(ctx, "3001"); err != nil || u.ID != carol.ID {
+		t.Errorf("carol's other card 3001: %+v, %v", u, err)
+	}
+	if n := count(t, r, `SELECT COUNT(*) FROM users`); n != 3 {
+		t.Errorf("%d users after the build, want 3: it removes cards, never users", n)
+	}
+}

@@ -184,8 +184,9 @@ func testLoginLookups(t *testing.T, o Opener) {
 	check("both hold it as a former login")
 }
 
-// beforeStep returns the steps of steps named before name.
-func beforeStep(t *testing.T, steps fs.FS, name string) fs.FS {
+// StepsBefore returns the steps of steps named before name, to bring a
+// store to an older schema.
+func StepsBefore(t *testing.T, steps fs.FS, name string) fs.FS {
 	t.Helper()
 	names, err := fs.Glob(steps, "*.sql")
 	if err != nil {
@@ -209,7 +210,7 @@ func beforeStep(t *testing.T, steps fs.FS, name string) fs.FS {
 // r a plain connection to it, steps the store's schema steps.
 func RunDNKeyUpgrade(t *testing.T, db *sqlstore.DB, r *sql.DB, steps fs.FS) {
 	ctx := context.Background()
-	if err := db.Migrate(ctx, beforeStep(t, steps, "009_dn_keys.sql")); err != nil {
+	if err := db.Migrate(ctx, StepsBefore(t, steps, "009_dn_keys.sql")); err != nil {
 		t.Fatal(err)
 	}
 	// Rows as roster wrote them before: keys are the DNs in lower case.

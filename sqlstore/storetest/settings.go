@@ -40,7 +40,7 @@ func legacySettingsSource() *roster.Source {
 // steps the store's schema steps.
 func RunSettingsUpgrade(t *testing.T, db *sqlstore.DB, r *sql.DB, steps fs.FS) {
 	ctx := context.Background()
-	if err := db.Migrate(ctx, beforeStep(t, steps, "012_settings_names.sql")); err != nil {
+	if err := db.Migrate(ctx, StepsBefore(t, steps, "012_settings_names.sql")); err != nil {
 		t.Fatal(err)
 	}
 	// The row holds no quote, so it goes in as a literal on both stores.

@@ -73,6 +73,7 @@ func Run(t *testing.T, o Opener) {
 		{"LockoutRace", testLockoutRace},
 		{"Rebind", testRebind},
 		{"Deferred", testDeferred},
+		{"DeferredUnique", testDeferredUnique},
 		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},
 	}
 	for _, tt := range tests {
