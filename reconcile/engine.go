@@ -786,7 +786,11 @@ func (r *runner) claimCards(ctx context.Context, rec *roster.Record) ([]string, 
 			if err != nil {
 				return nil, fmt.Errorf("name the first holder of card %s, listed again by %s: %w", c, rec.Login, err)
 			}
-			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: errCardTwice(c, holder, rec.Login)})
+			msg := errCardTwice(c, holder, rec.Login)
+			if holder == "" && r.fresh {
+				msg = errCardTwiceUnnamed(c, rec.Login)
+			}
+			r.entryError(roster.EntryError{DN: rec.DN, Anchor: rec.Anchor, Message: msg})
 			continue
 		}
 		out = append(out, c)
@@ -811,6 +815,13 @@ func errCardTwice(c, holder, login string) string {
 		return fmt.Sprintf("card %s is also listed by an earlier entry of the directory, which keeps it, and %s gets no such card; search the directory for the card to find the other entry", c, login)
 	}
 	return fmt.Sprintf("card %s is held by both %s and %s in the directory; it stays with %s, and %s gets no such card", c, holder, login, holder, login)
+}
+
+// errCardTwiceUnnamed says that card c, listed by an earlier entry of a
+// first sync that wrote it already, is also listed by the entry of login
+// (see firstHolder).
+func errCardTwiceUnnamed(c, login string) string {
+	return fmt.Sprintf("card %s is also listed by an earlier entry of the directory, which keeps it, and %s gets no such card; the next sync names that entry", c, login)
 }
 
 // namedHolder marks a card's holder kept in names: the rest of the
@@ -853,6 +864,12 @@ func (r *runner) nameHolder(c, login string) {
 // before the run for an unchanged user. The name found is kept, so that
 // each duplicated card costs one lookup. A holder found nowhere, or a
 // user base that names the entry itself, is "" (errCardTwice).
+//
+// A run whose source had no user asks the user base nothing: the holder
+// can only be a user this run wrote, and a first sync into an empty user
+// base writes without the card number's index (DeferIndexes), so each
+// lookup would read every card, twice (0.1 s each at 1,000,000 users).
+// Every sync says each duplicate again, and the next one names it.
 func (r *runner) firstHolder(ctx context.Context, c string, h uint32, login string) (string, error) {
 	if h&namedHolder != 0 {
 		if ref := h &^ namedHolder; ref != namedNone {
@@ -861,7 +878,7 @@ func (r *runner) firstHolder(ctx context.Context, c string, h uint32, login stri
 		return "", nil
 	}
 	holder, ok := r.claims[c]
-	if !ok {
+	if !ok && !r.fresh {
 		u, err := r.e.Store.UserByCard(ctx, c)
 		switch {
 		case err == nil && u.SourceID == r.run.SourceID && u.Login != login:

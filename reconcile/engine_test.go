@@ -953,9 +953,18 @@ func TestADuplicateCardNamesItsFirstHolderWhereverItIs(t *testing.T) {
 		}
 	})
 	t.Run("written by an earlier batch", func(t *testing.T) {
+		// The first sync of a source asks the user base nothing (see
+		// firstHolder): it says the duplicate, and the next sync names it.
 		f := newFixture(late + 1)
 		f.dir.recs[late].Cards = []string{"C00000"}
+		r := f.mustRun(t, Options{})
+		if r.Failed != 1 || f.store.cardLookups != 0 || !strings.Contains(r.EntryErrors[0].Message, fmt.Sprintf("card C00000 is also listed by an earlier entry of the directory, which keeps it, and user%d gets no such card; the next sync names", late)) {
+			t.Fatalf("first sync: %s, %d lookups, errors %+v", counts(r), f.store.cardLookups, r.EntryErrors)
+		}
 		want(t, f.mustRun(t, Options{}), fmt.Sprintf("user%d", late))
+		if !hasCard(f.store.byLogin("user0"), "C00000") || hasCard(f.store.byLogin(fmt.Sprintf("user%d", late)), "C00000") {
+			t.Fatal("the card is not user0's alone")
+		}
 	})
 	t.Run("planned by an earlier batch of a dry run", func(t *testing.T) {
 		f := newFixture(late + 1)
@@ -1012,6 +1021,9 @@ func TestADuplicateCardNamesItsFirstHolderWhereverItIs(t *testing.T) {
 		f := newFixture(late + 5)
 		for i := late; i < late+5; i++ {
 			f.dir.recs[i].Cards = []string{"C00000"}
+		}
+		if r := f.mustRun(t, Options{}); r.Failed != 5 || f.store.cardLookups != 0 {
+			t.Fatalf("first sync: %s, %d lookups of the user base, want 5 failed and none", counts(r), f.store.cardLookups)
 		}
 		r := f.mustRun(t, Options{})
 		if r.Failed != 5 || f.store.cardLookups != 1 {

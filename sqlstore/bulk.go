@@ -35,14 +35,19 @@ func (db *DB) inBulkTx(ctx context.Context, what string, fn func(*tx) error) err
 		return db.inTx(ctx, what, fn)
 	}
 	return db.withBulk(ctx, what, func(conn *sql.Conn) error {
-		return db.runTx(ctx, what, func(ctx context.Context, opts *sql.TxOptions) (*tx, error) {
-			t, err := conn.BeginTx(ctx, opts)
-			if err != nil {
-				return nil, err
-			}
-			return &tx{Tx: t, d: db.db.d}, nil
-		}, fn)
+		return db.runTx(ctx, what, db.connBegin(conn), fn)
 	})
+}
+
+// connBegin returns what begins a transaction on conn, for runTx.
+func (db *DB) connBegin(conn *sql.Conn) func(context.Context, *sql.TxOptions) (*tx, error) {
+	return func(ctx context.Context, opts *sql.TxOptions) (*tx, error) {
+		t, err := conn.BeginTx(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		return &tx{Tx: t, d: db.db.d}, nil
+	}
 }
 
 // bulkRead runs the reads of a bulk job: on the bulk connection, outside

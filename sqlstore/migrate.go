@@ -184,13 +184,7 @@ func (db *DB) inTxKeysOff(ctx context.Context, what string, fn func(*tx) error) 
 	if _, err := conn.ExecContext(ctx, db.d.KeysOff); err != nil {
 		return fmt.Errorf("store: %s: foreign keys off: %w", what, err)
 	}
-	return db.runTx(ctx, what, func(ctx context.Context, opts *sql.TxOptions) (*tx, error) {
-		t, err := conn.BeginTx(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		return &tx{Tx: t, d: db.db.d}, nil
-	}, fn)
+	return db.runTx(ctx, what, db.connBegin(conn), fn)
 }
 
 // checkKeys fails when a row names a parent that is not there
@@ -205,29 +199,25 @@ func (db *DB) checkKeys(ctx context.Context, t *tx) error {
 		return err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
 	var bad []string
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		// SQLite's: the table, the row's ID (none for a table without
+		// one), the parent table, the key's number in the table.
+		var table, parent string
+		var row sql.NullInt64
+		var key int
+		if err := rows.Scan(&table, &row, &parent, &key); err != nil {
 			return err
 		}
 		if len(bad) < 5 {
-			bad = append(bad, fmt.Sprint(vals...))
+			bad = append(bad, fmt.Sprintf("%s row %d names a missing %s", table, row.Int64, parent))
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("foreign keys broken after the step: rows name a parent that is not there (table, row ID, parent table, key: %s); the step was rolled back, nothing changed. Mend or delete those rows (%s lists them all), then open the user base again", strings.Join(bad, "; "), db.d.KeyCheck)
+		return fmt.Errorf("foreign keys broken after the step (%s); the step was rolled back, nothing changed. Mend or delete those rows (%s lists them all), then open the user base again", strings.Join(bad, "; "), db.d.KeyCheck)
 	}
 	return nil
 }
