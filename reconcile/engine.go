@@ -868,7 +868,7 @@ func (r *runner) nameHolder(c, login string) {
 // A run whose source had no user asks the user base nothing: the holder
 // can only be a user this run wrote, and a first sync into an empty user
 // base writes without the card number's index (DeferIndexes), so each
-// lookup would read every card, twice (0.1 s each at 1,000,000 users).
+// lookup would read every card, twice (0.15-0.2 s each at 1,000,000 users).
 // Every sync says each duplicate again, and the next one names it.
 func (r *runner) firstHolder(ctx context.Context, c string, h uint32, login string) (string, error) {
 	if h&namedHolder != 0 {
