@@ -174,7 +174,8 @@ type runner struct {
 	// number an entry (holders counts them), or, for a holder the user
 	// base will not name, its login kept in names (the reference with
 	// namedHolder set). A duplicate names its first holder (firstHolder)
-	// from claims, names, or the user base: most holders' logins are not
+	// from claims, names, or the user base (not in a source's first
+	// sync): most holders' logins are not
 	// kept for the whole run (they took 15 MB at a million entries).
 	cards   *digestSet
 	holders uint32
@@ -821,7 +822,7 @@ func errCardTwice(c, holder, login string) string {
 // first sync that wrote it already, is also listed by the entry of login
 // (see firstHolder).
 func errCardTwiceUnnamed(c, login string) string {
-	return fmt.Sprintf("card %s is also listed by an earlier entry of the directory, which keeps it, and %s gets no such card; the next sync names that entry", c, login)
+	return fmt.Sprintf("card %s is also listed by an earlier entry of the directory, which keeps it, and %s gets no such card; the next full sync names that entry", c, login)
 }
 
 // namedHolder marks a card's holder kept in names: the rest of the
@@ -869,7 +870,9 @@ func (r *runner) nameHolder(c, login string) {
 // can only be a user this run wrote, and a first sync into an empty user
 // base writes without the card number's index (DeferIndexes), so each
 // lookup would read every card, twice (0.15-0.2 s each at 1,000,000 users).
-// Every sync says each duplicate again, and the next one names it.
+// Every full sync says each duplicate again, and the next one names it.
+// (A first sync into a user base that has users, with the index in
+// place, names none either: a rare case, not worth telling apart.)
 func (r *runner) firstHolder(ctx context.Context, c string, h uint32, login string) (string, error) {
 	if h&namedHolder != 0 {
 		if ref := h &^ namedHolder; ref != namedNone {

@@ -958,7 +958,7 @@ func TestADuplicateCardNamesItsFirstHolderWhereverItIs(t *testing.T) {
 		f := newFixture(late + 1)
 		f.dir.recs[late].Cards = []string{"C00000"}
 		r := f.mustRun(t, Options{})
-		if r.Failed != 1 || f.store.cardLookups != 0 || !strings.Contains(r.EntryErrors[0].Message, fmt.Sprintf("card C00000 is also listed by an earlier entry of the directory, which keeps it, and user%d gets no such card; the next sync names", late)) {
+		if r.Failed != 1 || f.store.cardLookups != 0 || !strings.Contains(r.EntryErrors[0].Message, fmt.Sprintf("card C00000 is also listed by an earlier entry of the directory, which keeps it, and user%d gets no such card; the next full sync names", late)) {
 			t.Fatalf("first sync: %s, %d lookups, errors %+v", counts(r), f.store.cardLookups, r.EntryErrors)
 		}
 		want(t, f.mustRun(t, Options{}), fmt.Sprintf("user%d", late))

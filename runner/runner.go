@@ -134,7 +134,7 @@ var indexBuildLimit = 10 * time.Minute
 func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 	dropped, err := r.Store.DeferIndexes(ctx)
 	if err != nil {
-		r.Log.Warn("the user base's indexes and foreign keys stay in place for this sync, which goes on with them, only slower (on PostgreSQL: another connection held the users, cards or sources table for over 2 s, or roster's role does not own them)", "source", src.Name, "error", err)
+		r.Log.Warn("readying the user base's indexes and foreign keys for this sync failed, and the sync goes on: slower, with any index that is away read as its whole table, until the next sync or opening of the user base builds it (on PostgreSQL: another connection held the users, cards or sources table for over 2 s, or roster's role does not own them)", "source", src.Name, "error", err)
 		return func() {}
 	}
 	if len(dropped) == 0 {
@@ -152,7 +152,11 @@ func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 		// The run's sets are garbage now: their pages go back to the
 		// system before SQLite's sort takes its own.
 		debug.FreeOSMemory()
-		if err := r.Store.BuildIndexes(bctx); err != nil {
+		settled, err := r.Store.BuildIndexes(bctx)
+		for _, note := range settled {
+			r.Log.Warn("while the user base's unique indexes were away, "+note, "source", src.Name)
+		}
+		if err != nil {
 			r.Log.Error("building the user base's indexes or foreign keys failed; until roster next opens the user base or syncs, lookups without an index read the whole table, and rows without a key are not checked against their parent", "source", src.Name, "error", err)
 			return
 		}

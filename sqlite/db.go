@@ -50,7 +50,7 @@ var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", JSONLists: true, In
 	//     by reading the table, but the sync does not see theirs; a number
 	//     both wrote stays with the first, as the index would have kept
 	//     it, and the later holder's fingerprint is forgotten, so that the
-	//     next sync compares it whole and reports the clash.
+	//     next full sync compares it whole and reports the clash.
 	// Time for a first sync's writes (sqlite's BenchmarkApplyFirstSync,
 	// anchors, logins and card numbers in no order, build included):
 	// 1,000,000 users took 17.9 s with all three of anchor, login and card
@@ -61,11 +61,21 @@ var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", JSONLists: true, In
 	// up in it, so they build what is missing first
 	// (sqlstore.DB.BuildIndexes).
 	Deferrable: []sqlstore.Deferred{
-		sqlstore.DeferredIndex("CREATE UNIQUE INDEX users_source_anchor ON users (source_id, anchor)"),
+		// Should two users of a source ever share an anchor (nothing
+		// that writes users lets them), the later keeps its row and all
+		// it holds, under a marked anchor: the next full sync finds it
+		// missing and disables it, as any user it does not return.
+		settledBy(sqlstore.DeferredIndex("CREATE UNIQUE INDEX users_source_anchor ON users (source_id, anchor)"),
+			"%d users shared the anchor of an earlier user of their source; each keeps its row, its anchor marked \"(twin of user N)\", and the next full sync disables it as missing",
+			`UPDATE users SET fingerprint = 0, anchor = anchor || ' (twin of user ' ||
+				(SELECT MIN(t.id) FROM users t WHERE t.source_id = users.source_id AND t.anchor = users.anchor) || ')'
+				WHERE source_id IS NOT NULL
+				AND id NOT IN (SELECT MIN(id) FROM users WHERE source_id IS NOT NULL GROUP BY source_id, anchor)`),
 		sqlstore.DeferredIndex("CREATE INDEX users_login_source ON users (login, source_id)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_dn_key ON users (dn_key)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_source ON users (source_id)"),
-		sqlstore.DeferredIndex("CREATE UNIQUE INDEX cards_number ON cards (number)",
+		settledBy(sqlstore.DeferredIndex("CREATE UNIQUE INDEX cards_number ON cards (number)"),
+			"%d cards were stored a second time under a number another user held; each number stays with its first holder, and the next full sync of the other holder's source says so",
 			`UPDATE users SET fingerprint = 0 WHERE id IN (SELECT user_id FROM cards
 				WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number))`,
 			`DELETE FROM cards WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number)`),
@@ -149,6 +159,13 @@ func dsn(path string, cacheKiB int) string {
 		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)", cacheKiB, syncCheckpointPages)
 	}
 	return dsn
+}
+
+// settledBy gives the unique index d the statements that settle what
+// was written twice while it was away, and their note (sqlstore.Deferred).
+func settledBy(d sqlstore.Deferred, note string, dedupe ...string) sqlstore.Deferred {
+	d.Dedupe, d.Settled = dedupe, note
+	return d
 }
 
 // Migrations returns the schema's steps.

@@ -2,14 +2,18 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/sqlite"
+	"github.com/rosterhq/roster/sqlstore"
 	"github.com/rosterhq/roster/sqlstore/storetest"
 )
 
@@ -159,5 +163,64 @@ func TestBulkPrintCodesBuildTheIndexesFirst(t *testing.T) {
 	}
 	if u, err := db.UserByLogin(ctx, "bob"); err != nil || u.PrintCodeHash != "hash-new" {
 		t.Fatalf("bob = %+v, %v", u, err)
+	}
+}
+
+// Two users of a source with one anchor cannot come from any writer of
+// roster's; should they all the same (written by hand while the index
+// was away), the build keeps both rows and all they hold, marks the
+// later one's anchor, and builds the index: it is not left away for
+// good. Users made by hand, who share the empty anchor, are no twins.
+func TestABuildSettlesTwinAnchors(t *testing.T) {
+	ctx := context.Background()
+	db, path, source := open(t)
+	if _, err := db.DeferIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ann := storetest.Create(t, db, source, storetest.NewUser("ann", "0451"))[0]
+	r := raw(t, path)
+	for _, q := range []string{
+		`INSERT INTO users (id, source_id, anchor, login, created_at, updated_at, fingerprint) VALUES (50, ?, 'anchor-ann', 'ann2', '2025-03-01T08:00:00.000000000Z', '2025-03-01T08:00:00.000000000Z', 77)`,
+		`INSERT INTO users (id, source_id, anchor, login, created_at, updated_at) VALUES (60, NULL, '', 'guest1', '', ''), (61, NULL, '', 'guest2', '', '')`,
+		`INSERT INTO cards (user_id, number, origin) VALUES (50, '9999', 'manual')`,
+	} {
+		if _, err := r.Exec(q, source); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	settled, err := db.BuildIndexes(ctx)
+	if err != nil || len(settled) != 1 || !strings.HasPrefix(settled[0], "1 users shared the anchor") {
+		t.Fatalf("BuildIndexes with a twin: %q, %v", settled, err)
+	}
+	if m, err := db.DeferredIndexes(ctx); err != nil || len(m) != 0 {
+		t.Fatalf("after the build, %v away (%v)", m, err)
+	}
+	got := rowsOf(t, r, `SELECT id, anchor, fingerprint FROM users ORDER BY id`)
+	want := []string{fmt.Sprintf("%d|anchor-ann|0", ann.ID), fmt.Sprintf("50|anchor-ann (twin of user %d)|0", ann.ID), "60||0", "61||0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("users after the build: %q, want %q", got, want)
+	}
+	if u, err := db.UserByCard(ctx, "9999"); err != nil || u.ID != 50 {
+		t.Errorf("the twin's card: %+v, %v", u, err)
+	}
+}
+
+// An index whose build fails leaves the others to be built, and the
+// error names it.
+func TestABuildThatFailsBuildsTheOthers(t *testing.T) {
+	ctx := context.Background()
+	_, path, _ := open(t)
+	d := sqlite.Dialect
+	d.Deferrable = append([]sqlstore.Deferred{sqlstore.DeferredIndex("CREATE INDEX zz_broken ON no_such_table (x)")}, d.Deferrable...)
+	db := sqlstore.New(raw(t, path), d, path)
+	if dropped, err := db.DeferIndexes(ctx); err != nil || len(dropped) != len(d.Deferrable) {
+		t.Fatalf("DeferIndexes: %v, %v", dropped, err)
+	}
+	_, err := db.BuildIndexes(ctx)
+	if err == nil || !strings.Contains(err.Error(), "build zz_broken") {
+		t.Fatalf("BuildIndexes with one that cannot be built: %v", err)
+	}
+	if m, err := db.DeferredIndexes(ctx); err != nil || !slices.Equal(m, []string{"zz_broken"}) {
+		t.Errorf("away after the build: %v (%v), want only zz_broken", m, err)
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/rosterhq/roster/sqlite"
 	"github.com/rosterhq/roster/sqlstore"
@@ -133,31 +135,66 @@ func TestUniqueIndexesUpgrade(t *testing.T) {
 	}
 }
 
-// A row whose parent is missing (written with the keys off, by hand)
-// stops the upgrade before it commits, naming the table: nothing
-// changes, and the next opening tries again.
-func TestUniqueIndexesUpgradeRefusesBrokenKeys(t *testing.T) {
+// A row whose parent was missing before the upgrade (written with the
+// keys off, by hand) does not stop it: the step copies it as it was.
+func TestUniqueIndexesUpgradeKeepsARowBrokenBefore(t *testing.T) {
 	db, r := olderBase(t)
-	if _, err := r.Exec(`PRAGMA foreign_keys = OFF`); err != nil {
+	for _, q := range []string{`PRAGMA foreign_keys = OFF`,
+		`INSERT INTO cards (id, user_id, number, origin) VALUES (20, 404, '4040', 'directory')`,
+		`PRAGMA foreign_keys = ON`} {
+		if _, err := r.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
+		t.Fatalf("upgrade with a card of a missing user from before: %v", err)
+	}
+	if got := rowsOf(t, r, `SELECT id, user_id, number FROM cards WHERE id = 20`); !slices.Equal(got, []string{"20|404|4040"}) {
+		t.Errorf("the card broken before the upgrade: %q", got)
+	}
+}
+
+// A step run with the keys off that leaves a row without its parent is
+// rolled back, naming the row: nothing changes, and the step is not
+// recorded.
+func TestAKeysOffStepThatBreaksAKeyIsRolledBack(t *testing.T) {
+	db, r := olderBase(t)
+	steps := storetest.StepsBefore(t, sqlite.Migrations(), "014_unique_indexes.sql").(fstest.MapFS)
+	steps["014_breaks.sql"] = &fstest.MapFile{Data: []byte("-- roster: foreign keys off\r\nDELETE FROM users WHERE id = 7;\n")}
+	err := db.Migrate(context.Background(), steps)
+	if err == nil || !strings.Contains(err.Error(), "014_breaks.sql") || !strings.Contains(err.Error(), "cards row 3 names a missing users") {
+		t.Fatalf("a step that leaves ann's cards without her: %v; want it refused, naming the step and a card", err)
+	}
+	if got := rowsOf(t, r, `SELECT name FROM migrations WHERE name = '014_breaks.sql'`); len(got) != 0 {
+		t.Errorf("the failed step is recorded")
+	}
+	if n := count(t, r, `SELECT COUNT(*) FROM users WHERE id = 7`); n != 1 {
+		t.Errorf("the failed step's delete stayed")
+	}
+	if on := rowsOf(t, r, `PRAGMA foreign_keys`); !slices.Equal(on, []string{"1"}) {
+		t.Errorf("after the failed step the connection's foreign keys are %q, want on (1)", on)
+	}
+}
+
+// Step 014 read without its first line (which asks for the keys off)
+// stops before it drops anything, rather than let the drop of the users
+// table delete every card and former login with it.
+func TestStep014RefusesToRunWithTheKeysOn(t *testing.T) {
+	db, r := olderBase(t)
+	b, err := fs.ReadFile(sqlite.Migrations(), "014_unique_indexes.sql")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Exec(`INSERT INTO cards (id, user_id, number, origin) VALUES (20, 404, '4040', 'directory')`); err != nil {
-		t.Fatal(err)
+	_, rest, _ := strings.Cut(string(b), "\n")
+	steps := storetest.StepsBefore(t, sqlite.Migrations(), "014_unique_indexes.sql").(fstest.MapFS)
+	steps["014_unique_indexes.sql"] = &fstest.MapFile{Data: []byte(rest)}
+	if err := db.Migrate(context.Background(), steps); err == nil || !strings.Contains(err.Error(), "foreign_keys = 0") {
+		t.Fatalf("step 014 with the keys on: %v; want it stopped by its guard", err)
 	}
-	if _, err := r.Exec(`PRAGMA foreign_keys = ON`); err != nil {
-		t.Fatal(err)
+	if n := count(t, r, `SELECT COUNT(*) FROM cards`); n != 4 {
+		t.Errorf("%d cards after the stopped step, want the 4 there were", n)
 	}
-	err := db.Migrate(context.Background(), sqlite.Migrations())
-	if err == nil || !strings.Contains(err.Error(), "014_unique_indexes.sql") || !strings.Contains(err.Error(), "foreign keys broken") || !strings.Contains(err.Error(), "cards") {
-		t.Fatalf("upgrade with a card of a missing user: %v; want it refused, naming the step and the table", err)
-	}
-	if got := rowsOf(t, r, `SELECT name FROM migrations WHERE name = '014_unique_indexes.sql'`); len(got) != 0 {
-		t.Errorf("step 014 recorded after it failed")
-	}
-	if got := rowsOf(t, r, `SELECT name FROM sqlite_master WHERE name = 'sqlite_autoindex_cards_1'`); len(got) != 1 {
-		t.Errorf("the failed step changed the cards table")
-	}
-	if n := count(t, r, `SELECT COUNT(*) FROM cards`); n != 5 {
-		t.Errorf("%d cards after the failed step, want the 5 there were", n)
+	if n := count(t, r, `SELECT COUNT(*) FROM user_aliases`); n != 1 {
+		t.Errorf("%d former logins after the stopped step, want 1", n)
 	}
 }

@@ -49,7 +49,9 @@ import (
 // user to change or delete is not (or no longer) a user of the source;
 // ECONFLICT when a create's anchor is taken, or when a card number
 // belongs to another user, naming both logins. On an error it returns no
-// IDs.
+// IDs. While a first sync has the unique indexes away (DeferIndexes) it
+// finds no such conflict: the sync keeps the rules itself, and the build
+// settles what others wrote.
 func (db *DB) Apply(ctx context.Context, sourceID int64, changes []roster.Change) ([]int64, error) {
 	for i, c := range changes {
 		if err := checkChange(i, c); err != nil {
@@ -491,7 +493,8 @@ func firstCard(u *roster.User) string {
 
 // cards inserts a batch of directory cards in one statement. A number the
 // user already holds (twice in the list, or as a manual card) is skipped;
-// a number another user holds is a conflict, naming both.
+// a number another user holds is a conflict, naming both (while the
+// number's unique index is there: see Apply).
 func (a *applier) cards(batch []cardRow) error {
 	args := make([]any, 0, len(batch)*4)
 	for _, r := range batch {

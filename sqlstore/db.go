@@ -107,7 +107,7 @@ type Dialect struct {
 	// Deferrable are the indexes and foreign keys that a sync into an
 	// empty user base makes after writing its users rather than while
 	// (DeferIndexes). None may be named in a hint (INDEXED BY) or an ON
-	// CONFLICT clause, and each must be one the sync's own lookups and
+	// CONFLICT clause the dialect runs, and each must be one the sync's own lookups and
 	// writes can do without. A unique one may be away only where every
 	// writer keeps its rule meanwhile, or its Dedupe settles what they
 	// wrote twice as the index would have.
@@ -144,15 +144,17 @@ type Deferred struct {
 	// deleted while the key was away, as the key would have.
 	Tidy string
 	// Dedupe, when set, runs only when Make fails, in its transaction,
-	// and Make is tried once more: for a unique index, it removes what
+	// and Make is tried once more: for a unique index, it settles what
 	// was written twice while the index was away, as the index would
-	// have refused it.
-	Dedupe []string
+	// have (keeping the first). Settled is the note for the log, a format
+	// of the number of rows its last statement changed.
+	Dedupe  []string
+	Settled string
 }
 
 // DeferredIndex is the Deferred of the index stmt (CREATE [UNIQUE] INDEX
-// name ON ...) makes; dedupe is its Dedupe.
-func DeferredIndex(stmt string, dedupe ...string) Deferred {
+// name ON ...) makes.
+func DeferredIndex(stmt string) Deferred {
 	f := strings.Fields(stmt)
 	if len(f) > 1 && f[1] == "UNIQUE" {
 		f = f[1:]
@@ -161,7 +163,7 @@ func DeferredIndex(stmt string, dedupe ...string) Deferred {
 	if len(f) > 2 {
 		name = f[2]
 	}
-	return Deferred{Name: name, Make: stmt, Drop: "DROP INDEX IF EXISTS " + name, Dedupe: dedupe}
+	return Deferred{Name: name, Make: stmt, Drop: "DROP INDEX IF EXISTS " + name}
 }
 
 // DeferredForeignKey is the Deferred of the foreign key name on table,

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -21,8 +22,9 @@ import (
 // When the user base has users it builds any that is missing (one a
 // killed sync left away). It reads before it writes: a sync that finds
 // every one in place takes no write lock here. A lookup that needs a
-// missing index reads the table instead: slower, never wrong, for none
-// of them enforces a rule. While a foreign key is away, Apply deletes a
+// missing index reads the table instead: slower, never wrong. The two
+// unique ones (Dialect.Deferrable) are kept meanwhile by the writers, or
+// settled at the build. While a foreign key is away, Apply deletes a
 // user's cards itself; a user deleted by other means (by hand) leaves
 // them, and the key's Tidy deletes them when it is built.
 //
@@ -41,7 +43,8 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 		return nil, fmt.Errorf("store: defer indexes: %w", err)
 	}
 	if !empty {
-		return nil, db.BuildIndexes(ctx)
+		_, err := db.BuildIndexes(ctx)
+		return nil, err
 	}
 	err = db.inTx(ctx, "defer indexes", func(t *tx) error {
 		if err := execAll(ctx, t, append([]string{db.d.LockMigrations}, db.d.DeferLocks...)...); err != nil {
@@ -65,7 +68,8 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 		return nil, fmt.Errorf("store: defer indexes: %w", err)
 	}
 	if len(dropped) == 0 {
-		return nil, db.BuildIndexes(ctx)
+		_, err := db.BuildIndexes(ctx)
+		return nil, err
 	}
 	return dropped, nil
 }
@@ -157,11 +161,16 @@ func (db *DB) repairIndexes(ctx context.Context) {
 // BuildIndexes makes the deferrable indexes and foreign keys that are
 // missing, one a transaction, so that other writers wait for one build
 // at a time. It reads which are missing first: with every one in place
-// it costs one read of the schema, and takes no write lock.
-func (db *DB) BuildIndexes(ctx context.Context) error {
+// it costs one read of the schema, and takes no write lock. One that
+// fails leaves the others to be built: the error names each that failed.
+//
+// settled says, for the log, what a unique index's build settled as the
+// index would have (Deferred.Dedupe): rows that writers beside a first
+// sync wrote twice while it was away.
+func (db *DB) BuildIndexes(ctx context.Context) (settled []string, err error) {
 	missing, err := db.missing(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	return db.build(ctx, missing)
 }
@@ -173,14 +182,18 @@ func (db *DB) buildIndexesOnly(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return db.build(ctx, slices.DeleteFunc(missing, func(d Deferred) bool { return d.Key }))
+	_, err = db.build(ctx, slices.DeleteFunc(missing, func(d Deferred) bool { return d.Key }))
+	return err
 }
 
-// build makes these deferrable indexes and keys (missing's). Each is
+// build makes these deferrable indexes and keys (missing's), each in a
+// transaction of its own, and goes on past one that fails. Each is
 // looked for again under the lock (Dialect.LockMigrations, then its own
 // Lock): another node may have built it since.
-func (db *DB) build(ctx context.Context, missing []Deferred) error {
+func (db *DB) build(ctx context.Context, missing []Deferred) (settled []string, err error) {
+	var errs []error
 	for _, d := range missing {
+		var note string
 		err := db.inTx(ctx, "build indexes", func(t *tx) error {
 			if err := execAll(ctx, t, db.d.LockMigrations, d.Lock); err != nil {
 				return err
@@ -200,11 +213,40 @@ func (db *DB) build(ctx context.Context, missing []Deferred) error {
 			if err := execAll(ctx, t, "SAVEPOINT make", d.Make); err == nil {
 				return nil
 			}
-			return execAll(ctx, t, append(append([]string{"ROLLBACK TO SAVEPOINT make"}, d.Dedupe...), d.Make)...)
+			if note, err = db.dedupe(ctx, t, d); err != nil {
+				return err
+			}
+			return execAll(ctx, t, d.Make)
 		})
-		if err != nil {
-			return fmt.Errorf("store: build %s: %w", d.Name, err)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("store: build %s: %w", d.Name, err))
+		case note != "":
+			settled = append(settled, note)
 		}
 	}
-	return nil
+	return settled, errors.Join(errs...)
+}
+
+// dedupe runs d's Dedupe in t after its Make failed (see build), and
+// returns its note with the number of rows the last statement changed,
+// "" for none.
+func (db *DB) dedupe(ctx context.Context, t *tx, d Deferred) (string, error) {
+	if _, err := t.ExecContext(ctx, "ROLLBACK TO SAVEPOINT make"); err != nil {
+		return "", err
+	}
+	var n int64
+	for _, stmt := range d.Dedupe {
+		res, err := t.ExecContext(ctx, stmt)
+		if err != nil {
+			return "", err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return "", err
+		}
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf(d.Settled, n), nil
 }

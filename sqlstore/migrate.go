@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -80,8 +81,16 @@ func (db *DB) refuseNewer(ctx context.Context, known []string) error {
 // keysOff is the first line of a step that runs with the database's
 // foreign keys off (Dialect.KeysOff): one that makes a parent table
 // again, which dropping the old one would otherwise empty its children
-// of (ON DELETE CASCADE).
-const keysOff = "-- roster: foreign keys off\n"
+// of (ON DELETE CASCADE). Such a step guards itself as well, should the
+// line go unread.
+const keysOff = "-- roster: foreign keys off"
+
+// asksKeysOff says whether step's first line is keysOff, whatever ends
+// it (LF, CR LF) and with or without a byte-order mark before it.
+func asksKeysOff(step []byte) bool {
+	first, _, _ := strings.Cut(strings.TrimPrefix(string(step), "\ufeff"), "\n")
+	return strings.TrimSpace(first) == keysOff
+}
 
 func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 	step := path.Base(name)
@@ -89,7 +98,7 @@ func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 	if err != nil {
 		return fmt.Errorf("store: migration %s: %w", step, err)
 	}
-	offStep := strings.HasPrefix(string(buf), keysOff) && db.d.KeysOff != ""
+	offStep := asksKeysOff(buf) && db.d.KeysOff != ""
 	inTx := db.inTx
 	if offStep {
 		inTx = db.inTxKeysOff
@@ -107,6 +116,12 @@ func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 		if n > 0 {
 			return nil
 		}
+		var broken map[string]bool
+		if offStep {
+			if broken, err = db.brokenKeys(ctx, t); err != nil {
+				return fmt.Errorf("store: migration %s of %s: check the foreign keys: %w", step, db, err)
+			}
+		}
 		if _, err := t.Tx.ExecContext(ctx, string(buf)); err != nil { // as written: no placeholders
 			return fmt.Errorf("store: migration %s of %s: %w", step, db, err)
 		}
@@ -116,7 +131,7 @@ func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 			}
 		}
 		if offStep {
-			if err := db.checkKeys(ctx, t); err != nil {
+			if err := db.checkKeys(ctx, t, broken); err != nil {
 				return fmt.Errorf("store: migration %s of %s: %w", step, db, err)
 			}
 		}
@@ -165,10 +180,12 @@ func Steps(fsys fs.FS, dir string) fs.FS {
 
 // inTxKeysOff is inTx on a connection of its own with the foreign keys
 // off (Dialect.KeysOff), which SQLite can switch only outside a
-// transaction. They are turned on again after (KeysOn); a connection
-// that refuses is closed, never given back to the pool with its keys
-// off.
-func (db *DB) inTxKeysOff(ctx context.Context, what string, fn func(*tx) error) error {
+// transaction. They are turned on again after (KeysOn). A connection
+// whose step failed, or that refuses, is closed, never given back to the
+// pool with its keys off: SQLite ignores the switch inside a transaction
+// a failed commit may have left open. (An in-memory database, whose one
+// connection is the database, is then gone: its opening fails anyway.)
+func (db *DB) inTxKeysOff(ctx context.Context, what string, fn func(*tx) error) (err error) {
 	conn, err := db.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
@@ -176,7 +193,7 @@ func (db *DB) inTxKeysOff(ctx context.Context, what string, fn func(*tx) error) 
 	defer func() {
 		// Not under ctx: a cancelled step's connection needs its keys back
 		// all the same.
-		if _, err := conn.ExecContext(context.Background(), db.d.KeysOn); err != nil {
+		if _, onErr := conn.ExecContext(context.Background(), db.d.KeysOn); onErr != nil || err != nil {
 			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		conn.Close()
@@ -187,19 +204,18 @@ func (db *DB) inTxKeysOff(ctx context.Context, what string, fn func(*tx) error) 
 	return db.runTx(ctx, what, db.connBegin(conn), fn)
 }
 
-// checkKeys fails when a row names a parent that is not there
-// (Dialect.KeyCheck): a step run with the keys off checks them before it
-// commits.
-func (db *DB) checkKeys(ctx context.Context, t *tx) error {
+// brokenKeys returns the rows that name a parent that is not there
+// (Dialect.KeyCheck), each as the message names it.
+func (db *DB) brokenKeys(ctx context.Context, t *tx) (map[string]bool, error) {
+	broken := map[string]bool{}
 	if db.d.KeyCheck == "" {
-		return nil
+		return broken, nil
 	}
 	rows, err := t.QueryContext(ctx, db.d.KeyCheck)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
-	var bad []string
 	for rows.Next() {
 		// SQLite's: the table, the row's ID (none for a table without
 		// one), the parent table, the key's number in the table.
@@ -207,17 +223,31 @@ func (db *DB) checkKeys(ctx context.Context, t *tx) error {
 		var row sql.NullInt64
 		var key int
 		if err := rows.Scan(&table, &row, &parent, &key); err != nil {
-			return err
+			return nil, err
 		}
-		if len(bad) < 5 {
-			bad = append(bad, fmt.Sprintf("%s row %d names a missing %s", table, row.Int64, parent))
-		}
+		broken[fmt.Sprintf("%s row %d names a missing %s", table, row.Int64, parent)] = true
 	}
-	if err := rows.Err(); err != nil {
+	return broken, rows.Err()
+}
+
+// checkKeys fails when a step run with the keys off left rows that name
+// a parent that is not there, other than those before it (before): it
+// checks before it commits. Rows broken before, which no step made, do
+// not keep the user base from opening.
+func (db *DB) checkKeys(ctx context.Context, t *tx, before map[string]bool) error {
+	after, err := db.brokenKeys(ctx, t)
+	if err != nil {
 		return err
 	}
+	var bad []string
+	for b := range after {
+		if !before[b] {
+			bad = append(bad, b)
+		}
+	}
 	if len(bad) > 0 {
-		return fmt.Errorf("foreign keys broken after the step (%s); the step was rolled back, nothing changed. Mend or delete those rows (%s lists them all), then open the user base again", strings.Join(bad, "; "), db.d.KeyCheck)
+		slices.Sort(bad)
+		return fmt.Errorf("foreign keys broken by the step (%s); the step was rolled back, nothing changed", strings.Join(bad[:min(len(bad), 5)], "; "))
 	}
 	return nil
 }

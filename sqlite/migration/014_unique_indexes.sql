@@ -16,6 +16,13 @@
 -- delete every card and former login along with it (ON DELETE CASCADE).
 -- The keys are checked before the step commits.
 
+-- A guard, should the line above go unread (a checkout that ended it
+-- with CR LF, say): with the keys on, the step stops here, before the
+-- drop that would empty the children.
+CREATE TEMP TABLE step_014_runs_with_foreign_keys_off (foreign_keys INTEGER CHECK (foreign_keys = 0));
+INSERT INTO step_014_runs_with_foreign_keys_off SELECT foreign_keys FROM pragma_foreign_keys;
+DROP TABLE step_014_runs_with_foreign_keys_off;
+
 CREATE TABLE users_new (
 	id              INTEGER PRIMARY KEY,
 	source_id       INTEGER REFERENCES sources (id),
