@@ -53,9 +53,10 @@ var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", JSONLists: true, In
 	//     next full sync compares it whole and reports the clash.
 	// Time for a first sync's writes (sqlite's BenchmarkApplyFirstSync,
 	// anchors, logins and card numbers in no order, build included):
-	// 1,000,000 users took 17.9 s with all three of anchor, login and card
+	// 1,000,000 users took 17.8 s with all three of anchor, login and card
 	// number deferred, 30.5 s with the login kept, 28.6 s with the card
-	// number kept, 52.2 s with only the login deferred. The print-code
+	// number kept, 52.2 s with only the login deferred, 71.0 s with none
+	// (100,000: 1.78 s against 2.23-2.29 s). The print-code
 	// index: a first sync of 1,000,000 lab users took 66.6 s with it
 	// kept, 50.6 s without (bench/sync). Bulk print codes look each code
 	// up in it, so they build what is missing first
