@@ -80,7 +80,7 @@ func TestDeferredForeignKeysAreTheSchemas(t *testing.T) {
 		t.Fatalf("with the key away, cid's card rows: %d, %v; want 1", left, err)
 	}
 
-	if _, err := db.BuildIndexes(ctx); err != nil {
+	if err := db.BuildIndexes(ctx); err != nil {
 		t.Fatalf("BuildIndexes: %v", err)
 	}
 	if after := constraints(t, r); after != before {
@@ -112,7 +112,7 @@ func TestTwoBuildsAtOnceMakeEachKeyOnce(t *testing.T) {
 	hold := holding(t, r, postgres.Dialect.LockMigrations)
 	errs := make(chan error, 2)
 	for range 2 {
-		go func() { _, err := db.BuildIndexes(ctx); errs <- err }()
+		go func() { errs <- db.BuildIndexes(ctx) }()
 	}
 	wait := labenv.Budget(30 * time.Second)
 	deadline := time.Now().Add(wait)
@@ -256,7 +256,7 @@ func TestABuildWaitsForAWriteInProgressWithoutADeadlock(t *testing.T) {
 	}
 	done := make(chan struct{})
 	var buildErr error
-	go func() { defer close(done); _, buildErr = db.BuildIndexes(ctx) }()
+	go func() { defer close(done); buildErr = db.BuildIndexes(ctx) }()
 	waitForLockWaits(t, r, 1, done)
 	if _, err := w.Exec(`INSERT INTO cards (user_id, number, origin) VALUES ($1, '2001', 'directory')`, bob); err != nil {
 		t.Fatalf("the write's card, once a build waits: %v", err)
@@ -403,7 +403,7 @@ func TestHandWrittenCardsAndABuildDoNotDeadlock(t *testing.T) {
 			var writeErr, buildErr error
 			go func() { defer close(writeDone); writeErr = c.do(db, ann) }()
 			waitForLockWaits(t, r, 1, writeDone)
-			go func() { defer close(buildDone); _, buildErr = db.BuildIndexes(ctx) }()
+			go func() { defer close(buildDone); buildErr = db.BuildIndexes(ctx) }()
 			waitForLockWaits(t, r, 2, buildDone)
 			if err := c.undo(other); err != nil {
 				t.Fatal(err)

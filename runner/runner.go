@@ -133,6 +133,7 @@ var indexBuildLimit = 10 * time.Minute
 // is missing.
 func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 	dropped, err := r.Store.DeferIndexes(ctx)
+	r.logSettled(src)
 	if err != nil {
 		r.Log.Warn("readying the user base's indexes and foreign keys for this sync failed, and the sync goes on: slower, with any index that is away read as its whole table, until the next sync or opening of the user base builds it (on PostgreSQL: another connection held the users, cards or sources table for over 2 s, or roster's role does not own them)", "source", src.Name, "error", err)
 		return func() {}
@@ -152,15 +153,22 @@ func (r *Runner) deferIndexes(ctx context.Context, src *roster.Source) func() {
 		// The run's sets are garbage now: their pages go back to the
 		// system before SQLite's sort takes its own.
 		debug.FreeOSMemory()
-		settled, err := r.Store.BuildIndexes(bctx)
-		for _, note := range settled {
-			r.Log.Warn("while the user base's unique indexes were away, "+note, "source", src.Name)
-		}
+		err := r.Store.BuildIndexes(bctx)
+		r.logSettled(src)
 		if err != nil {
 			r.Log.Error("building the user base's indexes or foreign keys failed; until roster next opens the user base or syncs, lookups without an index read the whole table, and rows without a key are not checked against their parent", "source", src.Name, "error", err)
 			return
 		}
 		r.Log.Info("indexes and foreign keys built", "source", src.Name, "took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// logSettled logs what index builds settled (sqlstore.DB.Settled): this
+// sync's, or an earlier one's, or the opening of the user base's, which
+// has no log of its own.
+func (r *Runner) logSettled(src *roster.Source) {
+	for _, note := range r.Store.Settled() {
+		r.Log.Warn("while the user base's unique indexes were away, "+note, "source", src.Name)
 	}
 }
 

@@ -88,7 +88,7 @@ func BenchmarkApplyFirstSync(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if _, err := db.BuildIndexes(ctx); err != nil {
+		if err := db.BuildIndexes(ctx); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

@@ -63,15 +63,16 @@ var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", JSONLists: true, In
 	// (sqlstore.DB.BuildIndexes).
 	Deferrable: []sqlstore.Deferred{
 		// Should two users of a source ever share an anchor (nothing
-		// that writes users lets them), the later keeps its row and all
-		// it holds, under a marked anchor: the next full sync finds it
-		// missing and disables it, as any user it does not return.
+		// that writes users lets them), each later one keeps its row and
+		// all it holds, under an anchor marked with both IDs (so that
+		// three twins part too): the next full sync finds it missing and
+		// disables it, as any user it does not return.
 		settledBy(sqlstore.DeferredIndex("CREATE UNIQUE INDEX users_source_anchor ON users (source_id, anchor)"),
-			"%d users shared the anchor of an earlier user of their source; each keeps its row, its anchor marked \"(twin of user N)\", and the next full sync disables it as missing",
-			`UPDATE users SET fingerprint = 0, anchor = anchor || ' (twin of user ' ||
-				(SELECT MIN(t.id) FROM users t WHERE t.source_id = users.source_id AND t.anchor = users.anchor) || ')'
-				WHERE source_id IS NOT NULL
-				AND id NOT IN (SELECT MIN(id) FROM users WHERE source_id IS NOT NULL GROUP BY source_id, anchor)`),
+			"%d users shared the anchor of an earlier user of their source; each keeps its row, its anchor marked \"(user N, twin of user M)\", and the next full sync disables it as missing",
+			`UPDATE users SET fingerprint = 0, anchor = users.anchor || ' (user ' || users.id || ', twin of user ' || f.first || ')'
+				FROM (SELECT source_id, anchor, MIN(id) AS first FROM users WHERE source_id IS NOT NULL
+					GROUP BY source_id, anchor HAVING COUNT(*) > 1) AS f
+				WHERE users.source_id = f.source_id AND users.anchor = f.anchor AND users.id <> f.first`),
 		sqlstore.DeferredIndex("CREATE INDEX users_login_source ON users (login, source_id)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_dn_key ON users (dn_key)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_source ON users (source_id)"),

@@ -198,3 +198,29 @@ func TestStep014RefusesToRunWithTheKeysOn(t *testing.T) {
 		t.Errorf("%d former logins after the stopped step, want 1", n)
 	}
 }
+
+// Rows of a table without row IDs (group_members) are told apart by
+// count: one broken before the step does not hide those the step broke.
+func TestAKeysOffStepThatBreaksRowsWithoutIDsIsRolledBack(t *testing.T) {
+	db, r := olderBase(t)
+	for _, q := range []string{
+		`INSERT INTO groups (id, source_id, anchor, dn, name) VALUES (1, 1, 'g-1', 'CN=G1', 'G1')`,
+		`INSERT INTO group_members (group_id, user_dn) VALUES (1, 'cn=ann'), (1, 'cn=bob')`,
+		`PRAGMA foreign_keys = OFF`,
+		`INSERT INTO group_members (group_id, user_dn) VALUES (99, 'cn=ghost')`,
+		`PRAGMA foreign_keys = ON`,
+	} {
+		if _, err := r.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	steps := storetest.StepsBefore(t, sqlite.Migrations(), "014_unique_indexes.sql").(fstest.MapFS)
+	steps["014_breaks.sql"] = &fstest.MapFile{Data: []byte("-- roster: foreign keys off\nDELETE FROM groups WHERE id = 1;\n")}
+	err := db.Migrate(context.Background(), steps)
+	if err == nil || !strings.Contains(err.Error(), "rows of group_members name a missing groups (3, 1 before)") {
+		t.Fatalf("a step that leaves a group's members without it: %v; want it refused", err)
+	}
+	if n := count(t, r, `SELECT COUNT(*) FROM groups`); n != 1 {
+		t.Errorf("the failed step's delete stayed")
+	}
+}

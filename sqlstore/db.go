@@ -355,6 +355,11 @@ type DB struct {
 	growth sync.Mutex
 	grown  int64 // users created since the last Analyze
 	base   int64 // users created before it, as counted by this DB
+
+	// What index builds settled (Deferred.Dedupe), whichever call built
+	// them, kept until Settled takes them for the log.
+	settledMu sync.Mutex
+	settled   []string
 }
 
 // New wraps an open database of dialect d; name says where it is, for

@@ -43,8 +43,7 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 		return nil, fmt.Errorf("store: defer indexes: %w", err)
 	}
 	if !empty {
-		_, err := db.BuildIndexes(ctx)
-		return nil, err
+		return nil, db.BuildIndexes(ctx)
 	}
 	err = db.inTx(ctx, "defer indexes", func(t *tx) error {
 		if err := execAll(ctx, t, append([]string{db.d.LockMigrations}, db.d.DeferLocks...)...); err != nil {
@@ -68,8 +67,7 @@ func (db *DB) DeferIndexes(ctx context.Context) (dropped []string, err error) {
 		return nil, fmt.Errorf("store: defer indexes: %w", err)
 	}
 	if len(dropped) == 0 {
-		_, err := db.BuildIndexes(ctx)
-		return nil, err
+		return nil, db.BuildIndexes(ctx)
 	}
 	return dropped, nil
 }
@@ -163,16 +161,26 @@ func (db *DB) repairIndexes(ctx context.Context) {
 // at a time. It reads which are missing first: with every one in place
 // it costs one read of the schema, and takes no write lock. One that
 // fails leaves the others to be built: the error names each that failed.
-//
-// settled says, for the log, what a unique index's build settled as the
-// index would have (Deferred.Dedupe): rows that writers beside a first
-// sync wrote twice while it was away.
-func (db *DB) BuildIndexes(ctx context.Context) (settled []string, err error) {
+// What a unique index's build settled waits for Settled.
+func (db *DB) BuildIndexes(ctx context.Context) error {
 	missing, err := db.missing(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	return db.build(ctx, missing)
+}
+
+// Settled returns, for the log, and forgets what the index builds since
+// the last call settled as a unique index would have (Deferred.Dedupe):
+// rows that writers beside a first sync wrote twice while it was away.
+// Every build keeps its notes here, whichever call made it: a sync's, a
+// killed sync's successor's, the opening of the user base's.
+func (db *DB) Settled() []string {
+	db.settledMu.Lock()
+	defer db.settledMu.Unlock()
+	out := db.settled
+	db.settled = nil
+	return out
 }
 
 // buildIndexesOnly is BuildIndexes for the indexes alone, for a bulk job
@@ -182,15 +190,14 @@ func (db *DB) buildIndexesOnly(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = db.build(ctx, slices.DeleteFunc(missing, func(d Deferred) bool { return d.Key }))
-	return err
+	return db.build(ctx, slices.DeleteFunc(missing, func(d Deferred) bool { return d.Key }))
 }
 
 // build makes these deferrable indexes and keys (missing's), each in a
 // transaction of its own, and goes on past one that fails. Each is
 // looked for again under the lock (Dialect.LockMigrations, then its own
 // Lock): another node may have built it since.
-func (db *DB) build(ctx context.Context, missing []Deferred) (settled []string, err error) {
+func (db *DB) build(ctx context.Context, missing []Deferred) error {
 	var errs []error
 	for _, d := range missing {
 		var note string
@@ -222,10 +229,12 @@ func (db *DB) build(ctx context.Context, missing []Deferred) (settled []string, 
 		case err != nil:
 			errs = append(errs, fmt.Errorf("store: build %s: %w", d.Name, err))
 		case note != "":
-			settled = append(settled, note)
+			db.settledMu.Lock()
+			db.settled = append(db.settled, note)
+			db.settledMu.Unlock()
 		}
 	}
-	return settled, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // dedupe runs d's Dedupe in t after its Make failed (see build), and
@@ -245,8 +254,11 @@ func (db *DB) dedupe(ctx context.Context, t *tx, d Deferred) (string, error) {
 			return "", err
 		}
 	}
-	if n == 0 {
+	switch {
+	case n == 0:
 		return "", nil
+	case d.Settled == "":
+		return fmt.Sprintf("%s: %d rows written twice while it was away were settled", d.Name, n), nil
 	}
 	return fmt.Sprintf(d.Settled, n), nil
 }

@@ -116,7 +116,7 @@ func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 		if n > 0 {
 			return nil
 		}
-		var broken map[string]bool
+		var broken map[string]int
 		if offStep {
 			if broken, err = db.brokenKeys(ctx, t); err != nil {
 				return fmt.Errorf("store: migration %s of %s: check the foreign keys: %w", step, db, err)
@@ -205,9 +205,11 @@ func (db *DB) inTxKeysOff(ctx context.Context, what string, fn func(*tx) error) 
 }
 
 // brokenKeys returns the rows that name a parent that is not there
-// (Dialect.KeyCheck), each as the message names it.
-func (db *DB) brokenKeys(ctx context.Context, t *tx) (map[string]bool, error) {
-	broken := map[string]bool{}
+// (Dialect.KeyCheck), each as the message names it, with how many rows
+// it stands for: one for a row with an ID, all of a table's rows
+// without one (a table WITHOUT ROWID) that name the same parent.
+func (db *DB) brokenKeys(ctx context.Context, t *tx) (map[string]int, error) {
+	broken := map[string]int{}
 	if db.d.KeyCheck == "" {
 		return broken, nil
 	}
@@ -225,23 +227,30 @@ func (db *DB) brokenKeys(ctx context.Context, t *tx) (map[string]bool, error) {
 		if err := rows.Scan(&table, &row, &parent, &key); err != nil {
 			return nil, err
 		}
-		broken[fmt.Sprintf("%s row %d names a missing %s", table, row.Int64, parent)] = true
+		if row.Valid {
+			broken[fmt.Sprintf("%s row %d names a missing %s", table, row.Int64, parent)]++
+		} else {
+			broken[fmt.Sprintf("rows of %s name a missing %s", table, parent)]++
+		}
 	}
 	return broken, rows.Err()
 }
 
 // checkKeys fails when a step run with the keys off left rows that name
-// a parent that is not there, other than those before it (before): it
+// a parent that is not there, beyond those before it (before): it
 // checks before it commits. Rows broken before, which no step made, do
 // not keep the user base from opening.
-func (db *DB) checkKeys(ctx context.Context, t *tx, before map[string]bool) error {
+func (db *DB) checkKeys(ctx context.Context, t *tx, before map[string]int) error {
 	after, err := db.brokenKeys(ctx, t)
 	if err != nil {
 		return err
 	}
 	var bad []string
-	for b := range after {
-		if !before[b] {
+	for b, n := range after {
+		if n > before[b] {
+			if n > 1 || before[b] > 0 {
+				b = fmt.Sprintf("%s (%d, %d before)", b, n, before[b])
+			}
 			bad = append(bad, b)
 		}
 	}
