@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/rosterhq/roster/lab/labenv"
 	"github.com/rosterhq/roster/postgres"
 	"github.com/rosterhq/roster/reconcile"
+	"github.com/rosterhq/roster/sqlstore/storetest"
 )
 
 // A sync into an empty user base runs without the store's deferrable
@@ -181,4 +183,36 @@ func testDeferredDuringAFirstSync(t *testing.T, testRunner func(*testing.T) *Run
 			t.Fatalf("after the cut sync, indexes still away: %v, %v", m, err)
 		}
 	})
+}
+
+// What a build settled reaches the log of the sync that built it, or of
+// the next sync when the build came before any (at the opening of the
+// user base): here, a card number that two writers stored while a
+// first sync, killed, had the indexes away; the next sync builds them.
+func TestASyncLogsWhatTheBuildSettled(t *testing.T) {
+	ctx := context.Background()
+	r := testRunner(t)
+	var log strings.Builder
+	r.Log = slog.New(slog.NewTextHandler(&log, nil))
+	_, src := graphSource(t, 20)
+	id, _ := r.Store.SourceID(ctx, src.Name)
+	if _, err := r.Store.DeferIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct{ source, login string }{{"other", "guest"}, {"third", "visitor"}} {
+		sid, _ := r.Store.SourceID(ctx, s.source)
+		u := storetest.NewUser(s.login, "555")
+		if _, err := r.Store.Apply(ctx, sid, []roster.Change{{Kind: roster.Create, Login: s.login, User: u}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err := r.Sync(ctx, src, id, reconcile.Options{}, Hooks{}); err != nil || res.Run.Created != 20 {
+		t.Fatalf("sync: %v, %+v", err, res)
+	}
+	if !strings.Contains(log.String(), "1 cards were stored a second time") {
+		t.Errorf("the sync's log does not say what the build settled:\n%s", log.String())
+	}
+	if u, err := r.Store.UserByCard(ctx, "555"); err != nil || u.Login != "guest" {
+		t.Errorf("card 555 is %+v's (%v), want guest's, who had it first", u, err)
+	}
 }
