@@ -209,11 +209,11 @@ func (db *DB) build(ctx context.Context, missing []Deferred) error {
 			if err != nil || present[d.Name] {
 				return err
 			}
-			if err := execAll(ctx, t, d.Tidy); err != nil || len(d.Dedupe) == 0 {
-				if err == nil {
-					err = execAll(ctx, t, d.Make)
-				}
+			if err := execAll(ctx, t, d.Tidy); err != nil {
 				return err
+			}
+			if len(d.Dedupe) == 0 {
+				return execAll(ctx, t, d.Make)
 			}
 			// A savepoint, so that a failed Make leaves the transaction
 			// usable on PostgreSQL too.

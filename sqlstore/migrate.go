@@ -118,6 +118,7 @@ func (db *DB) migrateFile(ctx context.Context, steps fs.FS, name string) error {
 		}
 		var broken map[string]int
 		if offStep {
+			var err error
 			if broken, err = db.brokenKeys(ctx, t); err != nil {
 				return fmt.Errorf("store: migration %s of %s: check the foreign keys: %w", step, db, err)
 			}
@@ -256,7 +257,7 @@ func (db *DB) checkKeys(ctx context.Context, t *tx, before map[string]int) error
 	}
 	if len(bad) > 0 {
 		slices.Sort(bad)
-		return fmt.Errorf("foreign keys broken by the step (%s); the step was rolled back, nothing changed", strings.Join(bad[:min(len(bad), 5)], "; "))
+		return fmt.Errorf("foreign keys broken by the step (%s); the step was rolled back and nothing changed. This is a fault of the step, not of the data: keep running the previous roster on this user base, and report this message", strings.Join(bad[:min(len(bad), 5)], "; "))
 	}
 	return nil
 }
