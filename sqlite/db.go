@@ -40,17 +40,8 @@ var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", JSONLists: true, In
 	// at random when anchors, logins, card numbers or print codes come in
 	// no order, and SQLite builds an index over written rows by sorting
 	// them. The sync looks nothing up meanwhile (its source has no user),
-	// and the two unique ones bind nobody else while away:
-	//   - one anchor a user of a source: only the sync that holds the
-	//     source's lease writes its users, and it drops a second sight of
-	//     an anchor itself;
-	//   - one holder a card number: the sync drops a number a second entry
-	//     lists. A writer beside it (a card added by hand, a first sync of
-	//     another source begun at the same instant) checks its own numbers
-	//     by reading the table, but the sync does not see theirs; a number
-	//     both wrote stays with the first, as the index would have kept
-	//     it, and the later holder's fingerprint is forgotten, so that the
-	//     next full sync compares it whole and reports the clash.
+	// and the two unique ones bind nobody else while away (see
+	// sqlstore.DB.DeferIndexes).
 	// Time for a first sync's writes (sqlite's BenchmarkApplyFirstSync,
 	// anchors, logins and card numbers in no order, build included):
 	// 1,000,000 users took 17.8 s with all three of anchor, login and card
@@ -62,25 +53,11 @@ var Dialect = sqlstore.Dialect{Name: "sqlite", Like: "LIKE", JSONLists: true, In
 	// up in it, so they build what is missing first
 	// (sqlstore.DB.BuildIndexes).
 	Deferrable: []sqlstore.Deferred{
-		// Should two users of a source ever share an anchor (nothing
-		// that writes users lets them), each later one keeps its row and
-		// all it holds, under an anchor marked with both IDs (so that
-		// three twins part too): the next full sync finds it missing and
-		// disables it, as any user it does not return.
-		settledBy(sqlstore.DeferredIndex("CREATE UNIQUE INDEX users_source_anchor ON users (source_id, anchor)"),
-			"%d users shared the anchor of an earlier user of their source; each keeps its row, its anchor marked \"(user N, twin of user M)\", and the next full sync disables it as missing",
-			`UPDATE users SET fingerprint = 0, anchor = users.anchor || ' (user ' || users.id || ', twin of user ' || f.first || ')'
-				FROM (SELECT source_id, anchor, MIN(id) AS first FROM users WHERE source_id IS NOT NULL
-					GROUP BY source_id, anchor HAVING COUNT(*) > 1) AS f
-				WHERE users.source_id = f.source_id AND users.anchor = f.anchor AND users.id <> f.first`),
+		sqlstore.SettlesAnchors(sqlstore.DeferredIndex("CREATE UNIQUE INDEX users_source_anchor ON users (source_id, anchor)")),
 		sqlstore.DeferredIndex("CREATE INDEX users_login_source ON users (login, source_id)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_dn_key ON users (dn_key)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_source ON users (source_id)"),
-		settledBy(sqlstore.DeferredIndex("CREATE UNIQUE INDEX cards_number ON cards (number)"),
-			"%d cards were stored a second time under a number another user held; each number stays with its first holder, and the next full sync of the other holder's source says so",
-			`UPDATE users SET fingerprint = 0 WHERE id IN (SELECT user_id FROM cards
-				WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number))`,
-			`DELETE FROM cards WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number)`),
+		sqlstore.SettlesCardNumbers(sqlstore.DeferredIndex("CREATE UNIQUE INDEX cards_number ON cards (number)")),
 		sqlstore.DeferredIndex("CREATE INDEX cards_user ON cards (user_id, origin)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_print_code ON users (print_code_hash) WHERE print_code_hash <> ''"),
 	},
@@ -161,13 +138,6 @@ func dsn(path string, cacheKiB int) string {
 		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(%d)", cacheKiB, syncCheckpointPages)
 	}
 	return dsn
-}
-
-// settledBy gives the unique index d the statements that settle what
-// was written twice while it was away, and their note (sqlstore.Deferred).
-func settledBy(d sqlstore.Deferred, note string, dedupe ...string) sqlstore.Deferred {
-	d.Dedupe, d.Settled = dedupe, note
-	return d
 }
 
 // Migrations returns the schema's steps.

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -163,51 +162,6 @@ func TestBulkPrintCodesBuildTheIndexesFirst(t *testing.T) {
 	}
 	if u, err := db.UserByLogin(ctx, "bob"); err != nil || u.PrintCodeHash != "hash-new" {
 		t.Fatalf("bob = %+v, %v", u, err)
-	}
-}
-
-// Users of a source sharing one anchor cannot come from any writer of
-// roster's; should three all the same (written by hand while the index
-// was away), the build keeps every row and all it holds, marks each
-// later one's anchor with its own ID, and builds the index: it is not
-// left away for good. Users made by hand, who share the empty anchor,
-// are no twins.
-func TestABuildSettlesTwinAnchors(t *testing.T) {
-	ctx := context.Background()
-	db, path, source := open(t)
-	if _, err := db.DeferIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ann := storetest.Create(t, db, source, storetest.NewUser("ann", "0451"))[0]
-	r := raw(t, path)
-	for _, q := range []string{
-		`INSERT INTO users (id, source_id, anchor, login, created_at, updated_at, fingerprint) VALUES
-			(50, ?1, 'anchor-ann', 'ann2', '2025-03-01T08:00:00.000000000Z', '2025-03-01T08:00:00.000000000Z', 77),
-			(51, ?1, 'anchor-ann', 'ann3', '2025-03-01T08:00:00.000000000Z', '2025-03-01T08:00:00.000000000Z', 78)`,
-		`INSERT INTO users (id, source_id, anchor, login, created_at, updated_at) VALUES (60, NULL, '', 'guest1', '', ''), (61, NULL, '', 'guest2', '', '')`,
-		`INSERT INTO cards (user_id, number, origin) VALUES (50, '9999', 'manual')`,
-	} {
-		if _, err := r.Exec(q, source); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := db.BuildIndexes(ctx); err != nil {
-		t.Fatalf("BuildIndexes with twins: %v", err)
-	}
-	if settled := db.Settled(); len(settled) != 1 || !strings.HasPrefix(settled[0], "2 users shared the anchor") {
-		t.Errorf("Settled after the build: %q", settled)
-	}
-	if m, err := db.DeferredIndexes(ctx); err != nil || len(m) != 0 {
-		t.Fatalf("after the build, %v away (%v)", m, err)
-	}
-	got := rowsOf(t, r, `SELECT id, anchor, fingerprint FROM users ORDER BY id`)
-	want := []string{fmt.Sprintf("%d|anchor-ann|0", ann.ID), fmt.Sprintf("50|anchor-ann (user 50, twin of user %d)|0", ann.ID),
-		fmt.Sprintf("51|anchor-ann (user 51, twin of user %d)|0", ann.ID), "60||0", "61||0"}
-	if !slices.Equal(got, want) {
-		t.Errorf("users after the build: %q, want %q", got, want)
-	}
-	if u, err := db.UserByCard(ctx, "9999"); err != nil || u.ID != 50 {
-		t.Errorf("the twin's card: %+v, %v", u, err)
 	}
 }
 

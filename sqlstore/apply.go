@@ -537,7 +537,8 @@ const (
 // anchor. Where the database takes arrays, the values go as one array a
 // column (unnest): one statement of userColN parameters. Elsewhere (SQLite) a
 // statement prepared once inserts one row at a time: in process, a
-// statement costs no round trip.
+// statement costs no round trip. Neither names its conflict's rule,
+// which a first sync writes without (see prepareApply).
 func (a *applier) insertUsers(args []any) (map[string]int64, error) {
 	got := make(map[string]int64, len(args)/userColN)
 	if !a.tx.d.Arrays {
@@ -565,7 +566,7 @@ func (a *applier) insertUsers(args []any) (map[string]int64, error) {
 		FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
 			?::text[], ?::text[], ?::bool[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[])
 			AS t(`+userCols+`)
-		ON CONFLICT (source_id, anchor) DO NOTHING RETURNING id, anchor`, columns(args, userColN)...)
+		ON CONFLICT DO NOTHING RETURNING id, anchor`, columns(args, userColN)...)
 	if err != nil {
 		return nil, err
 	}
@@ -608,7 +609,7 @@ func (a *applier) insertCards(args []any) (map[cardKey]bool, error) {
 	rows, err := a.tx.QueryContext(a.ctx, `INSERT INTO cards (user_id, number, kind, origin, expires_at)
 		SELECT t.user_id, t.number, t.kind, 'directory', t.expires_at::timestamptz
 		FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS t(user_id, number, kind, expires_at)
-		ON CONFLICT (number) DO NOTHING RETURNING user_id, number`, columns(args, 4)...)
+		ON CONFLICT DO NOTHING RETURNING user_id, number`, columns(args, 4)...)
 	if err != nil {
 		return nil, err
 	}

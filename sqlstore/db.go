@@ -166,6 +166,52 @@ func DeferredIndex(stmt string) Deferred {
 	return Deferred{Name: name, Make: stmt, Drop: "DROP INDEX IF EXISTS " + name}
 }
 
+// DeferredUnique is the Deferred of the unique constraint name on table
+// over cols ("source_id, anchor"), as a CREATE TABLE's UNIQUE clause made
+// it (PostgreSQL): the index is built first, which lets readers read
+// meanwhile, and then named the table's constraint, which takes the
+// table from them only for that instant. Lock is its Lock.
+func DeferredUnique(table, name, cols, lock string) Deferred {
+	return Deferred{
+		Name: name,
+		Make: "CREATE UNIQUE INDEX " + name + " ON " + table + " (" + cols + ");\n" +
+			"ALTER TABLE " + table + " ADD CONSTRAINT " + name + " UNIQUE USING INDEX " + name,
+		Drop: "ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + name,
+		Lock: lock,
+	}
+}
+
+// SettlesAnchors gives d, the unique rule "one anchor a user of a source",
+// what settles the twins written while it was away. Nothing that writes
+// users lets two of a source share an anchor; should it happen, each
+// later twin keeps its row and all it holds, under an anchor marked with
+// both IDs (so that three twins part too), and the next full sync finds
+// it missing and disables it, as any user it does not return.
+func SettlesAnchors(d Deferred) Deferred {
+	d.Settled = "%d users shared the anchor of an earlier user of their source; each keeps its row, its anchor marked \"(user N, twin of user M)\", and the next full sync disables it as missing"
+	d.Dedupe = []string{`UPDATE users SET fingerprint = 0, anchor = users.anchor || ' (user ' || users.id || ', twin of user ' || f.first || ')'
+		FROM (SELECT source_id, anchor, MIN(id) AS first FROM users WHERE source_id IS NOT NULL
+			GROUP BY source_id, anchor HAVING COUNT(*) > 1) AS f
+		WHERE users.source_id = f.source_id AND users.anchor = f.anchor AND users.id <> f.first`}
+	return d
+}
+
+// SettlesCardNumbers gives d, the unique rule "one holder a card number",
+// what settles the numbers stored twice while it was away (by a card
+// added by hand, or a first sync of another source, beside a first
+// sync): each stays with its first holder, as the rule would have kept
+// it, and the later holder's fingerprint is forgotten, so that the next
+// full sync of its source compares it whole and reports the clash.
+func SettlesCardNumbers(d Deferred) Deferred {
+	d.Settled = "%d cards were stored a second time under a number another user held; each number stays with its first holder, and the next full sync of the other holder's source says so"
+	d.Dedupe = []string{
+		`UPDATE users SET fingerprint = 0 WHERE id IN (SELECT user_id FROM cards
+			WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number))`,
+		`DELETE FROM cards WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number)`,
+	}
+	return d
+}
+
 // DeferredForeignKey is the Deferred of the foreign key name on table,
 // def its definition ("FOREIGN KEY (col) REFERENCES ..."), lock its Lock
 // and tidy its Tidy.

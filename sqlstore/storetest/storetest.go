@@ -74,6 +74,7 @@ func Run(t *testing.T, o Opener) {
 		{"Rebind", testRebind},
 		{"Deferred", testDeferred},
 		{"DeferredUnique", testDeferredUnique},
+		{"TwinAnchors", testTwinAnchors},
 		{"Copy", func(t *testing.T, o Opener) { RunCopy(t, o, o) }},
 	}
 	for _, tt := range tests {
