@@ -44,6 +44,7 @@ var Dialect = sqlstore.Dialect{
 	Analyze:        "ANALYZE users, cards, user_aliases",
 	ClockQuery:     "SELECT now()",
 	PrintCodeLock:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock+1),
+	CardLock:       fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock+2),
 	Snapshot:       sql.LevelRepeatableRead,
 	ShareLock:      " FOR SHARE",
 	LockMigrations: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock),
@@ -62,23 +63,26 @@ var Dialect = sqlstore.Dialect{
 	//     them away against 5.02 s with only the keys away, and 4.75 s
 	//     with the keys and the two unique rules (medians of 4 runs,
 	//     alternating); building them took 0.4-0.5 s of that.
-	// A unique rule is a constraint of its table, as its CREATE TABLE
-	// named it; the build makes the index first, which readers may read
-	// beside, then names it the constraint. Each build takes the tables
-	// in the order Apply does (users, then cards).
+	// Each build that the dedupe of a unique index may follow takes its
+	// tables first, in the order Apply does (users, then cards), and in a
+	// mode that keeps writers out but lets readers read (the terminals of
+	// every node): the dedupe writes them, and then nothing else holds
+	// them. Step 015 made the two unique rules indexes of their own, which
+	// a build makes under that same lock, where adding a constraint to a
+	// table takes it from readers too.
 	Deferrable: []sqlstore.Deferred{
 		sqlstore.DeferredForeignKey("users", "users_source_id_fkey", "FOREIGN KEY (source_id) REFERENCES sources(id)",
 			"LOCK TABLE users, sources IN SHARE ROW EXCLUSIVE MODE", ""),
 		sqlstore.DeferredForeignKey("cards", "cards_user_id_fkey", "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE",
 			"LOCK TABLE users, cards IN SHARE ROW EXCLUSIVE MODE",
 			"DELETE FROM cards WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = cards.user_id)"),
-		sqlstore.SettlesAnchors(sqlstore.DeferredUnique("users", "users_source_id_anchor_key", "source_id, anchor",
-			"LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")),
+		lockedBy("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE",
+			sqlstore.SettlesAnchors(sqlstore.DeferredIndex("CREATE UNIQUE INDEX users_source_anchor ON users (source_id, anchor)"))),
 		sqlstore.DeferredIndex("CREATE INDEX users_login_source ON users (login, source_id)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_dn_key ON users (dn_key)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_source ON users (source_id, id)"),
-		sqlstore.SettlesCardNumbers(sqlstore.DeferredUnique("cards", "cards_number_key", "number",
-			"LOCK TABLE users, cards IN SHARE ROW EXCLUSIVE MODE")),
+		lockedBy("LOCK TABLE users, cards IN SHARE ROW EXCLUSIVE MODE",
+			sqlstore.SettlesCardNumbers(sqlstore.DeferredIndex("CREATE UNIQUE INDEX cards_number ON cards (number)"))),
 		sqlstore.DeferredIndex("CREATE INDEX cards_user ON cards (user_id, origin)"),
 		sqlstore.DeferredIndex("CREATE INDEX users_print_code ON users (print_code_hash) WHERE print_code_hash <> ''"),
 	},
@@ -95,6 +99,12 @@ var Dialect = sqlstore.Dialect{
 		"SET LOCAL lock_timeout = '2s'",
 		"LOCK TABLE users, cards, sources IN ACCESS EXCLUSIVE MODE",
 	},
+}
+
+// lockedBy gives d the Lock lock (see sqlstore.Deferred).
+func lockedBy(lock string, d sqlstore.Deferred) sqlstore.Deferred {
+	d.Lock = lock
+	return d
 }
 
 // IsDSN reports whether s names a PostgreSQL database rather than a file:

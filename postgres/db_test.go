@@ -185,3 +185,51 @@ func TestRefusesANewerSchema(t *testing.T) {
 	t.Cleanup(func() { r.Close() })
 	storetest.RunRefusesANewerSchema(t, db, r, postgres.Migrations())
 }
+
+// TestUniqueIndexesUpgrade: step 015 makes the unique anchor and card
+// number indexes of their own, named as SQLite's, with every row kept
+// and both rules holding after.
+func TestUniqueIndexesUpgrade(t *testing.T) {
+	ctx := context.Background()
+	db, r := schemaless(t)
+	if err := db.Migrate(ctx, storetest.StepsBefore(t, postgres.Migrations(), "015_unique_indexes.sql")); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO sources (id, name, created_at) VALUES (1, 'corp', now())`,
+		`INSERT INTO users (id, source_id, anchor, login, created_at, updated_at) VALUES (1, 1, 'a-1', 'ann', now(), now()), (2, 1, 'a-2', 'bob', now(), now())`,
+		`INSERT INTO cards (user_id, number, origin) VALUES (1, '1001', 'directory'), (2, '2001', 'manual')`,
+	} {
+		if _, err := r.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Migrate(ctx, postgres.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	var names string
+	if err := r.QueryRow(`SELECT string_agg(name, ' ' ORDER BY name) FROM (
+		SELECT conname AS name FROM pg_constraint WHERE conrelid IN ('users'::regclass, 'cards'::regclass) AND contype = 'u'
+		UNION ALL SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE i.indrelid IN ('users'::regclass, 'cards'::regclass) AND i.indisunique AND NOT i.indisprimary) n`).Scan(&names); err != nil {
+		t.Fatal(err)
+	}
+	if names != "cards_number users_source_anchor" {
+		t.Errorf("unique constraints and indexes after the step: %q, want the two indexes alone", names)
+	}
+	var rows string
+	if err := r.QueryRow(`SELECT string_agg(u.login || ':' || c.number, ' ' ORDER BY u.id) FROM users u JOIN cards c ON c.user_id = u.id`).Scan(&rows); err != nil || rows != "ann:1001 bob:2001" {
+		t.Errorf("rows after the step: %q, %v", rows, err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (source_id, anchor, login, created_at, updated_at) VALUES (1, 'a-1', 'ann2', now(), now())`,
+		`INSERT INTO cards (user_id, number, origin) VALUES (2, '1001', 'manual')`,
+	} {
+		if _, err := r.Exec(q); err == nil {
+			t.Errorf("after the step, %s was stored", q)
+		}
+	}
+	if m, err := db.DeferredIndexes(ctx); err != nil || len(m) != 0 {
+		t.Errorf("after the step, %v away (%v)", m, err)
+	}
+}

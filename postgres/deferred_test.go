@@ -464,3 +464,68 @@ func TestTwoCardsAddedAtOnceTakeTurns(t *testing.T) {
 		t.Errorf("AddCard beside another write of the user: %v", addErr)
 	}
 }
+
+// Two nodes adding one number by hand to two users take turns, and the
+// second is refused, while a first sync has the number's unique index
+// away: each reads the cards for the number, and without the card lock
+// neither would see the other's.
+func TestTwoNodesAddingOneNumberTakeTurns(t *testing.T) {
+	ctx := context.Background()
+	db, r, _, source, ann := emptyWithKeysAway(t)
+	if away, err := db.DeferredIndexes(ctx); err != nil || !slices.Contains(away, "cards_number") {
+		t.Fatalf("away: %v, %v; want the number's index among them", away, err)
+	}
+	ids, err := db.Apply(ctx, source, []roster.Change{{Kind: roster.Create, Login: "bob", User: &roster.User{Anchor: "a-bob", Login: "bob"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := ids[0]
+	// The other node's AddCard, under way: it holds the lock and has
+	// written ann's card.
+	other := holding(t, r, postgres.Dialect.CardLock)
+	if _, err := other.Exec(`INSERT INTO cards (user_id, number, origin) VALUES ($1, 'X1', 'manual')`, ann); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var addErr error
+	go func() { defer close(done); addErr = db.AddCard(ctx, bob, roster.Card{Number: "X1"}) }()
+	waitForLockWaits(t, r, 1, done)
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	ended(t, done, "AddCard")
+	if roster.ErrorCode(addErr) != roster.ECONFLICT {
+		t.Errorf("AddCard(bob, X1) after ann's X1 was added: %v, want a conflict", addErr)
+	}
+	var n int
+	if err := r.QueryRow(`SELECT COUNT(*) FROM cards WHERE number = 'X1'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("card X1: %d rows, %v; want 1, ann's", n, err)
+	}
+}
+
+// A build of what a first sync left away lets a transaction that has read
+// the users (a print code being set: read, then write) go on: the build
+// does not wait for the reader, and the reader's write then waits only
+// for the build, where a build that took the table from readers would
+// wait for the reader, and the two would deadlock.
+func TestABuildLetsAReaderThatThenWritesFinish(t *testing.T) {
+	ctx := context.Background()
+	db, r, _, _, ann := emptyWithKeysAway(t)
+	reader := holding(t, r, `SELECT COUNT(*) FROM users`)
+	done := make(chan struct{})
+	var buildErr error
+	go func() { defer close(done); buildErr = db.BuildIndexes(ctx) }()
+	ended(t, done, "BuildIndexes beside a reader")
+	if buildErr != nil {
+		t.Fatalf("BuildIndexes beside a reader: %v", buildErr)
+	}
+	if _, err := reader.Exec(`UPDATE users SET print_code_hash = 'h' WHERE id = $1`, ann); err != nil {
+		t.Fatalf("the reader's write after the build: %v", err)
+	}
+	if err := reader.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if away, err := db.DeferredIndexes(ctx); err != nil || len(away) != 0 {
+		t.Errorf("after the build, %v away (%v)", away, err)
+	}
+}

@@ -21,6 +21,9 @@ func (db *DB) AddCard(ctx context.Context, userID int64, card roster.Card) error
 		return errNoCardNumber()
 	}
 	return db.inTx(ctx, "add card", func(tx *tx) error {
+		if err := execAll(ctx, tx, db.d.CardLock); err != nil {
+			return fmt.Errorf("store: add a card to user %d: %w", userID, err)
+		}
 		// The user's row first, written (its fingerprint forgotten): a
 		// delete of the user waits for this card, which it then takes
 		// along, even while the foreign key is away (DeferIndexes); two

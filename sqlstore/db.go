@@ -77,6 +77,12 @@ type Dialect struct {
 	// user a print code, so that two at once cannot both find a code free
 	// (SQLite's write transactions already take turns).
 	PrintCodeLock string
+	// CardLock, when set, runs first in the transaction that adds a card
+	// by hand (AddCard): two such, on two nodes, then take turns, and
+	// the second reads the first's card, even while a first sync has the
+	// number's unique index away (DeferIndexes). Where transactions take
+	// turns anyway (SQLite's write lock), it is empty.
+	CardLock string
 	// ClockQuery, when set, reads the database's clock; leases are
 	// measured by it (see DB.Now).
 	ClockQuery string
@@ -166,21 +172,6 @@ func DeferredIndex(stmt string) Deferred {
 	return Deferred{Name: name, Make: stmt, Drop: "DROP INDEX IF EXISTS " + name}
 }
 
-// DeferredUnique is the Deferred of the unique constraint name on table
-// over cols ("source_id, anchor"), as a CREATE TABLE's UNIQUE clause made
-// it (PostgreSQL): the index is built first, which lets readers read
-// meanwhile, and then named the table's constraint, which takes the
-// table from them only for that instant. Lock is its Lock.
-func DeferredUnique(table, name, cols, lock string) Deferred {
-	return Deferred{
-		Name: name,
-		Make: "CREATE UNIQUE INDEX " + name + " ON " + table + " (" + cols + ");\n" +
-			"ALTER TABLE " + table + " ADD CONSTRAINT " + name + " UNIQUE USING INDEX " + name,
-		Drop: "ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + name,
-		Lock: lock,
-	}
-}
-
 // SettlesAnchors gives d, the unique rule "one anchor a user of a source",
 // what settles the twins written while it was away. Nothing that writes
 // users lets two of a source share an anchor; should it happen, each
@@ -205,12 +196,20 @@ func SettlesAnchors(d Deferred) Deferred {
 func SettlesCardNumbers(d Deferred) Deferred {
 	d.Settled = "%d cards were stored a second time under a number another user held; each number stays with its first holder, and the next full sync of the other holder's source says so"
 	d.Dedupe = []string{
-		`UPDATE users SET fingerprint = 0 WHERE id IN (SELECT user_id FROM cards
-			WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number))`,
-		`DELETE FROM cards WHERE id NOT IN (SELECT MIN(id) FROM cards GROUP BY number)`,
+		`UPDATE users SET fingerprint = 0 WHERE id IN (SELECT w.user_id FROM ` + laterHolders + `)`,
+		`DELETE FROM cards WHERE id IN (SELECT w.id FROM ` + laterHolders + `)`,
 	}
 	return d
 }
+
+// laterHolders are the cards (w.id, w.user_id) whose number an earlier
+// card (lower ID) has. Numbered in one sort of the table: "id NOT IN
+// (SELECT MIN(id) ... GROUP BY number)" has PostgreSQL scan the list of
+// firsts for every card once it outgrows work_mem (about 150,000 cards),
+// for hours at a million. At 1,000,000 cards with two stored twice, this
+// took 0.8 s a statement on PostgreSQL and on SQLite (3.5 s on SQLite
+// with NOT IN).
+const laterHolders = `(SELECT id, user_id, ROW_NUMBER() OVER (PARTITION BY number ORDER BY id) AS n FROM cards) AS w WHERE w.n > 1`
 
 // DeferredForeignKey is the Deferred of the foreign key name on table,
 // def its definition ("FOREIGN KEY (col) REFERENCES ..."), lock its Lock

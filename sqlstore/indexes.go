@@ -31,10 +31,11 @@ import (
 //     source's lease writes its users, and it drops a second sight of an
 //     anchor itself (SettlesAnchors parts any twins all the same);
 //   - one holder a card number: the sync drops a number a second entry
-//     lists. A writer beside it (a card added by hand, a first sync of
-//     another source begun at the same instant) checks its own numbers
-//     by reading the table, but the sync does not see theirs: the build
-//     settles a number both wrote (SettlesCardNumbers).
+//     lists. A card added by hand checks its number by reading the table
+//     (two at once take turns: SQLite's writes do, PostgreSQL's take
+//     Dialect.CardLock). The sync does not see theirs, nor a first sync
+//     of another source begun at the same instant: the build settles a
+//     number two of them wrote (SettlesCardNumbers).
 //
 // Another process that starts a sync meanwhile builds them at its start
 // (one a transaction, its locks taken in the order Apply takes them):

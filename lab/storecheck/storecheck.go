@@ -276,7 +276,7 @@ func Integrity(ctx context.Context, db *DB, idle bool) ([]string, error) {
 		// a store left without them checks no card against its user.
 		for _, d := range postgres.Dialect.Deferrable {
 			if !d.Key || !idle {
-				continue // an index away is slow, not unsound; a sync running may have its keys away
+				continue // an index away is slow (what a unique one forbids is counted below); a sync running may have its keys away
 			}
 			var there bool
 			if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = $1

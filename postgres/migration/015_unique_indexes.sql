@@ -1,0 +1,12 @@
+-- The unique anchor of a source's users and the unique card number become
+-- indexes of their own, as SQLite's step 014 made them there, under the
+-- same names: a first sync into an empty user base builds them after
+-- writing its users (sqlstore.DeferIndexes). Building a unique index lets
+-- the table's readers read, the terminals of every node among them, where
+-- adding a unique constraint to a table takes it from them. The rules do
+-- not change. IF EXISTS and IF NOT EXISTS let it run on a schema that a
+-- build changed before it (an upgrade in stages, as the tests make).
+CREATE UNIQUE INDEX IF NOT EXISTS users_source_anchor ON users (source_id, anchor);
+ALTER TABLE users DROP CONSTRAINT IF EXISTS users_source_id_anchor_key;
+CREATE UNIQUE INDEX IF NOT EXISTS cards_number ON cards (number);
+ALTER TABLE cards DROP CONSTRAINT IF EXISTS cards_number_key;
