@@ -156,18 +156,26 @@ func TestDNKeyUpgrade(t *testing.T) {
 // schema, for the tests of a schema step, and a plain connection to it.
 func schemaless(t *testing.T) (*sqlstore.DB, *sql.DB) {
 	t.Helper()
+	db, r, _ := schemalessIn(t, postgres.Dialect)
+	return db, r
+}
+
+// schemalessIn is schemaless with the dialect d, and returns a function
+// that opens another store on the same database with another dialect.
+func schemalessIn(t *testing.T, d sqlstore.Dialect) (*sqlstore.DB, *sql.DB, func(sqlstore.Dialect) *sqlstore.DB) {
+	t.Helper()
 	dsn := labenv.Require(t).PostgresDatabase(t)
-	r, err := postgres.Raw(dsn)
-	if err != nil {
-		t.Fatal(err)
+	raw := func() *sql.DB {
+		r, err := postgres.Raw(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
 	}
-	t.Cleanup(func() { r.Close() })
-	r2, err := postgres.Raw(dsn)
-	if err != nil {
-		t.Fatal(err)
+	return sqlstore.New(raw(), d, "upgrade test"), raw(), func(d sqlstore.Dialect) *sqlstore.DB {
+		return sqlstore.New(raw(), d, "upgrade test")
 	}
-	t.Cleanup(func() { r2.Close() })
-	return sqlstore.New(r, postgres.Dialect, "upgrade test"), r2
 }
 
 // TestRefusesANewerSchema: a downgrade is refused with the step named.
@@ -188,48 +196,100 @@ func TestRefusesANewerSchema(t *testing.T) {
 
 // TestUniqueIndexesUpgrade: step 015 makes the unique anchor and card
 // number indexes of their own, named as SQLite's, with every row kept
-// and both rules holding after.
+// and both rules holding after. The store that runs the steps knows of
+// no deferrable index, so that none is built but by the step.
 func TestUniqueIndexesUpgrade(t *testing.T) {
 	ctx := context.Background()
-	db, r := schemaless(t)
-	if err := db.Migrate(ctx, storetest.StepsBefore(t, postgres.Migrations(), "015_unique_indexes.sql")); err != nil {
+	bare := postgres.Dialect
+	bare.Deferrable = nil
+	old, r, reopen := schemalessIn(t, bare)
+	if err := old.Migrate(ctx, storetest.StepsBefore(t, postgres.Migrations(), "015_unique_indexes.sql")); err != nil {
 		t.Fatal(err)
 	}
+	if got := uniqueRules(t, r); got != "cards_number_key users_source_id_anchor_key" {
+		t.Fatalf("unique rules before the step: %q", got)
+	}
 	for _, q := range []string{
-		`INSERT INTO sources (id, name, created_at) VALUES (1, 'corp', now())`,
-		`INSERT INTO users (id, source_id, anchor, login, created_at, updated_at) VALUES (1, 1, 'a-1', 'ann', now(), now()), (2, 1, 'a-2', 'bob', now(), now())`,
+		`INSERT INTO sources (name, created_at) VALUES ('corp', now())`,
+		`INSERT INTO users (source_id, anchor, login, created_at, updated_at) VALUES (1, 'a-1', 'ann', now(), now()), (1, 'a-2', 'bob', now(), now())`,
 		`INSERT INTO cards (user_id, number, origin) VALUES (1, '1001', 'directory'), (2, '2001', 'manual')`,
 	} {
 		if _, err := r.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if err := db.Migrate(ctx, postgres.Migrations()); err != nil {
+	if err := old.Migrate(ctx, postgres.Migrations()); err != nil {
 		t.Fatal(err)
 	}
-	var names string
-	if err := r.QueryRow(`SELECT string_agg(name, ' ' ORDER BY name) FROM (
-		SELECT conname AS name FROM pg_constraint WHERE conrelid IN ('users'::regclass, 'cards'::regclass) AND contype = 'u'
-		UNION ALL SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-		WHERE i.indrelid IN ('users'::regclass, 'cards'::regclass) AND i.indisunique AND NOT i.indisprimary) n`).Scan(&names); err != nil {
-		t.Fatal(err)
-	}
-	if names != "cards_number users_source_anchor" {
-		t.Errorf("unique constraints and indexes after the step: %q, want the two indexes alone", names)
+	if got := uniqueRules(t, r); got != "cards_number users_source_anchor" {
+		t.Errorf("unique rules after the step: %q, want the two indexes alone", got)
 	}
 	var rows string
 	if err := r.QueryRow(`SELECT string_agg(u.login || ':' || c.number, ' ' ORDER BY u.id) FROM users u JOIN cards c ON c.user_id = u.id`).Scan(&rows); err != nil || rows != "ann:1001 bob:2001" {
 		t.Errorf("rows after the step: %q, %v", rows, err)
 	}
-	for _, q := range []string{
-		`INSERT INTO users (source_id, anchor, login, created_at, updated_at) VALUES (1, 'a-1', 'ann2', now(), now())`,
-		`INSERT INTO cards (user_id, number, origin) VALUES (2, '1001', 'manual')`,
+	// The rules hold: a twin anchor and a taken number are refused, a new
+	// anchor and a new number are not.
+	for q, refused := range map[string]bool{
+		`INSERT INTO users (source_id, anchor, login, created_at, updated_at) VALUES (1, 'a-1', 'ann2', now(), now())`: true,
+		`INSERT INTO cards (user_id, number, origin) VALUES (2, '1001', 'manual')`:                                     true,
+		`INSERT INTO users (source_id, anchor, login, created_at, updated_at) VALUES (1, 'a-3', 'cid', now(), now())`:  false,
+		`INSERT INTO cards (user_id, number, origin) VALUES (2, '3001', 'manual')`:                                     false,
 	} {
-		if _, err := r.Exec(q); err == nil {
-			t.Errorf("after the step, %s was stored", q)
+		if _, err := r.Exec(q); (err != nil) != refused {
+			t.Errorf("after the step, %s: %v; want refused %v", q, err, refused)
 		}
 	}
-	if m, err := db.DeferredIndexes(ctx); err != nil || len(m) != 0 {
+	if m, err := reopen(postgres.Dialect).DeferredIndexes(ctx); err != nil || len(m) != 0 {
 		t.Errorf("after the step, %v away (%v)", m, err)
+	}
+}
+
+// uniqueRules lists the unique constraints and unique indexes of users
+// and cards, primary keys aside.
+func uniqueRules(t *testing.T, r *sql.DB) string {
+	t.Helper()
+	var names string
+	if err := r.QueryRow(`SELECT COALESCE(string_agg(name, ' ' ORDER BY name), '') FROM (
+		SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE i.indrelid IN ('users'::regclass, 'cards'::regclass) AND i.indisunique AND NOT i.indisprimary) n`).Scan(&names); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// Step 015 beside a transaction that has read the users and then writes
+// them (a print code being set): both finish. A step that built an index
+// before taking the tables would hold the users against the write while
+// it waited for the reader to end, and one of the two would fail as a
+// deadlock.
+func TestStep015BesideAReaderThatThenWrites(t *testing.T) {
+	ctx := context.Background()
+	db, r := schemaless(t)
+	if err := db.Migrate(ctx, storetest.StepsBefore(t, postgres.Migrations(), "015_unique_indexes.sql")); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO sources (name, created_at) VALUES ('corp', now())`,
+		`INSERT INTO users (source_id, anchor, login, created_at, updated_at) VALUES (1, 'a-1', 'ann', now(), now())`,
+	} {
+		if _, err := r.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	reader := holding(t, r, `SELECT COUNT(*) FROM users`)
+	done := make(chan struct{})
+	var stepErr error
+	go func() { defer close(done); stepErr = db.Migrate(ctx, postgres.Migrations()) }()
+	waitForLockWaits(t, r, 1, done) // the step waits for the reader
+	if _, err := reader.Exec(`UPDATE users SET print_code_hash = 'h' WHERE login = 'ann'`); err != nil {
+		t.Errorf("the reader's write beside step 015: %v", err)
+	}
+	if err := reader.Commit(); err != nil {
+		t.Errorf("the reader's commit: %v", err)
+	}
+	ended(t, done, "step 015")
+	if stepErr != nil {
+		t.Errorf("step 015 beside a reader that then writes: %v", stepErr)
 	}
 }

@@ -44,8 +44,7 @@ func schema(t *testing.T, r *sql.DB) string {
 
 // The indexes and keys a first sync defers are those of the schema, to
 // the letter: a build makes them again as the schema's steps did,
-// validated, the unique rules constraints of their tables as their
-// CREATE TABLE made them. Before the build, it deletes the cards of a
+// validated. Before the build, it deletes the cards of a
 // user deleted while the key was away, as the key's cascade would have,
 // so that the key can be made and the number can go to someone else.
 func TestDeferredIndexesAndKeysAreTheSchemas(t *testing.T) {
@@ -505,9 +504,9 @@ func TestTwoNodesAddingOneNumberTakeTurns(t *testing.T) {
 
 // A build of what a first sync left away lets a transaction that has read
 // the users (a print code being set: read, then write) go on: the build
-// does not wait for the reader, and the reader's write then waits only
-// for the build, where a build that took the table from readers would
-// wait for the reader, and the two would deadlock.
+// does not wait for the reader, and the reader's write goes through
+// after it. A build that took the table from readers would wait for the
+// reader (and, had the reader written meanwhile, the two would deadlock).
 func TestABuildLetsAReaderThatThenWritesFinish(t *testing.T) {
 	ctx := context.Background()
 	db, r, _, _, ann := emptyWithKeysAway(t)

@@ -192,9 +192,10 @@ func SettlesAnchors(d Deferred) Deferred {
 // added by hand, or a first sync of another source, beside a first
 // sync): each stays with its first holder, as the rule would have kept
 // it, and the later holder's fingerprint is forgotten, so that the next
-// full sync of its source compares it whole and reports the clash.
+// full sync of its source compares it whole and reports the clash. A
+// card added by hand is no sync's to report: the note says it is gone.
 func SettlesCardNumbers(d Deferred) Deferred {
-	d.Settled = "%d cards were stored a second time under a number another user held; each number stays with its first holder, and the next full sync of the other holder's source says so"
+	d.Settled = "%d cards were stored a second time under a number another user held; each number stays with its first holder: the next full sync of the other holder's source says so, and a card added by hand that lost its number is gone (add it again with another)"
 	d.Dedupe = []string{
 		`UPDATE users SET fingerprint = 0 WHERE id IN (SELECT w.user_id FROM ` + laterHolders + `)`,
 		`DELETE FROM cards WHERE id IN (SELECT w.id FROM ` + laterHolders + `)`,
