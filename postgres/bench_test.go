@@ -19,3 +19,13 @@ func BenchmarkBulkPrintCodes(b *testing.B) {
 		return db, raw
 	})
 }
+
+// BenchmarkApplyFirstSync is storetest.BenchApplyFirstSync on a new
+// database of the lab's PostgreSQL.
+func BenchmarkApplyFirstSync(b *testing.B) {
+	labenv.Require(b)
+	storetest.BenchApplyFirstSync(b, func(t testing.TB) (*sqlstore.DB, *sql.DB) {
+		db, raw, _ := openLab(t)
+		return db, raw
+	})
+}
