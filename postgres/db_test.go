@@ -156,13 +156,11 @@ func TestDNKeyUpgrade(t *testing.T) {
 // schema, for the tests of a schema step, and a plain connection to it.
 func schemaless(t *testing.T) (*sqlstore.DB, *sql.DB) {
 	t.Helper()
-	db, r, _ := schemalessIn(t, postgres.Dialect)
-	return db, r
+	return schemalessIn(t, postgres.Dialect)
 }
 
-// schemalessIn is schemaless with the dialect d, and returns a function
-// that opens another store on the same database with another dialect.
-func schemalessIn(t *testing.T, d sqlstore.Dialect) (*sqlstore.DB, *sql.DB, func(sqlstore.Dialect) *sqlstore.DB) {
+// schemalessIn is schemaless with the dialect d.
+func schemalessIn(t *testing.T, d sqlstore.Dialect) (*sqlstore.DB, *sql.DB) {
 	t.Helper()
 	dsn := labenv.Require(t).PostgresDatabase(t)
 	raw := func() *sql.DB {
@@ -173,9 +171,7 @@ func schemalessIn(t *testing.T, d sqlstore.Dialect) (*sqlstore.DB, *sql.DB, func
 		t.Cleanup(func() { r.Close() })
 		return r
 	}
-	return sqlstore.New(raw(), d, "upgrade test"), raw(), func(d sqlstore.Dialect) *sqlstore.DB {
-		return sqlstore.New(raw(), d, "upgrade test")
-	}
+	return sqlstore.New(raw(), d, "upgrade test"), raw()
 }
 
 // TestRefusesANewerSchema: a downgrade is refused with the step named.
@@ -202,7 +198,7 @@ func TestUniqueIndexesUpgrade(t *testing.T) {
 	ctx := context.Background()
 	bare := postgres.Dialect
 	bare.Deferrable = nil
-	old, r, reopen := schemalessIn(t, bare)
+	old, r := schemalessIn(t, bare)
 	if err := old.Migrate(ctx, storetest.StepsBefore(t, postgres.Migrations(), "015_unique_indexes.sql")); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +236,7 @@ func TestUniqueIndexesUpgrade(t *testing.T) {
 			t.Errorf("after the step, %s: %v; want refused %v", q, err, refused)
 		}
 	}
-	if m, err := reopen(postgres.Dialect).DeferredIndexes(ctx); err != nil || len(m) != 0 {
+	if m, err := sqlstore.New(r, postgres.Dialect, "upgrade test").DeferredIndexes(ctx); err != nil || len(m) != 0 {
 		t.Errorf("after the step, %v away (%v)", m, err)
 	}
 }
@@ -278,17 +274,12 @@ func TestStep015BesideAReaderThatThenWrites(t *testing.T) {
 		}
 	}
 	reader := holding(t, r, `SELECT COUNT(*) FROM users`)
-	done := make(chan struct{})
-	var stepErr error
-	go func() { defer close(done); stepErr = db.Migrate(ctx, postgres.Migrations()) }()
-	waitForLockWaits(t, r, 1, done) // the step waits for the reader
-	if _, err := reader.Exec(`UPDATE users SET print_code_hash = 'h' WHERE login = 'ann'`); err != nil {
-		t.Errorf("the reader's write beside step 015: %v", err)
-	}
-	if err := reader.Commit(); err != nil {
-		t.Errorf("the reader's commit: %v", err)
-	}
-	ended(t, done, "step 015")
+	// The step waits for the reader, which then writes.
+	stepErr := behind(t, r, reader, "step 015", func() error { return db.Migrate(ctx, postgres.Migrations()) }, func() {
+		if _, err := reader.Exec(`UPDATE users SET print_code_hash = 'h' WHERE login = 'ann'`); err != nil {
+			t.Errorf("the reader's write beside step 015: %v", err)
+		}
+	})
 	if stepErr != nil {
 		t.Errorf("step 015 beside a reader that then writes: %v", stepErr)
 	}

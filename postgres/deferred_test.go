@@ -187,10 +187,10 @@ func waitForLockWaits(t *testing.T, r *sql.DB, n int, done <-chan struct{}) {
 	}
 }
 
-// emptyWithKeysAway returns a store whose keys DeferIndexes dropped, with
-// one user, ann, written since: the store, a plain connection, its
+// emptyWithAllAway returns a store whose deferrable indexes and keys
+// DeferIndexes dropped, every one, with one user, ann, written since: the store, a plain connection, its
 // database's URL, the source's ID and ann's.
-func emptyWithKeysAway(t *testing.T) (*sqlstore.DB, *sql.DB, string, int64, int64) {
+func emptyWithAllAway(t *testing.T) (*sqlstore.DB, *sql.DB, string, int64, int64) {
 	t.Helper()
 	ctx := context.Background()
 	db, r, dsn := openLab(t)
@@ -220,6 +220,25 @@ func ended(t *testing.T, done <-chan struct{}, what string) {
 	case <-time.After(bound):
 		t.Fatalf("after %v, %s has not returned", bound, what)
 	}
+}
+
+// behind runs call in a goroutine while hold holds what call needs:
+// once call waits for a lock, it runs meanwhile (when set) and commits
+// hold, then waits, bounded, for call to return, and returns its error.
+func behind(t *testing.T, r *sql.DB, hold *sql.Tx, what string, call func() error, meanwhile func()) error {
+	t.Helper()
+	done := make(chan struct{})
+	var err error
+	go func() { defer close(done); err = call() }()
+	waitForLockWaits(t, r, 1, done)
+	if meanwhile != nil {
+		meanwhile()
+	}
+	if err := hold.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	ended(t, done, what)
+	return err
 }
 
 // holding begins a transaction on r, which the test's end rolls back,
@@ -261,7 +280,7 @@ func onlyTheCardsKeyAway(t *testing.T, r *sql.DB) {
 // the two would be cancelled as a deadlock.
 func TestABuildWaitsForAWriteInProgressWithoutADeadlock(t *testing.T) {
 	ctx := context.Background()
-	db, r, _, source, _ := emptyWithKeysAway(t)
+	db, r, _, source, _ := emptyWithAllAway(t)
 	onlyTheCardsKeyAway(t, r)
 	w := holding(t, r, "")
 	var bob int64
@@ -312,7 +331,7 @@ func TestDeferIndexesGivesUpOnABusyTable(t *testing.T) {
 // to the sync that dropped them, which may still be writing.
 func TestBulkPrintCodesLeaveTheKeysToTheSync(t *testing.T) {
 	ctx := context.Background()
-	db, _, _, _, ann := emptyWithKeysAway(t)
+	db, _, _, _, ann := emptyWithAllAway(t)
 	if _, err := db.PrintCodeHashesTaken(ctx, []string{"h1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -335,19 +354,9 @@ func TestBulkPrintCodesLeaveTheKeysToTheSync(t *testing.T) {
 // else would keep it from outliving its user.
 func TestAddCardWaitsForADeleteOfItsUser(t *testing.T) {
 	ctx := context.Background()
-	db, r, _, _, ann := emptyWithKeysAway(t)
+	db, r, _, _, ann := emptyWithAllAway(t)
 	del := holding(t, r, `DELETE FROM users WHERE id = $1`, ann)
-	done := make(chan struct{})
-	var addErr error
-	go func() {
-		defer close(done)
-		addErr = db.AddCard(ctx, ann, roster.Card{Number: "7007"})
-	}()
-	waitForLockWaits(t, r, 1, done)
-	if err := del.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	ended(t, done, "AddCard")
+	addErr := behind(t, r, del, "AddCard", func() error { return db.AddCard(ctx, ann, roster.Card{Number: "7007"}) }, nil)
 	if roster.ErrorCode(addErr) != roster.ENOTFOUND {
 		t.Errorf("AddCard to a user deleted meanwhile: %v; want ENOTFOUND", addErr)
 	}
@@ -362,7 +371,7 @@ func TestAddCardWaitsForADeleteOfItsUser(t *testing.T) {
 // the sync that does.
 func TestOpeningAddsTheKeysAKilledSyncLeftAway(t *testing.T) {
 	ctx := context.Background()
-	db, _, dsn, source, _ := emptyWithKeysAway(t)
+	db, _, dsn, source, _ := emptyWithAllAway(t)
 	db.Now = time.Now
 	if _, err := db.AcquireLease(ctx, source, "node-a", time.Hour); err != nil {
 		t.Fatal(err)
@@ -414,7 +423,7 @@ func TestHandWrittenCardsAndABuildDoNotDeadlock(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, r, _, _, ann := emptyWithKeysAway(t)
+			db, r, _, _, ann := emptyWithAllAway(t)
 			onlyTheCardsKeyAway(t, r)
 			if err := db.AddCard(ctx, ann, roster.Card{Number: "M1"}); err != nil {
 				t.Fatal(err)
@@ -446,19 +455,13 @@ func TestHandWrittenCardsAndABuildDoNotDeadlock(t *testing.T) {
 // the user's row shared and then writes it, as AddCard once did.
 func TestTwoCardsAddedAtOnceTakeTurns(t *testing.T) {
 	ctx := context.Background()
-	db, r, _, _, ann := emptyWithKeysAway(t)
+	db, r, _, _, ann := emptyWithAllAway(t)
 	other := holding(t, r, `SELECT 1 FROM users WHERE id = $1 FOR SHARE`, ann)
-	done := make(chan struct{})
-	var addErr error
-	go func() { defer close(done); addErr = db.AddCard(ctx, ann, roster.Card{Number: "M3"}) }()
-	waitForLockWaits(t, r, 1, done)
-	if _, err := other.Exec(`UPDATE users SET fingerprint = 2 WHERE id = $1`, ann); err != nil {
-		t.Fatalf("the other's write of the user: %v", err)
-	}
-	if err := other.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	ended(t, done, "AddCard")
+	addErr := behind(t, r, other, "AddCard", func() error { return db.AddCard(ctx, ann, roster.Card{Number: "M3"}) }, func() {
+		if _, err := other.Exec(`UPDATE users SET fingerprint = 2 WHERE id = $1`, ann); err != nil {
+			t.Fatalf("the other's write of the user: %v", err)
+		}
+	})
 	if addErr != nil {
 		t.Errorf("AddCard beside another write of the user: %v", addErr)
 	}
@@ -470,7 +473,7 @@ func TestTwoCardsAddedAtOnceTakeTurns(t *testing.T) {
 // neither would see the other's.
 func TestTwoNodesAddingOneNumberTakeTurns(t *testing.T) {
 	ctx := context.Background()
-	db, r, _, source, ann := emptyWithKeysAway(t)
+	db, r, _, source, ann := emptyWithAllAway(t)
 	if away, err := db.DeferredIndexes(ctx); err != nil || !slices.Contains(away, "cards_number") {
 		t.Fatalf("away: %v, %v; want the number's index among them", away, err)
 	}
@@ -485,14 +488,7 @@ func TestTwoNodesAddingOneNumberTakeTurns(t *testing.T) {
 	if _, err := other.Exec(`INSERT INTO cards (user_id, number, origin) VALUES ($1, 'X1', 'manual')`, ann); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	var addErr error
-	go func() { defer close(done); addErr = db.AddCard(ctx, bob, roster.Card{Number: "X1"}) }()
-	waitForLockWaits(t, r, 1, done)
-	if err := other.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	ended(t, done, "AddCard")
+	addErr := behind(t, r, other, "AddCard", func() error { return db.AddCard(ctx, bob, roster.Card{Number: "X1"}) }, nil)
 	if roster.ErrorCode(addErr) != roster.ECONFLICT {
 		t.Errorf("AddCard(bob, X1) after ann's X1 was added: %v, want a conflict", addErr)
 	}
@@ -509,7 +505,7 @@ func TestTwoNodesAddingOneNumberTakeTurns(t *testing.T) {
 // reader (and, had the reader written meanwhile, the two would deadlock).
 func TestABuildLetsAReaderThatThenWritesFinish(t *testing.T) {
 	ctx := context.Background()
-	db, r, _, _, ann := emptyWithKeysAway(t)
+	db, r, _, _, ann := emptyWithAllAway(t)
 	reader := holding(t, r, `SELECT COUNT(*) FROM users`)
 	done := make(chan struct{})
 	var buildErr error
