@@ -141,9 +141,10 @@ type Deferred struct {
 	// Drop drops it if it is there.
 	Drop string
 	// Lock, when set, runs first in the transaction that makes it (after
-	// LockMigrations): it takes the locks Make needs in the order Apply
-	// takes them (users, then cards), where Make alone would take them
-	// in another and could deadlock with a sync's write.
+	// LockMigrations): it takes the locks Make (and Dedupe, which writes)
+	// needs in the order Apply takes them (users, then cards), where they
+	// alone would take them in another, or ask for more halfway, and
+	// could deadlock with a sync's write.
 	Lock string
 	// Tidy, when set, runs before Make, in its transaction: for a foreign
 	// key with ON DELETE CASCADE, it deletes the rows whose parent was
