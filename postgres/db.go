@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/rosterhq/roster"
@@ -49,6 +50,8 @@ var Dialect = sqlstore.Dialect{
 	ShareLock:      " FOR SHARE",
 	LockMigrations: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock),
 	ResetSequence:  "SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM %s))",
+	CopyIn:         copyIn,
+	NewIDs:         "SELECT nextval(pg_get_serial_sequence('%s', 'id')) FROM generate_series(1, ?)",
 	// A first sync into an empty user base writes its users without these,
 	// and makes them after (sqlstore.DeferIndexes), as on SQLite (see
 	// there, and sqlstore.SettlesAnchors and SettlesCardNumbers for the
@@ -102,6 +105,24 @@ var Dialect = sqlstore.Dialect{
 		"SET LOCAL lock_timeout = '2s'",
 		"LOCK TABLE users, cards, sources IN ACCESS EXCLUSIVE MODE",
 	},
+}
+
+// copyIn is Dialect.CopyIn: COPY FROM STDIN in pgx's binary form, on the
+// pgx connection under driverConn. Rows that break an integrity rule
+// (SQLSTATE class 23: a unique index, a key, NOT NULL) wrap
+// sqlstore.ErrCopyRefused.
+func copyIn(ctx context.Context, driverConn any, table string, columns []string, n int, row func(int) []any) (int64, error) {
+	c, ok := driverConn.(*stdlib.Conn)
+	if !ok {
+		return 0, fmt.Errorf("copy into %s: the connection is a %T, not pgx's", table, driverConn)
+	}
+	wrote, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns,
+		pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil }))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23") {
+		return wrote, fmt.Errorf("%w: %s (SQLSTATE %s)", sqlstore.ErrCopyRefused, pe.Message, pe.Code)
+	}
+	return wrote, err
 }
 
 // lockedBy gives d the Lock lock (see sqlstore.Deferred).

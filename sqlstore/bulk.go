@@ -46,7 +46,7 @@ func (db *DB) connBegin(conn *sql.Conn) func(context.Context, *sql.TxOptions) (*
 		if err != nil {
 			return nil, err
 		}
-		return &tx{Tx: t, d: db.db.d}, nil
+		return &tx{Tx: t, d: db.db.d, conn: conn}, nil
 	}
 }
 

@@ -17,6 +17,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"crypto/cipher"
 	"database/sql"
 	"encoding/json"
@@ -102,6 +103,22 @@ type Dialect struct {
 	// writes again and again, while a large cache on every connection of
 	// a serving node would cost its memory all the time.
 	BulkCache string
+	// CopyIn, when set, writes rows into table in one stream (PostgreSQL's
+	// COPY), on driverConn, the driver's connection of the transaction in
+	// progress, and returns how many it wrote. row(i) returns the values
+	// of the i-th of n rows, in the order of columns: text as string,
+	// integers as int64, booleans as bool, times as time.Time, NULL as
+	// nil. CopyIn is done with one row's values before it asks for the
+	// next. A row the table's rules refuse (a unique index, a key) fails
+	// the whole copy with an error that wraps ErrCopyRefused.
+	//
+	// Apply writes its new users and their cards this way: the database
+	// parses no statement and no array, and skips nothing (see
+	// applier.copyCreates). NewIDs then returns n new IDs of a table (a
+	// format of the table's name, with one parameter, n), which the
+	// copy writes with the rows.
+	CopyIn func(ctx context.Context, driverConn any, table string, columns []string, n int, row func(i int) []any) (int64, error)
+	NewIDs string
 
 	// KeysOff, when set, turns a connection's foreign keys off, for the
 	// schema steps that ask for it (see keysOff), and KeysOn on again
@@ -462,6 +479,18 @@ func (db *DB) inTx(ctx context.Context, what string, fn func(*tx) error) error {
 	return db.runTx(ctx, what, db.db.BeginTx, fn)
 }
 
+// inConnTx is inTx on a connection taken from the pool for the
+// transaction alone, so that fn may reach the driver's connection under
+// it (tx.copyIn).
+func (db *DB) inConnTx(ctx context.Context, what string, fn func(*tx) error) error {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: %s: begin: %w", what, err)
+	}
+	defer conn.Close()
+	return db.runTx(ctx, what, db.connBegin(conn), fn)
+}
+
 // runTx runs fn in the transaction begin starts: under the context's
 // fence, if any, committed when fn returns nil, rolled back otherwise.
 func (db *DB) runTx(ctx context.Context, what string, begin func(context.Context, *sql.TxOptions) (*tx, error), fn func(*tx) error) error {
@@ -495,7 +524,29 @@ type sqlDB struct {
 
 type tx struct {
 	*sql.Tx
-	d *Dialect
+	d    *Dialect
+	conn *sql.Conn // the connection it runs on, when begun on one (connBegin)
+}
+
+// ErrCopyRefused is wrapped by the error of a Dialect.CopyIn that a row
+// broke a rule of the table: nothing it wrote stays.
+var ErrCopyRefused = errors.New("the database refused a row of the copy")
+
+// copyIn writes n rows into table through Dialect.CopyIn, on t's
+// connection, which must be its own (connBegin).
+func (t *tx) copyIn(ctx context.Context, table string, columns []string, n int, row func(int) []any) error {
+	if t.conn == nil || t.d.CopyIn == nil {
+		return fmt.Errorf("copy into %s: the transaction cannot copy", table)
+	}
+	var wrote int64
+	err := t.conn.Raw(func(dc any) (err error) {
+		wrote, err = t.d.CopyIn(ctx, dc, table, columns, n, row)
+		return err
+	})
+	if err == nil && wrote != int64(n) {
+		err = fmt.Errorf("copy into %s: %d rows written of %d", table, wrote, n)
+	}
+	return err
 }
 
 func (c *sqlDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {

@@ -1,0 +1,163 @@
+package sqlstore
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Where the dialect copies (Dialect.CopyIn: PostgreSQL), Apply writes its
+// new users and their cards in one stream a table, not in INSERTs of
+// arrays. The database then parses no array and no text time, and checks
+// no ON CONFLICT: 100,000 users copied in batches of 2,000 rows took
+// 0.33-0.39 s of PostgreSQL's CPU and 0.52-0.57 s of time, against
+// 1.12-1.26 s and 1.44-1.63 s for the same rows in INSERT ... SELECT FROM
+// unnest of 500 (a test program on the lab's database, two rounds each).
+//
+// A copy skips nothing: a row that breaks a unique rule fails it whole.
+// Each copy therefore runs inside a savepoint, and when the database
+// refuses a row (ErrCopyRefused) Apply undoes the copy and writes the
+// same rows the plain way, which skips what it may skip and names what
+// it may not (an anchor taken, a card number held by someone else).
+// A first sync, whose unique indexes are away (DeferIndexes), never falls
+// back; a sync of a few new users among many falls back only when one of
+// them clashes.
+
+// copies reports whether Apply copies its creates.
+func (a *applier) copies() bool { return a.tx.conn != nil && a.tx.d.CopyIn != nil }
+
+// hasCreates reports whether changes create a user.
+func hasCreates(changes []roster.Change) bool {
+	return slices.ContainsFunc(changes, func(c roster.Change) bool { return c.Kind == roster.Create })
+}
+
+// copyCreates copies the users of changes[creates] in one stream, with
+// IDs it takes first in the order of creates, and records them in ids.
+// It returns false, having written nothing, when Apply does not copy or
+// the database refused a row: the caller then inserts them.
+func (a *applier) copyCreates(changes []roster.Change, creates []int, ids []int64) (bool, error) {
+	if !a.copies() || len(creates) == 0 {
+		return false, nil
+	}
+	if err := twinAnchor(changes, creates); err != nil {
+		return false, err
+	}
+	rows := make([][]any, len(creates))
+	for k, i := range creates {
+		v, err := a.userValues(changes[i], copyTime)
+		if err != nil {
+			return false, err
+		}
+		rows[k] = v
+	}
+	copied, err := a.inSavepoint(func() error {
+		newIDs, err := a.newIDs("users", len(creates))
+		if err != nil {
+			return err
+		}
+		for k := range rows {
+			rows[k] = append([]any{newIDs[k]}, rows[k]...)
+		}
+		return a.tx.copyIn(a.ctx, "users", copyUserCols, len(rows), func(k int) []any { return rows[k] })
+	})
+	if err != nil || !copied {
+		if err != nil {
+			err = fmt.Errorf("store: apply: create %d users: %w", len(creates), err)
+		}
+		return false, err
+	}
+	for k, i := range creates {
+		ids[i] = rows[k][0].(int64)
+	}
+	for chunk := range slices.Chunk(creates, createBatch) {
+		if err := a.freeLogins(changes, chunk, ids); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// copyCards copies the directory cards of cards in one stream. It
+// returns false, having written nothing, when Apply does not copy or the
+// database refused a row (a number held already): the caller then
+// inserts them, skipping or naming the holder.
+func (a *applier) copyCards(cards []cardRow) (bool, error) {
+	if !a.copies() || len(cards) == 0 {
+		return false, nil
+	}
+	copied, err := a.inSavepoint(func() error {
+		row := make([]any, 5)
+		return a.tx.copyIn(a.ctx, "cards", []string{"user_id", "number", "kind", "origin", "expires_at"}, len(cards), func(k int) []any {
+			r := cards[k]
+			row[0], row[1], row[2], row[3], row[4] = r.id, r.card.Number, string(r.card.Kind), string(roster.CardFromDirectory), copyTime(r.card.ExpiresAt)
+			return row
+		})
+	})
+	if err != nil {
+		err = fmt.Errorf("store: apply: store %d cards: %w", len(cards), err)
+	}
+	return copied, err
+}
+
+// inSavepoint runs fn inside a savepoint. When fn's error wraps
+// ErrCopyRefused it rolls fn's writes back and returns false, nil.
+func (a *applier) inSavepoint(fn func() error) (bool, error) {
+	if _, err := a.tx.ExecContext(a.ctx, "SAVEPOINT apply_copy"); err != nil {
+		return false, err
+	}
+	err := fn()
+	if errors.Is(err, ErrCopyRefused) {
+		if _, err := a.tx.ExecContext(a.ctx, "ROLLBACK TO SAVEPOINT apply_copy"); err != nil {
+			return false, err
+		}
+		_, err := a.tx.ExecContext(a.ctx, "RELEASE SAVEPOINT apply_copy")
+		return false, err
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = a.tx.ExecContext(a.ctx, "RELEASE SAVEPOINT apply_copy")
+	return err == nil, err
+}
+
+// newIDs takes n new IDs of table from its counter (Dialect.NewIDs), in
+// increasing order.
+func (a *applier) newIDs(table string, n int) ([]int64, error) {
+	rows, err := a.tx.QueryContext(a.ctx, fmt.Sprintf(a.tx.d.NewIDs, table), n)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, n)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, err
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("%d new IDs of %s asked for, %d given", n, table, len(ids))
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// copyUserCols are the columns copyCreates writes: the ID, then userCols.
+var copyUserCols = append([]string{"id"}, strings.Split(strings.Join(strings.Fields(userCols), ""), ",")...)
+
+// copyTime is a time as CopyIn takes it: to the microsecond, as
+// timeValue stores it, and nil for the zero time.
+func copyTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
