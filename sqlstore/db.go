@@ -17,10 +17,10 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"crypto/cipher"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"

@@ -401,6 +401,20 @@ func testApplyRefuses(t *testing.T, o Opener) {
 	if u := Stored(t, db, source, "anchor-alice"); u == nil {
 		t.Error("alice is gone")
 	}
+
+	// Two creates of one anchor in one batch: neither is stored, nor
+	// anything else of the batch.
+	_, err = db.Apply(ctx, source, []roster.Change{
+		{Kind: roster.Create, User: NewUser("yann", "7001")},
+		{Kind: roster.Create, User: NewUser("zed")},
+		{Kind: roster.Create, User: NewUser("zed")},
+	})
+	wantCode(t, err, roster.ECONFLICT)
+	for _, anchor := range []string{"anchor-yann", "anchor-zed"} {
+		if u := Stored(t, db, source, anchor); u != nil {
+			t.Errorf("a refused batch stored %s", u.Login)
+		}
+	}
 }
 
 // Apply returns the user's ID for each change, in order, the new ones
@@ -446,6 +460,9 @@ func testApplyReturnsIDs(t *testing.T, o Opener) {
 	wantCode(t, err, roster.ECONFLICT)
 	if ids != nil {
 		t.Errorf("a refused Apply returned IDs %v", ids)
+	}
+	if u := Stored(t, db, source, "anchor-erin"); u != nil {
+		t.Errorf("a refused Apply stored erin, whose own create was fine: %+v", u)
 	}
 }
 
