@@ -72,8 +72,8 @@ func (db *DB) Apply(ctx context.Context, sourceID int64, changes []roster.Change
 		return a.run(changes, ids)
 	}
 	var err error
-	if db.d.CopyIn != nil && hasCreates(changes) {
-		err = db.inConnTx(ctx, "apply", apply) // it copies its creates (copyCreates)
+	if db.d.CopyIn != nil {
+		err = db.inConnTx(ctx, "apply", apply) // it copies its rows (copyCreates, copyCards)
 	} else {
 		err = db.inTx(ctx, "apply", apply)
 	}

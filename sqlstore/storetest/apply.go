@@ -109,6 +109,23 @@ func testApplyChanges(t *testing.T, o Opener) {
 			},
 		},
 		{
+			// On PostgreSQL the copy of the cards is refused (9001 is
+			// stored), and the batch is written the plain way.
+			name: "an update listing its own manual card's number keeps that card manual, and writes the others",
+			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
+				u.Cards = []roster.Card{
+					{Number: "2001", Kind: roster.CardPrimary, Origin: roster.CardFromDirectory},
+					{Number: "9001", Kind: roster.CardSecondary, Origin: roster.CardFromDirectory},
+				}
+				return roster.Change{Kind: roster.Update, User: &u, CardsChanged: true}
+			}},
+			check: func(t *testing.T, u *roster.User) {
+				if got := fmt.Sprint(numbers(u)); got != "[2001/directory 9001/manual]" {
+					t.Errorf("cards = %s, want the new directory card and the manual card, once", got)
+				}
+			},
+		},
+		{
 			name: "an update that says its cards changed writes them, in their order, kinds and all",
 			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
 				u.Cards = []roster.Card{
