@@ -17,8 +17,14 @@ import (
 // dropped when the test ends.
 func openLab(t testing.TB) (*sqlstore.DB, *sql.DB, string) {
 	t.Helper()
+	return openLabWith(t, postgres.Open)
+}
+
+// openLabWith is openLab, the store opened by open.
+func openLabWith(t testing.TB, open func(context.Context, string) (*sqlstore.DB, error)) (*sqlstore.DB, *sql.DB, string) {
+	t.Helper()
 	dsn := labenv.Require(t).PostgresDatabase(t)
-	db, err := postgres.Open(context.Background(), dsn)
+	db, err := open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -36,6 +42,19 @@ func TestConformance(t *testing.T) {
 	labenv.Require(t)
 	storetest.Run(t, func(t testing.TB) (*sqlstore.DB, *sql.DB) {
 		db, raw, _ := openLab(t)
+		return db, raw
+	})
+}
+
+// TestConformanceCopyingEveryBatch runs the suite with Apply copying
+// every batch, however small (sqlstore's copyCreates and copyCards), and
+// so the path a first sync's writes take, and its fallback when the
+// database refuses a copied row; TestConformance's batches are below
+// Dialect.CopyMin, and are inserted.
+func TestConformanceCopyingEveryBatch(t *testing.T) {
+	labenv.Require(t)
+	storetest.Run(t, func(t testing.TB) (*sqlstore.DB, *sql.DB) {
+		db, raw, _ := openLabWith(t, postgres.OpenCopyingEveryBatch)
 		return db, raw
 	})
 }

@@ -52,6 +52,11 @@ var Dialect = sqlstore.Dialect{
 	ResetSequence:  "SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM %s))",
 	CopyIn:         copyIn,
 	NewIDs:         "SELECT nextval(pg_get_serial_sequence('%s', 'id')) FROM generate_series(1, ?)",
+	// A copy costs three round trips more than an INSERT (the IDs, the
+	// savepoint and its release) and saves about 9 µs of the server's
+	// time a row: on loopback they break even near 50 rows, over a LAN
+	// later.
+	CopyMin: 100,
 	// A first sync into an empty user base writes its users without these,
 	// and makes them after (sqlstore.DeferIndexes), as on SQLite (see
 	// there, and sqlstore.SettlesAnchors and SettlesCardNumbers for the
@@ -164,7 +169,10 @@ func LooksLikeKeywords(s string) bool {
 // options libpq takes, such as sslmode) and brings its schema up to date.
 // The connection is checked at once, so a wrong address or password is
 // reported here, in words that never contain the password.
-func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
+func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) { return open(ctx, dsn, Dialect) }
+
+// open is Open in dialect d.
+func open(ctx context.Context, dsn string, d sqlstore.Dialect) (*sqlstore.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, errBadDSN(dsn)
@@ -185,7 +193,7 @@ func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 		sqldb.Close()
 		return nil, errConnect(where, cfg, err)
 	}
-	db := sqlstore.New(sqldb, Dialect, where)
+	db := sqlstore.New(sqldb, d, where)
 	if err := db.Migrate(ctx, Migrations()); err != nil {
 		db.Close()
 		return nil, err

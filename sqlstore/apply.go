@@ -65,6 +65,7 @@ func (db *DB) Apply(ctx context.Context, sourceID int64, changes []roster.Change
 	ids := make([]int64, len(changes))
 	apply := func(tx *tx) error {
 		a, err := prepareApply(ctx, tx, sourceID, now)
+		a.db = db
 		if err != nil {
 			return fmt.Errorf("store: apply: %w", err)
 		}
@@ -136,6 +137,7 @@ type applier struct {
 	now      any       // at as stored
 
 	tx *tx // for the batched writes, whose statements vary in length
+	db *DB // its store, which remembers whether it may take new IDs (copyCreates)
 
 	updateUser, deleteUser                  *lazyStmt
 	insertUser, insertCard                  *lazyStmt // one row each, where there are no arrays
@@ -277,12 +279,11 @@ func (a *applier) run(changes []roster.Change, ids []int64) error {
 	if err != nil {
 		return err
 	}
-	for chunk := range slices.Chunk(creates, createBatch) {
-		if copied {
-			break
-		}
-		if err := a.create(changes, chunk, ids); err != nil {
-			return err
+	if !copied {
+		for chunk := range slices.Chunk(creates, createBatch) {
+			if err := a.create(changes, chunk, ids); err != nil {
+				return err
+			}
 		}
 	}
 	var holders []int // the changes whose directory cards are written

@@ -27,15 +27,21 @@ import (
 // back; a sync of a few new users among many falls back only when one of
 // them clashes.
 
-// copies reports whether Apply copies its creates.
-func (a *applier) copies() bool { return a.tx.conn != nil && a.tx.d.CopyIn != nil }
+// copies reports whether Apply copies n rows into a table.
+func (a *applier) copies(n int) bool {
+	return a.tx.conn != nil && a.tx.d.CopyIn != nil && n >= max(1, a.tx.d.CopyMin)
+}
+
+// errNoNewIDs is wrapped by newIDs' error when the database refused them.
+var errNoNewIDs = errors.New("the database gives this role no new IDs")
 
 // copyCreates copies the users of changes[creates] in one stream, with
-// IDs it takes first in the order of creates, and records them in ids.
-// It returns false, having written nothing, when Apply does not copy or
-// the database refused a row: the caller then inserts them.
+// IDs it takes first, in the order of creates, and records them in ids.
+// It returns false, having written nothing, when Apply does not copy so
+// few, or the database refused a row or the IDs: the caller then inserts
+// them. Refused IDs are refused for good (DB.noNewIDs).
 func (a *applier) copyCreates(changes []roster.Change, creates []int, ids []int64) (bool, error) {
-	if !a.copies() || len(creates) == 0 {
+	if !a.copies(len(creates)) || a.db.noNewIDs.Load() {
 		return false, nil
 	}
 	if err := twinAnchor(changes, creates); err != nil {
@@ -49,7 +55,7 @@ func (a *applier) copyCreates(changes []roster.Change, creates []int, ids []int6
 		}
 		rows[k] = v
 	}
-	copied, err := a.inSavepoint(func() error {
+	undone, err := a.inSavepoint(func() error {
 		newIDs, err := a.newIDs("users", len(creates))
 		if err != nil {
 			return err
@@ -59,11 +65,14 @@ func (a *applier) copyCreates(changes []roster.Change, creates []int, ids []int6
 		}
 		return a.tx.copyIn(a.ctx, "users", copyUserCols, len(rows), func(k int) []any { return rows[k] })
 	})
-	if err != nil || !copied {
-		if err != nil {
-			err = fmt.Errorf("store: apply: create %d users: %w", len(creates), err)
+	if err != nil {
+		return false, fmt.Errorf("store: apply: create %d users: %w", len(creates), err)
+	}
+	if undone != nil {
+		if errors.Is(undone, errNoNewIDs) {
+			a.db.noNewIDs.Store(true)
 		}
-		return false, err
+		return false, nil
 	}
 	for k, i := range creates {
 		ids[i] = rows[k][0].(int64)
@@ -81,10 +90,10 @@ func (a *applier) copyCreates(changes []roster.Change, creates []int, ids []int6
 // database refused a row (a number held already): the caller then
 // inserts them, skipping or naming the holder.
 func (a *applier) copyCards(cards []cardRow) (bool, error) {
-	if !a.copies() || len(cards) == 0 {
+	if !a.copies(len(cards)) {
 		return false, nil
 	}
-	copied, err := a.inSavepoint(func() error {
+	undone, err := a.inSavepoint(func() error {
 		row := make([]any, 5)
 		return a.tx.copyIn(a.ctx, "cards", []string{"user_id", "number", "kind", "origin", "expires_at"}, len(cards), func(k int) []any {
 			r := cards[k]
@@ -93,40 +102,48 @@ func (a *applier) copyCards(cards []cardRow) (bool, error) {
 		})
 	})
 	if err != nil {
-		err = fmt.Errorf("store: apply: store %d cards: %w", len(cards), err)
+		return false, fmt.Errorf("store: apply: store %d cards: %w", len(cards), err)
 	}
-	return copied, err
+	return undone == nil, nil
 }
 
 // inSavepoint runs fn inside a savepoint. When fn's error wraps
-// ErrCopyRefused it rolls fn's writes back and returns false, nil.
-func (a *applier) inSavepoint(fn func() error) (bool, error) {
+// ErrCopyRefused or errNoNewIDs, it rolls fn's writes back and returns
+// that error as undone, and a nil err: the transaction goes on.
+func (a *applier) inSavepoint(fn func() error) (undone, err error) {
 	if _, err := a.tx.ExecContext(a.ctx, "SAVEPOINT apply_copy"); err != nil {
-		return false, err
+		return nil, err
 	}
-	err := fn()
-	if errors.Is(err, ErrCopyRefused) {
+	err = fn()
+	if errors.Is(err, ErrCopyRefused) || errors.Is(err, errNoNewIDs) {
+		undone = err
 		if _, err := a.tx.ExecContext(a.ctx, "ROLLBACK TO SAVEPOINT apply_copy"); err != nil {
-			return false, err
+			return nil, err
 		}
-		_, err := a.tx.ExecContext(a.ctx, "RELEASE SAVEPOINT apply_copy")
-		return false, err
+	} else if err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return false, err
+	if _, err := a.tx.ExecContext(a.ctx, "RELEASE SAVEPOINT apply_copy"); err != nil {
+		return nil, err
 	}
-	_, err = a.tx.ExecContext(a.ctx, "RELEASE SAVEPOINT apply_copy")
-	return err == nil, err
+	return undone, nil
 }
 
 // newIDs takes n new IDs of table from its counter (Dialect.NewIDs), in
-// increasing order.
-func (a *applier) newIDs(table string, n int) ([]int64, error) {
+// increasing order. An error of the database's (not of the context's)
+// wraps errNoNewIDs.
+func (a *applier) newIDs(table string, n int) (ids []int64, err error) {
+	defer func() {
+		if err != nil && a.ctx.Err() == nil {
+			err = fmt.Errorf("%w (%v)", errNoNewIDs, err)
+		}
+		err = rowErr(a.ctx, err)
+	}()
 	rows, err := a.tx.QueryContext(a.ctx, fmt.Sprintf(a.tx.d.NewIDs, table), n)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, 0, n)
+	ids = make([]int64, 0, n)
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -119,6 +120,11 @@ type Dialect struct {
 	// copy writes with the rows.
 	CopyIn func(ctx context.Context, driverConn any, table string, columns []string, n int, row func(i int) []any) (int64, error)
 	NewIDs string
+	// CopyMin is the fewest rows Apply copies (CopyIn): fewer are
+	// inserted, one statement for them all, where a copy would cost
+	// round trips of its own (the IDs, the savepoint): a sync of a few
+	// changes, or the engine's retry of a refused batch change by change.
+	CopyMin int
 
 	// KeysOff, when set, turns a connection's foreign keys off, for the
 	// schema steps that ask for it (see keysOff), and KeysOn on again
@@ -424,6 +430,12 @@ type DB struct {
 	// them, kept until Settled takes them for the log.
 	settledMu sync.Mutex
 	settled   []string
+
+	// The database refused this role new IDs (Dialect.NewIDs: on
+	// PostgreSQL, USAGE on the users' ID sequence, which an INSERT
+	// through the column's default does not need): Apply inserts its
+	// new users from then on, and copies only their cards.
+	noNewIDs atomic.Bool
 }
 
 // New wraps an open database of dialect d; name says where it is, for
@@ -493,7 +505,13 @@ func (db *DB) inConnTx(ctx context.Context, what string, fn func(*tx) error) err
 
 // runTx runs fn in the transaction begin starts: under the context's
 // fence, if any, committed when fn returns nil, rolled back otherwise.
-func (db *DB) runTx(ctx context.Context, what string, begin func(context.Context, *sql.TxOptions) (*tx, error), fn func(*tx) error) error {
+func (db *DB) runTx(ctx context.Context, what string, begin func(context.Context, *sql.TxOptions) (*tx, error), fn func(*tx) error) (err error) {
+	// A transaction its context broke off may fail with what the driver
+	// saw instead: pgx's "driver: bad connection" from a statement the
+	// cancel cut, or a closed socket from a copy (Conn.Raw, unlike a
+	// statement, does not say why). The context's error says why, and a
+	// sync cancelled, out of time or out of its lease is recorded so.
+	defer func() { err = rowErr(ctx, err) }()
 	t, err := begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
@@ -546,7 +564,7 @@ func (t *tx) copyIn(ctx context.Context, table string, columns []string, n int, 
 	if err == nil && wrote != int64(n) {
 		err = fmt.Errorf("copy into %s: %d rows written of %d", table, wrote, n)
 	}
-	return err
+	return err // a copy its context broke off: runTx says so
 }
 
 func (c *sqlDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {

@@ -540,3 +540,73 @@ func testApplyStopsWhenCancelled(t *testing.T, o Opener) {
 		}
 	}
 }
+
+// cancelsAt is a context cancelled at the at-th time its Err or Done is
+// called, whoever calls it: the store, database/sql or the driver (pgx
+// watches Done while a statement or a copy runs).
+type cancelsAt struct {
+	context.Context
+	cancel context.CancelFunc
+	at     int64
+	calls  atomic.Int64
+}
+
+func (c *cancelsAt) tick() {
+	if c.calls.Add(1) == c.at {
+		c.cancel()
+	}
+}
+
+func (c *cancelsAt) Err() error { c.tick(); return c.Context.Err() }
+
+func (c *cancelsAt) Done() <-chan struct{} { c.tick(); return c.Context.Done() }
+
+// An Apply of creates cancelled at any point, the k-th use of its
+// context for every k, stores all of its users or none, and fails with
+// the context's error, if at all. (Cancelled while the database commits,
+// it may fail with every user stored: the client cannot tell whether a
+// commit it broke off was done. The next sync finds them.) On PostgreSQL a cancel during the copy of the users or the cards
+// (copyCreates, copyCards, where the dialect copies so few) breaks the
+// connection off: what it reports must still be the context's error,
+// which a sync records as cancelled, not failed.
+func testApplyOfCreatesCancelledAnywhere(t *testing.T, o Opener) {
+	db, _, _ := open(t, o)
+	const n = 30
+	for k := int64(1); ; k++ {
+		if k > 3000 {
+			t.Fatal("an Apply of 30 creates used its context more than 3,000 times")
+		}
+		source, err := db.SourceID(context.Background(), fmt.Sprintf("cancelled-at-%d", k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		changes := make([]roster.Change, n)
+		for i := range changes {
+			u := NewUser(fmt.Sprintf("u%02d", i), fmt.Sprintf("%d-%02d", k, i))
+			changes[i] = roster.Change{Kind: roster.Create, Login: u.Login, DN: u.DN, User: u}
+		}
+		parent, cancel := context.WithCancel(context.Background())
+		ctx := &cancelsAt{Context: parent, cancel: cancel, at: k}
+		_, err = db.Apply(ctx, source, changes)
+		cancel()
+		stored, cerr := db.CountUsers(context.Background(), source)
+		if cerr != nil {
+			t.Fatal(cerr)
+		}
+		switch {
+		case err != nil && !errors.Is(err, context.Canceled):
+			t.Fatalf("cancelled at the %dth use of its context, Apply: %v, want the context's error", k, err)
+		case err != nil && stored != 0 && stored != n:
+			t.Fatalf("cancelled at the %dth use of its context, Apply failed and stored %d users of %d", k, stored, n)
+		case err == nil && stored != n:
+			t.Fatalf("cancelled at the %dth use of its context, Apply succeeded and stored %d users of %d", k, stored, n)
+		}
+		if ctx.calls.Load() < k {
+			if err != nil {
+				t.Fatalf("Apply failed without being cancelled: %v", err)
+			}
+			t.Logf("an Apply of %d creates, cancelled at each of its %d uses of its context", n, k-1)
+			return // never cancelled: every point of the Apply was tried
+		}
+	}
+}

@@ -35,6 +35,7 @@ func Run(t *testing.T, o Opener) {
 		{"ApplyRefuses", testApplyRefuses},
 		{"ApplyReturnsIDs", testApplyReturnsIDs},
 		{"ApplyStopsWhenCancelled", testApplyStopsWhenCancelled},
+		{"ApplyOfCreatesCancelledAnywhere", testApplyOfCreatesCancelledAnywhere},
 		{"UsersByAnchor", testUsersByAnchor},
 		{"LoginOwners", testLoginOwners},
 		{"Users", testUsers},
