@@ -139,20 +139,7 @@ func (a *applier) newIDs(table string, n int) (ids []int64, err error) {
 		}
 		err = rowErr(a.ctx, err)
 	}()
-	rows, err := a.tx.QueryContext(a.ctx, fmt.Sprintf(a.tx.d.NewIDs, table), n)
-	if err != nil {
-		return nil, err
-	}
-	ids = make([]int64, 0, n)
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	if err := closeRows(rows); err != nil {
+	if ids, err = queryIDList(a.ctx, a.tx, fmt.Sprintf(a.tx.d.NewIDs, table), n); err != nil {
 		return nil, err
 	}
 	if len(ids) != n {

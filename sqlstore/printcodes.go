@@ -261,20 +261,15 @@ func printCodeHolders(ctx context.Context, q querier, d *Dialect, hashes []strin
 // queryIDs runs a query whose rows are one ID each, and returns them as a
 // set.
 func queryIDs(ctx context.Context, q querier, query string, args ...any) (map[int64]bool, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	list, err := queryIDList(ctx, q, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	ids := make(map[int64]bool)
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	ids := make(map[int64]bool, len(list))
+	for _, id := range list {
 		ids[id] = true
 	}
-	return ids, closeRows(rows)
+	return ids, nil
 }
 
 // listBatch is how many values one statement takes in a list: maxParams

@@ -147,7 +147,13 @@ func (db *DB) HeldRemovals(ctx context.Context, sourceID int64) (roster.Hold, er
 }
 
 func heldUsers(ctx context.Context, q querier, runID int64) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT user_id FROM run_held_users WHERE run_id = ? ORDER BY user_id`, runID)
+	return queryIDList(ctx, q, `SELECT user_id FROM run_held_users WHERE run_id = ? ORDER BY user_id`, runID)
+}
+
+// queryIDList runs a query whose rows are one ID each, and returns them
+// in their order.
+func queryIDList(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
