@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,12 @@ type Lease struct {
 	// out, its process proved dead (TakeOverLease); "" otherwise.
 	TakenFrom string
 }
+
+// ErrLeaseLost is wrapped by the ECONFLICT error of a write that a sync
+// makes after its process lost the source's lease (it ran out, and
+// another node may hold it now): unlike a card another user holds, no
+// retry of the write can succeed, and the sync stops.
+var ErrLeaseLost = errors.New("the sync's lease of its source is lost")
 
 // Process names a roster process in a lease (Lease.Holder): the host it
 // runs on, its PID there, and a random part, so that a restarted process

@@ -936,12 +936,12 @@ func (r *runner) apply(ctx context.Context, changes []roster.Change) error {
 	// The new users' IDs are not needed: the run finds its users again
 	// by anchor.
 	_, err := r.e.Store.Apply(ctx, r.run.SourceID, changes)
-	if roster.ErrorCode(err) != roster.ECONFLICT {
+	if !cardConflict(err) {
 		return err
 	}
 	for _, ch := range changes {
 		_, err := r.e.Store.Apply(ctx, r.run.SourceID, []roster.Change{ch})
-		if roster.ErrorCode(err) != roster.ECONFLICT {
+		if !cardConflict(err) {
 			if err != nil {
 				return err
 			}
@@ -974,13 +974,21 @@ func (r *runner) apply(ctx context.Context, changes []roster.Change) error {
 		// The cards as they were, none for a new user: nothing to write.
 		ch.User, ch.CardsChanged = &next, false
 		if _, err := r.e.Store.Apply(ctx, r.run.SourceID, []roster.Change{ch}); err != nil {
-			if roster.ErrorCode(err) != roster.ECONFLICT {
+			if !cardConflict(err) {
 				return err
 			}
 			r.uncount(ch.Kind)
 		}
 	}
 	return nil
+}
+
+// cardConflict reports whether the store refused a batch for one of its
+// changes (ECONFLICT: a card another user holds), which a retry change by
+// change gets past, and not for a lease the sync lost, which is a
+// conflict too, of every change.
+func cardConflict(err error) bool {
+	return roster.ErrorCode(err) == roster.ECONFLICT && !errors.Is(err, roster.ErrLeaseLost)
 }
 
 func (r *runner) uncount(k roster.Kind) {

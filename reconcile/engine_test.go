@@ -26,6 +26,8 @@ type memStore struct {
 	conflictCard string // Apply refuses changes giving this card, like a card another user holds
 	cursor       roster.Cursor
 	failOn       string           // the method that fails ("UserStates", "Apply", "SyncGroups", "SaveCursor", ...), as a store that went away
+	failWith     error            // what failOn's method returns, when set
+	calls        map[string]int   // the calls of failOn's method, failed or not
 	groupWrites  int              // calls of SyncGroups that wrote
 	fingerprints map[int64]uint64 // by user ID; absent is 0
 	digestReads  int              // users UserDigests returned
@@ -63,6 +65,13 @@ func (s *memStore) of(source int64) (*[]roster.GroupRecord, *roster.Cursor) {
 // fail returns the store's outage when method is the one set to fail.
 func (s *memStore) fail(method string) error {
 	if s.failOn == method {
+		if s.calls == nil {
+			s.calls = map[string]int{}
+		}
+		s.calls[method]++
+		if s.failWith != nil {
+			return s.failWith
+		}
 		return &roster.Error{Code: roster.EUNAVAILABLE, Message: "the user base did not answer (" + method + ")"}
 	}
 	return nil
@@ -1076,6 +1085,27 @@ func TestAStoreCardConflictKeepsTheCardsButNotTheChange(t *testing.T) {
 	r = f.mustRun(t, Options{})
 	if r.Disabled != 1 || !f.store.byLogin("user4").Disabled {
 		t.Fatalf("the disable was lost with the card: %s", counts(r))
+	}
+}
+
+// A write refused because the sync lost its source's lease is a
+// conflict too (ECONFLICT), but of every change: the run stops at the
+// first, instead of retrying each change alone, twice, and blaming each
+// entry for it.
+func TestALostLeaseStopsTheRunAtItsFirstWrite(t *testing.T) {
+	f := newFixture(6)
+	f.store.failOn = "Apply"
+	f.store.failWith = &roster.Error{Code: roster.ECONFLICT, Op: "RenewLease", Err: roster.ErrLeaseLost,
+		Message: "the roster node n1 lost its lease of the source corp; this sync stops"}
+	r, err := f.run(t, Options{})
+	if !errors.Is(err, roster.ErrLeaseLost) {
+		t.Fatalf("Run: %v, want the lost lease", err)
+	}
+	if n := f.store.calls["Apply"]; n != 1 {
+		t.Errorf("Apply was called %d times, want once", n)
+	}
+	if r != nil && r.Run != nil && (len(r.Run.EntryErrors) != 0 || r.Run.Failed != 0) {
+		t.Errorf("the lost lease was blamed on entries: %d failed, %+v", r.Run.Failed, r.Run.EntryErrors)
 	}
 }
 

@@ -73,8 +73,10 @@ func errLeaseHeld(source, holder string, until time.Time) *roster.Error {
 }
 
 func errLeaseLost(source, holder string) *roster.Error {
-	return rosterError("RenewLease", roster.ECONFLICT,
+	e := rosterError("RenewLease", roster.ECONFLICT,
 		"the roster node %s lost its lease of the source %s (it ran out, and another node may have taken over); this sync stops", holder, source)
+	e.Err = roster.ErrLeaseLost
+	return e
 }
 
 func errNoPrintCodeHash(id int64) *roster.Error {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -81,6 +82,9 @@ func testLeases(t *testing.T, o Opener) {
 	wantCode(t, err, roster.ECONFLICT)
 	if msg := roster.ErrorMessage(err); !strings.Contains(msg, "node-a lost its lease of the source corp") {
 		t.Errorf("a fenced write's refusal: %s", msg)
+	}
+	if !errors.Is(err, roster.ErrLeaseLost) {
+		t.Errorf("a fenced write's refusal does not say the lease is lost (roster.ErrLeaseLost), which the engine stops on: %v", err)
 	}
 	wantCode(t, db.SaveCursor(fencedA, corp, roster.Cursor{Kind: roster.CursorUSN, Server: "dc", Value: "1", Scope: "s"}), roster.ECONFLICT)
 	late := &roster.Run{ID: run.ID, SourceID: corp, Mode: roster.RunFull, Status: roster.RunSucceeded}
