@@ -51,6 +51,7 @@ var Dialect = sqlstore.Dialect{
 	LockMigrations: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLock),
 	ResetSequence:  "SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT MAX(id) FROM %s))",
 	CopyIn:         copyIn,
+	Denied:         func(err error) bool { var pe *pgconn.PgError; return errors.As(err, &pe) && pe.Code == "42501" },
 	NewIDs:         "SELECT nextval(pg_get_serial_sequence('%s', 'id')) FROM generate_series(1, ?)",
 	// A copy costs three round trips more than an INSERT (the IDs, the
 	// savepoint and its release) and saves about 9 µs of the server's

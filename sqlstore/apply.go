@@ -65,10 +65,10 @@ func (db *DB) Apply(ctx context.Context, sourceID int64, changes []roster.Change
 	ids := make([]int64, len(changes))
 	apply := func(tx *tx) error {
 		a, err := prepareApply(ctx, tx, sourceID, now)
-		a.db = db
 		if err != nil {
 			return fmt.Errorf("store: apply: %w", err)
 		}
+		a.db = db
 		defer a.close()
 		return a.run(changes, ids)
 	}

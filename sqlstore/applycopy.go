@@ -39,7 +39,8 @@ var errNoNewIDs = errors.New("the database gives this role no new IDs")
 // IDs it takes first, in the order of creates, and records them in ids.
 // It returns false, having written nothing, when Apply does not copy so
 // few, or the database refused a row or the IDs: the caller then inserts
-// them. Refused IDs are refused for good (DB.noNewIDs).
+// them. IDs denied to the role (Dialect.Denied) are denied for good
+// (DB.noNewIDs); refused otherwise, for this batch.
 func (a *applier) copyCreates(changes []roster.Change, creates []int, ids []int64) (bool, error) {
 	if !a.copies(len(creates)) || a.db.noNewIDs.Load() {
 		return false, nil
@@ -69,7 +70,7 @@ func (a *applier) copyCreates(changes []roster.Change, creates []int, ids []int6
 		return false, fmt.Errorf("store: apply: create %d users: %w", len(creates), err)
 	}
 	if undone != nil {
-		if errors.Is(undone, errNoNewIDs) {
+		if errors.Is(undone, errNoNewIDs) && a.tx.d.Denied != nil && a.tx.d.Denied(undone) {
 			a.db.noNewIDs.Store(true)
 		}
 		return false, nil
@@ -118,7 +119,7 @@ func (a *applier) inSavepoint(fn func() error) (undone, err error) {
 	if errors.Is(err, ErrCopyRefused) || errors.Is(err, errNoNewIDs) {
 		undone = err
 		if _, err := a.tx.ExecContext(a.ctx, "ROLLBACK TO SAVEPOINT apply_copy"); err != nil {
-			return nil, err
+			return nil, errors.Join(err, undone)
 		}
 	} else if err != nil {
 		return nil, err
@@ -135,7 +136,7 @@ func (a *applier) inSavepoint(fn func() error) (undone, err error) {
 func (a *applier) newIDs(table string, n int) (ids []int64, err error) {
 	defer func() {
 		if err != nil && a.ctx.Err() == nil {
-			err = fmt.Errorf("%w (%v)", errNoNewIDs, err)
+			err = fmt.Errorf("%w (%w)", errNoNewIDs, err)
 		}
 		err = rowErr(a.ctx, err)
 	}()

@@ -29,6 +29,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rosterhq/roster"
 )
 
 // noLimit is "no LIMIT" said in a way every database takes (SQLite's -1
@@ -120,6 +122,11 @@ type Dialect struct {
 	// copy writes with the rows.
 	CopyIn func(ctx context.Context, driverConn any, table string, columns []string, n int, row func(i int) []any) (int64, error)
 	NewIDs string
+	// Denied, when set, reports whether err is the database refusing the
+	// role a privilege: Apply then remembers that it may not take new
+	// IDs (NewIDs), where another error (a statement timeout, a cancel
+	// by an admin) falls back for the one batch.
+	Denied func(err error) bool
 	// CopyMin is the fewest rows Apply copies (CopyIn): fewer are
 	// inserted, one statement for them all, where a copy would cost
 	// round trips of its own (the IDs, the savepoint): a sync of a few
@@ -511,7 +518,13 @@ func (db *DB) runTx(ctx context.Context, what string, begin func(context.Context
 	// cancel cut, or a closed socket from a copy (Conn.Raw, unlike a
 	// statement, does not say why). The context's error says why, and a
 	// sync cancelled, out of time or out of its lease is recorded so.
-	defer func() { err = rowErr(ctx, err) }()
+	// The store's own answers (a lost lease, a card taken) stay.
+	defer func() {
+		var own *roster.Error
+		if err != nil && ctx.Err() != nil && !errors.As(err, &own) {
+			err = fmt.Errorf("store: %s: %w", what, ctx.Err())
+		}
+	}()
 	t, err := begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
