@@ -431,11 +431,10 @@ func (a *applier) create(changes []roster.Change, chunk []int, ids []int64) erro
 	}
 	args := make([]any, 0, len(chunk)*userColN)
 	for _, i := range chunk {
-		row, err := a.userValues(changes[i], timeValue)
-		if err != nil {
+		var err error
+		if args, err = a.userValues(args, changes[i], timeValue, a.now); err != nil {
 			return err
 		}
-		args = append(args, row...)
 	}
 	got, err := a.insertUsers(args)
 	if err != nil {
@@ -465,18 +464,19 @@ func twinAnchor(changes []roster.Change, chunk []int) error {
 	return nil
 }
 
-// userValues returns the userColN values a create of c writes, its times
-// as stamp gives them.
-func (a *applier) userValues(c roster.Change, stamp func(time.Time) any) ([]any, error) {
+// userValues appends to dst the userColN values a create of c writes:
+// its own times as stamp gives them, and now, as stamp gave a.at, for its
+// creation and update (formatted once an Apply, not twice a user).
+func (a *applier) userValues(dst []any, c roster.Change, stamp func(time.Time) any, now any) ([]any, error) {
 	u := c.User
 	extra, err := extraValue(u.Extra)
 	if err != nil {
 		return nil, fmt.Errorf("store: apply: extra of %s: %w", u.Login, err)
 	}
-	return []any{a.sourceID, u.Anchor, u.DN, dnKey(u.DN), u.Login,
+	return append(dst, a.sourceID, u.Anchor, u.DN, dnKey(u.DN), u.Login,
 		u.Name, u.Email, u.Department, u.CostCenter, u.PrintCodeHash, u.Disabled,
-		string(u.DisabledReason), stamp(u.MissingSince), stamp(u.SeenAt), extra, stamp(a.at), stamp(a.at),
-		int64(c.Fingerprint)}, nil
+		string(u.DisabledReason), stamp(u.MissingSince), stamp(u.SeenAt), extra, now, now,
+		int64(c.Fingerprint)), nil
 }
 
 // freeLogins frees the logins of the users created by changes[chunk],

@@ -49,13 +49,15 @@ func (a *applier) copyCreates(changes []roster.Change, creates []int, ids []int6
 	if err := twinAnchor(changes, creates); err != nil {
 		return false, err
 	}
+	// Each row: its ID, taken below, then userCols.
 	rows := make([][]any, len(creates))
+	now := copyTime(a.at)
 	for k, i := range creates {
-		v, err := a.userValues(changes[i], copyTime)
+		row, err := a.userValues(make([]any, 1, 1+userColN), changes[i], copyTime, now)
 		if err != nil {
 			return false, err
 		}
-		rows[k] = v
+		rows[k] = row
 	}
 	undone, err := a.inSavepoint(func() error {
 		newIDs, err := a.newIDs("users", len(creates))
@@ -63,7 +65,7 @@ func (a *applier) copyCreates(changes []roster.Change, creates []int, ids []int6
 			return err
 		}
 		for k := range rows {
-			rows[k] = append([]any{newIDs[k]}, rows[k]...)
+			rows[k][0] = newIDs[k]
 		}
 		return a.tx.copyIn(a.ctx, "users", copyUserCols, len(rows), func(k int) []any { return rows[k] })
 	})
@@ -136,10 +138,9 @@ func (a *applier) inSavepoint(fn func() error) (undone, err error) {
 // wraps errNoNewIDs.
 func (a *applier) newIDs(table string, n int) (ids []int64, err error) {
 	defer func() {
-		if err != nil && a.ctx.Err() == nil {
+		if err != nil && a.ctx.Err() == nil { // the context's own: runTx says so
 			err = fmt.Errorf("%w (%w)", errNoNewIDs, err)
 		}
-		err = rowErr(a.ctx, err)
 	}()
 	if ids, err = queryIDList(a.ctx, a.tx, fmt.Sprintf(a.tx.d.NewIDs, table), n); err != nil {
 		return nil, err

@@ -115,11 +115,11 @@ type Dialect struct {
 	// next. A row the table's rules refuse (a unique index, a key) fails
 	// the whole copy with an error that wraps ErrCopyRefused.
 	//
-	// Apply writes its new users and their cards this way: the database
-	// parses no statement and no array, and skips nothing (see
-	// applier.copyCreates). NewIDs then returns n new IDs of a table (a
-	// format of the table's name, with one parameter, n), which the
-	// copy writes with the rows.
+	// Apply writes its new users, and the directory cards it stores, this
+	// way, CopyMin rows or more: the database parses no statement and no
+	// array, and skips nothing (see applier.copyCreates). NewIDs returns
+	// n new IDs of a table (a format of the table's name, with one
+	// parameter, n), which the copy of the users writes with them.
 	CopyIn func(ctx context.Context, driverConn any, table string, columns []string, n int, row func(i int) []any) (int64, error)
 	NewIDs string
 	// Denied, when set, reports whether err is the database refusing the
