@@ -109,8 +109,9 @@ func testApplyChanges(t *testing.T, o Opener) {
 			},
 		},
 		{
-			// On PostgreSQL the copy of the cards is refused (9001 is
-			// stored), and the batch is written the plain way.
+			// Where the cards are copied (PostgreSQL, a batch of CopyMin
+			// cards or more), the copy is refused (9001 is stored), and
+			// the batch is written the plain way.
 			name: "an update listing its own manual card's number keeps that card manual, and writes the others",
 			batches: []func(roster.User) roster.Change{func(u roster.User) roster.Change {
 				u.Cards = []roster.Card{
@@ -568,10 +569,11 @@ func (c *cancelsAt) Done() <-chan struct{} { c.tick(); return c.Context.Done() }
 // context for every k, stores all of its users or none, and fails with
 // the context's error, if at all. (Cancelled while the database commits,
 // it may fail with every user stored: the client cannot tell whether a
-// commit it broke off was done. The next sync finds them.) On PostgreSQL a cancel during the copy of the users or the cards
-// (copyCreates, copyCards, where the dialect copies so few) breaks the
-// connection off: what it reports must still be the context's error,
-// which a sync records as cancelled, not failed.
+// commit it broke off was done. The next sync finds them.) On PostgreSQL
+// a cancel during a statement, or during the copy of the users or the
+// cards (copyCreates, copyCards, where the dialect copies so few), breaks
+// the connection off: what it reports must still be the context's
+// error, which a sync records as cancelled, not failed.
 func testApplyOfCreatesCancelledAnywhere(t *testing.T, o Opener) {
 	db, _, _ := open(t, o)
 	const n = 30
