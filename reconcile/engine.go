@@ -52,12 +52,19 @@ type Options struct {
 	// settings), the run reads every entry but still removes nobody, and
 	// its notes say why.
 	Incremental bool
+	// Plan, when set, takes a dry run's planned changes as they are
+	// planned, in order, a batch at a time, and Result.Changes stays
+	// empty: a plan is as large as the directory, and a first sync of
+	// 1,000,000 users plans that many creates. Plan may keep the
+	// changes' values, not the slice, which the run reuses. Its error
+	// ends the run.
+	Plan func([]roster.Change) error
 }
 
 // Result is a run's record and, for a dry run, its plan.
 type Result struct {
 	Run     *roster.Run
-	Changes []roster.Change // every planned change, in order; only for a dry run
+	Changes []roster.Change // every planned change, in order; only for a dry run without Options.Plan
 	Held    []roster.Change // removals held for approval, the first maxHeldChanges of Run.Held
 }
 
@@ -206,6 +213,10 @@ type runner struct {
 
 	changes []roster.Change
 	held    []roster.Change
+	// plannedRemovals are a dry run's planned removals (deletes, and disables
+	// of users the directory no longer returns) by anchor, for
+	// takeLogins: its plan is not kept (Options.Plan).
+	plannedRemovals map[string]plannedRemoval
 
 	// pending holds the planned changes of the pages read so far, not
 	// yet written: they are written in batches of applyBatch (and once
@@ -926,12 +937,18 @@ func (r *runner) apply(ctx context.Context, changes []roster.Change) error {
 	}
 	if r.opt.DryRun {
 		for i := range changes {
-			if ch := &changes[i]; ch.Kind == roster.Create && ch.Fields == nil {
+			ch := &changes[i]
+			if ch.Kind == roster.Create && ch.Fields == nil {
 				ch.Fields = fieldChanges(&roster.User{}, ch.User)
 			}
+			if ch.Kind == roster.Delete || ch.Kind == roster.Disable && ch.User.DisabledReason == roster.DisabledMissing {
+				if r.plannedRemovals == nil {
+					r.plannedRemovals = map[string]plannedRemoval{}
+				}
+				r.plannedRemovals[ch.User.Anchor] = plannedRemoval{ch.Kind, ch.User.ID}
+			}
 		}
-		r.changes = append(r.changes, changes...)
-		return nil
+		return r.plan(changes)
 	}
 	// The new users' IDs are not needed: the run finds its users again
 	// by anchor.
@@ -1208,9 +1225,28 @@ func (r *runner) removals(ctx context.Context) error {
 		}
 	}
 	if r.opt.DryRun {
-		r.changes = append(r.changes, r.held...)
+		return r.plan(r.held)
 	}
 	return nil
+}
+
+// plan hands a dry run's planned changes to Options.Plan, or keeps them
+// for Result.Changes.
+func (r *runner) plan(changes []roster.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if r.opt.Plan != nil {
+		return r.opt.Plan(changes)
+	}
+	r.changes = append(r.changes, changes...)
+	return nil
+}
+
+// plannedRemoval is a dry run's planned removal of a user.
+type plannedRemoval struct {
+	kind roster.Kind
+	id   int64
 }
 
 // maxHeldChanges bounds the held removals a run keeps whole

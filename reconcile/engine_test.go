@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -611,6 +612,8 @@ func (f *fixture) run(t *testing.T, opt Options) (*Result, error) {
 }
 
 // plan makes a dry run and returns it with its changes, as "kind login".
+// It makes it twice: keeping the plan (Result.Changes), and handing it
+// out as it goes (Options.Plan), which must plan the same.
 func (f *fixture) plan(t *testing.T) (*Result, []string) {
 	t.Helper()
 	res, err := f.run(t, Options{DryRun: true})
@@ -620,6 +623,18 @@ func (f *fixture) plan(t *testing.T) (*Result, []string) {
 	var planned []string
 	for _, ch := range res.Changes {
 		planned = append(planned, string(ch.Kind)+" "+ch.Login)
+	}
+	var handed []roster.Change
+	out, err := f.run(t, Options{DryRun: true, Plan: func(changes []roster.Change) error {
+		handed = append(handed, changes...)
+		return nil
+	}})
+	if err != nil {
+		t.Fatalf("dry run with Plan: %v", err)
+	}
+	if out.Changes != nil || !reflect.DeepEqual(handed, res.Changes) || counts(out.Run) != counts(res.Run) || !reflect.DeepEqual(out.Run.Notes, res.Run.Notes) {
+		t.Fatalf("a dry run with Plan kept %d changes and handed out %d, with %s and notes %q; without it: %d changes, %s, %q",
+			len(out.Changes), len(handed), counts(out.Run), out.Run.Notes, len(res.Changes), counts(res.Run), res.Run.Notes)
 	}
 	return res, planned
 }
@@ -1228,6 +1243,43 @@ func TestALocalPrintCodeSurvivesWhenTheDirectoryHasNone(t *testing.T) {
 	}
 	if r := f.mustRun(t, Options{}); r.Updated != 1 || f.store.byLogin("user1").PrintCodeHash != "h:9999" {
 		t.Fatalf("a code in the directory must win: %s", counts(r))
+	}
+}
+
+// A dry run that hands its plan out (Options.Plan) keeps none of it, and
+// hands out what it would keep: creates, updates, removals and the held
+// ones, in order. An error from Plan ends the run.
+func TestADryRunHandsItsPlanOutAsItGoes(t *testing.T) {
+	f := newFixture(200)
+	f.mustRun(t, Options{})
+	f.dir.recs = f.dir.recs[40:] // 40 of 200 leave: past the threshold, held
+	f.dir.recs[0].Name = "Renamed Person"
+	f.dir.recs = append(f.dir.recs, roster.Record{Anchor: "new", DN: "CN=New", Login: "newcomer", Name: "New Comer"})
+	kept, err := f.run(t, Options{DryRun: true})
+	if err != nil || kept.Run.Held != 40 || kept.Run.Created != 1 || kept.Run.Updated != 1 || len(kept.Changes) != 42 {
+		t.Fatalf("the kept plan: %v, %s, %d changes", err, counts(kept.Run), len(kept.Changes))
+	}
+	var handed []roster.Change
+	calls := 0
+	res, err := f.run(t, Options{DryRun: true, Plan: func(changes []roster.Change) error {
+		calls++
+		handed = append(handed, changes...)
+		return nil
+	}})
+	if err != nil || res.Changes != nil || calls < 2 || !reflect.DeepEqual(handed, kept.Changes) || counts(res.Run) != counts(kept.Run) {
+		t.Fatalf("handed out in %d calls: %d changes (%v), kept %d; %s", calls, len(handed), err, len(res.Changes), counts(res.Run))
+	}
+	if len(res.Held) != 40 || handed[len(handed)-1].Kind != roster.Disable {
+		t.Fatalf("the held removals: %d kept whole, the last change handed out is a %s", len(res.Held), handed[len(handed)-1].Kind)
+	}
+
+	full := errors.New("disk full")
+	res, err = f.run(t, Options{DryRun: true, Plan: func([]roster.Change) error { return full }})
+	if !errors.Is(err, full) || res.Run.Status != roster.RunFailed {
+		t.Fatalf("a Plan that fails: %v, %s", err, res.Run.Status)
+	}
+	if len(f.store.runs) != 1 || f.store.byLogin("newcomer") != nil {
+		t.Fatal("a dry run wrote")
 	}
 }
 

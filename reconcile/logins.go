@@ -55,13 +55,9 @@ func (r *runner) takeLogins(ctx context.Context) error {
 	}
 	// A dry run writes nothing: its removals are in its plan only.
 	planned := map[string]roster.Kind{}
-	if r.opt.DryRun {
-		for _, ch := range r.changes {
-			if ch.Kind == roster.Delete || ch.Kind == roster.Disable && ch.User.DisabledReason == roster.DisabledMissing {
-				if !r.holds(ch.User.ID) {
-					planned[ch.User.Anchor] = ch.Kind
-				}
-			}
+	for anchor, p := range r.plannedRemovals {
+		if !r.holds(p.id) {
+			planned[anchor] = p.kind
 		}
 	}
 	// The owners are loaded a batch at a time, and each batch's records

@@ -330,3 +330,30 @@ func TestAPreviewCountsEveryHeldRemoval(t *testing.T) {
 		}
 	}
 }
+
+// A preview of a first sync larger than its list lists the first
+// changes, in the run's order, and counts the others.
+func TestAPreviewListsTheFirstChangesAndCountsTheRest(t *testing.T) {
+	ctx := context.Background()
+	r := testRunner(t)
+	const users = maxPreviewChanges + 345
+	_, src := graphSource(t, users)
+	if err := r.Store.SaveSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewService(ctx, r, t.TempDir()).Preview(ctx, src.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Run.Created != users || len(p.Changes) != maxPreviewChanges || p.More != users-maxPreviewChanges {
+		t.Fatalf("preview of %d new users: created %d, %d listed and %d more", users, p.Run.Created, len(p.Changes), p.More)
+	}
+	for i, ch := range p.Changes {
+		if ch.Kind != roster.Create || ch.Login == "" || i > 0 && ch.Login == p.Changes[i-1].Login {
+			t.Fatalf("change %d of the preview: %+v", i, ch)
+		}
+	}
+	if n, err := r.Store.CountUsers(ctx, src.ID); err != nil || n != 0 {
+		t.Fatalf("the preview stored %d users (%v)", n, err)
+	}
+}

@@ -145,17 +145,23 @@ func (s *Service) Preview(ctx context.Context, sourceID int64) (*roster.Preview,
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.r.Sync(ctx, src, sourceID, reconcile.Options{DryRun: true}, Hooks{})
+	// The preview keeps the first changes and counts the others: the
+	// plan of a large directory's first sync would not fit in memory.
+	var kept []roster.Change
+	left := 0
+	keep := func(changes []roster.Change) error {
+		n := min(len(changes), maxPreviewChanges-len(kept))
+		kept = append(kept, changes[:n]...)
+		left += len(changes) - n
+		return nil
+	}
+	res, err := s.r.Sync(ctx, src, sourceID, reconcile.Options{DryRun: true, Plan: keep}, Hooks{})
 	if res == nil {
 		return nil, err
 	}
 	// The run keeps the first of its held removals whole (Result.Held):
 	// those it left out count among the changes left out.
-	p := &roster.Preview{Run: res.Run, Held: res.Run.Held, Changes: res.Changes, More: res.Run.Held - len(res.Held)}
-	if len(p.Changes) > maxPreviewChanges {
-		p.Changes, p.More = p.Changes[:maxPreviewChanges], p.More+len(p.Changes)-maxPreviewChanges
-	}
-	return p, err
+	return &roster.Preview{Run: res.Run, Held: res.Run.Held, Changes: kept, More: res.Run.Held - len(res.Held) + left}, err
 }
 
 // Start begins a sync of a stored source in the background and returns

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -211,6 +214,15 @@ func storedSource(ctx context.Context, a *app, db *sqlstore.DB, dir, name string
 // under the data folder's lock that runSync holds, and prints the run.
 func syncOne(ctx context.Context, a *app, r *runner.Runner, src *roster.Source, opt reconcile.Options, asJSON bool) error {
 	url, _ := src.URL()
+	var spool *planSpool
+	if opt.DryRun {
+		var err error
+		if spool, err = newPlanSpool(); err != nil {
+			return err
+		}
+		defer spool.close()
+		opt.Plan = spool.add
+	}
 	prog := newProgress(a, src.Name)
 	res, runErr := r.SyncAlone(ctx, src, opt, runner.Hooks{Progress: prog.update})
 	prog.done()
@@ -218,23 +230,18 @@ func syncOne(ctx context.Context, a *app, r *runner.Runner, src *roster.Source, 
 		return runErr
 	}
 	if asJSON {
-		out := struct {
-			Source  string          `json:"source"`
-			DryRun  bool            `json:"dry_run"`
-			Run     *roster.Run     `json:"run"`
-			Changes []roster.Change `json:"changes,omitempty"`
-			Held    []roster.Change `json:"held,omitempty"`
-		}{src.Name, opt.DryRun, res.Run, res.Changes, res.Held}
-		if err := printJSON(a, out); err != nil {
+		if err := printRunJSON(a, src.Name, opt.DryRun, res, spool); err != nil {
 			return err
 		}
 	} else {
 		if opt.DryRun {
-			printPlan(a, res)
+			if err := printPlan(a, res, spool); err != nil {
+				return err
+			}
 		}
 		printRunSummary(a, src, url, res.Run)
 		if res.Run.Held > 0 && !opt.DryRun {
-			printChanges(a, "held removals", res.Held)
+			printChanges(a, "held removals", len(res.Held), eachOf(res.Held))
 			if more := res.Run.Held - len(res.Held); more > 0 {
 				fmt.Fprintf(a.stdout, "  and %d more held removals: roster runs show %d lists them all\n", more, res.Run.ID)
 			}
@@ -278,19 +285,19 @@ func printRunSummary(a *app, src *roster.Source, url string, r *roster.Run) {
 	}
 }
 
-// printPlan prints a dry run's plan: counts, then the changes by kind.
-func printPlan(a *app, res *reconcile.Result) {
-	byKind := map[roster.Kind][]roster.Change{}
-	for _, ch := range res.Changes {
-		byKind[ch.Kind] = append(byKind[ch.Kind], ch)
-	}
+// printPlan prints a dry run's plan: counts, then the changes by kind,
+// read back from the spool.
+func printPlan(a *app, res *reconcile.Result, spool *planSpool) error {
+	kinds := []roster.Kind{roster.Create, roster.Update, roster.Rename, roster.Disable, roster.Reenable, roster.Delete}
 	fmt.Fprintln(a.stdout, "PLAN (dry run: nothing is written)")
-	for _, k := range []roster.Kind{roster.Create, roster.Update, roster.Rename, roster.Disable, roster.Reenable, roster.Delete} {
-		fmt.Fprintf(a.stdout, "  %-9s %d\n", k, len(byKind[k]))
+	for _, k := range kinds {
+		fmt.Fprintf(a.stdout, "  %-9s %d\n", k, spool.counts[k])
 	}
-	for _, k := range []roster.Kind{roster.Create, roster.Update, roster.Rename, roster.Disable, roster.Reenable, roster.Delete} {
-		if len(byKind[k]) > 0 {
-			printChanges(a, string(k), byKind[k])
+	for _, k := range kinds {
+		if n := spool.counts[k]; n > 0 {
+			if err := printChanges(a, string(k), n, func(fn func(roster.Change) error) error { return spool.each(k, fn) }); err != nil {
+				return err
+			}
 		}
 	}
 	switch held := res.Run.Held; {
@@ -299,12 +306,29 @@ func printPlan(a *app, res *reconcile.Result) {
 	case held > 0:
 		fmt.Fprintf(a.stdout, "  (%d of these removals would be held for approval)\n", held)
 	}
+	return nil
 }
 
-func printChanges(a *app, title string, changes []roster.Change) {
-	fmt.Fprintf(a.stdout, "%s (%d):\n", strings.ToUpper(title[:1])+title[1:], len(changes))
+// eachOf walks a list of changes as printChanges wants them.
+func eachOf(changes []roster.Change) func(func(roster.Change) error) error {
+	return func(fn func(roster.Change) error) error {
+		for _, ch := range changes {
+			if err := fn(ch); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// printChanges prints n changes as a table. The table is aligned a
+// thousand lines at a time, so that a plan of any size prints in little
+// memory.
+func printChanges(a *app, title string, n int, each func(func(roster.Change) error) error) error {
+	fmt.Fprintf(a.stdout, "%s (%d):\n", strings.ToUpper(title[:1])+title[1:], n)
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	for _, ch := range changes {
+	lines := 0
+	err := each(func(ch roster.Change) error {
 		detail := ch.Reason
 		switch ch.Kind {
 		case roster.Create:
@@ -320,8 +344,56 @@ func printChanges(a *app, title string, changes []roster.Change) {
 				fmt.Fprintf(tw, "  \t\t%s: %q -> %q\n", f.Field, f.Before, f.After)
 			}
 		}
+		if lines++; lines%1000 == 0 {
+			return tw.Flush()
+		}
+		return nil
+	})
+	if ferr := tw.Flush(); err == nil {
+		err = ferr
 	}
-	tw.Flush()
+	return err
+}
+
+// printRunJSON prints a run as JSON: the source, whether it was a dry
+// run, the run, a dry run's changes (streamed from the spool) and the
+// first held removals.
+func printRunJSON(a *app, source string, dryRun bool, res *reconcile.Result, spool *planSpool) error {
+	head, err := json.MarshalIndent(struct {
+		Source string      `json:"source"`
+		DryRun bool        `json:"dry_run"`
+		Run    *roster.Run `json:"run"`
+	}{source, dryRun, res.Run}, "", "  ")
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(a.stdout)
+	w.Write(bytes.TrimSuffix(head, []byte("\n}")))
+	if spool != nil && spool.len() > 0 {
+		w.WriteString(",\n  \"changes\": [")
+		sep := "\n    "
+		err := spool.each("", func(ch roster.Change) error {
+			b, err := json.MarshalIndent(ch, "    ", "  ")
+			w.WriteString(sep)
+			w.Write(b)
+			sep = ",\n    "
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		w.WriteString("\n  ]")
+	}
+	if len(res.Held) > 0 {
+		b, err := json.MarshalIndent(res.Held, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		w.WriteString(",\n  \"held\": ")
+		w.Write(b)
+	}
+	w.WriteString("\n}\n")
+	return w.Flush()
 }
 
 // progress shows a run's phase, entries seen and rate on a terminal, at

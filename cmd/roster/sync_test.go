@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -402,12 +403,34 @@ func writeFile(t *testing.T, path, s string) {
 func TestDryRunCreatesNoFilesAndSyncKeepsThemPrivate(t *testing.T) {
 	env := labenv.Require(t)
 	data := filepath.Join(t.TempDir(), "data")
+	tmp := t.TempDir() // where the plan is spooled
+	t.Setenv("TMPDIR", tmp)
 	code, out, errOut := runCLI(t, nil, append(syncArgs(env, labenv.AD, data, "dry", ""), "-dry-run")...)
 	if code != exitOK || !strings.Contains(out, "PLAN (dry run") {
 		t.Fatalf("dry run = %d\n%s%s", code, out, errOut)
 	}
 	if entries, err := os.ReadDir(data); err == nil && len(entries) > 0 {
 		t.Fatalf("a dry run wrote %d files into the data folder", len(entries))
+	}
+	// The plan lists every create it counts, from its spool.
+	var creates int
+	listed := len(regexp.MustCompile(`(?m)^  create  \S`).FindAllString(out, -1))
+	if _, err := fmt.Sscanf(out[strings.Index(out, "  create "):], "  create %d", &creates); err != nil || creates < 100 ||
+		listed != creates || !strings.Contains(out, fmt.Sprintf("Create (%d):", creates)) {
+		t.Fatalf("the plan counts %d creates (%v) and lists %d:\n%.2000s", creates, err, listed, out)
+	}
+	code, out, errOut = runCLI(t, nil, append(syncArgs(env, labenv.AD, data, "dry", ""), "-dry-run", "-json")...)
+	var plan struct {
+		DryRun  bool             `json:"dry_run"`
+		Run     roster.Run       `json:"run"`
+		Changes []map[string]any `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); code != exitOK || err != nil || !plan.DryRun || plan.Run.Created != creates || len(plan.Changes) != creates ||
+		plan.Changes[0]["kind"] != "create" || plan.Changes[0]["login"] == "" {
+		t.Fatalf("dry run -json = %d, %v: dry_run %v, %d created, %d changes (the first %v)\n%s", code, err, plan.DryRun, plan.Run.Created, len(plan.Changes), plan.Changes[:min(1, len(plan.Changes))], errOut)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+		t.Fatalf("the dry runs left %s in TMPDIR", entries[0].Name())
 	}
 	syncJSON(t, exitOK, syncArgs(env, labenv.AD, data, "dry", "")...)
 	for _, f := range []string{"roster.db", "print-code.key"} {
