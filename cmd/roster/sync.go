@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/datadir"
@@ -218,7 +218,7 @@ func syncOne(ctx context.Context, a *app, r *runner.Runner, src *roster.Source, 
 	if opt.DryRun {
 		var err error
 		if spool, err = newPlanSpool(); err != nil {
-			return err
+			a.log.Warn("no temporary file for the dry run's plan (TMPDIR chooses its folder): the plan is kept in memory", "err", err)
 		}
 		defer spool.close()
 		opt.Plan = spool.add
@@ -231,17 +231,19 @@ func syncOne(ctx context.Context, a *app, r *runner.Runner, src *roster.Source, 
 	}
 	if asJSON {
 		if err := printRunJSON(a, src.Name, opt.DryRun, res, spool); err != nil {
-			return err
+			return errors.Join(runErr, err)
 		}
 	} else {
+		var planErr error
 		if opt.DryRun {
-			if err := printPlan(a, res, spool); err != nil {
-				return err
-			}
+			planErr = printPlan(a, res, spool)
 		}
 		printRunSummary(a, src, url, res.Run)
+		if planErr != nil {
+			return errors.Join(runErr, planErr)
+		}
 		if res.Run.Held > 0 && !opt.DryRun {
-			printChanges(a, "held removals", len(res.Held), eachOf(res.Held))
+			printHeld(a, res.Held)
 			if more := res.Run.Held - len(res.Held); more > 0 {
 				fmt.Fprintf(a.stdout, "  and %d more held removals: roster runs show %d lists them all\n", more, res.Run.ID)
 			}
@@ -295,7 +297,8 @@ func printPlan(a *app, res *reconcile.Result, spool *planSpool) error {
 	}
 	for _, k := range kinds {
 		if n := spool.counts[k]; n > 0 {
-			if err := printChanges(a, string(k), n, func(fn func(roster.Change) error) error { return spool.each(k, fn) }); err != nil {
+			t := changeTable{a: a, kind: len(k), login: spool.logins[k]}
+			if err := t.print(string(k), n, func(fn func(roster.Change) error) error { return spool.each(k, fn) }); err != nil {
 				return err
 			}
 		}
@@ -309,25 +312,31 @@ func printPlan(a *app, res *reconcile.Result, spool *planSpool) error {
 	return nil
 }
 
-// eachOf walks a list of changes as printChanges wants them.
-func eachOf(changes []roster.Change) func(func(roster.Change) error) error {
-	return func(fn func(roster.Change) error) error {
-		for _, ch := range changes {
-			if err := fn(ch); err != nil {
-				return err
-			}
+// printHeld prints a run's held removals that it kept whole.
+func printHeld(a *app, held []roster.Change) {
+	t := changeTable{a: a}
+	for _, ch := range held {
+		t.kind, t.login = max(t.kind, len(ch.Kind)), max(t.login, utf8.RuneCountInString(ch.Login))
+	}
+	t.print("held removals", len(held), func(fn func(roster.Change) error) error {
+		for _, ch := range held {
+			fn(ch)
 		}
 		return nil
-	}
+	})
 }
 
-// printChanges prints n changes as a table. The table is aligned a
-// thousand lines at a time, so that a plan of any size prints in little
-// memory.
-func printChanges(a *app, title string, n int, each func(func(roster.Change) error) error) error {
-	fmt.Fprintf(a.stdout, "%s (%d):\n", strings.ToUpper(title[:1])+title[1:], n)
-	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	lines := 0
+// changeTable prints changes as a table whose columns are as wide as the
+// widest kind and login, known beforehand, so that a plan of any size
+// prints a line at a time: kind, login, then what changes.
+type changeTable struct {
+	a           *app
+	kind, login int // the widest, in characters
+}
+
+func (t changeTable) print(title string, n int, each func(func(roster.Change) error) error) error {
+	w := bufio.NewWriter(t.a.stdout)
+	fmt.Fprintf(w, "%s (%d):\n", strings.ToUpper(title[:1])+title[1:], n)
 	err := each(func(ch roster.Change) error {
 		detail := ch.Reason
 		switch ch.Kind {
@@ -338,21 +347,30 @@ func printChanges(a *app, title string, n int, each func(func(roster.Change) err
 				detail = ch.OldLogin + " -> " + ch.Login
 			}
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", ch.Kind, ch.Login, detail)
+		t.line(w, string(ch.Kind), ch.Login, detail)
 		if ch.Kind != roster.Create {
 			for _, f := range ch.Fields {
-				fmt.Fprintf(tw, "  \t\t%s: %q -> %q\n", f.Field, f.Before, f.After)
+				t.line(w, "", "", fmt.Sprintf("%s: %q -> %q", f.Field, f.Before, f.After))
 			}
-		}
-		if lines++; lines%1000 == 0 {
-			return tw.Flush()
 		}
 		return nil
 	})
-	if ferr := tw.Flush(); err == nil {
+	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
 	return err
+}
+
+// line writes one line of the table, each column padded with spaces to
+// its width and two more.
+func (t changeTable) line(w *bufio.Writer, kind, login, detail string) {
+	w.WriteString("  ")
+	w.WriteString(kind)
+	w.WriteString(strings.Repeat(" ", max(0, t.kind-len(kind))+2))
+	w.WriteString(login)
+	w.WriteString(strings.Repeat(" ", max(0, t.login-utf8.RuneCountInString(login))+2))
+	w.WriteString(detail)
+	w.WriteByte('\n')
 }
 
 // printRunJSON prints a run as JSON: the source, whether it was a dry
