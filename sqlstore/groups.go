@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 
@@ -308,36 +309,40 @@ func sortedKeys(m map[string]bool) []string {
 // DN among their members, by name. Group.Members is left empty.
 //
 // Errors: ENOTFOUND when no user has this ID.
+//
+// One statement answers both: the user's row comes back, with no group
+// (NULLs) when it belongs to none, so that a terminal's lookup of a user
+// without groups needs no second query to tell "none" from "no user".
 func (db *DB) UserGroups(ctx context.Context, userID int64) ([]*roster.Group, error) {
 	rows, err := hotQuerier{db.db}.QueryContext(ctx, `SELECT g.id, g.source_id, g.anchor, g.dn, g.name
 		FROM users u
-		JOIN group_members m ON m.user_dn = u.dn_key
-		JOIN groups g ON g.id = m.group_id AND g.source_id = u.source_id
-		WHERE u.id = ? AND u.dn_key != ''
+		LEFT JOIN group_members m ON m.user_dn = u.dn_key AND u.dn_key != ''
+		LEFT JOIN groups g ON g.id = m.group_id AND g.source_id = u.source_id
+		WHERE u.id = ?
 		ORDER BY g.name, g.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
 	}
 	var groups []*roster.Group
+	found := false
 	for rows.Next() {
-		var g roster.Group
-		if err := rows.Scan(&g.ID, &g.SourceID, &g.Anchor, &g.DN, &g.Name); err != nil {
+		found = true
+		var id, sourceID sql.NullInt64
+		var anchor, dn, name sql.NullString
+		if err := rows.Scan(&id, &sourceID, &anchor, &dn, &name); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
 		}
-		groups = append(groups, &g)
+		if !id.Valid { // no group, or a membership of another source's group
+			continue
+		}
+		groups = append(groups, &roster.Group{ID: id.Int64, SourceID: sourceID.Int64, Anchor: anchor.String, DN: dn.String, Name: name.String})
 	}
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
 	}
-	if len(groups) == 0 {
-		var n int
-		if err := db.db.hotQueryRow(ctx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&n); err != nil {
-			return nil, fmt.Errorf("store: groups of user %d: %w", userID, err)
-		}
-		if n == 0 {
-			return nil, errUserNotFound("UserGroups", userID)
-		}
+	if !found {
+		return nil, errUserNotFound("UserGroups", userID)
 	}
 	return groups, nil
 }

@@ -17,7 +17,9 @@ func testUserGroups(t *testing.T, o Opener) {
 	alice := NewUser("alice")
 	alice.DN = "CN=Alice,OU=Staff,DC=corp"
 	bob := NewUser("bob")
-	Create(t, db, source, alice, bob)
+	nodn := NewUser("nodn") // added by hand: no DN
+	nodn.DN = ""
+	Create(t, db, source, alice, bob, nodn)
 	twin := NewUser("alice") // same DN, other source
 	twin.DN = alice.DN
 	Create(t, db, other, twin)
@@ -39,6 +41,7 @@ func testUserGroups(t *testing.T, o Opener) {
 		{"a member's DN matches whatever its case", alice.ID, "[Admins Printers]"},
 		{"a user in no group has none", bob.ID, "[]"},
 		{"another source's groups do not count", twin.ID, "[]"},
+		{"a user without a DN has none", nodn.ID, "[]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +57,13 @@ func testUserGroups(t *testing.T, o Opener) {
 				t.Errorf("groups = %s, want %s", got, tt.want)
 			}
 		})
+	}
+	groups, err := db.UserGroups(ctx, alice.ID)
+	if err != nil || len(groups) != 2 {
+		t.Fatalf("alice's groups: %v, %v", groups, err)
+	}
+	if g := groups[1]; g.ID == 0 || g.SourceID != source || g.Anchor != "g-1" || g.DN != "CN=Printers" || g.Name != "Printers" || len(g.Members) != 0 {
+		t.Errorf("alice's second group is %+v; want Printers (g-1) of source %d, without members", g, source)
 	}
 	_, err = db.UserGroups(ctx, 999)
 	wantCode(t, err, roster.ENOTFOUND)
